@@ -1,0 +1,73 @@
+#pragma once
+// One HTTP/1.x request paired with its response (if any), as the storage layer consumes it.
+// Strings are owned copies of bounded size: a transaction outlives the packets that carried it
+// (pipelined requests wait for their responses). Header values are kept as sent; consumers that
+// print anything must redact credentials themselves (Authorization is never logged).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dissectors/common/timestamp.h"
+
+namespace bw::http {
+
+struct Header {
+  std::string name;  // as sent on the wire
+  std::string value; // leading/trailing whitespace removed
+};
+
+// Case-insensitive lookup shared by requests and responses; first match wins.
+const std::string* FindHeader(const std::vector<Header>& headers, std::string_view name);
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // request-target as sent: origin, absolute, authority or asterisk form
+  std::string host;    // authority of an absolute-form target, else the (first) Host header
+  uint8_t version_major = 1;
+  uint8_t version_minor = 1;
+  std::vector<Header> headers;
+  uint64_t header_bytes = 0;  // request line + headers + terminating CRLF
+  uint64_t body_bytes = 0;    // body bytes on the wire (chunk framing included)
+  bool missing_bytes = false; // a reassembly gap fell inside this message
+  TimestampNs first_ts = 0;
+  TimestampNs last_ts = 0;
+
+  const std::string* Find(std::string_view name) const { return FindHeader(headers, name); }
+};
+
+struct HttpResponse {
+  uint16_t status = 0;
+  std::string reason;
+  uint8_t version_major = 1;
+  uint8_t version_minor = 1;
+  std::vector<Header> headers;
+  uint64_t header_bytes = 0;
+  uint64_t body_bytes = 0;
+  bool missing_bytes = false;
+  // The first bytes of the decoded (de-chunked) body, bounded by the parser's limit; enough for
+  // error documents. Listings are scanned in full through HttpHandler::OnResponseBody instead.
+  std::string body_prefix;
+  bool body_prefix_truncated = false;
+  TimestampNs first_ts = 0;
+  TimestampNs last_ts = 0;
+
+  const std::string* Find(std::string_view name) const { return FindHeader(headers, name); }
+};
+
+enum class TransactionEnd : uint8_t {
+  kComplete,    // response fully received
+  kNoResponse,  // connection ended (or was evicted) before any response head
+  kTruncated,   // response head seen, body cut by the end of the connection or a gap
+};
+
+struct HttpTransaction {
+  HttpRequest request;
+  bool has_response = false;
+  HttpResponse response;       // meaningful when has_response
+  uint16_t interim_responses = 0;  // 1xx seen before the final response
+  TransactionEnd end = TransactionEnd::kComplete;
+};
+
+}  // namespace bw::http

@@ -1,0 +1,72 @@
+#pragma once
+// One storage API request as the ledger and the detection engine see it: who it addressed
+// (provider, account, bucket, key), what it did (the provider's own operation name), what
+// credential it presented, and what the server answered. Never holds a signature, SAS `sig`,
+// token or password: only the access key id, and a query string with such values REDACTED.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bw::storage {
+
+enum class Provider : uint8_t { kS3, kAzureBlob, kGcs, kS3Compatible };
+enum class AuthClass : uint8_t { kAnonymous, kSigned, kPresigned, kBearer, kUnknown };
+enum class AuthScheme : uint8_t {
+  kNone,
+  kSigV2,
+  kSigV4,
+  kSigV4a,
+  kSharedKey,
+  kSharedKeyLite,
+  kSas,
+  kGoog4,
+  kBearer,
+  kOther,
+};
+enum class Outcome : uint8_t { kSuccess, kDenied, kNotFound, kError, kNoResponse };
+
+// What an operation does to data, for detection (listing, reading objects, probing, ...).
+enum class OperationKind : uint8_t {
+  kListBuckets,  // enumerate buckets/containers of an account
+  kList,         // enumerate objects of a bucket
+  kRead,         // object data served
+  kHead,         // object or bucket metadata
+  kWrite,
+  kDelete,
+  kConfig,       // ACL, policy, CORS, website, ... of a bucket or object
+  kOther,
+};
+
+// Stable wire names (ledger values and Prometheus label values).
+std::string_view ProviderName(Provider p);      // "s3", "azure_blob", "gcs", "s3_compatible"
+std::string_view AuthClassName(AuthClass a);    // "anonymous", "signed", "presigned", ...
+std::string_view AuthSchemeName(AuthScheme s);  // "SigV4", "SAS", ... ; "" for kNone
+std::string_view OutcomeName(Outcome o);        // "success", "denied", "not_found", ...
+std::string_view OperationKindName(OperationKind k);
+
+struct StorageEvent {
+  Provider provider = Provider::kS3;
+  std::string account;    // Azure storage account; AWS account is not on the wire (empty)
+  std::string bucket;     // bucket or container; empty for account-level operations
+  std::string key;        // object key or blob name, URL-decoded
+  std::string operation;  // ListObjectsV2, GetBlob, objects.list, ...
+  OperationKind kind = OperationKind::kOther;
+
+  AuthClass auth_class = AuthClass::kAnonymous;
+  AuthScheme auth_scheme = AuthScheme::kNone;
+  std::string access_key_id;  // when the credential carries one; never the secret or signature
+
+  Outcome outcome = Outcome::kNoResponse;
+  std::string error_code;  // x-ms-error-code, XML <Code>, or JSON error reason
+
+  std::string url_domain;      // host the request addressed (Host or absolute-form authority)
+  std::string url_path;        // path as sent (still percent-encoded)
+  std::string url_query;       // query with credential values replaced by REDACTED
+  bool range_request = false;  // a Range header asked for part of the object
+
+  int64_t list_keys = -1;       // keys (and prefixes) a listing returned; -1 when not a listing
+  bool list_truncated = false;  // the listing says more pages exist
+};
+
+}  // namespace bw::storage
