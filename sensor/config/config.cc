@@ -1,0 +1,371 @@
+#include "sensor/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "sensor/config/embedded_config.h"
+
+namespace bw::config {
+namespace {
+
+// Thrown only inside this file (control plane) and turned into a LoadResult at the boundary.
+struct ConfigError {
+  std::string message;
+};
+
+[[noreturn]] void Fail(const std::string& path, const std::string& reason) {
+  throw ConfigError{path + ": " + reason};
+}
+
+std::string Join(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+// Reads one YAML mapping strictly: every key must be consumed, values must have the right type
+// and range. The path of each value is kept for error messages.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path) : node_(node), path_(std::move(path)) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) Fail(Display(), "expected a mapping");
+  }
+  ~MapReader() noexcept(false) {
+    if (std::uncaught_exceptions() > 0 || !node_ || !node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      auto key = kv.first.as<std::string>();
+      if (!seen_.count(key)) Fail(Join(path_, key), "unknown key");
+    }
+  }
+
+  template <typename T>
+  void Uint(const std::string& key, T& out, uint64_t min, uint64_t max) {
+    auto v = Get(key);
+    if (!v) return;
+    auto text = Scalar(v, key);
+    uint64_t value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      Fail(Join(path_, key), "expected a non-negative integer, got '" + text + "'");
+    }
+    if (value < min || value > max) {
+      Fail(Join(path_, key), "must be between " + std::to_string(min) + " and " +
+                                 std::to_string(max) + ", got " + text);
+    }
+    out = static_cast<T>(value);
+  }
+
+  void Seconds(const std::string& key, TimestampNs& out, uint64_t min, uint64_t max) {
+    uint64_t seconds = static_cast<uint64_t>(out / kNsPerSecond);
+    Uint(key, seconds, min, max);
+    out = static_cast<TimestampNs>(seconds) * kNsPerSecond;
+  }
+
+  void Bool(const std::string& key, bool& out) {
+    auto v = Get(key);
+    if (!v) return;
+    auto text = Scalar(v, key);
+    if (text == "true" || text == "yes" || text == "on") {
+      out = true;
+    } else if (text == "false" || text == "no" || text == "off") {
+      out = false;
+    } else {
+      Fail(Join(path_, key), "expected true or false, got '" + text + "'");
+    }
+  }
+
+  void String(const std::string& key, std::string& out) {
+    auto v = Get(key);
+    if (!v) return;
+    out = v.IsNull() ? "" : Scalar(v, key);
+  }
+
+  void Choice(const std::string& key, std::string& out, const std::set<std::string>& allowed) {
+    auto v = Get(key);
+    if (!v) return;
+    auto text = Scalar(v, key);
+    if (!allowed.count(text)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      Fail(Join(path_, key), "expected one of " + list + ", got '" + text + "'");
+    }
+    out = text;
+  }
+
+  YAML::Node Child(const std::string& key) { return Get(key); }
+  std::string ChildPath(const std::string& key) const { return Join(path_, key); }
+
+ private:
+  YAML::Node Get(const std::string& key) {
+    seen_.insert(key);
+    if (!node_ || !node_.IsMap()) return YAML::Node();
+    const YAML::Node& frozen = node_;
+    return frozen[key];
+  }
+  std::string Scalar(const YAML::Node& v, const std::string& key) {
+    if (!v.IsScalar()) Fail(Join(path_, key), "expected a single value");
+    return v.Scalar();
+  }
+  std::string Display() const { return path_.empty() ? "(top level)" : path_; }
+
+  YAML::Node node_;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+constexpr uint64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t kDay = 86400;
+
+void ReadEndpoints(const YAML::Node& node, const std::string& path,
+                   std::vector<EndpointConfig>& out) {
+  out.clear();
+  if (!node || node.IsNull()) return;
+  if (!node.IsSequence()) Fail(path, "expected a list of endpoints");
+  if (node.size() > 1024) Fail(path, "at most 1024 endpoints");
+  for (size_t i = 0; i < node.size(); ++i) {
+    std::string item_path = path + "[" + std::to_string(i) + "]";
+    EndpointConfig e;
+    MapReader m(node[i], item_path);
+    m.String("host", e.host);
+    m.Uint("port", e.port, 0, 65535);
+    m.Choice("provider", e.provider, {"s3", "s3_compatible", "azure_blob", "gcs"});
+    m.Bool("virtual_hosted", e.virtual_hosted);
+    if (e.host.empty()) Fail(item_path + ".host", "must not be empty");
+    out.push_back(std::move(e));
+  }
+}
+
+Config Extract(const YAML::Node& root) {
+  Config c;
+  MapReader top(root, "");
+  {
+    MapReader m(top.Child("capture"), "capture");
+    m.Uint("snaplen", c.capture.snaplen, 64, 262144);
+    m.Bool("promiscuous", c.capture.promiscuous);
+    m.Uint("buffer_mib", c.capture.buffer_mib, 1, 4096);
+    m.Bool("immediate", c.capture.immediate);
+    m.String("bpf", c.capture.bpf);
+  }
+  top.Uint("workers", c.workers, 1, 64);
+  {
+    MapReader d(top.Child("decode"), "decode");
+    MapReader m(d.Child("fragments"), "decode.fragments");
+    m.Uint("max_datagrams", c.decode.fragment_max_datagrams, 1, 1 << 20);
+    m.Uint("max_bytes", c.decode.fragment_max_bytes, 65536, 1ull << 32);
+    m.Seconds("timeout_seconds", c.decode.fragment_timeout, 1, 600);
+  }
+  {
+    MapReader m(top.Child("flows"), "flows");
+    m.Uint("max_flows", c.flows.max_flows, 16, 1ull << 26);
+    m.Seconds("tcp_idle_timeout_seconds", c.flows.tcp_idle_timeout, 1, kDay);
+    m.Seconds("udp_idle_timeout_seconds", c.flows.udp_idle_timeout, 1, kDay);
+    m.Seconds("hard_timeout_seconds", c.flows.hard_timeout, 1, 7 * kDay);
+  }
+  {
+    MapReader m(top.Child("reassembly"), "reassembly");
+    m.Uint("per_flow_bytes", c.reassembly.per_flow_bytes, 4096, 1ull << 30);
+    m.Uint("global_bytes", c.reassembly.global_bytes, 65536, 1ull << 36);
+    m.Seconds("hole_timeout_seconds", c.reassembly.hole_timeout, 1, 3600);
+  }
+  {
+    MapReader m(top.Child("classify"), "classify");
+    m.Uint("ndpi_max_packets", c.classify.ndpi_max_packets, 1, 255);
+  }
+  {
+    MapReader m(top.Child("http"), "http");
+    m.Uint("max_start_line", c.http.max_start_line, 256, 1 << 20);
+    m.Uint("max_header_line", c.http.max_header_line, 256, 1 << 20);
+    m.Uint("max_headers", c.http.max_headers, 8, 10000);
+    m.Uint("max_header_block", c.http.max_header_block, 1024, 1 << 24);
+    m.Uint("max_pending_requests", c.http.max_pending_requests, 1, 100000);
+    m.Uint("body_prefix_bytes", c.http.body_prefix_bytes, 0, 1 << 24);
+  }
+  {
+    MapReader m(top.Child("storage"), "storage");
+    m.Bool("fingerprint", c.storage.fingerprint);
+    m.Uint("sample_keys", c.storage.sample_keys, 0, 1000);
+    ReadEndpoints(m.Child("endpoints"), m.ChildPath("endpoints"), c.storage.endpoints);
+  }
+  {
+    MapReader m(top.Child("output"), "output");
+    m.String("ledger", c.output.ledger);
+    m.String("alerts", c.output.alerts);
+  }
+  {
+    MapReader m(top.Child("metrics"), "metrics");
+    m.String("listen", c.metrics.listen);
+  }
+  {
+    MapReader m(top.Child("log"), "log");
+    m.Choice("level", c.log.level, {"trace", "debug", "info", "warn", "error", "off"});
+  }
+  return c;
+}
+
+// Maps merge key by key; anything else in the overlay replaces the base.
+YAML::Node Merge(const YAML::Node& base, const YAML::Node& overlay) {
+  if (!overlay || overlay.IsNull()) return YAML::Clone(base);
+  if (!base || !base.IsMap() || !overlay.IsMap()) return YAML::Clone(overlay);
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& kv : overlay) {
+    auto key = kv.first.as<std::string>();
+    out[key] = Merge(base[key], kv.second);
+  }
+  return out;
+}
+
+void ApplySet(YAML::Node& root, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    Fail("--set " + assignment, "expected key.path=value");
+  }
+  std::string path = assignment.substr(0, eq);
+  std::string value_text = assignment.substr(eq + 1);
+  YAML::Node value;
+  try {
+    value = YAML::Load(value_text);
+  } catch (const YAML::Exception& e) {
+    Fail(path, "value is not valid YAML: " + e.msg);
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string part; std::getline(ss, part, '.');) {
+    if (part.empty()) Fail(path, "empty key in path");
+    parts.push_back(part);
+  }
+  // yaml-cpp nodes are handles: walk with copies of the handles and assign at the leaf.
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node next = chain.back()[parts[i]];
+    if (next && !next.IsNull() && !next.IsMap()) Fail(path, parts[i] + " is not a section");
+    if (!next || next.IsNull()) {
+      chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      next = chain.back()[parts[i]];
+    }
+    chain.push_back(next);
+  }
+  chain.back()[parts.back()] = value;
+}
+
+YAML::Node ParseYaml(const std::string& text, const std::string& origin) {
+  try {
+    YAML::Node n = YAML::Load(text);
+    if (n && !n.IsNull() && !n.IsMap()) throw ConfigError{origin + ": expected a mapping at top level"};
+    return n;
+  } catch (const YAML::Exception& e) {
+    throw ConfigError{origin + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg};
+  }
+}
+
+LoadResult Build(const std::string& user_text, const std::string& origin,
+                 const std::vector<std::string>& sets) {
+  LoadResult r;
+  try {
+    YAML::Node base = ParseYaml(std::string(EmbeddedDefaultConfig()), "embedded default");
+    YAML::Node merged = Merge(base, ParseYaml(user_text, origin));
+    for (const auto& s : sets) ApplySet(merged, s);
+    r.config = Extract(merged);
+    r.ok = true;
+  } catch (const ConfigError& e) {
+    r.error = e.message;
+  } catch (const YAML::Exception& e) {
+    r.error = origin + ": " + e.msg;
+  }
+  return r;
+}
+
+}  // namespace
+
+LoadResult LoadConfig(const std::string& path, const std::vector<std::string>& sets) {
+  std::string text;
+  if (!path.empty()) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      LoadResult r;
+      r.error = path + ": cannot open file";
+      return r;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (ss.str().size() > (16u << 20)) {
+      LoadResult r;
+      r.error = path + ": larger than 16 MiB";
+      return r;
+    }
+    text = ss.str();
+  }
+  return Build(text, path.empty() ? "config" : path, sets);
+}
+
+LoadResult LoadConfigText(const std::string& yaml_text, const std::vector<std::string>& sets) {
+  return Build(yaml_text, "config", sets);
+}
+
+std::string DumpConfig(const Config& c) {
+  YAML::Emitter out;
+  auto secs = [](TimestampNs ns) { return static_cast<uint64_t>(ns / kNsPerSecond); };
+  out << YAML::BeginMap;
+  out << YAML::Key << "capture" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "snaplen" << YAML::Value << c.capture.snaplen;
+  out << YAML::Key << "promiscuous" << YAML::Value << c.capture.promiscuous;
+  out << YAML::Key << "buffer_mib" << YAML::Value << c.capture.buffer_mib;
+  out << YAML::Key << "immediate" << YAML::Value << c.capture.immediate;
+  out << YAML::Key << "bpf" << YAML::Value << YAML::DoubleQuoted << c.capture.bpf;
+  out << YAML::EndMap;
+  out << YAML::Key << "workers" << YAML::Value << c.workers;
+  out << YAML::Key << "decode" << YAML::Value << YAML::BeginMap << YAML::Key << "fragments"
+      << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_datagrams" << YAML::Value << c.decode.fragment_max_datagrams;
+  out << YAML::Key << "max_bytes" << YAML::Value << c.decode.fragment_max_bytes;
+  out << YAML::Key << "timeout_seconds" << YAML::Value << secs(c.decode.fragment_timeout);
+  out << YAML::EndMap << YAML::EndMap;
+  out << YAML::Key << "flows" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_flows" << YAML::Value << c.flows.max_flows;
+  out << YAML::Key << "tcp_idle_timeout_seconds" << YAML::Value << secs(c.flows.tcp_idle_timeout);
+  out << YAML::Key << "udp_idle_timeout_seconds" << YAML::Value << secs(c.flows.udp_idle_timeout);
+  out << YAML::Key << "hard_timeout_seconds" << YAML::Value << secs(c.flows.hard_timeout);
+  out << YAML::EndMap;
+  out << YAML::Key << "reassembly" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "per_flow_bytes" << YAML::Value << c.reassembly.per_flow_bytes;
+  out << YAML::Key << "global_bytes" << YAML::Value << c.reassembly.global_bytes;
+  out << YAML::Key << "hole_timeout_seconds" << YAML::Value << secs(c.reassembly.hole_timeout);
+  out << YAML::EndMap;
+  out << YAML::Key << "classify" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "ndpi_max_packets" << YAML::Value << c.classify.ndpi_max_packets;
+  out << YAML::EndMap;
+  out << YAML::Key << "http" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_start_line" << YAML::Value << c.http.max_start_line;
+  out << YAML::Key << "max_header_line" << YAML::Value << c.http.max_header_line;
+  out << YAML::Key << "max_headers" << YAML::Value << c.http.max_headers;
+  out << YAML::Key << "max_header_block" << YAML::Value << c.http.max_header_block;
+  out << YAML::Key << "max_pending_requests" << YAML::Value << c.http.max_pending_requests;
+  out << YAML::Key << "body_prefix_bytes" << YAML::Value << c.http.body_prefix_bytes;
+  out << YAML::EndMap;
+  out << YAML::Key << "storage" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "fingerprint" << YAML::Value << c.storage.fingerprint;
+  out << YAML::Key << "sample_keys" << YAML::Value << c.storage.sample_keys;
+  out << YAML::Key << "endpoints" << YAML::Value << YAML::BeginSeq;
+  for (const auto& e : c.storage.endpoints) {
+    out << YAML::BeginMap << YAML::Key << "host" << YAML::Value << e.host << YAML::Key << "port"
+        << YAML::Value << e.port << YAML::Key << "provider" << YAML::Value << e.provider
+        << YAML::Key << "virtual_hosted" << YAML::Value << e.virtual_hosted << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::Key << "output" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "ledger" << YAML::Value << YAML::DoubleQuoted << c.output.ledger;
+  out << YAML::Key << "alerts" << YAML::Value << YAML::DoubleQuoted << c.output.alerts;
+  out << YAML::EndMap;
+  out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "listen" << YAML::Value << YAML::DoubleQuoted << c.metrics.listen;
+  out << YAML::EndMap;
+  out << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "level" << YAML::Value << c.log.level;
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace bw::config

@@ -1,0 +1,100 @@
+#pragma once
+// The sensor's whole configuration as typed values. A Config only exists fully validated:
+// LoadConfig() starts from the embedded default (config/bucketwatch.yaml), overlays a file and
+// `--set` overrides, and rejects unknown keys and bad values with the key path and the reason.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dissectors/common/timestamp.h"
+
+namespace bw::config {
+
+struct EndpointConfig {
+  std::string host;
+  int port = 0;
+  std::string provider = "s3_compatible";  // s3, s3_compatible, azure_blob, gcs
+  bool virtual_hosted = false;
+};
+
+struct Config {
+  struct Capture {
+    uint32_t snaplen = 262144;
+    bool promiscuous = true;
+    uint32_t buffer_mib = 64;
+    bool immediate = true;
+    std::string bpf;
+  } capture;
+
+  uint32_t workers = 1;
+
+  struct Decode {
+    uint64_t fragment_max_datagrams = 4096;
+    uint64_t fragment_max_bytes = 8 << 20;
+    TimestampNs fragment_timeout = 30 * kNsPerSecond;
+  } decode;
+
+  struct Flows {
+    uint64_t max_flows = 1 << 20;
+    TimestampNs tcp_idle_timeout = 120 * kNsPerSecond;
+    TimestampNs udp_idle_timeout = 60 * kNsPerSecond;
+    TimestampNs hard_timeout = 3600 * kNsPerSecond;
+  } flows;
+
+  struct Reassembly {
+    uint64_t per_flow_bytes = 1 << 20;
+    uint64_t global_bytes = 256ull << 20;
+    TimestampNs hole_timeout = 5 * kNsPerSecond;
+  } reassembly;
+
+  struct Classify {
+    uint32_t ndpi_max_packets = 24;
+  } classify;
+
+  struct Http {
+    uint64_t max_start_line = 8192;
+    uint64_t max_header_line = 8192;
+    uint64_t max_headers = 100;
+    uint64_t max_header_block = 64 * 1024;
+    uint64_t max_pending_requests = 64;
+    uint64_t body_prefix_bytes = 16 * 1024;
+  } http;
+
+  struct Storage {
+    bool fingerprint = true;
+    uint64_t sample_keys = 20;
+    std::vector<EndpointConfig> endpoints;
+  } storage;
+
+  struct Output {
+    std::string ledger;
+    std::string alerts;
+  } output;
+
+  struct Metrics {
+    std::string listen;
+  } metrics;
+
+  struct Log {
+    std::string level = "info";
+  } log;
+};
+
+struct LoadResult {
+  bool ok = false;
+  std::string error;  // "<key path>: <reason>" or "<file>: <reason>"
+  Config config;
+};
+
+// Loads the embedded default, then `path` (when non-empty), then each "key.path=value" override.
+[[nodiscard]] LoadResult LoadConfig(const std::string& path, const std::vector<std::string>& sets);
+
+// Parses YAML text on top of the embedded default (for tests and SIGHUP reload).
+[[nodiscard]] LoadResult LoadConfigText(const std::string& yaml_text,
+                                        const std::vector<std::string>& sets);
+
+// The effective configuration as YAML (what --print-config shows after --config/--set).
+std::string DumpConfig(const Config& config);
+
+}  // namespace bw::config

@@ -1,0 +1,121 @@
+#include "sensor/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "sensor/config/embedded_config.h"
+
+namespace bw::config {
+namespace {
+
+TEST(ConfigTest, EmbeddedDefaultLoadsWithDocumentedValues) {
+  auto r = LoadConfigText("", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.capture.snaplen, 262144u);
+  EXPECT_EQ(r.config.workers, 1u);
+  EXPECT_EQ(r.config.flows.max_flows, 1u << 20);
+  EXPECT_EQ(r.config.flows.tcp_idle_timeout, 120 * kNsPerSecond);
+  EXPECT_EQ(r.config.reassembly.per_flow_bytes, 1u << 20);
+  EXPECT_TRUE(r.config.storage.endpoints.empty());
+  EXPECT_EQ(r.config.log.level, "info");
+}
+
+TEST(ConfigTest, FileOverlaysDefaultKeyByKey) {
+  auto r = LoadConfigText("flows:\n  max_flows: 5000\nworkers: 2\n", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.flows.max_flows, 5000u);
+  EXPECT_EQ(r.config.flows.tcp_idle_timeout, 120 * kNsPerSecond);  // untouched sibling
+  EXPECT_EQ(r.config.workers, 2u);
+}
+
+TEST(ConfigTest, UnknownKeyIsRejectedWithItsPath) {
+  auto r = LoadConfigText("flows:\n  max_flow: 5000\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "flows.max_flow: unknown key");
+  r = LoadConfigText("bogus: 1\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "bogus: unknown key");
+}
+
+TEST(ConfigTest, BadValuesNameTheKeyAndReason) {
+  auto r = LoadConfigText("flows:\n  max_flows: lots\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "flows.max_flows: expected a non-negative integer, got 'lots'");
+  r = LoadConfigText("workers: 0\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "workers: must be between 1 and 64, got 0");
+  r = LoadConfigText("capture:\n  promiscuous: maybe\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "capture.promiscuous: expected true or false, got 'maybe'");
+  r = LoadConfigText("log:\n  level: loud\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("log.level: expected one of"), std::string::npos);
+  r = LoadConfigText("flows: 3\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "flows: expected a mapping");
+}
+
+TEST(ConfigTest, BrokenYamlReportsLine) {
+  auto r = LoadConfigText("flows:\n  max_flows: [1,\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("config: line"), std::string::npos) << r.error;
+}
+
+TEST(ConfigTest, SetOverridesAfterFile) {
+  auto r = LoadConfigText("workers: 2\n", {"workers=3", "reassembly.hole_timeout_seconds=9"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.workers, 3u);
+  EXPECT_EQ(r.config.reassembly.hole_timeout, 9 * kNsPerSecond);
+  r = LoadConfigText("", {"flows.nope=1"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "flows.nope: unknown key");
+  r = LoadConfigText("", {"workers"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("expected key.path=value"), std::string::npos);
+  r = LoadConfigText("", {"workers.x=1"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("workers is not a section"), std::string::npos);
+}
+
+TEST(ConfigTest, EndpointsAreValidated) {
+  auto r = LoadConfigText(
+      "storage:\n  endpoints:\n    - host: minio.local\n      port: 9000\n"
+      "    - host: '*.r2.example'\n      provider: s3\n      virtual_hosted: true\n",
+      {});
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.config.storage.endpoints.size(), 2u);
+  EXPECT_EQ(r.config.storage.endpoints[0].provider, "s3_compatible");
+  EXPECT_EQ(r.config.storage.endpoints[0].port, 9000);
+  EXPECT_TRUE(r.config.storage.endpoints[1].virtual_hosted);
+  r = LoadConfigText("storage:\n  endpoints:\n    - host: x\n      provider: ftp\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("storage.endpoints[0].provider"), std::string::npos) << r.error;
+  r = LoadConfigText("storage:\n  endpoints:\n    - port: 1\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "storage.endpoints[0].host: must not be empty");
+}
+
+TEST(ConfigTest, DumpRoundTrips) {
+  auto r = LoadConfigText("workers: 4\nstorage:\n  endpoints:\n    - host: m\n", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  auto again = LoadConfigText(DumpConfig(r.config), {});
+  ASSERT_TRUE(again.ok) << again.error;
+  EXPECT_EQ(DumpConfig(again.config), DumpConfig(r.config));
+  EXPECT_EQ(again.config.workers, 4u);
+}
+
+TEST(ConfigTest, MissingFileIsAClearError) {
+  auto r = LoadConfig("/nonexistent/bw.yaml", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "/nonexistent/bw.yaml: cannot open file");
+}
+
+TEST(ConfigTest, EmbeddedDefaultIsTheShippedFile) {
+  std::ifstream in(std::string(BW_SOURCE_DIR) + "/config/bucketwatch.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, EmbeddedDefaultConfig());
+}
+
+}  // namespace
+}  // namespace bw::config
