@@ -9,38 +9,41 @@
 
 namespace bw::decode {
 
-#define BW_DROP_REASONS(X)                                                  \
-  X(kUnsupportedLinkType, "unsupported_link_type")                          \
-  X(kTruncatedLinkHeader, "truncated_link_header")                          \
-  X(kNotIp, "not_ip")                                                       \
-  X(kTruncatedVlan, "truncated_vlan")                                       \
-  X(kTooManyVlanTags, "too_many_vlan_tags")                                 \
-  X(kTruncatedMpls, "truncated_mpls")                                       \
-  X(kTooManyMplsLabels, "too_many_mpls_labels")                             \
-  X(kEncapsulationTooDeep, "encapsulation_too_deep")                        \
-  X(kTruncatedIpv4, "truncated_ipv4")                                       \
-  X(kIpv4BadVersion, "ipv4_bad_version")                                    \
-  X(kIpv4BadHeaderLength, "ipv4_bad_header_length")                         \
-  X(kIpv4BadTotalLength, "ipv4_bad_total_length")                           \
-  X(kTruncatedIpv6, "truncated_ipv6")                                       \
-  X(kIpv6BadVersion, "ipv6_bad_version")                                    \
-  X(kIpv6BadExtensionHeader, "ipv6_bad_extension_header")                   \
-  X(kIpv6TooManyExtensionHeaders, "ipv6_too_many_extension_headers")        \
-  X(kFragmentBadOffset, "fragment_bad_offset")                              \
-  X(kFragmentOverlap, "fragment_overlap")                                   \
-  X(kFragmentTooLarge, "fragment_too_large")                                \
-  X(kFragmentTableFull, "fragment_table_full")                              \
-  X(kFragmentTimeout, "fragment_timeout")                                   \
-  X(kTruncatedTcp, "truncated_tcp")                                         \
-  X(kTcpBadHeaderLength, "tcp_bad_header_length")                           \
-  X(kTruncatedUdp, "truncated_udp")                                         \
-  X(kUdpBadLength, "udp_bad_length")                                        \
-  X(kTruncatedVxlan, "truncated_vxlan")                                     \
-  X(kTruncatedGre, "truncated_gre")                                         \
-  X(kGreUnsupported, "gre_unsupported")                                     \
-  X(kTruncatedErspan, "truncated_erspan")                                   \
-  X(kErspanUnsupported, "erspan_unsupported")                               \
-  X(kUnsupportedIpProtocol, "unsupported_ip_protocol")
+#define BW_DROP_REASONS(X)                                           \
+  X(kUnsupportedLinkType, "unsupported_link_type")                   \
+  X(kTruncatedLinkHeader, "truncated_link_header")                   \
+  X(kNotIp, "not_ip")                                                \
+  X(kTruncatedVlan, "truncated_vlan")                                \
+  X(kTooManyVlanTags, "too_many_vlan_tags")                          \
+  X(kTruncatedMpls, "truncated_mpls")                                \
+  X(kTooManyMplsLabels, "too_many_mpls_labels")                      \
+  X(kEncapsulationTooDeep, "encapsulation_too_deep")                 \
+  X(kTruncatedIpv4, "truncated_ipv4")                                \
+  X(kIpv4BadVersion, "ipv4_bad_version")                             \
+  X(kIpv4BadHeaderLength, "ipv4_bad_header_length")                  \
+  X(kIpv4BadTotalLength, "ipv4_bad_total_length")                    \
+  X(kTruncatedIpv6, "truncated_ipv6")                                \
+  X(kIpv6BadVersion, "ipv6_bad_version")                             \
+  X(kIpv6BadExtensionHeader, "ipv6_bad_extension_header")            \
+  X(kIpv6TooManyExtensionHeaders, "ipv6_too_many_extension_headers") \
+  X(kIpv6BadPayloadLength, "ipv6_bad_payload_length")                \
+  X(kFragmentBadOffset, "fragment_bad_offset")                       \
+  X(kFragmentBadLength, "fragment_bad_length")                       \
+  X(kFragmentTruncated, "fragment_truncated")                        \
+  X(kFragmentTooManyHoles, "fragment_too_many_holes")                \
+  X(kFragmentOverlap, "fragment_overlap")                            \
+  X(kFragmentTooLarge, "fragment_too_large")                         \
+  X(kFragmentTableFull, "fragment_table_full")                       \
+  X(kFragmentTimeout, "fragment_timeout")                            \
+  X(kTruncatedTcp, "truncated_tcp")                                  \
+  X(kTcpBadHeaderLength, "tcp_bad_header_length")                    \
+  X(kTruncatedUdp, "truncated_udp")                                  \
+  X(kUdpBadLength, "udp_bad_length")                                 \
+  X(kTruncatedVxlan, "truncated_vxlan")                              \
+  X(kTruncatedGre, "truncated_gre")                                  \
+  X(kGreUnsupported, "gre_unsupported")                              \
+  X(kTruncatedErspan, "truncated_erspan")                            \
+  X(kErspanUnsupported, "erspan_unsupported")
 
 enum class DropReason : uint8_t {
 #define BW_DROP_ENUM(id, name) id,

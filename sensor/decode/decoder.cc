@@ -1,0 +1,117 @@
+#include "sensor/decode/decoder.h"
+
+#include <algorithm>
+
+#include "sensor/decode/layers.h"
+
+namespace bw::decode {
+namespace {
+
+// Safety net over the per-layer bounds (tags, labels, tunnels): a packet can never take more
+// layer steps than this, whatever the bytes say.
+constexpr int kMaxLayerSteps = 64;
+
+}  // namespace
+
+bool IsSupportedLinkType(int dlt) {
+  switch (static_cast<LinkType>(dlt)) {
+    case LinkType::kNull:
+    case LinkType::kEthernet:
+    case LinkType::kRaw:
+    case LinkType::kRawAlt:
+    case LinkType::kLoop:
+    case LinkType::kLinuxSll:
+    case LinkType::kIpv4:
+    case LinkType::kIpv6:
+    case LinkType::kLinuxSll2:
+      return true;
+  }
+  return false;
+}
+
+Decoder::Decoder(const DecoderLimits& limits, DropCounters& drops)
+    : drops_(drops), reassembler_(limits, drops) {}
+
+void Decoder::ExpireFragments(TimestampNs now) { reassembler_.Expire(now); }
+
+DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length, TimestampNs ts,
+                             PacketMeta& out) {
+  using namespace internal;
+  out = PacketMeta{};
+  out.ts = ts;
+  out.wire_length = wire_length;
+  out.captured_length = static_cast<uint32_t>(frame.size());
+
+  auto drop = [this](DropReason r) {
+    drops_.Count(r);
+    return DecodeStatus::kDropped;
+  };
+  if (!IsSupportedLinkType(static_cast<int>(link))) return drop(DropReason::kUnsupportedLinkType);
+
+  Cursor c;
+  c.data = frame;
+  // A capture never keeps more than was on the wire; trust the larger of the two.
+  c.wire_len = std::max<uint64_t>(wire_length, frame.size());
+  FragmentContext fragments{reassembler_, ts};
+
+  Step step = DecodeLinkLayer(link, c, out);
+  for (int i = 0; step.kind == StepKind::kNext; ++i) {
+    if (i == kMaxLayerSteps) return drop(DropReason::kEncapsulationTooDeep);
+    switch (c.layer) {
+      case Layer::kEthernet:
+        step = DecodeEthernet(c, out);
+        break;
+      case Layer::kEthertype:
+        step = DispatchEthertype(c, out);
+        break;
+      case Layer::kVlan:
+        step = DecodeVlan(c, out);
+        break;
+      case Layer::kMpls:
+        step = DecodeMpls(c, out);
+        break;
+      case Layer::kIpAnyVersion:
+        step = DecodeIpAnyVersion(c, out);
+        break;
+      case Layer::kIpv4:
+        step = DecodeIpv4(c, out, fragments);
+        break;
+      case Layer::kIpv6:
+        step = DecodeIpv6(c, out, fragments);
+        break;
+      case Layer::kTcp:
+        step = DecodeTcp(c, out);
+        break;
+      case Layer::kUdp:
+        step = DecodeUdp(c, out);
+        break;
+      case Layer::kVxlan:
+        step = DecodeVxlan(c, out);
+        break;
+      case Layer::kGre:
+        step = DecodeGre(c, out);
+        break;
+      case Layer::kErspanII:
+        step = DecodeErspanII(c, out);
+        break;
+      case Layer::kErspanIII:
+        step = DecodeErspanIII(c, out);
+        break;
+      case Layer::kOtherTransport:
+        step = DecodeOtherTransport(c, out);
+        break;
+    }
+  }
+  switch (step.kind) {
+    case StepKind::kDone:
+      return DecodeStatus::kOk;
+    case StepKind::kHeld:
+      return DecodeStatus::kHeld;
+    case StepKind::kDrop:
+    case StepKind::kNext:
+      break;
+  }
+  return drop(step.reason);
+}
+
+}  // namespace bw::decode

@@ -1,0 +1,58 @@
+#pragma once
+// Layer 2..4 decoder of one worker thread. Guarantees: every frame either decodes fully
+// (kOk, with `PacketMeta` filled for the innermost IP packet), is held as an IP fragment (kHeld),
+// or is dropped (kDropped) after incrementing exactly one `DropReason` counter. Reads are
+// bounds-checked, nesting is bounded (kMaxEncapsulationDepth, kMaxVlanTags, kMaxMplsLabels),
+// nothing throws, and after warm-up no packet allocates: fragment buffers are pooled.
+// Not thread-safe: one Decoder per worker.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dissectors/common/bytes.h"
+#include "dissectors/common/timestamp.h"
+#include "sensor/decode/decoder_limits.h"
+#include "sensor/decode/drop_reason.h"
+#include "sensor/decode/fragment_reassembler.h"
+#include "sensor/decode/packet_meta.h"
+
+namespace bw::decode {
+
+enum class DecodeStatus : uint8_t { kOk, kDropped, kHeld };  // kHeld: a fragment was stored
+
+// True for the pcap DLT values listed in LinkType.
+bool IsSupportedLinkType(int dlt);
+
+class Decoder {
+ public:
+  Decoder(const DecoderLimits& limits, DropCounters& drops);
+
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  // Decodes one captured frame of `wire_length` bytes (frame.size() may be smaller: snaplen).
+  // On kOk `out` is fully filled; views stay valid until the next Decode call.
+  DecodeStatus Decode(LinkType link, ByteView frame, uint32_t wire_length, TimestampNs ts,
+                      PacketMeta& out);
+
+  // Drops datagrams whose first fragment is older than the timeout (each counts
+  // kFragmentTimeout). Decode also expires lazily whenever a fragment arrives.
+  void ExpireFragments(TimestampNs now);
+
+  // Datagrams completed by reassembly and handed on as one packet.
+  uint64_t fragments_reassembled() const { return reassembler_.datagrams_reassembled(); }
+  // Fragments accepted into a datagram (each kHeld result plus the completing ones).
+  uint64_t fragments_stored() const { return reassembler_.fragments_stored(); }
+  // Datagrams discarded because the table or the byte budget was full (kFragmentTableFull).
+  uint64_t fragment_datagrams_evicted() const { return reassembler_.datagrams_evicted(); }
+  // Datagrams discarded because they did not complete in time (kFragmentTimeout).
+  uint64_t fragment_datagrams_expired() const { return reassembler_.datagrams_expired(); }
+  size_t fragment_datagrams_held() const { return reassembler_.datagrams_held(); }
+  size_t fragment_bytes_held() const { return reassembler_.bytes_held(); }
+
+ private:
+  DropCounters& drops_;
+  FragmentReassembler reassembler_;
+};
+
+}  // namespace bw::decode

@@ -1,0 +1,62 @@
+#pragma once
+// TcpConnection: both directions of one TCP connection, driven packet by packet.
+//
+// Guarantees: each direction starts at the sender's ISN + 1 when its SYN (or SYN+ACK) was seen
+// and at its first data segment otherwise (mid-stream pickup); a direction ends when its FIN is
+// reached in order; a RST ends both directions at once, delivering what is buffered with the
+// holes as gaps; Finish() does the same at flow end or eviction. The sink sees OnEnd exactly
+// once per direction. Hole timeouts of both directions are checked on every packet, so a quiet
+// direction does not hold its holes while the other one talks.
+//
+// The connection keeps only a pointer to the worker's ReassemblyContext and two small
+// reassemblers (sizeof(TcpConnection) is a little over 100 bytes).
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dissectors/common/direction.h"
+#include "sensor/decode/packet_meta.h"
+#include "sensor/reassembly/reassembly_context.h"
+#include "sensor/reassembly/stream_sink.h"
+#include "sensor/reassembly/tcp_reassembler.h"
+
+namespace bw::reassembly {
+
+class TcpConnection {
+ public:
+  explicit TcpConnection(ReassemblyContext& ctx)
+      : half_{TcpReassembler(ctx), TcpReassembler(ctx)} {}
+
+  // One decoded TCP packet of this connection; `dir` comes from the flow's client decision.
+  void OnPacket(const decode::PacketMeta& p, Direction dir, StreamSink& sink);
+
+  // Declares holes older than the hole timeout in both directions (periodic housekeeping).
+  void CheckTimeouts(TimestampNs now, StreamSink& sink);
+
+  // Flow end, eviction or timeout: flushes both directions (gaps included) and ends them.
+  void Finish(TimestampNs ts, StreamSink& sink);
+
+  // Both directions ended: the flow can be marked closed in the flow table.
+  bool closed() const { return half_[0].ended() && half_[1].ended(); }
+  bool reset_seen() const { return (flags_ & kRstSeen) != 0; }
+  // A SYN (client) or SYN+ACK (server) was seen, so the stream starts at its first byte.
+  bool handshake_seen() const { return (flags_ & (kSynSeen | kSynAckSeen)) != 0; }
+  bool syn_seen() const { return (flags_ & kSynSeen) != 0; }
+  bool syn_ack_seen() const { return (flags_ & kSynAckSeen) != 0; }
+
+  // A new SYN on a connection that already ended (port reuse): the owner should end this flow
+  // and start a new one, rather than feed the SYN here.
+  bool IsReopeningSyn(const decode::PacketMeta& p) const {
+    return closed() && (p.tcp_flags & (decode::kTcpSyn | decode::kTcpAck)) == decode::kTcpSyn;
+  }
+
+  const TcpReassembler& half(Direction d) const { return half_[Index(d)]; }
+
+ private:
+  enum : uint8_t { kSynSeen = 1, kSynAckSeen = 2, kRstSeen = 4 };
+
+  TcpReassembler half_[2];
+  uint8_t flags_ = 0;
+};
+
+}  // namespace bw::reassembly

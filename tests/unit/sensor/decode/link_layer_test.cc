@@ -1,0 +1,165 @@
+#include <gtest/gtest.h>
+
+#include "tests/unit/sensor/decode/frame_builder.h"
+
+namespace bw::decode::testing {
+namespace {
+
+Bytes SllHeader(uint16_t protocol) {
+  Bytes b;
+  PutBe16(b, 0);  // packet type: to us
+  PutBe16(b, 1);  // ARPHRD_ETHER
+  PutBe16(b, 6);  // address length
+  b.insert(b.end(), {0x02, 0, 0, 0, 0, 1, 0, 0});
+  PutBe16(b, protocol);
+  return b;
+}
+
+Bytes Sll2Header(uint16_t protocol) {
+  Bytes b;
+  PutBe16(b, protocol);
+  PutBe16(b, 0);   // reserved
+  PutBe32(b, 3);   // interface index
+  PutBe16(b, 1);   // ARPHRD_ETHER
+  b.push_back(0);  // packet type
+  b.push_back(6);  // address length
+  b.insert(b.end(), {0x02, 0, 0, 0, 0, 1, 0, 0});
+  return b;
+}
+
+Bytes NullLe(uint32_t af) {
+  Bytes b;
+  PutLe32(b, af);
+  return b;
+}
+Bytes NullBe(uint32_t af) {
+  Bytes b;
+  PutBe32(b, af);
+  return b;
+}
+
+Bytes V4Packet() { return Ipv4Tcp({}, {}, Text("GET / HTTP/1.1\r\n")); }
+Bytes V6Packet() { return Ipv6({}, Tcp({}, Text("GET / HTTP/1.1\r\n"))); }
+
+class LinkLayerTest : public DecoderTest {
+ protected:
+  void ExpectV4(const Bytes& frame, LinkType link) {
+    ASSERT_EQ(Run(frame, link), DecodeStatus::kOk) << static_cast<int>(link);
+    EXPECT_EQ(meta_.src.ToString(), "10.0.0.1");
+    EXPECT_EQ(meta_.dst.ToString(), "10.0.0.2");
+    EXPECT_EQ(meta_.src_port, 40000);
+    EXPECT_EQ(meta_.dst_port, 80);
+    EXPECT_EQ(AsStringView(meta_.payload), "GET / HTTP/1.1\r\n");
+  }
+  void ExpectV6(const Bytes& frame, LinkType link) {
+    ASSERT_EQ(Run(frame, link), DecodeStatus::kOk) << static_cast<int>(link);
+    EXPECT_EQ(meta_.src.ToString(), "2001:db8::1");
+    EXPECT_EQ(meta_.dst.ToString(), "2001:db8::2");
+    EXPECT_EQ(meta_.ip_proto, kIpProtoTcp);
+    EXPECT_EQ(AsStringView(meta_.payload), "GET / HTTP/1.1\r\n");
+  }
+};
+
+TEST_F(LinkLayerTest, SupportedLinkTypes) {
+  for (int dlt : {0, 1, 12, 14, 108, 113, 228, 229, 276}) {
+    EXPECT_TRUE(IsSupportedLinkType(dlt)) << dlt;
+  }
+  for (int dlt : {-1, 2, 9, 10, 105, 127, 197, 277}) EXPECT_FALSE(IsSupportedLinkType(dlt)) << dlt;
+}
+
+TEST_F(LinkLayerTest, UnsupportedLinkTypeIsDropped) {
+  ExpectDrop(V4Packet(), DropReason::kUnsupportedLinkType, static_cast<LinkType>(127));
+}
+
+TEST_F(LinkLayerTest, EthernetFillsEveryField) {
+  Bytes frame = Cat({Eth(0x0800), V4Packet()});
+  ASSERT_EQ(Run(frame, LinkType::kEthernet, 1514, 42 * kNsPerSecond), DecodeStatus::kOk);
+  EXPECT_EQ(meta_.ts, 42 * kNsPerSecond);
+  EXPECT_EQ(meta_.wire_length, 1514u);
+  EXPECT_EQ(meta_.captured_length, frame.size());
+  EXPECT_EQ(meta_.vlan_count, 0);
+  EXPECT_EQ(meta_.mpls_count, 0);
+  EXPECT_EQ(meta_.encapsulation_depth, 0);
+  EXPECT_EQ(meta_.tunnel_flags, kTunnelNone);
+  EXPECT_EQ(meta_.src.family, 4);
+  EXPECT_EQ(meta_.ip_proto, kIpProtoTcp);
+  EXPECT_FALSE(meta_.reassembled_fragment);
+  EXPECT_EQ(meta_.l3.data(), frame_.data() + 14);
+  EXPECT_EQ(meta_.l3.size(), frame.size() - 14);
+  EXPECT_EQ(meta_.tcp_seq, 1000u);
+  EXPECT_EQ(meta_.tcp_ack, 2000u);
+  EXPECT_EQ(meta_.tcp_flags, kTcpAck | kTcpPsh);
+  EXPECT_EQ(meta_.tcp_window, 512);
+  EXPECT_EQ(meta_.payload_wire_len, 16u);
+}
+
+TEST_F(LinkLayerTest, EthernetIpv6) {
+  ExpectV6(Cat({Eth(0x86DD), V6Packet()}), LinkType::kEthernet);
+}
+
+TEST_F(LinkLayerTest, LinuxSll) {
+  ExpectV4(Cat({SllHeader(0x0800), V4Packet()}), LinkType::kLinuxSll);
+  ExpectV6(Cat({SllHeader(0x86DD), V6Packet()}), LinkType::kLinuxSll);
+  // The kernel may leave a VLAN tag in place; the SLL protocol then names the tag.
+  ExpectV4(Cat({SllHeader(0x8100), Vlan(7, 0x0800), V4Packet()}), LinkType::kLinuxSll);
+  EXPECT_EQ(meta_.vlan_count, 1);
+  EXPECT_EQ(meta_.vlan_ids[0], 7);
+  ExpectDrop(Cat({SllHeader(0x0806), Bytes(28, 0)}), DropReason::kNotIp, LinkType::kLinuxSll);
+  ExpectDrop(Bytes(15, 0), DropReason::kTruncatedLinkHeader, LinkType::kLinuxSll);
+}
+
+TEST_F(LinkLayerTest, LinuxSll2) {
+  ExpectV4(Cat({Sll2Header(0x0800), V4Packet()}), LinkType::kLinuxSll2);
+  ExpectV6(Cat({Sll2Header(0x86DD), V6Packet()}), LinkType::kLinuxSll2);
+  ExpectDrop(Cat({Sll2Header(0x88CC), Bytes(20, 0)}), DropReason::kNotIp, LinkType::kLinuxSll2);
+  ExpectDrop(Bytes(19, 0), DropReason::kTruncatedLinkHeader, LinkType::kLinuxSll2);
+}
+
+TEST_F(LinkLayerTest, RawIp) {
+  for (LinkType raw : {LinkType::kRaw, LinkType::kRawAlt}) {
+    ExpectV4(V4Packet(), raw);
+    ExpectV6(V6Packet(), raw);
+    Bytes bad = V4Packet();
+    bad[0] = 0x55;
+    ExpectDrop(bad, DropReason::kNotIp, raw);
+    ExpectDrop({}, DropReason::kTruncatedLinkHeader, raw);
+  }
+}
+
+TEST_F(LinkLayerTest, DltIpv4AndIpv6AreVersionSpecific) {
+  ExpectV4(V4Packet(), LinkType::kIpv4);
+  ExpectV6(V6Packet(), LinkType::kIpv6);
+  ExpectDrop(V6Packet(), DropReason::kIpv4BadVersion, LinkType::kIpv4);
+  ExpectDrop(V4Packet(), DropReason::kIpv6BadVersion, LinkType::kIpv6);
+  ExpectDrop({}, DropReason::kTruncatedIpv4, LinkType::kIpv4);
+  ExpectDrop({}, DropReason::kTruncatedIpv6, LinkType::kIpv6);
+}
+
+TEST_F(LinkLayerTest, NullAcceptsBothByteOrdersAndEveryInet6Value) {
+  ExpectV4(Cat({NullLe(2), V4Packet()}), LinkType::kNull);
+  ExpectV4(Cat({NullBe(2), V4Packet()}), LinkType::kNull);
+  for (uint32_t af : {10u, 24u, 28u, 30u}) {
+    ExpectV6(Cat({NullLe(af), V6Packet()}), LinkType::kNull);
+    ExpectV6(Cat({NullBe(af), V6Packet()}), LinkType::kNull);
+  }
+  ExpectDrop(Cat({NullLe(7), V4Packet()}), DropReason::kNotIp, LinkType::kNull);
+  ExpectDrop(Bytes{2, 0, 0}, DropReason::kTruncatedLinkHeader, LinkType::kNull);
+}
+
+TEST_F(LinkLayerTest, LoopIsNetworkOrder) {
+  ExpectV4(Cat({NullBe(2), V4Packet()}), LinkType::kLoop);
+  ExpectV6(Cat({NullBe(30), V6Packet()}), LinkType::kLoop);
+  // Host order on a loop link reads as a huge family: not IP.
+  ExpectDrop(Cat({NullLe(2), V4Packet()}), DropReason::kNotIp, LinkType::kLoop);
+  ExpectDrop(Bytes{0, 0}, DropReason::kTruncatedLinkHeader, LinkType::kLoop);
+}
+
+TEST_F(LinkLayerTest, EthernetTruncatedAndNonIp) {
+  ExpectDrop(Bytes(13, 0), DropReason::kTruncatedLinkHeader);
+  ExpectDrop(Cat({Eth(0x0806), Bytes(28, 0)}), DropReason::kNotIp);  // ARP
+  ExpectDrop(Cat({Eth(0x88CC), Bytes(40, 0)}), DropReason::kNotIp);  // LLDP
+  ExpectDrop(Cat({Eth(0x0040), Bytes(64, 0)}), DropReason::kNotIp);  // 802.3 length field
+}
+
+}  // namespace
+}  // namespace bw::decode::testing
