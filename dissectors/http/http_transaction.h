@@ -14,8 +14,8 @@
 namespace bw::http {
 
 struct Header {
-  std::string name;  // as sent on the wire
-  std::string value; // leading/trailing whitespace removed
+  std::string name;   // as sent on the wire
+  std::string value;  // leading/trailing whitespace removed
 };
 
 // Case-insensitive lookup shared by requests and responses; first match wins.
@@ -29,8 +29,11 @@ struct HttpRequest {
   uint8_t version_minor = 1;
   std::vector<Header> headers;
   uint64_t header_bytes = 0;  // request line + headers + terminating CRLF
-  uint64_t body_bytes = 0;    // body bytes on the wire (chunk framing included)
-  bool missing_bytes = false; // a reassembly gap fell inside this message
+  // Body bytes on the wire (chunk framing and gap bytes included); for a request answered before
+  // its body ended (an early 403 to an upload), the bytes seen by then.
+  uint64_t body_bytes = 0;
+  bool missing_bytes = false;   // a gap (or the end of the stream) cut into this message
+  bool head_truncated = false;  // a parser limit cut the request line or dropped headers
   TimestampNs first_ts = 0;
   TimestampNs last_ts = 0;
 
@@ -46,6 +49,7 @@ struct HttpResponse {
   uint64_t header_bytes = 0;
   uint64_t body_bytes = 0;
   bool missing_bytes = false;
+  bool head_truncated = false;  // a parser limit cut the status line or dropped headers
   // The first bytes of the decoded (de-chunked) body, bounded by the parser's limit; enough for
   // error documents. Listings are scanned in full through HttpHandler::OnResponseBody instead.
   std::string body_prefix;
@@ -65,7 +69,7 @@ enum class TransactionEnd : uint8_t {
 struct HttpTransaction {
   HttpRequest request;
   bool has_response = false;
-  HttpResponse response;       // meaningful when has_response
+  HttpResponse response;           // meaningful when has_response
   uint16_t interim_responses = 0;  // 1xx seen before the final response
   TransactionEnd end = TransactionEnd::kComplete;
 };

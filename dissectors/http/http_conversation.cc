@@ -1,0 +1,403 @@
+#include "dissectors/http/http_conversation.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace bw::http {
+namespace {
+
+HttpLimits Sanitised(HttpLimits l) {
+  // A zero cap would make the queue unable to hold the request being parsed.
+  l.max_pending_requests = std::max<size_t>(l.max_pending_requests, 1);
+  return l;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x | 0x20);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y | 0x20);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Authority of an absolute-form target ("http://user@host:port/path" -> "host:port"), empty
+// for origin, asterisk and authority forms.
+std::string_view AuthorityOf(std::string_view target) {
+  size_t sep = target.find("://");
+  if (sep == std::string_view::npos || sep == 0) return {};
+  for (size_t i = 0; i < sep; ++i) {
+    char c = target[i];
+    bool scheme_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (i > 0 && c >= '0' && c <= '9') ||
+                       (i > 0 && (c == '+' || c == '-' || c == '.'));
+    if (!scheme_char) return {};
+  }
+  std::string_view rest = target.substr(sep + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  return authority;
+}
+
+}  // namespace
+
+HttpConversation::Pending& HttpConversation::PendingQueue::PushBack(size_t cap) {
+  if (size_ == slots_.size()) {
+    size_t n = std::max<size_t>(size_ + 1, std::min<size_t>(std::max<size_t>(4, size_ * 2), cap));
+    std::vector<Pending> next(n);
+    for (size_t i = 0; i < size_; ++i) next[i] = std::move(At(i));
+    slots_ = std::move(next);
+    head_ = 0;
+  }
+  Pending& p = slots_[(head_ + size_) % slots_.size()];
+  ++size_;
+  return p;
+}
+
+void HttpConversation::PendingQueue::PopFront() {
+  slots_[head_] = Pending{};
+  head_ = (head_ + 1) % slots_.size();
+  --size_;
+}
+
+HttpConversation::HttpConversation(const HttpLimits& limits, HttpCounters& counters,
+                                   HttpHandler& handler)
+    : limits_(Sanitised(limits)),
+      counters_(counters),
+      handler_(handler),
+      request_parser_(Direction::kToServer, limits_, counters, *this),
+      response_parser_(Direction::kToClient, limits_, counters, *this) {}
+
+void HttpConversation::Feed(Direction dir, ByteView data, TimestampNs ts) {
+  if (gave_up_ || closed_ || data.empty()) return;
+  if (finished_) {
+    // Counted once per conversation, so that the count does not depend on packetisation.
+    if (!data_after_close_) counters_.Count(HttpError::kDataAfterClose);
+    data_after_close_ = true;
+    return;
+  }
+  Parser(dir).Feed(data, ts);
+}
+
+void HttpConversation::Gap(Direction dir, uint64_t length, TimestampNs ts) {
+  HttpCounters::Add(counters_.gaps);
+  if (gave_up_ || finished_ || closed_) return;
+  any_gap_ = true;
+  Parser(dir).Gap(length, ts);
+}
+
+void HttpConversation::End(Direction dir, TimestampNs ts) {
+  if (gave_up_ || finished_ || closed_) return;
+  Parser(dir).End(ts);
+  // Once the server has finished sending, no waiting request can be answered any more.
+  if (dir == Direction::kToClient && !finished_) FlushAllPending();
+}
+
+void HttpConversation::Close(TimestampNs ts) {
+  if (closed_) return;
+  if (!gave_up_ && !finished_) {
+    response_parser_.Abort(ts);
+    request_parser_.Abort(ts);
+  }
+  if (has_inflight_) {
+    has_inflight_ = false;
+    Emit(inflight_, TransactionEnd::kTruncated);
+    inflight_ = Pending{};
+  }
+  FlushAllPending();
+  request_parser_.Stop();
+  response_parser_.Stop();
+  closed_ = true;
+  finished_ = true;
+}
+
+HttpConversation::Pending* HttpConversation::FindRequest(uint64_t seq) {
+  if (has_inflight_ && inflight_.seq == seq) return &inflight_;
+  if (pending_.empty()) return nullptr;
+  uint64_t front = pending_.Front().seq;
+  if (seq < front || seq - front >= pending_.size()) return nullptr;
+  return &pending_.At(static_cast<size_t>(seq - front));
+}
+
+std::vector<Header>* HttpConversation::CurrentHeaders(Direction dir) {
+  if (dir == Direction::kToServer) {
+    if (!request_open_) return nullptr;
+    Pending* p = FindRequest(open_request_seq_);
+    return p ? &p->tx.request.headers : nullptr;
+  }
+  switch (response_target_) {
+    case ResponseTarget::kInflight:
+      return &inflight_.tx.response.headers;
+    case ResponseTarget::kInterim:
+    case ResponseTarget::kDiscard:
+      return &scratch_.headers;
+    case ResponseTarget::kNone:
+      break;
+  }
+  return nullptr;
+}
+
+void HttpConversation::Emit(Pending& p, TransactionEnd end) {
+  p.tx.end = end;
+  if (request_open_ && p.seq == open_request_seq_) {
+    // The response ended before the request body did (an early error): report what was seen.
+    p.tx.request.body_bytes = request_parser_.body_wire_bytes();
+  }
+  HttpCounters::Add(counters_.transactions);
+  if (end == TransactionEnd::kNoResponse) HttpCounters::Add(counters_.no_response);
+  if (end == TransactionEnd::kTruncated) HttpCounters::Add(counters_.truncated);
+  handler_.OnTransaction(p.tx);
+}
+
+void HttpConversation::FlushFront() {
+  Emit(pending_.Front(), TransactionEnd::kNoResponse);
+  pending_.PopFront();
+}
+
+void HttpConversation::FlushAllPending() {
+  while (!pending_.empty()) FlushFront();
+}
+
+void HttpConversation::Finish(bool gave_up) {
+  FlushAllPending();
+  request_parser_.Stop();
+  response_parser_.Stop();
+  finished_ = true;
+  if (gave_up) gave_up_ = true;
+}
+
+// --- MessageSink ---------------------------------------------------------------------------
+
+void HttpConversation::OnStartLine(Direction dir, const StartLine& line, bool truncated,
+                                   TimestampNs first_ts) {
+  any_start_line_ = true;
+  if (dir == Direction::kToServer) {
+    StartRequest(line.request, truncated, first_ts);
+  } else {
+    StartResponse(line.status, truncated, first_ts);
+  }
+}
+
+void HttpConversation::StartRequest(const RequestLine& line, bool truncated, TimestampNs ts) {
+  HttpCounters::Add(counters_.requests);
+  if (pending_.size() >= limits_.max_pending_requests) {
+    counters_.Count(HttpError::kPendingOverflow);
+    FlushFront();
+  }
+  // Only while the server stream is in sync does an unanswered request mean the client did not
+  // wait: after a loss, the outstanding request may simply have had its response swallowed.
+  if (!server_lost_ && !server_resynced_ && (has_inflight_ || !pending_.empty())) {
+    pipelining_seen_ = true;
+  }
+  Pending& p = pending_.PushBack(limits_.max_pending_requests);
+  p.seq = next_seq_++;
+  p.close_after = false;
+  HttpRequest& r = p.tx.request;
+  r.method.assign(line.method);
+  r.target.assign(line.target);
+  r.version_major = line.version_major;
+  r.version_minor = line.version_minor;
+  r.head_truncated = truncated;
+  r.first_ts = ts;
+  r.last_ts = ts;
+  std::string_view authority = AuthorityOf(line.target);
+  if (!authority.empty()) {
+    r.host.assign(authority);
+  } else if (line.method == "CONNECT") {
+    r.host.assign(line.target);  // authority-form
+  }
+  open_request_seq_ = p.seq;
+  request_open_ = true;
+  HttpCounters::Max(counters_.pipelined_max_depth, pending_.size() + (has_inflight_ ? 1 : 0));
+}
+
+bool HttpConversation::ApplyResyncPolicy(TimestampNs ts) {
+  size_t candidates = 0;
+  while (candidates < pending_.size() && pending_.At(candidates).tx.request.first_ts <= ts) {
+    ++candidates;
+  }
+  if (candidates == 0) return true;
+  if (candidates >= 2 && pipelining_seen_) {
+    for (size_t i = 0; i < candidates; ++i) FlushFront();
+    counters_.Count(HttpError::kAmbiguousResync);
+    return false;
+  }
+  for (size_t i = 0; i + 1 < candidates; ++i) FlushFront();
+  return true;
+}
+
+void HttpConversation::StartResponse(const StatusLine& line, bool truncated, TimestampNs ts) {
+  bool pairable = true;
+  if (server_resynced_) {
+    server_resynced_ = false;
+    pairable = ApplyResyncPolicy(ts);
+  }
+  bool eligible = pairable && !pending_.empty() && pending_.Front().tx.request.first_ts <= ts;
+  bool interim = line.status < 200 && line.status != 101;
+  if (interim || !eligible) scratch_ = HttpResponse{};
+  if (interim) {
+    HttpCounters::Add(counters_.interim_1xx);
+    if (eligible) ++pending_.Front().tx.interim_responses;
+    response_target_ = ResponseTarget::kInterim;
+    return;
+  }
+  HttpCounters::Add(counters_.responses);
+  if (!eligible) {
+    if (pairable) {
+      counters_.Count(HttpError::kUnmatchedResponse);
+      if (client_lost_) HttpCounters::Add(counters_.lost_requests);
+    }
+    scratch_.status = line.status;
+    response_target_ = ResponseTarget::kDiscard;
+    return;
+  }
+  inflight_ = std::move(pending_.Front());
+  pending_.PopFront();
+  has_inflight_ = true;
+  response_close_ = false;
+  response_target_ = ResponseTarget::kInflight;
+  HttpTransaction& tx = inflight_.tx;
+  tx.has_response = true;
+  HttpResponse& r = tx.response;
+  r.status = line.status;
+  r.reason.assign(line.reason);
+  r.version_major = line.version_major;
+  r.version_minor = line.version_minor;
+  r.head_truncated = truncated;
+  r.first_ts = ts;
+  r.last_ts = ts;
+}
+
+void HttpConversation::OnHeader(Direction dir, std::string_view name, std::string_view value) {
+  std::vector<Header>* headers = CurrentHeaders(dir);
+  if (!headers) return;
+  headers->push_back(Header{std::string(name), std::string(value)});
+}
+
+void HttpConversation::OnHeaderContinuation(Direction dir, std::string_view more) {
+  std::vector<Header>* headers = CurrentHeaders(dir);
+  if (!headers || headers->empty()) return;
+  std::string& value = headers->back().value;
+  if (!value.empty()) value.push_back(' ');
+  value.append(more);
+}
+
+BodyRule HttpConversation::OnHeadComplete(Direction dir, const FramingInfo& info,
+                                          uint64_t header_bytes, TimestampNs ts) {
+  if (dir == Direction::kToServer) {
+    Pending* p = request_open_ ? FindRequest(open_request_seq_) : nullptr;
+    if (!p) return BodyRule::kFraming;
+    HttpRequest& r = p->tx.request;
+    r.header_bytes = header_bytes;
+    r.head_truncated = r.head_truncated || info.head_truncated;
+    r.last_ts = ts;
+    int hosts = 0;
+    for (const Header& h : r.headers) {
+      if (!EqualsIgnoreCase(h.name, "host")) continue;
+      if (++hosts == 1 && r.host.empty()) r.host = h.value;
+    }
+    if (hosts > 1) counters_.Count(HttpError::kRepeatedHost);
+    p->close_after = info.connection_close || (r.version_minor == 0 && !info.connection_keep_alive);
+    return BodyRule::kFraming;
+  }
+
+  uint16_t status = 0;
+  std::string_view method;
+  if (response_target_ == ResponseTarget::kInflight) {
+    HttpResponse& r = inflight_.tx.response;
+    r.header_bytes = header_bytes;
+    r.head_truncated = r.head_truncated || info.head_truncated;
+    r.last_ts = ts;
+    response_close_ =
+        info.connection_close || (r.version_minor == 0 && !info.connection_keep_alive);
+    status = r.status;
+    method = inflight_.tx.request.method;
+  } else if (response_target_ == ResponseTarget::kInterim) {
+    return BodyRule::kNone;
+  } else {
+    status = scratch_.status;
+  }
+  bool success = status >= 200 && status < 300;
+  if (status == 101 || (method == "CONNECT" && success)) {
+    tunnel_ = true;
+    return BodyRule::kTunnel;
+  }
+  if (method == "HEAD" || status < 200 || status == 204 || status == 304) return BodyRule::kNone;
+  return BodyRule::kFraming;
+}
+
+void HttpConversation::OnBody(Direction dir, ByteView decoded) {
+  if (dir != Direction::kToClient || response_target_ != ResponseTarget::kInflight ||
+      decoded.empty()) {
+    return;
+  }
+  HttpResponse& r = inflight_.tx.response;
+  size_t room =
+      limits_.body_prefix_bytes - std::min(limits_.body_prefix_bytes, r.body_prefix.size());
+  size_t keep = std::min(room, decoded.size());
+  r.body_prefix.append(AsStringView(decoded.first(keep)));
+  if (keep < decoded.size()) r.body_prefix_truncated = true;
+  handler_.OnResponseBody(inflight_.tx, decoded);
+}
+
+void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body_wire_bytes,
+                                    bool missing, TimestampNs ts) {
+  if (dir == Direction::kToServer) {
+    if (!request_open_) return;
+    request_open_ = false;
+    Pending* p = FindRequest(open_request_seq_);
+    if (!p) return;
+    HttpRequest& r = p->tx.request;
+    r.body_bytes = body_wire_bytes;
+    r.missing_bytes = r.missing_bytes || missing || end == MessageEnd::kTruncated;
+    r.last_ts = ts;
+    return;
+  }
+  ResponseTarget target = response_target_;
+  response_target_ = ResponseTarget::kNone;
+  bool close = false;
+  if (target == ResponseTarget::kInflight) {
+    HttpResponse& r = inflight_.tx.response;
+    r.body_bytes = body_wire_bytes;
+    r.missing_bytes = r.missing_bytes || missing;
+    r.last_ts = ts;
+    close = response_close_ || inflight_.close_after;
+    has_inflight_ = false;
+    Emit(inflight_,
+         end == MessageEnd::kComplete ? TransactionEnd::kComplete : TransactionEnd::kTruncated);
+    inflight_ = Pending{};
+  }
+  if (tunnel_) {
+    HttpCounters::Add(counters_.tunnels);
+    Finish(/*gave_up=*/true);
+  } else if (close) {
+    Finish(/*gave_up=*/false);
+  }
+}
+
+void HttpConversation::OnSyncLost(Direction dir, SyncLoss why, TimestampNs ts) {
+  if (dir == Direction::kToServer) {
+    if (why == SyncLoss::kBadStartLine && !any_start_line_ && !any_gap_) {
+      // The very first bytes from the client are not a request line: not HTTP at all.
+      HttpCounters::Add(counters_.gave_up);
+      Finish(/*gave_up=*/true);
+      return;
+    }
+    client_lost_ = true;
+    return;
+  }
+  server_lost_ = true;
+  server_resynced_ = false;
+}
+
+void HttpConversation::OnResync(Direction dir, TimestampNs ts) {
+  if (dir == Direction::kToClient) {
+    server_lost_ = false;
+    server_resynced_ = true;
+  }
+}
+
+}  // namespace bw::http

@@ -1,0 +1,60 @@
+#pragma once
+// HTTP/1.x start lines, parsed the way servers parse them: the only part of a message that
+// differs between requests and responses. Results point into the caller's line. Lenient where
+// servers are lenient (runs of SP/HTAB between elements, trailing whitespace after the version,
+// any token as a method, a missing reason phrase), strict where accepting would mis-frame
+// (HTTP major version must be 1; no control characters in the target).
+
+#include <cstdint>
+#include <string_view>
+
+#include "dissectors/common/bytes.h"
+#include "dissectors/common/direction.h"
+
+namespace bw::http {
+
+struct RequestLine {
+  std::string_view method;
+  std::string_view target;
+  uint8_t version_major = 1;
+  uint8_t version_minor = 1;
+};
+
+struct StatusLine {
+  uint16_t status = 0;
+  std::string_view reason;
+  uint8_t version_major = 1;
+  uint8_t version_minor = 1;
+};
+
+// Longest method token accepted; longer "methods" are not HTTP.
+inline constexpr size_t kMaxMethodLength = 32;
+
+// `line` without its line ending. When `truncated` (a limit cut the line) the version may be
+// missing: method and a non-empty target prefix suffice, and the version defaults to 1.1.
+bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out);
+bool ParseStatusLine(std::string_view line, StatusLine& out);
+
+// True when `prefix` (the first bytes of a line still arriving) can still become a start line
+// of the given direction. Monotone: a prefix of a valid start line is always plausible, so an
+// early "no" is the same verdict the whole line would get.
+bool StartLinePrefixPlausible(Direction dir, std::string_view prefix);
+
+// Methods of RFC 9110, WebDAV and a few common extensions. Resynchronisation only stops at
+// request lines with one of these, so body bytes rarely pass for a request.
+bool IsKnownMethod(std::string_view method);
+
+// The strict forms resynchronisation looks for: a full request line with a known method, or a
+// status line.
+bool IsResyncRequestLine(std::string_view line);
+bool IsResyncStatusLine(std::string_view line);
+
+// Classification from the first payload bytes of a connection: a known method followed by a
+// space (client side), or "HTTP/1.x " followed by a digit (server side).
+bool LooksLikeHttpRequest(ByteView first_bytes);
+bool LooksLikeHttpResponse(ByteView first_bytes);
+
+// RFC 9110 tchar.
+bool IsTokenChar(uint8_t c);
+
+}  // namespace bw::http

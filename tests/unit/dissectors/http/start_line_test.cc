@@ -1,0 +1,104 @@
+#include "dissectors/http/start_line.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace bw::http {
+namespace {
+
+TEST(StartLine, RequestLineForms) {
+  RequestLine r;
+  ASSERT_TRUE(ParseRequestLine("GET /b/k?x=1 HTTP/1.1", false, r));
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.target, "/b/k?x=1");
+  EXPECT_EQ(r.version_minor, 1);
+  ASSERT_TRUE(ParseRequestLine("OPTIONS * HTTP/1.0", false, r));
+  EXPECT_EQ(r.target, "*");
+  EXPECT_EQ(r.version_minor, 0);
+  ASSERT_TRUE(ParseRequestLine("CONNECT host:443 HTTP/1.1", false, r));
+  EXPECT_EQ(r.target, "host:443");
+  ASSERT_TRUE(ParseRequestLine("X-CUSTOM\t/p \t HTTP/1.1  ", false, r));  // any token method
+  EXPECT_EQ(r.method, "X-CUSTOM");
+  EXPECT_EQ(r.target, "/p");
+}
+
+TEST(StartLine, RequestLineRejects) {
+  RequestLine r;
+  EXPECT_FALSE(ParseRequestLine("", false, r));
+  EXPECT_FALSE(ParseRequestLine("GET /", false, r));           // HTTP/0.9
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/2.0", false, r));  // not HTTP/1
+  EXPECT_FALSE(ParseRequestLine("GET / http/1.1", false, r));
+  EXPECT_FALSE(ParseRequestLine(" GET / HTTP/1.1", false, r));  // leading whitespace
+  EXPECT_FALSE(ParseRequestLine("GET  HTTP/1.1", false, r));    // no target
+  EXPECT_FALSE(ParseRequestLine("GE(T / HTTP/1.1", false, r));
+  EXPECT_FALSE(ParseRequestLine("GET /a\x01 HTTP/1.1", false, r));
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.1 extra", false, r));
+  EXPECT_FALSE(ParseRequestLine(std::string(33, 'A') + " / HTTP/1.1", false, r));
+}
+
+TEST(StartLine, TruncatedRequestLine) {
+  RequestLine r;
+  ASSERT_TRUE(ParseRequestLine("GET /very/long/targ", true, r));
+  EXPECT_EQ(r.target, "/very/long/targ");
+  ASSERT_TRUE(ParseRequestLine("GET /t HTT", true, r));
+  EXPECT_FALSE(ParseRequestLine("GET /t XYZ", true, r));
+  EXPECT_FALSE(ParseRequestLine("GET ", true, r));
+}
+
+TEST(StartLine, StatusLine) {
+  StatusLine s;
+  ASSERT_TRUE(ParseStatusLine("HTTP/1.1 404 Not Found", s));
+  EXPECT_EQ(s.status, 404);
+  EXPECT_EQ(s.reason, "Not Found");
+  ASSERT_TRUE(ParseStatusLine("HTTP/1.0 200", s));
+  EXPECT_EQ(s.reason, "");
+  EXPECT_EQ(s.version_minor, 0);
+  ASSERT_TRUE(ParseStatusLine("HTTP/1.1 200 ", s));
+  EXPECT_FALSE(ParseStatusLine("HTTP/1.1 20", s));
+  EXPECT_FALSE(ParseStatusLine("HTTP/1.1 2000 OK", s));
+  EXPECT_FALSE(ParseStatusLine("HTTP/1.1 099 X", s));
+  EXPECT_FALSE(ParseStatusLine("HTTP/2 200 OK", s));
+  EXPECT_FALSE(ParseStatusLine("ICY 200 OK", s));
+}
+
+TEST(StartLine, PrefixPlausibilityIsMonotone) {
+  const std::string valid_request = "PROPFIND /dav HTTP/1.1";
+  for (size_t n = 0; n <= valid_request.size(); ++n) {
+    EXPECT_TRUE(StartLinePrefixPlausible(Direction::kToServer, valid_request.substr(0, n))) << n;
+  }
+  const std::string valid_status = "HTTP/1.1 200 OK";
+  for (size_t n = 0; n <= valid_status.size(); ++n) {
+    EXPECT_TRUE(StartLinePrefixPlausible(Direction::kToClient, valid_status.substr(0, n))) << n;
+  }
+  EXPECT_FALSE(StartLinePrefixPlausible(Direction::kToServer, "\x16\x03"));
+  EXPECT_FALSE(StartLinePrefixPlausible(Direction::kToServer, " GET"));
+  EXPECT_FALSE(StartLinePrefixPlausible(Direction::kToClient, "HTTP/2"));
+  EXPECT_TRUE(StartLinePrefixPlausible(Direction::kToServer, "\r"));
+}
+
+TEST(StartLine, Classification) {
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("GET / HTTP/1.1\r\n")));
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("PUT /b/k")));
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("DELETE ")));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("GET")));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("get / HTTP/1.1")));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("FOO / HTTP/1.1")));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("\x16\x03\x01\x02\x00")));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("")));
+  EXPECT_TRUE(LooksLikeHttpResponse(AsBytes("HTTP/1.1 200 OK\r\n")));
+  EXPECT_FALSE(LooksLikeHttpResponse(AsBytes("HTTP/1.1 ")));
+  EXPECT_FALSE(LooksLikeHttpResponse(AsBytes("HTTP/2 200 OK")));
+}
+
+TEST(StartLine, ResyncNeedsKnownMethodAndFullLine) {
+  EXPECT_TRUE(IsResyncRequestLine("GET /a HTTP/1.1"));
+  EXPECT_TRUE(IsResyncRequestLine("MKCOL /dir HTTP/1.1"));
+  EXPECT_FALSE(IsResyncRequestLine("FROB /a HTTP/1.1"));
+  EXPECT_FALSE(IsResyncRequestLine("GET /a"));
+  EXPECT_TRUE(IsResyncStatusLine("HTTP/1.1 503 Slow Down"));
+  EXPECT_FALSE(IsResyncStatusLine("xHTTP/1.1 200 OK"));
+}
+
+}  // namespace
+}  // namespace bw::http
