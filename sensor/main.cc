@@ -1,1 +1,125 @@
-int main() { return 0; }
+// bucketwatch: passive sensor for anonymous access to cloud object storage.
+// Command line per DESIGN.md; exit codes: 0 success, 1 runtime failure, 2 usage or config error.
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "sensor/config/config.h"
+#include "sensor/config/embedded_config.h"
+#include "sensor/pipeline/sensor.h"
+
+namespace {
+
+bw::pipeline::Sensor* g_sensor = nullptr;
+
+void OnStopSignal(int) {
+  if (g_sensor) g_sensor->RequestStop();
+}
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "bucketwatch: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bucketwatch: detects anonymous access to cloud object storage on the wire"};
+  app.set_version_flag("--version", std::string("bucketwatch ") + BW_VERSION);
+
+  std::string read_file, interface, bpf, config_path, ledger, alerts, metrics_listen;
+  std::string flow_log, stats_json;
+  std::vector<std::string> sets;
+  uint32_t workers = 0;
+  uint32_t snaplen = 0;
+  bool check_config = false, print_config = false, flow_digests = false, quiet = false;
+
+  auto* read_opt = app.add_option("-r,--read", read_file, "Read packets from a pcap/pcapng file");
+  auto* if_opt = app.add_option("-i,--interface", interface, "Capture live on an interface");
+  read_opt->excludes(if_opt);
+  app.add_option("--bpf", bpf, "BPF filter (overrides capture.bpf)");
+  app.add_option("-c,--config", config_path, "YAML config on top of the embedded default");
+  app.add_option("--set", sets, "Override one config key: section.key=value (repeatable)")
+      ->take_all();
+  app.add_option("--ledger", ledger, "Write storage requests as JSON lines ('-' = stdout)");
+  app.add_option("--alerts", alerts, "Write alerts as JSON lines ('-' = stdout)");
+  app.add_option("--metrics-listen", metrics_listen, "Serve Prometheus metrics on ADDR:PORT");
+  app.add_option("--workers", workers, "Packet-processing threads (overrides workers)")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--snaplen", snaplen, "Bytes kept per frame (overrides capture.snaplen)")
+      ->check(CLI::Range(64, 262144));
+  app.add_option("--flow-log", flow_log, "Write one JSON line per finished flow ('-' = stdout)");
+  app.add_flag("--flow-digests", flow_digests,
+               "Add the SHA-256 of each direction's reassembled bytes to the flow log");
+  app.add_option("--stats-json", stats_json, "Write the final counters as JSON to this file");
+  app.add_flag("-q,--quiet", quiet, "No run summary on stderr");
+  app.add_flag("--check-config", check_config, "Validate the configuration and exit");
+  app.add_flag("--print-config", print_config, "Print the effective configuration and exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  auto loaded = bw::config::LoadConfig(config_path, sets);
+  if (!loaded.ok) return Fail(2, "config error: " + loaded.error);
+  bw::config::Config config = loaded.config;
+  if (!bpf.empty()) config.capture.bpf = bpf;
+  if (workers) config.workers = workers;
+  if (snaplen) config.capture.snaplen = snaplen;
+  if (!ledger.empty()) config.output.ledger = ledger;
+  if (!alerts.empty()) config.output.alerts = alerts;
+  if (!metrics_listen.empty()) config.metrics.listen = metrics_listen;
+
+  if (check_config) {
+    std::printf("config ok%s\n", config_path.empty() ? " (embedded default)" : "");
+    return 0;
+  }
+  if (print_config) {
+    if (config_path.empty() && sets.empty()) {
+      std::fwrite(bw::config::EmbeddedDefaultConfig().data(), 1,
+                  bw::config::EmbeddedDefaultConfig().size(), stdout);
+    } else {
+      std::fputs(bw::config::DumpConfig(config).c_str(), stdout);
+    }
+    return 0;
+  }
+  if (read_file.empty() && interface.empty()) {
+    return Fail(2, "nothing to do: give --read FILE or --interface IF (see --help)");
+  }
+
+  bw::pipeline::SensorOptions options;
+  options.config = config;
+  options.capture.file = read_file;
+  options.capture.interface = interface;
+  options.capture.snaplen = config.capture.snaplen;
+  options.capture.promiscuous = config.capture.promiscuous;
+  options.capture.buffer_mib = config.capture.buffer_mib;
+  options.capture.immediate = config.capture.immediate;
+  options.capture.bpf = config.capture.bpf;
+  options.flow_log = flow_log;
+  options.flow_digests = flow_digests;
+  options.stats_json = stats_json;
+  options.summary = !quiet;
+
+  bw::pipeline::Sensor sensor(options);
+  std::string error;
+  if (!sensor.Open(error)) return Fail(1, error);
+  g_sensor = &sensor;
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  int rc = sensor.Run();
+  g_sensor = nullptr;
+  return rc;
+}

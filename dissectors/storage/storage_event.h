@@ -4,9 +4,12 @@
 // credential it presented, and what the server answered. Never holds a signature, SAS `sig`,
 // token or password: only the access key id, and a query string with such values REDACTED.
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bw::storage {
 
@@ -44,9 +47,22 @@ std::string_view AuthClassName(AuthClass a);    // "anonymous", "signed", "presi
 std::string_view AuthSchemeName(AuthScheme s);  // "SigV4", "SAS", ... ; "" for kNone
 std::string_view OutcomeName(Outcome o);        // "success", "denied", "not_found", ...
 std::string_view OperationKindName(OperationKind k);
+// Inverse of ProviderName, for configuration files; nullopt for an unknown name.
+std::optional<Provider> ProviderFromName(std::string_view name);
+
+// Bounds on what one event carries, whatever the traffic: S3 keys are at most 1024 bytes and a
+// ledger line must stay small, so longer keys are cut (at a UTF-8 boundary) and samples capped.
+inline constexpr size_t kMaxSampleKeyBytes = 1024;
+inline constexpr size_t kMaxSampleKeys = 1000;
+
+// How the provider was recognised: by its own endpoint names, by a configured endpoint rule,
+// by a wire fingerprint of this transaction, or because the server endpoint was recognised
+// earlier (a store such as s3rver answers object reads with no fingerprint of its own).
+enum class RecognisedBy : uint8_t { kName, kEndpointRule, kFingerprint, kKnownServer };
 
 struct StorageEvent {
   Provider provider = Provider::kS3;
+  RecognisedBy recognised_by = RecognisedBy::kName;
   std::string account;    // Azure storage account; AWS account is not on the wire (empty)
   std::string bucket;     // bucket or container; empty for account-level operations
   std::string key;        // object key or blob name, URL-decoded
@@ -67,6 +83,12 @@ struct StorageEvent {
 
   int64_t list_keys = -1;       // keys (and prefixes) a listing returned; -1 when not a listing
   bool list_truncated = false;  // the listing says more pages exist
+  // Object names disclosed: the first keys of a listing (at most RecogniserConfig::sample_keys,
+  // each at most kMaxSampleKeyBytes), or the key of an object read.
+  std::vector<std::string> sample_keys;
+
+  uint64_t request_bytes = 0;   // request header + body bytes on the wire
+  uint64_t response_bytes = 0;  // response header + body bytes on the wire; 0 without response
 };
 
 }  // namespace bw::storage

@@ -187,6 +187,8 @@ Config Extract(const YAML::Node& root) {
     MapReader m(top.Child("storage"), "storage");
     m.Bool("fingerprint", c.storage.fingerprint);
     m.Uint("sample_keys", c.storage.sample_keys, 0, 1000);
+    m.Uint("known_servers", c.storage.known_servers, 1, 1 << 20);
+    m.Seconds("known_server_ttl_seconds", c.storage.known_server_ttl, 1, 30 * kDay);
     ReadEndpoints(m.Child("endpoints"), m.ChildPath("endpoints"), c.storage.endpoints);
   }
   {
@@ -347,6 +349,9 @@ std::string DumpConfig(const Config& c) {
   out << YAML::Key << "storage" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "fingerprint" << YAML::Value << c.storage.fingerprint;
   out << YAML::Key << "sample_keys" << YAML::Value << c.storage.sample_keys;
+  out << YAML::Key << "known_servers" << YAML::Value << c.storage.known_servers;
+  out << YAML::Key << "known_server_ttl_seconds" << YAML::Value
+      << secs(c.storage.known_server_ttl);
   out << YAML::Key << "endpoints" << YAML::Value << YAML::BeginSeq;
   for (const auto& e : c.storage.endpoints) {
     out << YAML::BeginMap << YAML::Key << "host" << YAML::Value << e.host << YAML::Key << "port"

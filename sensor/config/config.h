@@ -64,6 +64,8 @@ struct Config {
   struct Storage {
     bool fingerprint = true;
     uint64_t sample_keys = 20;
+    uint64_t known_servers = 4096;
+    TimestampNs known_server_ttl = 86400 * kNsPerSecond;
     std::vector<EndpointConfig> endpoints;
   } storage;
 

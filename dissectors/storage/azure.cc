@@ -1,0 +1,293 @@
+#include "dissectors/storage/azure.h"
+
+#include <array>
+
+#include "dissectors/storage/text.h"
+
+namespace bw::storage {
+namespace {
+
+using K = OperationKind;
+
+constexpr std::array<std::string_view, 5> kCloudSuffixes = {
+    ".core.windows.net", ".core.chinacloudapi.cn", ".core.usgovcloudapi.net", ".core.cloudapi.de",
+    ".storage.azure.net"};
+
+void SetOp(ResourceRef& r, std::string_view op, K kind) {
+  r.operation = std::string(op);
+  r.kind = kind;
+}
+
+// "z12": the DNS-zone label of newer endpoints and static websites.
+bool IsZoneLabel(std::string_view l) {
+  if (l.size() < 2 || l.size() > 3 || l[0] != 'z') return false;
+  for (char c : l.substr(1)) {
+    if (!IsAsciiDigit(c)) return false;
+  }
+  return true;
+}
+
+std::string AccountFromLabel(std::string_view label) {
+  // Read-access geo-redundant secondary: "<account>-secondary".
+  if (label.ends_with("-secondary")) label.remove_suffix(std::string_view("-secondary").size());
+  return std::string(label);
+}
+
+bool QueryIs(const QueryParams& q, std::string_view key, std::string_view value) {
+  const QueryParam* p = q.Find(key);
+  return p != nullptr && EqualsIgnoreCase(p->value, value);
+}
+
+void ResolveBlobAccount(const RequestView& req, ResourceRef& r) {
+  const QueryParams& q = req.query;
+  std::string_view m = req.method;
+  std::string_view comp = q.Value("comp");
+  if (QueryIs(q, "restype", "service")) {
+    if (EqualsIgnoreCase(comp, "properties")) {
+      return m == "PUT" ? SetOp(r, "SetBlobServiceProperties", K::kConfig)
+                        : SetOp(r, "GetBlobServiceProperties", K::kConfig);
+    }
+    if (EqualsIgnoreCase(comp, "stats")) return SetOp(r, "GetBlobServiceStats", K::kConfig);
+    if (EqualsIgnoreCase(comp, "userdelegationkey")) {
+      return SetOp(r, "GetUserDelegationKey", K::kOther);
+    }
+    if (EqualsIgnoreCase(comp, "batch")) return SetOp(r, "BlobBatch", K::kOther);
+  }
+  if (QueryIs(q, "restype", "account") && EqualsIgnoreCase(comp, "properties")) {
+    return SetOp(r, "GetAccountInformation", K::kHead);
+  }
+  if (m == "GET" && EqualsIgnoreCase(comp, "list"))
+    return SetOp(r, "ListContainers", K::kListBuckets);
+  if (m == "GET" && EqualsIgnoreCase(comp, "blobs")) return SetOp(r, "FindBlobsByTags", K::kList);
+  SetOp(r, "Unknown", K::kOther);
+}
+
+void ResolveContainer(const RequestView& req, ResourceRef& r) {
+  const QueryParams& q = req.query;
+  std::string_view m = req.method;
+  std::string_view comp = q.Value("comp");
+  bool get = m == "GET" || m == "HEAD";
+  if (EqualsIgnoreCase(comp, "list") && m == "GET") return SetOp(r, "ListBlobs", K::kList);
+  if (EqualsIgnoreCase(comp, "blobs") && m == "GET") return SetOp(r, "FindBlobsByTags", K::kList);
+  if (EqualsIgnoreCase(comp, "acl")) {
+    return get ? SetOp(r, "GetContainerACL", K::kConfig) : SetOp(r, "SetContainerACL", K::kConfig);
+  }
+  if (EqualsIgnoreCase(comp, "metadata")) {
+    return get ? SetOp(r, "GetContainerMetadata", K::kHead)
+               : SetOp(r, "SetContainerMetadata", K::kConfig);
+  }
+  if (EqualsIgnoreCase(comp, "lease")) return SetOp(r, "LeaseContainer", K::kOther);
+  if (EqualsIgnoreCase(comp, "undelete")) return SetOp(r, "RestoreContainer", K::kWrite);
+  if (EqualsIgnoreCase(comp, "rename")) return SetOp(r, "RenameContainer", K::kWrite);
+  if (EqualsIgnoreCase(comp, "batch")) return SetOp(r, "BlobBatch", K::kOther);
+  if (comp.empty()) {
+    if (get) return SetOp(r, "GetContainerProperties", K::kHead);
+    if (m == "PUT") return SetOp(r, "CreateContainer", K::kWrite);
+    if (m == "DELETE") return SetOp(r, "DeleteContainer", K::kDelete);
+  }
+  SetOp(r, "Unknown", K::kOther);
+}
+
+void ResolveBlob(const RequestView& req, ResourceRef& r) {
+  const QueryParams& q = req.query;
+  std::string_view m = req.method;
+  std::string_view comp = q.Value("comp");
+  bool copy = HasHeaderValue(req.headers, "x-ms-copy-source");
+  auto is = [&](std::string_view c) { return EqualsIgnoreCase(comp, c); };
+  if (m == "GET" || m == "HEAD") {
+    if (is("metadata")) return SetOp(r, "GetBlobMetadata", K::kHead);
+    if (is("tags")) return SetOp(r, "GetBlobTags", K::kHead);
+    if (is("blocklist")) return SetOp(r, "GetBlockList", K::kHead);
+    if (is("pagelist")) return SetOp(r, "GetPageRanges", K::kHead);
+    if (is("acl")) return SetOp(r, "GetBlobACL", K::kConfig);
+    if (comp.empty()) {
+      return m == "GET" ? SetOp(r, "GetBlob", K::kRead) : SetOp(r, "GetBlobProperties", K::kHead);
+    }
+  } else if (m == "PUT") {
+    if (comp.empty()) return SetOp(r, copy ? "CopyBlob" : "PutBlob", K::kWrite);
+    if (is("block")) return SetOp(r, copy ? "PutBlockFromURL" : "PutBlock", K::kWrite);
+    if (is("blocklist")) return SetOp(r, "PutBlockList", K::kWrite);
+    if (is("page")) return SetOp(r, copy ? "PutPageFromURL" : "PutPage", K::kWrite);
+    if (is("appendblock")) return SetOp(r, copy ? "AppendBlockFromURL" : "AppendBlock", K::kWrite);
+    if (is("metadata")) return SetOp(r, "SetBlobMetadata", K::kConfig);
+    if (is("properties")) return SetOp(r, "SetBlobProperties", K::kConfig);
+    if (is("tags")) return SetOp(r, "SetBlobTags", K::kConfig);
+    if (is("tier")) return SetOp(r, "SetBlobTier", K::kConfig);
+    if (is("lease")) return SetOp(r, "LeaseBlob", K::kOther);
+    if (is("snapshot")) return SetOp(r, "SnapshotBlob", K::kWrite);
+    if (is("copy")) return SetOp(r, "AbortCopyBlob", K::kOther);
+    if (is("undelete")) return SetOp(r, "UndeleteBlob", K::kWrite);
+    if (is("expiry")) return SetOp(r, "SetBlobExpiry", K::kConfig);
+    if (is("immutabilityPolicies")) return SetOp(r, "SetBlobImmutabilityPolicy", K::kConfig);
+    if (is("legalhold")) return SetOp(r, "SetBlobLegalHold", K::kConfig);
+  } else if (m == "DELETE") {
+    if (is("immutabilityPolicies")) return SetOp(r, "DeleteBlobImmutabilityPolicy", K::kConfig);
+    if (comp.empty()) return SetOp(r, "DeleteBlob", K::kDelete);
+  } else if (m == "POST" && is("query")) {
+    return SetOp(r, "QueryBlobContents", K::kRead);
+  }
+  SetOp(r, "Unknown", K::kOther);
+}
+
+// ADLS Gen2 (dfs endpoint): filesystems and paths.
+void ResolveDfs(const RequestView& req, ResourceRef& r, bool has_fs, bool has_path) {
+  const QueryParams& q = req.query;
+  std::string_view m = req.method;
+  std::string_view action = q.Value("action");
+  if (!has_fs) {
+    if (m == "GET" && QueryIs(q, "resource", "account")) {
+      return SetOp(r, "ListFilesystems", K::kListBuckets);
+    }
+    return SetOp(r, "Unknown", K::kOther);
+  }
+  if (!has_path) {
+    if (m == "GET" && (q.Has("recursive") || QueryIs(q, "resource", "filesystem"))) {
+      return SetOp(r, "ListPaths", K::kList);
+    }
+    if (m == "GET" && EqualsIgnoreCase(q.Value("comp"), "list")) {
+      return SetOp(r, "ListBlobs", K::kList);
+    }
+    if (m == "HEAD" || m == "GET") return SetOp(r, "GetFilesystemProperties", K::kHead);
+    if (m == "PUT") return SetOp(r, "CreateFilesystem", K::kWrite);
+    if (m == "PATCH") return SetOp(r, "SetFilesystemProperties", K::kConfig);
+    if (m == "DELETE") return SetOp(r, "DeleteFilesystem", K::kDelete);
+    return SetOp(r, "Unknown", K::kOther);
+  }
+  if (m == "GET") {
+    if (q.Has("recursive") || QueryIs(q, "resource", "filesystem")) {
+      return SetOp(r, "ListPaths", K::kList);
+    }
+    return SetOp(r, "ReadPath", K::kRead);
+  }
+  if (m == "HEAD") return SetOp(r, "GetPathProperties", K::kHead);
+  if (m == "PUT") return SetOp(r, "CreatePath", K::kWrite);
+  if (m == "PATCH") {
+    if (EqualsIgnoreCase(action, "setAccessControl") ||
+        EqualsIgnoreCase(action, "setAccessControlRecursive") ||
+        EqualsIgnoreCase(action, "setProperties")) {
+      return SetOp(r, "UpdatePath", K::kConfig);
+    }
+    return SetOp(r, "UpdatePath", K::kWrite);
+  }
+  if (m == "POST" && EqualsIgnoreCase(action, "lease")) return SetOp(r, "LeasePath", K::kOther);
+  if (m == "DELETE") return SetOp(r, "DeletePath", K::kDelete);
+  SetOp(r, "Unknown", K::kOther);
+}
+
+}  // namespace
+
+bool ParseAzureHost(std::string_view host, AzureHost& out) {
+  out = AzureHost{};
+  for (std::string_view suffix : kCloudSuffixes) {
+    if (!host.ends_with(suffix) || host.size() == suffix.size()) continue;
+    std::string_view rest = host.substr(0, host.size() - suffix.size());
+    // rest: <account>[.privatelink|.zNN].(blob|dfs|web)  or  <account>.zNN.web
+    size_t last_dot = rest.rfind('.');
+    if (last_dot == std::string_view::npos) return false;
+    std::string_view service = rest.substr(last_dot + 1);
+    std::string_view left = rest.substr(0, last_dot);
+    if (service == "blob") {
+      out.service = AzureService::kBlob;
+    } else if (service == "dfs") {
+      out.service = AzureService::kDfs;
+    } else if (service == "web") {
+      out.service = AzureService::kWeb;
+    } else {
+      return false;
+    }
+    size_t dot = left.find('.');
+    if (dot != std::string_view::npos) {
+      std::string_view middle = left.substr(dot + 1);
+      if (middle != "privatelink" && !IsZoneLabel(middle)) return false;
+      left = left.substr(0, dot);
+    }
+    if (left.empty()) return false;
+    out.account = AccountFromLabel(left);
+    return true;
+  }
+  return false;
+}
+
+bool LooksLikeAzureAccountHost(std::string_view host, AzureHost& out) {
+  out = AzureHost{};
+  size_t dot = host.find('.');
+  if (dot == std::string_view::npos || dot == 0) return false;
+  std::string_view second = host.substr(dot + 1);
+  if (second.starts_with("blob.")) {
+    out.service = AzureService::kBlob;
+  } else if (second.starts_with("dfs.")) {
+    out.service = AzureService::kDfs;
+  } else {
+    return false;
+  }
+  out.account = AccountFromLabel(host.substr(0, dot));
+  return true;
+}
+
+bool HasAzureQueryFingerprint(const QueryParams& q) {
+  if (QueryIs(q, "restype", "container") || QueryIs(q, "restype", "service") ||
+      QueryIs(q, "restype", "account")) {
+    return true;
+  }
+  if (QueryIs(q, "comp", "list")) return true;
+  return q.Has("sig") && q.Has("sv");
+}
+
+ResourceRef ResolveAzure(const RequestView& req, const AzureHost& host) {
+  ResourceRef r;
+  std::string_view path = req.path;
+  if (host.account.empty()) {
+    // Azurite and other path-style endpoints: /<account>/<container>/<blob>.
+    PathHead a = SplitPathHead(path);
+    r.account = PercentDecode(a.first, false);
+    path = a.has_rest ? req.path.substr(a.first.size() + 1) : std::string_view("/");
+  } else {
+    r.account = host.account;
+  }
+  PathHead c = SplitPathHead(path);
+  std::string container = PercentDecode(c.first, false);
+  std::string blob = PercentDecode(c.rest, false);
+
+  if (host.service == AzureService::kWeb) {
+    // Static website: the $web container served anonymously, path = blob name.
+    r.bucket = "$web";
+    r.key = PercentDecode(path.empty() ? path : path.substr(1), false);
+    if (req.method == "GET") {
+      SetOp(r, "GetBlob", K::kRead);
+    } else if (req.method == "HEAD") {
+      SetOp(r, "GetBlobProperties", K::kHead);
+    } else {
+      SetOp(r, "Unknown", K::kOther);
+    }
+    return r;
+  }
+  if (host.service == AzureService::kDfs) {
+    r.bucket = container;
+    r.key = blob;
+    ResolveDfs(req, r, !container.empty(), !blob.empty());
+    return r;
+  }
+  if (container.empty()) {
+    ResolveBlobAccount(req, r);
+    return r;
+  }
+  bool container_op = QueryIs(req.query, "restype", "container") ||
+                      EqualsIgnoreCase(req.query.Value("comp"), "list");
+  if (blob.empty() && !container_op && !c.has_rest) {
+    // "/<name>" without restype=container addresses a blob in the root container.
+    r.bucket = "$root";
+    r.key = container;
+    ResolveBlob(req, r);
+    return r;
+  }
+  r.bucket = container;
+  if (blob.empty()) {
+    ResolveContainer(req, r);
+  } else {
+    r.key = blob;
+    ResolveBlob(req, r);
+  }
+  return r;
+}
+
+}  // namespace bw::storage

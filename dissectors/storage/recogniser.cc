@@ -1,0 +1,304 @@
+#include "dissectors/storage/recogniser.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "dissectors/storage/auth.h"
+#include "dissectors/storage/azure.h"
+#include "dissectors/storage/gcs.h"
+#include "dissectors/storage/request_view.h"
+#include "dissectors/storage/s3.h"
+#include "dissectors/storage/text.h"
+
+namespace bw::storage {
+namespace {
+
+constexpr size_t kMaxErrorCodeBytes = ListingScanner::kMaxErrorCodeBytes;
+
+// Codes meaning "the credential (or its absence) was refused", whatever the HTTP status: Azure
+// answers 409 PublicAccessNotPermitted to anonymous reads of a private account.
+constexpr std::array<std::string_view, 17> kDeniedCodes = {
+    "AccessDenied",
+    "AuthenticationFailed",
+    "AuthorizationFailure",
+    "PublicAccessNotPermitted",
+    "NoAuthenticationInformation",
+    "AllAccessDisabled",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AuthorizationPermissionMismatch",
+    "InsufficientAccountPermissions",
+    "AccountIsDisabled",
+    "ExpiredToken",
+    "InvalidToken",
+    "AuthorizationSourceIPMismatch",
+    "AuthorizationProtocolMismatch",
+    "forbidden",
+    "authError",
+};
+
+constexpr std::array<std::string_view, 12> kNotFoundCodes = {
+    "NoSuchBucket",       "NoSuchKey",     "ContainerNotFound", "BlobNotFound",
+    "ResourceNotFound",   "NoSuchVersion", "NoSuchUpload",      "PathNotFound",
+    "FilesystemNotFound", "notFound",      "AccountNotFound",   "ShareNotFound",
+};
+
+// Operations that may answer 200 with an <Error> document (the error arrives after the head).
+bool MayFailWith200(std::string_view op) {
+  return op == "CopyObject" || op == "UploadPartCopy" || op == "CompleteMultipartUpload";
+}
+
+struct Classified {
+  Provider provider = Provider::kS3;
+  RecognisedBy by = RecognisedBy::kName;
+  ResourceRef ref;
+  Credential cred;
+  HostPort hp;
+  std::string_view path;
+  std::string_view query;
+};
+
+std::optional<Classified> Classify(const http::HttpTransaction& tx, const ListingSummary* doc,
+                                   const RecogniserConfig& cfg, const ServerHint& hint) {
+  const http::HttpRequest& req = tx.request;
+  // Tunnels and CORS preflights address no object and present no credential.
+  if (req.method.empty() || req.method == "CONNECT" || req.method == "OPTIONS") return std::nullopt;
+  RequestTarget target = SplitRequestTarget(req.target);
+  if (!target.ok) return std::nullopt;
+
+  Classified c;
+  c.path = target.path;
+  c.query = target.query;
+  c.hp = ParseHostPort(req.host);
+  QueryParams q(target.query);
+  c.cred = ClassifyCredential(FindHeaderCi(req.headers, "Authorization"), q);
+  RequestView view{req.method, target.path, q, req.headers};
+  const std::string& host = c.hp.host;
+
+  std::string vhost_prefix;
+  if (const EndpointRule* rule = MatchEndpoint(cfg.endpoints, c.hp, &vhost_prefix)) {
+    c.provider = rule->provider;
+    c.by = RecognisedBy::kEndpointRule;
+    switch (rule->provider) {
+      case Provider::kAzureBlob: {
+        AzureHost ah;
+        ah.account = vhost_prefix;
+        c.ref = ResolveAzure(view, ah);
+        break;
+      }
+      case Provider::kGcs: {
+        GcsHost gh;
+        gh.bucket = vhost_prefix;
+        c.ref = ResolveGcs(view, gh);
+        break;
+      }
+      case Provider::kS3:
+      case Provider::kS3Compatible: {
+        S3Host sh;
+        sh.bucket = vhost_prefix;
+        c.ref = ResolveS3(view, sh);
+        break;
+      }
+    }
+    return c;
+  }
+
+  S3Host s3;
+  AzureHost azure;
+  GcsHost gcs;
+  if (ParseS3Host(host, s3)) {
+    c.provider = Provider::kS3;
+    c.ref = ResolveS3(view, s3);
+    return c;
+  }
+  if (ParseAzureHost(host, azure)) {
+    c.provider = Provider::kAzureBlob;
+    c.ref = ResolveAzure(view, azure);
+    return c;
+  }
+  if (ParseGcsHost(host, target.path, gcs)) {
+    c.provider = Provider::kGcs;
+    c.ref = ResolveGcs(view, gcs);
+    return c;
+  }
+  if (ParseKnownS3CompatibleHost(host, s3)) {
+    c.provider = Provider::kS3Compatible;
+    c.ref = ResolveS3(view, s3);
+    return c;
+  }
+  if (!cfg.fingerprint || IsOtherCloudApiHost(host)) return std::nullopt;
+
+  bool local = IsLocalOrIpHost(c.hp) || c.hp.port == 10000;
+  c.by = RecognisedBy::kFingerprint;
+  if (HasAzureFingerprint(tx, q, c.cred, doc, local)) {
+    c.provider = Provider::kAzureBlob;
+    // "<account>.blob.<domain>" (Azure Stack, custom DNS) names the account; otherwise the
+    // emulator's path style /<account>/<container>/<blob>.
+    if (!LooksLikeAzureAccountHost(host, azure)) azure = AzureHost{};
+    c.ref = ResolveAzure(view, azure);
+    return c;
+  }
+  if (HasGcsFingerprint(tx, target.path, q, c.cred)) {
+    c.provider = Provider::kGcs;
+    c.ref = ResolveGcs(view, GcsHost{});
+    return c;
+  }
+  if (HasS3Fingerprint(tx, q, c.cred, doc)) {
+    c.provider = Provider::kS3Compatible;
+    c.ref = ResolveS3(view, S3Host{});
+    return c;
+  }
+  if (hint.known_provider) {
+    // The server spoke storage before; this request is addressed path style like the others.
+    c.by = RecognisedBy::kKnownServer;
+    c.provider = *hint.known_provider;
+    switch (c.provider) {
+      case Provider::kAzureBlob:
+        if (!LooksLikeAzureAccountHost(host, azure)) azure = AzureHost{};
+        c.ref = ResolveAzure(view, azure);
+        break;
+      case Provider::kGcs:
+        c.ref = ResolveGcs(view, GcsHost{});
+        break;
+      case Provider::kS3:
+      case Provider::kS3Compatible:
+        c.ref = ResolveS3(view, S3Host{});
+        break;
+    }
+    return c;
+  }
+  return std::nullopt;
+}
+
+bool InList(std::string_view code, const auto& list) {
+  for (std::string_view c : list) {
+    if (c == code) return true;
+  }
+  return false;
+}
+
+std::string Bounded(std::string_view s, size_t max) {
+  std::string out(TrimAscii(s));
+  TruncateUtf8(out, max);
+  return out;
+}
+
+// Only XML bodies can fingerprint a store (S3 listings and errors, Azure EnumerationResults);
+// JSON is everywhere and proves nothing on an unnamed host.
+bool ContentTypeIsXml(const http::HttpResponse& resp) {
+  const std::string* ct = FindHeaderCi(resp.headers, "Content-Type");
+  return ct != nullptr && ToLowerAscii(*ct).find("xml") != std::string::npos;
+}
+
+}  // namespace
+
+Outcome ClassifyOutcome(const http::HttpTransaction& tx, std::string_view error_code) {
+  if (!tx.has_response) return Outcome::kNoResponse;
+  if (!error_code.empty()) {
+    if (InList(error_code, kDeniedCodes)) return Outcome::kDenied;
+    if (InList(error_code, kNotFoundCodes)) return Outcome::kNotFound;
+  }
+  uint16_t status = tx.response.status;
+  if ((status >= 200 && status < 300) || status == 304) {
+    return error_code.empty() ? Outcome::kSuccess : Outcome::kError;
+  }
+  if (status == 401 || status == 403) return Outcome::kDenied;
+  if (status == 404) return Outcome::kNotFound;
+  return Outcome::kError;
+}
+
+bool WantsBodyScan(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
+                   const ServerHint& hint) {
+  if (!tx.has_response) return false;
+  const http::HttpResponse& resp = tx.response;
+  if (tx.request.method == "HEAD" || resp.status == 204 || resp.status == 304) return false;
+  std::optional<Classified> c = Classify(tx, nullptr, cfg, hint);
+  if (!c) {
+    // Only the body can tell: an S3 listing or error document from a store that sent no S3
+    // header. Scanning is cheap and bounded, but only XML documents are worth it.
+    if (!cfg.fingerprint) return false;
+    HostPort hp = ParseHostPort(tx.request.host);
+    return !IsOtherCloudApiHost(hp.host) && ContentTypeIsXml(resp);
+  }
+  OperationKind k = c->ref.kind;
+  if (k == OperationKind::kList || k == OperationKind::kListBuckets) return true;
+  if (resp.status >= 300) return true;  // error document
+  return MayFailWith200(c->ref.operation);
+}
+
+std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const ListingSummary* body,
+                                      const RecogniserConfig& cfg, const ServerHint& hint) {
+  // Without a full-body scan, the decoded body prefix still holds any error document.
+  ListingSummary prefix_summary;
+  const ListingSummary* doc = body;
+  if (doc == nullptr && tx.has_response && !tx.response.body_prefix.empty()) {
+    ListingScanner scanner(cfg.sample_keys);
+    scanner.Feed(AsBytes(tx.response.body_prefix));
+    prefix_summary = scanner.summary();
+    if (tx.response.body_prefix_truncated) prefix_summary.incomplete = true;
+    doc = &prefix_summary;
+  }
+
+  std::optional<Classified> c = Classify(tx, doc, cfg, hint);
+  if (!c) return std::nullopt;
+
+  StorageEvent ev;
+  ev.provider = c->provider;
+  ev.recognised_by = c->by;
+  ev.account = std::move(c->ref.account);
+  ev.bucket = std::move(c->ref.bucket);
+  ev.key = std::move(c->ref.key);
+  ev.operation = std::move(c->ref.operation);
+  ev.kind = c->ref.kind;
+  ev.auth_class = c->cred.auth_class;
+  ev.auth_scheme = c->cred.scheme;
+  ev.access_key_id = std::move(c->cred.access_key_id);
+
+  const http::HttpRequest& req = tx.request;
+  ev.url_domain = c->hp.host;
+  ev.url_path = std::string(c->path);
+  ev.url_query = RedactQuery(c->query);
+  ev.range_request =
+      HasHeaderValue(req.headers, "Range") || HasHeaderValue(req.headers, "x-ms-range");
+  ev.request_bytes = req.header_bytes + req.body_bytes;
+
+  if (tx.has_response) {
+    const http::HttpResponse& resp = tx.response;
+    ev.response_bytes = resp.header_bytes + resp.body_bytes;
+    if (const std::string* code = FindHeaderCi(resp.headers, "x-ms-error-code")) {
+      ev.error_code = Bounded(*code, kMaxErrorCodeBytes);
+    }
+    bool error_status = resp.status >= 300;
+    if (ev.error_code.empty() && doc != nullptr && !doc->error_code.empty() &&
+        (error_status || MayFailWith200(ev.operation))) {
+      ev.error_code = Bounded(doc->error_code, kMaxErrorCodeBytes);
+    }
+  }
+  ev.outcome = ClassifyOutcome(tx, ev.error_code);
+
+  bool listing_op = ev.kind == OperationKind::kList || ev.kind == OperationKind::kListBuckets;
+  size_t max_samples = std::min(cfg.sample_keys, kMaxSampleKeys);
+  if (listing_op && ev.outcome == Outcome::kSuccess && doc != nullptr && doc->is_listing) {
+    ev.list_keys = doc->keys;
+    ev.list_truncated = doc->truncated;
+    for (size_t i = 0; i < doc->sample_keys.size() && i < max_samples; ++i) {
+      std::string k = doc->sample_keys[i];
+      TruncateUtf8(k, kMaxSampleKeyBytes);
+      ev.sample_keys.push_back(std::move(k));
+    }
+  }
+  if (listing_op && ev.outcome == Outcome::kSuccess && tx.has_response &&
+      HasHeaderValue(tx.response.headers, "x-ms-continuation")) {
+    ev.list_truncated = true;  // ADLS Gen2 ListPaths pages by header
+  }
+  if (ev.kind == OperationKind::kRead && ev.outcome == Outcome::kSuccess && !ev.key.empty() &&
+      max_samples > 0) {
+    std::string k = ev.key;
+    TruncateUtf8(k, kMaxSampleKeyBytes);
+    ev.sample_keys.push_back(std::move(k));
+  }
+  return ev;
+}
+
+}  // namespace bw::storage

@@ -1,0 +1,55 @@
+#pragma once
+// The storage meaning of one HTTP transaction: which provider, account, bucket and key it
+// addressed, the provider's name for the operation, the credential presented and what the server
+// answered. Recognition is by endpoint name (configured rules first, then the providers' own
+// names) and, when enabled, by wire fingerprint, so S3-compatible stores on any host and port are
+// seen too. A transaction that matches nothing is not storage traffic (nullopt).
+//
+// Guarantees: pure functions of their arguments (no I/O, clock or global state; safe on any
+// thread); bounded output (sample keys, error codes and key ids are capped); the event never
+// holds a signature, SAS sig, token, password or Authorization value. Nothing here throws or
+// asserts on traffic content.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dissectors/http/http_transaction.h"
+#include "dissectors/storage/endpoint.h"
+#include "dissectors/storage/listing_scanner.h"
+#include "dissectors/storage/storage_event.h"
+#include "dissectors/storage/url.h"  // RedactQuery
+
+namespace bw::storage {
+
+struct RecogniserConfig {
+  std::vector<EndpointRule> endpoints;
+  bool fingerprint = true;  // recognise unnamed hosts by S3/Azure/GCS wire fingerprints
+  size_t sample_keys = 20;  // keys carried per listing (clamped to kMaxSampleKeys)
+};
+
+// What the sensor already knows about the server of this connection (never derived from the
+// transaction itself): the provider its earlier traffic was fingerprinted as.
+struct ServerHint {
+  std::optional<Provider> known_provider;
+};
+
+// Whether the glue should run a ListingScanner over this response's body (listing or error
+// document); called once the response head is known (tx.has_response and tx.response headers
+// filled). False for object reads: their bodies are data, not documents.
+bool WantsBodyScan(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
+                   const ServerHint& hint = {});
+
+// The storage meaning of one transaction, or nullopt when it is not storage traffic. `body` is
+// the scan of the full response body when the glue ran one (may be null; then the response's
+// body_prefix is scanned for an error document). A transaction with no name and no fingerprint
+// of its own is still storage when `hint` says its server was recognised before.
+std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const ListingSummary* body,
+                                      const RecogniserConfig& cfg, const ServerHint& hint = {});
+
+// Outcome of a response given the provider error code ("" when none).
+Outcome ClassifyOutcome(const http::HttpTransaction& tx, std::string_view error_code);
+
+}  // namespace bw::storage

@@ -1,0 +1,51 @@
+#pragma once
+// The inputs and outputs shared by the provider resolvers (s3, azure, gcs): a read-only view of
+// one request, and the storage resource and operation it names.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dissectors/http/http_transaction.h"
+#include "dissectors/storage/storage_event.h"
+#include "dissectors/storage/url.h"
+
+namespace bw::storage {
+
+struct RequestView {
+  std::string_view method;  // as sent; compared case-sensitively like HTTP does
+  std::string_view path;    // starts with '/', percent-encoded
+  const QueryParams& query;
+  const std::vector<http::Header>& headers;
+};
+
+struct ResourceRef {
+  std::string account;
+  std::string bucket;
+  std::string key;  // decoded
+  std::string operation;
+  OperationKind kind = OperationKind::kOther;
+};
+
+// Splits "/a/b/c" into the first segment ("a") and the remainder ("b/c", still encoded).
+// A missing remainder and an empty one ("/a/") both give "".
+struct PathHead {
+  std::string_view first;
+  std::string_view rest;
+  bool has_rest = false;  // a '/' followed the first segment
+};
+inline PathHead SplitPathHead(std::string_view path) {
+  PathHead h;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  size_t slash = path.find('/');
+  if (slash == std::string_view::npos) {
+    h.first = path;
+  } else {
+    h.first = path.substr(0, slash);
+    h.rest = path.substr(slash + 1);
+    h.has_rest = true;
+  }
+  return h;
+}
+
+}  // namespace bw::storage

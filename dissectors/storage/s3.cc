@@ -1,0 +1,412 @@
+#include "dissectors/storage/s3.h"
+
+#include <array>
+#include <vector>
+
+#include "dissectors/storage/text.h"
+
+namespace bw::storage {
+namespace {
+
+using K = OperationKind;
+
+constexpr size_t kMaxLabels = 64;
+
+struct Labels {
+  std::array<std::string_view, kMaxLabels> items{};
+  int count = 0;
+  bool overflow = false;
+};
+
+Labels SplitLabels(std::string_view s) {
+  Labels out;
+  size_t pos = 0;
+  while (true) {
+    size_t dot = s.find('.', pos);
+    std::string_view label = s.substr(pos, dot == std::string_view::npos ? s.npos : dot - pos);
+    if (out.count == static_cast<int>(kMaxLabels)) {
+      out.overflow = true;
+      return out;
+    }
+    out.items[out.count++] = label;
+    if (dot == std::string_view::npos) break;
+    pos = dot + 1;
+  }
+  return out;
+}
+
+std::string JoinLabels(const Labels& l, int begin, int end) {
+  std::string out;
+  for (int i = begin; i < end; ++i) {
+    if (i > begin) out.push_back('.');
+    out.append(l.items[i]);
+  }
+  return out;
+}
+
+// "<name>-<12-digit account>" of access point and Object Lambda hosts.
+void SplitAccessPointLabel(std::string_view label, S3Host& out) {
+  size_t dash = label.rfind('-');
+  if (dash != std::string_view::npos && label.size() - dash - 1 == 12) {
+    bool digits = true;
+    for (char c : label.substr(dash + 1)) digits = digits && IsAsciiDigit(c);
+    if (digits && dash > 0) {
+      out.bucket = std::string(label.substr(0, dash));
+      out.account = std::string(label.substr(dash + 1));
+      return;
+    }
+  }
+  out.bucket = std::string(label);
+}
+
+bool ParsePrivateLink(const Labels& l, S3Host& out) {
+  // [bucket.|accesspoint.|control.]vpce-<id>.s3.<region>.vpce
+  int i = l.count - 1;
+  if (i < 3 || l.items[i] != "vpce") return false;
+  if (!IsAwsRegion(l.items[i - 1]) || l.items[i - 2] != "s3") return false;
+  if (!l.items[i - 3].starts_with("vpce-")) return false;
+  out.region = std::string(l.items[i - 1]);
+  int j = i - 4;
+  if (j < 0) return true;
+  if (l.items[j] == "bucket") {
+    out.bucket = JoinLabels(l, 0, j);
+  } else if (l.items[j] == "accesspoint") {
+    out.kind = S3EndpointKind::kAccessPoint;
+  } else if (l.items[j] == "control") {
+    out.kind = S3EndpointKind::kControl;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+struct Subresource {
+  std::string_view key;
+  std::string_view get;  // "" when the method has no operation for it
+  std::string_view put;
+  std::string_view del;
+  std::string_view list;  // GET without an "id": the List variant (analytics, metrics, ...)
+};
+
+// Bucket subresources, most specific first. Names are the S3 API reference operation names.
+constexpr std::array<Subresource, 26> kBucketSubresources = {{
+    {"versions", "ListObjectVersions", "", "", ""},
+    {"uploads", "ListMultipartUploads", "", "", ""},
+    {"acl", "GetBucketAcl", "PutBucketAcl", "", ""},
+    {"policyStatus", "GetBucketPolicyStatus", "", "", ""},
+    {"policy", "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy", ""},
+    {"location", "GetBucketLocation", "", "", ""},
+    {"website", "GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite", ""},
+    {"cors", "GetBucketCors", "PutBucketCors", "DeleteBucketCors", ""},
+    {"lifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration",
+     "DeleteBucketLifecycle", ""},
+    {"tagging", "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging", ""},
+    {"versioning", "GetBucketVersioning", "PutBucketVersioning", "", ""},
+    {"encryption", "GetBucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption", ""},
+    {"logging", "GetBucketLogging", "PutBucketLogging", "", ""},
+    {"notification", "GetBucketNotificationConfiguration", "PutBucketNotificationConfiguration", "",
+     ""},
+    {"replication", "GetBucketReplication", "PutBucketReplication", "DeleteBucketReplication", ""},
+    {"requestPayment", "GetBucketRequestPayment", "PutBucketRequestPayment", "", ""},
+    {"accelerate", "GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration", "", ""},
+    {"ownershipControls", "GetBucketOwnershipControls", "PutBucketOwnershipControls",
+     "DeleteBucketOwnershipControls", ""},
+    {"publicAccessBlock", "GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock",
+     ""},
+    {"object-lock", "GetObjectLockConfiguration", "PutObjectLockConfiguration", "", ""},
+    {"analytics", "GetBucketAnalyticsConfiguration", "PutBucketAnalyticsConfiguration",
+     "DeleteBucketAnalyticsConfiguration", "ListBucketAnalyticsConfigurations"},
+    {"metrics", "GetBucketMetricsConfiguration", "PutBucketMetricsConfiguration",
+     "DeleteBucketMetricsConfiguration", "ListBucketMetricsConfigurations"},
+    {"inventory", "GetBucketInventoryConfiguration", "PutBucketInventoryConfiguration",
+     "DeleteBucketInventoryConfiguration", "ListBucketInventoryConfigurations"},
+    {"intelligent-tiering", "GetBucketIntelligentTieringConfiguration",
+     "PutBucketIntelligentTieringConfiguration", "DeleteBucketIntelligentTieringConfiguration",
+     "ListBucketIntelligentTieringConfigurations"},
+    {"metadataTable", "GetBucketMetadataTableConfiguration", "", "", ""},
+    {"session", "CreateSession", "", "", ""},
+}};
+
+constexpr std::array<std::string_view, 12> kObjectOnlySubresources = {
+    "uploadId", "partNumber", "retention", "legal-hold", "attributes",   "torrent",
+    "restore",  "select",     "delete",    "list-type",  "renameObject", "x-id"};
+
+void SetOp(ResourceRef& r, std::string_view op, K kind) {
+  r.operation = std::string(op);
+  r.kind = kind;
+}
+
+void ResolveService(const RequestView& req, ResourceRef& r) {
+  if (req.method == "GET") {
+    SetOp(r,
+          req.query.Has("x-id") && req.query.Value("x-id") == "ListDirectoryBuckets"
+              ? "ListDirectoryBuckets"
+              : "ListBuckets",
+          K::kListBuckets);
+  } else {
+    SetOp(r, "Unknown", K::kOther);
+  }
+}
+
+void ResolveBucket(const RequestView& req, ResourceRef& r) {
+  const QueryParams& q = req.query;
+  std::string_view m = req.method;
+  if (m == "GET" && q.Value("list-type") == "2") return SetOp(r, "ListObjectsV2", K::kList);
+  if (m == "POST" && q.Has("delete")) return SetOp(r, "DeleteObjects", K::kDelete);
+  for (const Subresource& s : kBucketSubresources) {
+    if (!q.Has(s.key)) continue;
+    bool listing = s.key == "versions" || s.key == "uploads";
+    if (m == "GET") {
+      if (!s.list.empty() && !q.Has("id")) return SetOp(r, s.list, K::kConfig);
+      if (!s.get.empty()) {
+        K kind = listing ? K::kList : K::kConfig;
+        if (s.key == "session") kind = K::kOther;
+        return SetOp(r, s.get, kind);
+      }
+    } else if (m == "PUT" && !s.put.empty()) {
+      return SetOp(r, s.put, K::kConfig);
+    } else if (m == "DELETE" && !s.del.empty()) {
+      return SetOp(r, s.del, K::kConfig);
+    }
+  }
+  if (m == "GET") return SetOp(r, "ListObjects", K::kList);
+  if (m == "HEAD") return SetOp(r, "HeadBucket", K::kHead);
+  if (m == "PUT") return SetOp(r, "CreateBucket", K::kWrite);
+  if (m == "DELETE") return SetOp(r, "DeleteBucket", K::kDelete);
+  // A browser-based upload (HTML form POST) names the key in the form body.
+  if (m == "POST") return SetOp(r, "PostObject", K::kWrite);
+  SetOp(r, "Unknown", K::kOther);
+}
+
+void ResolveObject(const RequestView& req, ResourceRef& r) {
+  const QueryParams& q = req.query;
+  std::string_view m = req.method;
+  bool copy = HasHeaderValue(req.headers, "x-amz-copy-source");
+  if (m == "GET") {
+    if (q.Has("uploadId")) return SetOp(r, "ListParts", K::kList);
+    if (q.Has("acl")) return SetOp(r, "GetObjectAcl", K::kConfig);
+    if (q.Has("tagging")) return SetOp(r, "GetObjectTagging", K::kConfig);
+    if (q.Has("retention")) return SetOp(r, "GetObjectRetention", K::kConfig);
+    if (q.Has("legal-hold")) return SetOp(r, "GetObjectLegalHold", K::kConfig);
+    if (q.Has("attributes")) return SetOp(r, "GetObjectAttributes", K::kHead);
+    if (q.Has("torrent")) return SetOp(r, "GetObjectTorrent", K::kRead);
+    return SetOp(r, "GetObject", K::kRead);
+  }
+  if (m == "HEAD") return SetOp(r, "HeadObject", K::kHead);
+  if (m == "PUT") {
+    if (q.Has("partNumber") && q.Has("uploadId")) {
+      return SetOp(r, copy ? "UploadPartCopy" : "UploadPart", K::kWrite);
+    }
+    if (q.Has("acl")) return SetOp(r, "PutObjectAcl", K::kConfig);
+    if (q.Has("tagging")) return SetOp(r, "PutObjectTagging", K::kConfig);
+    if (q.Has("retention")) return SetOp(r, "PutObjectRetention", K::kConfig);
+    if (q.Has("legal-hold")) return SetOp(r, "PutObjectLegalHold", K::kConfig);
+    if (q.Has("renameObject")) return SetOp(r, "RenameObject", K::kWrite);
+    return SetOp(r, copy ? "CopyObject" : "PutObject", K::kWrite);
+  }
+  if (m == "POST") {
+    if (q.Has("uploads")) return SetOp(r, "CreateMultipartUpload", K::kWrite);
+    if (q.Has("uploadId")) return SetOp(r, "CompleteMultipartUpload", K::kWrite);
+    if (q.Has("restore")) return SetOp(r, "RestoreObject", K::kOther);
+    if (q.Has("select")) return SetOp(r, "SelectObjectContent", K::kRead);
+    return SetOp(r, "PostObject", K::kWrite);
+  }
+  if (m == "DELETE") {
+    if (q.Has("uploadId")) return SetOp(r, "AbortMultipartUpload", K::kDelete);
+    if (q.Has("tagging")) return SetOp(r, "DeleteObjectTagging", K::kConfig);
+    return SetOp(r, "DeleteObject", K::kDelete);
+  }
+  SetOp(r, "Unknown", K::kOther);
+}
+
+// S3 Control API: /v20180820/<resource>..., addressed to <account>.s3-control.<region>.
+void ResolveControl(const RequestView& req, ResourceRef& r) {
+  PathHead version = SplitPathHead(req.path);
+  PathHead resource = SplitPathHead(version.rest);
+  std::string_view m = req.method;
+  std::string_view res = resource.first;
+  if (res == "accesspoint") {
+    if (!resource.has_rest || resource.rest.empty()) {
+      return SetOp(r, m == "GET" ? "ListAccessPoints" : "Unknown",
+                   m == "GET" ? K::kConfig : K::kOther);
+    }
+    PathHead name = SplitPathHead(resource.rest);
+    r.bucket = PercentDecode(name.first, false);
+    if (m == "GET") {
+      return SetOp(r, name.rest == "policy" ? "GetAccessPointPolicy" : "GetAccessPoint",
+                   K::kConfig);
+    }
+    if (m == "PUT") {
+      return SetOp(r, name.rest == "policy" ? "PutAccessPointPolicy" : "CreateAccessPoint",
+                   K::kConfig);
+    }
+    if (m == "DELETE") return SetOp(r, "DeleteAccessPoint", K::kConfig);
+  } else if (res == "configuration" && resource.rest == "publicAccessBlock") {
+    if (m == "GET") return SetOp(r, "GetPublicAccessBlock", K::kConfig);
+    if (m == "PUT") return SetOp(r, "PutPublicAccessBlock", K::kConfig);
+    if (m == "DELETE") return SetOp(r, "DeletePublicAccessBlock", K::kConfig);
+  } else if (res == "jobs") {
+    return SetOp(r, m == "GET" ? "ListJobs" : "CreateJob", K::kOther);
+  } else if (res == "bucket" && m == "GET" && !resource.has_rest) {
+    return SetOp(r, "ListRegionalBuckets", K::kListBuckets);
+  }
+  SetOp(r, "Unknown", K::kOther);
+}
+
+}  // namespace
+
+bool IsAwsRegion(std::string_view label) {
+  // <2 letters>(-<letters>)+-<digits>
+  size_t first = label.find('-');
+  size_t last = label.rfind('-');
+  if (first != 2 || last == first || last + 1 >= label.size()) return false;
+  for (size_t i = 0; i < label.size(); ++i) {
+    char c = label[i];
+    if (i > last) {
+      if (!IsAsciiDigit(c)) return false;
+    } else if (c == '-') {
+      if (i + 1 < label.size() && label[i + 1] == '-') return false;
+    } else if (c < 'a' || c > 'z') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ParseS3Host(std::string_view host, S3Host& out) {
+  out = S3Host{};
+  std::string_view rest;
+  if (host.ends_with(".amazonaws.com")) {
+    rest = host.substr(0, host.size() - std::string_view(".amazonaws.com").size());
+  } else if (host.ends_with(".amazonaws.com.cn")) {
+    rest = host.substr(0, host.size() - std::string_view(".amazonaws.com.cn").size());
+  } else {
+    return false;
+  }
+  if (rest.empty()) return false;
+  Labels l = SplitLabels(rest);
+  if (l.overflow) return false;
+  if (ParsePrivateLink(l, out)) return true;
+  out = S3Host{};
+
+  int i = l.count - 1;
+  if (IsAwsRegion(l.items[i])) {
+    out.region = std::string(l.items[i]);
+    --i;
+  }
+  if (i >= 0 && l.items[i] == "dualstack") {
+    out.dualstack = true;
+    --i;
+  }
+  if (i < 0) return false;
+  std::string_view svc = l.items[i];
+  bool dotted_region = !out.region.empty();
+  if (svc == "s3") {
+    out.kind = S3EndpointKind::kApi;
+  } else if (svc == "s3-fips") {
+    out.fips = true;
+  } else if (svc == "s3-external-1") {
+    out.region = "us-east-1";
+  } else if (svc == "s3-website") {
+    if (!dotted_region) return false;
+    out.kind = S3EndpointKind::kWebsite;
+  } else if (svc.starts_with("s3-website-") && IsAwsRegion(svc.substr(11)) && !dotted_region) {
+    out.kind = S3EndpointKind::kWebsite;
+    out.region = std::string(svc.substr(11));
+  } else if (svc == "s3-accesspoint" || svc == "s3-accesspoint-fips") {
+    out.kind = S3EndpointKind::kAccessPoint;
+    out.fips = svc.ends_with("-fips");
+  } else if (svc == "s3-object-lambda" || svc == "s3-object-lambda-fips") {
+    out.kind = S3EndpointKind::kObjectLambda;
+    out.fips = svc.ends_with("-fips");
+  } else if (svc == "s3-control" || svc == "s3-control-fips") {
+    out.kind = S3EndpointKind::kControl;
+    out.fips = svc.ends_with("-fips");
+  } else if (svc == "s3-global") {
+    if (i < 1 || l.items[i - 1] != "accesspoint") return false;
+    out.kind = S3EndpointKind::kMultiRegionAccessPoint;
+    out.bucket = JoinLabels(l, 0, i - 1);
+    return !out.bucket.empty();
+  } else if (svc.starts_with("s3express-")) {
+    out.kind = S3EndpointKind::kApi;  // S3 Express One Zone directory buckets
+  } else if (svc.starts_with("s3-") && IsAwsRegion(svc.substr(3)) && !dotted_region) {
+    out.region = std::string(svc.substr(3));  // legacy s3-<region>
+  } else if (svc.starts_with("s3-fips-") && IsAwsRegion(svc.substr(8)) && !dotted_region) {
+    out.fips = true;
+    out.region = std::string(svc.substr(8));
+  } else {
+    return false;
+  }
+  switch (out.kind) {
+    case S3EndpointKind::kApi:
+    case S3EndpointKind::kWebsite:
+      out.bucket = JoinLabels(l, 0, i);
+      break;
+    case S3EndpointKind::kAccessPoint:
+    case S3EndpointKind::kObjectLambda:
+      if (i == 1) {
+        SplitAccessPointLabel(l.items[0], out);
+      } else {
+        out.bucket = JoinLabels(l, 0, i);
+      }
+      break;
+    case S3EndpointKind::kControl:
+      out.account = JoinLabels(l, 0, i);
+      break;
+    case S3EndpointKind::kMultiRegionAccessPoint:
+      break;
+  }
+  return true;
+}
+
+bool IsS3Subresource(std::string_view key) {
+  for (const Subresource& s : kBucketSubresources) {
+    if (s.key == key) return true;
+  }
+  for (std::string_view k : kObjectOnlySubresources) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+ResourceRef ResolveS3(const RequestView& req, const S3Host& host) {
+  ResourceRef r;
+  r.account = host.account;
+  if (host.kind == S3EndpointKind::kControl) {
+    ResolveControl(req, r);
+    return r;
+  }
+  std::string_view key_raw;
+  if (!host.bucket.empty()) {
+    r.bucket = host.bucket;
+    key_raw = req.path.empty() ? req.path : req.path.substr(1);
+  } else {
+    PathHead h = SplitPathHead(req.path);
+    r.bucket = PercentDecode(h.first, false);
+    key_raw = h.rest;
+  }
+  r.key = PercentDecode(key_raw, false);
+
+  if (host.kind == S3EndpointKind::kWebsite) {
+    // Website endpoints serve objects (and index/error documents) to anyone; only GET and
+    // HEAD exist there.
+    if (req.method == "GET") {
+      SetOp(r, "GetObject", K::kRead);
+    } else if (req.method == "HEAD") {
+      SetOp(r, "HeadObject", K::kHead);
+    } else {
+      SetOp(r, "Unknown", K::kOther);
+    }
+    return r;
+  }
+  if (r.bucket.empty()) {
+    ResolveService(req, r);
+  } else if (r.key.empty()) {
+    ResolveBucket(req, r);
+  } else {
+    ResolveObject(req, r);
+  }
+  return r;
+}
+
+}  // namespace bw::storage

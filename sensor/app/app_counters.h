@@ -1,0 +1,28 @@
+#pragma once
+// Application-layer counters of one worker (written by that worker only; relaxed reads from the
+// metrics and summary threads).
+
+#include <atomic>
+#include <cstdint>
+
+#include "dissectors/http/http_counters.h"
+
+namespace bw::app {
+
+struct AppCounters {
+  http::HttpCounters http;
+  std::atomic<uint64_t> http_flows{0};
+  std::atomic<uint64_t> tls_flows{0};
+  std::atomic<uint64_t> other_flows{0};  // neither HTTP nor TLS: not dissected
+  std::atomic<uint64_t> tls_client_hellos{0};
+  std::atomic<uint64_t> tls_client_hello_invalid{0};
+  std::atomic<uint64_t> tls_client_hello_too_large{0};
+  std::atomic<uint64_t> storage_events{0};
+  std::atomic<uint64_t> non_storage_http{0};  // HTTP transactions that were not storage requests
+
+  static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
+}  // namespace bw::app

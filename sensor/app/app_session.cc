@@ -1,0 +1,231 @@
+#include "sensor/app/app_session.h"
+
+#include <cstdio>
+
+namespace bw::app {
+
+const char* AppLayerName(AppLayer l) {
+  switch (l) {
+    case AppLayer::kUndecided:
+      return "undecided";
+    case AppLayer::kHttp:
+      return "http";
+    case AppLayer::kTls:
+      return "tls";
+    case AppLayer::kNone:
+      return "none";
+  }
+  return "none";
+}
+
+AppSession::AppSession(const AppConfig& config, AppCounters& counters, EventOutput& out,
+                       FlowIdentity identity)
+    : config_(config), counters_(counters), out_(out), identity_(std::move(identity)) {
+  if (config_.digests) {
+    for (auto& d : digest_) {
+      d = EVP_MD_CTX_new();
+      if (d) EVP_DigestInit_ex(d, EVP_sha256(), nullptr);
+    }
+  }
+}
+
+AppSession::~AppSession() {
+  for (auto& d : digest_) {
+    if (d) EVP_MD_CTX_free(d);
+  }
+}
+
+std::string AppSession::Sha256Hex(Direction dir) {
+  EVP_MD_CTX* d = digest_[Index(dir)];
+  if (!d) return "";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX* copy = EVP_MD_CTX_new();
+  if (!copy) return "";
+  EVP_MD_CTX_copy_ex(copy, d);
+  EVP_DigestFinal_ex(copy, md, &len);
+  EVP_MD_CTX_free(copy);
+  std::string hex;
+  hex.reserve(len * 2);
+  char buf[3];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof(buf), "%02x", md[i]);
+    hex += buf;
+  }
+  return hex;
+}
+
+std::string AppSession::EmptySha256Hex() {
+  return "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+}
+
+void AppSession::Decide(Direction dir, ByteView data) {
+  // The client's first bytes decide; a capture that starts mid-connection may show the server
+  // first, and an HTTP status line identifies HTTP from that side too.
+  if (dir == Direction::kToServer) {
+    if (tls::LooksLikeTls(data)) {
+      layer_ = AppLayer::kTls;
+    } else if (http::LooksLikeHttpRequest(data)) {
+      layer_ = AppLayer::kHttp;
+    } else {
+      layer_ = AppLayer::kNone;
+    }
+  } else {
+    if (http::LooksLikeHttpResponse(data)) {
+      layer_ = AppLayer::kHttp;
+    } else if (tls::LooksLikeTls(data)) {
+      layer_ = AppLayer::kTls;
+      client_hello_done_ = true;  // the handshake is behind us
+    } else {
+      layer_ = AppLayer::kNone;
+    }
+  }
+  switch (layer_) {
+    case AppLayer::kHttp:
+      AppCounters::Bump(counters_.http_flows);
+      http_ = std::make_unique<http::HttpConversation>(config_.http, counters_.http,
+                                                        static_cast<http::HttpHandler&>(*this));
+      break;
+    case AppLayer::kTls:
+      AppCounters::Bump(counters_.tls_flows);
+      break;
+    default:
+      AppCounters::Bump(counters_.other_flows);
+      break;
+  }
+}
+
+void AppSession::OnData(Direction dir, ByteView data, TimestampNs ts) {
+  auto& acct = account_[Index(dir)];
+  acct.delivered_bytes += data.size();
+  if (digest_[Index(dir)]) EVP_DigestUpdate(digest_[Index(dir)], data.data(), data.size());
+  if (data.empty()) return;
+  if (layer_ == AppLayer::kUndecided) Decide(dir, data);
+  if (layer_ == AppLayer::kHttp) {
+    http_->Feed(dir, data, ts);
+    if (http_->gave_up()) {
+      http_->Close(ts);
+      layer_ = AppLayer::kNone;
+    }
+  } else if (layer_ == AppLayer::kTls) {
+    FeedTls(dir, data);
+  }
+}
+
+void AppSession::FeedTls(Direction dir, ByteView data) {
+  if (dir == Direction::kToServer && !client_hello_done_) {
+    size_t room = config_.tls_client_hello_max - client_hello_buffer_.size();
+    size_t take = std::min(room, data.size());
+    client_hello_buffer_.append(reinterpret_cast<const char*>(data.data()), take);
+    tls::ClientHello hello;
+    auto status = tls::ParseClientHello(AsBytes(client_hello_buffer_), hello);
+    if (status == tls::ParseStatus::kComplete) {
+      AppCounters::Bump(counters_.tls_client_hellos);
+      server_name_ = std::string(hello.server_name());
+      for (size_t i = 0; i < hello.alpn_count(); ++i) {
+        if (!alpn_.empty()) alpn_ += ",";
+        alpn_ += std::string(hello.alpn(i));
+      }
+      client_hello_done_ = true;
+    } else if (status == tls::ParseStatus::kInvalid) {
+      AppCounters::Bump(counters_.tls_client_hello_invalid);
+      client_hello_done_ = true;
+    } else if (client_hello_buffer_.size() >= config_.tls_client_hello_max) {
+      AppCounters::Bump(counters_.tls_client_hello_too_large);
+      client_hello_done_ = true;
+    }
+    if (client_hello_done_) std::string().swap(client_hello_buffer_);
+  }
+  auto& tracker = tls_records_[Index(dir)];
+  tracker.Feed(data);
+  // A turn is a burst of client application data after the server spoke: one request of an
+  // encrypted keep-alive connection.
+  uint64_t app_records = tracker.application_data_records();
+  if (app_records > tls_app_seen_[Index(dir)]) {
+    tls_app_seen_[Index(dir)] = app_records;
+    if (dir == Direction::kToServer && last_app_dir_ != Index(Direction::kToServer)) ++tls_turns_;
+    last_app_dir_ = Index(dir);
+  }
+  tls_app_bytes_[Index(dir)] = tracker.application_data_bytes();
+}
+
+void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
+  auto& acct = account_[Index(dir)];
+  ++acct.gaps;
+  acct.gap_bytes += length;
+  if (layer_ == AppLayer::kHttp) {
+    http_->Gap(dir, length, ts);
+  } else if (layer_ == AppLayer::kTls) {
+    tls_records_[Index(dir)].Gap(length);
+    if (dir == Direction::kToServer && !client_hello_done_) {
+      client_hello_done_ = true;
+      std::string().swap(client_hello_buffer_);
+    }
+  }
+}
+
+void AppSession::OnEnd(Direction dir, TimestampNs ts) {
+  account_[Index(dir)].ended = true;
+  if (layer_ == AppLayer::kHttp) http_->End(dir, ts);
+}
+
+void AppSession::Close(TimestampNs ts) {
+  if (http_) http_->Close(ts);
+}
+
+storage::ServerHint AppSession::Hint(TimestampNs now) const {
+  storage::ServerHint hint;
+  if (config_.known_servers) {
+    hint.known_provider =
+        config_.known_servers->Lookup(identity_.server_ip, identity_.server_port, now);
+  }
+  return hint;
+}
+
+void AppSession::OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) {
+  if (!scan_decided_) {
+    scan_decided_ = true;
+    if (storage::WantsBodyScan(tx, config_.storage, Hint(tx.response.first_ts))) {
+      scanner_.emplace(config_.storage.sample_keys);
+    } else {
+      scanner_.reset();
+    }
+  }
+  if (scanner_) scanner_->Feed(chunk);
+}
+
+void AppSession::OnTransaction(http::HttpTransaction& tx) {
+  ++http_transactions_;
+  const storage::ListingSummary* body = scanner_ ? &scanner_->summary() : nullptr;
+  TimestampNs now = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
+  auto event = storage::Recognise(tx, body, config_.storage, Hint(now));
+  scanner_.reset();
+  scan_decided_ = false;
+  if (!event) {
+    AppCounters::Bump(counters_.non_storage_http);
+    return;
+  }
+  if (event->recognised_by == storage::RecognisedBy::kFingerprint && config_.known_servers) {
+    config_.known_servers->Learn(identity_.server_ip, identity_.server_port, event->provider, now);
+  }
+  ++storage_events_;
+  AppCounters::Bump(counters_.storage_events);
+  output::RequestContext ctx;
+  ctx.start_ts = tx.request.first_ts;
+  ctx.end_ts = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
+  ctx.client_ip = identity_.client_ip;
+  ctx.client_port = identity_.client_port;
+  ctx.server_ip = identity_.server_ip;
+  ctx.server_port = identity_.server_port;
+  ctx.community_id = identity_.community_id;
+  ctx.method = tx.request.method;
+  ctx.status = tx.has_response ? tx.response.status : 0;
+  ctx.request_bytes = tx.request.header_bytes + tx.request.body_bytes;
+  ctx.response_bytes = tx.has_response ? tx.response.header_bytes + tx.response.body_bytes : 0;
+  if (const std::string* ua = tx.request.Find("User-Agent")) ctx.user_agent = *ua;
+  ctx.sni = server_name_;
+  ctx.missing_bytes = tx.request.missing_bytes || (tx.has_response && tx.response.missing_bytes);
+  out_.OnStorageEvent(ctx, *event);
+}
+
+}  // namespace bw::app

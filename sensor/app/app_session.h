@@ -1,0 +1,127 @@
+#pragma once
+// The application layer of one TCP connection: receives the reassembled streams, decides from
+// the first bytes whether they carry HTTP/1.x or TLS, and runs our own dissectors on them:
+// HTTP transactions become storage events (ledger), TLS yields the full SNI and ALPN and the
+// request/response turns of encrypted traffic. Anything else stops being dissected at once.
+// It also keeps per-direction stream accounting (delivered bytes, gaps, optional SHA-256) for
+// the flow log.
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "dissectors/common/direction.h"
+#include "dissectors/http/http_conversation.h"
+#include "dissectors/http/start_line.h"
+#include "dissectors/storage/listing_scanner.h"
+#include "dissectors/storage/recogniser.h"
+#include "dissectors/tls/client_hello.h"
+#include "dissectors/tls/record_tracker.h"
+#include "sensor/app/app_counters.h"
+#include "sensor/app/known_servers.h"
+#include "sensor/decode/ip_address.h"
+#include "sensor/output/ledger_record.h"
+#include "sensor/reassembly/stream_sink.h"
+
+namespace bw::app {
+
+struct AppConfig {
+  http::HttpLimits http;
+  storage::RecogniserConfig storage;
+  KnownServers* known_servers = nullptr;  // shared by all workers; may be null
+  bool digests = false;
+  size_t tls_client_hello_max = 16 * 1024;  // client bytes buffered to find the ClientHello
+};
+
+// Where finished storage requests go (the ledger, the detection engine).
+class EventOutput {
+ public:
+  virtual ~EventOutput() = default;
+  virtual void OnStorageEvent(const output::RequestContext& ctx,
+                              const storage::StorageEvent& event) = 0;
+};
+
+struct FlowIdentity {
+  decode::IpAddress client_ip;
+  uint16_t client_port = 0;
+  decode::IpAddress server_ip;
+  uint16_t server_port = 0;
+  std::string community_id;
+};
+
+enum class AppLayer : uint8_t { kUndecided, kHttp, kTls, kNone };
+const char* AppLayerName(AppLayer l);
+
+struct StreamAccount {
+  uint64_t delivered_bytes = 0;
+  uint64_t gaps = 0;
+  uint64_t gap_bytes = 0;
+  bool ended = false;
+};
+
+class AppSession final : public reassembly::StreamSink, private http::HttpHandler {
+ public:
+  AppSession(const AppConfig& config, AppCounters& counters, EventOutput& out,
+             FlowIdentity identity);
+  ~AppSession() override;
+  AppSession(const AppSession&) = delete;
+  AppSession& operator=(const AppSession&) = delete;
+
+  void OnData(Direction dir, ByteView data, TimestampNs ts) override;
+  void OnGap(Direction dir, uint64_t length, TimestampNs ts) override;
+  void OnEnd(Direction dir, TimestampNs ts) override;
+  // The connection is over (closed, timed out or evicted): flush pending transactions.
+  void Close(TimestampNs ts);
+
+  AppLayer layer() const { return layer_; }
+  const StreamAccount& account(Direction d) const { return account_[Index(d)]; }
+  std::string Sha256Hex(Direction d);  // "" unless digests are on
+  static std::string EmptySha256Hex();  // digest of a stream that carried no byte
+  const std::string& server_name() const { return server_name_; }
+  const std::string& alpn() const { return alpn_; }
+  uint64_t http_transactions() const { return http_transactions_; }
+  uint64_t storage_events() const { return storage_events_; }
+  // Encrypted flows: client->server application-data bursts that followed server data.
+  uint64_t tls_turns() const { return tls_turns_; }
+  uint64_t tls_app_bytes(Direction d) const { return tls_app_bytes_[Index(d)]; }
+
+ private:
+  void Decide(Direction dir, ByteView data);
+  void FeedTls(Direction dir, ByteView data);
+  storage::ServerHint Hint(TimestampNs now) const;
+  // http::HttpHandler
+  void OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) override;
+  void OnTransaction(http::HttpTransaction& tx) override;
+
+  const AppConfig& config_;
+  AppCounters& counters_;
+  EventOutput& out_;
+  FlowIdentity identity_;
+  AppLayer layer_ = AppLayer::kUndecided;
+  std::array<StreamAccount, 2> account_{};
+  std::array<EVP_MD_CTX*, 2> digest_{nullptr, nullptr};
+
+  // HTTP
+  std::unique_ptr<http::HttpConversation> http_;
+  std::optional<storage::ListingScanner> scanner_;
+  bool scan_decided_ = false;
+  uint64_t http_transactions_ = 0;
+  uint64_t storage_events_ = 0;
+
+  // TLS
+  std::string client_hello_buffer_;
+  bool client_hello_done_ = false;
+  std::array<tls::TlsRecordTracker, 2> tls_records_{};
+  std::array<uint64_t, 2> tls_app_seen_{};
+  std::array<uint64_t, 2> tls_app_bytes_{};
+  int last_app_dir_ = -1;
+  uint64_t tls_turns_ = 0;
+  std::string server_name_;
+  std::string alpn_;
+};
+
+}  // namespace bw::app

@@ -1,0 +1,55 @@
+#include "sensor/app/known_servers.h"
+
+namespace bw::app {
+
+KnownServers::KnownServers(size_t capacity, TimestampNs ttl)
+    : capacity_(capacity == 0 ? 1 : capacity), ttl_(ttl) {
+  map_.reserve(capacity_);
+}
+
+size_t KnownServers::KeyHash::operator()(const Key& k) const {
+  uint64_t h = 1469598103934665603ull ^ k.port;
+  for (uint8_t b : k.ip.bytes) h = (h ^ b) * 1099511628211ull;
+  return static_cast<size_t>(h ^ k.ip.family);
+}
+
+std::optional<storage::Provider> KnownServers::Lookup(const decode::IpAddress& ip, uint16_t port,
+                                                      TimestampNs now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = map_.find(Key{ip, port});
+  if (it == map_.end()) return std::nullopt;
+  if (now - it->second.last_seen > ttl_) {
+    lru_.erase(it->second.lru);
+    map_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.provider;
+}
+
+void KnownServers::Learn(const decode::IpAddress& ip, uint16_t port, storage::Provider provider,
+                         TimestampNs now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Key key{ip, port};
+  auto it = map_.find(key);
+  if (it != map_.end()) {
+    it->second.provider = provider;
+    if (now > it->second.last_seen) it->second.last_seen = now;
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return;
+  }
+  if (map_.size() >= capacity_) {
+    map_.erase(lru_.back());
+    lru_.pop_back();
+    evicted_.fetch_add(1, std::memory_order_relaxed);
+  }
+  lru_.push_front(key);
+  map_.emplace(key, Entry{provider, now, lru_.begin()});
+  learned_.fetch_add(1, std::memory_order_relaxed);
+}
+
+size_t KnownServers::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return map_.size();
+}
+
+}  // namespace bw::app

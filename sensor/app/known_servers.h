@@ -1,0 +1,59 @@
+#pragma once
+// Server endpoints (address and port) whose traffic was fingerprinted as object storage, shared
+// by all workers. Some stores (s3rver, and any S3-compatible server behind a proxy that strips
+// x-amz-* headers) answer an anonymous object read with nothing that says "storage"; once the
+// same server has answered a listing or a signed request, its later requests are storage too.
+// Bounded: at most `capacity` servers, least recently seen evicted first (counted), entries
+// older than `ttl` (packet time) forgotten.
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "dissectors/common/timestamp.h"
+#include "dissectors/storage/storage_event.h"
+#include "sensor/decode/ip_address.h"
+
+namespace bw::app {
+
+class KnownServers {
+ public:
+  KnownServers(size_t capacity, TimestampNs ttl);
+
+  std::optional<storage::Provider> Lookup(const decode::IpAddress& ip, uint16_t port,
+                                          TimestampNs now);
+  void Learn(const decode::IpAddress& ip, uint16_t port, storage::Provider provider,
+             TimestampNs now);
+
+  size_t size() const;
+  uint64_t learned() const { return learned_.load(std::memory_order_relaxed); }
+  uint64_t evicted() const { return evicted_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Key {
+    decode::IpAddress ip;
+    uint16_t port;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+  struct Entry {
+    storage::Provider provider;
+    TimestampNs last_seen;
+    std::list<Key>::iterator lru;
+  };
+
+  size_t capacity_;
+  TimestampNs ttl_;
+  mutable std::mutex mu_;
+  std::list<Key> lru_;  // most recent first
+  std::unordered_map<Key, Entry, KeyHash> map_;
+  std::atomic<uint64_t> learned_{0};
+  std::atomic<uint64_t> evicted_{0};
+};
+
+}  // namespace bw::app

@@ -1,0 +1,421 @@
+#include "sensor/pipeline/sensor.h"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <fstream>
+
+#include "sensor/output/ledger_record.h"
+
+namespace bw::pipeline {
+
+namespace {
+
+constexpr TimestampNs kTickInterval = kNsPerSecond;
+constexpr size_t kRingBytes = 32u << 20;
+constexpr int kPublishBatch = 64;
+
+TimestampNs WallClockNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t Load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
+
+std::string HumanBytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
+}  // namespace
+
+// Renders storage events as ledger lines. Formatting happens on the worker that produced the
+// event; the LineWriter serialises whole lines.
+class Sensor::LedgerOutput final : public app::EventOutput {
+ public:
+  explicit LedgerOutput(output::LineWriter& ledger) : ledger_(ledger) {}
+  void OnStorageEvent(const output::RequestContext& ctx,
+                      const storage::StorageEvent& event) override {
+    if (ledger_.is_open()) ledger_.Write(output::FormatLedgerLine(ctx, event));
+  }
+
+ private:
+  output::LineWriter& ledger_;
+};
+
+Sensor::Sensor(SensorOptions options) : options_(std::move(options)) {}
+
+Sensor::~Sensor() {
+  for (auto& r : rings_) r->Close();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+bool Sensor::Open(std::string& error) {
+  const config::Config& c = options_.config;
+  source_ = capture::PacketSource::Open(options_.capture, error);
+  if (!source_) return false;
+
+  decode::DecoderLimits dl;
+  dl.max_fragment_datagrams = c.decode.fragment_max_datagrams;
+  dl.max_fragment_bytes = c.decode.fragment_max_bytes;
+  dl.fragment_timeout = c.decode.fragment_timeout;
+  decoder_ = std::make_unique<decode::Decoder>(dl, drops_);
+
+  if (!c.output.ledger.empty() && !ledger_.Open(c.output.ledger, error)) return false;
+  if (!options_.flow_log.empty() && !flow_log_.Open(options_.flow_log, error)) return false;
+  ledger_output_ = std::make_unique<LedgerOutput>(ledger_);
+
+  app_config_.digests = options_.flow_digests;
+  known_servers_ =
+      std::make_unique<app::KnownServers>(c.storage.known_servers, c.storage.known_server_ttl);
+  app_config_.known_servers = known_servers_.get();
+  app_config_.http.max_start_line = c.http.max_start_line;
+  app_config_.http.max_header_line = c.http.max_header_line;
+  app_config_.http.max_headers = c.http.max_headers;
+  app_config_.http.max_header_block = c.http.max_header_block;
+  app_config_.http.max_pending_requests = c.http.max_pending_requests;
+  app_config_.http.body_prefix_bytes = c.http.body_prefix_bytes;
+  app_config_.storage.fingerprint = c.storage.fingerprint;
+  app_config_.storage.sample_keys = c.storage.sample_keys;
+  for (const auto& e : c.storage.endpoints) {
+    storage::EndpointRule rule;
+    rule.host_pattern = e.host;
+    rule.port = e.port;
+    rule.virtual_hosted = e.virtual_hosted;
+    rule.provider = e.provider == "s3"           ? storage::Provider::kS3
+                    : e.provider == "azure_blob" ? storage::Provider::kAzureBlob
+                    : e.provider == "gcs"        ? storage::Provider::kGcs
+                                                 : storage::Provider::kS3Compatible;
+    app_config_.storage.endpoints.push_back(std::move(rule));
+  }
+
+  WorkerOutputs outs;
+  outs.ledger = &ledger_;
+  outs.flow_log = flow_log_.is_open() ? &flow_log_ : nullptr;
+  outs.events = ledger_output_.get();
+  for (uint32_t i = 0; i < c.workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs));
+    if (!workers_.back()->classifier().ok()) {
+      error = "cannot initialise nDPI";
+      return false;
+    }
+  }
+  if (workers_.size() > 1) {
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      rings_.push_back(std::make_unique<PacketRing>(kRingBytes));
+    }
+  }
+  return true;
+}
+
+void Sensor::RequestStop() {
+  stop_.store(true, std::memory_order_relaxed);
+  if (source_) source_->BreakLoop();
+}
+
+void Sensor::ProcessInline(const decode::PacketMeta& meta) { workers_[0]->Process(meta); }
+
+void Sensor::Dispatch(const decode::PacketMeta& meta) {
+  bool src_is_lo = false;
+  flow::FlowKey key = flow::FlowKey::FromPacket(meta, src_is_lo);
+  size_t index = static_cast<size_t>(key.Hash() % rings_.size());
+  PacketRing& ring = *rings_[index];
+  while (!ring.TryPushPacket(meta)) {
+    // The worker is behind: make what we pushed visible and wait for room. Live, the kernel
+    // buffer absorbs the stall (and counts drops); offline, nothing is lost.
+    ring.Publish();
+    ++ring_waits_;
+    std::this_thread::yield();
+  }
+  if (packets_ % kPublishBatch == 0) ring.Publish();
+}
+
+void Sensor::TickAll(TimestampNs now) {
+  decoder_->ExpireFragments(now);
+  if (rings_.empty()) {
+    workers_[0]->Tick(now);
+    return;
+  }
+  for (auto& ring : rings_) {
+    while (!ring->TryPushTick(now)) {
+      ring->Publish();
+      std::this_thread::yield();
+    }
+    ring->Publish();
+  }
+}
+
+void Sensor::WorkerLoop(size_t index) {
+  Worker& worker = *workers_[index];
+  PacketRing& ring = *rings_[index];
+  PacketRing::Record rec;
+  int idle = 0;
+  for (;;) {
+    int n = 0;
+    while (ring.TryPop(rec)) {
+      if (rec.kind == RecordKind::kPacket) {
+        worker.Process(rec.meta);
+      } else if (rec.kind == RecordKind::kTick) {
+        worker.Tick(rec.tick);
+      }
+      if (++n == kPublishBatch) {
+        ring.Release();
+        n = 0;
+      }
+    }
+    ring.Release();
+    if (ring.closed() && ring.empty()) break;
+    if (++idle < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      idle = 0;
+    }
+  }
+}
+
+void Sensor::StopWorkers(TimestampNs now) {
+  if (rings_.empty()) {
+    workers_[0]->Drain(now);
+    return;
+  }
+  for (auto& r : rings_) r->Close();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  for (auto& w : workers_) w->Drain(now);
+}
+
+int Sensor::Run() {
+  auto wall_start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < rings_.size(); ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
+
+  const decode::LinkType link = source_->link_type();
+  const bool live = source_->live();
+  if (live) {
+    std::fprintf(stderr, "bucketwatch: capturing on %s (link type %d, snaplen %u, %zu worker%s)\n",
+                 source_->description().c_str(), static_cast<int>(link),
+                 options_.capture.snaplen, workers_.size(), workers_.size() == 1 ? "" : "s");
+  }
+  capture::RawPacket raw;
+  decode::PacketMeta meta;
+  bool failed = false;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    capture::NextStatus st = source_->Next(raw);
+    if (st == capture::NextStatus::kPacket) {
+      ++packets_;
+      bytes_ += raw.wire_length;
+      if (first_ts_ == 0) first_ts_ = raw.ts;
+      // Packet time never runs backwards for the workers, whatever the capture's order.
+      if (raw.ts > last_ts_) last_ts_ = raw.ts;
+      if (last_ts_ - last_tick_ >= kTickInterval) {
+        TickAll(last_ts_);
+        last_tick_ = last_ts_;
+      }
+      auto status = decoder_->Decode(link, raw.data, raw.wire_length, raw.ts, meta);
+      if (status != decode::DecodeStatus::kOk) continue;
+      meta.wire_length = raw.wire_length;
+      if (rings_.empty()) {
+        ProcessInline(meta);
+      } else {
+        Dispatch(meta);
+      }
+    } else if (st == capture::NextStatus::kTimeout) {
+      for (auto& r : rings_) r->Publish();
+      // Idle live link: wall-clock time still passes for timeouts.
+      TimestampNs now = WallClockNs();
+      if (now - last_tick_ >= kTickInterval) {
+        TickAll(now);
+        last_tick_ = now;
+        if (now > last_ts_) last_ts_ = now;
+      }
+    } else if (st == capture::NextStatus::kEnd) {
+      break;
+    } else {
+      capture_error_ = source_->error();
+      failed = true;
+      break;
+    }
+  }
+  if (live) source_->Stats(kernel_stats_);
+  StopWorkers(last_ts_);
+  ledger_.Flush();
+  flow_log_.Flush();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  if (failed) {
+    std::fprintf(stderr, "bucketwatch: %s: %s (processed the %llu packets before it)\n",
+                 source_->description().c_str(), capture_error_.c_str(),
+                 static_cast<unsigned long long>(packets_));
+  }
+  if (options_.summary) std::fputs(SummaryText(seconds).c_str(), stderr);
+  if (!options_.stats_json.empty()) {
+    std::ofstream out(options_.stats_json);
+    out << StatsJson(seconds) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "bucketwatch: cannot write %s\n", options_.stats_json.c_str());
+      return 1;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+std::string Sensor::StatsJson(double seconds) const {
+  using Json = nlohmann::ordered_json;
+  Json j;
+  j["capture"] = {{"source", source_->description()},
+                  {"packets", packets_},
+                  {"bytes", bytes_},
+                  {"seconds", seconds},
+                  {"error", capture_error_},
+                  {"kernel_drops", kernel_stats_.kernel_drops},
+                  {"interface_drops", kernel_stats_.interface_drops},
+                  {"ring_waits", ring_waits_}};
+  Json drops = Json::object();
+  for (size_t i = 0; i < decode::kDropReasonCount; ++i) {
+    auto r = static_cast<decode::DropReason>(i);
+    if (drops_.Get(r)) drops[std::string(decode::DropReasonName(r))] = drops_.Get(r);
+  }
+  j["decode"] = {{"drops", drops},
+                 {"fragments_reassembled", decoder_->fragments_reassembled()},
+                 {"fragments_stored", decoder_->fragments_stored()}};
+  uint64_t created = 0, evicted = 0, idle = 0, hard = 0, closed = 0, drained = 0;
+  uint64_t tcp = 0, udp = 0, other = 0, processed = 0;
+  std::map<std::string, uint64_t> protocols;
+  uint64_t seg = 0, delivered = 0, ooo = 0, retrans = 0, overlaps = 0, conflicts = 0, gaps = 0,
+           gap_bytes = 0, flow_cap = 0, global_cap = 0, hole_to = 0, oow = 0, trunc = 0,
+           high_water = 0;
+  uint64_t http_flows = 0, tls_flows = 0, other_flows = 0, hellos = 0, storage_events = 0,
+           non_storage = 0;
+  for (const auto& w : workers_) {
+    const auto& fc = w->flow_counters();
+    created += Load(fc.created);
+    evicted += Load(fc.evicted);
+    idle += Load(fc.idle_timeouts);
+    hard += Load(fc.hard_timeouts);
+    closed += Load(fc.closed);
+    drained += Load(fc.drained);
+    const auto& wc = w->counters();
+    processed += Load(wc.packets);
+    tcp += Load(wc.tcp_packets);
+    udp += Load(wc.udp_packets);
+    other += Load(wc.other_packets);
+    for (const auto& [name, n] : w->protocols()) protocols[name] += n;
+    const auto& rc = w->reassembly().counters;
+    seg += Load(rc.segments);
+    delivered += Load(rc.bytes_delivered);
+    ooo += Load(rc.out_of_order_segments);
+    retrans += Load(rc.retransmissions);
+    overlaps += Load(rc.overlaps);
+    conflicts += Load(rc.overlap_conflicts);
+    gaps += Load(rc.gaps);
+    gap_bytes += Load(rc.gap_bytes);
+    flow_cap += Load(rc.per_flow_cap_hits);
+    global_cap += Load(rc.global_cap_hits);
+    hole_to += Load(rc.hole_timeouts);
+    oow += Load(rc.out_of_window);
+    trunc += Load(rc.truncated_segments);
+    high_water = std::max<uint64_t>(high_water, w->reassembly().memory.high_water());
+    const auto& ac = w->app_counters();
+    http_flows += Load(ac.http_flows);
+    tls_flows += Load(ac.tls_flows);
+    other_flows += Load(ac.other_flows);
+    hellos += Load(ac.tls_client_hellos);
+    storage_events += Load(ac.storage_events);
+    non_storage += Load(ac.non_storage_http);
+  }
+  j["packets"] = {{"processed", processed}, {"tcp", tcp}, {"udp", udp}, {"other", other}};
+  j["flows"] = {{"created", created}, {"evicted", evicted}, {"idle_timeouts", idle},
+                {"hard_timeouts", hard}, {"closed", closed}, {"drained", drained}};
+  j["protocols"] = protocols;
+  j["reassembly"] = {{"segments", seg},
+                     {"bytes_delivered", delivered},
+                     {"out_of_order_segments", ooo},
+                     {"retransmissions", retrans},
+                     {"overlaps", overlaps},
+                     {"overlap_conflicts", conflicts},
+                     {"gaps", gaps},
+                     {"gap_bytes", gap_bytes},
+                     {"per_flow_cap_hits", flow_cap},
+                     {"global_cap_hits", global_cap},
+                     {"hole_timeouts", hole_to},
+                     {"out_of_window", oow},
+                     {"truncated_segments", trunc},
+                     {"buffered_high_water", high_water}};
+  j["app"] = {{"http_flows", http_flows},         {"tls_flows", tls_flows},
+              {"other_flows", other_flows},       {"tls_client_hellos", hellos},
+              {"storage_requests", storage_events}, {"non_storage_http", non_storage}};
+  j["ledger"] = {{"lines", ledger_.lines_written()}, {"write_errors", ledger_.write_errors()}};
+  return j.dump(2);
+}
+
+std::string Sensor::SummaryText(double seconds) const {
+  auto j = nlohmann::ordered_json::parse(StatsJson(seconds));
+  std::string out;
+  char line[512];
+  double pps = seconds > 0 ? packets_ / seconds : 0;
+  std::snprintf(line, sizeof(line), "bucketwatch: %llu packets (%s) from %s in %.2f s (%.0f packets/s)\n",
+                static_cast<unsigned long long>(packets_), HumanBytes(bytes_).c_str(),
+                source_->description().c_str(), seconds, pps);
+  out += line;
+  const auto& f = j["flows"];
+  std::snprintf(line, sizeof(line),
+                "  flows:      %llu created, %llu closed, %llu idle timeouts, %llu hard "
+                "timeouts, %llu evicted, %llu open at end\n",
+                f["created"].get<unsigned long long>(), f["closed"].get<unsigned long long>(),
+                f["idle_timeouts"].get<unsigned long long>(),
+                f["hard_timeouts"].get<unsigned long long>(),
+                f["evicted"].get<unsigned long long>(), f["drained"].get<unsigned long long>());
+  out += line;
+  std::string protos;
+  for (const auto& [name, n] : j["protocols"].items()) {
+    protos += (protos.empty() ? "" : ", ") + name + " " + std::to_string(n.get<uint64_t>());
+  }
+  out += "  protocols:  " + (protos.empty() ? std::string("none") : protos) + "\n";
+  std::string drops;
+  for (const auto& [name, n] : j["decode"]["drops"].items()) {
+    drops += (drops.empty() ? "" : ", ") + name + " " + std::to_string(n.get<uint64_t>());
+  }
+  out += "  drops:      " + (drops.empty() ? std::string("none") : drops) + "\n";
+  const auto& r = j["reassembly"];
+  std::snprintf(line, sizeof(line),
+                "  reassembly: %llu gaps (%s), %llu out-of-order segments, %llu retransmissions, "
+                "%llu overlaps (%llu conflicting), %llu cap hits\n",
+                r["gaps"].get<unsigned long long>(),
+                HumanBytes(r["gap_bytes"].get<double>()).c_str(),
+                r["out_of_order_segments"].get<unsigned long long>(),
+                r["retransmissions"].get<unsigned long long>(),
+                r["overlaps"].get<unsigned long long>(),
+                r["overlap_conflicts"].get<unsigned long long>(),
+                r["per_flow_cap_hits"].get<unsigned long long>() +
+                    r["global_cap_hits"].get<unsigned long long>());
+  out += line;
+  const auto& a = j["app"];
+  std::snprintf(line, sizeof(line),
+                "  storage:    %llu requests (%llu ledger lines); %llu HTTP flows, %llu TLS flows, "
+                "%llu other HTTP requests\n",
+                a["storage_requests"].get<unsigned long long>(),
+                static_cast<unsigned long long>(ledger_.lines_written()),
+                a["http_flows"].get<unsigned long long>(), a["tls_flows"].get<unsigned long long>(),
+                a["non_storage_http"].get<unsigned long long>());
+  out += line;
+  if (source_->live()) {
+    std::snprintf(line, sizeof(line), "  kernel:     %llu dropped, %llu dropped by the interface\n",
+                  static_cast<unsigned long long>(kernel_stats_.kernel_drops),
+                  static_cast<unsigned long long>(kernel_stats_.interface_drops));
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace bw::pipeline

@@ -1,0 +1,79 @@
+#pragma once
+// The running sensor: capture -> decode -> (dispatch) -> workers -> outputs. With one worker the
+// capture thread processes packets itself; with N it decodes, hashes each packet's flow key
+// symmetrically and hands it to the owning worker through a PacketRing. Time is packet time:
+// workers are ticked from capture timestamps, so a replayed capture behaves like the live run.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sensor/app/app_session.h"
+#include "sensor/capture/packet_source.h"
+#include "sensor/config/config.h"
+#include "sensor/decode/decoder.h"
+#include "sensor/output/line_writer.h"
+#include "sensor/pipeline/packet_ring.h"
+#include "sensor/pipeline/worker.h"
+
+namespace bw::pipeline {
+
+struct SensorOptions {
+  config::Config config;
+  capture::CaptureOptions capture;
+  std::string flow_log;
+  bool flow_digests = false;
+  std::string stats_json;
+  bool summary = true;
+};
+
+class Sensor {
+ public:
+  explicit Sensor(SensorOptions options);
+  ~Sensor();
+  Sensor(const Sensor&) = delete;
+  Sensor& operator=(const Sensor&) = delete;
+
+  // Opens the capture and the output files; false with a one-line error.
+  [[nodiscard]] bool Open(std::string& error);
+  // Processes until the end of the file or RequestStop(); returns the process exit code.
+  int Run();
+  // Async-signal-safe: asks Run() to stop, drain and return.
+  void RequestStop();
+
+ private:
+  class LedgerOutput;
+  void ProcessInline(const decode::PacketMeta& meta);
+  void Dispatch(const decode::PacketMeta& meta);
+  void TickAll(TimestampNs now);
+  void WorkerLoop(size_t index);
+  void StopWorkers(TimestampNs now);
+  std::string SummaryText(double seconds) const;
+  std::string StatsJson(double seconds) const;
+
+  SensorOptions options_;
+  app::AppConfig app_config_;
+  std::unique_ptr<app::KnownServers> known_servers_;
+  std::unique_ptr<capture::PacketSource> source_;
+  decode::DropCounters drops_;
+  std::unique_ptr<decode::Decoder> decoder_;
+  output::LineWriter ledger_;
+  output::LineWriter flow_log_;
+  std::unique_ptr<LedgerOutput> ledger_output_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<PacketRing>> rings_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_{false};
+  capture::KernelStats kernel_stats_;
+  std::string capture_error_;
+  uint64_t packets_ = 0;
+  uint64_t bytes_ = 0;
+  uint64_t ring_waits_ = 0;
+  TimestampNs first_ts_ = 0;
+  TimestampNs last_ts_ = 0;
+  TimestampNs last_tick_ = 0;
+};
+
+}  // namespace bw::pipeline

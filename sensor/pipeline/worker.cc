@@ -1,0 +1,205 @@
+#include "sensor/pipeline/worker.h"
+
+#include "sensor/flow/flow_direction.h"
+#include "sensor/output/community_id.h"
+
+namespace bw::pipeline {
+
+namespace {
+void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+// Expiry walks are cheap (the table keeps LRU lists); hole timeouts need a pass over the flows,
+// so they run at most this often in packet time.
+constexpr TimestampNs kHoleCheckInterval = kNsPerSecond;
+}  // namespace
+
+struct Worker::FlowState {
+  explicit FlowState(reassembly::ReassemblyContext& ctx) : tcp(ctx) {}
+  bool client_is_lo = true;
+  bool handshake = false;
+  std::array<uint64_t, 2> packets{};
+  std::array<uint64_t, 2> bytes{};
+  reassembly::TcpConnection tcp;
+  classify::NdpiFlow ndpi;
+  std::unique_ptr<app::AppSession> app;  // created on the first byte delivered
+};
+
+// Stands in for the flow's application session while reassembly runs, and creates the session
+// only when the first byte or gap arrives: a SYN flood or a port scan never allocates one.
+class Worker::LazySink final : public reassembly::StreamSink {
+ public:
+  explicit LazySink(Worker& w) : worker_(w) {}
+  void Bind(const flow::FlowKey* key, FlowState* state) {
+    key_ = key;
+    state_ = state;
+  }
+  void OnData(Direction dir, ByteView data, TimestampNs ts) override {
+    Session().OnData(dir, data, ts);
+  }
+  void OnGap(Direction dir, uint64_t length, TimestampNs ts) override {
+    Session().OnGap(dir, length, ts);
+  }
+  void OnEnd(Direction dir, TimestampNs ts) override {
+    if (state_->app) state_->app->OnEnd(dir, ts);
+  }
+
+ private:
+  app::AppSession& Session() {
+    if (!state_->app) {
+      state_->app = std::make_unique<app::AppSession>(worker_.app_config_, worker_.app_counters_,
+                                                      *worker_.outputs_.events,
+                                                      worker_.Identity(*key_, *state_));
+    }
+    return *state_->app;
+  }
+  Worker& worker_;
+  const flow::FlowKey* key_ = nullptr;
+  FlowState* state_ = nullptr;
+};
+
+Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_config,
+               WorkerOutputs outputs)
+    : id_(id),
+      config_(config),
+      app_config_(app_config),
+      outputs_(outputs),
+      reassembly_([&] {
+        reassembly::ReassemblyLimits l;
+        l.per_flow_bytes = config.reassembly.per_flow_bytes;
+        l.global_bytes = config.reassembly.global_bytes / config.workers;
+        l.hole_timeout = config.reassembly.hole_timeout;
+        return l;
+      }()),
+      classifier_(config.classify.ndpi_max_packets),
+      sink_(std::make_unique<LazySink>(*this)) {
+  flow::FlowLimits limits;
+  limits.max_flows = std::max<uint64_t>(1, config.flows.max_flows / config.workers);
+  limits.tcp_idle_timeout = config.flows.tcp_idle_timeout;
+  limits.other_idle_timeout = config.flows.udp_idle_timeout;
+  limits.hard_timeout = config.flows.hard_timeout;
+  flows_ = std::make_unique<flow::FlowTable<FlowState>>(
+      limits, [this](const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
+                     flow::FlowEndReason reason, TimestampNs now) {
+        EndFlow(key, state, times, reason, now);
+      });
+}
+
+Worker::~Worker() = default;
+
+const flow::FlowTableCounters& Worker::flow_counters() const { return flows_->counters(); }
+
+app::FlowIdentity Worker::Identity(const flow::FlowKey& key, const FlowState& s) const {
+  const flow::Endpoint& client = s.client_is_lo ? key.lo : key.hi;
+  const flow::Endpoint& server = s.client_is_lo ? key.hi : key.lo;
+  app::FlowIdentity id;
+  id.client_ip = client.addr;
+  id.client_port = client.port;
+  id.server_ip = server.addr;
+  id.server_port = server.port;
+  id.community_id =
+      output::CommunityId(client.addr, client.port, server.addr, server.port, key.proto);
+  return id;
+}
+
+void Worker::Process(const decode::PacketMeta& p) {
+  Bump(counters_.packets);
+  Bump(counters_.bytes, p.wire_length);
+  if (p.ts > now_) now_ = p.ts;
+  if (p.ip_proto != decode::kIpProtoTcp) {
+    Bump(p.ip_proto == decode::kIpProtoUdp ? counters_.udp_packets : counters_.other_packets);
+    return;
+  }
+  Bump(counters_.tcp_packets);
+
+  bool src_is_lo = false;
+  flow::FlowKey key = flow::FlowKey::FromPacket(p, src_is_lo);
+  bool inserted = false;
+  FlowState* state = flows_->FindOrInsert(key, p.ts, inserted, reassembly_);
+  if (!inserted && state->tcp.IsReopeningSyn(p)) {
+    // Port reuse: the old connection is over; this SYN starts a new flow.
+    flows_->Remove(key, p.ts);
+    state = flows_->FindOrInsert(key, p.ts, inserted, reassembly_);
+  }
+  if (inserted) {
+    flow::ClientDecision d = flow::DecideClient(p);
+    state->client_is_lo = d.client == key.lo;
+    state->handshake = d.from_handshake;
+  }
+  Direction dir = flow::DirectionOf(src_is_lo, state->client_is_lo);
+  ++state->packets[Index(dir)];
+  state->bytes[Index(dir)] += p.l3.size();
+
+  classifier_.Process(state->ndpi, p.l3, p.ts);
+  sink_->Bind(&key, state);
+  state->tcp.OnPacket(p, dir, *sink_);
+  if (state->tcp.closed()) flows_->MarkClosed(key, p.ts);
+}
+
+void Worker::Tick(TimestampNs now) {
+  if (now > now_) now_ = now;
+  flows_->Expire(now_);
+  if (now_ - last_hole_check_ >= kHoleCheckInterval) {
+    last_hole_check_ = now_;
+    flows_->ForEach([this](const flow::FlowKey& key, FlowState& state, const flow::FlowTimes&) {
+      sink_->Bind(&key, &state);
+      state.tcp.CheckTimeouts(now_, *sink_);
+    });
+  }
+}
+
+void Worker::Drain(TimestampNs now) {
+  if (now > now_) now_ = now;
+  flows_->Drain(now_);
+}
+
+void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
+                     flow::FlowEndReason reason, TimestampNs now) {
+  sink_->Bind(&key, &state);
+  state.tcp.Finish(now, *sink_);
+  if (state.app) state.app->Close(now);
+  classifier_.Finish(state.ndpi);
+  std::string protocol = classifier_.ProtocolName(state.ndpi.result);
+  ++protocols_[protocol];
+  if (!outputs_.flow_log) return;
+
+  app::FlowIdentity id = Identity(key, state);
+  output::FlowRecord r;
+  r.start_ts = times.first_seen;
+  r.end_ts = times.last_seen;
+  r.client_ip = id.client_ip;
+  r.client_port = id.client_port;
+  r.server_ip = id.server_ip;
+  r.server_port = id.server_port;
+  r.proto = key.proto;
+  r.handshake_seen = state.handshake;
+  r.community_id = id.community_id;
+  r.end_reason = flow::FlowEndReasonName(reason);
+  r.app_protocol = protocol;
+  r.category = classifier_.CategoryName(state.ndpi.result);
+  r.risks = classify::NdpiClassifier::RiskNames(state.ndpi.result.risk);
+  r.app_layer = state.app ? app::AppLayerName(state.app->layer()) : "none";
+  for (Direction d : {Direction::kToServer, Direction::kToClient}) {
+    auto& out = r.dir[Index(d)];
+    out.packets = state.packets[Index(d)];
+    out.wire_bytes = state.bytes[Index(d)];
+    if (state.app) {
+      const auto& acct = state.app->account(d);
+      out.delivered_bytes = acct.delivered_bytes;
+      out.gaps = acct.gaps;
+      out.gap_bytes = acct.gap_bytes;
+    }
+    if (app_config_.digests) {
+      out.sha256 = state.app ? state.app->Sha256Hex(d) : app::AppSession::EmptySha256Hex();
+    }
+  }
+  if (state.app) {
+    r.server_name = state.app->server_name();
+    r.alpn = state.app->alpn();
+    r.http_requests = state.app->http_transactions();
+    r.storage_requests = state.app->storage_events();
+  }
+  outputs_.flow_log->Write(output::FormatFlowLine(r));
+}
+
+}  // namespace bw::pipeline

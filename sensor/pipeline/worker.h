@@ -1,0 +1,84 @@
+#pragma once
+// One packet-processing worker: owns a flow table, TCP reassembly state, an nDPI module and the
+// application sessions of the flows the dispatcher hashes to it. Touched by one thread only;
+// its counters are relaxed atomics so the metrics and summary threads may read them.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "sensor/app/app_counters.h"
+#include "sensor/app/app_session.h"
+#include "sensor/classify/ndpi_classifier.h"
+#include "sensor/config/config.h"
+#include "sensor/decode/packet_meta.h"
+#include "sensor/flow/flow_table.h"
+#include "sensor/output/flow_record.h"
+#include "sensor/output/line_writer.h"
+#include "sensor/reassembly/reassembly_context.h"
+#include "sensor/reassembly/tcp_connection.h"
+
+namespace bw::pipeline {
+
+struct WorkerCounters {
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> bytes{0};  // wire bytes of the frames
+  std::atomic<uint64_t> tcp_packets{0};
+  std::atomic<uint64_t> udp_packets{0};
+  std::atomic<uint64_t> other_packets{0};
+};
+
+// Shared, thread-safe sinks the workers write to.
+struct WorkerOutputs {
+  output::LineWriter* ledger = nullptr;
+  output::LineWriter* flow_log = nullptr;
+  app::EventOutput* events = nullptr;  // detection/ledger fan-out
+};
+
+class Worker {
+ public:
+  Worker(int id, const config::Config& config, const app::AppConfig& app_config,
+         WorkerOutputs outputs);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void Process(const decode::PacketMeta& p);
+  // Advances the worker's clock (packet time): expires idle flows and reassembly holes.
+  void Tick(TimestampNs now);
+  // End of input: finishes every flow.
+  void Drain(TimestampNs now);
+
+  int id() const { return id_; }
+  const WorkerCounters& counters() const { return counters_; }
+  const flow::FlowTableCounters& flow_counters() const;
+  const reassembly::ReassemblyContext& reassembly() const { return reassembly_; }
+  const app::AppCounters& app_counters() const { return app_counters_; }
+  const classify::NdpiClassifier& classifier() const { return classifier_; }
+  // Flows per nDPI protocol label, counted when flows end (read after the worker stopped).
+  const std::map<std::string, uint64_t>& protocols() const { return protocols_; }
+
+ private:
+  struct FlowState;
+  class LazySink;
+  app::FlowIdentity Identity(const flow::FlowKey& key, const FlowState& state) const;
+  void EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
+               flow::FlowEndReason reason, TimestampNs now);
+
+  int id_;
+  const config::Config& config_;
+  const app::AppConfig& app_config_;
+  WorkerOutputs outputs_;
+  WorkerCounters counters_;
+  app::AppCounters app_counters_;
+  reassembly::ReassemblyContext reassembly_;
+  classify::NdpiClassifier classifier_;
+  std::unique_ptr<flow::FlowTable<FlowState>> flows_;
+  std::map<std::string, uint64_t> protocols_;
+  std::unique_ptr<LazySink> sink_;
+  TimestampNs now_ = 0;
+  TimestampNs last_hole_check_ = 0;
+};
+
+}  // namespace bw::pipeline

@@ -1,0 +1,121 @@
+#include "dissectors/storage/url.h"
+
+#include <gtest/gtest.h>
+
+namespace bw::storage {
+namespace {
+
+TEST(PercentDecode, DecodesEscapesAndKeepsMalformedOnes) {
+  EXPECT_EQ(PercentDecode("a%20b%2Fc", false), "a b/c");
+  EXPECT_EQ(PercentDecode("a+b", false), "a+b");
+  EXPECT_EQ(PercentDecode("a+b", true), "a b");
+  EXPECT_EQ(PercentDecode("100%", false), "100%");
+  EXPECT_EQ(PercentDecode("%zz%4", false), "%zz%4");
+  EXPECT_EQ(PercentDecode("%e2%82%ac", false), "\xe2\x82\xac");
+  EXPECT_EQ(PercentDecode("", false), "");
+}
+
+TEST(SplitRequestTarget, OriginAndAbsoluteForms) {
+  RequestTarget t = SplitRequestTarget("/bucket/key?list-type=2#frag");
+  ASSERT_TRUE(t.ok);
+  EXPECT_EQ(t.path, "/bucket/key");
+  EXPECT_EQ(t.query, "list-type=2");
+
+  t = SplitRequestTarget("http://s3.amazonaws.com/b/k?acl");
+  ASSERT_TRUE(t.ok);
+  EXPECT_EQ(t.path, "/b/k");
+  EXPECT_EQ(t.query, "acl");
+
+  t = SplitRequestTarget("HTTPS://host");
+  ASSERT_TRUE(t.ok);
+  EXPECT_EQ(t.path, "/");
+
+  t = SplitRequestTarget("http://host?comp=list");
+  ASSERT_TRUE(t.ok);
+  EXPECT_EQ(t.path, "/");
+  EXPECT_EQ(t.query, "comp=list");
+
+  EXPECT_FALSE(SplitRequestTarget("host:443").ok);
+  EXPECT_FALSE(SplitRequestTarget("*").ok);
+  EXPECT_FALSE(SplitRequestTarget("").ok);
+}
+
+TEST(QueryParams, ParsesKeysValuesAndBareKeys) {
+  QueryParams q("list-type=2&prefix=a%2Fb+c&acl&empty=&&x=1=2");
+  ASSERT_EQ(q.all().size(), 5u);
+  EXPECT_EQ(q.Value("list-type"), "2");
+  EXPECT_EQ(q.Value("prefix"), "a/b c");
+  ASSERT_NE(q.Find("acl"), nullptr);
+  EXPECT_FALSE(q.Find("acl")->has_value);
+  EXPECT_TRUE(q.Find("empty")->has_value);
+  EXPECT_EQ(q.Value("x"), "1=2");
+  EXPECT_EQ(q.Find("ACL"), nullptr);
+  EXPECT_NE(q.FindIgnoreCase("ACL"), nullptr);
+}
+
+TEST(QueryParams, BoundedUnderHostileInput) {
+  std::string query;
+  for (int i = 0; i < 10000; ++i) query += "k" + std::to_string(i) + "=v&";
+  QueryParams q(query);
+  EXPECT_EQ(q.all().size(), QueryParams::kMaxParams);
+  EXPECT_EQ(q.dropped(), 10000u - QueryParams::kMaxParams);
+}
+
+TEST(RedactQuery, ReplacesCredentialValuesKeepingKeys) {
+  struct Case {
+    std::string in;
+    std::string out;
+  };
+  const Case cases[] = {
+      {"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20240101%2Fus-east-1%2Fs3"
+       "%2Faws4_request&X-Amz-Signature=deadbeef&X-Amz-Security-Token=FwoGZXIvYXdzEJr",
+       "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20240101%2Fus-east-1%2Fs3"
+       "%2Faws4_request&X-Amz-Signature=REDACTED&X-Amz-Security-Token=REDACTED"},
+      {"sv=2022-11-02&ss=b&srt=co&sp=rl&se=2030-01-01T00:00:00Z&sig=abc%2Bdef%3D",
+       "sv=2022-11-02&ss=b&srt=co&sp=rl&se=2030-01-01T00:00:00Z&sig=REDACTED"},
+      {"AWSAccessKeyId=AKIAOLD&Expires=1700000000&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D",
+       "AWSAccessKeyId=AKIAOLD&Expires=1700000000&Signature=REDACTED"},
+      {"GoogleAccessId=sa@p.iam.gserviceaccount.com&Expires=1&Signature=xyz",
+       "GoogleAccessId=sa@p.iam.gserviceaccount.com&Expires=1&Signature=REDACTED"},
+      {"X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Signature=0a1b",
+       "X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Signature=REDACTED"},
+      {"alt=media&access_token=ya29.secret&key=AIzaSyFAKE",
+       "alt=media&access_token=REDACTED&key=REDACTED"},
+      {"PASSWORD=hunter2&Token=t&client_secret=s&code=c&sessionToken=st&id_token=i&refresh_token=r",
+       "PASSWORD=REDACTED&Token=REDACTED&client_secret=REDACTED&code=REDACTED&sessionToken=REDACTED"
+       "&id_token=REDACTED&refresh_token=REDACTED"},
+      // Encoded key names are recognised too.
+      {"X%2DAmz%2DSignature=s3cr3t", "X%2DAmz%2DSignature=REDACTED"},
+      // Pagination cursors are not credentials.
+      {"list-type=2&continuation-token=1ueGcxLPRx1", "list-type=2&continuation-token=1ueGcxLPRx1"},
+      {"pageToken=CgRhYmM%3D", "pageToken=CgRhYmM%3D"},
+      {"acl", "acl"},
+      {"", ""},
+      {"&&sig=x&", "&&sig=REDACTED&"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(RedactQuery(c.in), c.out) << c.in;
+  }
+}
+
+TEST(RedactQuery, NoSecretSurvives) {
+  const std::string secrets[] = {"SECRETSIG1", "SECRETTOKEN2", "SECRETPASS3", "SECRETSAS4"};
+  std::string q =
+      "X-Amz-Signature=SECRETSIG1&x-amz-security-token=SECRETTOKEN2&passwd=SECRETPASS3"
+      "&sig=SECRETSAS4&prefix=photos";
+  std::string out = RedactQuery(q);
+  for (const std::string& s : secrets) EXPECT_EQ(out.find(s), std::string::npos) << s;
+  EXPECT_NE(out.find("prefix=photos"), std::string::npos);
+}
+
+TEST(IsCredentialParam, CaseInsensitive) {
+  EXPECT_TRUE(IsCredentialParam("x-amz-signature"));
+  EXPECT_TRUE(IsCredentialParam("SIG"));
+  EXPECT_TRUE(IsCredentialParam("X-Goog-Signature"));
+  EXPECT_FALSE(IsCredentialParam("sv"));
+  EXPECT_FALSE(IsCredentialParam("X-Amz-Credential"));
+  EXPECT_FALSE(IsCredentialParam("prefix"));
+}
+
+}  // namespace
+}  // namespace bw::storage
