@@ -111,7 +111,8 @@ int main(int argc, char** argv) {
 
   bw::pipeline::Sensor sensor(options);
   std::string error;
-  if (!sensor.Open(error)) return Fail(1, error);
+  bool usage_error = false;
+  if (!sensor.Open(error, usage_error)) return Fail(usage_error ? 2 : 1, error);
   g_sensor = &sensor;
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;

@@ -73,7 +73,9 @@ struct ClientHello {
   size_t alpn_count() const { return alpn_stored; }
   // The i-th stored ALPN id; empty for i >= alpn_count().
   std::string_view alpn(size_t i) const {
-    return i < alpn_stored ? alpn_ids[i].view() : std::string_view();
+    // Both bounds: alpn_stored never exceeds the array, but the compiler cannot see that.
+    if (i >= alpn_stored || i >= alpn_ids.size()) return {};
+    return alpn_ids[i].view();
   }
 };
 

@@ -16,7 +16,8 @@ std::string OneLine(std::string s) {
 }  // namespace
 
 std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options,
-                                                 std::string& error) {
+                                                 std::string& error, bool& usage_error) {
+  usage_error = false;
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<PacketSource> src(new PacketSource());
   if (!options.file.empty()) {
@@ -60,6 +61,7 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options,
     src->description_ = "interface " + options.interface;
   } else {
     error = "no capture source: give --read FILE or --interface IF";
+    usage_error = true;
     return nullptr;
   }
 
@@ -76,6 +78,7 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options,
     bpf_program prog{};
     if (pcap_compile(src->handle_, &prog, options.bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
       error = "invalid BPF filter '" + options.bpf + "': " + OneLine(pcap_geterr(src->handle_));
+      usage_error = true;
       return nullptr;
     }
     int rc = pcap_setfilter(src->handle_, &prog);

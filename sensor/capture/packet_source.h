@@ -48,8 +48,10 @@ enum class NextStatus : uint8_t {
 class PacketSource {
  public:
   // Returns nullptr and sets `error` (one line, no trailing newline) when the source cannot be
-  // opened or its link type is not supported.
-  static std::unique_ptr<PacketSource> Open(const CaptureOptions& options, std::string& error);
+  // opened or its link type is not supported. `usage_error` tells a mistake in the request
+  // (an invalid BPF expression) from a failure of the environment (no such file/interface).
+  static std::unique_ptr<PacketSource> Open(const CaptureOptions& options, std::string& error,
+                                            bool& usage_error);
   ~PacketSource();
   PacketSource(const PacketSource&) = delete;
   PacketSource& operator=(const PacketSource&) = delete;

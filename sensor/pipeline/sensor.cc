@@ -61,9 +61,9 @@ Sensor::~Sensor() {
   }
 }
 
-bool Sensor::Open(std::string& error) {
+bool Sensor::Open(std::string& error, bool& usage_error) {
   const config::Config& c = options_.config;
-  source_ = capture::PacketSource::Open(options_.capture, error);
+  source_ = capture::PacketSource::Open(options_.capture, error, usage_error);
   if (!source_) return false;
 
   decode::DecoderLimits dl;

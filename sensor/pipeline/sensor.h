@@ -36,8 +36,9 @@ class Sensor {
   Sensor(const Sensor&) = delete;
   Sensor& operator=(const Sensor&) = delete;
 
-  // Opens the capture and the output files; false with a one-line error.
-  [[nodiscard]] bool Open(std::string& error);
+  // Opens the capture and the output files; false with a one-line error. `usage_error` is set
+  // when the request itself was wrong (exit code 2) rather than the environment (exit code 1).
+  [[nodiscard]] bool Open(std::string& error, bool& usage_error);
   // Processes until the end of the file or RequestStop(); returns the process exit code.
   int Run();
   // Async-signal-safe: asks Run() to stop, drain and return.
