@@ -11,6 +11,7 @@
 
 #include "sensor/config/config.h"
 #include "sensor/config/embedded_config.h"
+#include "sensor/pipeline/process.h"
 #include "sensor/pipeline/sensor.h"
 
 namespace {
@@ -19,6 +20,10 @@ bw::pipeline::Sensor* g_sensor = nullptr;
 
 void OnStopSignal(int) {
   if (g_sensor) g_sensor->RequestStop();
+}
+
+void OnReloadSignal(int) {
+  if (g_sensor) g_sensor->RequestReload();
 }
 
 int Fail(int code, const std::string& message) {
@@ -35,8 +40,10 @@ int main(int argc, char** argv) {
   std::string read_file, interface, bpf, config_path, ledger, alerts, metrics_listen;
   std::string flow_log, stats_json;
   std::vector<std::string> sets;
+  std::string user, log_level;
   uint32_t workers = 0;
   uint32_t snaplen = 0;
+  int linger = 0;
   bool check_config = false, print_config = false, flow_digests = false, quiet = false;
 
   auto* read_opt = app.add_option("-r,--read", read_file, "Read packets from a pcap/pcapng file");
@@ -58,6 +65,12 @@ int main(int argc, char** argv) {
                "Add the SHA-256 of each direction's reassembled bytes to the flow log");
   app.add_option("--stats-json", stats_json, "Write the final counters as JSON to this file");
   app.add_flag("-q,--quiet", quiet, "No run summary on stderr");
+  app.add_option("--user", user, "Drop root to this user once capture and outputs are open");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (overrides log.level)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--linger", linger,
+                 "After --read ends, keep running (serving metrics) this many seconds")
+      ->check(CLI::Range(0, 86400));
   app.add_flag("--check-config", check_config, "Validate the configuration and exit");
   app.add_flag("--print-config", print_config, "Print the effective configuration and exit");
 
@@ -77,6 +90,11 @@ int main(int argc, char** argv) {
   if (!ledger.empty()) config.output.ledger = ledger;
   if (!alerts.empty()) config.output.alerts = alerts;
   if (!metrics_listen.empty()) config.metrics.listen = metrics_listen;
+  if (!log_level.empty()) {
+    config.log.level = log_level;
+    sets.push_back("log.level=" + log_level);
+  }
+  bw::pipeline::SetupLogging(config.log.level);
 
   if (check_config) {
     std::printf("config ok%s\n", config_path.empty() ? " (embedded default)" : "");
@@ -108,17 +126,25 @@ int main(int argc, char** argv) {
   options.flow_digests = flow_digests;
   options.stats_json = stats_json;
   options.summary = !quiet;
+  options.linger_seconds = linger;
+  options.config_path = config_path;
+  options.config_sets = sets;
 
   bw::pipeline::Sensor sensor(options);
   std::string error;
   bool usage_error = false;
   if (!sensor.Open(error, usage_error)) return Fail(usage_error ? 2 : 1, error);
+  if (!bw::pipeline::DropPrivileges(user, error)) return Fail(1, error);
   g_sensor = &sensor;
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction hup {};
+  hup.sa_handler = OnReloadSignal;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   int rc = sensor.Run();
   g_sensor = nullptr;

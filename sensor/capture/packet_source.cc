@@ -1,5 +1,9 @@
 #include "sensor/capture/packet_source.h"
 
+#include <poll.h>
+
+#include <cerrno>
+
 #include "sensor/decode/decoder.h"
 
 namespace bw::capture {
@@ -59,6 +63,13 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options,
       src->nanosecond_ = pcap_get_tstamp_precision(src->handle_) == PCAP_TSTAMP_PRECISION_NANO;
     }
     src->description_ = "interface " + options.interface;
+    // Our own poll() below bounds every wait, so signals (SIGHUP, SIGTERM) and idle timers are
+    // served promptly whatever the kernel ring's block timeout is.
+    if (pcap_setnonblock(src->handle_, 1, errbuf) != 0) {
+      error = "cannot capture on " + options.interface + ": " + OneLine(errbuf);
+      return nullptr;
+    }
+    src->timeout_ms_ = options.timeout_ms;
   } else {
     error = "no capture source: give --read FILE or --interface IF";
     usage_error = true;
@@ -99,6 +110,12 @@ NextStatus PacketSource::Next(RawPacket& out) {
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   int rc = pcap_next_ex(handle_, &hdr, &data);
+  if (rc == 0 && live_) {
+    pollfd pfd{pcap_get_selectable_fd(handle_), POLLIN, 0};
+    int ready = ::poll(&pfd, 1, timeout_ms_);
+    if (ready <= 0) return NextStatus::kTimeout;  // idle, or a signal to look at
+    rc = pcap_next_ex(handle_, &hdr, &data);
+  }
   if (rc == 1) {
     out.data = ByteView(data, hdr->caplen);
     out.wire_length = hdr->len;

@@ -74,6 +74,7 @@ class PacketSource {
   decode::LinkType link_type_ = decode::LinkType::kEthernet;
   bool live_ = false;
   bool nanosecond_ = false;
+  int timeout_ms_ = 100;
   std::string error_;
   std::string description_;
 };

@@ -19,7 +19,6 @@ using yaml::Fail;
 using yaml::Join;
 using yaml::MapReader;
 
-constexpr uint64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 constexpr uint64_t kDay = 86400;
 
 void ReadEndpoints(const YAML::Node& node, const std::string& path,

@@ -6,7 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <fstream>
 
+#include <spdlog/spdlog.h>
+
 #include "sensor/output/ledger_record.h"
+#include "sensor/pipeline/process.h"
 
 namespace bw::pipeline {
 
@@ -119,6 +122,33 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   return true;
 }
 
+void Sensor::Reload() {
+  reload_.store(false, std::memory_order_relaxed);
+  auto loaded = config::LoadConfig(options_.config_path, options_.config_sets);
+  if (!loaded.ok) {
+    ++reload_failures_;
+    spdlog::error("config reload rejected, keeping the running config: {}", loaded.error);
+    return;
+  }
+  ++reloads_;
+  const config::Config& next = loaded.config;
+  options_.config.log.level = next.log.level;
+  SetLogLevel(next.log.level);
+  spdlog::info("config reloaded from {} (log level {}); capture, worker and memory settings "
+               "apply at the next restart",
+               options_.config_path.empty() ? "the embedded default" : options_.config_path,
+               next.log.level);
+}
+
+void Sensor::Linger() {
+  if (options_.linger_seconds <= 0) return;
+  spdlog::info("input done; lingering {} s (SIGTERM ends it)", options_.linger_seconds);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(options_.linger_seconds);
+  while (!stop_.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 void Sensor::RequestStop() {
   stop_.store(true, std::memory_order_relaxed);
   if (source_) source_->BreakLoop();
@@ -203,14 +233,15 @@ int Sensor::Run() {
   const decode::LinkType link = source_->link_type();
   const bool live = source_->live();
   if (live) {
-    std::fprintf(stderr, "bucketwatch: capturing on %s (link type %d, snaplen %u, %zu worker%s)\n",
-                 source_->description().c_str(), static_cast<int>(link),
-                 options_.capture.snaplen, workers_.size(), workers_.size() == 1 ? "" : "s");
+    spdlog::info("capturing on {} (link type {}, snaplen {}, {} worker{})", source_->description(),
+                 static_cast<int>(link), options_.capture.snaplen, workers_.size(),
+                 workers_.size() == 1 ? "" : "s");
   }
   capture::RawPacket raw;
   decode::PacketMeta meta;
   bool failed = false;
   while (!stop_.load(std::memory_order_relaxed)) {
+    if (reload_.load(std::memory_order_relaxed)) Reload();
     capture::NextStatus st = source_->Next(raw);
     if (st == capture::NextStatus::kPacket) {
       ++packets_;
@@ -249,21 +280,21 @@ int Sensor::Run() {
   }
   if (live) source_->Stats(kernel_stats_);
   StopWorkers(last_ts_);
+  if (!live && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Flush();
   flow_log_.Flush();
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   if (failed) {
-    std::fprintf(stderr, "bucketwatch: %s: %s (processed the %llu packets before it)\n",
-                 source_->description().c_str(), capture_error_.c_str(),
-                 static_cast<unsigned long long>(packets_));
+    spdlog::error("{}: {} (processed the {} packets before it)", source_->description(),
+                  capture_error_, packets_);
   }
   if (options_.summary) std::fputs(SummaryText(seconds).c_str(), stderr);
   if (!options_.stats_json.empty()) {
     std::ofstream out(options_.stats_json);
     out << StatsJson(seconds) << "\n";
     if (!out) {
-      std::fprintf(stderr, "bucketwatch: cannot write %s\n", options_.stats_json.c_str());
+      spdlog::error("cannot write {}", options_.stats_json);
       return 1;
     }
   }
@@ -281,6 +312,7 @@ std::string Sensor::StatsJson(double seconds) const {
                   {"kernel_drops", kernel_stats_.kernel_drops},
                   {"interface_drops", kernel_stats_.interface_drops},
                   {"ring_waits", ring_waits_}};
+  j["config"] = {{"reloads", reloads_}, {"reload_failures", reload_failures_}};
   Json drops = Json::object();
   for (size_t i = 0; i < decode::kDropReasonCount; ++i) {
     auto r = static_cast<decode::DropReason>(i);

@@ -27,6 +27,10 @@ struct SensorOptions {
   bool flow_digests = false;
   std::string stats_json;
   bool summary = true;
+  int linger_seconds = 0;  // keep serving (metrics) this long after the input ended
+  // Where the config came from, so SIGHUP can load it again.
+  std::string config_path;
+  std::vector<std::string> config_sets;
 };
 
 class Sensor {
@@ -43,6 +47,9 @@ class Sensor {
   int Run();
   // Async-signal-safe: asks Run() to stop, drain and return.
   void RequestStop();
+  // Async-signal-safe: asks Run() to reload the config file at its next loop turn.
+  void RequestReload() { reload_.store(true, std::memory_order_relaxed); }
+  uint64_t config_reloads() const { return reloads_; }
 
  private:
   class LedgerOutput;
@@ -51,6 +58,8 @@ class Sensor {
   void TickAll(TimestampNs now);
   void WorkerLoop(size_t index);
   void StopWorkers(TimestampNs now);
+  void Reload();
+  void Linger();
   std::string SummaryText(double seconds) const;
   std::string StatsJson(double seconds) const;
 
@@ -67,6 +76,9 @@ class Sensor {
   std::vector<std::unique_ptr<PacketRing>> rings_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> reload_{false};
+  uint64_t reloads_ = 0;
+  uint64_t reload_failures_ = 0;
   capture::KernelStats kernel_stats_;
   std::string capture_error_;
   uint64_t packets_ = 0;

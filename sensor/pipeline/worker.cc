@@ -61,7 +61,6 @@ class Worker::LazySink final : public reassembly::StreamSink {
 Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_config,
                WorkerOutputs outputs)
     : id_(id),
-      config_(config),
       app_config_(app_config),
       outputs_(outputs),
       reassembly_([&] {

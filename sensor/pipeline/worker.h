@@ -67,7 +67,6 @@ class Worker {
                flow::FlowEndReason reason, TimestampNs now);
 
   int id_;
-  const config::Config& config_;
   const app::AppConfig& app_config_;
   WorkerOutputs outputs_;
   WorkerCounters counters_;

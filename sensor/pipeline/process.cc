@@ -1,0 +1,68 @@
+#include "sensor/pipeline/process.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace bw::pipeline {
+
+void SetupLogging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt("bucketwatch");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ bucketwatch %l: %v", spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(logger);
+  SetLogLevel(level);
+}
+
+void SetLogLevel(const std::string& level) {
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+bool DropPrivileges(const std::string& user, std::string& error) {
+  if (user.empty()) return true;
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  errno = 0;
+  int rc = getpwnam_r(user.c_str(), &pw, buf, sizeof(buf), &found);
+  if (rc != 0 || !found) {
+    char* end = nullptr;
+    long uid = std::strtol(user.c_str(), &end, 10);
+    if (end && *end == '\0' && !user.empty()) {
+      rc = getpwuid_r(static_cast<uid_t>(uid), &pw, buf, sizeof(buf), &found);
+    }
+    if (rc != 0 || !found) {
+      error = "no such user: " + user;
+      return false;
+    }
+  }
+  // Without keep-caps, the permitted and effective sets are cleared by the uid change.
+  prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  if (setgroups(0, nullptr) != 0 && geteuid() == 0) {
+    error = std::string("cannot drop supplementary groups: ") + std::strerror(errno);
+    return false;
+  }
+  if (setgid(pw.pw_gid) != 0) {
+    error = std::string("cannot switch to group ") + std::to_string(pw.pw_gid) + ": " +
+            std::strerror(errno);
+    return false;
+  }
+  if (setuid(pw.pw_uid) != 0) {
+    error = "cannot switch to user " + user + ": " + std::strerror(errno);
+    return false;
+  }
+  if (pw.pw_uid != 0 && setuid(0) == 0) {
+    error = "privileges could be regained after switching to " + user;
+    return false;
+  }
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  return true;
+}
+
+}  // namespace bw::pipeline
