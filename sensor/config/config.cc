@@ -93,6 +93,7 @@ Config Extract(const YAML::Node& root) {
     m.Seconds("known_server_ttl_seconds", c.storage.known_server_ttl, 1, 30 * kDay);
     ReadEndpoints(m.Child("endpoints"), m.ChildPath("endpoints"), c.storage.endpoints);
   }
+  ReadDetectionConfig(top.Child("detection"), "detection", c.detection);
   {
     MapReader m(top.Child("output"), "output");
     m.String("ledger", c.output.ledger);
@@ -261,6 +262,8 @@ std::string DumpConfig(const Config& c) {
         << YAML::Key << "virtual_hosted" << YAML::Value << e.virtual_hosted << YAML::EndMap;
   }
   out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::Key << "detection" << YAML::Value;
+  DumpDetectionConfig(out, c.detection);
   out << YAML::Key << "output" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "ledger" << YAML::Value << YAML::DoubleQuoted << c.output.ledger;
   out << YAML::Key << "alerts" << YAML::Value << YAML::DoubleQuoted << c.output.alerts;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dissectors/common/timestamp.h"
+#include "sensor/config/detection_config.h"
 
 namespace bw::config {
 
@@ -68,6 +69,8 @@ struct Config {
     TimestampNs known_server_ttl = 86400 * kNsPerSecond;
     std::vector<EndpointConfig> endpoints;
   } storage;
+
+  DetectionConfig detection;
 
   struct Output {
     std::string ledger;

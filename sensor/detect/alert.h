@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dissectors/common/timestamp.h"
@@ -13,23 +15,27 @@ namespace bw::detect {
 
 enum class Severity : uint8_t { kInfo, kLow, kMedium, kHigh, kCritical };
 const char* SeverityName(Severity s);  // "info", "low", "medium", "high", "critical"
+// Inverse of SeverityName; false (out untouched) for any other name.
+bool SeverityFromName(std::string_view name, Severity& out);
+// RFC 3339 UTC with nanoseconds ("2026-11-23T10:16:15.123456789Z"), as in the ledger.
+std::string FormatAlertTimestamp(TimestampNs ts);
 
 struct AlertCounts {
   uint64_t requests = 0;
   uint64_t objects = 0;        // object reads (GetObject, GetBlob, objects.get, ...)
-  uint64_t distinct_keys = 0;  // distinct object keys read or listed
+  uint64_t distinct_keys = 0;  // distinct object keys read
   uint64_t bytes = 0;          // bytes served to the client
   uint64_t pages = 0;          // listing pages
   uint64_t listed_keys = 0;    // keys disclosed by listings
   uint64_t denied = 0;
   uint64_t not_found = 0;
-  uint64_t suppressed = 0;     // repeats of this dedup key suppressed since the last alert
+  uint64_t suppressed = 0;  // repeats of this dedup key suppressed since the last alert
 };
 
 struct Alert {
   std::string rule;  // anonymous_list, anonymous_read, bucket_enumeration, bulk_exfiltration
   Severity severity = Severity::kHigh;
-  std::string summary;  // one line a human can act on
+  std::string summary;        // one line a human can act on
   TimestampNs timestamp = 0;  // when it fired (packet time)
   TimestampNs first_seen = 0;
   TimestampNs last_seen = 0;
@@ -50,7 +56,8 @@ struct Alert {
   std::string dedup_key;
   bool downgraded = false;  // a known crawler's user agent lowered the severity
 
-  // The alert's JSON object (one line, no trailing newline); invalid UTF-8 replaced.
+  // The alert's JSON object (one line, no trailing newline); invalid UTF-8 replaced. Empty
+  // optional strings (account, user agent, SNI, community id) are omitted, as in the ledger.
   std::string ToJson() const;
 };
 

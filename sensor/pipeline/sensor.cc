@@ -41,18 +41,35 @@ std::string HumanBytes(double b) {
 
 }  // namespace
 
-// Renders storage events as ledger lines. Formatting happens on the worker that produced the
-// event; the LineWriter serialises whole lines.
+// Every storage event goes to the ledger and to detection. Formatting happens on the worker
+// that produced the event; the LineWriter serialises whole lines.
 class Sensor::LedgerOutput final : public app::EventOutput {
  public:
-  explicit LedgerOutput(output::LineWriter& ledger) : ledger_(ledger) {}
+  LedgerOutput(output::LineWriter& ledger, detect::DetectionEngine& detection)
+      : ledger_(ledger), detection_(detection) {}
   void OnStorageEvent(const output::RequestContext& ctx,
                       const storage::StorageEvent& event) override {
     if (ledger_.is_open()) ledger_.Write(output::FormatLedgerLine(ctx, event));
+    detection_.OnStorageEvent(ctx, event);
   }
 
  private:
   output::LineWriter& ledger_;
+  detect::DetectionEngine& detection_;
+};
+
+// Alerts go to --alerts (the same JSON the sinks receive).
+class Sensor::AlertOutput final : public detect::AlertSink {
+ public:
+  explicit AlertOutput(output::LineWriter& alerts) : alerts_(alerts) {}
+  void OnAlert(const detect::Alert& alert) override {
+    ++alerts_raised;
+    if (alerts_.is_open()) alerts_.Write(alert.ToJson());
+  }
+  std::atomic<uint64_t> alerts_raised{0};
+
+ private:
+  output::LineWriter& alerts_;
 };
 
 Sensor::Sensor(SensorOptions options) : options_(std::move(options)) {}
@@ -77,7 +94,10 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
 
   if (!c.output.ledger.empty() && !ledger_.Open(c.output.ledger, error)) return false;
   if (!options_.flow_log.empty() && !flow_log_.Open(options_.flow_log, error)) return false;
-  ledger_output_ = std::make_unique<LedgerOutput>(ledger_);
+  if (!c.output.alerts.empty() && !alerts_.Open(c.output.alerts, error)) return false;
+  alert_output_ = std::make_unique<AlertOutput>(alerts_);
+  detection_ = std::make_unique<detect::DetectionEngine>(c.detection, *alert_output_);
+  ledger_output_ = std::make_unique<LedgerOutput>(ledger_, *detection_);
 
   app_config_.digests = options_.flow_digests;
   known_servers_ =
@@ -107,6 +127,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   outs.ledger = &ledger_;
   outs.flow_log = flow_log_.is_open() ? &flow_log_ : nullptr;
   outs.events = ledger_output_.get();
+  outs.detection = detection_.get();
   for (uint32_t i = 0; i < c.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs));
     if (!workers_.back()->classifier().ok()) {
@@ -132,10 +153,12 @@ void Sensor::Reload() {
   }
   ++reloads_;
   const config::Config& next = loaded.config;
+  options_.config.detection = next.detection;
+  detection_->Reconfigure(next.detection);
   options_.config.log.level = next.log.level;
   SetLogLevel(next.log.level);
-  spdlog::info("config reloaded from {} (log level {}); capture, worker and memory settings "
-               "apply at the next restart",
+  spdlog::info("config reloaded from {} (log level {}, detection rules); capture, worker and "
+               "memory settings apply at the next restart",
                options_.config_path.empty() ? "the embedded default" : options_.config_path,
                next.log.level);
 }
@@ -173,6 +196,7 @@ void Sensor::Dispatch(const decode::PacketMeta& meta) {
 
 void Sensor::TickAll(TimestampNs now) {
   decoder_->ExpireFragments(now);
+  detection_->Advance(now);
   if (rings_.empty()) {
     workers_[0]->Tick(now);
     return;
@@ -280,9 +304,11 @@ int Sensor::Run() {
   }
   if (live) source_->Stats(kernel_stats_);
   StopWorkers(last_ts_);
+  detection_->Advance(last_ts_);
   if (!live && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Flush();
   flow_log_.Flush();
+  alerts_.Flush();
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   if (failed) {
@@ -388,6 +414,9 @@ std::string Sensor::StatsJson(double seconds) const {
               {"other_flows", other_flows},       {"tls_client_hellos", hellos},
               {"storage_requests", storage_events}, {"non_storage_http", non_storage}};
   j["ledger"] = {{"lines", ledger_.lines_written()}, {"write_errors", ledger_.write_errors()}};
+  j["alerts"] = {{"raised", alert_output_->alerts_raised.load()},
+                 {"lines", alerts_.lines_written()},
+                 {"write_errors", alerts_.write_errors()}};
   return j.dump(2);
 }
 
@@ -440,6 +469,9 @@ std::string Sensor::SummaryText(double seconds) const {
                 static_cast<unsigned long long>(ledger_.lines_written()),
                 a["http_flows"].get<unsigned long long>(), a["tls_flows"].get<unsigned long long>(),
                 a["non_storage_http"].get<unsigned long long>());
+  out += line;
+  std::snprintf(line, sizeof(line), "  alerts:     %llu raised\n",
+                static_cast<unsigned long long>(alert_output_->alerts_raised.load()));
   out += line;
   if (source_->live()) {
     std::snprintf(line, sizeof(line), "  kernel:     %llu dropped, %llu dropped by the interface\n",

@@ -53,6 +53,7 @@ class Sensor {
 
  private:
   class LedgerOutput;
+  class AlertOutput;
   void ProcessInline(const decode::PacketMeta& meta);
   void Dispatch(const decode::PacketMeta& meta);
   void TickAll(TimestampNs now);
@@ -71,6 +72,9 @@ class Sensor {
   std::unique_ptr<decode::Decoder> decoder_;
   output::LineWriter ledger_;
   output::LineWriter flow_log_;
+  output::LineWriter alerts_;
+  std::unique_ptr<AlertOutput> alert_output_;
+  std::unique_ptr<detect::DetectionEngine> detection_;
   std::unique_ptr<LedgerOutput> ledger_output_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<PacketRing>> rings_;

@@ -140,9 +140,11 @@ void Worker::Tick(TimestampNs now) {
   flows_->Expire(now_);
   if (now_ - last_hole_check_ >= kHoleCheckInterval) {
     last_hole_check_ = now_;
-    flows_->ForEach([this](const flow::FlowKey& key, FlowState& state, const flow::FlowTimes&) {
+    flows_->ForEach([this](const flow::FlowKey& key, FlowState& state,
+                           const flow::FlowTimes& times) {
       sink_->Bind(&key, &state);
       state.tcp.CheckTimeouts(now_, *sink_);
+      ReportEncrypted(key, state, times, false);
     });
   }
 }
@@ -152,11 +154,34 @@ void Worker::Drain(TimestampNs now) {
   flows_->Drain(now_);
 }
 
+// Encrypted flows feed detection by what TLS still shows: the SNI, the request/response turns
+// and the bytes each way. Cumulative totals, about once a second and once at the end.
+void Worker::ReportEncrypted(const flow::FlowKey& key, const FlowState& state,
+                             const flow::FlowTimes& times, bool final) {
+  if (!outputs_.detection || !state.app || state.app->layer() != app::AppLayer::kTls) return;
+  detect::EncryptedFlowSummary s;
+  app::FlowIdentity id = Identity(key, state);
+  s.client_ip = id.client_ip;
+  s.client_port = id.client_port;
+  s.server_ip = id.server_ip;
+  s.server_port = id.server_port;
+  s.community_id = std::move(id.community_id);
+  s.server_name = state.app->server_name();
+  s.first_ts = times.first_seen;
+  s.last_ts = times.last_seen;
+  s.turns = state.app->tls_turns();
+  s.bytes_to_client = state.app->tls_app_bytes(Direction::kToClient);
+  s.bytes_to_server = state.app->tls_app_bytes(Direction::kToServer);
+  s.final = final;
+  outputs_.detection->OnEncryptedFlow(s);
+}
+
 void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                      flow::FlowEndReason reason, TimestampNs now) {
   sink_->Bind(&key, &state);
   state.tcp.Finish(now, *sink_);
   if (state.app) state.app->Close(now);
+  ReportEncrypted(key, state, times, true);
   classifier_.Finish(state.ndpi);
   std::string protocol = classifier_.ProtocolName(state.ndpi.result);
   ++protocols_[protocol];

@@ -13,6 +13,7 @@
 #include "sensor/classify/ndpi_classifier.h"
 #include "sensor/config/config.h"
 #include "sensor/decode/packet_meta.h"
+#include "sensor/detect/detection_engine.h"
 #include "sensor/flow/flow_table.h"
 #include "sensor/output/flow_record.h"
 #include "sensor/output/line_writer.h"
@@ -34,6 +35,7 @@ struct WorkerOutputs {
   output::LineWriter* ledger = nullptr;
   output::LineWriter* flow_log = nullptr;
   app::EventOutput* events = nullptr;  // detection/ledger fan-out
+  detect::DetectionEngine* detection = nullptr;  // encrypted-flow summaries; may be null
 };
 
 class Worker {
@@ -63,6 +65,8 @@ class Worker {
   struct FlowState;
   class LazySink;
   app::FlowIdentity Identity(const flow::FlowKey& key, const FlowState& state) const;
+  void ReportEncrypted(const flow::FlowKey& key, const FlowState& state,
+                       const flow::FlowTimes& times, bool final);
   void EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                flow::FlowEndReason reason, TimestampNs now);
 

@@ -1,0 +1,997 @@
+#include "sensor/detect/detection_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "sensor/detect/allowlist.h"
+#include "sensor/detect/server_name.h"
+
+namespace bw::detect {
+
+namespace {
+
+using storage::AuthClass;
+using storage::OperationKind;
+using storage::Outcome;
+using storage::Provider;
+
+// Bulk windows are rings of this many slots: a window of 10 min counts in 10 s slots, so an
+// event leaves the window at most one slot late. Fixed memory per activity, whatever the rate.
+constexpr int64_t kSlots = 60;
+// Distinct operation names kept per activity or client (providers define a few dozen).
+constexpr size_t kMaxOperations = 32;
+// Dedup entries are swept this often (packet time); other state expires from the LRU front.
+constexpr TimestampNs kSweepInterval = 10 * kNsPerSecond;
+
+// Least-recently-used map with string keys: O(1) find/touch/insert, eviction from the front.
+template <typename V>
+class LruMap {
+ public:
+  using Entry = std::pair<std::string, V>;
+
+  // Called on every entry leaving the map (eviction, expiry, erase), to release its budget.
+  void OnErase(std::function<void(V&)> hook) { on_erase_ = std::move(hook); }
+
+  V* Find(const std::string& key) {
+    auto it = index_.find(key);
+    if (it == index_.end()) return nullptr;
+    order_.splice(order_.end(), order_, it->second);
+    return &it->second->second;
+  }
+  // Inserts a new key (the caller checked it is absent), evicting the LRU entries first.
+  V& Insert(const std::string& key, V value, size_t cap, uint64_t& evicted) {
+    Shrink(cap > 0 ? cap - 1 : 0, evicted);
+    order_.emplace_back(key, std::move(value));
+    auto last = std::prev(order_.end());
+    index_.emplace(std::string_view(last->first), last);
+    return last->second;
+  }
+  void Shrink(size_t cap, uint64_t& evicted) {
+    while (order_.size() > cap) {
+      EraseFront();
+      ++evicted;
+    }
+  }
+  // Pops from the LRU front while `expired` holds (entries are touched in time order, so the
+  // front is the oldest up to the small disorder between workers).
+  template <typename F>
+  void ExpireFront(F expired) {
+    while (!order_.empty() && expired(order_.front().second)) EraseFront();
+  }
+  template <typename F>
+  void EraseIf(F pred) {
+    for (auto it = order_.begin(); it != order_.end();) {
+      if (pred(it->second)) {
+        if (on_erase_) on_erase_(it->second);
+        index_.erase(std::string_view(it->first));
+        it = order_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  template <typename F>
+  void ForEach(F f) {
+    for (auto& e : order_) f(e.second);
+  }
+  void Erase(const std::string& key) {
+    auto it = index_.find(key);
+    if (it == index_.end()) return;
+    auto node = it->second;
+    if (on_erase_) on_erase_(node->second);
+    index_.erase(it);
+    order_.erase(node);
+  }
+  size_t size() const { return order_.size(); }
+
+ private:
+  void EraseFront() {
+    if (on_erase_) on_erase_(order_.front().second);
+    index_.erase(std::string_view(order_.front().first));
+    order_.pop_front();
+  }
+  std::function<void(V&)> on_erase_;
+  std::list<Entry> order_;
+  std::unordered_map<std::string_view, typename std::list<Entry>::iterator> index_;
+};
+
+struct Slot {
+  int64_t index = INT64_MIN;
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+};
+// Allocated on an activity's first object read: probes and listings never pay for it.
+using Ring = std::array<Slot, kSlots>;
+
+int64_t SlotIndex(TimestampNs ts, TimestampNs slot_ns) {
+  return ts >= 0 ? ts / slot_ns : -((-ts + slot_ns - 1) / slot_ns);
+}
+
+size_t RingPos(int64_t index) { return static_cast<size_t>(((index % kSlots) + kSlots) % kSlots); }
+
+void AddToRing(std::unique_ptr<Ring>& ring, int64_t index, uint64_t objects, uint64_t bytes) {
+  if (!ring) ring = std::make_unique<Ring>();
+  Slot& s = (*ring)[RingPos(index)];
+  if (s.index == index) {
+    s.objects += objects;
+    s.bytes += bytes;
+  } else if (s.index < index) {
+    s = Slot{index, objects, bytes};
+  }
+  // else: older than the whole window (a newer slot took this position): out of the window.
+}
+
+void SumRing(const std::unique_ptr<Ring>& ring, int64_t now_index, uint64_t& objects,
+             uint64_t& bytes) {
+  objects = 0;
+  bytes = 0;
+  if (!ring) return;
+  for (const auto& s : *ring) {
+    if (s.index > now_index - kSlots && s.index <= now_index) {
+      objects += s.objects;
+      bytes += s.bytes;
+    }
+  }
+}
+
+void CountOperation(std::vector<std::pair<std::string, uint64_t>>& ops, const std::string& name,
+                    uint64_t n) {
+  if (name.empty() || n == 0) return;
+  for (auto& [op, count] : ops) {
+    if (op == name) {
+      count += n;
+      return;
+    }
+  }
+  if (ops.size() < kMaxOperations) ops.emplace_back(name, n);
+}
+
+// Distinct keys: exact (64-bit hashes) up to `cap` per activity and while the engine-wide
+// budget lasts; beyond that every key not among those remembered is counted as new, so the
+// value is exact up to the cap and an upper bound after it (no HyperLogLog: 8 bytes a key).
+struct DistinctCounter {
+  std::unordered_set<uint64_t> seen;
+  uint64_t overflow = 0;
+
+  void Add(std::string_view key, size_t cap, uint64_t& used, uint64_t budget) {
+    uint64_t h = std::hash<std::string_view>{}(key);
+    if (seen.count(h)) return;
+    if (seen.size() < cap && used < budget) {
+      seen.insert(h);
+      ++used;
+    } else {
+      ++overflow;
+    }
+  }
+  uint64_t Count() const { return seen.size() + overflow; }
+};
+
+// Sample keys are cut to this many bytes (at a UTF-8 boundary): an alert names the objects,
+// it need not spell out 1 KiB keys, and 20 of them per activity stay small.
+constexpr size_t kMaxSampleBytes = 256;
+
+void AddSample(std::vector<std::string>& samples, const std::string& key, size_t cap) {
+  if (key.empty() || samples.size() >= cap) return;
+  std::string cut = key;
+  if (cut.size() > kMaxSampleBytes) {
+    size_t n = kMaxSampleBytes;
+    while (n > 0 && (static_cast<unsigned char>(cut[n]) & 0xC0) == 0x80) --n;
+    cut.resize(n);
+  }
+  if (std::find(samples.begin(), samples.end(), cut) != samples.end()) return;
+  samples.push_back(std::move(cut));
+}
+
+// All requests of one client to one bucket (provider, account, bucket).
+struct Activity {
+  decode::IpAddress client;
+  Provider provider = Provider::kS3;
+  std::string account;
+  std::string bucket;
+  TimestampNs first_seen = 0;
+  TimestampNs last_seen = 0;
+  std::string server_ip;
+  uint16_t server_port = 0;
+  std::string community_id;
+  std::string user_agent;
+  std::string server_name;
+  uint8_t auth_classes = 0;  // bit per AuthClass seen
+  bool encrypted = false;
+  AlertCounts counts;  // since first_seen (suppressed is filled per alert)
+  std::vector<std::pair<std::string, uint64_t>> operations;
+  DistinctCounter distinct;                 // distinct object keys read
+  std::vector<std::string> read_samples;    // keys of objects served
+  std::vector<std::string> listed_samples;  // keys disclosed by listings
+  std::unique_ptr<Ring> reads;  // bulk_exfiltration window
+};
+
+struct ProbedName {
+  std::string name;  // "s3://bucket", "az://account/container", ...
+  TimestampNs last = 0;
+  bool resolved = false;  // some probe was answered other than not found / denied / unanswered
+};
+
+// The bucket names one client addressed, for bucket_enumeration, in probe order.
+struct ClientProbes {
+  decode::IpAddress client;
+  TimestampNs first_seen = 0;
+  TimestampNs last_seen = 0;
+  std::list<ProbedName> names;
+  std::unordered_map<std::string_view, std::list<ProbedName>::iterator> index;
+  uint64_t resolved_names = 0;
+  AlertCounts counts;  // requests, denied, not_found since first_seen
+  std::vector<std::pair<std::string, uint64_t>> operations;
+  Provider provider = Provider::kS3;
+  std::string server_ip;
+  uint16_t server_port = 0;
+  std::string user_agent;
+  std::string server_name;
+  std::string community_id;
+  bool encrypted = false;
+
+  void EraseFront(uint64_t& used) {
+    if (names.front().resolved) --resolved_names;
+    index.erase(std::string_view(names.front().name));
+    names.pop_front();
+    --used;
+  }
+  void Expire(TimestampNs now, TimestampNs window, uint64_t& used) {
+    while (!names.empty() && names.front().last <= now - window) EraseFront(used);
+  }
+};
+
+struct DedupEntry {
+  TimestampNs fired = 0;
+  TimestampNs window = 0;
+  uint64_t suppressed = 0;
+};
+
+struct FlowTotals {
+  TimestampNs last_ts = 0;
+  uint64_t turns = 0;
+  uint64_t bytes_to_client = 0;
+};
+
+std::string BucketUrl(Provider p, const std::string& account, const std::string& bucket) {
+  switch (p) {
+    case Provider::kAzureBlob:
+      return "az://" + account + (bucket.empty() ? "" : "/" + bucket);
+    case Provider::kGcs:
+      return "gs://" + bucket;
+    case Provider::kS3:
+    case Provider::kS3Compatible:
+      break;
+  }
+  return "s3://" + bucket;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0) {
+    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[u]);
+  }
+  return buf;
+}
+
+std::string HumanWindow(TimestampNs window) {
+  int64_t s = window / kNsPerSecond;
+  if (s % 3600 == 0) return std::to_string(s / 3600) + " h";
+  if (s % 60 == 0) return std::to_string(s / 60) + " min";
+  return std::to_string(s) + " s";
+}
+
+std::string Plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+std::string AuthClassesName(uint8_t mask) {
+  if (mask == 0) return std::string(storage::AuthClassName(AuthClass::kUnknown));
+  if (mask & (mask - 1)) return "mixed";
+  for (uint8_t i = 0; i < 8; ++i) {
+    if (mask == (1u << i)) return std::string(storage::AuthClassName(static_cast<AuthClass>(i)));
+  }
+  return "mixed";
+}
+
+std::string ActivityKey(const decode::IpAddress& client, Provider p, const std::string& account,
+                        const std::string& bucket) {
+  std::string k;
+  k.reserve(20 + account.size() + bucket.size());
+  k.push_back(static_cast<char>(client.family));
+  k.append(reinterpret_cast<const char*>(client.bytes.data()), client.bytes.size());
+  k.push_back(static_cast<char>(p));
+  k.append(account);
+  k.push_back('\0');
+  k.append(bucket);
+  return k;
+}
+
+std::string ClientKey(const decode::IpAddress& client) {
+  std::string k;
+  k.push_back(static_cast<char>(client.family));
+  k.append(reinterpret_cast<const char*>(client.bytes.data()), client.bytes.size());
+  return k;
+}
+
+std::string FlowKey(const EncryptedFlowSummary& s) {
+  if (!s.community_id.empty()) return s.community_id;
+  return ClientKey(s.client_ip) + ClientKey(s.server_ip) + std::to_string(s.client_port) + ":" +
+         std::to_string(s.server_port);
+}
+
+Severity SeverityOf(const std::string& name) {
+  Severity s = Severity::kHigh;
+  SeverityFromName(name, s);
+  return s;
+}
+
+Severity Lower(Severity s) {
+  return s == Severity::kInfo ? s : static_cast<Severity>(static_cast<uint8_t>(s) - 1);
+}
+
+bool IsFailure(Outcome o) {
+  return o == Outcome::kDenied || o == Outcome::kNotFound || o == Outcome::kNoResponse;
+}
+
+}  // namespace
+
+const char* RuleName(Rule rule) {
+  switch (rule) {
+    case Rule::kAnonymousList:
+      return "anonymous_list";
+    case Rule::kAnonymousRead:
+      return "anonymous_read";
+    case Rule::kBucketEnumeration:
+      return "bucket_enumeration";
+    case Rule::kBulkExfiltration:
+      return "bulk_exfiltration";
+  }
+  return "unknown";
+}
+
+struct DetectionEngine::Counters {
+  std::atomic<uint64_t> storage_events{0};
+  std::atomic<uint64_t> encrypted_summaries{0};
+  std::atomic<uint64_t> encrypted_not_storage{0};
+  std::array<std::atomic<uint64_t>, kRuleCount> evaluated{};
+  std::array<std::atomic<uint64_t>, kRuleCount> suppressed{};
+  std::array<std::array<std::atomic<uint64_t>, kSeverityCount>, kRuleCount> alerts{};
+  std::atomic<uint64_t> denied{0}, denied_anonymous{0}, not_found{0}, no_response{0};
+  std::atomic<uint64_t> allowlisted_cidr{0}, allowlisted_public_bucket{0}, crawler_downgraded{0};
+  std::atomic<uint64_t> tracked_activities{0}, tracked_clients{0}, tracked_dedup{0},
+      tracked_flows{0};
+  std::atomic<uint64_t> evicted_activities{0}, evicted_clients{0}, evicted_dedup{0},
+      evicted_flows{0}, evicted_probe_names{0};
+
+  static void Inc(std::atomic<uint64_t>& c, uint64_t n = 1) {
+    c.fetch_add(n, std::memory_order_relaxed);
+  }
+};
+
+// Everything behind the mutex.
+struct DetectionEngine::State {
+  config::DetectionConfig config;
+  Allowlist allowlist;
+  TimestampNs bulk_slot_ns = 1;
+  TimestampNs now = INT64_MIN;
+  TimestampNs next_sweep = INT64_MIN;
+  LruMap<Activity> activities;
+  LruMap<ClientProbes> clients;
+  LruMap<DedupEntry> dedup;
+  LruMap<FlowTotals> flows;
+  // Evictions are counted here under the lock and published to the atomics after each call.
+  uint64_t evicted_activities = 0, evicted_clients = 0, evicted_dedup = 0, evicted_flows = 0;
+  uint64_t evicted_probe_names = 0;
+  // Distinct keys and probed names remembered across all activities and clients.
+  uint64_t distinct_entries = 0;
+
+  State() {
+    activities.OnErase([this](Activity& a) { distinct_entries -= a.distinct.seen.size(); });
+    clients.OnErase([this](ClientProbes& c) { distinct_entries -= c.names.size(); });
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  void Apply(const config::DetectionConfig& c) {
+    TimestampNs slot = std::max<TimestampNs>(1, c.bulk_exfiltration.window / kSlots);
+    bool window_changed = slot != bulk_slot_ns;
+    config = c;
+    allowlist = Allowlist(c.allowlist);
+    bulk_slot_ns = slot;
+    if (window_changed) {
+      activities.ForEach([](Activity& a) { a.reads.reset(); });
+    }
+    activities.Shrink(c.max_tracked_keys, evicted_activities);
+    clients.Shrink(c.max_clients, evicted_clients);
+    dedup.Shrink(c.max_dedup_keys, evicted_dedup);
+    flows.Shrink(c.max_encrypted_flows, evicted_flows);
+  }
+
+  TimestampNs IdleTimeout() const {
+    return std::max(config.bulk_exfiltration.window, config.bucket_enumeration.window);
+  }
+
+  void AdvanceTo(TimestampNs t) {
+    if (t <= now) return;
+    now = t;
+    TimestampNs idle = IdleTimeout();
+    activities.ExpireFront([&](const Activity& a) { return a.last_seen + idle < now; });
+    TimestampNs enum_window = config.bucket_enumeration.window;
+    clients.ExpireFront([&](const ClientProbes& c) { return c.last_seen + enum_window < now; });
+    TimestampNs flow_idle =
+        std::max({config.anonymous_list.dedup_window, config.bulk_exfiltration.window, idle});
+    flows.ExpireFront([&](const FlowTotals& f) { return f.last_ts + flow_idle < now; });
+    if (now >= next_sweep) {
+      next_sweep = now + kSweepInterval;
+      // A dedup entry outlives its window by one more window when repeats were suppressed,
+      // so the next alert of that key can carry their count.
+      dedup.EraseIf([&](const DedupEntry& e) {
+        return now >= e.fired + (e.suppressed ? 2 * e.window : e.window);
+      });
+    }
+  }
+
+  // True when the rule should fire for `key` now; `carried` gets the suppressed repeats.
+  bool Dedup(const std::string& key, TimestampNs ts, TimestampNs window, uint64_t& carried,
+             std::atomic<uint64_t>& suppressed_counter) {
+    DedupEntry* e = dedup.Find(key);
+    if (e && ts < e->fired + window) {
+      ++e->suppressed;
+      Counters::Inc(suppressed_counter);
+      return false;
+    }
+    if (e) {
+      carried = e->suppressed;
+      *e = DedupEntry{ts, window, 0};
+    } else {
+      carried = 0;
+      dedup.Insert(key, DedupEntry{ts, window, 0}, config.max_dedup_keys, evicted_dedup);
+    }
+    return true;
+  }
+
+  Activity& Touch(const decode::IpAddress& client, Provider p, const std::string& account,
+                  const std::string& bucket, TimestampNs ts) {
+    std::string key = ActivityKey(client, p, account, bucket);
+    Activity* a = activities.Find(key);
+    if (!a) {
+      Activity fresh;
+      fresh.client = client;
+      fresh.provider = p;
+      fresh.account = account;
+      fresh.bucket = bucket;
+      fresh.first_seen = ts;
+      fresh.last_seen = ts;
+      a = &activities.Insert(key, std::move(fresh), config.max_tracked_keys, evicted_activities);
+    }
+    a->first_seen = std::min(a->first_seen, ts);
+    a->last_seen = std::max(a->last_seen, ts);
+    return *a;
+  }
+
+  ClientProbes& Probe(const decode::IpAddress& client, Provider p, const std::string& name,
+                      TimestampNs ts, bool resolved) {
+    std::string key = ClientKey(client);
+    ClientProbes* c = clients.Find(key);
+    if (!c) {
+      ClientProbes fresh;
+      fresh.client = client;
+      fresh.first_seen = ts;
+      c = &clients.Insert(key, std::move(fresh), config.max_clients, evicted_clients);
+    }
+    c->Expire(std::max(ts, now), config.bucket_enumeration.window, distinct_entries);
+    if (c->names.empty()) {
+      c->first_seen = ts;
+      c->counts = AlertCounts{};
+      c->operations.clear();
+      c->encrypted = false;
+    }
+    c->first_seen = std::min(c->first_seen, ts);
+    c->last_seen = std::max(c->last_seen, ts);
+    c->provider = p;
+    auto it = c->index.find(std::string_view(name));
+    if (it != c->index.end()) {
+      c->names.splice(c->names.end(), c->names, it->second);
+      ProbedName& n = c->names.back();
+      n.last = std::max(n.last, ts);
+      if (resolved && !n.resolved) {
+        n.resolved = true;
+        ++c->resolved_names;
+      }
+    } else {
+      // Full (per client, or the engine-wide budget): the client's oldest name makes room.
+      while (!c->names.empty() && (c->names.size() >= std::max<uint64_t>(1, config.max_distinct) ||
+                                   distinct_entries >= config.max_distinct_total)) {
+        c->EraseFront(distinct_entries);
+        ++evicted_probe_names;
+      }
+      if (distinct_entries < config.max_distinct_total) {
+        c->names.push_back(ProbedName{name, ts, resolved});
+        c->index.emplace(std::string_view(c->names.back().name), std::prev(c->names.end()));
+        ++distinct_entries;
+        if (resolved) ++c->resolved_names;
+      } else {
+        ++evicted_probe_names;
+      }
+    }
+    return *c;
+  }
+};
+
+DetectionEngine::DetectionEngine(const config::DetectionConfig& config, AlertSink& sink)
+    : sink_(sink), state_(std::make_unique<State>()), counters_(std::make_unique<Counters>()) {
+  state_->Apply(config);
+}
+
+DetectionEngine::~DetectionEngine() = default;
+
+namespace {
+
+Alert BaseAlert(Rule rule, Severity severity, TimestampNs ts, const std::string& dedup_key,
+                uint64_t carried) {
+  Alert a;
+  a.rule = RuleName(rule);
+  a.severity = severity;
+  a.timestamp = ts;
+  a.dedup_key = dedup_key;
+  a.counts.suppressed = carried;
+  return a;
+}
+
+void FillFromActivity(Alert& alert, const Activity& a, size_t sample_cap) {
+  alert.first_seen = a.first_seen;
+  alert.last_seen = a.last_seen;
+  alert.source_ip = a.client.ToString();
+  alert.destination_ip = a.server_ip;
+  alert.destination_port = a.server_port;
+  alert.provider = std::string(storage::ProviderName(a.provider));
+  alert.account = a.account;
+  alert.bucket = a.bucket;
+  alert.auth_class = AuthClassesName(a.auth_classes);
+  alert.operations = a.operations;
+  alert.encrypted = a.encrypted;
+  uint64_t suppressed = alert.counts.suppressed;
+  alert.counts = a.counts;
+  alert.counts.suppressed = suppressed;
+  alert.counts.distinct_keys = a.distinct.Count();
+  // Objects that left are the evidence when there are any; otherwise the names a listing gave
+  // away.
+  const auto& samples = a.read_samples.empty() ? a.listed_samples : a.read_samples;
+  alert.sample_keys.assign(samples.begin(), samples.begin() + std::min(samples.size(), sample_cap));
+  alert.user_agent = a.user_agent;
+  alert.server_name = a.server_name;
+  alert.community_id = a.community_id;
+}
+
+std::string RuleKey(Rule rule, const std::string& client, Provider p, const std::string& account,
+                    const std::string& bucket) {
+  std::string k = RuleName(rule);
+  if (!client.empty()) k += "/" + client;
+  k += "/" + std::string(storage::ProviderName(p)) + "/" + account + "/" + bucket;
+  return k;
+}
+
+}  // namespace
+
+void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
+                                     const storage::StorageEvent& ev) {
+  Counters& c = *counters_;
+  Counters::Inc(c.storage_events);
+  switch (ev.outcome) {
+    case Outcome::kDenied:
+      Counters::Inc(c.denied);
+      if (ev.auth_class == AuthClass::kAnonymous) Counters::Inc(c.denied_anonymous);
+      break;
+    case Outcome::kNotFound:
+      Counters::Inc(c.not_found);
+      break;
+    case Outcome::kNoResponse:
+      Counters::Inc(c.no_response);
+      break;
+    case Outcome::kSuccess:
+    case Outcome::kError:
+      break;
+  }
+  std::vector<Alert> alerts;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    State& s = *state_;
+    const auto& cfg = s.config;
+    if (!cfg.enabled) return;
+    if (s.allowlist.TrustedClient(ctx.client_ip)) {
+      Counters::Inc(c.allowlisted_cidr);
+      return;
+    }
+    TimestampNs ts = ctx.end_ts > 0 ? ctx.end_ts : ctx.start_ts;
+    s.AdvanceTo(ts);
+    bool crawler = s.allowlist.Crawler(ctx.user_agent);
+    size_t sample_cap = cfg.sample_keys;
+    size_t distinct_cap = cfg.max_distinct;
+    bool success = ev.outcome == Outcome::kSuccess;
+    bool anonymous = ev.auth_class == AuthClass::kAnonymous;
+    std::string client = ctx.client_ip.ToString();
+
+    Activity& a = s.Touch(ctx.client_ip, ev.provider, ev.account, ev.bucket, ts);
+    a.server_ip = ctx.server_ip.ToString();
+    a.server_port = ctx.server_port;
+    if (!ctx.community_id.empty()) a.community_id = ctx.community_id;
+    if (!ctx.user_agent.empty()) a.user_agent = ctx.user_agent;
+    if (!ctx.sni.empty()) a.server_name = ctx.sni;
+    a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(ev.auth_class));
+    a.counts.requests += 1;
+    if (ev.outcome == Outcome::kDenied) a.counts.denied += 1;
+    if (ev.outcome == Outcome::kNotFound) a.counts.not_found += 1;
+    CountOperation(a.operations, ev.operation, 1);
+    bool is_list = ev.kind == OperationKind::kList || ev.kind == OperationKind::kListBuckets;
+    if (is_list && success) {
+      a.counts.pages += 1;
+      if (ev.list_keys > 0) a.counts.listed_keys += static_cast<uint64_t>(ev.list_keys);
+      for (const auto& k : ev.sample_keys) AddSample(a.listed_samples, k, sample_cap);
+    }
+    bool is_read = ev.kind == OperationKind::kRead && success;
+    if (is_read) {
+      a.counts.objects += 1;
+      a.counts.bytes += ev.response_bytes;
+      if (!ev.key.empty()) {
+        a.distinct.Add(ev.key, distinct_cap, s.distinct_entries, cfg.max_distinct_total);
+        AddSample(a.read_samples, ev.key, sample_cap);
+      }
+      AddToRing(a.reads, SlotIndex(ts, s.bulk_slot_ns), 1, ev.response_bytes);
+    }
+
+    auto make_alert = [&](Rule rule, Severity severity, const std::string& key, uint64_t carried) {
+      if (crawler) {
+        severity = Lower(severity);
+        Counters::Inc(c.crawler_downgraded);
+      }
+      Alert alert = BaseAlert(rule, severity, ts, key, carried);
+      alert.downgraded = crawler;
+      FillFromActivity(alert, a, sample_cap);
+      return alert;
+    };
+    auto publish = [&](Rule rule, Alert alert) {
+      Counters::Inc(c.alerts[static_cast<size_t>(rule)][static_cast<size_t>(alert.severity)]);
+      alerts.push_back(std::move(alert));
+    };
+
+    // bucket_enumeration: every bucket name the client addressed, whatever the answer.
+    if (cfg.bucket_enumeration.enabled && (!ev.bucket.empty() || !ev.account.empty())) {
+      std::string name = BucketUrl(ev.provider, ev.account, ev.bucket);
+      ClientProbes& p = s.Probe(ctx.client_ip, ev.provider, name, ts, !IsFailure(ev.outcome));
+      p.counts.requests += 1;
+      if (ev.outcome == Outcome::kDenied) p.counts.denied += 1;
+      if (ev.outcome == Outcome::kNotFound) p.counts.not_found += 1;
+      CountOperation(p.operations, ev.operation, 1);
+      p.server_ip = ctx.server_ip.ToString();
+      p.server_port = ctx.server_port;
+      if (!ctx.user_agent.empty()) p.user_agent = ctx.user_agent;
+      if (!ctx.community_id.empty()) p.community_id = ctx.community_id;
+      const auto& rc = cfg.bucket_enumeration;
+      uint64_t distinct = p.names.size();
+      uint64_t failed = distinct - p.resolved_names;
+      if (distinct >= rc.min_buckets &&
+          static_cast<double>(failed) >= rc.min_failure_ratio * static_cast<double>(distinct)) {
+        Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kBucketEnumeration)]);
+        std::string key = std::string(RuleName(Rule::kBucketEnumeration)) + "/" + client;
+        uint64_t carried = 0;
+        if (s.Dedup(key, ts, rc.dedup_window, carried,
+                    c.suppressed[static_cast<size_t>(Rule::kBucketEnumeration)])) {
+          Severity sev = SeverityOf(rc.severity);
+          if (crawler) {
+            sev = Lower(sev);
+            Counters::Inc(c.crawler_downgraded);
+          }
+          Alert alert = BaseAlert(Rule::kBucketEnumeration, sev, ts, key, carried);
+          alert.downgraded = crawler;
+          alert.first_seen = p.first_seen;
+          alert.last_seen = p.last_seen;
+          alert.source_ip = client;
+          alert.destination_ip = p.server_ip;
+          alert.destination_port = p.server_port;
+          alert.provider = std::string(storage::ProviderName(p.provider));
+          alert.auth_class = std::string(storage::AuthClassName(ev.auth_class));
+          alert.operations = p.operations;
+          alert.encrypted = p.encrypted;
+          alert.counts = p.counts;
+          alert.counts.suppressed = carried;
+          alert.counts.distinct_keys = distinct;
+          for (auto it = p.names.rbegin(); it != p.names.rend(); ++it) {
+            if (alert.sample_keys.size() >= sample_cap) break;
+            alert.sample_keys.push_back(it->name);
+          }
+          alert.user_agent = p.user_agent;
+          alert.server_name = p.server_name;
+          alert.community_id = p.community_id;
+          alert.summary = client + " probed " + Plural(distinct, "bucket name", "bucket names") +
+                          " in " + HumanWindow(rc.window) + " (" + std::to_string(failed) +
+                          " not found, denied or unanswered; " + std::to_string(p.counts.requests) +
+                          " requests)";
+          publish(Rule::kBucketEnumeration, std::move(alert));
+        }
+      }
+    }
+
+    bool public_bucket = false;
+    if (anonymous && success && (is_list || is_read)) {
+      public_bucket =
+          s.allowlist.PublicBucket(storage::ProviderName(ev.provider), ev.account, ev.bucket);
+      if (public_bucket) Counters::Inc(c.allowlisted_public_bucket);
+    }
+
+    // anonymous_list: the first successful anonymous listing raises the alarm at once.
+    if (cfg.anonymous_list.enabled && anonymous && success && is_list && !public_bucket) {
+      Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kAnonymousList)]);
+      std::string key = RuleKey(Rule::kAnonymousList, client, ev.provider, ev.account, ev.bucket);
+      uint64_t carried = 0;
+      if (s.Dedup(key, ts, cfg.anonymous_list.dedup_window, carried,
+                  c.suppressed[static_cast<size_t>(Rule::kAnonymousList)])) {
+        Alert alert =
+            make_alert(Rule::kAnonymousList, SeverityOf(cfg.anonymous_list.severity), key, carried);
+        alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
+        alert.summary = "anonymous " + ev.operation + " of " +
+                        BucketUrl(ev.provider, ev.account, ev.bucket) + " from " + client +
+                        " succeeded (" + Plural(a.counts.pages, "page", "pages") + ", " +
+                        Plural(a.counts.listed_keys, "key", "keys") + ")";
+        publish(Rule::kAnonymousList, std::move(alert));
+      }
+    }
+
+    // anonymous_read: object data of a non-public bucket served without credentials.
+    if (cfg.anonymous_read.enabled && anonymous && is_read && !public_bucket) {
+      Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kAnonymousRead)]);
+      std::string key = RuleKey(Rule::kAnonymousRead, "", ev.provider, ev.account, ev.bucket);
+      uint64_t carried = 0;
+      if (s.Dedup(key, ts, cfg.anonymous_read.dedup_window, carried,
+                  c.suppressed[static_cast<size_t>(Rule::kAnonymousRead)])) {
+        Alert alert =
+            make_alert(Rule::kAnonymousRead, SeverityOf(cfg.anonymous_read.severity), key, carried);
+        alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
+        alert.summary = "anonymous " + ev.operation + " of " +
+                        BucketUrl(ev.provider, ev.account, ev.bucket) +
+                        (ev.key.empty() ? "" : "/" + ev.key) + " served to " + client +
+                        " without credentials (" + Plural(a.counts.objects, "object", "objects") +
+                        ", " + HumanBytes(a.counts.bytes) + ")";
+        publish(Rule::kAnonymousRead, std::move(alert));
+      }
+    }
+
+    // bulk_exfiltration: any auth; the window sums object reads and bytes served.
+    if (cfg.bulk_exfiltration.enabled && is_read) {
+      const auto& rc = cfg.bulk_exfiltration;
+      uint64_t objects = 0, bytes = 0;
+      SumRing(a.reads, SlotIndex(ts, s.bulk_slot_ns), objects, bytes);
+      if (objects >= rc.min_objects || bytes >= rc.min_bytes) {
+        Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kBulkExfiltration)]);
+        std::string key =
+            RuleKey(Rule::kBulkExfiltration, client, ev.provider, ev.account, ev.bucket);
+        uint64_t carried = 0;
+        if (s.Dedup(key, ts, rc.dedup_window, carried,
+                    c.suppressed[static_cast<size_t>(Rule::kBulkExfiltration)])) {
+          Alert alert = make_alert(Rule::kBulkExfiltration, SeverityOf(rc.severity), key, carried);
+          alert.summary = client + " read " + Plural(objects, "object", "objects") + " (" +
+                          HumanBytes(bytes) + ") from " +
+                          BucketUrl(ev.provider, ev.account, ev.bucket) + " within " +
+                          HumanWindow(rc.window) + " (" + alert.auth_class + ")";
+          publish(Rule::kBulkExfiltration, std::move(alert));
+        }
+      }
+    }
+    PublishGauges(s);
+  }
+  if (!alerts.empty()) Deliver(alerts);
+}
+
+void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
+  Counters& c = *counters_;
+  Counters::Inc(c.encrypted_summaries);
+  std::vector<Alert> alerts;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    State& s = *state_;
+    const auto& cfg = s.config;
+    if (!cfg.enabled) return;
+    if (s.allowlist.TrustedClient(f.client_ip)) {
+      Counters::Inc(c.allowlisted_cidr);
+      return;
+    }
+    ServerNameTarget target;
+    if (!TargetFromServerName(f.server_name, target)) {
+      Counters::Inc(c.encrypted_not_storage);
+      return;
+    }
+    TimestampNs ts = f.last_ts > 0 ? f.last_ts : f.first_ts;
+    s.AdvanceTo(ts);
+    std::string client = f.client_ip.ToString();
+    size_t sample_cap = cfg.sample_keys;
+
+    // Differences from the previous summary of this flow (totals only grow).
+    std::string fkey = FlowKey(f);
+    FlowTotals* prev = s.flows.Find(fkey);
+    bool first = prev == nullptr;
+    if (first) {
+      prev = &s.flows.Insert(fkey, FlowTotals{}, cfg.max_encrypted_flows, s.evicted_flows);
+    }
+    uint64_t turns = f.turns > prev->turns ? f.turns - prev->turns : 0;
+    uint64_t bytes =
+        f.bytes_to_client > prev->bytes_to_client ? f.bytes_to_client - prev->bytes_to_client : 0;
+    prev->turns = std::max(prev->turns, f.turns);
+    prev->bytes_to_client = std::max(prev->bytes_to_client, f.bytes_to_client);
+    prev->last_ts = std::max(prev->last_ts, ts);
+    if (f.final) s.flows.Erase(fkey);
+
+    Activity& a = s.Touch(f.client_ip, target.provider, target.account, target.bucket,
+                          f.first_ts > 0 ? std::min(f.first_ts, ts) : ts);
+    a.last_seen = std::max(a.last_seen, ts);
+    a.server_ip = f.server_ip.ToString();
+    a.server_port = f.server_port;
+    a.server_name = f.server_name;
+    if (!f.community_id.empty()) a.community_id = f.community_id;
+    a.encrypted = true;
+    a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(AuthClass::kUnknown));
+    a.counts.requests += turns;
+    a.counts.objects += turns;
+    a.counts.bytes += bytes;
+    if (turns || bytes) AddToRing(a.reads, SlotIndex(ts, s.bulk_slot_ns), turns, bytes);
+
+    auto publish = [&](Rule rule, Alert alert) {
+      Counters::Inc(c.alerts[static_cast<size_t>(rule)][static_cast<size_t>(alert.severity)]);
+      alerts.push_back(std::move(alert));
+    };
+
+    // A TLS connection to a bucket's name is a probe of that name: its answer is not visible,
+    // so it counts as unresolved towards the failure ratio.
+    if (first && cfg.bucket_enumeration.enabled) {
+      std::string name = BucketUrl(target.provider, target.account, target.bucket);
+      ClientProbes& p = s.Probe(f.client_ip, target.provider, name, ts, false);
+      p.counts.requests += 1;
+      p.encrypted = true;
+      p.server_ip = f.server_ip.ToString();
+      p.server_port = f.server_port;
+      p.server_name = f.server_name;
+      if (!f.community_id.empty()) p.community_id = f.community_id;
+      const auto& rc = cfg.bucket_enumeration;
+      uint64_t distinct = p.names.size();
+      uint64_t failed = distinct - p.resolved_names;
+      if (distinct >= rc.min_buckets &&
+          static_cast<double>(failed) >= rc.min_failure_ratio * static_cast<double>(distinct)) {
+        Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kBucketEnumeration)]);
+        std::string key = std::string(RuleName(Rule::kBucketEnumeration)) + "/" + client;
+        uint64_t carried = 0;
+        if (s.Dedup(key, ts, rc.dedup_window, carried,
+                    c.suppressed[static_cast<size_t>(Rule::kBucketEnumeration)])) {
+          Alert alert =
+              BaseAlert(Rule::kBucketEnumeration, SeverityOf(rc.severity), ts, key, carried);
+          alert.first_seen = p.first_seen;
+          alert.last_seen = p.last_seen;
+          alert.source_ip = client;
+          alert.destination_ip = p.server_ip;
+          alert.destination_port = p.server_port;
+          alert.provider = std::string(storage::ProviderName(p.provider));
+          alert.auth_class = std::string(storage::AuthClassName(AuthClass::kUnknown));
+          alert.operations = p.operations;
+          alert.encrypted = true;
+          alert.counts = p.counts;
+          alert.counts.suppressed = carried;
+          alert.counts.distinct_keys = distinct;
+          for (auto it = p.names.rbegin(); it != p.names.rend(); ++it) {
+            if (alert.sample_keys.size() >= sample_cap) break;
+            alert.sample_keys.push_back(it->name);
+          }
+          alert.server_name = p.server_name;
+          alert.community_id = p.community_id;
+          alert.summary = client + " probed " + Plural(distinct, "bucket name", "bucket names") +
+                          " in " + HumanWindow(rc.window) + " (" + std::to_string(failed) +
+                          " not found, denied or unanswered; TLS server names)";
+          publish(Rule::kBucketEnumeration, std::move(alert));
+        }
+      }
+    }
+
+    if (cfg.bulk_exfiltration.enabled && (turns || bytes)) {
+      const auto& rc = cfg.bulk_exfiltration;
+      uint64_t objects = 0, window_bytes = 0;
+      SumRing(a.reads, SlotIndex(ts, s.bulk_slot_ns), objects, window_bytes);
+      if (objects >= rc.min_objects || window_bytes >= rc.min_bytes) {
+        Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kBulkExfiltration)]);
+        std::string key = RuleKey(Rule::kBulkExfiltration, client, target.provider, target.account,
+                                  target.bucket);
+        uint64_t carried = 0;
+        if (s.Dedup(key, ts, rc.dedup_window, carried,
+                    c.suppressed[static_cast<size_t>(Rule::kBulkExfiltration)])) {
+          Alert alert =
+              BaseAlert(Rule::kBulkExfiltration, SeverityOf(rc.severity), ts, key, carried);
+          FillFromActivity(alert, a, sample_cap);
+          alert.encrypted = true;
+          alert.summary = client + " read " + Plural(objects, "object", "objects") + " (" +
+                          HumanBytes(window_bytes) + ") from " +
+                          BucketUrl(target.provider, target.account, target.bucket) + " within " +
+                          HumanWindow(rc.window) + " over TLS (" + f.server_name +
+                          "; objects counted as request/response turns)";
+          publish(Rule::kBulkExfiltration, std::move(alert));
+        }
+      }
+    }
+    PublishGauges(s);
+  }
+  if (!alerts.empty()) Deliver(alerts);
+}
+
+void DetectionEngine::Advance(TimestampNs now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  state_->AdvanceTo(now);
+  PublishGauges(*state_);
+}
+
+void DetectionEngine::Reconfigure(const config::DetectionConfig& config) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  state_->Apply(config);
+  PublishGauges(*state_);
+}
+
+void DetectionEngine::PublishGauges(State& s) {
+  Counters& c = *counters_;
+  auto relaxed = std::memory_order_relaxed;
+  c.tracked_activities.store(s.activities.size(), relaxed);
+  c.tracked_clients.store(s.clients.size(), relaxed);
+  c.tracked_dedup.store(s.dedup.size(), relaxed);
+  c.tracked_flows.store(s.flows.size(), relaxed);
+  c.evicted_activities.store(s.evicted_activities, relaxed);
+  c.evicted_clients.store(s.evicted_clients, relaxed);
+  c.evicted_dedup.store(s.evicted_dedup, relaxed);
+  c.evicted_flows.store(s.evicted_flows, relaxed);
+  c.evicted_probe_names.store(s.evicted_probe_names, relaxed);
+}
+
+void DetectionEngine::Deliver(std::vector<Alert>& alerts) {
+  for (const auto& alert : alerts) sink_.OnAlert(alert);
+}
+
+DetectionStats DetectionEngine::Stats() const {
+  const Counters& c = *counters_;
+  auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  DetectionStats s;
+  s.storage_events = get(c.storage_events);
+  s.encrypted_summaries = get(c.encrypted_summaries);
+  s.encrypted_not_storage = get(c.encrypted_not_storage);
+  for (size_t r = 0; r < kRuleCount; ++r) {
+    s.evaluated[r] = get(c.evaluated[r]);
+    s.suppressed[r] = get(c.suppressed[r]);
+    for (size_t v = 0; v < kSeverityCount; ++v) s.alerts[r][v] = get(c.alerts[r][v]);
+  }
+  s.denied = get(c.denied);
+  s.denied_anonymous = get(c.denied_anonymous);
+  s.not_found = get(c.not_found);
+  s.no_response = get(c.no_response);
+  s.allowlisted_cidr = get(c.allowlisted_cidr);
+  s.allowlisted_public_bucket = get(c.allowlisted_public_bucket);
+  s.crawler_downgraded = get(c.crawler_downgraded);
+  s.tracked_activities = get(c.tracked_activities);
+  s.tracked_clients = get(c.tracked_clients);
+  s.tracked_dedup = get(c.tracked_dedup);
+  s.tracked_flows = get(c.tracked_flows);
+  s.evicted_activities = get(c.evicted_activities);
+  s.evicted_clients = get(c.evicted_clients);
+  s.evicted_dedup = get(c.evicted_dedup);
+  s.evicted_flows = get(c.evicted_flows);
+  s.evicted_probe_names = get(c.evicted_probe_names);
+  return s;
+}
+
+}  // namespace bw::detect

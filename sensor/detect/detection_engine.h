@@ -1,0 +1,117 @@
+#pragma once
+// The detection engine: turns storage events (one per HTTP request/response) and encrypted-flow
+// summaries into Alerts, per DESIGN.md "Detection rules". Guarantees:
+//  - Packet time only: every window, dedup and expiry is driven by the timestamps of the
+//    events and of Advance(), so replaying a capture raises the same alerts as live traffic.
+//  - Bounded memory: activities (client, provider, account, bucket), clients, dedup entries and
+//    encrypted flows are each capped; the least recently used entry is evicted and counted.
+//    Distinct keys and probed bucket names are exact up to max_distinct per activity/client
+//    and max_distinct_total overall, an upper-bound estimate beyond. An activity costs a few
+//    hundred bytes plus 1.4 KiB once it reads objects (the bulk window ring), 8 B per distinct
+//    key and at most 20 sample keys of <= 256 B.
+//  - Windows slide in slots of window/60 (10 s for 10 min): an event leaves at most one slot
+//    late. Dedup entries outlive their window by one more window when repeats were suppressed,
+//    so the next alert of the key carries their count.
+//  - Thread-safe: one internal mutex; several workers may call it. Alerts are delivered to the
+//    sink synchronously, after the mutex is released, from the thread whose event fired them.
+//  - Never throws on event content; counters are relaxed atomics readable at any time.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dissectors/common/timestamp.h"
+#include "dissectors/storage/storage_event.h"
+#include "sensor/config/detection_config.h"
+#include "sensor/decode/ip_address.h"
+#include "sensor/detect/alert.h"
+#include "sensor/output/ledger_record.h"
+
+namespace bw::detect {
+
+class AlertSink {
+ public:
+  virtual ~AlertSink() = default;
+  // Called without the engine's lock held; must not block packet processing for long.
+  virtual void OnAlert(const Alert& alert) = 0;
+};
+
+// What an encrypted (TLS) connection revealed so far: totals are cumulative since the flow
+// began; the engine works on the differences between successive summaries of the same flow.
+struct EncryptedFlowSummary {
+  decode::IpAddress client_ip;
+  uint16_t client_port = 0;
+  decode::IpAddress server_ip;
+  uint16_t server_port = 0;
+  std::string community_id;
+  std::string server_name;  // SNI
+  TimestampNs first_ts = 0;
+  TimestampNs last_ts = 0;
+  uint64_t turns = 0;  // client->server application-data bursts after server data (requests)
+  uint64_t bytes_to_client = 0;  // TLS application-data bytes server -> client
+  uint64_t bytes_to_server = 0;
+  bool final = false;  // the flow ended; no further summary will come
+};
+
+enum class Rule : uint8_t { kAnonymousList, kAnonymousRead, kBucketEnumeration, kBulkExfiltration };
+inline constexpr size_t kRuleCount = 4;
+inline constexpr size_t kSeverityCount = 5;
+const char* RuleName(Rule rule);  // "anonymous_list", ...
+
+// A plain copy of the counters (for metrics and tests).
+struct DetectionStats {
+  uint64_t storage_events = 0;
+  uint64_t encrypted_summaries = 0;
+  uint64_t encrypted_not_storage = 0;             // SNI names no provider pattern recognised
+  std::array<uint64_t, kRuleCount> evaluated{};   // events on which a rule's condition held
+  std::array<uint64_t, kRuleCount> suppressed{};  // of those, repeats within the dedup window
+  std::array<std::array<uint64_t, kSeverityCount>, kRuleCount> alerts{};
+  uint64_t denied = 0;  // denied storage requests (any auth)
+  uint64_t denied_anonymous = 0;
+  uint64_t not_found = 0;
+  uint64_t no_response = 0;
+  uint64_t allowlisted_cidr = 0;           // events and summaries of trusted clients, skipped
+  uint64_t allowlisted_public_bucket = 0;  // anonymous list/read of public buckets, skipped
+  uint64_t crawler_downgraded = 0;         // alerts lowered one severity level
+  // Gauges (current sizes) and evictions (LRU caps reached).
+  uint64_t tracked_activities = 0, tracked_clients = 0, tracked_dedup = 0, tracked_flows = 0;
+  uint64_t evicted_activities = 0, evicted_clients = 0, evicted_dedup = 0, evicted_flows = 0;
+  uint64_t evicted_probe_names = 0;  // distinct bucket names beyond max_distinct per client
+};
+
+class DetectionEngine {
+ public:
+  DetectionEngine(const config::DetectionConfig& config, AlertSink& sink);
+  ~DetectionEngine();
+  DetectionEngine(const DetectionEngine&) = delete;
+  DetectionEngine& operator=(const DetectionEngine&) = delete;
+
+  void OnStorageEvent(const output::RequestContext& ctx, const storage::StorageEvent& event);
+  // Periodically while a TLS flow lives (cumulative totals), and once at its end (final).
+  void OnEncryptedFlow(const EncryptedFlowSummary& summary);
+  // Packet time has reached `now`: expires windows, dedup entries and idle state. Time never
+  // goes backwards inside the engine (an older `now` from another worker is ignored).
+  void Advance(TimestampNs now);
+  // SIGHUP: new thresholds, severities and allowlists apply to the next event. State is kept;
+  // bulk windows restart when their length changed; caps shrink by evicting LRU entries.
+  void Reconfigure(const config::DetectionConfig& config);
+
+  DetectionStats Stats() const;
+
+ private:
+  struct State;
+  struct Counters;
+  void Deliver(std::vector<Alert>& alerts);
+  void PublishGauges(State& state);  // with mutex_ held
+
+  AlertSink& sink_;
+  mutable std::mutex mutex_;
+  std::unique_ptr<State> state_;  // guarded by mutex_
+  std::unique_ptr<Counters> counters_;
+};
+
+}  // namespace bw::detect

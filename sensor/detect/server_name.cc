@@ -1,0 +1,82 @@
+#include "sensor/detect/server_name.h"
+
+#include <cctype>
+
+namespace bw::detect {
+
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// DNS label characters only: anything else (spaces, control bytes) is not a host name.
+bool ValidHostName(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool S3Bucket(std::string_view host, std::string& bucket) {
+  std::string_view rest;
+  if (EndsWith(host, ".amazonaws.com")) {
+    rest = host.substr(0, host.size() - 14);
+  } else if (EndsWith(host, ".amazonaws.com.cn")) {
+    rest = host.substr(0, host.size() - 17);
+  } else {
+    return false;
+  }
+  // rest = "<bucket>.s3" or "<bucket>.s3.<region...>" or "<bucket>.s3-<...>": find the
+  // rightmost ".s3." / ".s3-" / trailing ".s3" (regions never contain those).
+  size_t best = std::string_view::npos;
+  for (size_t pos = rest.find(".s3"); pos != std::string_view::npos;
+       pos = rest.find(".s3", pos + 1)) {
+    size_t after = pos + 3;
+    if (after == rest.size() || rest[after] == '.' || rest[after] == '-') best = pos;
+  }
+  if (best == std::string_view::npos || best == 0) return false;
+  bucket.assign(rest.substr(0, best));
+  return true;
+}
+
+}  // namespace
+
+bool TargetFromServerName(std::string_view server_name, ServerNameTarget& out) {
+  std::string host(server_name);
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!ValidHostName(host)) return false;
+
+  ServerNameTarget t;
+  std::string_view h = host;
+  for (std::string_view suffix : {".blob.core.windows.net", ".dfs.core.windows.net"}) {
+    if (EndsWith(h, suffix) && h.size() > suffix.size()) {
+      std::string_view account = h.substr(0, h.size() - suffix.size());
+      if (account.find('.') != std::string_view::npos) return false;
+      t.provider = storage::Provider::kAzureBlob;
+      t.account.assign(account);
+      out = std::move(t);
+      return true;
+    }
+  }
+  constexpr std::string_view kGcs = ".storage.googleapis.com";
+  if (EndsWith(h, kGcs)) {
+    if (h.size() == kGcs.size()) return false;
+    t.provider = storage::Provider::kGcs;
+    t.bucket.assign(h.substr(0, h.size() - kGcs.size()));
+    out = std::move(t);
+    return true;
+  }
+  if (S3Bucket(h, t.bucket)) {
+    t.provider = storage::Provider::kS3;
+    out = std::move(t);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace bw::detect

@@ -1,0 +1,28 @@
+#pragma once
+// Storage addressing recovered from a TLS server name alone, for encrypted flows: the bucket of
+// an S3 or GCS virtual-hosted name, the account of an Azure Blob (or Data Lake) endpoint.
+// Pure function of the name; never fails on garbage, it just answers "not storage".
+
+#include <string>
+#include <string_view>
+
+#include "dissectors/storage/storage_event.h"
+
+namespace bw::detect {
+
+struct ServerNameTarget {
+  storage::Provider provider = storage::Provider::kS3;
+  std::string account;  // Azure storage account; empty otherwise
+  std::string bucket;   // S3/GCS bucket; empty for Azure (the container is in the path)
+};
+
+// Recognises (case-insensitively, a trailing dot ignored):
+//   <bucket>.s3.amazonaws.com, <bucket>.s3.<region>.amazonaws.com, <bucket>.s3-<region>...,
+//   <bucket>.s3.dualstack.<region>.amazonaws.com, <bucket>.s3-website[.-]<region>... (also
+//   amazonaws.com.cn);  <account>.blob.core.windows.net, <account>.dfs.core.windows.net;
+//   <bucket>.storage.googleapis.com.
+// Bucket names may contain dots: the provider suffix is matched from the right. Service names
+// without a bucket (s3.amazonaws.com, storage.googleapis.com) answer false.
+bool TargetFromServerName(std::string_view server_name, ServerNameTarget& out);
+
+}  // namespace bw::detect
