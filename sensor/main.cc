@@ -13,6 +13,7 @@
 #include "sensor/config/embedded_config.h"
 #include "sensor/pipeline/process.h"
 #include "sensor/pipeline/sensor.h"
+#include "sensor/report/report_command.h"
 
 namespace {
 
@@ -34,6 +35,9 @@ int Fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "report") {
+    return bw::report::RunReportCommand(argc - 1, argv + 1);
+  }
   CLI::App app{"bucketwatch: detects anonymous access to cloud object storage on the wire"};
   app.set_version_flag("--version", std::string("bucketwatch ") + BW_VERSION);
 

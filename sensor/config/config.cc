@@ -94,14 +94,15 @@ Config Extract(const YAML::Node& root) {
     ReadEndpoints(m.Child("endpoints"), m.ChildPath("endpoints"), c.storage.endpoints);
   }
   ReadDetectionConfig(top.Child("detection"), "detection", c.detection);
+  ReadAlertingConfig(top.Child("alerting"), "alerting", c.alerting);
+  ReadLedgerConfig(top.Child("ledger"), "ledger", c.ledger);
   {
     MapReader m(top.Child("output"), "output");
     m.String("ledger", c.output.ledger);
     m.String("alerts", c.output.alerts);
   }
   {
-    MapReader m(top.Child("metrics"), "metrics");
-    m.String("listen", c.metrics.listen);
+    ReadMetricsConfig(top.Child("metrics"), "metrics", c.metrics);
   }
   {
     MapReader m(top.Child("log"), "log");
@@ -264,12 +265,18 @@ std::string DumpConfig(const Config& c) {
   out << YAML::EndSeq << YAML::EndMap;
   out << YAML::Key << "detection" << YAML::Value;
   DumpDetectionConfig(out, c.detection);
+  out << YAML::Key << "alerting" << YAML::Value << YAML::BeginMap;
+  DumpAlertingConfig(out, c.alerting);
+  out << YAML::EndMap;
+  out << YAML::Key << "ledger" << YAML::Value << YAML::BeginMap;
+  DumpLedgerConfig(out, c.ledger);
+  out << YAML::EndMap;
   out << YAML::Key << "output" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "ledger" << YAML::Value << YAML::DoubleQuoted << c.output.ledger;
   out << YAML::Key << "alerts" << YAML::Value << YAML::DoubleQuoted << c.output.alerts;
   out << YAML::EndMap;
   out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "listen" << YAML::Value << YAML::DoubleQuoted << c.metrics.listen;
+  DumpMetricsConfig(out, c.metrics);
   out << YAML::EndMap;
   out << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "level" << YAML::Value << c.log.level;

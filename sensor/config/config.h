@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "dissectors/common/timestamp.h"
+#include "sensor/config/alerting_config.h"
 #include "sensor/config/detection_config.h"
+#include "sensor/config/ledger_config.h"
+#include "sensor/config/metrics_config.h"
 
 namespace bw::config {
 
@@ -71,15 +74,15 @@ struct Config {
   } storage;
 
   DetectionConfig detection;
+  AlertingConfig alerting;
+  LedgerConfig ledger;
 
   struct Output {
     std::string ledger;
     std::string alerts;
   } output;
 
-  struct Metrics {
-    std::string listen;
-  } metrics;
+  MetricsConfig metrics;
 
   struct Log {
     std::string level = "info";

@@ -11,6 +11,12 @@
 #include "sensor/output/ledger_record.h"
 #include "sensor/pipeline/process.h"
 
+#ifdef NDEBUG
+#define BW_BUILD_TYPE_STRING "release"
+#else
+#define BW_BUILD_TYPE_STRING "debug"
+#endif
+
 namespace bw::pipeline {
 
 namespace {
@@ -45,36 +51,44 @@ std::string HumanBytes(double b) {
 // that produced the event; the LineWriter serialises whole lines.
 class Sensor::LedgerOutput final : public app::EventOutput {
  public:
-  LedgerOutput(output::LineWriter& ledger, detect::DetectionEngine& detection)
-      : ledger_(ledger), detection_(detection) {}
+  LedgerOutput(output::LedgerFile& ledger, detect::DetectionEngine& detection,
+               metrics::StorageRequestCounters& counters)
+      : ledger_(ledger), detection_(detection), counters_(counters) {}
   void OnStorageEvent(const output::RequestContext& ctx,
                       const storage::StorageEvent& event) override {
+    counters_.Count(event);
     if (ledger_.is_open()) ledger_.Write(output::FormatLedgerLine(ctx, event));
     detection_.OnStorageEvent(ctx, event);
   }
 
  private:
-  output::LineWriter& ledger_;
+  output::LedgerFile& ledger_;
   detect::DetectionEngine& detection_;
+  metrics::StorageRequestCounters& counters_;
 };
 
-// Alerts go to --alerts (the same JSON the sinks receive).
+// Alerts go to --alerts and to the sinks (the same JSON): the dispatcher spools each one
+// before returning and delivers from its own thread, so a slow sink never stalls a worker.
 class Sensor::AlertOutput final : public detect::AlertSink {
  public:
-  explicit AlertOutput(output::LineWriter& alerts) : alerts_(alerts) {}
+  AlertOutput(output::LineWriter& alerts, output::AlertDispatcher& dispatcher)
+      : alerts_(alerts), dispatcher_(dispatcher) {}
   void OnAlert(const detect::Alert& alert) override {
     ++alerts_raised;
     if (alerts_.is_open()) alerts_.Write(alert.ToJson());
+    dispatcher_.Submit(alert);
   }
   std::atomic<uint64_t> alerts_raised{0};
 
  private:
   output::LineWriter& alerts_;
+  output::AlertDispatcher& dispatcher_;
 };
 
 Sensor::Sensor(SensorOptions options) : options_(std::move(options)) {}
 
 Sensor::~Sensor() {
+  if (metrics_server_) metrics_server_->Stop();
   for (auto& r : rings_) r->Close();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -92,12 +106,20 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   dl.fragment_timeout = c.decode.fragment_timeout;
   decoder_ = std::make_unique<decode::Decoder>(dl, drops_);
 
-  if (!c.output.ledger.empty() && !ledger_.Open(c.output.ledger, error)) return false;
+  if (!c.output.ledger.empty() &&
+      !ledger_.Open(c.output.ledger, output::LedgerFileOptions::FromConfig(c.ledger), error)) {
+    return false;
+  }
   if (!options_.flow_log.empty() && !flow_log_.Open(options_.flow_log, error)) return false;
   if (!c.output.alerts.empty() && !alerts_.Open(c.output.alerts, error)) return false;
-  alert_output_ = std::make_unique<AlertOutput>(alerts_);
+  dispatcher_ = std::make_unique<output::AlertDispatcher>(c.alerting);
+  if (!dispatcher_->Start(error)) {
+    error = "alerting: " + error;
+    return false;
+  }
+  alert_output_ = std::make_unique<AlertOutput>(alerts_, *dispatcher_);
   detection_ = std::make_unique<detect::DetectionEngine>(c.detection, *alert_output_);
-  ledger_output_ = std::make_unique<LedgerOutput>(ledger_, *detection_);
+  ledger_output_ = std::make_unique<LedgerOutput>(ledger_, *detection_, storage_counters_);
 
   app_config_.digests = options_.flow_digests;
   known_servers_ =
@@ -124,7 +146,6 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   }
 
   WorkerOutputs outs;
-  outs.ledger = &ledger_;
   outs.flow_log = flow_log_.is_open() ? &flow_log_ : nullptr;
   outs.events = ledger_output_.get();
   outs.detection = detection_.get();
@@ -139,6 +160,20 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     for (size_t i = 0; i < workers_.size(); ++i) {
       rings_.push_back(std::make_unique<PacketRing>(kRingBytes));
     }
+  }
+  // A --read run serves metrics only when it lingers for a scrape; live captures always do.
+  if (!c.metrics.listen.empty() && (source_->live() || options_.linger_seconds > 0)) {
+    metrics::MetricsServerOptions mo;
+    mo.listen = c.metrics.listen;
+    mo.stall_seconds = static_cast<int64_t>(c.metrics.stall_seconds);
+    mo.request_timeout_seconds = static_cast<int64_t>(c.metrics.request_timeout_seconds);
+    metrics_server_ = std::make_unique<metrics::MetricsServer>(
+        mo, [this] { return Snapshot(); });
+    if (!metrics_server_->Start(error)) {
+      error = "metrics: " + error;
+      return false;
+    }
+    spdlog::info("metrics on http://{}/metrics", c.metrics.listen);
   }
   return true;
 }
@@ -264,12 +299,14 @@ int Sensor::Run() {
   capture::RawPacket raw;
   decode::PacketMeta meta;
   bool failed = false;
+  capture_status_.Start();
   while (!stop_.load(std::memory_order_relaxed)) {
     if (reload_.load(std::memory_order_relaxed)) Reload();
     capture::NextStatus st = source_->Next(raw);
     if (st == capture::NextStatus::kPacket) {
       ++packets_;
       bytes_ += raw.wire_length;
+      capture_status_.Packet(raw.wire_length);
       if (first_ts_ == 0) first_ts_ = raw.ts;
       // Packet time never runs backwards for the workers, whatever the capture's order.
       if (raw.ts > last_ts_) last_ts_ = raw.ts;
@@ -286,29 +323,38 @@ int Sensor::Run() {
         Dispatch(meta);
       }
     } else if (st == capture::NextStatus::kTimeout) {
+      capture_status_.Beat();
       for (auto& r : rings_) r->Publish();
       // Idle live link: wall-clock time still passes for timeouts.
       TimestampNs now = WallClockNs();
       if (now - last_tick_ >= kTickInterval) {
         TickAll(now);
+        capture::KernelStats ks;
+        if (source_->Stats(ks)) capture_status_.SetKernelStats(ks.kernel_drops, ks.interface_drops);
         last_tick_ = now;
         if (now > last_ts_) last_ts_ = now;
       }
     } else if (st == capture::NextStatus::kEnd) {
+      capture_status_.Finish();
       break;
     } else {
       capture_error_ = source_->error();
+      capture_status_.Fail(capture_error_);
       failed = true;
       break;
     }
   }
-  if (live) source_->Stats(kernel_stats_);
+  if (live && source_->Stats(kernel_stats_)) {
+    capture_status_.SetKernelStats(kernel_stats_.kernel_drops, kernel_stats_.interface_drops);
+  }
   StopWorkers(last_ts_);
   detection_->Advance(last_ts_);
   if (!live && !stop_.load(std::memory_order_relaxed)) Linger();
-  ledger_.Flush();
+  ledger_.Close();
   flow_log_.Flush();
   alerts_.Flush();
+  // Queued alerts get a bounded time to go out; the spool keeps the rest for the next start.
+  dispatcher_->Drain(std::chrono::milliseconds(options_.config.alerting.drain_timeout_ms));
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   if (failed) {
@@ -338,7 +384,7 @@ std::string Sensor::StatsJson(double seconds) const {
                   {"kernel_drops", kernel_stats_.kernel_drops},
                   {"interface_drops", kernel_stats_.interface_drops},
                   {"ring_waits", ring_waits_}};
-  j["config"] = {{"reloads", reloads_}, {"reload_failures", reload_failures_}};
+  j["config"] = {{"reloads", reloads_.load()}, {"reload_failures", reload_failures_.load()}};
   Json drops = Json::object();
   for (size_t i = 0; i < decode::kDropReasonCount; ++i) {
     auto r = static_cast<decode::DropReason>(i);
@@ -413,7 +459,11 @@ std::string Sensor::StatsJson(double seconds) const {
   j["app"] = {{"http_flows", http_flows},         {"tls_flows", tls_flows},
               {"other_flows", other_flows},       {"tls_client_hellos", hellos},
               {"storage_requests", storage_events}, {"non_storage_http", non_storage}};
-  j["ledger"] = {{"lines", ledger_.lines_written()}, {"write_errors", ledger_.write_errors()}};
+  j["ledger"] = {{"lines", ledger_.lines_written()},
+                 {"write_errors", ledger_.write_errors()},
+                 {"rotations", ledger_.rotations()},
+                 {"files_compressed", ledger_.files_compressed()},
+                 {"compress_errors", ledger_.compress_errors()}};
   j["alerts"] = {{"raised", alert_output_->alerts_raised.load()},
                  {"lines", alerts_.lines_written()},
                  {"write_errors", alerts_.write_errors()}};
@@ -480,6 +530,46 @@ std::string Sensor::SummaryText(double seconds) const {
     out += line;
   }
   return out;
+}
+
+metrics::SensorSnapshot Sensor::Snapshot() const {
+  metrics::SensorSnapshot s;
+  s.build.version = BW_VERSION;
+  s.build.compiler = "gcc " __VERSION__;
+  s.build.build_type = BW_BUILD_TYPE_STRING;
+  capture_status_.Fill(s.capture);
+  for (const auto& w : workers_) {
+    const auto& wc = w->counters();
+    metrics::AddWorker(s, {w->id(), wc.packets.load(std::memory_order_relaxed),
+                           wc.bytes.load(std::memory_order_relaxed), &w->flow_counters(),
+                           &w->reassembly(), &w->app_counters(), nullptr});
+  }
+  // Storage requests are counted once for all workers (StorageRequestCounters is thread-safe).
+  metrics::AddStorage(s, storage_counters_);
+  metrics::AddDecodeDrops(s, drops_);
+  s.config_reloads = reloads_.load(std::memory_order_relaxed);
+  s.config_reload_failures = reload_failures_.load(std::memory_order_relaxed);
+  s.process = metrics::ReadProcessSnapshot();
+  if (detection_) {
+    detect::DetectionStats d = detection_->Stats();
+    for (size_t r = 0; r < detect::kRuleCount; ++r) {
+      const char* rule = detect::RuleName(static_cast<detect::Rule>(r));
+      for (size_t v = 0; v < detect::kSeverityCount; ++v) {
+        metrics::AddAlerts(s, rule, detect::SeverityName(static_cast<detect::Severity>(v)),
+                           d.alerts[r][v]);
+      }
+      metrics::AddSuppressed(s, rule, d.suppressed[r]);
+    }
+  }
+  if (dispatcher_) {
+    output::DispatcherCounters dc = dispatcher_->Counters();
+    for (const auto& k : dc.sinks) {
+      s.sinks.push_back({k.name, k.type, k.delivered, k.failed_attempts, k.retries,
+                         k.queue_depth, k.pending, k.dropped_from_memory});
+    }
+    s.spool = {dc.spool.alerts, dc.spool.bytes, dc.spool.evicted, dc.spool.write_errors};
+  }
+  return s;
 }
 
 }  // namespace bw::pipeline

@@ -14,7 +14,12 @@
 #include "sensor/capture/packet_source.h"
 #include "sensor/config/config.h"
 #include "sensor/decode/decoder.h"
+#include "sensor/output/ledger_file.h"
+#include "sensor/output/sinks/alert_dispatcher.h"
 #include "sensor/output/line_writer.h"
+#include "sensor/output/metrics/metrics_server.h"
+#include "sensor/output/metrics/snapshot_builder.h"
+#include "sensor/output/metrics/storage_request_counters.h"
 #include "sensor/pipeline/packet_ring.h"
 #include "sensor/pipeline/worker.h"
 
@@ -49,7 +54,9 @@ class Sensor {
   void RequestStop();
   // Async-signal-safe: asks Run() to reload the config file at its next loop turn.
   void RequestReload() { reload_.store(true, std::memory_order_relaxed); }
-  uint64_t config_reloads() const { return reloads_; }
+  uint64_t config_reloads() const { return reloads_.load(); }
+  // Everything /metrics reports, read with relaxed loads (any thread).
+  metrics::SensorSnapshot Snapshot() const;
 
  private:
   class LedgerOutput;
@@ -70,9 +77,10 @@ class Sensor {
   std::unique_ptr<capture::PacketSource> source_;
   decode::DropCounters drops_;
   std::unique_ptr<decode::Decoder> decoder_;
-  output::LineWriter ledger_;
+  output::LedgerFile ledger_;
   output::LineWriter flow_log_;
   output::LineWriter alerts_;
+  std::unique_ptr<output::AlertDispatcher> dispatcher_;
   std::unique_ptr<AlertOutput> alert_output_;
   std::unique_ptr<detect::DetectionEngine> detection_;
   std::unique_ptr<LedgerOutput> ledger_output_;
@@ -81,8 +89,12 @@ class Sensor {
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> reload_{false};
-  uint64_t reloads_ = 0;
-  uint64_t reload_failures_ = 0;
+  std::atomic<uint64_t> reloads_{0};  // read by the metrics thread
+  std::atomic<uint64_t> reload_failures_{0};
+  metrics::CaptureStatus capture_status_;
+  metrics::StorageRequestCounters storage_counters_;
+  // Last member: destroyed (stopped) first, while everything it reads still exists.
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
   capture::KernelStats kernel_stats_;
   std::string capture_error_;
   uint64_t packets_ = 0;

@@ -32,7 +32,6 @@ struct WorkerCounters {
 
 // Shared, thread-safe sinks the workers write to.
 struct WorkerOutputs {
-  output::LineWriter* ledger = nullptr;
   output::LineWriter* flow_log = nullptr;
   app::EventOutput* events = nullptr;  // detection/ledger fan-out
   detect::DetectionEngine* detection = nullptr;  // encrypted-flow summaries; may be null

@@ -8,7 +8,9 @@ bw="$1" work="$2"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$work"
 rm -f "$work"/live.*
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+mport=$(free_port)
 
 cleanup() {
   [[ -n "${server_pid:-}" ]] && kill "$server_pid" 2>/dev/null || true
@@ -25,6 +27,7 @@ for _ in $(seq 50); do
 done
 
 "$bw" --interface lo --bpf "tcp port $port" --flow-log "$work/live.flows.jsonl" --flow-digests \
+  --metrics-listen "127.0.0.1:$mport" \
   --stats-json "$work/live.stats.json" 2>"$work/live.stderr" &
 bw_pid=$!
 for _ in $(seq 100); do
@@ -39,6 +42,11 @@ curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{size_header} %{size_downloa
   "http://127.0.0.1:$port/b/huge-200k.bin" >"$work/live.curl"
 expected=$(awk '{s += $1 + $2} END {print s}' "$work/live.curl")
 sleep 1
+# The operator's view while it runs: healthy, and counting what it captured.
+curl -sf "http://127.0.0.1:$mport/healthz" | grep -q '^ok' || { echo "healthz not ok"; exit 1; }
+curl -sf "http://127.0.0.1:$mport/metrics" >"$work/live.metrics"
+grep -Eq '^bucketwatch_capture_packets_total(\{[^}]*\})? [1-9]' "$work/live.metrics" ||
+  { echo "no packets in /metrics"; head -50 "$work/live.metrics"; exit 1; }
 kill -INT "$bw_pid"
 for _ in $(seq 100); do
   kill -0 "$bw_pid" 2>/dev/null || break

@@ -11,7 +11,7 @@ chmod 1777 "$work"
 printf 'log:\n  level: info\n' >"$work/bw.yaml"
 chmod 644 "$work/bw.yaml"
 
-"$bw" --interface lo --bpf 'tcp port 9' --config "$work/bw.yaml" --user nobody \
+"$bw" --interface lo --bpf 'tcp port 9' --config "$work/bw.yaml" --user nobody --set metrics.listen= \
   --stats-json "$work/stats.json" --ledger "$work/ledger.jsonl" 2>"$work/stderr" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT

@@ -289,7 +289,7 @@ class Harness:
                 raise ScenarioError("tcpdump did not start listening in time")
             time.sleep(0.05)
         if self.capture_with == "bucketwatch":
-            bw = self.start("bucketwatch", [self.bucketwatch, "--interface", "lo", "--bpf", bpf,
+            bw = self.start("bucketwatch", [self.bucketwatch, "--interface", "lo", "--set", "metrics.listen=", "--bpf", bpf,
                                             "--ledger", str(self.out / "ledger.jsonl"),
                                             "--alerts", str(self.out / "alerts.jsonl")])
             self.capture_procs.append(bw)

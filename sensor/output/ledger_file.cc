@@ -1,0 +1,476 @@
+#include "sensor/output/ledger_file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+namespace bw::output {
+
+namespace {
+
+constexpr size_t kTailChunk = 64 * 1024;
+constexpr size_t kMaxTailLine = 64 * 1024 * 1024;  // a longer "last line" is not a ledger line
+
+bool IsHex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string StampOf(TimestampNs ts) {
+  time_t secs = static_cast<time_t>(ts / kNsPerSecond);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// The last line of a plain file (without its newline), read backwards in
+// chunks; `torn` is set when the file does not end with a newline.
+bool LastLineOfPlain(const std::string& path, std::string& line, bool& torn) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size == 0) {
+    ::close(fd);
+    return false;
+  }
+  off_t end = st.st_size;
+  char last = 0;
+  if (::pread(fd, &last, 1, end - 1) != 1) {
+    ::close(fd);
+    return false;
+  }
+  torn = last != '\n';
+  if (!torn) --end;
+  std::string tail;
+  off_t pos = end;
+  while (pos > 0 && tail.size() < kMaxTailLine) {
+    size_t n = static_cast<size_t>(std::min<off_t>(pos, kTailChunk));
+    std::string chunk(n, '\0');
+    if (::pread(fd, chunk.data(), n, pos - static_cast<off_t>(n)) != static_cast<ssize_t>(n)) {
+      ::close(fd);
+      return false;
+    }
+    pos -= static_cast<off_t>(n);
+    tail.insert(0, chunk);
+    auto nl = tail.rfind('\n');
+    if (nl != std::string::npos) {
+      line = tail.substr(nl + 1);
+      ::close(fd);
+      return true;
+    }
+  }
+  ::close(fd);
+  line = tail;
+  return true;
+}
+
+// The last line of a gzip (or plain) file, by reading it through.
+bool LastLineOfGzip(const std::string& path, std::string& line) {
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) return false;
+  std::string current, last;
+  char buf[64 * 1024];
+  int n;
+  while ((n = gzread(gz, buf, sizeof(buf))) > 0) {
+    for (int i = 0; i < n; ++i) {
+      if (buf[i] == '\n') {
+        last.swap(current);
+        current.clear();
+      } else if (current.size() < kMaxTailLine) {
+        current.push_back(buf[i]);
+      }
+    }
+  }
+  gzclose(gz);
+  line = current.empty() ? last : current;
+  return n == 0;
+}
+
+std::string DirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// Rotated siblings of `path`, oldest first.
+std::vector<std::pair<RotatedName, std::string>> RotatedSiblings(const std::string& path) {
+  std::vector<std::pair<RotatedName, std::string>> out;
+  std::string dir = DirOf(path);
+  std::string base_name =
+      path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.rfind(base_name + ".", 0) != 0) continue;
+    std::string full = path.find('/') == std::string::npos ? name : JoinPath(dir, name);
+    auto parsed = ParseRotatedName(full);
+    if (parsed && parsed->base == path) out.emplace_back(*parsed, full);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    if (a.first.stamp != b.first.stamp) return a.first.stamp < b.first.stamp;
+    return a.first.seq < b.first.seq;
+  });
+  return out;
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned int i = 0; i < len; ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+std::string AppendChainField(std::string_view line, std::string_view prev) {
+  std::string out;
+  out.reserve(line.size() + kChainFieldPrefix.size() + prev.size() + kChainFieldSuffix.size());
+  // A JSON object ends with '}'; an empty object "{}" takes the member without
+  // a comma.
+  std::string_view body = line;
+  if (!body.empty() && body.back() == '}') body.remove_suffix(1);
+  out.append(body);
+  bool empty_object = body.size() == 1 && body[0] == '{';
+  out.append(empty_object ? kChainFieldPrefix.substr(1) : kChainFieldPrefix);
+  out.append(prev);
+  out.append(kChainFieldSuffix);
+  return out;
+}
+
+std::optional<std::string_view> ChainFieldOf(std::string_view line) {
+  size_t need = kChainFieldPrefix.size() + 64 + kChainFieldSuffix.size();
+  if (line.size() < need) return std::nullopt;
+  std::string_view tail = line.substr(line.size() - need);
+  if (tail.substr(need - kChainFieldSuffix.size()) != kChainFieldSuffix) return std::nullopt;
+  if (tail.substr(0, kChainFieldPrefix.size()) != kChainFieldPrefix) {
+    // An otherwise empty object carries the member without the comma:
+    // {"log":{...}}.
+    if (line.size() != need || line[0] != '{' ||
+        line.substr(1, kChainFieldPrefix.size() - 1) != kChainFieldPrefix.substr(1)) {
+      return std::nullopt;
+    }
+  }
+  std::string_view hex = tail.substr(kChainFieldPrefix.size(), 64);
+  if (!IsHex64(hex)) return std::nullopt;
+  return hex;
+}
+
+std::optional<RotatedName> ParseRotatedName(std::string_view path) {
+  RotatedName r;
+  std::string_view s = path;
+  if (s.size() > 3 && s.substr(s.size() - 3) == ".gz") {
+    r.gzip = true;
+    s.remove_suffix(3);
+  }
+  // Optional ".<n>" after the stamp.
+  auto dot = s.rfind('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::string_view last = s.substr(dot + 1);
+  bool digits = !last.empty() && last.size() <= 9 &&
+                std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) {
+    r.seq = static_cast<uint32_t>(std::stoul(std::string(last)));
+    s = s.substr(0, dot);
+    dot = s.rfind('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    last = s.substr(dot + 1);
+  }
+  // YYYYMMDDTHHMMSSZ
+  if (last.size() != 16 || last[8] != 'T' || last[15] != 'Z') return std::nullopt;
+  for (size_t i = 0; i < 15; ++i) {
+    if (i == 8) continue;
+    if (last[i] < '0' || last[i] > '9') return std::nullopt;
+  }
+  if (dot == 0) return std::nullopt;
+  r.stamp = std::string(last);
+  r.base = std::string(s.substr(0, dot));
+  return r;
+}
+
+LedgerFileOptions LedgerFileOptions::FromConfig(const config::LedgerConfig& c) {
+  LedgerFileOptions o;
+  o.rotate_bytes = c.rotate_bytes;
+  o.rotate_interval = c.rotate_interval;
+  o.compress = c.compression == "gzip";
+  o.hash_chain = c.hash_chain;
+  return o;
+}
+
+LedgerFile::~LedgerFile() { Close(); }
+
+TimestampNs LedgerFile::Now() const {
+  if (options_.clock) return options_.clock();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool LedgerFile::Open(const std::string& path, const LedgerFileOptions& options,
+                      std::string& error) {
+  path_ = path;
+  options_ = options;
+  if (path == "-") {
+    file_ = stdout;
+    owns_ = false;
+    open_.store(true, std::memory_order_relaxed);
+    return true;
+  }
+  ResumeChain();
+  if (!OpenActive(error)) return false;
+  open_.store(true, std::memory_order_relaxed);
+  if (options_.compress) {
+    compressor_ = std::thread([this] { CompressLoop(); });
+    for (auto& [name, full] : RotatedSiblings(path_)) {
+      if (!name.gzip) Enqueue(full);
+    }
+  }
+  return true;
+}
+
+void LedgerFile::ResumeChain() {
+  if (!options_.hash_chain) return;
+  std::string line;
+  bool torn = false;
+  if (LastLineOfPlain(path_, line, torn)) {
+    // A crash can leave a torn line; it becomes a line of its own and the chain
+    // covers it.
+    if (torn) {
+      int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (fd >= 0) {
+        if (::write(fd, "\n", 1) != 1) errors_.fetch_add(1, std::memory_order_relaxed);
+        ::close(fd);
+      }
+    }
+    prev_hash_ = Sha256Hex(line);
+    return;
+  }
+  auto siblings = RotatedSiblings(path_);
+  if (siblings.empty()) return;
+  const std::string& newest = siblings.back().second;
+  bool ok = siblings.back().first.gzip ? LastLineOfGzip(newest, line)
+                                       : LastLineOfPlain(newest, line, torn);
+  if (ok && !line.empty()) prev_hash_ = Sha256Hex(line);
+}
+
+bool LedgerFile::OpenActive(std::string& error) {
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    error = "cannot open " + path_ + ": " + std::strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  file_bytes_ = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  file_ = ::fdopen(fd, "a");
+  if (!file_) {
+    error = "cannot open " + path_ + ": " + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+  owns_ = true;
+  opened_at_ = Now();
+  return true;
+}
+
+void LedgerFile::Write(std::string_view line) {
+  // file_ is only read under the lock: a rotation leaves it null for a moment, and a writer
+  // that looked without the lock would drop its line.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!file_) return;
+  std::string chained;
+  std::string_view out = line;
+  if (options_.hash_chain) {
+    chained = AppendChainField(line, prev_hash_);
+    out = chained;
+  }
+  if (owns_) {
+    TimestampNs now = Now();
+    bool too_big = file_bytes_ > 0 && file_bytes_ + out.size() + 1 > options_.rotate_bytes;
+    bool too_old = file_bytes_ > 0 && now - opened_at_ >= options_.rotate_interval;
+    if (too_big || too_old) {
+      RotateLocked(now);
+      if (!file_) return;
+    }
+  }
+  bool ok =
+      std::fwrite(out.data(), 1, out.size(), file_) == out.size() && std::fputc('\n', file_) != EOF;
+  if (!ok) {
+    if (errors_.fetch_add(1, std::memory_order_relaxed) == 0) {
+      std::fprintf(stderr, "bucketwatch: cannot write %s: %s (counting further failures)\n",
+                   path_.c_str(), std::strerror(errno));
+    }
+    std::clearerr(file_);
+    return;
+  }
+  // The chain advances only over lines that reached the file.
+  if (options_.hash_chain) prev_hash_ = Sha256Hex(out);
+  file_bytes_ += out.size() + 1;
+  lines_.fetch_add(1, std::memory_order_relaxed);
+  if (file_ == stdout) std::fflush(file_);
+}
+
+void LedgerFile::RotateLocked(TimestampNs now) {
+  if (std::fclose(file_) != 0) errors_.fetch_add(1, std::memory_order_relaxed);
+  file_ = nullptr;
+  std::string stamp = StampOf(now);
+  std::string target = path_ + "." + stamp;
+  for (uint32_t seq = 1; Exists(target) || Exists(target + ".gz"); ++seq) {
+    target = path_ + "." + stamp + "." + std::to_string(seq);
+  }
+  if (::rename(path_.c_str(), target.c_str()) != 0) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "bucketwatch: cannot rotate %s: %s (appending to it)\n", path_.c_str(),
+                 std::strerror(errno));
+  } else {
+    rotations_.fetch_add(1, std::memory_order_relaxed);
+    if (options_.compress) Enqueue(target);
+  }
+  std::string error;
+  if (!OpenActive(error)) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "bucketwatch: %s (ledger lines are now counted as write errors)\n",
+                 error.c_str());
+  }
+}
+
+void LedgerFile::Enqueue(std::string rotated) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    queue_.push_back(std::move(rotated));
+  }
+  queue_cv_.notify_one();
+}
+
+void LedgerFile::CompressLoop() {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  for (;;) {
+    queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, with nothing left to do
+    std::string next = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    std::string error;
+    if (GzipFile(next, error)) {
+      compressed_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      compress_errors_.fetch_add(1, std::memory_order_relaxed);
+      std::fprintf(stderr, "bucketwatch: %s (rotated ledger left uncompressed)\n", error.c_str());
+    }
+    lock.lock();
+  }
+}
+
+void LedgerFile::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!file_) return;
+  if (std::fflush(file_) != 0) errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void LedgerFile::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_.store(false, std::memory_order_relaxed);
+    if (file_) {
+      if (std::fflush(file_) != 0) errors_.fetch_add(1, std::memory_order_relaxed);
+      if (owns_ && std::fclose(file_) != 0) errors_.fetch_add(1, std::memory_order_relaxed);
+      file_ = nullptr;
+    }
+  }
+  if (compressor_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_one();
+    compressor_.join();
+  }
+}
+
+bool GzipFile(const std::string& path, std::string& error) {
+  std::string tmp = path + ".gz.tmp";
+  std::string final_name = path + ".gz";
+  int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    error = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (out < 0) {
+    error = "cannot create " + tmp + ": " + std::strerror(errno);
+    ::close(in);
+    return false;
+  }
+  gzFile gz = gzdopen(out, "wb6");
+  if (!gz) {
+    error = "cannot compress " + path;
+    ::close(out);
+    ::close(in);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  std::vector<char> buf(256 * 1024);
+  bool ok = true;
+  for (;;) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ok = false;
+      error = "cannot read " + path + ": " + std::strerror(errno);
+      break;
+    }
+    if (n == 0) break;
+    if (gzwrite(gz, buf.data(), static_cast<unsigned>(n)) != static_cast<int>(n)) {
+      ok = false;
+      error = "cannot write " + tmp;
+      break;
+    }
+  }
+  ::close(in);
+  if (gzclose(gz) != Z_OK && ok) {
+    ok = false;
+    error = "cannot finish " + tmp;
+  }
+  if (ok && ::rename(tmp.c_str(), final_name.c_str()) != 0) {
+    ok = false;
+    error = "cannot rename " + tmp + ": " + std::strerror(errno);
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  ::unlink(path.c_str());
+  return true;
+}
+
+}  // namespace bw::output

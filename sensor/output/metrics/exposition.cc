@@ -1,0 +1,340 @@
+#include "sensor/output/metrics/exposition.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "dissectors/storage/storage_event.h"
+#include "sensor/output/metrics/operation_table.h"
+
+namespace bw::metrics {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+class Families {
+ public:
+  MetricFamily& Family(const std::string& name, const std::string& help, MetricType type) {
+    families_.push_back({name, help, type, {}});
+    return families_.back();
+  }
+  void Counter(const std::string& name, const std::string& help, double value, Labels labels = {}) {
+    AddCounter(Family(name, help, MetricType::Counter), value, std::move(labels));
+  }
+  void Gauge(const std::string& name, const std::string& help, double value, Labels labels = {}) {
+    AddGauge(Family(name, help, MetricType::Gauge), value, std::move(labels));
+  }
+  static void AddCounter(MetricFamily& f, double value, Labels labels) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.counter.value = value;
+    f.metric.push_back(std::move(m));
+  }
+  static void AddGauge(MetricFamily& f, double value, Labels labels) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.gauge.value = value;
+    f.metric.push_back(std::move(m));
+  }
+  std::vector<MetricFamily> Take() { return std::move(families_); }
+
+ private:
+  std::vector<MetricFamily> families_;
+};
+
+double D(uint64_t v) { return static_cast<double>(v); }
+
+std::string S(std::string_view v) { return std::string(v); }
+
+// Configured sink names are operator-chosen; keep them to a safe, short label value.
+std::string SinkLabel(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (out.size() >= 64) break;
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  return out.empty() ? "unnamed" : out;
+}
+
+const char* CaptureStateName(CaptureState s) {
+  switch (s) {
+    case CaptureState::kStarting:
+      return "starting";
+    case CaptureState::kRunning:
+      return "running";
+    case CaptureState::kFinished:
+      return "finished";
+    case CaptureState::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
+  Families f;
+  // --- build and process
+  f.Gauge("bucketwatch_build_info", "Build of the running sensor (value is always 1).", 1,
+          {{"version", s.build.version},
+           {"compiler", s.build.compiler},
+           {"build_type", s.build.build_type}});
+  f.Gauge("bucketwatch_process_resident_memory_bytes", "Resident set size of the process.",
+          D(s.process.resident_bytes));
+  f.Gauge("bucketwatch_process_virtual_memory_bytes", "Virtual memory size of the process.",
+          D(s.process.virtual_bytes));
+  f.Gauge("bucketwatch_process_threads", "Threads of the process.", D(s.process.threads));
+  f.Gauge("bucketwatch_process_start_time_seconds", "Unix time the process started.",
+          s.process.start_time_seconds);
+  {
+    auto& fam = f.Family("bucketwatch_config_reloads_total",
+                         "Configuration reloads (SIGHUP) by result; a failed reload keeps the "
+                         "previous configuration.",
+                         MetricType::Counter);
+    Families::AddCounter(fam, D(s.config_reloads), {{"result", "success"}});
+    Families::AddCounter(fam, D(s.config_reload_failures), {{"result", "failure"}});
+  }
+
+  // --- capture
+  const auto& c = s.capture;
+  {
+    auto& fam =
+        f.Family("bucketwatch_capture_state",
+                 "Capture state: 1 for the current state, 0 for the others.", MetricType::Gauge);
+    for (auto st : {CaptureState::kStarting, CaptureState::kRunning, CaptureState::kFinished,
+                    CaptureState::kFailed}) {
+      Families::AddGauge(fam, c.state == st ? 1 : 0, {{"state", CaptureStateName(st)}});
+    }
+  }
+  f.Counter("bucketwatch_capture_packets_total", "Frames read from the capture.", D(c.packets));
+  f.Counter("bucketwatch_capture_bytes_total", "Wire bytes of the frames read from the capture.",
+            D(c.bytes));
+  f.Counter("bucketwatch_capture_kernel_drops_total",
+            "Frames the kernel dropped for lack of capture buffer space (pcap_stats ps_drop).",
+            D(c.kernel_drops));
+  f.Counter("bucketwatch_capture_interface_drops_total",
+            "Frames the interface or driver dropped (pcap_stats ps_ifdrop).", D(c.interface_drops));
+  {
+    std::vector<WorkerSnapshot> workers = s.workers;
+    std::sort(workers.begin(), workers.end(),
+              [](const WorkerSnapshot& a, const WorkerSnapshot& b) { return a.id < b.id; });
+    auto& packets = f.Family("bucketwatch_worker_packets_total",
+                             "Packets processed by each worker.", MetricType::Counter);
+    for (const auto& w : workers) {
+      Families::AddCounter(packets, D(w.packets), {{"worker", std::to_string(w.id)}});
+    }
+    auto& bytes =
+        f.Family("bucketwatch_worker_bytes_total",
+                 "Wire bytes of the packets processed by each worker.", MetricType::Counter);
+    for (const auto& w : workers) {
+      Families::AddCounter(bytes, D(w.bytes), {{"worker", std::to_string(w.id)}});
+    }
+  }
+
+  // --- decode
+  {
+    auto& fam = f.Family("bucketwatch_decode_drops_total",
+                         "Frames dropped or anomalies noticed by the decoder, by reason.",
+                         MetricType::Counter);
+    for (size_t i = 0; i < decode::kDropReasonCount; ++i) {
+      Families::AddCounter(
+          fam, D(s.decode_drops[i]),
+          {{"reason", S(decode::DropReasonName(static_cast<decode::DropReason>(i)))}});
+    }
+  }
+
+  // --- flows
+  f.Gauge("bucketwatch_flows_active", "Flows in the flow tables now.", D(s.flows.active));
+  f.Counter("bucketwatch_flows_created_total", "Flows created.", D(s.flows.created));
+  {
+    auto& fam = f.Family("bucketwatch_flows_ended_total",
+                         "Flows that left the flow tables, by reason (evicted: table full).",
+                         MetricType::Counter);
+    Families::AddCounter(fam, D(s.flows.evicted), {{"reason", "evicted"}});
+    Families::AddCounter(fam, D(s.flows.idle_timeouts), {{"reason", "idle_timeout"}});
+    Families::AddCounter(fam, D(s.flows.hard_timeouts), {{"reason", "hard_timeout"}});
+    Families::AddCounter(fam, D(s.flows.closed), {{"reason", "closed"}});
+    Families::AddCounter(fam, D(s.flows.drained), {{"reason", "shutdown"}});
+  }
+
+  // --- reassembly
+  const auto& r = s.reassembly;
+  f.Counter("bucketwatch_reassembly_segments_total", "TCP segments seen by reassembly.",
+            D(r.segments));
+  f.Counter("bucketwatch_reassembly_delivered_bytes_total",
+            "Bytes delivered in order to the application layer.", D(r.bytes_delivered));
+  f.Counter("bucketwatch_reassembly_out_of_order_segments_total",
+            "Segments buffered ahead of a hole.", D(r.out_of_order_segments));
+  f.Gauge("bucketwatch_reassembly_buffered_bytes", "Out-of-order bytes buffered now.",
+          D(r.bytes_buffered));
+  f.Counter("bucketwatch_reassembly_retransmissions_total",
+            "Segments with no new byte (retransmissions), dropped.", D(r.retransmissions));
+  f.Counter("bucketwatch_reassembly_overlaps_total",
+            "Segments partly overlapping bytes already received.", D(r.overlaps));
+  f.Counter("bucketwatch_reassembly_overlap_conflicts_total",
+            "Overlaps whose bytes differed (first wins).", D(r.overlap_conflicts));
+  f.Counter("bucketwatch_reassembly_gaps_total", "Holes delivered as explicit gap events.",
+            D(r.gaps));
+  f.Counter("bucketwatch_reassembly_gap_bytes_total", "Bytes declared lost in gaps.",
+            D(r.gap_bytes));
+  {
+    auto& fam = f.Family("bucketwatch_reassembly_cap_hits_total",
+                         "Times a buffer cap forced a gap, by cap.", MetricType::Counter);
+    Families::AddCounter(fam, D(r.per_flow_cap_hits), {{"cap", "per_flow"}});
+    Families::AddCounter(fam, D(r.global_cap_hits), {{"cap", "global"}});
+  }
+  f.Counter("bucketwatch_reassembly_hole_timeouts_total", "Holes declared lost by age.",
+            D(r.hole_timeouts));
+
+  // --- HTTP
+  const auto& h = s.http;
+  f.Counter("bucketwatch_http_requests_total", "HTTP request heads parsed.", D(h.requests));
+  f.Counter("bucketwatch_http_responses_total", "Final HTTP response heads parsed.",
+            D(h.responses));
+  f.Counter("bucketwatch_http_transactions_total", "HTTP request/response pairs completed.",
+            D(h.transactions));
+  f.Counter("bucketwatch_http_resyncs_total",
+            "Times the HTTP parser found a start line again after losing sync.", D(h.resyncs));
+  f.Counter("bucketwatch_http_lost_requests_total",
+            "Responses whose request a gap or resync swallowed.", D(h.lost_requests));
+  {
+    auto& fam = f.Family("bucketwatch_http_parse_errors_total",
+                         "HTTP anomalies noticed by the parser, by reason.", MetricType::Counter);
+    for (size_t i = 0; i < http::kHttpErrorCount; ++i) {
+      Families::AddCounter(fam, D(h.errors[i]),
+                           {{"reason", S(http::HttpErrorName(static_cast<http::HttpError>(i)))}});
+    }
+  }
+
+  // --- storage
+  {
+    auto& all = f.Family("bucketwatch_storage_requests_total",
+                         "Object-storage API requests by provider, operation, auth class and "
+                         "outcome.",
+                         MetricType::Counter);
+    auto& anon = f.Family("bucketwatch_anonymous_requests_total",
+                          "Object-storage API requests presenting no credential, by provider, "
+                          "operation and outcome.",
+                          MetricType::Counter);
+    std::map<std::tuple<uint8_t, uint16_t, uint8_t>, uint64_t> anonymous;
+    for (const auto& [k, n] : s.storage.requests) {
+      auto provider = S(storage::ProviderName(static_cast<storage::Provider>(k.provider)));
+      auto outcome = S(storage::OutcomeName(static_cast<storage::Outcome>(k.outcome)));
+      Families::AddCounter(
+          all, D(n),
+          {{"provider", provider},
+           {"operation", S(OperationName(k.operation))},
+           {"auth", S(storage::AuthClassName(static_cast<storage::AuthClass>(k.auth)))},
+           {"outcome", outcome}});
+      if (k.auth == static_cast<uint8_t>(storage::AuthClass::kAnonymous)) {
+        anonymous[{k.provider, k.operation, k.outcome}] += n;
+      }
+    }
+    for (const auto& [k, n] : anonymous) {
+      auto [p, op, o] = k;
+      Families::AddCounter(
+          anon, D(n),
+          {{"provider", S(storage::ProviderName(static_cast<storage::Provider>(p)))},
+           {"operation", S(OperationName(op))},
+           {"outcome", S(storage::OutcomeName(static_cast<storage::Outcome>(o)))}});
+    }
+    auto& bytes = f.Family("bucketwatch_anonymous_served_bytes_total",
+                           "Response bytes of successful anonymous requests, by provider.",
+                           MetricType::Counter);
+    for (size_t p = 0; p < kProviderCount; ++p) {
+      Families::AddCounter(
+          bytes, D(s.storage.anonymous_bytes_served[p]),
+          {{"provider", S(storage::ProviderName(static_cast<storage::Provider>(p)))}});
+    }
+  }
+
+  // --- alerts
+  {
+    auto& raised = f.Family("bucketwatch_alerts_total", "Alerts raised, by rule and severity.",
+                            MetricType::Counter);
+    for (const auto& a : s.alerts) {
+      Families::AddCounter(raised, D(a.raised), {{"rule", a.rule}, {"severity", a.severity}});
+    }
+    auto& suppressed = f.Family("bucketwatch_alerts_suppressed_total",
+                                "Repeats of an already-raised alert (same dedup key) not sent "
+                                "again, by rule.",
+                                MetricType::Counter);
+    for (const auto& a : s.suppressed) {
+      Families::AddCounter(suppressed, D(a.count), {{"rule", a.rule}});
+    }
+  }
+
+  // --- sinks and spool
+  {
+    auto& deliveries =
+        f.Family("bucketwatch_sink_deliveries_total",
+                 "Alerts delivered (acknowledged) by each sink.", MetricType::Counter);
+    auto& failures = f.Family("bucketwatch_sink_failures_total",
+                              "Failed delivery attempts of each sink.", MetricType::Counter);
+    auto& retries = f.Family("bucketwatch_sink_retries_total", "Delivery retries of each sink.",
+                             MetricType::Counter);
+    auto& overflows = f.Family("bucketwatch_sink_queue_overflows_total",
+                               "Alerts not queued in memory because the sink's queue was full "
+                               "(still spooled on disk).",
+                               MetricType::Counter);
+    auto& queue = f.Family("bucketwatch_sink_queue_depth",
+                           "Alerts waiting in each sink's memory queue.", MetricType::Gauge);
+    auto& pending = f.Family("bucketwatch_sink_pending_alerts",
+                             "Spooled alerts not yet delivered to each sink.", MetricType::Gauge);
+    for (const auto& k : s.sinks) {
+      Labels l = {{"sink", SinkLabel(k.name)}, {"type", SinkLabel(k.type)}};
+      Families::AddCounter(deliveries, D(k.deliveries), l);
+      Families::AddCounter(failures, D(k.failures), l);
+      Families::AddCounter(retries, D(k.retries), l);
+      Families::AddCounter(overflows, D(k.queue_overflows), l);
+      Families::AddGauge(queue, D(k.queue_depth), l);
+      Families::AddGauge(pending, D(k.pending), l);
+    }
+    f.Gauge("bucketwatch_spool_alerts",
+            "Alerts in the on-disk spool, not yet delivered to every sink.", D(s.spool.alerts));
+    f.Gauge("bucketwatch_spool_bytes", "Bytes of the on-disk spool.", D(s.spool.bytes));
+    f.Counter("bucketwatch_spool_evicted_total",
+              "Undelivered alerts dropped at the spool's size bound (lost).", D(s.spool.evicted));
+    f.Counter("bucketwatch_spool_write_errors_total", "Spool append or remove failures.",
+              D(s.spool.write_errors));
+  }
+
+  return f.Take();
+}
+
+std::string RenderText(const SensorSnapshot& s) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, ToMetricFamilies(s));
+  return out.str();
+}
+
+HealthVerdict EvaluateHealth(const CaptureSnapshot& c, int64_t now_steady_ns, int64_t stall_ns) {
+  switch (c.state) {
+    case CaptureState::kStarting:
+      return {false, "capture not started"};
+    case CaptureState::kFailed:
+      return {false,
+              "capture failed: " + (c.error.empty() ? std::string("unknown error") : c.error)};
+    case CaptureState::kFinished:
+      return {true, "ok (input finished)"};
+    case CaptureState::kRunning:
+      break;
+  }
+  int64_t last = std::max({c.heartbeat_steady_ns, c.last_packet_steady_ns, c.started_steady_ns});
+  int64_t idle = now_steady_ns - last;
+  if (idle > stall_ns) {
+    return {false, "capture stalled: no packet and no capture-loop heartbeat for " +
+                       std::to_string(idle / 1000000000) + " s"};
+  }
+  return {true, "ok"};
+}
+
+}  // namespace bw::metrics

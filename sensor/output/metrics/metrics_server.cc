@@ -1,0 +1,224 @@
+#include "sensor/output/metrics/metrics_server.h"
+
+// clang-format off
+// Boost 1.74's asio uses std::exchange without including <utility>: it must come first.
+#include <utility>
+// clang-format on
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "sensor/output/metrics/exposition.h"
+#include "sensor/output/metrics/snapshot_builder.h"
+
+namespace bw::metrics {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+bool ParseListenAddress(const std::string& text, std::string& host, uint16_t& port,
+                        std::string& error) {
+  std::string_view t = text;
+  std::string_view port_text;
+  if (t.starts_with("[")) {
+    size_t close = t.find(']');
+    if (close == std::string_view::npos || close + 1 >= t.size() || t[close + 1] != ':') {
+      error = "expected [IPv6]:PORT, got '" + text + "'";
+      return false;
+    }
+    host = std::string(t.substr(1, close - 1));
+    port_text = t.substr(close + 2);
+  } else {
+    size_t colon = t.rfind(':');
+    if (colon == std::string_view::npos || t.find(':') != colon) {
+      error = "expected HOST:PORT or [IPv6]:PORT, got '" + text + "'";
+      return false;
+    }
+    host = std::string(t.substr(0, colon));
+    port_text = t.substr(colon + 1);
+  }
+  if (host.empty()) {
+    error = "missing host in '" + text + "' (use 0.0.0.0 or [::] to listen everywhere)";
+    return false;
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+  if (port_text.empty() || ec != std::errc() || ptr != port_text.data() + port_text.size() ||
+      value > 65535) {
+    error = "bad port in '" + text + "'";
+    return false;
+  }
+  boost::system::error_code bec;
+  asio::ip::make_address(host, bec);
+  if (bec) {
+    error = "'" + host + "' is not an IP address";
+    return false;
+  }
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+class MetricsServer::Impl {
+ public:
+  Impl(MetricsServerOptions options, std::function<SensorSnapshot()> snapshot)
+      : options_(std::move(options)), snapshot_(std::move(snapshot)), acceptor_(io_) {}
+
+  bool Start(std::string& error) {
+    std::string host;
+    uint16_t port = 0;
+    if (!ParseListenAddress(options_.listen, host, port, error)) return false;
+    boost::system::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(host, ec), port);
+    if (acceptor_.open(ep.protocol(), ec) ||
+        acceptor_.set_option(asio::socket_base::reuse_address(true), ec) ||
+        acceptor_.bind(ep, ec) || acceptor_.listen(asio::socket_base::max_listen_connections, ec)) {
+      error = "cannot listen on " + options_.listen + ": " + ec.message();
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+      return false;
+    }
+    port_.store(acceptor_.local_endpoint(ec).port());
+    Accept();
+    thread_ = std::thread([this] { io_.run(); });
+    return true;
+  }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    asio::post(io_, [this] {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    // Open connections end at their deadline at the latest; stopping the context ends them now.
+    io_.stop();
+    thread_.join();
+  }
+
+  uint16_t port() const { return port_.load(); }
+  uint64_t scrapes() const { return scrapes_.load(); }
+
+ private:
+  struct Connection : std::enable_shared_from_this<Connection> {
+    Connection(Impl& owner, tcp::socket socket) : impl(owner), stream(std::move(socket)) {}
+    ~Connection() { impl.connections_.fetch_sub(1); }
+
+    void Read() {
+      parser.emplace();
+      parser->header_limit(8 * 1024);
+      parser->body_limit(8 * 1024);
+      stream.expires_after(std::chrono::seconds(impl.options_.request_timeout_seconds));
+      http::async_read(stream, buffer, *parser,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (!ec) self->Respond();
+                       });
+    }
+
+    void Respond() {
+      const auto& req = parser->get();
+      response = impl.Handle(req);
+      response.keep_alive(req.keep_alive());
+      http::async_write(stream, response,
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return;
+                          if (self->response.keep_alive()) {
+                            self->Read();
+                          } else {
+                            beast::error_code ignored;
+                            self->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                          }
+                        });
+    }
+
+    Impl& impl;
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::optional<http::request_parser<http::string_body>> parser;
+    http::response<http::string_body> response;
+  };
+
+  void Accept() {
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (!ec) {
+        if (connections_.load() >= kMaxConnections) {
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          connections_.fetch_add(1);
+          std::make_shared<Connection>(*this, std::move(socket))->Read();
+        }
+      }
+      Accept();
+    });
+  }
+
+  http::response<http::string_body> Handle(const http::request<http::string_body>& req) {
+    http::response<http::string_body> res;
+    res.version(req.version());
+    res.set(http::field::server, "bucketwatch");
+    std::string_view target(req.target().data(), req.target().size());
+    target = target.substr(0, target.find('?'));
+    bool head = req.method() == http::verb::head;
+    if (req.method() != http::verb::get && !head) {
+      res.result(http::status::method_not_allowed);
+      res.set(http::field::allow, "GET, HEAD");
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = "method not allowed\n";
+    } else if (target == "/metrics") {
+      scrapes_.fetch_add(1);
+      res.result(http::status::ok);
+      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = RenderText(snapshot_());
+    } else if (target == "/healthz") {
+      SensorSnapshot s = snapshot_();
+      HealthVerdict v =
+          EvaluateHealth(s.capture, SteadyNowNs(), options_.stall_seconds * int64_t{1000000000});
+      res.result(v.healthy ? http::status::ok : http::status::service_unavailable);
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = v.reason + "\n";
+    } else {
+      res.result(http::status::not_found);
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = "not found: try /metrics or /healthz\n";
+    }
+    if (head) {
+      // HEAD: the length of what GET would send, no body.
+      auto size = res.body().size();
+      res.body().clear();
+      res.content_length(size);
+    } else {
+      res.prepare_payload();
+    }
+    return res;
+  }
+
+  MetricsServerOptions options_;
+  std::function<SensorSnapshot()> snapshot_;
+  // Declared before io_: pending handlers destroyed with io_ still decrement connections_.
+  std::atomic<uint16_t> port_{0};
+  std::atomic<uint64_t> scrapes_{0};
+  std::atomic<int> connections_{0};
+  asio::io_context io_{1};
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+MetricsServer::MetricsServer(MetricsServerOptions options, std::function<SensorSnapshot()> snapshot)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(snapshot))) {}
+
+MetricsServer::~MetricsServer() { Stop(); }
+
+bool MetricsServer::Start(std::string& error) { return impl_->Start(error); }
+void MetricsServer::Stop() { impl_->Stop(); }
+uint16_t MetricsServer::port() const { return impl_->port(); }
+uint64_t MetricsServer::scrapes() const { return impl_->scrapes(); }
+
+}  // namespace bw::metrics

@@ -1,0 +1,54 @@
+#pragma once
+// MetricsServer: one HTTP/1.1 listener (Boost.Beast, its own thread) serving
+//   GET /metrics  Prometheus text format 0.0.4, built from a fresh SensorSnapshot per scrape;
+//   GET /healthz  200 "ok" while the capture is alive, 503 "<reason>" when it has stalled,
+//                 failed or not started (see EvaluateHealth).
+// Guarantees: the packet path is never blocked by a scrape (the snapshot callback only reads
+// relaxed atomics); every connection has a deadline, so a slow or idle client cannot pin the
+// server; request heads are size-capped by Beast's parser limit; at most kMaxConnections
+// connections are served at once (more are closed on accept). Start/Stop are control plane and
+// report errors as values.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sensor/output/metrics/sensor_snapshot.h"
+
+namespace bw::metrics {
+
+struct MetricsServerOptions {
+  std::string listen = "127.0.0.1:9580";  // host:port, [v6]:port; port 0 picks a free port
+  int64_t stall_seconds = 30;             // /healthz fails after this long without heartbeat
+  int64_t request_timeout_seconds = 10;   // per connection: read the request, write the reply
+};
+
+// Splits "host:port" or "[v6]:port"; false with a reason on a malformed address.
+[[nodiscard]] bool ParseListenAddress(const std::string& text, std::string& host, uint16_t& port,
+                                      std::string& error);
+
+class MetricsServer {
+ public:
+  static constexpr int kMaxConnections = 16;
+
+  MetricsServer(MetricsServerOptions options, std::function<SensorSnapshot()> snapshot);
+  ~MetricsServer();  // Stop()
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // Binds and starts the server thread; false with a one-line error (bad address, port in use).
+  [[nodiscard]] bool Start(std::string& error);
+  // Closes the listener and open connections and joins the thread. Idempotent.
+  void Stop();
+  // The bound port (useful with port 0); 0 before Start().
+  uint16_t port() const;
+  // Scrapes served, for the run summary and tests.
+  uint64_t scrapes() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bw::metrics

@@ -1,0 +1,371 @@
+#include "sensor/output/sinks/alert_dispatcher.h"
+
+// clang-format off
+#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange, never includes it
+// clang-format on
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "sensor/detect/alert.h"
+#include "sensor/output/sinks/payload.h"
+#include "sensor/output/sinks/transport.h"
+
+namespace bw::output {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+namespace {
+
+// Big enough for any bounded alert; RFC 5426 receivers must accept what the
+// path MTU allows.
+constexpr size_t kSyslogMaxBytes = 60000;
+constexpr milliseconds kIdlePoll{1000};
+
+TimestampNs WallNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool PowerOfTwo(uint64_t n) { return n && !(n & (n - 1)); }
+
+}  // namespace
+
+struct AlertDispatcher::SinkState {
+  struct Item {
+    uint64_t id = 0;
+    std::shared_ptr<const std::string> json;
+  };
+
+  config::SinkConfig cfg;
+  size_t index = 0;
+  sinks::HttpUrl url;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::unique_ptr<asio::steady_timer> wake;
+  std::unique_ptr<asio::steady_timer> backoff;
+
+  // Guarded by Impl::mu_.
+  std::deque<Item> queue;
+  bool overflow = false;       // some spooled alerts are not in `queue`: refill from the spool
+  uint64_t last_enqueued = 0;  // highest id ever queued (ids only grow)
+  SinkCounters counters;
+};
+
+class AlertDispatcher::Impl {
+ public:
+  explicit Impl(const config::AlertingConfig& cfg) : cfg_(cfg) {
+    std::vector<std::string> names;
+    for (const auto& s : cfg_.sinks) names.push_back(s.name);
+    spool_ = std::make_unique<sinks::Spool>(cfg_.spool_dir, cfg_.spool_max_alerts,
+                                            cfg_.spool_max_bytes, names);
+  }
+
+  ~Impl() { Stop(); }
+
+  bool Start(std::string& error) {
+    if (cfg_.sinks.empty()) return true;
+    for (size_t i = 0; i < cfg_.sinks.size(); ++i) {
+      auto s = std::make_unique<SinkState>();
+      s->cfg = cfg_.sinks[i];
+      s->index = i;
+      s->counters.name = s->cfg.name;
+      s->counters.type = s->cfg.type;
+      if (s->cfg.type != "syslog") {
+        std::string url = s->cfg.url;
+        if (s->cfg.type == "alertmanager") {
+          while (!url.empty() && url.back() == '/') url.pop_back();
+          if (url.size() < 15 || url.compare(url.size() - 15, 15, "/api/v2/alerts") != 0) {
+            url += "/api/v2/alerts";
+          }
+        }
+        if (!sinks::ParseHttpUrl(url, s->url)) {
+          error = "alerting sink " + s->cfg.name + ": malformed url";
+          return false;
+        }
+        if (s->url.tls) {
+          s->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+          boost::system::error_code ec;
+          s->tls->set_verify_mode(asio::ssl::verify_peer);
+          if (!s->cfg.ca_file.empty()) {
+            s->tls->load_verify_file(s->cfg.ca_file, ec);
+          } else {
+            s->tls->set_default_verify_paths(ec);
+          }
+          if (ec) {
+            error = "alerting sink " + s->cfg.name + ": CA certificates: " + ec.message();
+            return false;
+          }
+        }
+      }
+      s->wake = std::make_unique<asio::steady_timer>(io_);
+      s->backoff = std::make_unique<asio::steady_timer>(io_);
+      // Whatever the spool holds is delivered first: the queue starts empty and
+      // refills from it.
+      s->overflow = true;
+      sinks_.push_back(std::move(s));
+    }
+    if (!spool_->Open(error)) return false;
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) hostname_ = host;
+    for (auto& s : sinks_) {
+      asio::co_spawn(io_, RunSink(*s), asio::detached);
+    }
+    thread_ = std::thread([this] { io_.run(); });
+    started_ = true;
+    return true;
+  }
+
+  bool SubmitJson(std::string_view text) {
+    if (sinks_.empty()) return true;
+    auto parsed = nlohmann::json::parse(text, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      std::lock_guard lock(mu_);
+      ++rejected_;
+      return false;
+    }
+    auto json = std::make_shared<const std::string>(text);
+    std::vector<uint64_t> evicted;
+    std::lock_guard lock(mu_);
+    ++submitted_;
+    uint64_t id = spool_->Append(*json, &evicted);
+    if (id == 0) {
+      ++rejected_;
+      return false;
+    }
+    for (auto& s : sinks_) {
+      if (s->overflow || s->queue.size() >= s->cfg.queue_capacity) {
+        // Stays in the spool; the sink reads it back when its queue has room.
+        if (!s->overflow) s->overflow = true;
+        ++s->counters.dropped_from_memory;
+        continue;
+      }
+      s->queue.push_back({id, json});
+      s->last_enqueued = id;
+    }
+    for (auto& s : sinks_) asio::post(io_, [t = s->wake.get()] { t->cancel(); });
+    return true;
+  }
+
+  bool Idle() const {
+    for (const auto& s : sinks_) {
+      if (spool_->PendingCount(s->index) != 0) return false;
+    }
+    return true;
+  }
+
+  void Drain(milliseconds budget) {
+    auto deadline = std::chrono::steady_clock::now() + budget;
+    while (started_ && !Idle() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    if (started_ && !Idle()) {
+      spdlog::warn(
+          "alert dispatcher: drain budget spent; undelivered alerts "
+          "stay in the spool {}",
+          cfg_.spool_dir);
+    }
+    Stop();
+  }
+
+  void Stop() {
+    if (!started_) return;
+    stopping_ = true;
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    started_ = false;
+  }
+
+  DispatcherCounters Counters() const {
+    DispatcherCounters c;
+    c.spool = spool_->Stats();
+    std::lock_guard lock(mu_);
+    c.submitted = submitted_;
+    c.rejected = rejected_;
+    for (const auto& s : sinks_) {
+      SinkCounters sc = s->counters;
+      sc.queue_depth = s->queue.size();
+      sc.pending = spool_->PendingCount(s->index);
+      c.sinks.push_back(std::move(sc));
+    }
+    return c;
+  }
+
+ private:
+  using Item = SinkState::Item;
+
+  // The next alert for the sink, refilling the queue from the spool when alerts
+  // were left out. Files are read without holding mu_; while `overflow` is set
+  // Submit queues nothing, so the refill is the only writer of the queue's tail
+  // and order is kept.
+  bool Front(SinkState& s, Item& out) {
+    for (;;) {
+      std::vector<uint64_t> ids;
+      {
+        std::lock_guard lock(mu_);
+        if (!s.queue.empty() && !s.overflow) {
+          out = s.queue.front();
+          return true;
+        }
+        if (s.overflow) {
+          size_t room =
+              s.queue.size() < s.cfg.queue_capacity ? s.cfg.queue_capacity - s.queue.size() : 0;
+          if (room > 0) ids = spool_->Pending(s.index, s.last_enqueued, room);
+          if (ids.empty() && room > 0) s.overflow = false;  // caught up, under the lock
+        }
+        if (ids.empty()) {
+          if (s.queue.empty()) return false;
+          out = s.queue.front();
+          return true;
+        }
+      }
+      std::vector<Item> loaded;
+      for (uint64_t id : ids) {
+        auto json = spool_->Read(id);
+        if (json) loaded.push_back({id, std::move(json)});
+      }
+      std::lock_guard lock(mu_);
+      for (auto& item : loaded) s.queue.push_back(std::move(item));
+      s.last_enqueued = std::max(s.last_enqueued, ids.back());
+    }
+  }
+
+  void Pop(SinkState& s, uint64_t id) {
+    std::lock_guard lock(mu_);
+    if (!s.queue.empty() && s.queue.front().id == id) s.queue.pop_front();
+  }
+
+  asio::awaitable<sinks::AttemptResult> Attempt(SinkState& s, const Item& item) {
+    auto alert = nlohmann::json::parse(*item.json, nullptr, false);
+    milliseconds timeout(s.cfg.timeout_ms);
+    const std::string id = sinks::Spool::IdName(item.id);
+    if (s.cfg.type == "syslog") {
+      auto msg = sinks::FormatSyslog(s.cfg, alert, *item.json,
+                                     s.cfg.hostname.empty() ? hostname_ : s.cfg.hostname, WallNow(),
+                                     kSyslogMaxBytes);
+      co_return co_await sinks::SyslogSend(s.cfg.host, s.cfg.port, s.cfg.transport == "tcp", msg,
+                                           timeout);
+    }
+    sinks::HttpPayload payload;
+    if (s.cfg.type == "webhook") {
+      payload = sinks::FormatWebhook(s.cfg, *item.json, id);
+    } else if (s.cfg.type == "alertmanager") {
+      payload = sinks::FormatAlertmanager(s.cfg, alert, *item.json, WallNow());
+    } else if (s.cfg.type == "pagerduty") {
+      payload = sinks::FormatPagerDuty(s.cfg, alert);
+    } else {
+      payload = sinks::FormatSlack(alert);
+      for (const auto& h : s.cfg.headers) payload.headers.push_back(h);
+    }
+    co_return co_await sinks::HttpPost(s.url, s.tls.get(), payload, timeout);
+  }
+
+  asio::awaitable<void> RunSink(SinkState& s) {
+    uint64_t failures = 0;  // consecutive, for the backoff
+    boost::system::error_code ec;
+    while (!stopping_) {
+      Item item;
+      if (!Front(s, item)) {
+        s.wake->expires_after(kIdlePoll);
+        co_await s.wake->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      if (!spool_->Contains(item.id)) {  // dropped at the spool bound meanwhile
+        Pop(s, item.id);
+        continue;
+      }
+      if (failures > 0) {
+        std::lock_guard lock(mu_);
+        ++s.counters.retries;
+      }
+      auto result = co_await Attempt(s, item);
+      if (stopping_) break;
+      {
+        std::lock_guard lock(mu_);
+        s.counters.last_status = result.status;
+      }
+      if (result.ok) {
+        if (failures > 0) {
+          spdlog::info("alert sink {} ({}): delivering again after {} failed attempts", s.cfg.name,
+                       s.cfg.type, failures);
+        }
+        failures = 0;
+        {
+          std::lock_guard lock(mu_);
+          ++s.counters.delivered;  // counted before the spool shows it, so
+                                   // Idle() implies it
+        }
+        spool_->MarkDelivered(item.id, s.index);
+        Pop(s, item.id);
+        continue;
+      }
+      ++failures;
+      {
+        std::lock_guard lock(mu_);
+        ++s.counters.failed_attempts;
+      }
+      uint64_t shift = std::min<uint64_t>(failures - 1, 30);
+      uint64_t backoff =
+          std::min<uint64_t>(s.cfg.max_backoff_ms, s.cfg.initial_backoff_ms << shift);
+      std::uniform_int_distribution<uint64_t> jitter(backoff / 2, backoff);
+      uint64_t wait = jitter(rng_);
+      if (PowerOfTwo(failures)) {  // 1, 2, 4, 8, ... keeps an outage from
+                                   // flooding the log
+        spdlog::warn(
+            "alert sink {} ({}): delivery failed ({}), attempt {}; "
+            "retrying in {} ms",
+            s.cfg.name, s.cfg.type, result.error, failures, wait);
+      }
+      s.backoff->expires_after(milliseconds(wait));
+      co_await s.backoff->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  config::AlertingConfig cfg_;
+  // Declared before the sink states: their timers and sockets must go before
+  // the io_context.
+  asio::io_context io_;
+  std::unique_ptr<sinks::Spool> spool_;
+  std::vector<std::unique_ptr<SinkState>> sinks_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  std::string hostname_;
+  std::mt19937_64 rng_{std::random_device{}()};
+
+  mutable std::mutex mu_;
+  uint64_t submitted_ = 0;
+  uint64_t rejected_ = 0;
+};
+
+AlertDispatcher::AlertDispatcher(const config::AlertingConfig& cfg)
+    : impl_(std::make_unique<Impl>(cfg)) {}
+
+AlertDispatcher::~AlertDispatcher() = default;
+
+bool AlertDispatcher::Start(std::string& error) { return impl_->Start(error); }
+
+void AlertDispatcher::Submit(const detect::Alert& alert) { impl_->SubmitJson(alert.ToJson()); }
+
+bool AlertDispatcher::SubmitJson(std::string_view json) { return impl_->SubmitJson(json); }
+
+void AlertDispatcher::Drain(milliseconds budget) { impl_->Drain(budget); }
+
+bool AlertDispatcher::Idle() const { return impl_->Idle(); }
+
+DispatcherCounters AlertDispatcher::Counters() const { return impl_->Counters(); }
+
+}  // namespace bw::output

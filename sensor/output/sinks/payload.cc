@@ -1,0 +1,357 @@
+#include "sensor/output/sinks/payload.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+namespace bw::output::sinks {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kDescriptionMax = 4096;       // Alertmanager annotation excerpt
+constexpr size_t kPagerDutySummaryMax = 1024;  // Events API v2 limit
+constexpr size_t kPagerDutyDedupMax = 255;     // Events API v2 limit
+constexpr size_t kSlackTextMax = 2900;         // section text limit is 3000
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Cuts at a UTF-8 code point boundary so the excerpt stays valid text.
+std::string Cut(std::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s);
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return std::string(s.substr(0, end)) + "...";
+}
+
+std::string SlackEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+std::string SanitizeHeaderField(std::string_view s, size_t max) {
+  // RFC 5424 HOSTNAME: PRINTUSASCII (33..126), 1..255 characters.
+  std::string out;
+  for (char c : s) {
+    if (out.size() >= max) break;
+    if (c >= 33 && c <= 126) out += c;
+  }
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+std::string AlertField(const json& alert, std::string_view dotted) {
+  if (!alert.is_object()) return "";
+  const json* cur = &alert;
+  size_t start = 0;
+  bool found = true;
+  while (start <= dotted.size()) {
+    size_t dot = dotted.find('.', start);
+    std::string part(
+        dotted.substr(start, dot == std::string_view::npos ? dotted.npos : dot - start));
+    if (!cur->is_object()) {
+      found = false;
+      break;
+    }
+    auto it = cur->find(part);
+    if (it == cur->end()) {
+      found = false;
+      break;
+    }
+    cur = &*it;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (!found) {
+    auto it = alert.find(std::string(dotted));
+    if (it == alert.end()) return "";
+    cur = &*it;
+  }
+  if (cur->is_string()) return cur->get<std::string>();
+  if (cur->is_boolean()) return cur->get<bool>() ? "true" : "false";
+  if (cur->is_number()) return cur->dump();
+  return "";
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[mac[i] >> 4];
+    out += kHex[mac[i] & 0xF];
+  }
+  return out;
+}
+
+bool ParseRfc3339(std::string_view s, TimestampNs& out) {
+  int year, month, day, hour, minute, second;
+  if (!Digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, month) ||
+      s[7] != '-' || !Digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') ||
+      !Digits(s, 11, 2, hour) || s[13] != ':' || !Digits(s, 14, 2, minute) || s[16] != ':' ||
+      !Digits(s, 17, 2, second)) {
+    return false;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return false;
+  }
+  size_t pos = 19;
+  int64_t frac_ns = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int64_t scale = 100000000;
+    size_t digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      frac_ns += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+      ++digits;
+    }
+    if (digits == 0) return false;
+  }
+  int64_t offset_s = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh, om;
+    if (!Digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !Digits(s, pos + 4, 2, om)) {
+      return false;
+    }
+    offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
+    pos += 6;
+  } else {
+    return false;
+  }
+  if (pos != s.size()) return false;
+  int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
+  out = secs * kNsPerSecond + frac_ns;
+  return true;
+}
+
+std::string FormatSyslogTimestamp(TimestampNs ts) {
+  int64_t secs = ts / kNsPerSecond;
+  int64_t ns = ts % kNsPerSecond;
+  if (ns < 0) {
+    ns += kNsPerSecond;
+    --secs;
+  }
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ns / 1000));
+  return buf;
+}
+
+HttpPayload FormatWebhook(const config::SinkConfig& sink, const std::string& alert_json,
+                          const std::string& alert_id) {
+  HttpPayload p;
+  p.body = alert_json;
+  p.headers.emplace_back("X-Bucketwatch-Alert-Id", alert_id);
+  for (const auto& h : sink.headers) p.headers.push_back(h);
+  if (!sink.hmac_key.empty()) {
+    p.headers.emplace_back(sink.hmac_header, "sha256=" + HmacSha256Hex(sink.hmac_key, p.body));
+  }
+  return p;
+}
+
+HttpPayload FormatAlertmanager(const config::SinkConfig& sink, const json& alert,
+                               const std::string& alert_json, TimestampNs now) {
+  json labels = json::object();
+  auto label = [&](const char* name, std::string_view field) {
+    auto v = AlertField(alert, field);
+    if (!v.empty()) labels[name] = v;
+  };
+  label("alertname", "rule");
+  label("severity", "severity");
+  label("rule", "rule");
+  label("provider", "storage.provider");
+  label("account", "storage.account");
+  label("bucket", "storage.bucket");
+  label("source_ip", "source.ip");
+  label("auth_class", "storage.auth.class");
+  label("encrypted", "encrypted");
+  if (!labels.contains("alertname")) labels["alertname"] = "bucketwatch";
+  labels["sensor"] = "bucketwatch";
+
+  json annotations = json::object();
+  annotations["summary"] = AlertField(alert, "summary");
+  annotations["description"] = Cut(alert_json, kDescriptionMax);
+  auto dedup = AlertField(alert, "dedup_key");
+  if (!dedup.empty()) annotations["dedup_key"] = dedup;
+
+  TimestampNs first = now;
+  TimestampNs last = now;
+  auto first_text = AlertField(alert, "first_seen");
+  if (!ParseRfc3339(first_text, first)) first = now;
+  if (!ParseRfc3339(AlertField(alert, "last_seen"), last)) last = first;
+  TimestampNs ends =
+      std::max(last, now) + static_cast<TimestampNs>(sink.resolve_timeout_seconds) * kNsPerSecond;
+
+  json a;
+  a["labels"] = std::move(labels);
+  a["annotations"] = std::move(annotations);
+  a["startsAt"] = FormatSyslogTimestamp(first);
+  a["endsAt"] = FormatSyslogTimestamp(ends);
+  if (!sink.generator_url.empty()) a["generatorURL"] = sink.generator_url;
+  HttpPayload p;
+  p.body = Dump(json::array({a}));
+  for (const auto& h : sink.headers) p.headers.push_back(h);
+  return p;
+}
+
+std::string PagerDutySeverity(std::string_view severity) {
+  if (severity == "critical") return "critical";
+  if (severity == "high") return "error";
+  if (severity == "medium") return "warning";
+  return "info";
+}
+
+HttpPayload FormatPagerDuty(const config::SinkConfig& sink, const json& alert) {
+  auto rule = AlertField(alert, "rule");
+  auto summary = AlertField(alert, "summary");
+  if (summary.empty()) summary = "bucketwatch " + rule;
+  auto dedup = AlertField(alert, "dedup_key");
+  if (dedup.empty()) dedup = "bucketwatch:" + rule + ":" + AlertField(alert, "source.ip");
+  auto source = AlertField(alert, "source.ip");
+  json payload;
+  payload["summary"] = Cut(summary, kPagerDutySummaryMax - 3);
+  payload["severity"] = PagerDutySeverity(AlertField(alert, "severity"));
+  payload["source"] = source.empty() ? "bucketwatch" : source;
+  auto ts = AlertField(alert, "@timestamp");
+  TimestampNs parsed;
+  if (ParseRfc3339(ts, parsed)) payload["timestamp"] = ts;
+  auto provider = AlertField(alert, "storage.provider");
+  if (!provider.empty()) payload["component"] = provider;
+  auto bucket = AlertField(alert, "storage.bucket");
+  if (!bucket.empty()) payload["group"] = bucket;
+  if (!rule.empty()) payload["class"] = rule;
+  payload["custom_details"] = alert;
+
+  json event;
+  event["routing_key"] = sink.routing_key;
+  event["event_action"] = "trigger";
+  event["dedup_key"] = Cut(dedup, kPagerDutyDedupMax - 3);
+  event["client"] = "bucketwatch";
+  event["payload"] = std::move(payload);
+  HttpPayload p;
+  p.body = Dump(event);
+  for (const auto& h : sink.headers) p.headers.push_back(h);
+  return p;
+}
+
+HttpPayload FormatSlack(const json& alert) {
+  auto severity = AlertField(alert, "severity");
+  std::string upper;
+  for (char c : severity) upper += static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  auto rule = AlertField(alert, "rule");
+  auto summary = AlertField(alert, "summary");
+  std::string head = "[" + (upper.empty() ? std::string("ALERT") : upper) + "] " + rule;
+  std::string text =
+      ":rotating_light: *" + SlackEscape(head) + "* " + SlackEscape(Cut(summary, kSlackTextMax));
+
+  json fields = json::array();
+  auto field = [&](const std::string& title, const std::string& value) {
+    if (value.empty()) return;
+    fields.push_back(
+        {{"type", "mrkdwn"}, {"text", "*" + title + "*\n" + SlackEscape(Cut(value, 500))}});
+  };
+  field("Source", AlertField(alert, "source.ip"));
+  std::string where = AlertField(alert, "storage.provider");
+  auto account = AlertField(alert, "storage.account");
+  auto bucket = AlertField(alert, "storage.bucket");
+  if (!account.empty()) where += (where.empty() ? "" : " ") + account;
+  if (!bucket.empty()) where += (where.empty() ? "" : " / ") + bucket;
+  field("Bucket", where);
+  field("Auth", AlertField(alert, "storage.auth.class"));
+  std::string counts;
+  for (const char* c : {"requests", "objects", "bytes", "pages", "denied"}) {
+    auto v = AlertField(alert, std::string("counts.") + c);
+    if (!v.empty() && v != "0") counts += (counts.empty() ? "" : ", ") + v + " " + c;
+  }
+  field("Counts", counts);
+  field("First seen", AlertField(alert, "first_seen"));
+  field("Last seen", AlertField(alert, "last_seen"));
+  field("Encrypted", AlertField(alert, "encrypted"));
+  field("Dedup key", AlertField(alert, "dedup_key"));
+
+  json blocks = json::array();
+  blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", text}}}});
+  if (!fields.empty()) blocks.push_back({{"type", "section"}, {"fields", fields}});
+  json msg;
+  msg["text"] = head + ": " + Cut(summary, kSlackTextMax);
+  msg["blocks"] = std::move(blocks);
+  HttpPayload p;
+  p.body = Dump(msg);
+  return p;
+}
+
+int SyslogSeverity(std::string_view severity) {
+  if (severity == "critical") return 2;
+  if (severity == "high") return 3;
+  if (severity == "medium") return 4;
+  if (severity == "low") return 5;
+  return 6;
+}
+
+std::string FormatSyslog(const config::SinkConfig& sink, const json& alert,
+                         const std::string& alert_json, const std::string& hostname,
+                         TimestampNs now, size_t max_bytes) {
+  int pri = static_cast<int>(sink.facility) * 8 + SyslogSeverity(AlertField(alert, "severity"));
+  std::string header = "<" + std::to_string(pri) + ">1 " + FormatSyslogTimestamp(now) + " " +
+                       SanitizeHeaderField(hostname, 255) + " bucketwatch - alert - ";
+  size_t room = max_bytes > header.size() + 3 ? max_bytes - header.size() : 3;
+  return header + Cut(alert_json, room - 3);
+}
+
+std::string OctetCountingFrame(const std::string& message) {
+  return std::to_string(message.size()) + " " + message;
+}
+
+}  // namespace bw::output::sinks

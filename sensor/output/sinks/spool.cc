@@ -1,0 +1,421 @@
+#include "sensor/output/sinks/spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+namespace bw::output::sinks {
+
+namespace {
+
+constexpr std::string_view kMagic = "BWSPOOL1 ";
+constexpr size_t kIdDigits = 16;
+
+uint32_t Crc32(std::string_view data) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (unsigned char c : data) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+bool ParseHexId(std::string_view s, uint64_t& out) {
+  if (s.size() != kIdDigits) return false;
+  out = 0;
+  for (char c : s) {
+    int v;
+    if (c >= '0' && c <= '9') {
+      v = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      v = c - 'a' + 10;
+    } else {
+      return false;
+    }
+    out = (out << 4) | static_cast<uint64_t>(v);
+  }
+  return out != 0;
+}
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool ReadFile(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.clear();
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+Spool::Spool(std::string dir, uint64_t max_alerts, uint64_t max_bytes,
+             std::vector<std::string> sinks)
+    : dir_(std::move(dir)),
+      max_alerts_(max_alerts),
+      max_bytes_(max_bytes),
+      sinks_(std::move(sinks)),
+      pending_(sinks_.size(), 0) {}
+
+std::string Spool::IdName(uint64_t id) {
+  char buf[kIdDigits + 1];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::string Spool::EncodeRecord(std::string_view json) {
+  char head[64];
+  std::snprintf(head, sizeof head, "%zu %08x\n", json.size(), Crc32(json));
+  std::string out(kMagic);
+  out += head;
+  out += json;
+  out += '\n';
+  return out;
+}
+
+bool Spool::DecodeRecord(std::string_view record, std::string& json) {
+  if (record.substr(0, kMagic.size()) != kMagic) return false;
+  auto nl = record.find('\n');
+  if (nl == std::string_view::npos) return false;
+  std::string head(record.substr(kMagic.size(), nl - kMagic.size()));
+  unsigned long long len = 0;
+  unsigned int crc = 0;
+  char extra = 0;
+  if (std::sscanf(head.c_str(), "%llu %8x%c", &len, &crc, &extra) != 2) return false;
+  if (record.size() != nl + 1 + len + 1 || record.back() != '\n') return false;
+  auto body = record.substr(nl + 1, len);
+  if (Crc32(body) != crc) return false;
+  // Only the exact form EncodeRecord writes (no sign, no leading zeros,
+  // lower-case hex).
+  char canonical[64];
+  std::snprintf(canonical, sizeof canonical, "%llu %08x", len, crc);
+  if (head != canonical) return false;
+  json.assign(body);
+  return true;
+}
+
+std::string Spool::AlertPath(uint64_t id) const { return dir_ + "/" + IdName(id) + ".alert"; }
+
+std::string Spool::MarkerPath(uint64_t id, size_t sink) const {
+  return dir_ + "/" + IdName(id) + "." + sinks_[sink] + ".done";
+}
+
+bool Spool::SyncDir() {
+  int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+bool Spool::Open(std::string& error) {
+  std::lock_guard lock(mu_);
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) {
+    error = "spool directory " + dir_ + ": " + ec.message();
+    return false;
+  }
+  struct stat st {};
+  if (::stat(dir_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    error = "spool directory " + dir_ + ": not a directory";
+    return false;
+  }
+  if ((st.st_mode & 0777) != 0700 && ::chmod(dir_.c_str(), 0700) != 0) {
+    error = "spool directory " + dir_ + ": chmod 0700: " + std::strerror(errno);
+    return false;
+  }
+  if (::access(dir_.c_str(), W_OK | X_OK) != 0) {
+    error = "spool directory " + dir_ + ": " + std::strerror(errno);
+    return false;
+  }
+  DIR* d = ::opendir(dir_.c_str());
+  if (!d) {
+    error = "spool directory " + dir_ + ": " + std::strerror(errno);
+    return false;
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) names.emplace_back(e->d_name);
+  ::closedir(d);
+
+  entries_.clear();
+  std::vector<std::pair<uint64_t, std::string>> markers;
+  std::string record, json;
+  for (const auto& name : names) {
+    std::string path = dir_ + "/" + name;
+    if (EndsWith(name, ".tmp")) {
+      ::unlink(path.c_str());  // an append that never reached its rename
+      continue;
+    }
+    uint64_t id = 0;
+    if (name.size() < kIdDigits + 1 ||
+        !ParseHexId(std::string_view(name).substr(0, kIdDigits), id) || name[kIdDigits] != '.') {
+      continue;  // not ours: leave it alone
+    }
+    std::string_view rest = std::string_view(name).substr(kIdDigits + 1);
+    if (rest == "alert") {
+      if (!ReadFile(path, record) || !DecodeRecord(record, json)) {
+        spdlog::warn("alert spool: removing damaged record {}", name);
+        ::unlink(path.c_str());
+        ++stats_.corrupt;
+        continue;
+      }
+      Entry entry;
+      entry.bytes = record.size();
+      entry.delivered.assign(sinks_.size(), false);
+      entries_.emplace(id, std::move(entry));
+      if (id > last_id_) last_id_ = id;
+    } else if (EndsWith(rest, ".done")) {
+      markers.emplace_back(id, std::string(rest.substr(0, rest.size() - 5)));
+      if (id > last_id_) last_id_ = id;
+    }
+  }
+  for (const auto& [id, sink_name] : markers) {
+    auto it = entries_.find(id);
+    size_t index = sinks_.size();
+    for (size_t i = 0; i < sinks_.size(); ++i) {
+      if (sinks_[i] == sink_name) index = i;
+    }
+    if (it == entries_.end()) {
+      // The alert was removed before its markers (crash mid-removal): the
+      // marker is stale.
+      ::unlink((dir_ + "/" + IdName(id) + "." + sink_name + ".done").c_str());
+      continue;
+    }
+    if (index < sinks_.size()) it->second.delivered[index] = true;
+  }
+  stats_.alerts = 0;
+  stats_.bytes = 0;
+  std::vector<uint64_t> complete;
+  for (const auto& [id, entry] : entries_) {
+    bool all = true;
+    for (bool b : entry.delivered) all = all && b;
+    if (all) {
+      complete.push_back(id);
+    } else {
+      ++stats_.alerts;
+      stats_.bytes += entry.bytes;
+    }
+  }
+  for (uint64_t id : complete) {
+    ++stats_.alerts;  // RemoveLocked subtracts
+    stats_.bytes += entries_[id].bytes;
+    RemoveLocked(id);
+  }
+  // A smaller bound than the one the spool was written under applies at once.
+  uint64_t evicted = 0;
+  while (!entries_.empty() && (stats_.alerts > max_alerts_ || stats_.bytes > max_bytes_)) {
+    RemoveLocked(entries_.begin()->first);
+    ++evicted;
+  }
+  if (evicted) {
+    stats_.evicted += evicted;
+    spdlog::error(
+        "alert spool: {} undelivered alerts DROPPED at load to "
+        "honour the spool bound "
+        "({} alerts, {} bytes)",
+        evicted, max_alerts_, max_bytes_);
+  }
+  pending_.assign(sinks_.size(), 0);
+  for (const auto& [id, entry] : entries_) {
+    for (size_t i = 0; i < sinks_.size(); ++i) pending_[i] += entry.delivered[i] ? 0 : 1;
+  }
+  SyncDir();
+  if (!entries_.empty()) {
+    spdlog::info("alert spool {}: {} undelivered alerts ({} bytes) to deliver first", dir_,
+                 stats_.alerts, stats_.bytes);
+  }
+  return true;
+}
+
+void Spool::RemoveLocked(uint64_t id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  // The alert file goes first: a crash afterwards leaves only stale markers,
+  // which Open drops.
+  if (::unlink(AlertPath(id).c_str()) != 0 && errno != ENOENT) ++stats_.write_errors;
+  for (size_t i = 0; i < sinks_.size(); ++i) {
+    if (it->second.delivered[i]) {
+      ::unlink(MarkerPath(id, i).c_str());
+    } else if (i < pending_.size() && pending_[i] > 0) {
+      --pending_[i];
+    }
+  }
+  --stats_.alerts;
+  stats_.bytes -= it->second.bytes;
+  entries_.erase(it);
+}
+
+uint64_t Spool::Append(std::string_view json, std::vector<uint64_t>* evicted) {
+  std::string record = EncodeRecord(json);
+  std::lock_guard lock(mu_);
+  if (record.size() > max_bytes_) {
+    ++stats_.write_errors;
+    spdlog::error(
+        "alert spool: an alert of {} bytes exceeds spool_max_bytes; "
+        "not spooled",
+        record.size());
+    return 0;
+  }
+  uint64_t dropped = 0;
+  while (!entries_.empty() &&
+         (stats_.alerts + 1 > max_alerts_ || stats_.bytes + record.size() > max_bytes_)) {
+    uint64_t oldest = entries_.begin()->first;
+    RemoveLocked(oldest);
+    if (evicted) evicted->push_back(oldest);
+    ++dropped;
+  }
+  if (dropped) {
+    stats_.evicted += dropped;
+    // Loud, but at most every 10 s while the overflow lasts, so the log cannot
+    // flood.
+    auto now_steady = std::chrono::steady_clock::now();
+    if (last_evict_log_ == std::chrono::steady_clock::time_point() ||
+        now_steady - last_evict_log_ >= std::chrono::seconds(10)) {
+      last_evict_log_ = now_steady;
+      spdlog::error(
+          "alert spool FULL ({} alerts / {} bytes): DROPPED oldest undelivered "
+          "alert(s), {} dropped so far",
+          max_alerts_, max_bytes_, stats_.evicted);
+    }
+  }
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  uint64_t id = std::max<uint64_t>(static_cast<uint64_t>(now), last_id_ + 1);
+  std::string final_path = AlertPath(id);
+  std::string tmp_path = final_path + ".tmp";
+  int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    ++stats_.write_errors;
+    spdlog::error("alert spool: cannot create {}: {}", tmp_path, std::strerror(errno));
+    return 0;
+  }
+  bool ok = WriteAll(fd, record) && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok || ::rename(tmp_path.c_str(), final_path.c_str()) != 0 || !SyncDir()) {
+    int err = errno;
+    ::unlink(tmp_path.c_str());
+    ::unlink(final_path.c_str());
+    ++stats_.write_errors;
+    spdlog::error("alert spool: cannot write {}: {}", final_path, std::strerror(err));
+    return 0;
+  }
+  last_id_ = id;
+  Entry entry;
+  entry.bytes = record.size();
+  entry.delivered.assign(sinks_.size(), false);
+  entries_.emplace(id, std::move(entry));
+  ++stats_.alerts;
+  stats_.bytes += record.size();
+  ++stats_.appended;
+  for (auto& p : pending_) ++p;
+  return id;
+}
+
+bool Spool::MarkDelivered(uint64_t id, size_t sink) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || sink >= sinks_.size()) return false;
+  if (it->second.delivered[sink]) return true;
+  it->second.delivered[sink] = true;
+  if (pending_[sink] > 0) --pending_[sink];
+  bool all = true;
+  for (bool b : it->second.delivered) all = all && b;
+  if (all) {
+    RemoveLocked(id);
+    ++stats_.removed;
+    SyncDir();
+    return true;
+  }
+  int fd = ::open(MarkerPath(id, sink).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    // Delivery stays recorded in memory; after a restart this sink gets it
+    // again.
+    ++stats_.write_errors;
+    return false;
+  }
+  ::close(fd);
+  if (!SyncDir()) {
+    ++stats_.write_errors;
+    return false;
+  }
+  return true;
+}
+
+std::vector<uint64_t> Spool::Pending(size_t sink, uint64_t after, size_t limit) const {
+  std::lock_guard lock(mu_);
+  std::vector<uint64_t> out;
+  for (auto it = entries_.upper_bound(after); it != entries_.end() && out.size() < limit; ++it) {
+    if (sink < it->second.delivered.size() && !it->second.delivered[sink]) out.push_back(it->first);
+  }
+  return out;
+}
+
+uint64_t Spool::PendingCount(size_t sink) const {
+  std::lock_guard lock(mu_);
+  return sink < pending_.size() ? pending_[sink] : 0;
+}
+
+std::shared_ptr<const std::string> Spool::Read(uint64_t id) {
+  std::string path;
+  {
+    std::lock_guard lock(mu_);
+    if (!entries_.count(id)) return nullptr;
+    path = AlertPath(id);
+  }
+  std::string record, json;
+  if (!ReadFile(path, record)) return nullptr;  // removed meanwhile (delivered or evicted)
+  if (!DecodeRecord(record, json)) {
+    std::lock_guard lock(mu_);
+    spdlog::warn("alert spool: removing damaged record {}", path);
+    ++stats_.corrupt;
+    RemoveLocked(id);
+    return nullptr;
+  }
+  return std::make_shared<const std::string>(std::move(json));
+}
+
+bool Spool::Contains(uint64_t id) const {
+  std::lock_guard lock(mu_);
+  return entries_.count(id) > 0;
+}
+
+SpoolStats Spool::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace bw::output::sinks

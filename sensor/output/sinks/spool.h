@@ -1,0 +1,97 @@
+#pragma once
+// The persistent, crash-safe alert spool behind at-least-once delivery. One
+// file per alert,
+// "<id>.alert" (id: 16 hex digits, increasing, so names sort oldest first),
+// written as a temp file, fsync'd, renamed into place and the directory
+// fsync'd: after a crash a file is either complete or absent. A record carries
+// its length and CRC-32; a damaged or truncated file is removed and counted,
+// never delivered. Delivery to one sink is recorded by an empty marker
+// "<id>.<sink>.done" (created and the directory fsync'd); when every configured
+// sink has a marker the alert and its markers are removed. Files are 0600, the
+// directory 0700. The spool is bounded by alert count and bytes: at a bound the
+// oldest alerts are dropped, counted and logged. Only alert JSON is stored — no
+// URL, key or other secret. Thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bw::output::sinks {
+
+struct SpoolStats {
+  uint64_t alerts = 0;  // alerts held (not yet delivered to every sink)
+  uint64_t bytes = 0;   // their record bytes on disk
+  uint64_t appended = 0;
+  uint64_t removed = 0;       // delivered to every sink and removed
+  uint64_t evicted = 0;       // oldest dropped at the bound, undelivered
+  uint64_t corrupt = 0;       // damaged files removed at load or read
+  uint64_t write_errors = 0;  // append/marker/remove failures (errno-level)
+};
+
+class Spool {
+ public:
+  Spool(std::string dir, uint64_t max_alerts, uint64_t max_bytes, std::vector<std::string> sinks);
+
+  // Creates the directory (0700) if needed, removes temp leftovers, loads the
+  // index of held alerts and their markers, and removes damaged records and
+  // alerts already delivered everywhere. Returns false with a message if the
+  // directory is unusable.
+  [[nodiscard]] bool Open(std::string& error);
+
+  // Writes the record durably; returns its id, or 0 on failure (counted).
+  // Alerts dropped to make room are appended to `evicted`.
+  uint64_t Append(std::string_view json, std::vector<uint64_t>* evicted = nullptr);
+
+  // Records delivery of `id` to sink number `sink` (index into the
+  // constructor's list). Removes the alert when every sink has it. False if the
+  // id is no longer held or the marker could not be written (counted).
+  bool MarkDelivered(uint64_t id, size_t sink);
+
+  // Up to `limit` held ids above `after`, oldest first, not yet delivered to
+  // `sink`.
+  std::vector<uint64_t> Pending(size_t sink, uint64_t after, size_t limit) const;
+  uint64_t PendingCount(size_t sink) const;
+
+  // The record's JSON, verified; null if gone or damaged (a damaged file is
+  // removed, counted).
+  std::shared_ptr<const std::string> Read(uint64_t id);
+
+  bool Contains(uint64_t id) const;
+  SpoolStats Stats() const;
+  const std::string& dir() const { return dir_; }
+
+  static std::string IdName(uint64_t id);
+  // "BWSPOOL1 <len> <crc32 hex>\n<json>\n"
+  static std::string EncodeRecord(std::string_view json);
+  static bool DecodeRecord(std::string_view record, std::string& json);
+
+ private:
+  struct Entry {
+    uint64_t bytes = 0;
+    std::vector<bool> delivered;
+  };
+
+  std::string AlertPath(uint64_t id) const;
+  std::string MarkerPath(uint64_t id, size_t sink) const;
+  void RemoveLocked(uint64_t id);
+  bool SyncDir();
+
+  const std::string dir_;
+  const uint64_t max_alerts_;
+  const uint64_t max_bytes_;
+  const std::vector<std::string> sinks_;
+
+  mutable std::mutex mu_;
+  std::map<uint64_t, Entry> entries_;
+  uint64_t last_id_ = 0;
+  SpoolStats stats_;
+  std::vector<uint64_t> pending_;  // per sink: held alerts it has not acknowledged
+  std::chrono::steady_clock::time_point last_evict_log_{};
+};
+
+}  // namespace bw::output::sinks

@@ -1,0 +1,259 @@
+#include "sensor/output/sinks/transport.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <memory>
+
+namespace bw::output::sinks {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using udp = asio::ip::udp;
+
+namespace {
+
+constexpr size_t kMaxResponseBody = 1 << 20;
+
+// Resolves with a deadline: a resolver has no timeout of its own, so a timer
+// cancels it. Both live in a shared state the timer's handler keeps alive.
+template <typename Protocol>
+asio::awaitable<typename Protocol::resolver::results_type> Resolve(
+    const std::string& host, const std::string& port, std::chrono::milliseconds timeout,
+    boost::system::error_code& ec) {
+  auto ex = co_await asio::this_coro::executor;
+  struct State {
+    explicit State(asio::any_io_executor e) : resolver(e), timer(e) {}
+    typename Protocol::resolver resolver;
+    asio::steady_timer timer;
+  };
+  auto state = std::make_shared<State>(ex);
+  state->timer.expires_after(timeout);
+  state->timer.async_wait([state](boost::system::error_code wait_ec) {
+    if (!wait_ec) state->resolver.cancel();
+  });
+  auto results = co_await state->resolver.async_resolve(
+      host, port, asio::redirect_error(asio::use_awaitable, ec));
+  state->timer.cancel();
+  co_return results;
+}
+
+std::string Describe(std::string_view step, const boost::system::error_code& ec) {
+  if (ec == asio::error::operation_aborted || ec == beast::error::timeout) {
+    return std::string(step) + ": timed out";
+  }
+  return std::string(step) + ": " + ec.message();
+}
+
+http::request<http::string_body> BuildRequest(const HttpUrl& url, const HttpPayload& payload) {
+  http::request<http::string_body> req{http::verb::post, url.target, 11};
+  req.set(http::field::host, url.host_header);
+  req.set(http::field::user_agent, "bucketwatch");
+  req.set(http::field::content_type, "application/json");
+  req.set(http::field::connection, "close");
+  for (const auto& [name, value] : payload.headers) req.set(name, value);
+  req.body() = payload.body;
+  req.prepare_payload();
+  return req;
+}
+
+template <typename Stream>
+asio::awaitable<AttemptResult> Exchange(Stream& stream, const HttpUrl& url,
+                                        const HttpPayload& payload) {
+  AttemptResult result;
+  boost::system::error_code ec;
+  auto req = BuildRequest(url, payload);
+  co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    result.error = Describe("send", ec);
+    co_return result;
+  }
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxResponseBody);
+  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    result.error = Describe("response", ec);
+    co_return result;
+  }
+  result.status = parser.get().result_int();
+  result.ok = result.status >= 200 && result.status < 300;
+  if (!result.ok) result.error = "HTTP " + std::to_string(result.status);
+  co_return result;
+}
+
+}  // namespace
+
+bool ParseHttpUrl(std::string_view url, HttpUrl& out) {
+  HttpUrl u;
+  std::string_view rest;
+  if (url.substr(0, 7) == "http://") {
+    rest = url.substr(7);
+  } else if (url.substr(0, 8) == "https://") {
+    u.tls = true;
+    rest = url.substr(8);
+  } else {
+    return false;
+  }
+  auto slash = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view target = slash == std::string_view::npos ? "" : rest.substr(slash);
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return false;
+  std::string_view port;
+  if (authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    u.host = std::string(authority.substr(1, close - 1));
+    auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return false;
+      port = after.substr(1);
+    }
+  } else {
+    auto colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (u.host.empty()) return false;
+  if (!port.empty()) {
+    if (port.size() > 5) return false;
+    unsigned value = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value == 0 || value > 65535) return false;
+    u.port = std::string(port);
+  } else {
+    u.port = u.tls ? "443" : "80";
+  }
+  if (auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
+  u.target = target.empty() ? "/" : std::string(target);
+  if (u.target.front() == '?') u.target = "/" + u.target;
+  for (char c : u.target) {
+    if (c <= 32 || c == 127) return false;
+  }
+  u.host_header = std::string(authority);
+  out = std::move(u);
+  return true;
+}
+
+asio::awaitable<AttemptResult> HttpPost(const HttpUrl& url, asio::ssl::context* tls,
+                                        const HttpPayload& payload,
+                                        std::chrono::milliseconds timeout) {
+  AttemptResult result;
+  auto ex = co_await asio::this_coro::executor;
+  boost::system::error_code ec;
+  auto endpoints = co_await Resolve<tcp>(url.host, url.port, timeout, ec);
+  if (ec) {
+    result.error = Describe("resolve", ec);
+    co_return result;
+  }
+  if (!url.tls) {
+    beast::tcp_stream stream(ex);
+    stream.expires_after(timeout);
+    co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      result.error = Describe("connect", ec);
+      co_return result;
+    }
+    result = co_await Exchange(stream, url, payload);
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    co_return result;
+  }
+  if (!tls) {
+    result.error = "https without a TLS context";
+    co_return result;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(ex, *tls);
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  // SNI and certificate host name check, like any HTTPS client.
+  if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
+    result.error = "tls: cannot set server name";
+    co_return result;
+  }
+  stream.set_verify_mode(asio::ssl::verify_peer);
+  stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+  co_await beast::get_lowest_layer(stream).async_connect(
+      endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    result.error = Describe("connect", ec);
+    co_return result;
+  }
+  co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    result.error = Describe("tls handshake", ec);
+    co_return result;
+  }
+  result = co_await Exchange(stream, url, payload);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+  co_return result;
+}
+
+asio::awaitable<AttemptResult> SyslogSend(const std::string& host, uint16_t port, bool use_tcp,
+                                          const std::string& message,
+                                          std::chrono::milliseconds timeout) {
+  AttemptResult result;
+  auto ex = co_await asio::this_coro::executor;
+  boost::system::error_code ec;
+  std::string service = std::to_string(port);
+  if (!use_tcp) {
+    auto endpoints = co_await Resolve<udp>(host, service, timeout, ec);
+    if (ec || endpoints.empty()) {
+      result.error = ec ? Describe("resolve", ec) : "resolve: no address";
+      co_return result;
+    }
+    udp::endpoint target = *endpoints.begin();
+    udp::socket socket(ex);
+    socket.open(target.protocol(), ec);
+    if (!ec) {
+      co_await socket.async_send_to(asio::buffer(message), target,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec) {
+      result.error = Describe("send", ec);
+      co_return result;
+    }
+    result.ok = true;
+    co_return result;
+  }
+  auto endpoints = co_await Resolve<tcp>(host, service, timeout, ec);
+  if (ec) {
+    result.error = Describe("resolve", ec);
+    co_return result;
+  }
+  beast::tcp_stream stream(ex);
+  stream.expires_after(timeout);
+  co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    result.error = Describe("connect", ec);
+    co_return result;
+  }
+  std::string frame = OctetCountingFrame(message);
+  co_await asio::async_write(stream, asio::buffer(frame),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    result.error = Describe("send", ec);
+    co_return result;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  result.ok = true;
+  co_return result;
+}
+
+}  // namespace bw::output::sinks

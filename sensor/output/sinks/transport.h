@@ -1,0 +1,52 @@
+#pragma once
+// One delivery attempt over the network, as Asio C++20 coroutines on the
+// dispatcher's io_context: an HTTP(S) POST (certificate and host name verified
+// for https) or an RFC 5424 message over UDP or TCP. Every attempt, name
+// resolution included, is bounded by a timeout. Errors are returned, never
+// thrown, and never mention the URL's path or query (webhook URLs may carry
+// tokens).
+
+// clang-format off
+#include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange, never includes it
+// clang-format on
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "sensor/output/sinks/payload.h"
+
+namespace bw::output::sinks {
+
+struct HttpUrl {
+  bool tls = false;
+  std::string host;    // without brackets for IPv6 literals
+  std::string port;    // "80"/"443" when absent
+  std::string target;  // path + query, at least "/"
+  std::string host_header;
+};
+
+// http[s]://host[:port][/path][?query]; no user info. False if malformed.
+bool ParseHttpUrl(std::string_view url, HttpUrl& out);
+
+struct AttemptResult {
+  bool ok = false;
+  unsigned status = 0;  // HTTP status (0 if none)
+  std::string error;    // why it failed, for logs
+};
+
+// POSTs `payload` as application/json; ok on a 2xx response. `tls` is required
+// for https.
+boost::asio::awaitable<AttemptResult> HttpPost(const HttpUrl& url, boost::asio::ssl::context* tls,
+                                               const HttpPayload& payload,
+                                               std::chrono::milliseconds timeout);
+
+// Sends one syslog message: a datagram (udp) or an octet-counted frame on a
+// fresh connection (tcp). ok once the bytes were handed to the kernel.
+boost::asio::awaitable<AttemptResult> SyslogSend(const std::string& host, uint16_t port, bool tcp,
+                                                 const std::string& message,
+                                                 std::chrono::milliseconds timeout);
+
+}  // namespace bw::output::sinks

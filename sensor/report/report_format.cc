@@ -1,0 +1,48 @@
+#include "sensor/report/report_format.h"
+
+#include <cstdio>
+
+#include "sensor/output/json_time.h"
+
+namespace bw::report {
+
+std::unique_ptr<ReportFormatter> MakeTextFormatter(std::ostream& out);
+std::unique_ptr<ReportFormatter> MakeJsonFormatter(std::ostream& out);
+std::unique_ptr<ReportFormatter> MakeCsvFormatter(std::ostream& out);
+std::unique_ptr<ReportFormatter> MakeHtmlFormatter(std::ostream& out);
+
+std::unique_ptr<ReportFormatter> MakeFormatter(const std::string& format, std::ostream& out) {
+  if (format == "text") return MakeTextFormatter(out);
+  if (format == "json") return MakeJsonFormatter(out);
+  if (format == "csv") return MakeCsvFormatter(out);
+  if (format == "html") return MakeHtmlFormatter(out);
+  return nullptr;
+}
+
+std::string BucketDisplayName(const BucketReport& b) {
+  std::string name = b.provider + " ";
+  if (!b.account.empty()) name += b.account + "/";
+  name += b.bucket.empty() ? "(account level)" : b.bucket;
+  return name;
+}
+
+std::string FormatBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 5) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0) {
+    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[unit]);
+  }
+  return buf;
+}
+
+std::string TimeText(TimestampNs ts) { return output::FormatTimestamp(ts); }
+
+}  // namespace bw::report

@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""Alert sinks against real receivers, driven through bw_alert_sender (AlertDispatcher).
+
+  webhook   HTTP receiver down for the first attempts, then up (slowly); the sender is SIGKILLed
+            mid-delivery and restarted: every alert arrives at the webhook, PagerDuty and Slack
+            endpoints, duplicates at most one per sink (the attempt in flight), HMAC verified.
+  failing   a receiver answering 500 forever: submission is not slowed, the spool bound holds,
+            memory stays small.
+  syslog    RFC 5424 over UDP and over TCP with octet-counting framing.
+  alertmanager  a real prometheus-alertmanager on loopback; alerts read back via /api/v2/alerts
+            and amtool.
+
+Usage: sinks_test.py --sender PATH [unittest args]
+"""
+import argparse
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+SENDER = None
+HMAC_KEY = "test-hmac-key"
+RFC5424 = re.compile(
+    r"^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z) ([!-~]{1,255}) bucketwatch - alert - (\{.*\})$",
+    re.S)
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout=30.0, step=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+class Receiver:
+    """A real HTTP server on loopback recording every POST; `status` and `delay` are live."""
+
+    def __init__(self, port, status=200, delay=0.0):
+        self.status = status
+        self.delay = delay
+        self.requests = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if outer.delay:
+                    time.sleep(outer.delay)
+                with outer.lock:
+                    outer.requests.append({"path": self.path, "headers": dict(self.headers),
+                                           "body": body, "status": outer.status})
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "2")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass  # a client killed mid-request (the SIGKILL test) is expected
+
+        self.server = Server(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def ok(self, path):
+        with self.lock:
+            return [r for r in self.requests if r["path"] == path and 200 <= r["status"] < 300]
+
+    def count(self):
+        with self.lock:
+            return len(self.requests)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def write_config(path, spool, sinks, **extra):
+    cfg = {"alerting": {"spool_dir": spool, "sinks": sinks}}
+    cfg["alerting"].update(extra)
+    with open(path, "w") as f:
+        json.dump(cfg, f)  # JSON is YAML
+
+
+def http_sink(name, kind, url, **extra):
+    s = {"name": name, "type": kind, "url": url, "initial_backoff_ms": 50,
+         "max_backoff_ms": 300, "timeout_ms": 3000}
+    s.update(extra)
+    return s
+
+
+class SinksTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="bw-sinks-")
+        self.spool = os.path.join(self.dir, "spool")
+        self.config = os.path.join(self.dir, "alerting.yaml")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            if hasattr(p, "err_file"):
+                p.err_file.close()
+            if p.stdout:
+                p.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def sender(self, *args):
+        err = open(os.path.join(self.dir, "sender.%d.err" % len(self.procs)), "w+")
+        p = subprocess.Popen([SENDER, "--config", self.config, *args], stdout=subprocess.PIPE,
+                             stderr=err, text=True)
+        p.err_file = err
+        self.procs.append(p)
+        return p
+
+    def stderr_of(self, p):
+        p.err_file.flush()
+        with open(p.err_file.name) as f:
+            return f.read()
+
+    def spool_alerts(self):
+        if not os.path.isdir(self.spool):
+            return []
+        return [n for n in os.listdir(self.spool) if n.endswith(".alert")]
+
+    def test_webhook_down_then_up_survives_sigkill(self):
+        port = free_port()
+        base = "http://127.0.0.1:%d" % port
+        write_config(self.config, self.spool, [
+            http_sink("hook", "webhook", base + "/hook", hmac_key=HMAC_KEY,
+                      headers={"X-Tenant": "soc"}),
+            http_sink("pd", "pagerduty", base + "/pd", routing_key="R0UTING"),
+            http_sink("slack", "slack", base + "/slack"),
+        ])
+        total = 120
+        first = self.sender("--generate", str(total), "--wait-ms", "60000")
+        # Receiver down: every alert must be spooled and the sinks must be failing.
+        self.assertTrue(wait_until(lambda: "submitted" in self.stderr_of(first)),
+                        self.stderr_of(first))
+        self.assertTrue(wait_until(lambda: "delivery failed" in self.stderr_of(first)))
+        self.assertEqual(len(self.spool_alerts()), total)
+        mode = os.stat(self.spool).st_mode & 0o777
+        self.assertEqual(mode, 0o700)
+        for name in self.spool_alerts()[:5]:
+            self.assertEqual(os.stat(os.path.join(self.spool, name)).st_mode & 0o777, 0o600)
+
+        rx = Receiver(port, delay=0.01)
+        try:
+            self.assertTrue(wait_until(lambda: len(rx.ok("/hook")) >= 30))
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            got_before = len(rx.ok("/hook"))
+            self.assertLess(got_before, total, "killed too late to test anything")
+
+            second = self.sender("--wait-ms", "60000")
+            out, _ = second.communicate(timeout=90)
+            self.assertEqual(second.returncode, 0, self.stderr_of(second))
+            counters = json.loads(out.strip().splitlines()[-1])
+            self.assertEqual(counters["spool"]["alerts"], 0)
+            self.assertEqual(self.spool_alerts(), [])
+
+            for path in ("/hook", "/pd", "/slack"):
+                bodies = [json.loads(r["body"]) for r in rx.ok(path)]
+                if path == "/hook":
+                    keys = [b["dedup_key"] for b in bodies]
+                elif path == "/pd":
+                    keys = [b["dedup_key"] for b in bodies]
+                else:
+                    keys = [re.search(r"synthetic alert (\d+)", b["text"]).group(1)
+                            for b in bodies]
+                distinct = set(keys)
+                self.assertEqual(len(distinct), total, path)
+                # At-least-once: only the attempt in flight at the kill may repeat.
+                self.assertLessEqual(len(keys) - len(distinct), 1, path)
+
+            for r in rx.ok("/hook"):
+                sig = r["headers"].get("X-Bucketwatch-Signature", "")
+                want = "sha256=" + hmac.new(HMAC_KEY.encode(), r["body"], hashlib.sha256).hexdigest()
+                self.assertTrue(hmac.compare_digest(sig, want))
+                self.assertEqual(r["headers"].get("X-Tenant"), "soc")
+                self.assertEqual(r["headers"].get("Content-Type"), "application/json")
+            pd = json.loads(rx.ok("/pd")[0]["body"])
+            self.assertEqual(pd["routing_key"], "R0UTING")
+            self.assertEqual(pd["event_action"], "trigger")
+            self.assertIn(pd["payload"]["severity"], ("critical", "error"))
+            self.assertEqual(pd["payload"]["source"], "203.0.113.9")
+            slack = json.loads(rx.ok("/slack")[0]["body"])
+            self.assertIn("anonymous_list", slack["text"])
+            self.assertIn("203.0.113.9", json.dumps(slack["blocks"]))
+            # No secret in the spool or the logs.
+            for p in self.procs:
+                log = self.stderr_of(p)
+                self.assertNotIn(HMAC_KEY, log)
+                self.assertNotIn("R0UTING", log)
+        finally:
+            rx.close()
+
+    def test_failing_receiver_bounds_spool_and_memory(self):
+        port = free_port()
+        rx = Receiver(port, status=500)
+        try:
+            write_config(self.config, self.spool,
+                         [http_sink("hook", "webhook", "http://127.0.0.1:%d/hook" % port,
+                                    queue_capacity=16)],
+                         spool_max_alerts=100)
+            start = time.time()
+            p = self.sender("--generate", "600", "--wait-ms", "4000", "--drain-ms", "100")
+            self.assertTrue(wait_until(lambda: "submitted" in self.stderr_of(p), timeout=60))
+            submit_seconds = time.time() - start
+            with open("/proc/%d/status" % p.pid) as f:
+                rss_kb = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+            out, _ = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 3)  # not idle: alerts remain spooled
+            c = json.loads(out.strip().splitlines()[-1])
+            self.assertEqual(c["submitted"], 600)
+            self.assertEqual(c["spool"]["alerts"], 100)
+            self.assertEqual(c["spool"]["evicted"], 500)
+            self.assertEqual(c["sinks"][0]["delivered"], 0)
+            self.assertGreaterEqual(c["sinks"][0]["failed_attempts"], 3)
+            self.assertLessEqual(c["sinks"][0]["queue_depth"], 16)
+            self.assertEqual(c["sinks"][0]["last_status"], 500)
+            self.assertEqual(len(self.spool_alerts()), 100)
+            self.assertIn("DROPPED", self.stderr_of(p))
+            self.assertGreater(rx.count(), 2)
+            # Submission is bounded by disk (fsync), never by the failing receiver's retries.
+            self.assertLess(submit_seconds, 45)
+            self.assertLess(rss_kb, 256 * 1024)
+        finally:
+            rx.close()
+
+    def test_syslog_udp_and_tcp(self):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        udp.settimeout(10)
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen(16)
+        tcp_data = bytearray()
+
+        def serve_tcp():
+            tcp.settimeout(15)
+            try:
+                while True:
+                    conn, _ = tcp.accept()
+                    with conn:
+                        while True:
+                            chunk = conn.recv(65536)
+                            if not chunk:
+                                break
+                            tcp_data.extend(chunk)
+            except OSError:
+                pass
+
+        t = threading.Thread(target=serve_tcp, daemon=True)
+        t.start()
+        write_config(self.config, self.spool, [
+            {"name": "udp", "type": "syslog", "host": "127.0.0.1",
+             "port": udp.getsockname()[1], "transport": "udp", "hostname": "sensor-1"},
+            {"name": "tcp", "type": "syslog", "host": "127.0.0.1",
+             "port": tcp.getsockname()[1], "transport": "tcp", "facility": 13},
+        ])
+        n = 6
+        p = self.sender("--generate", str(n))
+        out, _ = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, self.stderr_of(p))
+        datagrams = [udp.recv(65535).decode() for _ in range(n)]
+        udp.close()
+        for i, d in enumerate(datagrams):
+            m = RFC5424.match(d)
+            self.assertIsNotNone(m, d)
+            alert = json.loads(m.group(4))
+            self.assertEqual(alert["dedup_key"], "synthetic-%d" % i)
+            sev = 2 if i % 5 == 0 else 3
+            self.assertEqual(int(m.group(1)), 4 * 8 + sev)
+            self.assertEqual(m.group(3), "sensor-1")
+        self.assertTrue(wait_until(lambda: tcp_data.count(b"bucketwatch - alert") >= n))
+        tcp.close()
+        # RFC 6587 octet counting: "<len> <msg>" back to back, nothing else.
+        frames, pos, data = [], 0, bytes(tcp_data)
+        while pos < len(data):
+            sp = data.index(b" ", pos)
+            length = int(data[pos:sp])
+            frames.append(data[sp + 1:sp + 1 + length].decode())
+            pos = sp + 1 + length
+        self.assertEqual(pos, len(data))
+        self.assertEqual(len(frames), n)
+        for i, f in enumerate(frames):
+            m = RFC5424.match(f)
+            self.assertIsNotNone(m, f)
+            self.assertEqual(int(m.group(1)) // 8, 13)
+            self.assertEqual(json.loads(m.group(4))["dedup_key"], "synthetic-%d" % i)
+
+    def test_alertmanager(self):
+        am_bin = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+        amtool = shutil.which("amtool")
+        if not am_bin or not amtool:
+            self.skipTest("prometheus-alertmanager not installed (Debian package "
+                          "prometheus-alertmanager)")
+        port = free_port()
+        am_dir = os.path.join(self.dir, "am")
+        os.makedirs(am_dir)
+        am_cfg = os.path.join(am_dir, "alertmanager.yml")
+        with open(am_cfg, "w") as f:
+            f.write("route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n")
+        am = subprocess.Popen([am_bin, "--config.file=" + am_cfg, "--storage.path=" + am_dir,
+                               "--web.listen-address=127.0.0.1:%d" % port,
+                               "--cluster.listen-address="],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(am)
+        url = "http://127.0.0.1:%d" % port
+
+        def ready():
+            try:
+                return urllib.request.urlopen(url + "/-/ready", timeout=1).status == 200
+            except OSError:
+                return False
+
+        self.assertTrue(wait_until(ready, timeout=30), "alertmanager did not start")
+        write_config(self.config, self.spool, [
+            http_sink("am", "alertmanager", url, resolve_timeout_seconds=600,
+                      generator_url="http://bucketwatch.example/alerts")])
+        p = self.sender("--generate", "3")
+        out, _ = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, self.stderr_of(p))
+
+        alerts = json.load(urllib.request.urlopen(url + "/api/v2/alerts", timeout=5))
+        self.assertEqual(len(alerts), 3, alerts)
+        buckets = sorted(a["labels"]["bucket"] for a in alerts)
+        self.assertEqual(buckets, ["bucket-0", "bucket-1", "bucket-2"])
+        for a in alerts:
+            self.assertEqual(a["labels"]["alertname"], "anonymous_list")
+            self.assertEqual(a["labels"]["provider"], "s3")
+            self.assertEqual(a["labels"]["source_ip"], "203.0.113.9")
+            self.assertIn("synthetic alert", a["annotations"]["summary"])
+            self.assertIn('"dedup_key"', a["annotations"]["description"])
+            self.assertEqual(a["status"]["state"], "active")
+            self.assertEqual(a["generatorURL"], "http://bucketwatch.example/alerts")
+        sev = {a["labels"]["bucket"]: a["labels"]["severity"] for a in alerts}
+        self.assertEqual(sev["bucket-0"], "critical")
+        self.assertEqual(sev["bucket-1"], "high")
+
+        q = subprocess.run([amtool, "--alertmanager.url=" + url, "alert", "query",
+                            "alertname=anonymous_list", "bucket=bucket-1", "-o", "json"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        got = json.loads(q.stdout)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0]["labels"]["severity"], "high")
+
+
+def main():
+    global SENDER
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sender", required=True)
+    args, rest = parser.parse_known_args()
+    SENDER = os.path.abspath(args.sender)
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+#include "sensor/output/metrics/snapshot_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace bw::metrics {
+namespace {
+
+TEST(SnapshotBuilder, SumsWorkersAndKeepsPerWorkerPackets) {
+  flow::FlowTableCounters f0, f1;
+  f0.created = 3;
+  f0.active = 2;
+  f1.created = 4;
+  f1.active = 1;
+  f1.evicted = 1;
+  reassembly::ReassemblyContext r0, r1;
+  r0.counters.gaps = 2;
+  r1.counters.gaps = 3;
+  r1.counters.global_cap_hits = 1;
+  ASSERT_TRUE(r1.memory.TryCharge(100));
+  app::AppCounters a0, a1;
+  a0.http.requests = 5;
+  a1.http.requests = 6;
+  a1.http.Count(http::HttpError::kBadChunkSize);
+  StorageRequestCounters s0, s1;
+  storage::StorageEvent e;
+  e.operation = "ListObjectsV2";
+  e.outcome = storage::Outcome::kSuccess;
+  e.response_bytes = 42;
+  s0.Count(e);
+  s1.Count(e);
+
+  SensorSnapshot s;
+  AddWorker(s, {0, 10, 1000, &f0, &r0, &a0, &s0});
+  AddWorker(s, {1, 20, 2000, &f1, &r1, &a1, &s1});
+  ASSERT_EQ(s.workers.size(), 2u);
+  EXPECT_EQ(s.workers[1].packets, 20u);
+  EXPECT_EQ(s.workers[1].bytes, 2000u);
+  EXPECT_EQ(s.flows.created, 7u);
+  EXPECT_EQ(s.flows.active, 3u);
+  EXPECT_EQ(s.flows.evicted, 1u);
+  EXPECT_EQ(s.reassembly.gaps, 5u);
+  EXPECT_EQ(s.reassembly.global_cap_hits, 1u);
+  EXPECT_EQ(s.reassembly.bytes_buffered, 100u);
+  EXPECT_EQ(s.http.requests, 11u);
+  EXPECT_EQ(s.http.errors[static_cast<size_t>(http::HttpError::kBadChunkSize)], 1u);
+  ASSERT_EQ(s.storage.requests.size(), 1u);
+  EXPECT_EQ(s.storage.requests.begin()->second, 2u);
+  EXPECT_EQ(s.storage.requests.begin()->first.operation, OperationIndex("ListObjectsV2"));
+  EXPECT_EQ(s.storage.anonymous_bytes_served[0], 84u);
+  r1.memory.Release(100);
+}
+
+TEST(SnapshotBuilder, SharedStorageCountersAddToTheWorkers) {
+  StorageRequestCounters shared;
+  storage::StorageEvent e;
+  e.operation = "GetBlob";
+  e.provider = storage::Provider::kAzureBlob;
+  e.outcome = storage::Outcome::kSuccess;
+  e.response_bytes = 10;
+  shared.Count(e);
+  shared.Count(e);
+  SensorSnapshot s;
+  AddWorker(s, {0, 1, 1, nullptr, nullptr, nullptr, &shared});
+  AddStorage(s, shared);
+  ASSERT_EQ(s.workers.size(), 1u);  // AddStorage adds no worker
+  ASSERT_EQ(s.storage.requests.size(), 1u);
+  EXPECT_EQ(s.storage.requests.begin()->second, 4u);
+  EXPECT_EQ(s.storage.anonymous_bytes_served[1], 40u);
+}
+
+TEST(SnapshotBuilder, NullCounterViewsAreSkipped) {
+  SensorSnapshot s;
+  AddWorker(s, {3, 1, 2, nullptr, nullptr, nullptr, nullptr});
+  ASSERT_EQ(s.workers.size(), 1u);
+  EXPECT_EQ(s.workers[0].id, 3);
+  EXPECT_EQ(s.flows.created, 0u);
+}
+
+TEST(SnapshotBuilder, DecodeDrops) {
+  decode::DropCounters d;
+  d.Count(decode::DropReason::kNotIp);
+  d.Count(decode::DropReason::kNotIp);
+  SensorSnapshot s;
+  AddDecodeDrops(s, d);
+  AddDecodeDrops(s, d);
+  EXPECT_EQ(s.decode_drops[static_cast<size_t>(decode::DropReason::kNotIp)], 4u);
+}
+
+TEST(SnapshotBuilder, AlertsFoldUnknownRulesAndSeverities) {
+  SensorSnapshot s;
+  AddAlerts(s, "bulk_exfiltration", "critical", 1);
+  AddAlerts(s, "bulk_exfiltration", "critical", 3);
+  AddAlerts(s, "client-10.0.0.1", "high", 1);
+  AddAlerts(s, "another-unknown", "high", 1);
+  AddAlerts(s, "anonymous_list", "SEVERE", 1);
+  AddAlerts(s, "anonymous_read", "low", 0);  // a zero still creates the series
+  ASSERT_EQ(s.alerts.size(), 4u);
+  EXPECT_EQ(s.alerts[0].rule, "bulk_exfiltration");
+  EXPECT_EQ(s.alerts[0].raised, 4u);
+  EXPECT_EQ(s.alerts[1].rule, "other");
+  EXPECT_EQ(s.alerts[1].raised, 2u);
+  EXPECT_EQ(s.alerts[2].severity, "unknown");
+  EXPECT_EQ(s.alerts[3].raised, 0u);
+  AddSuppressed(s, "bulk_exfiltration", 2);
+  AddSuppressed(s, "bulk_exfiltration", 4);
+  AddSuppressed(s, "10.1.2.3", 1);
+  ASSERT_EQ(s.suppressed.size(), 2u);
+  EXPECT_EQ(s.suppressed[0].count, 6u);
+  EXPECT_EQ(s.suppressed[1].rule, "other");
+}
+
+TEST(SnapshotBuilder, ParsesProcStatus) {
+  ProcessSnapshot p;
+  ParseProcStatus("Name:\tbucketwatch\nVmSize:\t  204800 kB\nVmRSS:\t   10240 kB\nThreads:\t5\n",
+                  p);
+  EXPECT_EQ(p.virtual_bytes, 204800u * 1024);
+  EXPECT_EQ(p.resident_bytes, 10240u * 1024);
+  EXPECT_EQ(p.threads, 5u);
+  ProcessSnapshot bad;
+  ParseProcStatus("VmRSS:\tlots\nno colon here\n:\n", bad);
+  EXPECT_EQ(bad.resident_bytes, 0u);
+}
+
+TEST(SnapshotBuilder, ReadsThisProcess) {
+  ProcessSnapshot p = ReadProcessSnapshot();
+  EXPECT_GT(p.resident_bytes, 1u << 20);
+  EXPECT_GE(p.virtual_bytes, p.resident_bytes);
+  EXPECT_GE(p.threads, 1u);
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(p.start_time_seconds, now + 1);
+  EXPECT_GT(p.start_time_seconds, now - 3600);
+}
+
+TEST(CaptureStatus, TracksStateAndTimes) {
+  CaptureStatus h;
+  CaptureSnapshot c;
+  h.Fill(c);
+  EXPECT_EQ(c.state, CaptureState::kStarting);
+  EXPECT_EQ(c.heartbeat_steady_ns, 0);
+  int64_t before = SteadyNowNs();
+  h.Start();
+  h.Fill(c);
+  EXPECT_EQ(c.state, CaptureState::kRunning);
+  EXPECT_GE(c.heartbeat_steady_ns, before);
+  EXPECT_EQ(c.last_packet_steady_ns, 0);
+  h.Packet(60);
+  h.Packet(1500);
+  h.SetKernelStats(7, 2);
+  h.Fill(c);
+  EXPECT_GE(c.last_packet_steady_ns, before);
+  EXPECT_EQ(c.packets, 2u);
+  EXPECT_EQ(c.bytes, 1560u);
+  EXPECT_EQ(c.kernel_drops, 7u);
+  EXPECT_EQ(c.interface_drops, 2u);
+  h.Fail(std::string(500, 'x'));  // longer than the buffer: truncated, not overflowed
+  h.Fill(c);
+  EXPECT_EQ(c.state, CaptureState::kFailed);
+  EXPECT_EQ(c.error, std::string(159, 'x'));
+  CaptureStatus done;
+  done.Start();
+  done.Finish();
+  done.Fill(c);
+  EXPECT_EQ(c.state, CaptureState::kFinished);
+}
+
+TEST(CaptureStatus, ReadableWhileWritten) {
+  CaptureStatus h;
+  h.Start();
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    while (!stop.load()) h.Packet(60);
+  });
+  int64_t last = 0;
+  for (int i = 0; i < 10000; ++i) {
+    CaptureSnapshot c;
+    h.Fill(c);
+    EXPECT_GE(c.heartbeat_steady_ns, last);  // monotonic as seen by the reader
+    last = c.heartbeat_steady_ns;
+  }
+  stop = true;
+  writer.join();
+}
+
+}  // namespace
+}  // namespace bw::metrics

@@ -1,0 +1,245 @@
+#include "sensor/output/sinks/alert_dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "sensor/output/sinks/payload.h"
+#include "tests/unit/sensor/output/sinks/http_receiver.h"
+#include "tests/unit/sensor/output/sinks/test_alert.h"
+
+namespace bw::output {
+namespace {
+
+namespace fs = std::filesystem;
+using sinks::testing::HttpReceiver;
+using std::chrono::milliseconds;
+
+std::string AlertN(int n) {
+  auto j = nlohmann::json::parse(sinks::testing::SampleAlertJson());
+  j["dedup_key"] = "k" + std::to_string(n);
+  return j.dump();
+}
+
+template <typename Pred>
+bool WaitFor(Pred pred, milliseconds limit = milliseconds(15000)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return pred();
+}
+
+uint16_t FreePort() {
+  HttpReceiver probe(0);
+  return probe.port();  // closed again when probe goes
+}
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/bw-dispatch-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    cfg_.spool_dir = root_ + "/spool";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  config::SinkConfig Sink(const std::string& name, const std::string& type, uint16_t port) {
+    config::SinkConfig s;
+    s.name = name;
+    s.type = type;
+    s.url = "http://127.0.0.1:" + std::to_string(port) + (type == "webhook" ? "/hook" : "");
+    s.initial_backoff_ms = 20;
+    s.max_backoff_ms = 100;
+    s.timeout_ms = 2000;
+    return s;
+  }
+  size_t SpoolFiles() const {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(cfg_.spool_dir)) n += e.is_regular_file();
+    return n;
+  }
+
+  std::string root_;
+  config::AlertingConfig cfg_;
+};
+
+TEST_F(DispatcherTest, DeliversToEverySinkAndEmptiesTheSpool) {
+  HttpReceiver hook(0), am(0);
+  cfg_.sinks = {Sink("hook", "webhook", hook.port()), Sink("am", "alertmanager", am.port())};
+  cfg_.sinks[0].hmac_key = "key";
+  AlertDispatcher d(cfg_);
+  std::string error;
+  ASSERT_TRUE(d.Start(error)) << error;
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(d.SubmitJson(AlertN(i)));
+  EXPECT_FALSE(d.SubmitJson("not json"));
+  EXPECT_FALSE(d.SubmitJson("[1,2]"));
+  ASSERT_TRUE(WaitFor([&] { return d.Idle(); }));
+  d.Drain(milliseconds(1000));
+
+  auto got = hook.received();
+  ASSERT_EQ(got.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(got[static_cast<size_t>(i)].body, AlertN(i));  // in order
+    EXPECT_EQ(got[static_cast<size_t>(i)].target, "/hook");
+    std::string sig;
+    for (const auto& [k, v] : got[static_cast<size_t>(i)].headers) {
+      if (k == "X-Bucketwatch-Signature") sig = v;
+    }
+    EXPECT_EQ(sig, "sha256=" + sinks::HmacSha256Hex("key", AlertN(i)));
+  }
+  auto am_got = am.received();
+  ASSERT_EQ(am_got.size(), 5u);
+  EXPECT_EQ(am_got[0].target, "/api/v2/alerts");
+  EXPECT_EQ(nlohmann::json::parse(am_got[0].body)[0]["labels"]["alertname"], "anonymous_list");
+
+  auto c = d.Counters();
+  EXPECT_EQ(c.submitted, 5u);
+  EXPECT_EQ(c.rejected, 2u);
+  ASSERT_EQ(c.sinks.size(), 2u);
+  EXPECT_EQ(c.sinks[0].delivered, 5u);
+  EXPECT_EQ(c.sinks[1].delivered, 5u);
+  EXPECT_EQ(c.spool.alerts, 0u);
+  EXPECT_EQ(SpoolFiles(), 0u);
+}
+
+TEST_F(DispatcherTest, ReceiverDownThenUpGetsEveryAlert) {
+  uint16_t port = FreePort();
+  cfg_.sinks = {Sink("hook", "webhook", port)};
+  AlertDispatcher d(cfg_);
+  std::string error;
+  ASSERT_TRUE(d.Start(error)) << error;
+  for (int i = 0; i < 10; ++i) d.SubmitJson(AlertN(i));
+  ASSERT_TRUE(WaitFor([&] { return d.Counters().sinks[0].failed_attempts >= 3; }));
+  EXPECT_EQ(d.Counters().spool.alerts, 10u);
+  HttpReceiver hook(port);
+  ASSERT_TRUE(WaitFor([&] { return d.Idle(); }));
+  auto got = hook.received();
+  ASSERT_EQ(got.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(got[static_cast<size_t>(i)].body, AlertN(i));
+  auto c = d.Counters();
+  EXPECT_GE(c.sinks[0].retries, 3u);
+  EXPECT_EQ(c.sinks[0].delivered, 10u);
+}
+
+TEST_F(DispatcherTest, SpooledAlertsAreDeliveredFirstAfterRestart) {
+  uint16_t port = FreePort();
+  cfg_.sinks = {Sink("hook", "webhook", port)};
+  {
+    AlertDispatcher d(cfg_);
+    std::string error;
+    ASSERT_TRUE(d.Start(error));
+    for (int i = 0; i < 4; ++i) d.SubmitJson(AlertN(i));
+    d.Drain(milliseconds(100));  // nobody listening: everything stays spooled
+  }
+  EXPECT_EQ(SpoolFiles(), 4u);
+  HttpReceiver hook(port);
+  AlertDispatcher d(cfg_);
+  std::string error;
+  ASSERT_TRUE(d.Start(error));
+  d.SubmitJson(AlertN(4));
+  ASSERT_TRUE(WaitFor([&] { return d.Idle(); }));
+  auto got = hook.received();
+  ASSERT_EQ(got.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(got[static_cast<size_t>(i)].body, AlertN(i));
+}
+
+TEST_F(DispatcherTest, FailingReceiverNeverBlocksSubmitAndSpoolStaysBounded) {
+  HttpReceiver hook(0, [] { return 500u; });
+  cfg_.sinks = {Sink("hook", "webhook", hook.port())};
+  cfg_.sinks[0].queue_capacity = 8;
+  cfg_.spool_max_alerts = 50;
+  AlertDispatcher d(cfg_);
+  std::string error;
+  ASSERT_TRUE(d.Start(error));
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 300; ++i) d.SubmitJson(AlertN(i));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(20));  // disk-bound only (300 fsyncs), never network-bound
+  ASSERT_TRUE(WaitFor([&] { return hook.requests() >= 3; }));
+  auto c = d.Counters();
+  EXPECT_EQ(c.spool.alerts, 50u);
+  EXPECT_EQ(c.spool.evicted, 250u);
+  EXPECT_LE(c.sinks[0].queue_depth, 8u);
+  EXPECT_GT(c.sinks[0].dropped_from_memory, 0u);
+  EXPECT_GE(c.sinks[0].failed_attempts, 3u);
+  EXPECT_EQ(c.sinks[0].delivered, 0u);
+  EXPECT_EQ(c.sinks[0].last_status, 500u);
+  EXPECT_EQ(SpoolFiles(), 50u);
+  d.Drain(milliseconds(50));
+}
+
+TEST_F(DispatcherTest, QueueOverflowIsReadBackFromTheSpoolInOrder) {
+  uint16_t port = FreePort();
+  cfg_.sinks = {Sink("hook", "webhook", port)};
+  cfg_.sinks[0].queue_capacity = 3;
+  AlertDispatcher d(cfg_);
+  std::string error;
+  ASSERT_TRUE(d.Start(error));
+  for (int i = 0; i < 20; ++i) d.SubmitJson(AlertN(i));
+  EXPECT_GT(d.Counters().sinks[0].dropped_from_memory, 0u);
+  HttpReceiver hook(port);
+  ASSERT_TRUE(WaitFor([&] { return d.Idle(); }));
+  auto got = hook.received();
+  ASSERT_EQ(got.size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(got[static_cast<size_t>(i)].body, AlertN(i));
+}
+
+TEST_F(DispatcherTest, NoSinksIsANoOp) {
+  AlertDispatcher d(cfg_);
+  std::string error;
+  ASSERT_TRUE(d.Start(error));
+  EXPECT_TRUE(d.SubmitJson(AlertN(1)));
+  EXPECT_TRUE(d.Idle());
+  EXPECT_FALSE(fs::exists(cfg_.spool_dir));
+}
+
+TEST_F(DispatcherTest, BadCaFileFailsStart) {
+  cfg_.sinks = {Sink("hook", "webhook", 443)};
+  cfg_.sinks[0].url = "https://127.0.0.1/x";
+  cfg_.sinks[0].ca_file = root_ + "/missing.pem";
+  AlertDispatcher d(cfg_);
+  std::string error;
+  EXPECT_FALSE(d.Start(error));
+  EXPECT_NE(error.find("hook"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bw::output
+
+#include "sensor/detect/alert.h"
+
+namespace bw::output {
+namespace {
+
+TEST_F(DispatcherTest, SubmitAlertSendsItsJson) {
+  HttpReceiver hook(0);
+  cfg_.sinks = {Sink("hook", "webhook", hook.port())};
+  AlertDispatcher d(cfg_);
+  std::string error;
+  ASSERT_TRUE(d.Start(error)) << error;
+  detect::Alert a;
+  a.rule = "anonymous_read";
+  a.severity = detect::Severity::kCritical;
+  a.summary = "anonymous GetObject of s3://contracts-2022/a.pdf from 203.0.113.9";
+  a.source_ip = "203.0.113.9";
+  a.provider = "s3";
+  a.bucket = "contracts-2022";
+  a.dedup_key = "anonymous_read|s3||contracts-2022";
+  d.Submit(a);
+  ASSERT_TRUE(WaitFor([&] { return d.Idle(); }));
+  auto got = hook.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, a.ToJson());
+  auto j = nlohmann::json::parse(got[0].body);
+  EXPECT_EQ(sinks::AlertField(j, "storage.bucket"), "contracts-2022");
+  EXPECT_EQ(sinks::AlertField(j, "source.ip"), "203.0.113.9");
+  EXPECT_EQ(sinks::AlertField(j, "severity"), "critical");
+}
+
+}  // namespace
+}  // namespace bw::output

@@ -1,0 +1,218 @@
+#include "sensor/output/sinks/spool.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace bw::output::sinks {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SpoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/bw-spool-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    dir_ = root_ + "/spool";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::set<std::string> Files() const {
+    std::set<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) out.insert(e.path().filename().string());
+    return out;
+  }
+  static std::string Slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  static void Write(const std::string& path, const std::string& data) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << data;
+  }
+
+  std::string root_;
+  std::string dir_;
+};
+
+TEST(SpoolRecordTest, RoundTripAndRejectsEveryTruncation) {
+  std::string json = R"({"rule":"anonymous_read","summary":"é"})";
+  auto record = Spool::EncodeRecord(json);
+  std::string out;
+  ASSERT_TRUE(Spool::DecodeRecord(record, out));
+  EXPECT_EQ(out, json);
+  for (size_t len = 0; len < record.size(); ++len) {
+    EXPECT_FALSE(Spool::DecodeRecord(record.substr(0, len), out)) << "length " << len;
+  }
+  for (size_t i = 0; i < record.size(); ++i) {
+    auto damaged = record;
+    damaged[i] ^= 0x20;
+    EXPECT_FALSE(Spool::DecodeRecord(damaged, out)) << "byte " << i;
+  }
+  EXPECT_FALSE(Spool::DecodeRecord(record + "x", out));
+}
+
+TEST_F(SpoolTest, CreatesPrivateDirectoryAndFiles) {
+  Spool spool(dir_, 100, 1 << 20, {"a"});
+  std::string error;
+  ASSERT_TRUE(spool.Open(error)) << error;
+  struct stat st {};
+  ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  uint64_t id = spool.Append(R"({"n":1})");
+  ASSERT_NE(id, 0u);
+  ASSERT_EQ(::stat((dir_ + "/" + Spool::IdName(id) + ".alert").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(SpoolTest, SurvivesReopenAndRemovesOnlyWhenEverySinkDelivered) {
+  std::vector<uint64_t> ids;
+  {
+    Spool spool(dir_, 100, 1 << 20, {"hook", "am"});
+    std::string error;
+    ASSERT_TRUE(spool.Open(error)) << error;
+    for (int i = 0; i < 3; ++i) ids.push_back(spool.Append("{\"n\":" + std::to_string(i) + "}"));
+    EXPECT_LT(ids[0], ids[1]);
+    EXPECT_LT(ids[1], ids[2]);
+    EXPECT_TRUE(spool.MarkDelivered(ids[0], 0));
+    EXPECT_TRUE(spool.MarkDelivered(ids[1], 0));
+    EXPECT_TRUE(spool.MarkDelivered(ids[1], 1));  // complete: removed
+    EXPECT_FALSE(spool.Contains(ids[1]));
+    EXPECT_EQ(spool.Stats().alerts, 2u);
+    EXPECT_EQ(spool.Stats().removed, 1u);
+  }
+  // "Crash" and restart: the state comes back from the directory alone.
+  Spool spool(dir_, 100, 1 << 20, {"hook", "am"});
+  std::string error;
+  ASSERT_TRUE(spool.Open(error)) << error;
+  EXPECT_EQ(spool.Stats().alerts, 2u);
+  EXPECT_EQ(spool.Pending(0, 0, 10), std::vector<uint64_t>({ids[2]}));
+  EXPECT_EQ(spool.Pending(1, 0, 10), std::vector<uint64_t>({ids[0], ids[2]}));
+  EXPECT_EQ(spool.Pending(1, ids[0], 10), std::vector<uint64_t>({ids[2]}));
+  EXPECT_EQ(spool.Pending(1, 0, 1), std::vector<uint64_t>({ids[0]}));
+  EXPECT_EQ(spool.PendingCount(0), 1u);
+  EXPECT_EQ(spool.PendingCount(1), 2u);
+  ASSERT_NE(spool.Read(ids[2]), nullptr);
+  EXPECT_EQ(*spool.Read(ids[2]), "{\"n\":2}");
+  // New ids keep growing past what is on disk.
+  EXPECT_GT(spool.Append("{}"), ids[2]);
+}
+
+TEST_F(SpoolTest, SinkRemovedFromConfigNoLongerHoldsAlerts) {
+  uint64_t id;
+  {
+    Spool spool(dir_, 100, 1 << 20, {"hook", "old"});
+    std::string error;
+    ASSERT_TRUE(spool.Open(error));
+    id = spool.Append("{}");
+    ASSERT_TRUE(spool.MarkDelivered(id, 0));
+  }
+  Spool spool(dir_, 100, 1 << 20, {"hook"});
+  std::string error;
+  ASSERT_TRUE(spool.Open(error));
+  EXPECT_FALSE(spool.Contains(id));
+  EXPECT_TRUE(Files().empty());
+}
+
+TEST_F(SpoolTest, TruncatedAndTempFilesAreDroppedAtLoad) {
+  uint64_t good, bad;
+  std::string bad_record;
+  {
+    Spool spool(dir_, 100, 1 << 20, {"a"});
+    std::string error;
+    ASSERT_TRUE(spool.Open(error));
+    good = spool.Append(R"({"n":"good"})");
+    bad = spool.Append(R"({"n":"bad"})");
+    bad_record = Slurp(dir_ + "/" + Spool::IdName(bad) + ".alert");
+  }
+  // Every possible truncation of a record (a crash of a filesystem without
+  // rename atomicity, or a disk error) is detected and removed; the intact
+  // record is kept.
+  for (size_t len = 0; len < bad_record.size(); ++len) {
+    Write(dir_ + "/" + Spool::IdName(bad) + ".alert", bad_record.substr(0, len));
+    Write(dir_ + "/" + Spool::IdName(bad + 1) + ".alert.tmp", "BWSPOOL1 99");
+    Spool spool(dir_, 100, 1 << 20, {"a"});
+    std::string error;
+    ASSERT_TRUE(spool.Open(error));
+    EXPECT_TRUE(spool.Contains(good));
+    EXPECT_FALSE(spool.Contains(bad)) << "length " << len;
+    EXPECT_EQ(spool.Stats().corrupt, 1u);
+    EXPECT_EQ(Files(), std::set<std::string>({Spool::IdName(good) + ".alert"}));
+  }
+}
+
+TEST_F(SpoolTest, StaleMarkersOfRemovedAlertsAreCleaned) {
+  Write(root_ + "/x", "");
+  fs::create_directories(dir_);
+  Write(dir_ + "/00000000000000aa.hook.done", "");
+  Write(dir_ + "/unrelated.txt", "keep");
+  Spool spool(dir_, 100, 1 << 20, {"hook"});
+  std::string error;
+  ASSERT_TRUE(spool.Open(error));
+  EXPECT_EQ(Files(), std::set<std::string>({"unrelated.txt"}));
+}
+
+TEST_F(SpoolTest, BoundEvictsOldestAndCounts) {
+  Spool spool(dir_, 3, 1 << 20, {"a"});
+  std::string error;
+  ASSERT_TRUE(spool.Open(error));
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    std::vector<uint64_t> evicted;
+    ids.push_back(spool.Append("{\"n\":" + std::to_string(i) + "}", &evicted));
+    if (i >= 3) {
+      EXPECT_EQ(evicted, std::vector<uint64_t>({ids[static_cast<size_t>(i) - 3]}));
+    }
+  }
+  EXPECT_EQ(spool.Stats().alerts, 3u);
+  EXPECT_EQ(spool.Stats().evicted, 2u);
+  EXPECT_EQ(spool.Pending(0, 0, 10), std::vector<uint64_t>({ids[2], ids[3], ids[4]}));
+  EXPECT_EQ(spool.PendingCount(0), 3u);
+  EXPECT_TRUE(spool.MarkDelivered(ids[3], 0));
+  EXPECT_EQ(spool.PendingCount(0), 2u);
+  EXPECT_EQ(Files().size(), 2u);
+
+  // Byte bound: a record is ~30 bytes; 64 KiB holds about two thousand.
+  Spool bytes(root_ + "/b", 1000000, 64 * 1024, {"a"});
+  ASSERT_TRUE(bytes.Open(error));
+  std::string big(20000, 'x');
+  for (int i = 0; i < 10; ++i) bytes.Append("\"" + big + "\"");
+  EXPECT_LE(bytes.Stats().bytes, 64u * 1024);
+  EXPECT_EQ(bytes.Stats().alerts, 3u);
+  EXPECT_EQ(bytes.Stats().evicted, 7u);
+  // Larger than the whole bound: refused, counted.
+  EXPECT_EQ(bytes.Append(std::string(70000, 'y')), 0u);
+  EXPECT_EQ(bytes.Stats().write_errors, 1u);
+}
+
+TEST_F(SpoolTest, ShrunkBoundAppliesAtLoad) {
+  {
+    Spool spool(dir_, 10, 1 << 20, {"a"});
+    std::string error;
+    ASSERT_TRUE(spool.Open(error));
+    for (int i = 0; i < 6; ++i) spool.Append("{}");
+  }
+  Spool spool(dir_, 2, 1 << 20, {"a"});
+  std::string error;
+  ASSERT_TRUE(spool.Open(error));
+  EXPECT_EQ(spool.Stats().alerts, 2u);
+  EXPECT_EQ(spool.Stats().evicted, 4u);
+}
+
+TEST_F(SpoolTest, UnusableDirectoryIsAnError) {
+  Write(root_ + "/file", "x");
+  Spool spool(root_ + "/file", 10, 1 << 20, {"a"});
+  std::string error;
+  EXPECT_FALSE(spool.Open(error));
+  EXPECT_NE(error.find("file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bw::output::sinks
