@@ -57,6 +57,9 @@ std::string FormatLedgerLine(const RequestContext& ctx, const storage::StorageEv
   if (e.range_request) storage["range"] = true;
   if (e.list_keys >= 0) {
     storage["list"] = {{"keys", e.list_keys}, {"truncated", e.list_truncated}};
+    // The names a listing disclosed (bounded by storage.sample_keys): what an incident
+    // responder needs to know was exposed even when nothing was downloaded.
+    if (!e.sample_keys.empty()) storage["list"]["sample_keys"] = e.sample_keys;
   }
   if (ctx.missing_bytes) storage["missing_bytes"] = true;
   j["storage"] = std::move(storage);
