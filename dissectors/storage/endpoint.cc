@@ -143,14 +143,15 @@ HostPort ParseHostPort(std::string_view authority) {
   }
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // absolute DNS name
   hp.host = ToLowerAscii(host);
+  // At most five digits are read, so the value cannot overflow whatever the Host header says.
   int value = 0;
   bool digits = !port.empty() && port.size() <= 5;
-  for (char c : port) {
-    if (!IsAsciiDigit(c)) {
+  for (size_t i = 0; digits && i < port.size(); ++i) {
+    if (!IsAsciiDigit(port[i])) {
       digits = false;
       break;
     }
-    value = value * 10 + (c - '0');
+    value = value * 10 + (port[i] - '0');
   }
   if (digits && value <= 65535) hp.port = value;
   if (!hp.is_ip) {

@@ -616,5 +616,19 @@ TEST(Recognise, KnownServerHintCoversReadsWithoutFingerprint) {
   EXPECT_FALSE(Recognise(b.tx(), nullptr, cfg, hint).has_value());
 }
 
+
+TEST(Recognise, OverlongHostPortIsIgnoredNotOverflowed) {
+  // Found by fuzz_storage_recogniser (tests/fuzz/regressions/storage_recogniser/
+  // host_port_overflow): a ten-digit port used to overflow int while being parsed.
+  HostPort hp = ParseHostPort("1:5321952595");
+  EXPECT_EQ(hp.host, "1");
+  EXPECT_EQ(hp.port, 0);
+  hp = ParseHostPort("127.0.0.1:99999");
+  EXPECT_EQ(hp.port, 0);
+  hp = ParseHostPort("127.0.0.1:10000");
+  EXPECT_EQ(hp.port, 10000);
+  EXPECT_TRUE(hp.is_ip);
+}
+
 }  // namespace
 }  // namespace bw::storage
