@@ -6,6 +6,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -555,6 +556,60 @@ Alert BaseAlert(Rule rule, Severity severity, TimestampNs ts, const std::string&
   return a;
 }
 
+// bucket_enumeration after one more probe by `client`: the alert when the rule holds and the
+// dedup window lets it through (shared by plaintext requests and TLS server names). A template
+// so it can take the engine's private state types.
+template <typename StateT, typename CountersT>
+std::optional<Alert> EnumerationAlert(StateT& s, CountersT& c, const ClientProbes& p,
+                                      const std::string& client, TimestampNs ts,
+                                      size_t sample_cap, bool crawler,
+                                      std::string_view auth_class, const std::string& evidence) {
+  const auto& rc = s.config.bucket_enumeration;
+  uint64_t distinct = p.names.size();
+  uint64_t failed = distinct - p.resolved_names;
+  if (distinct < rc.min_buckets ||
+      static_cast<double>(failed) < rc.min_failure_ratio * static_cast<double>(distinct)) {
+    return std::nullopt;
+  }
+  CountersT::Inc(c.evaluated[static_cast<size_t>(Rule::kBucketEnumeration)]);
+  std::string key = std::string(RuleName(Rule::kBucketEnumeration)) + "/" + client;
+  uint64_t carried = 0;
+  if (!s.Dedup(key, ts, rc.dedup_window, carried,
+               c.suppressed[static_cast<size_t>(Rule::kBucketEnumeration)])) {
+    return std::nullopt;
+  }
+  Severity sev = SeverityOf(rc.severity);
+  if (crawler) {
+    sev = Lower(sev);
+    CountersT::Inc(c.crawler_downgraded);
+  }
+  Alert alert = BaseAlert(Rule::kBucketEnumeration, sev, ts, key, carried);
+  alert.downgraded = crawler;
+  alert.first_seen = p.first_seen;
+  alert.last_seen = p.last_seen;
+  alert.source_ip = client;
+  alert.destination_ip = p.server_ip;
+  alert.destination_port = p.server_port;
+  alert.provider = std::string(storage::ProviderName(p.provider));
+  alert.auth_class = std::string(auth_class);
+  alert.operations = p.operations;
+  alert.encrypted = p.encrypted;
+  alert.counts = p.counts;
+  alert.counts.suppressed = carried;
+  alert.counts.distinct_keys = distinct;
+  for (auto it = p.names.rbegin(); it != p.names.rend(); ++it) {
+    if (alert.sample_keys.size() >= sample_cap) break;
+    alert.sample_keys.push_back(it->name);
+  }
+  alert.user_agent = p.user_agent;
+  alert.server_name = p.server_name;
+  alert.community_id = p.community_id;
+  alert.summary = client + " probed " + Plural(distinct, "bucket name", "bucket names") + " in " +
+                  HumanWindow(rc.window) + " (" + std::to_string(failed) +
+                  " not found, denied or unanswered; " + evidence + ")";
+  return alert;
+}
+
 void FillFromActivity(Alert& alert, const Activity& a, size_t sample_cap) {
   alert.first_seen = a.first_seen;
   alert.last_seen = a.last_seen;
@@ -683,48 +738,10 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
       p.server_port = ctx.server_port;
       if (!ctx.user_agent.empty()) p.user_agent = ctx.user_agent;
       if (!ctx.community_id.empty()) p.community_id = ctx.community_id;
-      const auto& rc = cfg.bucket_enumeration;
-      uint64_t distinct = p.names.size();
-      uint64_t failed = distinct - p.resolved_names;
-      if (distinct >= rc.min_buckets &&
-          static_cast<double>(failed) >= rc.min_failure_ratio * static_cast<double>(distinct)) {
-        Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kBucketEnumeration)]);
-        std::string key = std::string(RuleName(Rule::kBucketEnumeration)) + "/" + client;
-        uint64_t carried = 0;
-        if (s.Dedup(key, ts, rc.dedup_window, carried,
-                    c.suppressed[static_cast<size_t>(Rule::kBucketEnumeration)])) {
-          Severity sev = SeverityOf(rc.severity);
-          if (crawler) {
-            sev = Lower(sev);
-            Counters::Inc(c.crawler_downgraded);
-          }
-          Alert alert = BaseAlert(Rule::kBucketEnumeration, sev, ts, key, carried);
-          alert.downgraded = crawler;
-          alert.first_seen = p.first_seen;
-          alert.last_seen = p.last_seen;
-          alert.source_ip = client;
-          alert.destination_ip = p.server_ip;
-          alert.destination_port = p.server_port;
-          alert.provider = std::string(storage::ProviderName(p.provider));
-          alert.auth_class = std::string(storage::AuthClassName(ev.auth_class));
-          alert.operations = p.operations;
-          alert.encrypted = p.encrypted;
-          alert.counts = p.counts;
-          alert.counts.suppressed = carried;
-          alert.counts.distinct_keys = distinct;
-          for (auto it = p.names.rbegin(); it != p.names.rend(); ++it) {
-            if (alert.sample_keys.size() >= sample_cap) break;
-            alert.sample_keys.push_back(it->name);
-          }
-          alert.user_agent = p.user_agent;
-          alert.server_name = p.server_name;
-          alert.community_id = p.community_id;
-          alert.summary = client + " probed " + Plural(distinct, "bucket name", "bucket names") +
-                          " in " + HumanWindow(rc.window) + " (" + std::to_string(failed) +
-                          " not found, denied or unanswered; " + std::to_string(p.counts.requests) +
-                          " requests)";
-          publish(Rule::kBucketEnumeration, std::move(alert));
-        }
+      std::string requests = std::to_string(p.counts.requests) + " requests";
+      if (auto alert = EnumerationAlert(s, c, p, client, ts, sample_cap, crawler,
+                                        storage::AuthClassName(ev.auth_class), requests)) {
+        publish(Rule::kBucketEnumeration, std::move(*alert));
       }
     }
 
@@ -866,41 +883,10 @@ void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
       p.server_port = f.server_port;
       p.server_name = f.server_name;
       if (!f.community_id.empty()) p.community_id = f.community_id;
-      const auto& rc = cfg.bucket_enumeration;
-      uint64_t distinct = p.names.size();
-      uint64_t failed = distinct - p.resolved_names;
-      if (distinct >= rc.min_buckets &&
-          static_cast<double>(failed) >= rc.min_failure_ratio * static_cast<double>(distinct)) {
-        Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kBucketEnumeration)]);
-        std::string key = std::string(RuleName(Rule::kBucketEnumeration)) + "/" + client;
-        uint64_t carried = 0;
-        if (s.Dedup(key, ts, rc.dedup_window, carried,
-                    c.suppressed[static_cast<size_t>(Rule::kBucketEnumeration)])) {
-          Alert alert =
-              BaseAlert(Rule::kBucketEnumeration, SeverityOf(rc.severity), ts, key, carried);
-          alert.first_seen = p.first_seen;
-          alert.last_seen = p.last_seen;
-          alert.source_ip = client;
-          alert.destination_ip = p.server_ip;
-          alert.destination_port = p.server_port;
-          alert.provider = std::string(storage::ProviderName(p.provider));
-          alert.auth_class = std::string(storage::AuthClassName(AuthClass::kUnknown));
-          alert.operations = p.operations;
-          alert.encrypted = true;
-          alert.counts = p.counts;
-          alert.counts.suppressed = carried;
-          alert.counts.distinct_keys = distinct;
-          for (auto it = p.names.rbegin(); it != p.names.rend(); ++it) {
-            if (alert.sample_keys.size() >= sample_cap) break;
-            alert.sample_keys.push_back(it->name);
-          }
-          alert.server_name = p.server_name;
-          alert.community_id = p.community_id;
-          alert.summary = client + " probed " + Plural(distinct, "bucket name", "bucket names") +
-                          " in " + HumanWindow(rc.window) + " (" + std::to_string(failed) +
-                          " not found, denied or unanswered; TLS server names)";
-          publish(Rule::kBucketEnumeration, std::move(alert));
-        }
+      if (auto alert = EnumerationAlert(s, c, p, client, ts, sample_cap, false,
+                                        storage::AuthClassName(AuthClass::kUnknown),
+                                        "TLS server names")) {
+        publish(Rule::kBucketEnumeration, std::move(*alert));
       }
     }
 
