@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "dissectors/common/ascii.h"
+
 namespace bw::http {
 namespace {
 
@@ -10,17 +12,6 @@ HttpLimits Sanitised(HttpLimits l) {
   // A zero cap would make the queue unable to hold the request being parsed.
   l.max_pending_requests = std::max<size_t>(l.max_pending_requests, 1);
   return l;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x | 0x20);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y | 0x20);
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Authority of an absolute-form target ("http://user@host:port/path" -> "host:port"), empty
