@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dissectors/common/counter.h"
+
 namespace bw::http {
 
 #define BW_HTTP_ERRORS(X)                                                                        \
@@ -68,9 +70,7 @@ struct HttpCounters {
   Counter gave_up{0};                    // conversations that turned out not to be HTTP
   std::array<Counter, kHttpErrorCount> errors{};
 
-  static void Add(Counter& c, uint64_t n = 1) {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
+  static void Add(Counter& c, uint64_t n = 1) { Bump(c, n); }
   static void Max(Counter& c, uint64_t v) {
     if (v > c.load(std::memory_order_relaxed)) c.store(v, std::memory_order_relaxed);
   }

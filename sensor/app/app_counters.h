@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "dissectors/http/http_counters.h"
+#include "dissectors/common/counter.h"
 
 namespace bw::app {
 
@@ -20,9 +21,7 @@ struct AppCounters {
   std::atomic<uint64_t> storage_events{0};
   std::atomic<uint64_t> non_storage_http{0};  // HTTP transactions that were not storage requests
 
-  static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
+  static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) { bw::Bump(c, n); }
 };
 
 }  // namespace bw::app

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dissectors/common/counter.h"
+
 namespace bw::decode {
 
 #define BW_DROP_REASONS(X)                                           \
@@ -68,10 +70,7 @@ constexpr std::string_view DropReasonName(DropReason r) {
 struct DropCounters {
   std::array<std::atomic<uint64_t>, kDropReasonCount> by_reason{};
 
-  void Count(DropReason r) {
-    auto& c = by_reason[static_cast<size_t>(r)];
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
+  void Count(DropReason r) { Bump(by_reason[static_cast<size_t>(r)]); }
   uint64_t Get(DropReason r) const {
     return by_reason[static_cast<size_t>(r)].load(std::memory_order_relaxed);
   }

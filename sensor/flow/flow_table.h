@@ -34,6 +34,7 @@
 #include "dissectors/common/timestamp.h"
 #include "sensor/decode/packet_meta.h"
 #include "sensor/flow/flow_key.h"
+#include "dissectors/common/counter.h"
 
 namespace bw::flow {
 
@@ -264,9 +265,7 @@ class FlowTable {
     uint32_t tag = 0;
   };
 
-  static void Bump(std::atomic<uint64_t>& c) {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
+  static void Bump(std::atomic<uint64_t>& c) { bw::Bump(c); }
   static uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
   size_t Home(uint64_t hash) const { return static_cast<size_t>(hash) & mask_; }
 

@@ -2,13 +2,12 @@
 
 #include "sensor/flow/flow_direction.h"
 #include "sensor/output/community_id.h"
+#include "dissectors/common/counter.h"
 
 namespace bw::pipeline {
 
 namespace {
-void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
-  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
+using bw::Bump;
 // Expiry walks are cheap (the table keeps LRU lists); hole timeouts need a pass over the flows,
 // so they run at most this often in packet time.
 constexpr TimestampNs kHoleCheckInterval = kNsPerSecond;

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "dissectors/common/timestamp.h"
+#include "dissectors/common/counter.h"
 
 namespace bw::reassembly {
 
@@ -90,9 +91,7 @@ struct ReassemblyCounters {
   std::atomic<uint64_t> bad_fins{0};               // FINs contradicting bytes already received
 };
 
-inline void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
-  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
+using bw::Bump;
 
 struct ReassemblyContext {
   explicit ReassemblyContext(const ReassemblyLimits& l = {}) : limits(l), memory(l.global_bytes) {}
