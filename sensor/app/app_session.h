@@ -78,6 +78,7 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   void Close(TimestampNs ts);
 
   AppLayer layer() const { return layer_; }
+  const FlowIdentity& identity() const { return identity_; }
   const StreamAccount& account(Direction d) const { return account_[Index(d)]; }
   std::string Sha256Hex(Direction d);  // "" unless digests are on
   static std::string EmptySha256Hex();  // digest of a stream that carried no byte

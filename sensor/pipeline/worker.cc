@@ -143,7 +143,7 @@ void Worker::Tick(TimestampNs now) {
                            const flow::FlowTimes& times) {
       sink_->Bind(&key, &state);
       state.tcp.CheckTimeouts(now_, *sink_);
-      ReportEncrypted(key, state, times, false);
+      ReportEncrypted(state, times, false);
     });
   }
 }
@@ -155,16 +155,16 @@ void Worker::Drain(TimestampNs now) {
 
 // Encrypted flows feed detection by what TLS still shows: the SNI, the request/response turns
 // and the bytes each way. Cumulative totals, about once a second and once at the end.
-void Worker::ReportEncrypted(const flow::FlowKey& key, const FlowState& state,
-                             const flow::FlowTimes& times, bool final) {
+void Worker::ReportEncrypted(const FlowState& state, const flow::FlowTimes& times, bool final) {
   if (!outputs_.detection || !state.app || state.app->layer() != app::AppLayer::kTls) return;
+  // The session computed the identity (Community ID included) once, when it was created.
+  const app::FlowIdentity& id = state.app->identity();
   detect::EncryptedFlowSummary s;
-  app::FlowIdentity id = Identity(key, state);
   s.client_ip = id.client_ip;
   s.client_port = id.client_port;
   s.server_ip = id.server_ip;
   s.server_port = id.server_port;
-  s.community_id = std::move(id.community_id);
+  s.community_id = id.community_id;
   s.server_name = state.app->server_name();
   s.first_ts = times.first_seen;
   s.last_ts = times.last_seen;
@@ -180,13 +180,13 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
   sink_->Bind(&key, &state);
   state.tcp.Finish(now, *sink_);
   if (state.app) state.app->Close(now);
-  ReportEncrypted(key, state, times, true);
+  ReportEncrypted(state, times, true);
   classifier_.Finish(state.ndpi);
   std::string protocol = classifier_.ProtocolName(state.ndpi.result);
   ++protocols_[protocol];
   if (!outputs_.flow_log) return;
 
-  app::FlowIdentity id = Identity(key, state);
+  app::FlowIdentity id = state.app ? state.app->identity() : Identity(key, state);
   output::FlowRecord r;
   r.start_ts = times.first_seen;
   r.end_ts = times.last_seen;

@@ -64,8 +64,7 @@ class Worker {
   struct FlowState;
   class LazySink;
   app::FlowIdentity Identity(const flow::FlowKey& key, const FlowState& state) const;
-  void ReportEncrypted(const flow::FlowKey& key, const FlowState& state,
-                       const flow::FlowTimes& times, bool final);
+  void ReportEncrypted(const FlowState& state, const flow::FlowTimes& times, bool final);
   void EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                flow::FlowEndReason reason, TimestampNs now);
 
