@@ -37,7 +37,9 @@ std::string_view AuthorityOf(std::string_view target) {
 
 HttpConversation::Pending& HttpConversation::PendingQueue::PushBack(size_t cap) {
   if (size_ == slots_.size()) {
-    size_t n = std::max<size_t>(size_ + 1, std::min<size_t>(std::max<size_t>(4, size_ * 2), cap));
+    // Start with one slot: most connections never pipeline, and a million idle ones each
+    // holding a request must not pay for four.
+    size_t n = std::max<size_t>(size_ + 1, std::min<size_t>(size_ * 2, cap));
     std::vector<Pending> next(n);
     for (size_t i = 0; i < size_; ++i) next[i] = std::move(At(i));
     slots_ = std::move(next);
@@ -52,6 +54,20 @@ void HttpConversation::PendingQueue::PopFront() {
   slots_[head_] = Pending{};
   head_ = (head_ + 1) % slots_.size();
   --size_;
+}
+
+size_t HttpConversation::held_bytes() const {
+  const size_t parsers = request_parser_.held_bytes() + response_parser_.held_bytes();
+  if (!held_dirty_) return parsers + held_messages_;
+  held_dirty_ = false;
+  size_t n = pending_.slot_bytes();
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    const HttpTransaction& tx = pending_.At(i).tx;
+    n += HeapBytes(tx.request) + HeapBytes(tx.response);
+  }
+  if (has_inflight_) n += HeapBytes(inflight_.tx.request) + HeapBytes(inflight_.tx.response);
+  held_messages_ = n + HeapBytes(scratch_);
+  return parsers + held_messages_;
 }
 
 HttpConversation::HttpConversation(const HttpLimits& limits, HttpCounters& counters,
@@ -74,6 +90,7 @@ void HttpConversation::Feed(Direction dir, ByteView data, TimestampNs ts) {
 }
 
 void HttpConversation::Gap(Direction dir, uint64_t length, TimestampNs ts) {
+  held_dirty_ = true;
   HttpCounters::Add(counters_.gaps);
   if (gave_up_ || finished_ || closed_) return;
   any_gap_ = true;
@@ -81,6 +98,7 @@ void HttpConversation::Gap(Direction dir, uint64_t length, TimestampNs ts) {
 }
 
 void HttpConversation::End(Direction dir, TimestampNs ts) {
+  held_dirty_ = true;
   if (gave_up_ || finished_ || closed_) return;
   Parser(dir).End(ts);
   // Once the server has finished sending, no waiting request can be answered any more.
@@ -88,6 +106,7 @@ void HttpConversation::End(Direction dir, TimestampNs ts) {
 }
 
 void HttpConversation::Close(TimestampNs ts) {
+  held_dirty_ = true;
   if (closed_) return;
   if (!gave_up_ && !finished_) {
     response_parser_.Abort(ts);
@@ -164,6 +183,7 @@ void HttpConversation::Finish(bool gave_up) {
 
 void HttpConversation::OnStartLine(Direction dir, const StartLine& line, bool truncated,
                                    TimestampNs first_ts) {
+  held_dirty_ = true;
   any_start_line_ = true;
   if (dir == Direction::kToServer) {
     StartRequest(line.request, truncated, first_ts);
@@ -263,12 +283,14 @@ void HttpConversation::StartResponse(const StatusLine& line, bool truncated, Tim
 }
 
 void HttpConversation::OnHeader(Direction dir, std::string_view name, std::string_view value) {
+  held_dirty_ = true;
   std::vector<Header>* headers = CurrentHeaders(dir);
   if (!headers) return;
   headers->push_back(Header{std::string(name), std::string(value)});
 }
 
 void HttpConversation::OnHeaderContinuation(Direction dir, std::string_view more) {
+  held_dirty_ = true;
   std::vector<Header>* headers = CurrentHeaders(dir);
   if (!headers || headers->empty()) return;
   std::string& value = headers->back().value;
@@ -278,6 +300,7 @@ void HttpConversation::OnHeaderContinuation(Direction dir, std::string_view more
 
 BodyRule HttpConversation::OnHeadComplete(Direction dir, const FramingInfo& info,
                                           uint64_t header_bytes, TimestampNs ts) {
+  held_dirty_ = true;
   if (dir == Direction::kToServer) {
     Pending* p = request_open_ ? FindRequest(open_request_seq_) : nullptr;
     if (!p) return BodyRule::kFraming;
@@ -285,10 +308,18 @@ BodyRule HttpConversation::OnHeadComplete(Direction dir, const FramingInfo& info
     r.header_bytes = header_bytes;
     r.head_truncated = r.head_truncated || info.head_truncated;
     r.last_ts = ts;
+    // RFC 9112 section 3.2.2: a server takes the host of an absolute-form target and ignores
+    // Host. A differing Host is what a client sends to make a Host-reading monitor look elsewhere.
+    const bool absolute = !AuthorityOf(r.target).empty();
     int hosts = 0;
     for (const Header& h : r.headers) {
       if (!EqualsIgnoreCase(h.name, "host")) continue;
-      if (++hosts == 1 && r.host.empty()) r.host = h.value;
+      if (++hosts > 1) continue;
+      if (r.host.empty()) {
+        r.host = h.value;
+      } else if (absolute && !EqualsIgnoreCase(h.value, r.host)) {
+        counters_.Count(HttpError::kHostMismatch);
+      }
     }
     if (hosts > 1) counters_.Count(HttpError::kRepeatedHost);
     p->close_after = info.connection_close || (r.version_minor == 0 && !info.connection_keep_alive);
@@ -329,6 +360,7 @@ void HttpConversation::OnBody(Direction dir, ByteView decoded) {
   size_t room =
       limits_.body_prefix_bytes - std::min(limits_.body_prefix_bytes, r.body_prefix.size());
   size_t keep = std::min(room, decoded.size());
+  if (keep > 0) held_dirty_ = true;
   r.body_prefix.append(AsStringView(decoded.first(keep)));
   if (keep < decoded.size()) r.body_prefix_truncated = true;
   handler_.OnResponseBody(inflight_.tx, decoded);
@@ -336,6 +368,7 @@ void HttpConversation::OnBody(Direction dir, ByteView decoded) {
 
 void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body_wire_bytes,
                                     bool missing, TimestampNs ts) {
+  held_dirty_ = true;
   if (dir == Direction::kToServer) {
     if (!request_open_) return;
     request_open_ = false;
@@ -370,6 +403,7 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
 }
 
 void HttpConversation::OnSyncLost(Direction dir, SyncLoss why, TimestampNs ts) {
+  held_dirty_ = true;
   if (dir == Direction::kToServer) {
     if (why == SyncLoss::kBadStartLine && !any_start_line_ && !any_gap_) {
       // The very first bytes from the client are not a request line: not HTTP at all.
@@ -385,6 +419,7 @@ void HttpConversation::OnSyncLost(Direction dir, SyncLoss why, TimestampNs ts) {
 }
 
 void HttpConversation::OnResync(Direction dir, TimestampNs ts) {
+  held_dirty_ = true;
   if (dir == Direction::kToClient) {
     server_lost_ = false;
     server_resynced_ = true;

@@ -23,12 +23,13 @@
 // After the client's stream lost sync, responses that find no waiting request are discarded and
 // counted as lost_requests.
 //
-// Deliberate parsing decisions: bare LF ends lines; obs-fold continuation lines are joined to the
-// previous header with one SP and counted (obs_fold), except onto Content-Length,
-// Transfer-Encoding, Host, Connection and Expect, where they are dropped as bad_header;
-// whitespace before the colon drops the header (bad_header); the first Host wins
-// (repeated_host); an absolute-form target supplies the host; Transfer-Encoding beats
-// Content-Length (te_and_cl); CONNECT 2xx and 101 end dissection (a tunnel).
+// Deliberate parsing decisions: bare LF ends lines (as RFC 9112 section 2.2 allows); obs-fold
+// continuation lines are joined to the previous header with one SP and counted (obs_fold), except
+// onto Content-Length, Transfer-Encoding, Host, Connection and Expect, where they are dropped as
+// bad_header; whitespace before the colon drops the header (bad_header); the first Host wins
+// (repeated_host); an absolute-form target supplies the host even when a Host header names
+// another (host_mismatch); Transfer-Encoding beats Content-Length (te_and_cl); CONNECT 2xx and
+// 101 end dissection (a tunnel). Lines ended by a bare LF are accepted and counted (bare_lf).
 
 #include <cstdint>
 #include <vector>
@@ -76,6 +77,10 @@ class HttpConversation final : private MessageSink {
   // No further transaction can come (Connection: close honoured, tunnel, or closed).
   bool finished() const { return finished_; }
   size_t pending_requests() const { return pending_.size(); }
+  // Heap bytes held: line buffers, the pending queue and the messages in it, the response in
+  // flight. O(pending requests x headers) after a message changed (a start line, a header, a
+  // body prefix, a message end), O(1) otherwise, so calling it after every packet is cheap.
+  size_t held_bytes() const;
 
  private:
   struct Pending {
@@ -90,6 +95,8 @@ class HttpConversation final : private MessageSink {
     size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
     Pending& At(size_t i) { return slots_[(head_ + i) % slots_.size()]; }
+    const Pending& At(size_t i) const { return slots_[(head_ + i) % slots_.size()]; }
+    size_t slot_bytes() const { return slots_.capacity() * sizeof(Pending); }
     Pending& Front() { return At(0); }
     Pending& PushBack(size_t cap);
     void PopFront();
@@ -156,6 +163,11 @@ class HttpConversation final : private MessageSink {
   bool finished_ = false;
   bool closed_ = false;
   bool data_after_close_ = false;
+
+  // held_bytes() cache of everything but the parsers' line buffers; every MessageSink event
+  // that can change a message marks it dirty.
+  mutable size_t held_messages_ = 0;
+  mutable bool held_dirty_ = true;
 };
 
 }  // namespace bw::http

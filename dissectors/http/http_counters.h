@@ -21,6 +21,8 @@ namespace bw::http {
   X(kBadHeader, "bad_header")                       /* line skipped: no colon, bad name, CTL */  \
   X(kObsFold, "obs_fold")                           /* continuation line joined to its header */ \
   X(kRepeatedHost, "repeated_host")                 /* more than one Host: the first wins */     \
+  X(kHostMismatch, "host_mismatch")                 /* absolute target names another host */     \
+  X(kBareLf, "bare_lf")                             /* per message: line ended by a bare LF */   \
   X(kBadChunkSize, "bad_chunk_size")                /* chunk-size line invalid: resync */        \
   X(kBadChunkTerminator, "bad_chunk_terminator")    /* no line end after chunk data: resync */   \
   X(kBadContentLength, "bad_content_length")        /* not a decimal number: resync */           \

@@ -4,6 +4,7 @@
 // (pipelined requests wait for their responses). Header values are kept as sent; consumers that
 // print anything must redact credentials themselves (Authorization is never logged).
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -59,6 +60,11 @@ struct HttpResponse {
 
   const std::string* Find(std::string_view name) const { return FindHeader(headers, name); }
 };
+
+// Heap bytes a message holds beyond its own object (strings, header vector), for memory
+// accounting. O(headers).
+size_t HeapBytes(const HttpRequest& r);
+size_t HeapBytes(const HttpResponse& r);
 
 enum class TransactionEnd : uint8_t {
   kComplete,    // response fully received

@@ -63,6 +63,9 @@ MessageParser::MessageParser(Direction dir, const HttpLimits& limits, HttpCounte
 
 void MessageParser::ResetLine() {
   line_buf_.clear();
+  // A rare long line must not pin its buffer for the life of the connection: a million idle
+  // connections that each once sent a long header would otherwise hold gigabytes.
+  if (line_buf_.capacity() > kRetainedLineBytes) line_buf_.shrink_to_fit();
   line_len_ = 0;
   line_done_ = false;
 }
@@ -84,9 +87,8 @@ bool MessageParser::ReadLine(ByteView& in, size_t limit, Line& out) {
   } else {
     // One extra byte beyond the limit keeps a trailing CR of a line exactly at the limit.
     size_t keep = limit + 1;
-    if (line_buf_.capacity() == 0) {
-      line_buf_.reserve(std::max(limits_.max_start_line, limits_.max_header_line) + 1);
-    }
+    // The buffer grows with the line (geometrically, at most to the limit): a connection that
+    // stalls mid-line costs what it sent, not the limit.
     if (line_buf_.size() < keep) {
       line_buf_.append(part.substr(0, keep - line_buf_.size()));
     }
@@ -122,6 +124,7 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
       case State::kHeaders:
         if (!ReadLine(in, limits_.max_header_line, line)) break;
         head_bytes_ += line.raw;
+        NoteLineEnding(line);
         if (!block_overflow_ && head_bytes_ > limits_.max_header_block) {
           block_overflow_ = true;
           info_.head_truncated = true;
@@ -232,6 +235,8 @@ void MessageParser::StartMessage(const Line& line, TimestampNs ts) {
   last_header_foldable_ = false;
   too_many_counted_ = false;
   block_overflow_ = false;
+  bare_lf_counted_ = false;
+  NoteLineEnding(line);
   remaining_ = 0;
   body_wire_ = 0;
   missing_ = false;
@@ -242,6 +247,15 @@ void MessageParser::StartMessage(const Line& line, TimestampNs ts) {
     counters_.Count(HttpError::kHeaderBlockTooLarge);
   }
   sink_.OnStartLine(dir_, start, line.overflow, line_first_ts_);
+}
+
+void MessageParser::NoteLineEnding(const Line& line) {
+  // A line of the head ended by LF alone: accepted (RFC 9112 section 2.2 lets a recipient), but
+  // strict servers answer 400, so a request that relies on it may never have been served.
+  // Counted once per message; the raw length includes the LF, and a CR would be one more byte.
+  if (bare_lf_counted_ || line.overflow || line.raw != line.text.size() + 1) return;
+  bare_lf_counted_ = true;
+  counters_.Count(HttpError::kBareLf);
 }
 
 void MessageParser::HeaderLine(const Line& line) {

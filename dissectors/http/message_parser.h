@@ -5,8 +5,8 @@
 // parsed and in what the owner says about the body (HEAD, 1xx/204/304, tunnels).
 //
 // Guarantees: bytes may arrive split anywhere and produce the same events; memory is one line
-// buffer of at most max(max_start_line, max_header_line) + 1 bytes, reserved once and reused
-// (bodies are never buffered); no exceptions; every limit hit and every malformation is counted
+// buffer that grows with a line split across packets, up to max(max_start_line,
+// max_header_line) + 1 bytes, and shrinks back after a long one (bodies are never buffered); no exceptions; every limit hit and every malformation is counted
 // in HttpCounters. After a gap it skips a body of known length (marking the message
 // missing_bytes); anywhere else it loses sync and scans for the next start line (resync).
 
@@ -96,6 +96,8 @@ class MessageParser {
   void Stop() { state_ = State::kStopped; }
 
   bool stopped() const { return state_ == State::kStopped; }
+  // Heap bytes this parser holds (its line buffer), for memory accounting.
+  size_t held_bytes() const { return line_buf_.capacity() > kInlineLineBytes ? line_buf_.capacity() : 0; }
   // Wire bytes of the current message's body so far (for a request emitted before it ended).
   uint64_t body_wire_bytes() const { return body_wire_; }
 
@@ -122,6 +124,7 @@ class MessageParser {
   void ResetLine();
   void StartMessage(const Line& line, TimestampNs ts);
   void HeaderLine(const Line& line);
+  void NoteLineEnding(const Line& line);
   void Interpret(std::string_view name, std::string_view value);
   void FinishHead(TimestampNs ts);
   void ChunkSizeLine(const Line& line, TimestampNs ts);
@@ -130,6 +133,11 @@ class MessageParser {
   void StepStartLine(ByteView& in, TimestampNs ts);
   void StepResync(ByteView& in, TimestampNs ts);
   void Finish(bool clean, TimestampNs ts);
+
+  // Capacity kept across lines; a longer buffer is released once its line is done.
+  static constexpr size_t kRetainedLineBytes = 1024;
+  // std::string keeps this much inline (no heap) in libstdc++.
+  static constexpr size_t kInlineLineBytes = 15;
 
   const Direction dir_;
   const HttpLimits& limits_;
@@ -150,6 +158,7 @@ class MessageParser {
   bool last_header_foldable_ = false;
   bool too_many_counted_ = false;
   bool block_overflow_ = false;
+  bool bare_lf_counted_ = false;
   uint64_t remaining_ = 0;
   uint64_t body_wire_ = 0;
   bool missing_ = false;

@@ -13,6 +13,12 @@ bool IsTargetChar(char c) {
   return u > 0x20 && u != 0x7f;
 }
 
+constexpr std::array<std::string_view, 27> kKnownMethods = {
+    "GET",     "HEAD",   "POST",     "PUT",       "DELETE",     "OPTIONS",    "PATCH",
+    "CONNECT", "TRACE",  "PROPFIND", "PROPPATCH", "MKCOL",      "COPY",       "MOVE",
+    "LOCK",    "UNLOCK", "REPORT",   "SEARCH",    "MKCALENDAR", "MKACTIVITY", "CHECKOUT",
+    "MERGE",   "ACL",    "BIND",     "UNBIND",    "PURGE",      "LINK"};
+
 size_t SkipSpaces(std::string_view s, size_t i) {
   while (i < s.size() && IsSpace(s[i])) ++i;
   return i;
@@ -115,12 +121,7 @@ bool StartLinePrefixPlausible(Direction dir, std::string_view prefix) {
 }
 
 bool IsKnownMethod(std::string_view method) {
-  static constexpr std::array<std::string_view, 27> kMethods = {
-      "GET",     "HEAD",   "POST",     "PUT",       "DELETE",     "OPTIONS",    "PATCH",
-      "CONNECT", "TRACE",  "PROPFIND", "PROPPATCH", "MKCOL",      "COPY",       "MOVE",
-      "LOCK",    "UNLOCK", "REPORT",   "SEARCH",    "MKCALENDAR", "MKACTIVITY", "CHECKOUT",
-      "MERGE",   "ACL",    "BIND",     "UNBIND",    "PURGE",      "LINK"};
-  for (std::string_view m : kMethods) {
+  for (std::string_view m : kKnownMethods) {
     if (m == method) return true;
   }
   return false;
@@ -138,8 +139,23 @@ bool IsResyncStatusLine(std::string_view line) {
 
 bool LooksLikeHttpRequest(ByteView first_bytes) {
   std::string_view s = AsStringView(first_bytes);
-  size_t sp = s.find(' ');
-  if (sp == std::string_view::npos || sp == 0 || sp > kMaxMethodLength) return false;
+  if (s.empty()) return false;
+  // Servers ignore empty lines before the request line (RFC 9112 section 2.2), and so does the
+  // request parser: a client that sends them first must not hide the request.
+  size_t i = 0;
+  while (i < s.size() && (s[i] == '\r' || s[i] == '\n')) ++i;
+  s.remove_prefix(i);
+  size_t sp = s.find_first_of(" \t");  // the request parser accepts either after the method
+  if (sp == std::string_view::npos) {
+    // Too short to decide (a client sending a byte or three per segment): a prefix of a known
+    // method may still become a request line. If it does not, the request parser gives up on
+    // the conversation (gave_up), so only the bytes up to the first line are spent on it.
+    for (std::string_view m : kKnownMethods) {
+      if (s.size() <= m.size() && m.substr(0, s.size()) == s) return true;
+    }
+    return false;
+  }
+  if (sp == 0 || sp > kMaxMethodLength) return false;
   return IsKnownMethod(s.substr(0, sp));
 }
 

@@ -49,8 +49,11 @@ bool IsKnownMethod(std::string_view method);
 bool IsResyncRequestLine(std::string_view line);
 bool IsResyncStatusLine(std::string_view line);
 
-// Classification from the first payload bytes of a connection: a known method followed by a
-// space (client side), or "HTTP/1.x " followed by a digit (server side).
+// Classification from the first payload bytes of a connection: a known method followed by SP or
+// HTAB after any empty lines (client side), or "HTTP/1.x " followed by a digit (server side).
+// Client bytes too short to decide that are a prefix of a known method ("G", "GE", "\r\nPU")
+// count as a request: splitting the request line into tiny segments must not hide it. The
+// request parser gives up on the conversation when the full line turns out not to be one.
 bool LooksLikeHttpRequest(ByteView first_bytes);
 bool LooksLikeHttpResponse(ByteView first_bytes);
 

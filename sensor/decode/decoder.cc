@@ -30,7 +30,7 @@ bool IsSupportedLinkType(int dlt) {
 }
 
 Decoder::Decoder(const DecoderLimits& limits, DropCounters& drops)
-    : drops_(drops), reassembler_(limits, drops) {}
+    : drops_(drops), reassembler_(limits, drops), checksum_(limits.tcp_checksum) {}
 
 void Decoder::ExpireFragments(TimestampNs now) { reassembler_.Expire(now); }
 
@@ -80,7 +80,7 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
         step = DecodeIpv6(c, out, fragments);
         break;
       case Layer::kTcp:
-        step = DecodeTcp(c, out);
+        step = DecodeTcp(c, out, checksum_);
         break;
       case Layer::kUdp:
         step = DecodeUdp(c, out);

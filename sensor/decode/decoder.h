@@ -1,10 +1,11 @@
 #pragma once
 // Layer 2..4 decoder of one worker thread. Guarantees: every frame either decodes fully
 // (kOk, with `PacketMeta` filled for the innermost IP packet), is held as an IP fragment (kHeld),
-// or is dropped (kDropped) after incrementing exactly one `DropReason` counter. Reads are
-// bounds-checked, nesting is bounded (kMaxEncapsulationDepth, kMaxVlanTags, kMaxMplsLabels),
-// nothing throws, and after warm-up no packet allocates: fragment buffers are pooled.
-// Not thread-safe: one Decoder per worker.
+// or is dropped (kDropped) after incrementing exactly one `DropReason` counter. TCP segments
+// whose checksum a receiver would reject are dropped (tcp_bad_checksum) as DecoderLimits says.
+// Reads are bounds-checked, nesting is bounded (kMaxEncapsulationDepth, kMaxVlanTags,
+// kMaxMplsLabels), nothing throws, and after warm-up no packet allocates: fragment buffers are
+// pooled. Not thread-safe: one Decoder per worker.
 
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "sensor/decode/drop_reason.h"
 #include "sensor/decode/fragment_reassembler.h"
 #include "sensor/decode/packet_meta.h"
+#include "sensor/decode/tcp_checksum.h"
 
 namespace bw::decode {
 
@@ -49,10 +51,14 @@ class Decoder {
   uint64_t fragment_datagrams_expired() const { return reassembler_.datagrams_expired(); }
   size_t fragment_datagrams_held() const { return reassembler_.datagrams_held(); }
   size_t fragment_bytes_held() const { return reassembler_.bytes_held(); }
+  // TCP checksum verdicts so far (good, unfilled accepted, rejected = kTcpBadChecksum drops,
+  // unverifiable) and whether auto mode stopped verifying.
+  const TcpChecksumPolicy& tcp_checksum() const { return checksum_; }
 
  private:
   DropCounters& drops_;
   FragmentReassembler reassembler_;
+  TcpChecksumPolicy checksum_;
 };
 
 }  // namespace bw::decode

@@ -39,6 +39,7 @@ namespace bw::decode {
   X(kFragmentTimeout, "fragment_timeout")                            \
   X(kTruncatedTcp, "truncated_tcp")                                  \
   X(kTcpBadHeaderLength, "tcp_bad_header_length")                    \
+  X(kTcpBadChecksum, "tcp_bad_checksum")                             \
   X(kTruncatedUdp, "truncated_udp")                                  \
   X(kUdpBadLength, "udp_bad_length")                                 \
   X(kTruncatedVxlan, "truncated_vxlan")                              \

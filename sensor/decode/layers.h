@@ -12,6 +12,7 @@
 #include "sensor/decode/drop_reason.h"
 #include "sensor/decode/fragment_reassembler.h"
 #include "sensor/decode/packet_meta.h"
+#include "sensor/decode/tcp_checksum.h"
 
 namespace bw::decode::internal {
 
@@ -84,7 +85,7 @@ Step DecodeIpv6(Cursor& c, PacketMeta& m, FragmentContext& f);
 // Selects the transport layer for `proto` once an IP layer set c.data to its payload.
 void SelectTransport(uint8_t proto, Cursor& c, PacketMeta& m);
 // tcp.cc / udp.cc / other transports.
-Step DecodeTcp(Cursor& c, PacketMeta& m);
+Step DecodeTcp(Cursor& c, PacketMeta& m, TcpChecksumPolicy& checksum);
 Step DecodeUdp(Cursor& c, PacketMeta& m);
 Step DecodeOtherTransport(Cursor& c, PacketMeta& m);
 // vxlan.cc / gre.cc (GRE and ERSPAN)

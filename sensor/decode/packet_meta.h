@@ -45,6 +45,9 @@ enum TcpFlags : uint8_t {
   kTcpUrg = 0x20,
 };
 
+constexpr uint8_t kTcpWscaleAbsent = 0xFF;
+constexpr uint8_t kTcpMaxWscale = 14;  // RFC 7323 section 2.3
+
 constexpr uint8_t kIpProtoTcp = 6;
 constexpr uint8_t kIpProtoUdp = 17;
 
@@ -74,6 +77,9 @@ struct PacketMeta {
   uint32_t tcp_ack = 0;
   uint8_t tcp_flags = 0;
   uint16_t tcp_window = 0;
+  // Window-scale shift from a SYN's option (RFC 7323), clamped to 14; kTcpWscaleAbsent when the
+  // packet is not a SYN or carried no such option.
+  uint8_t tcp_wscale = 0xFF;
 
   ByteView payload;               // captured transport payload
   uint32_t payload_wire_len = 0;  // payload length per the IP header; > payload.size() when cut

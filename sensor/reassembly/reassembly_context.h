@@ -79,13 +79,13 @@ struct ReassemblyCounters {
   std::atomic<uint64_t> out_of_order_segments{0};  // segments (partly) buffered ahead of a hole
   std::atomic<uint64_t> retransmissions{0};        // segments with no new byte, dropped
   std::atomic<uint64_t> overlaps{0};               // segments partly overlapping received bytes
-  std::atomic<uint64_t> overlap_conflicts{0};      // overlaps whose bytes differ (first wins)
+  std::atomic<uint64_t> overlap_conflicts{0};      // overlaps whose bytes differ (Linux's rule)
   std::atomic<uint64_t> gaps{0};                   // OnGap events
   std::atomic<uint64_t> gap_bytes{0};              // bytes declared lost
   std::atomic<uint64_t> per_flow_cap_hits{0};      // per-flow cap forced a gap
   std::atomic<uint64_t> global_cap_hits{0};        // global cap (or allocation) forced a gap
   std::atomic<uint64_t> hole_timeouts{0};          // holes declared lost by age
-  std::atomic<uint64_t> out_of_window{0};          // segments far outside the window, ignored
+  std::atomic<uint64_t> out_of_window{0};          // beyond 1 GiB or the receiver's window
   std::atomic<uint64_t> truncated_segments{0};     // snaplen cut the payload (tail is a gap)
   std::atomic<uint64_t> after_end{0};              // data beyond FIN or after the end, ignored
   std::atomic<uint64_t> bad_fins{0};               // FINs contradicting bytes already received

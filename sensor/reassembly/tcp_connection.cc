@@ -1,5 +1,7 @@
 #include "sensor/reassembly/tcp_connection.h"
 
+#include <algorithm>
+
 namespace bw::reassembly {
 
 void TcpConnection::OnPacket(const decode::PacketMeta& p, Direction dir, StreamSink& sink) {
@@ -17,11 +19,29 @@ void TcpConnection::OnPacket(const decode::PacketMeta& p, Direction dir, StreamS
   uint32_t seq = p.tcp_seq;
   if ((f & decode::kTcpSyn) != 0) {
     flags_ |= (f & decode::kTcpAck) != 0 ? kSynAckSeen : kSynSeen;
+    wscale_[Index(dir)] = p.tcp_wscale;
     self.InitFromSyn(seq);
     ++seq;  // the SYN occupies one sequence number; any payload (TFO) follows it
   }
+  if ((f & decode::kTcpAck) != 0) NoteWindow(p, dir);
   self.OnSegment(seq, p.payload, p.payload_wire_len, (f & decode::kTcpFin) != 0, p.ts, dir, sink);
   peer.CheckTimeout(p.ts, Opposite(dir), sink);
+}
+
+// The sender of `p` is the receiver of the opposite direction: its ACK and window bound what
+// that direction's receiver accepts.
+void TcpConnection::NoteWindow(const decode::PacketMeta& p, Direction dir) {
+  if ((flags_ & (kSynSeen | kSynAckSeen)) != (kSynSeen | kSynAckSeen)) return;
+  uint32_t window = p.tcp_window;
+  // A SYN's own window is never scaled (RFC 7323 section 2.2).
+  if ((p.tcp_flags & decode::kTcpSyn) == 0) {
+    const uint8_t own = wscale_[Index(dir)];
+    const uint8_t peer = wscale_[Index(Opposite(dir))];
+    if (own != decode::kTcpWscaleAbsent && peer != decode::kTcpWscaleAbsent) {
+      window <<= std::min(own, decode::kTcpMaxWscale);
+    }
+  }
+  half_[Index(Opposite(dir))].NoteReceiverWindow(p.tcp_ack, window);
 }
 
 void TcpConnection::CheckTimeouts(TimestampNs now, StreamSink& sink) {

@@ -8,8 +8,13 @@
 // once per direction. Hole timeouts of both directions are checked on every packet, so a quiet
 // direction does not hold its holes while the other one talks.
 //
+// Receive windows: once both SYNs were seen (so the window-scale negotiation is known, RFC 7323:
+// scaling only when both carried the option), every ACK tells the reassembler of the opposite
+// direction how far ahead its receiver accepts data. Without the handshake nothing is dropped
+// for being beyond a window.
+//
 // The connection keeps only a pointer to the worker's ReassemblyContext and two small
-// reassemblers (sizeof(TcpConnection) is a little over 100 bytes).
+// reassemblers (sizeof(TcpConnection) is about 150 bytes).
 
 #include <cstddef>
 #include <cstdint>
@@ -55,8 +60,12 @@ class TcpConnection {
  private:
   enum : uint8_t { kSynSeen = 1, kSynAckSeen = 2, kRstSeen = 4 };
 
+  void NoteWindow(const decode::PacketMeta& p, Direction dir);
+
   TcpReassembler half_[2];
   uint8_t flags_ = 0;
+  // The window-scale shift each side announced in its SYN, by the direction it sends in.
+  uint8_t wscale_[2] = {decode::kTcpWscaleAbsent, decode::kTcpWscaleAbsent};
 };
 
 }  // namespace bw::reassembly

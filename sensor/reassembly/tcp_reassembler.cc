@@ -52,6 +52,15 @@ struct TcpReassembler::Accounting {
   bool buffered = false;  // some bytes had to wait for a hole
 };
 
+// The copy a segment's bytes belong to in the out-of-order queue: its first and end sequence
+// numbers. `start` is earlier than the segment when it extends a buffered copy (coalescing).
+// `provisional`: it starts beyond the receiver's known window (see BeyondReceiveWindow).
+struct TcpReassembler::Copy {
+  uint32_t start;
+  uint32_t end;
+  bool provisional;
+};
+
 TcpReassembler::~TcpReassembler() { FreeAll(); }
 
 TcpReassembler::TcpReassembler(TcpReassembler&& o) noexcept
@@ -63,9 +72,13 @@ TcpReassembler::TcpReassembler(TcpReassembler&& o) noexcept
       next_seq_(o.next_seq_),
       fin_seq_(o.fin_seq_),
       buffered_(std::exchange(o.buffered_, 0)),
+      provisional_segments_(std::exchange(o.provisional_segments_, 0)),
+      window_edge_(o.window_edge_),
+      window_max_(o.window_max_),
       started_(o.started_),
       ended_(o.ended_),
-      fin_known_(o.fin_known_) {}
+      fin_known_(o.fin_known_),
+      window_known_(o.window_known_) {}
 
 TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
   if (this != &o) {
@@ -78,9 +91,13 @@ TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
     next_seq_ = o.next_seq_;
     fin_seq_ = o.fin_seq_;
     buffered_ = std::exchange(o.buffered_, 0);
+    provisional_segments_ = std::exchange(o.provisional_segments_, 0);
+    window_edge_ = o.window_edge_;
+    window_max_ = o.window_max_;
     started_ = o.started_;
     ended_ = o.ended_;
     fin_known_ = o.fin_known_;
+    window_known_ = o.window_known_;
   }
   return *this;
 }
@@ -95,6 +112,55 @@ void TcpReassembler::InitFromSyn(uint32_t isn) {
   if (started_) return;
   started_ = true;
   next_seq_ = isn + 1;
+}
+
+void TcpReassembler::NoteReceiverWindow(uint32_t ack, uint32_t window) {
+  if (!started_ || ended_) return;
+  // Every edge kept stays within 2^31 of the stream (serial arithmetic): ack within 1 GiB,
+  // window below 1 GiB.
+  constexpr int64_t kReach = int64_t{1} << 30;
+  const int64_t r = Rel(ack);
+  if (r < -kReach || r > kReach) return;
+  window = std::min(window, kMaxReceiveWindow);
+  const uint32_t edge = ack + window;
+  if (!window_known_ || Rel(window_edge_) < 0 || Rel(edge) > Rel(window_edge_)) {
+    window_edge_ = edge;
+  }
+  window_max_ = window_known_ ? std::max(window_max_, window) : window;
+  window_known_ = true;
+}
+
+// Linux accepts a segment starting up to rcv_nxt + receive window (tcp_sequence). The sensor
+// may have missed ACKs that moved the edge: it takes the furthest edge it saw, and the largest
+// window counted from the next expected byte, whichever reaches further.
+bool TcpReassembler::BeyondReceiveWindow(int64_t rel) const {
+  if (!window_known_ || rel <= 0) return false;
+  return rel > std::max<int64_t>(Rel(window_edge_), window_max_);
+}
+
+// A provisional range that no ACK has covered yet. The ACK that opened the window may reach
+// the capture just after the data it allowed (two mirrored directions merged, a reordering
+// tap), so a segment beyond the window is held, not dropped, until its bytes would be used.
+bool TcpReassembler::Unconfirmed(const Segment* s) const {
+  return s->provisional && window_known_ && Rel(s->seq) > Rel(window_edge_);
+}
+
+// The receiver never accepted what is still unconfirmed when its bytes are needed (delivered,
+// or declared lost): it is discarded and counted, leaving its range a hole again.
+bool TcpReassembler::DiscardUnconfirmed() {
+  if (provisional_segments_ == 0) return false;
+  bool any = false;
+  for (Segment* s = head_; s != nullptr;) {
+    Segment* next = s->next;
+    if (Unconfirmed(s)) {
+      if (s->copy_end) Bump(ctx_->counters.out_of_window);
+      Unlink(s);
+      Free(s);
+      any = true;
+    }
+    s = next;
+  }
+  return any;
 }
 
 void TcpReassembler::OnSegment(uint32_t seq, ByteView payload, uint32_t payload_wire_len, bool fin,
@@ -125,8 +191,11 @@ void TcpReassembler::OnSegment(uint32_t seq, ByteView payload, uint32_t payload_
   if (rel_end > window || rel_end < -window || wire_len > window) {
     Bump(c.out_of_window);
   } else {
+    const bool provisional = (wire_len > 0 || fin) && BeyondReceiveWindow(rel);
     if (wire_len > captured) Bump(c.truncated_segments);
-    if (fin) NoteFin(seq + wire_len, ts);
+    // A FIN beyond the window is not believed: the receiver would drop the segment.
+    if (fin && !provisional) NoteFin(seq + wire_len, ts);
+    if (fin && provisional && wire_len == 0) Bump(c.out_of_window);
     if (fin_known_) {
       // Nothing exists beyond the FIN: trim what a segment claims past it.
       const int64_t fin_rel = Rel(fin_seq_);
@@ -138,8 +207,11 @@ void TcpReassembler::OnSegment(uint32_t seq, ByteView payload, uint32_t payload_
     }
     if (wire_len > 0) {
       Accounting acc;
-      Add(seq, payload.data(), captured, ts, acc, out);
-      if (wire_len > captured) Add(seq + captured, nullptr, wire_len - captured, ts, acc, out);
+      const Copy copy = CopyOf(seq, wire_len, provisional);
+      Add(seq, payload.data(), captured, copy, ts, acc, out);
+      if (wire_len > captured) {
+        Add(seq + captured, nullptr, wire_len - captured, copy, ts, acc, out);
+      }
       if (acc.fresh == 0) {
         Bump(c.retransmissions);
       } else if (acc.seen > 0) {
@@ -166,6 +238,7 @@ void TcpReassembler::CheckTimeout(TimestampNs now, Direction dir, StreamSink& si
 void TcpReassembler::Finish(TimestampNs ts, Direction dir, StreamSink& sink) {
   if (ended_) return;
   Emitter out(sink, dir, ts, ctx_->counters);
+  DiscardUnconfirmed();
   while (head_ != nullptr) {
     DeclareGapTo(head_->seq, out);
     DrainContiguous(out);
@@ -174,33 +247,109 @@ void TcpReassembler::Finish(TimestampNs ts, Direction dir, StreamSink& sink) {
   EndDirection(out);
 }
 
-// Walks [seq, seq + len) against the delivered point and the buffered list: bytes already there
-// are compared and skipped (first wins), bytes at the delivered point go straight to the sink,
-// bytes ahead of a hole are copied into the list. `data` is null for a lost (cut) range.
-void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, TimestampNs ts,
-                         Accounting& acc, Emitter& out) {
+// Which copy [seq, seq + len) belongs to. A segment that starts in a hole exactly where a
+// buffered copy ends joins that copy (Linux tcp_ooo_try_coalesce appends it to the queued skb),
+// so later overlaps compare against the copy's start, not the segment's.
+TcpReassembler::Copy TcpReassembler::CopyOf(uint32_t seq, uint32_t len, bool provisional) {
+  Copy copy{seq, seq + len, provisional};
+  const int64_t r = Rel(seq);
+  if (r <= 0 || head_ == nullptr || provisional) return copy;
+  Segment* it = FirstEndingAfter(r);
+  if (it != nullptr && Rel(it->seq) <= r) return copy;  // starts inside buffered bytes
+  Segment* before = it != nullptr ? it->prev : tail_;
+  if (before != nullptr && End(before) == seq && before->copy_end && !before->provisional) {
+    copy.start = before->origin;
+    before->copy_end = false;
+  }
+  return copy;
+}
+
+// Whether `copy` takes the buffered bytes of `owner` (a range it covers from the range's first
+// byte): it starts earlier, or at the same place and ends later (tcp_data_queue_ofo).
+bool TcpReassembler::Displaces(const Copy& copy, const Segment* owner) const {
+  // Data the receiver accepted beats data it may never have seen, and never the reverse.
+  if (Unconfirmed(owner)) return !copy.provisional;
+  if (copy.provisional) return false;
+  const int64_t start = Rel(copy.start);
+  const int64_t owner_start = Rel(owner->origin);
+  if (start != owner_start) return start < owner_start;
+  // Same start: find where the owner's copy ends. Its bytes are contiguous up to that end;
+  // anything else (never expected) keeps the owner, as does an equal end.
+  const int64_t end = Rel(copy.end);
+  for (const Segment* s = owner; s != nullptr; s = s->next) {
+    if (s->origin != owner->origin || Rel(End(s)) >= end) return false;
+    if (s->copy_end) return true;
+    if (s->next != nullptr && s->next->seq != End(s)) return false;
+  }
+  return false;
+}
+
+// Takes the first `k` bytes out of a buffered range; its allocation (and charge) stays.
+void TcpReassembler::DropPrefix(Segment* s, uint32_t k) {
+  if (!s->lost) std::memmove(s->bytes(), s->bytes() + k, s->len - k);
+  s->seq += k;
+  s->len -= k;
+}
+
+// Walks [seq, seq + len) against the delivered point and the buffered list. Bytes already
+// delivered are compared with nothing and skipped (first wins). Buffered bytes stay unless this
+// copy displaces theirs; then they are taken out and the range is filled again from this copy.
+// Bytes at the delivered point go straight to the sink; bytes ahead of a hole are copied into
+// the list. `data` is null for a lost (cut) range.
+void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const Copy& copy,
+                         TimestampNs ts, Accounting& acc, Emitter& out) {
   const ReassemblyLimits& limits = ctx_->limits;
   auto advance = [&](uint32_t k) {
     seq += k;
     len -= k;
     if (data != nullptr) data += k;
   };
+  // Displaced bytes are counted once, as seen, when they are taken out; `counted_to` marks how
+  // far that reaches so that refilling them does not count them as new.
+  uint32_t counted_to = seq;
+  auto tally = [&](uint32_t k, bool fresh) {
+    const int64_t ahead = static_cast<int32_t>(counted_to - seq);
+    const uint32_t done = static_cast<uint32_t>(std::clamp<int64_t>(ahead, 0, k));
+    (fresh ? acc.fresh : acc.seen) += k - done;
+  };
+  bool displaced = false;
   while (len > 0) {
     const int64_t r = Rel(seq);
     if (r < 0) {  // already delivered (or declared lost)
       uint32_t k = static_cast<uint32_t>(std::min<int64_t>(len, -r));
-      acc.seen += k;
+      tally(k, false);
       advance(k);
       continue;
     }
     Segment* it = FirstEndingAfter(r);
-    if (it != nullptr && Rel(it->seq) <= r) {  // inside a buffered segment: it wins
+    if (it != nullptr && Rel(it->seq) <= r) {  // inside a buffered range
       const int64_t off = r - Rel(it->seq);
       uint32_t k = static_cast<uint32_t>(std::min<int64_t>(len, Rel(End(it)) - r));
       if (data != nullptr && !it->lost && std::memcmp(data, it->bytes() + off, k) != 0) {
         acc.conflict = true;
       }
-      acc.seen += k;
+      tally(k, false);
+      if (off > 0 && !copy.provisional && Unconfirmed(it)) {
+        // Accepted data starting inside an unconfirmed range: the range ends where it starts.
+        if (static_cast<int32_t>(seq + k - counted_to) > 0) counted_to = seq + k;
+        it->len = static_cast<uint32_t>(off);
+        it->copy_end = false;
+        displaced = true;
+        continue;
+      }
+      // This copy can only displace a range it covers from the range's start: a copy starting
+      // inside a range starts after the range's owner.
+      if (off == 0 && Displaces(copy, it)) {
+        if (static_cast<int32_t>(seq + k - counted_to) > 0) counted_to = seq + k;
+        if (k == it->len) {
+          Unlink(it);
+          Free(it);
+        } else {
+          DropPrefix(it, k);
+        }
+        displaced = true;
+        continue;  // the range is a hole now: filled below
+      }
       advance(k);
       continue;
     }
@@ -214,11 +363,12 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, Timest
         out.Gap(piece);
       }
       next_seq_ += piece;
-      acc.fresh += piece;
+      tally(piece, true);
       advance(piece);
       continue;
     }
-    const size_t charge = (data != nullptr ? piece : 0) + kSegmentOverhead;
+    const uint32_t capacity = data != nullptr ? piece : 0;
+    const size_t charge = capacity + kSegmentOverhead;
     if (buffered_ + charge > limits.per_flow_bytes) {
       Bump(ctx_->counters.per_flow_cap_hits);
       MakeRoom(seq, out);
@@ -229,17 +379,28 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, Timest
       MakeRoom(seq, out);
       continue;
     }
-    void* mem = ::operator new(sizeof(Segment) + (data != nullptr ? piece : 0), std::nothrow);
+    void* mem = ::operator new(sizeof(Segment) + capacity, std::nothrow);
     if (mem == nullptr) {
       ctx_->memory.Release(charge);
       Bump(ctx_->counters.global_cap_hits);
       MakeRoom(seq, out);
       continue;
     }
-    Segment* s = new (mem) Segment{nullptr, nullptr, ts, seq, piece, data == nullptr};
+    Segment* s = new (mem) Segment{nullptr,
+                                   nullptr,
+                                   ts,
+                                   seq,
+                                   piece,
+                                   copy.start,
+                                   capacity,
+                                   data == nullptr,
+                                   seq + piece == copy.end,
+                                   copy.provisional};
     if (data != nullptr) std::memcpy(s->bytes(), data, piece);
     buffered_ += charge;
-    if (head_ == nullptr) hole_since_ = ts;
+    if (copy.provisional) ++provisional_segments_;
+    // A displaced range emptied the list; the hole in front is as old as it was.
+    if (head_ == nullptr && !displaced) hole_since_ = ts;
     // Link before `it` (or at the tail).
     s->next = it;
     s->prev = it != nullptr ? it->prev : tail_;
@@ -253,7 +414,7 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, Timest
     } else {
       tail_ = s;
     }
-    acc.fresh += piece;
+    tally(piece, true);
     acc.buffered = true;
     advance(piece);
   }
@@ -275,6 +436,7 @@ TcpReassembler::Segment* TcpReassembler::FirstEndingAfter(int64_t rel) const {
 // of `seq` when that comes first (then `seq` is delivered directly and needs no memory).
 void TcpReassembler::MakeRoom(uint32_t seq, Emitter& out) {
   const size_t before = buffered_;
+  DiscardUnconfirmed();
   DrainContiguous(out);
   if (buffered_ < before) return;
   if (head_ == nullptr || Rel(seq) < Rel(head_->seq)) {
@@ -296,6 +458,13 @@ void TcpReassembler::DrainContiguous(Emitter& out) {
   bool drained = false;
   while (head_ != nullptr && Rel(head_->seq) <= 0) {
     Segment* s = head_;
+    if (Unconfirmed(s)) {  // its bytes are due now and no ACK ever covered them
+      if (s->copy_end) Bump(ctx_->counters.out_of_window);
+      Unlink(s);
+      Free(s);
+      drained = true;
+      continue;
+    }
     // Segments never start behind the delivered point; tolerate it rather than trust it.
     const int64_t skip = -Rel(s->seq);
     if (skip < int64_t{s->len}) {
@@ -318,6 +487,10 @@ void TcpReassembler::DrainContiguous(Emitter& out) {
 void TcpReassembler::ExpireHoles(TimestampNs now, Emitter& out) {
   const TimestampNs limit = ctx_->limits.hole_timeout;
   while (head_ != nullptr && now - hole_since_ > limit) {
+    if (DiscardUnconfirmed()) {
+      if (head_ != nullptr) hole_since_ = std::max(hole_since_, head_->ts);
+      continue;
+    }
     Bump(ctx_->counters.hole_timeouts);
     DeclareGapTo(head_->seq, out);
     DrainContiguous(out);
@@ -335,7 +508,10 @@ void TcpReassembler::NoteFin(uint32_t fin_seq, TimestampNs ts) {
     if (fin_seq != fin_seq_) Bump(ctx_->counters.bad_fins);
     return;
   }
-  if (Rel(fin_seq) < 0 || (tail_ != nullptr && Rel(fin_seq) < Rel(End(tail_)))) {
+  // Bytes held beyond the window do not count: the receiver may never have had them.
+  const Segment* last = tail_;
+  while (last != nullptr && Unconfirmed(last)) last = last->prev;
+  if (Rel(fin_seq) < 0 || (last != nullptr && Rel(fin_seq) < Rel(End(last)))) {
     Bump(ctx_->counters.bad_fins);
     return;
   }
@@ -368,8 +544,9 @@ void TcpReassembler::Unlink(Segment* s) {
 }
 
 void TcpReassembler::Free(Segment* s) {
-  const size_t charge = (s->lost ? 0 : s->len) + kSegmentOverhead;
+  const size_t charge = size_t{s->capacity} + kSegmentOverhead;
   buffered_ -= std::min(buffered_, charge);
+  if (s->provisional && provisional_segments_ > 0) --provisional_segments_;
   ctx_->memory.Release(charge);
   s->~Segment();
   ::operator delete(s);

@@ -7,8 +7,22 @@
 //  - A byte range that will never be delivered is reported as OnGap(length) at its place in
 //    the stream, so delivered bytes + gap bytes always equal the stream position. Nothing is
 //    stitched together silently. Adjacent lost ranges are merged into one gap event.
-//  - Overlaps are first-wins: bytes already delivered or buffered are kept; a later copy that
-//    differs is counted (overlap_conflicts) where the first copy is still buffered to compare.
+//  - Overlaps are resolved as Linux resolves them (net/ipv4/tcp_input.c). Bytes already
+//    delivered are never changed (tcp_data_queue: a retransmission is dropped, the reader skips
+//    what it already has). Bytes still buffered out of order belong to the copy that starts
+//    first and, on an equal start, to the longer one (tcp_data_queue_ofo: a segment inside a
+//    queued one is dropped, one with the same start that ends later replaces it, one that
+//    starts earlier is delivered first when the queue drains). A segment that begins exactly
+//    where a buffered one ends, in a hole, extends it (tcp_ooo_try_coalesce), so it competes
+//    with that one's start. A replaced or ignored copy whose bytes differ is counted
+//    (overlap_conflicts).
+//  - Once the receiver's advertised window is known (NoteReceiverWindow), a segment starting
+//    beyond the furthest right edge it advertised is one Linux drops (tcp_sequence,
+//    tcp_data_queue). It is held provisionally, without displacing accepted bytes, because the
+//    capture may show the ACK that allowed it just after it; if no ACK has covered it by the
+//    time its bytes are due (the hole before it filled, timed out, a cap, or the end), it is
+//    discarded and counted (out_of_window), leaving no data and no gap. Until the window is
+//    known nothing is held back.
 //  - Sequence numbers use 32-bit serial arithmetic, so streams crossing 2^32 are seamless.
 //  - Buffered bytes are charged to the per-direction cap and the worker's global budget; when a
 //    cap would be exceeded, the oldest hole becomes a gap and the data behind it is delivered,
@@ -31,13 +45,20 @@ namespace bw::reassembly {
 class TcpReassembler {
   // An out-of-order range kept in a sorted, non-overlapping list; its bytes follow the header
   // in the same allocation. `lost` ranges (snaplen-cut tails) hold no bytes.
+  // Each range remembers the copy (wire segment, or run of coalesced segments) its bytes came
+  // from: where that copy starts, and whether this range holds its last byte. A copy always
+  // owns a contiguous suffix of its own range, so its end is found by walking to that range.
   struct Segment {
     Segment* prev;
     Segment* next;
     TimestampNs ts;  // capture time of the packet that carried it
     uint32_t seq;
     uint32_t len;
+    uint32_t origin;    // first sequence number of the copy these bytes belong to
+    uint32_t capacity;  // payload bytes allocated after the header (charged to the budget)
     bool lost;
+    bool copy_end;     // holds the last byte of its copy
+    bool provisional;  // arrived beyond the receiver's window: see Unconfirmed()
     uint8_t* bytes() { return reinterpret_cast<uint8_t*>(this + 1); }
   };
 
@@ -64,6 +85,12 @@ class TcpReassembler {
   void OnSegment(uint32_t seq, ByteView payload, uint32_t payload_wire_len, bool fin,
                  TimestampNs ts, Direction dir, StreamSink& sink);
 
+  // The receiver of this direction acknowledged `ack` and advertised `window` bytes (already
+  // scaled). Only the furthest right edge counts: a smaller window later never narrows it, so
+  // a forged or stale ACK cannot make legitimate data look out of window. Ignored before the
+  // direction started and for ACKs more than 1 GiB away from the stream.
+  void NoteReceiverWindow(uint32_t ack, uint32_t window);
+
   // Declares holes older than the hole timeout as gaps (for directions that went quiet).
   void CheckTimeout(TimestampNs now, Direction dir, StreamSink& sink);
 
@@ -77,6 +104,10 @@ class TcpReassembler {
   uint32_t next_seq() const { return next_seq_; }      // next byte expected (valid once started)
   size_t buffered_bytes() const { return buffered_; }  // charged: payload + segment headers
   size_t buffered_segments() const;
+  bool window_known() const { return window_known_; }
+
+  // Largest window a receiver can advertise: 65535 << 14 (RFC 7323).
+  static constexpr uint32_t kMaxReceiveWindow = uint32_t{65535} << 14;
 
  private:
   class Emitter;
@@ -87,8 +118,16 @@ class TcpReassembler {
   }
   static uint32_t End(const Segment* s) { return s->seq + s->len; }
 
-  void Add(uint32_t seq, const uint8_t* data, uint32_t len, TimestampNs ts, Accounting& acc,
-           Emitter& out);
+  struct Copy;
+
+  void Add(uint32_t seq, const uint8_t* data, uint32_t len, const Copy& copy, TimestampNs ts,
+           Accounting& acc, Emitter& out);
+  Copy CopyOf(uint32_t seq, uint32_t len, bool provisional);
+  bool Displaces(const Copy& copy, const Segment* owner) const;
+  void DropPrefix(Segment* s, uint32_t k);
+  bool BeyondReceiveWindow(int64_t rel) const;
+  bool Unconfirmed(const Segment* s) const;
+  bool DiscardUnconfirmed();
   Segment* FirstEndingAfter(int64_t rel) const;
   void MakeRoom(uint32_t seq, Emitter& out);
   void DeclareGapTo(uint32_t seq, Emitter& out);
@@ -108,10 +147,14 @@ class TcpReassembler {
   TimestampNs fin_ts_ = 0;
   uint32_t next_seq_ = 0;
   uint32_t fin_seq_ = 0;
-  size_t buffered_ = 0;  // charged bytes; per_flow_bytes bounds it
+  size_t buffered_ = 0;                // charged bytes; per_flow_bytes bounds it
+  uint32_t provisional_segments_ = 0;  // buffered ranges held beyond the window
+  uint32_t window_edge_ = 0;           // furthest ack + window the receiver advertised
+  uint32_t window_max_ = 0;            // largest window it advertised
   bool started_ = false;
   bool ended_ = false;
   bool fin_known_ = false;
+  bool window_known_ = false;
 };
 
 }  // namespace bw::reassembly

@@ -81,7 +81,19 @@ TEST(StartLine, Classification) {
   EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("GET / HTTP/1.1\r\n")));
   EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("PUT /b/k")));
   EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("DELETE ")));
-  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("GET")));
+  // Too short to decide, but a prefix of a method: a request line sent in tiny segments.
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("GET")));
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("G")));
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("PROPF")));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("GETX")));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("X")));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("g")));
+  // Empty lines before the request line are skipped, as servers do; HTAB may follow the method.
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("\r\nGET / HTTP/1.1\r\n")));
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("\r\n")));
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("\n\nP")));
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes("GET\t/ HTTP/1.1\r\n")));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("\r\nSSH-2.0-OpenSSH")));
   EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("get / HTTP/1.1")));
   EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("FOO / HTTP/1.1")));
   EXPECT_FALSE(LooksLikeHttpRequest(AsBytes("\x16\x03\x01\x02\x00")));
