@@ -1,8 +1,16 @@
 #include "sensor/capture/packet_source.h"
 
+#include <net/if.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 
 #include "sensor/decode/decoder.h"
 
@@ -17,16 +25,111 @@ std::string OneLine(std::string s) {
   return s;
 }
 
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr int64_t kReopenIntervalMs = 1000;
+
+bool ApplyFilter(pcap_t* handle, const std::string& bpf, std::string& error, bool& usage_error) {
+  if (bpf.empty()) return true;
+  bpf_program prog{};
+  if (pcap_compile(handle, &prog, bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    error = "invalid BPF filter '" + bpf + "': " + OneLine(pcap_geterr(handle));
+    usage_error = true;
+    return false;
+  }
+  int rc = pcap_setfilter(handle, &prog);
+  pcap_freecode(&prog);
+  if (rc != 0) {
+    error = "cannot apply BPF filter: " + OneLine(pcap_geterr(handle));
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options,
-                                                 std::string& error, bool& usage_error) {
+bool PacketSource::ActivateLive(int& pcap_rc) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_rc = 0;
+  handle_ = pcap_create(options_.interface.c_str(), errbuf);
+  if (!handle_) {
+    error_ = "cannot open interface " + options_.interface + ": " + OneLine(errbuf);
+    return false;
+  }
+  pcap_set_snaplen(handle_, static_cast<int>(options_.snaplen));
+  pcap_set_promisc(handle_, options_.promiscuous ? 1 : 0);
+  pcap_set_timeout(handle_, options_.timeout_ms);
+  pcap_set_buffer_size(handle_, static_cast<int>(options_.buffer_mib) << 20);
+  pcap_set_immediate_mode(handle_, options_.immediate ? 1 : 0);
+  // Nanosecond stamps where the platform offers them; microseconds otherwise.
+  nanosecond_ = pcap_set_tstamp_precision(handle_, PCAP_TSTAMP_PRECISION_NANO) == 0;
+  int rc = pcap_activate(handle_);
+  pcap_rc = rc;
+  if (rc < 0) {
+    std::string why = rc == PCAP_ERROR_NO_SUCH_DEVICE ? "no such interface"
+                      : rc == PCAP_ERROR_PERM_DENIED  ? "permission denied (needs CAP_NET_RAW)"
+                      : rc == PCAP_ERROR_IFACE_NOT_UP ? "interface is down"
+                                                      : OneLine(pcap_geterr(handle_));
+    std::string detail = OneLine(pcap_geterr(handle_));
+    if (!detail.empty() && detail != why && rc != PCAP_ERROR) why += " (" + detail + ")";
+    error_ = "cannot capture on " + options_.interface + ": " + why;
+    pcap_close(handle_);
+    handle_ = nullptr;
+    return false;
+  }
+  if (nanosecond_) {
+    nanosecond_ = pcap_get_tstamp_precision(handle_) == PCAP_TSTAMP_PRECISION_NANO;
+  }
+  // Our own poll() below bounds every wait, so signals (SIGHUP, SIGTERM) and idle timers are
+  // served promptly whatever the kernel ring's block timeout is.
+  if (pcap_setnonblock(handle_, 1, errbuf) != 0) {
+    error_ = "cannot capture on " + options_.interface + ": " + OneLine(errbuf);
+    pcap_close(handle_);
+    handle_ = nullptr;
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options, std::string& error,
+                                                 bool& usage_error) {
   usage_error = false;
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<PacketSource> src(new PacketSource());
+  if (!options.file.empty() && options.file != "-") {
+    // pcapng is read by our own reader: libpcap 1.10 refuses files whose interfaces differ in
+    // link type or snap length, which the format allows and multi-interface tools write.
+    src->pcapng_ = PcapngReader::Open(options.file, error);
+    if (!error.empty()) return nullptr;
+  }
+  if (src->pcapng_) {
+    src->description_ = "file " + options.file;
+    src->options_ = options;
+    int dlt = src->pcapng_->first_dlt() < 0 ? static_cast<int>(decode::LinkType::kEthernet)
+                                            : src->pcapng_->first_dlt();
+    if (!decode::IsSupportedLinkType(dlt)) {
+      const char* name = pcap_datalink_val_to_name(dlt);
+      error = src->description_ + ": unsupported link type " + std::to_string(dlt) +
+              (name ? std::string(" (") + name + ")" : std::string());
+      return nullptr;
+    }
+    src->link_type_ = static_cast<decode::LinkType>(dlt);
+    if (!options.bpf.empty()) {
+      // Compile once now so an invalid expression is a usage error before any packet.
+      pcap_t* dead = pcap_open_dead(dlt, static_cast<int>(options.snaplen));
+      bool ok = dead && ApplyFilter(dead, options.bpf, error, usage_error);
+      if (dead) pcap_close(dead);
+      if (!ok) return nullptr;
+    }
+    return src;
+  }
   if (!options.file.empty()) {
-    src->handle_ = pcap_open_offline_with_tstamp_precision(
-        options.file.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    src->handle_ = pcap_open_offline_with_tstamp_precision(options.file.c_str(),
+                                                           PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!src->handle_) {
       error = "cannot read capture " + options.file + ": " + OneLine(errbuf);
       return nullptr;
@@ -35,41 +138,14 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options,
     src->description_ = "file " + options.file;
   } else if (!options.interface.empty()) {
     src->live_ = true;
-    src->handle_ = pcap_create(options.interface.c_str(), errbuf);
-    if (!src->handle_) {
-      error = "cannot open interface " + options.interface + ": " + OneLine(errbuf);
+    src->options_ = options;
+    src->timeout_ms_ = options.timeout_ms;
+    int rc = 0;
+    if (!src->ActivateLive(rc)) {
+      error = src->error_;
       return nullptr;
-    }
-    pcap_set_snaplen(src->handle_, static_cast<int>(options.snaplen));
-    pcap_set_promisc(src->handle_, options.promiscuous ? 1 : 0);
-    pcap_set_timeout(src->handle_, options.timeout_ms);
-    pcap_set_buffer_size(src->handle_, static_cast<int>(options.buffer_mib) << 20);
-    pcap_set_immediate_mode(src->handle_, options.immediate ? 1 : 0);
-    // Nanosecond stamps where the platform offers them; microseconds otherwise.
-    src->nanosecond_ =
-        pcap_set_tstamp_precision(src->handle_, PCAP_TSTAMP_PRECISION_NANO) == 0;
-    int rc = pcap_activate(src->handle_);
-    if (rc < 0) {
-      std::string why = rc == PCAP_ERROR_NO_SUCH_DEVICE   ? "no such interface"
-                        : rc == PCAP_ERROR_PERM_DENIED    ? "permission denied (needs CAP_NET_RAW)"
-                        : rc == PCAP_ERROR_IFACE_NOT_UP   ? "interface is down"
-                                                          : OneLine(pcap_geterr(src->handle_));
-      std::string detail = OneLine(pcap_geterr(src->handle_));
-      if (!detail.empty() && detail != why && rc != PCAP_ERROR) why += " (" + detail + ")";
-      error = "cannot capture on " + options.interface + ": " + why;
-      return nullptr;
-    }
-    if (src->nanosecond_) {
-      src->nanosecond_ = pcap_get_tstamp_precision(src->handle_) == PCAP_TSTAMP_PRECISION_NANO;
     }
     src->description_ = "interface " + options.interface;
-    // Our own poll() below bounds every wait, so signals (SIGHUP, SIGTERM) and idle timers are
-    // served promptly whatever the kernel ring's block timeout is.
-    if (pcap_setnonblock(src->handle_, 1, errbuf) != 0) {
-      error = "cannot capture on " + options.interface + ": " + OneLine(errbuf);
-      return nullptr;
-    }
-    src->timeout_ms_ = options.timeout_ms;
   } else {
     error = "no capture source: give --read FILE or --interface IF";
     usage_error = true;
@@ -85,28 +161,63 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options,
   }
   src->link_type_ = static_cast<decode::LinkType>(dlt);
 
-  if (!options.bpf.empty()) {
-    bpf_program prog{};
-    if (pcap_compile(src->handle_, &prog, options.bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-      error = "invalid BPF filter '" + options.bpf + "': " + OneLine(pcap_geterr(src->handle_));
-      usage_error = true;
-      return nullptr;
-    }
-    int rc = pcap_setfilter(src->handle_, &prog);
-    pcap_freecode(&prog);
-    if (rc != 0) {
-      error = "cannot apply BPF filter: " + OneLine(pcap_geterr(src->handle_));
-      return nullptr;
-    }
-  }
+  if (!ApplyFilter(src->handle_, options.bpf, error, usage_error)) return nullptr;
   return src;
 }
 
 PacketSource::~PacketSource() {
   if (handle_) pcap_close(handle_);
+  for (auto& f : filters_) {
+    if (f.ok) pcap_freecode(&f.prog);
+  }
+}
+
+bool PacketSource::PassesFilter(int dlt, const pcap_pkthdr& hdr, const uint8_t* data) {
+  if (options_.bpf.empty()) return true;
+  for (auto& f : filters_) {
+    if (f.dlt == dlt) return !f.ok || pcap_offline_filter(&f.prog, &hdr, data) != 0;
+  }
+  CompiledFilter f;
+  f.dlt = dlt;
+  pcap_t* dead = pcap_open_dead(dlt, static_cast<int>(options_.snaplen));
+  // A link type the expression cannot be compiled for (e.g. "ether host" on raw IP) passes
+  // everything rather than silently hiding that interface's packets.
+  f.ok = dead && pcap_compile(dead, &f.prog, options_.bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) == 0;
+  if (dead) pcap_close(dead);
+  filters_.push_back(f);
+  return !f.ok || pcap_offline_filter(&filters_.back().prog, &hdr, data) != 0;
+}
+
+NextStatus PacketSource::NextPcapng(RawPacket& out) {
+  for (;;) {
+    if (break_.load(std::memory_order_relaxed)) return NextStatus::kEnd;
+    PcapngReader::Packet p;
+    PcapngReader::Status st = pcapng_->Next(p);
+    if (st == PcapngReader::Status::kEnd) return NextStatus::kEnd;
+    if (st == PcapngReader::Status::kError) {
+      error_ = pcapng_->error();
+      return NextStatus::kError;
+    }
+    // As libpcap offline: the file's caplen stands (snaplen applies to live captures).
+    size_t caplen = p.data.size();
+    pcap_pkthdr hdr{};
+    hdr.caplen = static_cast<bpf_u_int32>(caplen);
+    hdr.len = p.wire_length;
+    if (!PassesFilter(p.dlt, hdr, p.data.data())) continue;
+    out.data = p.data.first(caplen);
+    out.wire_length = p.wire_length;
+    out.ts = p.ts;
+    out.link_type = static_cast<decode::LinkType>(p.dlt);
+    return NextStatus::kPacket;
+  }
 }
 
 NextStatus PacketSource::Next(RawPacket& out) {
+  if (pcapng_) return NextPcapng(out);
+  if (down_ && !TryResume()) {
+    if (!error_.empty()) return NextStatus::kError;  // cannot come back (e.g. no privilege)
+    return NextStatus::kTimeout;
+  }
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   int rc = pcap_next_ex(handle_, &hdr, &data);
@@ -114,6 +225,19 @@ NextStatus PacketSource::Next(RawPacket& out) {
     pollfd pfd{pcap_get_selectable_fd(handle_), POLLIN, 0};
     int ready = ::poll(&pfd, 1, timeout_ms_);
     if (ready <= 0) return NextStatus::kTimeout;  // idle, or a signal to look at
+    if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+      // In non-blocking mode libpcap never looks at the socket error, and an unread one keeps
+      // poll() ready forever: read (and so clear) it here. The kernel sets ENETDOWN when the
+      // interface goes down and ENODEV when it is removed.
+      int so_error = 0;
+      socklen_t len = sizeof(so_error);
+      if (::getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error != 0) {
+        error_ = std::strerror(so_error);
+        bool link_loss = so_error == ENETDOWN || so_error == ENODEV || so_error == ENXIO;
+        if (OnLiveError(link_loss)) return NextStatus::kTimeout;
+        return NextStatus::kError;
+      }
+    }
     rc = pcap_next_ex(handle_, &hdr, &data);
   }
   if (rc == 1) {
@@ -122,13 +246,108 @@ NextStatus PacketSource::Next(RawPacket& out) {
     TimestampNs frac = static_cast<TimestampNs>(hdr->ts.tv_usec);
     out.ts = static_cast<TimestampNs>(hdr->ts.tv_sec) * kNsPerSecond +
              (nanosecond_ ? frac : frac * 1000);
+    out.link_type = link_type_;
     return NextStatus::kPacket;
   }
   if (rc == 0) return NextStatus::kTimeout;
   if (rc == PCAP_ERROR_BREAK) return NextStatus::kEnd;
   error_ = OneLine(pcap_geterr(handle_));
   if (error_.empty()) error_ = "capture read failed";
+  if (live_ && OnLiveError(false)) return NextStatus::kTimeout;
   return NextStatus::kError;
+}
+
+bool PacketSource::InterfaceUp(bool& exists) const {
+  exists = false;
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq ifr{};
+  std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", options_.interface.c_str());
+  bool up = false;
+  if (::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+    exists = true;
+    up = (ifr.ifr_flags & IFF_UP) != 0 && (ifr.ifr_flags & IFF_RUNNING) != 0;
+  }
+  ::close(fd);
+  return up;
+}
+
+bool PacketSource::OnLiveError(bool link_loss) {
+  // libpcap reports a lost link as a read error ("The interface went down", ENETDOWN; "The
+  // interface disappeared", ENODEV). Anything else on an interface that is still up is a real
+  // failure and ends the capture as before.
+  bool exists = false;
+  bool up = InterfaceUp(exists);
+  bool lost_link = link_loss || error_.find("went down") != std::string::npos ||
+                   error_.find("disappeared") != std::string::npos;
+  if (exists && up && !lost_link) return false;
+  down_ = true;
+  needs_reopen_ = !exists;
+  down_since_ms_ = SteadyMs();
+  last_attempt_ms_ = down_since_ms_;
+  ++link_events_.interface_down;
+  std::fprintf(stderr,
+               "bucketwatch: capture on %s: %s (interface %s); capture paused, waiting for it to "
+               "come back (down %llu time%s so far)\n",
+               options_.interface.c_str(), error_.c_str(), exists ? "down" : "gone",
+               static_cast<unsigned long long>(link_events_.interface_down),
+               link_events_.interface_down == 1 ? "" : "s");
+  std::fflush(stderr);
+  error_.clear();
+  return true;
+}
+
+bool PacketSource::TryResume() {
+  bool exists = false;
+  bool up = InterfaceUp(exists);
+  if (!exists) needs_reopen_ = true;
+  int64_t now = SteadyMs();
+  if (!up) {
+    // Wait like an idle read would, so the caller's loop neither spins nor stalls.
+    ::poll(nullptr, 0, timeout_ms_);
+    return false;
+  }
+  bool reopened = false;
+  if (needs_reopen_) {
+    if (now - last_attempt_ms_ < kReopenIntervalMs) {
+      ::poll(nullptr, 0, timeout_ms_);
+      return false;
+    }
+    last_attempt_ms_ = now;
+    pcap_t* old = handle_;
+    handle_ = nullptr;
+    int rc = 0;
+    bool ok = ActivateLive(rc);
+    bool usage_error = false;
+    if (ok && pcap_datalink(handle_) != static_cast<int>(link_type_)) {
+      error_ = "cannot capture on " + options_.interface + ": link type changed to " +
+               std::to_string(pcap_datalink(handle_));
+      ok = false;
+    }
+    if (ok && !ApplyFilter(handle_, options_.bpf, error_, usage_error)) ok = false;
+    if (!ok) {
+      if (handle_) pcap_close(handle_);
+      handle_ = old;  // keep a valid handle for BreakLoop()/Stats()
+      std::fprintf(stderr, "bucketwatch: %s (%s)\n", error_.c_str(),
+                   rc == PCAP_ERROR_PERM_DENIED ? "giving up: the capture privilege was dropped"
+                                                : "retrying every second");
+      std::fflush(stderr);
+      if (rc == PCAP_ERROR_PERM_DENIED || usage_error) return false;  // error_ stays: kError
+      error_.clear();
+      return false;
+    }
+    if (old) pcap_close(old);
+    ++link_events_.reopens;
+    reopened = true;
+  }
+  down_ = false;
+  needs_reopen_ = false;
+  ++link_events_.resumed;
+  std::fprintf(stderr, "bucketwatch: capture on %s resumed after %.1f s (interface up again%s)\n",
+               options_.interface.c_str(), static_cast<double>(now - down_since_ms_) / 1000.0,
+               reopened ? ", reopened" : "");
+  std::fflush(stderr);
+  return true;
 }
 
 bool PacketSource::Stats(KernelStats& out) {
@@ -141,7 +360,10 @@ bool PacketSource::Stats(KernelStats& out) {
   return true;
 }
 
-void PacketSource::BreakLoop() { pcap_breakloop(handle_); }
+void PacketSource::BreakLoop() {
+  break_.store(true, std::memory_order_relaxed);
+  if (handle_) pcap_breakloop(handle_);
+}
 
 int PacketSource::selectable_fd() const { return live_ ? pcap_get_selectable_fd(handle_) : -1; }
 

@@ -2,15 +2,25 @@
 // A libpcap capture handle, live (an interface) or offline (a pcap or pcapng file), delivering
 // frames with nanosecond timestamps. Opening never crashes on bad input: a missing interface or
 // file, an unreadable capture or an unsupported link type is a one-line error.
+//
+// A live interface that goes down (or disappears) is not the end of the capture: the source
+// logs one line to stderr, counts it, reports kTimeout while the link is down (so the sensor
+// keeps ticking and serving signals), and resumes by itself when the link is up again: on the
+// same socket when the kernel keeps it bound (link down/up), or by reopening the interface
+// (it was deleted and re-created; needs the capture privilege, so after a privilege drop
+// only the first kind recovers and the second ends the capture with kError).
 
 #include <pcap/pcap.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dissectors/common/bytes.h"
 #include "dissectors/common/timestamp.h"
+#include "sensor/capture/pcapng_reader.h"
 #include "sensor/decode/packet_meta.h"
 
 namespace bw::capture {
@@ -20,8 +30,8 @@ struct CaptureOptions {
   std::string file;       // offline capture when non-empty ("-" is stdin)
   uint32_t snaplen = 262144;
   bool promiscuous = true;
-  uint32_t buffer_mib = 64;
-  bool immediate = true;
+  uint32_t buffer_mib = 256;
+  bool immediate = false;
   int timeout_ms = 100;  // live: how often Next() returns kTimeout when idle
   std::string bpf;
 };
@@ -30,6 +40,15 @@ struct RawPacket {
   ByteView data;             // valid until the next call to Next()
   uint32_t wire_length = 0;  // original length on the wire
   TimestampNs ts = 0;
+  // The frame's link type: a pcapng file may mix interfaces of different link types.
+  decode::LinkType link_type = decode::LinkType::kEthernet;
+};
+
+// How often a live capture lost its interface and got it back.
+struct LinkEvents {
+  uint64_t interface_down = 0;  // the interface went down or disappeared
+  uint64_t resumed = 0;         // capture resumed afterwards (same socket or reopened)
+  uint64_t reopens = 0;         // of those, by reopening the interface
 };
 
 struct KernelStats {
@@ -57,12 +76,18 @@ class PacketSource {
   PacketSource& operator=(const PacketSource&) = delete;
 
   NextStatus Next(RawPacket& out);
+  // The link type of the source (of a pcapng file's first interface; see RawPacket).
   decode::LinkType link_type() const { return link_type_; }
+  // pcapng blocks that carry no packet (statistics, secrets, custom, unknown), skipped.
+  uint64_t pcapng_blocks_skipped() const { return pcapng_ ? pcapng_->blocks_skipped() : 0; }
   bool live() const { return live_; }
   const std::string& error() const { return error_; }
   const std::string& description() const { return description_; }
   // Counters from pcap_stats (live only; false offline or on failure).
   bool Stats(KernelStats& out);
+  // Interface down/up history (live only). Read from the capture thread or after Run.
+  const LinkEvents& link_events() const { return link_events_; }
+  bool link_down() const { return down_; }
   // Makes a blocked Next() return kEnd; safe to call from another thread.
   void BreakLoop();
   // The file descriptor to poll for readiness (live), or -1.
@@ -70,6 +95,28 @@ class PacketSource {
 
  private:
   PacketSource() = default;
+  // Creates and activates the live handle from options_; false with error_ set.
+  bool ActivateLive(int& pcap_rc);
+  // A read error on a live handle: true when it is a lost link we wait out. `link_loss`: the
+  // socket said so (ENETDOWN/ENODEV); otherwise the interface's flags decide.
+  bool OnLiveError(bool link_loss);
+  // While down: waits up to timeout_ms, returns true once the capture runs again.
+  bool TryResume();
+  bool InterfaceUp(bool& exists) const;
+  NextStatus NextPcapng(RawPacket& out);
+  // Whether `p` passes the BPF filter (pcapng files: compiled per link type on first use).
+  bool PassesFilter(int dlt, const pcap_pkthdr& hdr, const uint8_t* data);
+
+  struct CompiledFilter {
+    int dlt = 0;
+    bool ok = false;
+    bpf_program prog{};
+  };
+  std::unique_ptr<PcapngReader> pcapng_;
+  std::vector<CompiledFilter> filters_;
+  std::atomic<bool> break_{false};
+
+  CaptureOptions options_;
   pcap_t* handle_ = nullptr;
   decode::LinkType link_type_ = decode::LinkType::kEthernet;
   bool live_ = false;
@@ -77,6 +124,11 @@ class PacketSource {
   int timeout_ms_ = 100;
   std::string error_;
   std::string description_;
+  bool down_ = false;
+  bool needs_reopen_ = false;  // the interface disappeared: its socket is bound to a dead index
+  int64_t down_since_ms_ = 0;
+  int64_t last_attempt_ms_ = 0;
+  LinkEvents link_events_;
 };
 
 }  // namespace bw::capture

@@ -14,6 +14,8 @@
 #include <ctime>
 #include <vector>
 
+#include "sensor/output/line_writer.h"
+
 namespace bw::output {
 
 namespace {
@@ -246,6 +248,7 @@ bool LedgerFile::Open(const std::string& path, const LedgerFileOptions& options,
     open_.store(true, std::memory_order_relaxed);
     return true;
   }
+  SetAsideTornLine();
   ResumeChain();
   if (!OpenActive(error)) return false;
   open_.store(true, std::memory_order_relaxed);
@@ -258,20 +261,55 @@ bool LedgerFile::Open(const std::string& path, const LedgerFileOptions& options,
   return true;
 }
 
+void LedgerFile::SetAsideTornLine() {
+  std::string fragment;
+  bool torn = false;
+  if (!LastLineOfPlain(path_, fragment, torn) || !torn) return;
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) < fragment.size()) {
+    return;
+  }
+  const off_t cut = st.st_size - static_cast<off_t>(fragment.size());
+  // The fragment is kept, byte for byte, next to the ledger: it is evidence, but not a line
+  // any JSON reader or the chain verifier can take.
+  std::string aside = path_ + ".torn-" + StampOf(Now());
+  for (uint32_t seq = 1; Exists(aside); ++seq) {
+    aside = path_ + ".torn-" + StampOf(Now()) + "." + std::to_string(seq);
+  }
+  int fd = ::open(aside.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  int err = 0;
+  bool saved = fd >= 0 && AppendWholeLine(fd, fragment, 0, true, err) && ::fsync(fd) == 0;
+  if (!saved && err == 0) err = errno;
+  if (fd >= 0) ::close(fd);
+  bool cut_ok = saved && ::truncate(path_.c_str(), cut) == 0;
+  if (saved && !cut_ok) err = errno;
+  if (cut_ok) {
+    std::fprintf(stderr,
+                 "bucketwatch: %s ended in a torn line (%zu bytes, left by a crash); moved it to "
+                 "%s, the ledger continues from its last whole line\n",
+                 path_.c_str(), fragment.size(), aside.c_str());
+    return;
+  }
+  // Could not move it: close the line so the next one is not glued to it (the chain, if on,
+  // then covers the fragment as a line of its own).
+  if (fd >= 0) ::unlink(aside.c_str());
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd >= 0) {
+    if (::write(fd, "\n", 1) != 1) errors_.fetch_add(1, std::memory_order_relaxed);
+    ::close(fd);
+  }
+  std::fprintf(stderr,
+               "bucketwatch: %s ended in a torn line (%zu bytes) that could not be moved aside "
+               "(%s); it stays as a line of its own\n",
+               path_.c_str(), fragment.size(), std::strerror(err));
+}
+
 void LedgerFile::ResumeChain() {
   if (!options_.hash_chain) return;
   std::string line;
   bool torn = false;
   if (LastLineOfPlain(path_, line, torn)) {
-    // A crash can leave a torn line; it becomes a line of its own and the chain
-    // covers it.
-    if (torn) {
-      int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-      if (fd >= 0) {
-        if (::write(fd, "\n", 1) != 1) errors_.fetch_add(1, std::memory_order_relaxed);
-        ::close(fd);
-      }
-    }
     prev_hash_ = Sha256Hex(line);
     return;
   }
@@ -297,7 +335,6 @@ bool LedgerFile::OpenActive(std::string& error) {
     ::close(fd);
     return false;
   }
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
   owns_ = true;
   opened_at_ = Now();
   return true;
@@ -323,21 +360,22 @@ void LedgerFile::Write(std::string_view line) {
       if (!file_) return;
     }
   }
-  bool ok =
-      std::fwrite(out.data(), 1, out.size(), file_) == out.size() && std::fputc('\n', file_) != EOF;
-  if (!ok) {
+  int err = 0;
+  if (!owns_) std::fflush(file_);  // stdout: whatever stdio holds goes first
+  if (!AppendWholeLine(::fileno(file_), out, file_bytes_, owns_, err)) {
     if (errors_.fetch_add(1, std::memory_order_relaxed) == 0) {
-      std::fprintf(stderr, "bucketwatch: cannot write %s: %s (counting further failures)\n",
-                   path_.c_str(), std::strerror(errno));
+      std::fprintf(stderr,
+                   "bucketwatch: cannot write %s: %s (ledger lines are dropped and counted as "
+                   "write errors until there is room; the hash chain continues from the last "
+                   "line written)\n",
+                   path_.c_str(), std::strerror(err));
     }
-    std::clearerr(file_);
     return;
   }
   // The chain advances only over lines that reached the file.
   if (options_.hash_chain) prev_hash_ = Sha256Hex(out);
   file_bytes_ += out.size() + 1;
   lines_.fetch_add(1, std::memory_order_relaxed);
-  if (file_ == stdout) std::fflush(file_);
 }
 
 void LedgerFile::RotateLocked(TimestampNs now) {

@@ -9,13 +9,18 @@
 // written (without its newline). The first line ever written chains to 64
 // zeros; the first line of a new file chains to the last line of the file
 // rotated before it, and a restarted sensor continues the chain of the file it
-// reopens. An edited, deleted or reordered line breaks the chain at the line
+// reopens. A torn last line left by a crash (no newline) is moved, byte for
+// byte, to <path>.torn-<UTC stamp> (logged) and the file cut back to its last
+// whole line, so readers and `report --verify` see whole, chained lines only. An edited, deleted or reordered line breaks the chain at the line
 // after it; the newest line is protected once a successor exists (`report
 // --verify` prints the head hash to record elsewhere).
 //
 // Rotated files are named <path>.<UTC YYYYMMDDTHHMMSSZ>[.<n>][.gz];
-// ParseRotatedName orders them. A write error (disk full) is counted and
-// reported once; the sensor keeps running.
+// ParseRotatedName orders them. Each line is one write(2) (a counted line is
+// in the file). A write error (disk full) is counted per line and reported
+// once; a partly written line is cut off again so the file holds whole,
+// chained lines only, and the chain resumes from the last line written when
+// there is room again. The sensor keeps running.
 
 #include <atomic>
 #include <condition_variable>
@@ -105,6 +110,8 @@ class LedgerFile {
  private:
   bool OpenActive(std::string& error);
   void RotateLocked(TimestampNs now);
+  // A last line without its newline (a crash mid-write) is moved to <path>.torn-<stamp>.
+  void SetAsideTornLine();
   void ResumeChain();
   void Enqueue(std::string rotated);
   void CompressLoop();

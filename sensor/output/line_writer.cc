@@ -1,12 +1,38 @@
 #include "sensor/output/line_writer.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 namespace bw::output {
+
+bool AppendWholeLine(int fd, std::string_view line, uint64_t size_before, bool truncatable,
+                     int& err) {
+  std::string buf;
+  buf.reserve(line.size() + 1);
+  buf.append(line);
+  buf.push_back('\n');
+  size_t done = 0;
+  while (done < buf.size()) {
+    ssize_t n = ::write(fd, buf.data() + done, buf.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : ENOSPC;
+      // Cut off what got in: the file holds whole lines only (a hash chain stays verifiable).
+      if (done > 0 && truncatable) {
+        while (::ftruncate(fd, static_cast<off_t>(size_before)) != 0 && errno == EINTR) {
+        }
+      }
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
 
 LineWriter::~LineWriter() {
   Flush();
@@ -31,7 +57,8 @@ bool LineWriter::Open(const std::string& path, std::string& error) {
     ::close(fd);
     return false;
   }
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+  struct stat st {};
+  size_ = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   owns_ = true;
   return true;
 }
@@ -39,18 +66,19 @@ bool LineWriter::Open(const std::string& path, std::string& error) {
 void LineWriter::Write(std::string_view line) {
   if (!file_) return;
   std::lock_guard<std::mutex> lock(mu_);
-  bool ok = std::fwrite(line.data(), 1, line.size(), file_) == line.size() &&
-            std::fputc('\n', file_) != EOF;
-  if (!ok) {
+  int err = 0;
+  if (!owns_) std::fflush(file_);  // stdout: whatever stdio holds goes first
+  if (!AppendWholeLine(::fileno(file_), line, size_, owns_, err)) {
     if (errors_.fetch_add(1, std::memory_order_relaxed) == 0) {
-      std::fprintf(stderr, "bucketwatch: cannot write %s: %s (counting further failures)\n",
-                   path_.c_str(), std::strerror(errno));
+      std::fprintf(stderr,
+                   "bucketwatch: cannot write %s: %s (lines are dropped and counted as write "
+                   "errors until there is room)\n",
+                   path_.c_str(), std::strerror(err));
     }
-    std::clearerr(file_);
     return;
   }
+  size_ += line.size() + 1;
   lines_.fetch_add(1, std::memory_order_relaxed);
-  if (file_ == stdout) std::fflush(file_);
 }
 
 void LineWriter::Flush() {

@@ -1,7 +1,9 @@
 #pragma once
 // A JSON-lines file shared by the workers: whole lines only (one lock per line, never a torn
-// line), created 0640, "-" means stdout. A write error (disk full) is counted and reported
-// once; the sensor keeps running and keeps counting what it could not write.
+// line), created 0640, "-" means stdout. Each line goes to the file with one write(2), so a
+// counted line is in the file, not in a buffer a crash or a full disk can still lose. A write
+// error (disk full) is counted per line, reported once, and any part of the line that did get
+// in is cut off again; the sensor keeps running and writes again once there is room.
 
 #include <atomic>
 #include <cstdint>
@@ -11,6 +13,12 @@
 #include <string_view>
 
 namespace bw::output {
+
+// Appends `line` and a newline to `fd` (opened O_APPEND) as one whole line. On failure, when
+// `truncatable` (a regular file we alone append to), the file is cut back to `size_before` so
+// no torn line remains; `err` gets the errno. Shared by the ledger and the alerts file.
+[[nodiscard]] bool AppendWholeLine(int fd, std::string_view line, uint64_t size_before,
+                                   bool truncatable, int& err);
 
 class LineWriter {
  public:
@@ -38,6 +46,7 @@ class LineWriter {
   std::string path_;
   std::atomic<uint64_t> lines_{0};
   std::atomic<uint64_t> errors_{0};
+  uint64_t size_ = 0;  // bytes in the file (guarded by mu_)
 };
 
 }  // namespace bw::output

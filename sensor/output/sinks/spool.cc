@@ -265,9 +265,11 @@ void Spool::RemoveLocked(uint64_t id) {
   if (it == entries_.end()) return;
   // The alert file goes first: a crash afterwards leaves only stale markers,
   // which Open drops.
-  if (::unlink(AlertPath(id).c_str()) != 0 && errno != ENOENT) ++stats_.write_errors;
+  const bool on_disk = !it->second.memory_json;
+  if (on_disk && ::unlink(AlertPath(id).c_str()) != 0 && errno != ENOENT) ++stats_.write_errors;
   for (size_t i = 0; i < sinks_.size(); ++i) {
     if (it->second.delivered[i]) {
+      if (!on_disk) continue;
       ::unlink(MarkerPath(id, i).c_str());
     } else if (i < pending_.size() && pending_[i] > 0) {
       --pending_[i];
@@ -317,26 +319,45 @@ uint64_t Spool::Append(std::string_view json, std::vector<uint64_t>* evicted) {
   uint64_t id = std::max<uint64_t>(static_cast<uint64_t>(now), last_id_ + 1);
   std::string final_path = AlertPath(id);
   std::string tmp_path = final_path + ".tmp";
+  std::shared_ptr<const std::string> memory_json;
   int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    ++stats_.write_errors;
-    spdlog::error("alert spool: cannot create {}: {}", tmp_path, std::strerror(errno));
-    return 0;
+  bool ok = fd >= 0;
+  int err = errno;
+  if (ok) {
+    ok = WriteAll(fd, record) && ::fsync(fd) == 0;
+    err = errno;
+    ok = (::close(fd) == 0) && ok;
+    if (ok && (::rename(tmp_path.c_str(), final_path.c_str()) != 0 || !SyncDir())) {
+      ok = false;
+      err = errno;
+    }
+    if (!ok) {
+      ::unlink(tmp_path.c_str());
+      ::unlink(final_path.c_str());
+    }
   }
-  bool ok = WriteAll(fd, record) && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp_path.c_str(), final_path.c_str()) != 0 || !SyncDir()) {
-    int err = errno;
-    ::unlink(tmp_path.c_str());
-    ::unlink(final_path.c_str());
+  if (!ok) {
+    // The disk cannot take it (full, read-only, gone): keep the alert in memory so it is still
+    // delivered now; only a crash before delivery can lose it. Logged on the first failure and
+    // then at most every 10 s with the running count, so a full disk cannot flood the log.
     ++stats_.write_errors;
-    spdlog::error("alert spool: cannot write {}: {}", final_path, std::strerror(err));
-    return 0;
+    ++stats_.memory_only;
+    memory_json = std::make_shared<const std::string>(json);
+    auto now_steady = std::chrono::steady_clock::now();
+    if (last_write_error_log_ == std::chrono::steady_clock::time_point() ||
+        now_steady - last_write_error_log_ >= std::chrono::seconds(10)) {
+      last_write_error_log_ = now_steady;
+      spdlog::error(
+          "alert spool: cannot write {}: {}; alerts are kept in memory only until delivered "
+          "({} spool write errors so far)",
+          dir_, std::strerror(err), stats_.write_errors);
+    }
   }
   last_id_ = id;
   Entry entry;
   entry.bytes = record.size();
   entry.delivered.assign(sinks_.size(), false);
+  entry.memory_json = std::move(memory_json);
   entries_.emplace(id, std::move(entry));
   ++stats_.alerts;
   stats_.bytes += record.size();
@@ -360,6 +381,7 @@ bool Spool::MarkDelivered(uint64_t id, size_t sink) {
     SyncDir();
     return true;
   }
+  if (it->second.memory_json) return true;  // nothing on disk to mark
   int fd = ::open(MarkerPath(id, sink).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     // Delivery stays recorded in memory; after a restart this sink gets it
@@ -393,7 +415,9 @@ std::shared_ptr<const std::string> Spool::Read(uint64_t id) {
   std::string path;
   {
     std::lock_guard lock(mu_);
-    if (!entries_.count(id)) return nullptr;
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return nullptr;
+    if (it->second.memory_json) return it->second.memory_json;
     path = AlertPath(id);
   }
   std::string record, json;

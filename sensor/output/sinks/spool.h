@@ -10,7 +10,10 @@
 // sink has a marker the alert and its markers are removed. Files are 0600, the
 // directory 0700. The spool is bounded by alert count and bytes: at a bound the
 // oldest alerts are dropped, counted and logged. Only alert JSON is stored — no
-// URL, key or other secret. Thread-safe.
+// URL, key or other secret. When the disk cannot take a record (full,
+// read-only) the alert is held in memory instead, inside the same bounds, and
+// still delivered: it is lost only if the process dies before delivery.
+// Thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -31,6 +34,9 @@ struct SpoolStats {
   uint64_t evicted = 0;       // oldest dropped at the bound, undelivered
   uint64_t corrupt = 0;       // damaged files removed at load or read
   uint64_t write_errors = 0;  // append/marker/remove failures (errno-level)
+  // Alerts the disk could not take (full, read-only): held in memory only, still delivered,
+  // lost if the process dies before every sink acknowledged them.
+  uint64_t memory_only = 0;
 };
 
 class Spool {
@@ -43,7 +49,9 @@ class Spool {
   // directory is unusable.
   [[nodiscard]] bool Open(std::string& error);
 
-  // Writes the record durably; returns its id, or 0 on failure (counted).
+  // Writes the record durably and returns its id; when the write fails
+  // (counted, logged at most every 10 s) the alert is held in memory under the
+  // id instead. 0 only for an alert larger than the byte bound.
   // Alerts dropped to make room are appended to `evicted`.
   uint64_t Append(std::string_view json, std::vector<uint64_t>* evicted = nullptr);
 
@@ -74,6 +82,8 @@ class Spool {
   struct Entry {
     uint64_t bytes = 0;
     std::vector<bool> delivered;
+    // Set when the record could not be written: the alert lives here until delivered.
+    std::shared_ptr<const std::string> memory_json;
   };
 
   std::string AlertPath(uint64_t id) const;
@@ -92,6 +102,7 @@ class Spool {
   SpoolStats stats_;
   std::vector<uint64_t> pending_;  // per sink: held alerts it has not acknowledged
   std::chrono::steady_clock::time_point last_evict_log_{};
+  std::chrono::steady_clock::time_point last_write_error_log_{};
 };
 
 }  // namespace bw::output::sinks

@@ -277,9 +277,16 @@ TEST_F(LedgerFileTest, ResumesFromNewestRotatedFileWhenActiveIsEmpty) {
   EXPECT_EQ(CheckChain(files), 8u);
 }
 
-TEST_F(LedgerFileTest, TornLastLineBecomesItsOwnChainedLine) {
+TEST_F(LedgerFileTest, TornLastLineIsMovedAsideAndTheChainContinuesFromTheLastWholeLine) {
+  std::string whole;
   {
-    std::ofstream out(path_);
+    LedgerFile f;
+    std::string error;
+    ASSERT_TRUE(f.Open(path_, Options(), error)) << error;
+    f.Write(Line(0));
+    f.Close();
+    whole = ReadLines(path_).at(0);
+    std::ofstream out(path_, std::ios::app);
     out << "{\"torn\":";  // a crash mid-line
   }
   LedgerFile f;
@@ -289,8 +296,31 @@ TEST_F(LedgerFileTest, TornLastLineBecomesItsOwnChainedLine) {
   f.Close();
   auto lines = ReadLines(path_);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0], "{\"torn\":");
-  EXPECT_EQ(*ChainFieldOf(lines[1]), Sha256Hex("{\"torn\":"));
+  EXPECT_EQ(lines[0], whole);
+  EXPECT_EQ(*ChainFieldOf(lines[1]), Sha256Hex(whole));
+  // The fragment is kept byte for byte next to the ledger, and is not a rotated ledger.
+  std::vector<std::string> aside;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(path_).parent_path())) {
+    if (e.path().string().rfind(path_ + ".torn-", 0) == 0) aside.push_back(e.path().string());
+  }
+  ASSERT_EQ(aside.size(), 1u);
+  EXPECT_FALSE(ParseRotatedName(aside[0]).has_value());
+  EXPECT_EQ(ReadLines(aside[0]), std::vector<std::string>{"{\"torn\":"});
+}
+
+TEST_F(LedgerFileTest, TornOnlyLineLeavesAnEmptyLedgerStartingAtGenesis) {
+  {
+    std::ofstream out(path_);
+    out << "{\"torn\":";
+  }
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path_, Options(), error)) << error;
+  f.Write(Line(1));
+  f.Close();
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(*ChainFieldOf(lines[0]), kChainGenesis);
 }
 
 TEST_F(LedgerFileTest, ConcurrentWritersKeepLinesWholeAndChained) {
@@ -338,6 +368,26 @@ TEST_F(LedgerFileTest, OpenFailsWithMessage) {
   EXPECT_FALSE(f.is_open());
   f.Write("{}");  // no crash when closed
   EXPECT_EQ(f.lines_written(), 0u);
+}
+
+
+TEST(LedgerFileFault, FullDeviceCountsEveryLineAndLogsOnce) {
+  // /dev/full fails every write with ENOSPC.
+  if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
+  LedgerFile f;
+  std::string error;
+  LedgerFileOptions o;
+  o.compress = false;
+  ASSERT_TRUE(f.Open("/dev/full", o, error)) << error;
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 50; ++i) f.Write("{\"n\":1}");
+  std::string log = ::testing::internal::GetCapturedStderr();
+  f.Close();
+  EXPECT_EQ(f.lines_written(), 0u);
+  EXPECT_EQ(f.write_errors(), 50u);
+  size_t first = log.find("No space left on device");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("No space left on device", first + 1), std::string::npos) << log;
 }
 
 }  // namespace

@@ -1,0 +1,271 @@
+#include "sensor/capture/pcapng_reader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+namespace bw::capture {
+namespace {
+
+constexpr uint32_t kInterfaceDescription = 1;
+constexpr uint32_t kObsoletePacket = 2;
+constexpr uint32_t kSimplePacket = 3;
+constexpr uint32_t kEnhancedPacket = 6;
+constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D;
+constexpr uint16_t kOptEnd = 0;
+constexpr uint16_t kOptTsResol = 9;
+constexpr uint16_t kOptTsOffset = 14;
+
+uint32_t Swap32(uint32_t v) { return __builtin_bswap32(v); }
+
+uint32_t LoadNative32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// LINKTYPE_ values in files that differ from the DLT_ values the decoder uses.
+int LinktypeToDlt(uint32_t linktype) {
+  if (linktype == 101) return 12;  // LINKTYPE_RAW -> DLT_RAW (Linux numbering)
+  return static_cast<int>(linktype);
+}
+
+}  // namespace
+
+std::unique_ptr<PcapngReader> PcapngReader::Open(const std::string& path, std::string& error) {
+  error.clear();
+  FILE* f = std::fopen(path.c_str(), "rbe");
+  if (!f) {
+    error = "cannot read capture " + path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  uint8_t magic[4];
+  if (std::fread(magic, 1, 4, f) != 4 || LoadNative32(magic) != kPcapngSectionHeader) {
+    std::fclose(f);
+    return nullptr;  // not pcapng: libpcap reads it (and explains what is wrong with it)
+  }
+  std::rewind(f);
+  std::unique_ptr<PcapngReader> r(new PcapngReader());
+  r->file_ = f;
+  r->path_ = path;
+  // Read up to the first packet's interface so first_dlt() is known before any packet.
+  uint32_t type = 0;
+  while (r->first_dlt_ < 0) {
+    long pos = std::ftell(f);
+    Status st = r->ReadBlock(type);
+    if (st == Status::kEnd) break;
+    if (st == Status::kError) {
+      error = "cannot read capture " + path + ": " + r->error_;
+      return nullptr;
+    }
+    if (type == kPcapngSectionHeader) {
+      if (!r->ParseSectionHeader()) {
+        error = "cannot read capture " + path + ": " + r->error_;
+        return nullptr;
+      }
+    } else if (type == kInterfaceDescription) {
+      if (!r->ParseInterface()) {
+        error = "cannot read capture " + path + ": " + r->error_;
+        return nullptr;
+      }
+    } else if (type == kEnhancedPacket || type == kSimplePacket || type == kObsoletePacket) {
+      // A packet before any interface: Next() reports it as an error in order.
+      std::fseek(f, pos, SEEK_SET);
+      r->offset_ = static_cast<uint64_t>(pos);
+      break;
+    } else {
+      ++r->blocks_skipped_;
+    }
+  }
+  return r;
+}
+
+PcapngReader::~PcapngReader() {
+  if (file_) std::fclose(file_);
+}
+
+PcapngReader::Status PcapngReader::Fail(std::string why) {
+  error_ = std::move(why) + " (block at offset " + std::to_string(offset_) + ")";
+  return Status::kError;
+}
+
+uint32_t PcapngReader::U32(size_t at) const {
+  uint32_t v = LoadNative32(body_.data() + at);
+  return swapped_ ? Swap32(v) : v;
+}
+
+uint16_t PcapngReader::U16(size_t at) const {
+  uint16_t v;
+  std::memcpy(&v, body_.data() + at, 2);
+  return swapped_ ? static_cast<uint16_t>(__builtin_bswap16(v)) : v;
+}
+
+PcapngReader::Status PcapngReader::ReadBlock(uint32_t& type) {
+  long pos = std::ftell(file_);
+  offset_ = pos < 0 ? offset_ : static_cast<uint64_t>(pos);
+  uint8_t hdr[8];
+  size_t got = std::fread(hdr, 1, 8, file_);
+  if (got == 0 && std::feof(file_)) return Status::kEnd;
+  if (got != 8) return Fail("truncated pcapng block header");
+  uint32_t raw_type = LoadNative32(hdr);
+  uint32_t raw_len = LoadNative32(hdr + 4);
+  if (raw_type == kPcapngSectionHeader) {
+    // A new section may change the byte order: its magic decides.
+    uint8_t bom[4];
+    if (std::fread(bom, 1, 4, file_) != 4) return Fail("truncated pcapng section header");
+    uint32_t magic = LoadNative32(bom);
+    if (magic == kByteOrderMagic) {
+      swapped_ = false;
+    } else if (magic == Swap32(kByteOrderMagic)) {
+      swapped_ = true;
+    } else {
+      return Fail("bad pcapng byte-order magic");
+    }
+    std::fseek(file_, -4, SEEK_CUR);
+  }
+  type = swapped_ ? Swap32(raw_type) : raw_type;
+  uint32_t len = swapped_ ? Swap32(raw_len) : raw_len;
+  if (len < 12 || len % 4 != 0) return Fail("pcapng block length " + std::to_string(len));
+  if (len > kMaxBlockBytes) {
+    return Fail("pcapng block of " + std::to_string(len) + " bytes exceeds " +
+                std::to_string(kMaxBlockBytes));
+  }
+  body_.resize(len - 8);
+  if (std::fread(body_.data(), 1, body_.size(), file_) != body_.size()) {
+    return Fail("truncated pcapng block");
+  }
+  if (U32(body_.size() - 4) != len) return Fail("pcapng block trailer length mismatch");
+  body_.resize(body_.size() - 4);
+  return Status::kPacket;
+}
+
+bool PcapngReader::ParseSectionHeader() {
+  // byte-order magic, major, minor, section length (8), options: nothing we need.
+  if (body_.size() < 16) {
+    Fail("pcapng section header too short");
+    return false;
+  }
+  if (U16(4) != 1) {
+    Fail("pcapng major version " + std::to_string(U16(4)));
+    return false;
+  }
+  interfaces_.clear();  // interface ids are per section
+  ++sections_;
+  return true;
+}
+
+bool PcapngReader::ParseInterface() {
+  if (body_.size() < 8) {
+    Fail("pcapng interface description too short");
+    return false;
+  }
+  Interface iface;
+  iface.dlt = LinktypeToDlt(U16(0));
+  iface.snaplen = U32(4);
+  size_t at = 8;
+  while (at + 4 <= body_.size()) {
+    uint16_t code = U16(at);
+    uint16_t len = U16(at + 2);
+    at += 4;
+    if (code == kOptEnd) break;
+    if (at + len > body_.size()) {
+      Fail("pcapng interface option overruns its block");
+      return false;
+    }
+    if (code == kOptTsResol && len == 1) {
+      uint8_t v = body_[at];
+      iface.binary_resolution = (v & 0x80) != 0;
+      iface.resolution = v & 0x7f;
+      if ((!iface.binary_resolution && iface.resolution > 18) ||
+          (iface.binary_resolution && iface.resolution > 63)) {
+        Fail("pcapng if_tsresol " + std::to_string(v) + " out of range");
+        return false;
+      }
+    } else if (code == kOptTsOffset && len == 8) {
+      uint64_t v;
+      std::memcpy(&v, body_.data() + at, 8);
+      if (swapped_) v = __builtin_bswap64(v);
+      iface.offset_seconds = static_cast<int64_t>(v);
+    }
+    at += (static_cast<size_t>(len) + 3) & ~size_t{3};
+  }
+  if (first_dlt_ < 0) first_dlt_ = iface.dlt;
+  interfaces_.push_back(iface);
+  ++interfaces_total_;
+  return true;
+}
+
+TimestampNs PcapngReader::ToNs(const Interface& iface, uint64_t units) const {
+  unsigned __int128 ns;
+  if (iface.binary_resolution) {
+    ns = (static_cast<unsigned __int128>(units) * 1000000000u) >> iface.resolution;
+  } else if (iface.resolution <= 9) {
+    uint64_t mul = 1;
+    for (int i = iface.resolution; i < 9; ++i) mul *= 10;
+    ns = static_cast<unsigned __int128>(units) * mul;
+  } else {
+    uint64_t div = 1;
+    for (int i = 9; i < iface.resolution; ++i) div *= 10;
+    ns = units / div;
+  }
+  __int128 total =
+      static_cast<__int128>(ns) + static_cast<__int128>(iface.offset_seconds) * kNsPerSecond;
+  constexpr __int128 kMax = static_cast<__int128>(INT64_MAX);
+  if (total < 0) return 0;
+  if (total > kMax) return static_cast<TimestampNs>(INT64_MAX);
+  return static_cast<TimestampNs>(total);
+}
+
+PcapngReader::Status PcapngReader::Next(Packet& out) {
+  for (;;) {
+    uint32_t type = 0;
+    Status st = ReadBlock(type);
+    if (st != Status::kPacket) return st;
+    switch (type) {
+      case kPcapngSectionHeader:
+        if (!ParseSectionHeader()) return Status::kError;
+        continue;
+      case kInterfaceDescription:
+        if (!ParseInterface()) return Status::kError;
+        continue;
+      case kEnhancedPacket:
+      case kObsoletePacket: {
+        if (body_.size() < 20) return Fail("pcapng packet block too short");
+        uint32_t id = type == kEnhancedPacket ? U32(0) : U16(0);
+        if (id >= interfaces_.size()) {
+          return Fail("pcapng packet on undeclared interface " + std::to_string(id));
+        }
+        uint64_t units = (static_cast<uint64_t>(U32(4)) << 32) | U32(8);
+        uint32_t caplen = U32(12);
+        if (caplen > body_.size() - 20) return Fail("pcapng packet longer than its block");
+        const Interface& iface = interfaces_[id];
+        out.data = ByteView(body_.data() + 20, caplen);
+        out.wire_length = std::max(U32(16), caplen);
+        out.ts = ToNs(iface, units);
+        out.dlt = iface.dlt;
+        last_ts_ = out.ts;
+        return Status::kPacket;
+      }
+      case kSimplePacket: {
+        if (body_.size() < 4) return Fail("pcapng simple packet block too short");
+        if (interfaces_.empty()) return Fail("pcapng simple packet before any interface");
+        const Interface& iface = interfaces_[0];
+        uint32_t orig = U32(0);
+        size_t caplen = body_.size() - 4;
+        if (orig < caplen) caplen = orig;
+        if (iface.snaplen != 0 && caplen > iface.snaplen) caplen = iface.snaplen;
+        out.data = ByteView(body_.data() + 4, caplen);
+        out.wire_length = std::max<uint32_t>(orig, static_cast<uint32_t>(caplen));
+        out.ts = last_ts_;  // a Simple Packet Block carries no time: it keeps the clock
+        out.dlt = iface.dlt;
+        return Status::kPacket;
+      }
+      default:
+        ++blocks_skipped_;  // statistics, name resolution, secrets, custom, unknown
+        continue;
+    }
+  }
+}
+
+}  // namespace bw::capture

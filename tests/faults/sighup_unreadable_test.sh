@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# faults.sighup_unreadable: a live sensor running as nobody gets SIGHUP after its config file
+# became unreadable to it (0600 root), then after the file was replaced by a directory. Each
+# reload must be rejected with a clear log line and counted (config.reload_failures), the
+# running config kept, and the sensor must keep capturing: storage requests made after the
+# failed reloads reach the ledger. A readable file then reloads again (config.reloads).
+# Runs in a network namespace of its own (lo + a small S3-like server); exits 77 without root.
+# usage: sighup_unreadable_test.sh BUCKETWATCH WORKDIR
+set -uo pipefail
+bw="$1"; work="$2"; here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+rm -rf "$work"; mkdir -p "$work/etc"; chmod 1777 "$work"; chmod 755 "$work/etc"
+id nobody >/dev/null 2>&1 || { echo "skip: no user nobody"; exit 77; }
+ns="bwhup$$"
+ip netns add "$ns" 2>/dev/null || { echo "skip: cannot create a network namespace"; exit 77; }
+pid=""
+cleanup() {
+  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
+  ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+  ip netns del "$ns" 2>/dev/null
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- sensor stderr"; cat "$work/stderr"; exit 1; }
+wait_for() {
+  local until=$((SECONDS + $1)); shift
+  while ((SECONDS < until)); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+in_ns() { ip netns exec "$ns" "$@"; }
+in_ns ip link set lo up
+in_ns python3 "$here/s3_responder.py" 127.0.0.1 8080 &
+disown
+wait_for 10 in_ns curl -s -o /dev/null http://127.0.0.1:8080/ready || fail "responder did not start"
+request() { in_ns curl -s -o /dev/null "http://127.0.0.1:8080/$1?list-type=2" || fail "curl $1"; }
+in_ledger() { grep -q "\"bucket\":\"$1\"" "$work/ledger.jsonl"; }
+
+cfg="$work/etc/bw.yaml"
+printf 'log:\n  level: info\n' >"$cfg"; chmod 644 "$cfg"
+ip netns exec "$ns" "$bw" --interface lo --bpf 'tcp port 8080' --config "$cfg" --user nobody \
+  --set metrics.listen= --stats-json "$work/stats.json" --ledger "$work/ledger.jsonl" \
+  2>"$work/stderr" &
+pid=$!
+wait_for 20 grep -q "capturing on" "$work/stderr" || fail "sensor did not start"
+request before-hup
+wait_for 15 in_ledger before-hup || fail "no ledger line before the reloads"
+
+# 1. Unreadable to nobody.
+chmod 600 "$cfg"
+kill -HUP "$pid"
+wait_for 10 grep -q "config reload rejected, keeping the running config: $cfg: cannot open file" \
+  "$work/stderr" || fail "unreadable config: no rejection line"
+# 2. Replaced by a directory (opens fine and reads as empty: must not load the defaults).
+rm -f "$cfg"; mkdir "$cfg"
+kill -HUP "$pid"
+wait_for 10 grep -q "config reload rejected, keeping the running config: $cfg: is a directory" \
+  "$work/stderr" || fail "directory config: no rejection line"
+grep -q "config reloaded" "$work/stderr" && fail "a bad config was loaded"
+kill -0 "$pid" 2>/dev/null || fail "sensor died on a failed reload"
+request after-hup
+wait_for 15 in_ledger after-hup || fail "sensor stopped capturing after the failed reloads"
+# 3. Readable again: reloads.
+rmdir "$cfg"; printf 'log:\n  level: debug\n' >"$cfg"; chmod 644 "$cfg"
+kill -HUP "$pid"
+wait_for 10 grep -q "config reloaded from $cfg" "$work/stderr" || fail "no reload of the good file"
+
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+[[ $rc -eq 0 ]] || fail "exit $rc after SIGTERM"
+python3 - "$work/stats.json" <<'PY' || fail "stats"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["config"] == {"reloads": 1, "reload_failures": 2}, s["config"]
+assert s["ledger"]["lines"] >= 2, s["ledger"]
+print("ok: unreadable and directory configs rejected (reload_failures=2), good one reloaded "
+      "(reloads=1), %d ledger lines, %d packets" % (s["ledger"]["lines"], s["capture"]["packets"]))
+PY
+grep "config reload" "$work/stderr" | sed 's/^[^ ]* //'
