@@ -175,20 +175,48 @@ struct DistinctCounter {
   uint64_t Count() const { return seen.size() + overflow; }
 };
 
+// The longest prefix of `s` of at most `max` bytes that does not split a UTF-8 sequence.
+std::string_view Utf8Prefix(std::string_view s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
 // Sample keys are cut to this many bytes (at a UTF-8 boundary): an alert names the objects,
 // it need not spell out 1 KiB keys, and 20 of them per activity stay small.
 constexpr size_t kMaxSampleBytes = 256;
 
 void AddSample(std::vector<std::string>& samples, const std::string& key, size_t cap) {
   if (key.empty() || samples.size() >= cap) return;
-  std::string cut = key;
-  if (cut.size() > kMaxSampleBytes) {
-    size_t n = kMaxSampleBytes;
-    while (n > 0 && (static_cast<unsigned char>(cut[n]) & 0xC0) == 0x80) --n;
-    cut.resize(n);
-  }
+  std::string cut(Utf8Prefix(key, kMaxSampleBytes));
   if (std::find(samples.begin(), samples.end(), cut) != samples.end()) return;
   samples.push_back(std::move(cut));
+}
+
+// The caps count entries; what an entry holds comes from the packet (a Host header or a path
+// segment of up to 8 KiB), so every stored string is bounded too. A name spray of 4 KB names
+// otherwise costs ~13 KB of state per name. No provider allows a bucket, container or account
+// name past 222 bytes (GCS; S3 and Azure: 63), so a longer name is kept as its first bytes plus
+// a hash of the whole: distinct names stay distinct, and the alert still shows what was sent.
+constexpr size_t kMaxNameBytes = 256;
+constexpr size_t kLongNamePrefixBytes = 200;
+// User agents and TLS server names only describe an activity in its alert.
+constexpr size_t kMaxUserAgentBytes = 512;
+constexpr size_t kMaxServerNameBytes = 256;
+
+std::string BoundedName(std::string_view name) {
+  if (name.size() <= kMaxNameBytes) return std::string(name);
+  char hash[24];
+  std::snprintf(hash, sizeof(hash), "...#%016llx",
+                static_cast<unsigned long long>(std::hash<std::string_view>{}(name)));
+  std::string out(Utf8Prefix(name, kLongNamePrefixBytes));
+  out += hash;
+  return out;
+}
+
+std::string Bounded(std::string_view text, size_t max) {
+  return std::string(Utf8Prefix(text, max));
 }
 
 // All requests of one client to one bucket (provider, account, bucket).
@@ -683,12 +711,15 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
     bool anonymous = ev.auth_class == AuthClass::kAnonymous;
     std::string client = ctx.client_ip.ToString();
 
-    Activity& a = s.Touch(ctx.client_ip, ev.provider, ev.account, ev.bucket, ts);
+    // Stored and keyed by bounded names; the allowlist still matches the names as sent.
+    const std::string account = BoundedName(ev.account);
+    const std::string bucket = BoundedName(ev.bucket);
+    Activity& a = s.Touch(ctx.client_ip, ev.provider, account, bucket, ts);
     a.server_ip = ctx.server_ip.ToString();
     a.server_port = ctx.server_port;
     if (!ctx.community_id.empty()) a.community_id = ctx.community_id;
-    if (!ctx.user_agent.empty()) a.user_agent = ctx.user_agent;
-    if (!ctx.sni.empty()) a.server_name = ctx.sni;
+    if (!ctx.user_agent.empty()) a.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
+    if (!ctx.sni.empty()) a.server_name = Bounded(ctx.sni, kMaxServerNameBytes);
     a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(ev.auth_class));
     a.counts.requests += 1;
     if (ev.outcome == Outcome::kDenied) a.counts.denied += 1;
@@ -728,7 +759,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
 
     // bucket_enumeration: every bucket name the client addressed, whatever the answer.
     if (cfg.bucket_enumeration.enabled && (!ev.bucket.empty() || !ev.account.empty())) {
-      std::string name = BucketUrl(ev.provider, ev.account, ev.bucket);
+      std::string name = BucketUrl(ev.provider, account, bucket);
       ClientProbes& p = s.Probe(ctx.client_ip, ev.provider, name, ts, !IsFailure(ev.outcome));
       p.counts.requests += 1;
       if (ev.outcome == Outcome::kDenied) p.counts.denied += 1;
@@ -736,7 +767,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
       CountOperation(p.operations, ev.operation, 1);
       p.server_ip = ctx.server_ip.ToString();
       p.server_port = ctx.server_port;
-      if (!ctx.user_agent.empty()) p.user_agent = ctx.user_agent;
+      if (!ctx.user_agent.empty()) p.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
       if (!ctx.community_id.empty()) p.community_id = ctx.community_id;
       std::string requests = std::to_string(p.counts.requests) + " requests";
       if (auto alert = EnumerationAlert(s, c, p, client, ts, sample_cap, crawler,
@@ -755,7 +786,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
     // anonymous_list: the first successful anonymous listing raises the alarm at once.
     if (cfg.anonymous_list.enabled && anonymous && success && is_list && !public_bucket) {
       Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kAnonymousList)]);
-      std::string key = RuleKey(Rule::kAnonymousList, client, ev.provider, ev.account, ev.bucket);
+      std::string key = RuleKey(Rule::kAnonymousList, client, ev.provider, account, bucket);
       uint64_t carried = 0;
       if (s.Dedup(key, ts, cfg.anonymous_list.dedup_window, carried,
                   c.suppressed[static_cast<size_t>(Rule::kAnonymousList)])) {
@@ -763,7 +794,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
             make_alert(Rule::kAnonymousList, SeverityOf(cfg.anonymous_list.severity), key, carried);
         alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
         alert.summary = "anonymous " + ev.operation + " of " +
-                        BucketUrl(ev.provider, ev.account, ev.bucket) + " from " + client +
+                        BucketUrl(ev.provider, account, bucket) + " from " + client +
                         " succeeded (" + Plural(a.counts.pages, "page", "pages") + ", " +
                         Plural(a.counts.listed_keys, "key", "keys") + ")";
         publish(Rule::kAnonymousList, std::move(alert));
@@ -773,7 +804,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
     // anonymous_read: object data of a non-public bucket served without credentials.
     if (cfg.anonymous_read.enabled && anonymous && is_read && !public_bucket) {
       Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kAnonymousRead)]);
-      std::string key = RuleKey(Rule::kAnonymousRead, "", ev.provider, ev.account, ev.bucket);
+      std::string key = RuleKey(Rule::kAnonymousRead, "", ev.provider, account, bucket);
       uint64_t carried = 0;
       if (s.Dedup(key, ts, cfg.anonymous_read.dedup_window, carried,
                   c.suppressed[static_cast<size_t>(Rule::kAnonymousRead)])) {
@@ -781,7 +812,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
             make_alert(Rule::kAnonymousRead, SeverityOf(cfg.anonymous_read.severity), key, carried);
         alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
         alert.summary = "anonymous " + ev.operation + " of " +
-                        BucketUrl(ev.provider, ev.account, ev.bucket) +
+                        BucketUrl(ev.provider, account, bucket) +
                         (ev.key.empty() ? "" : "/" + ev.key) + " served to " + client +
                         " without credentials (" + Plural(a.counts.objects, "object", "objects") +
                         ", " + HumanBytes(a.counts.bytes) + ")";
@@ -796,16 +827,14 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
       SumRing(a.reads, SlotIndex(ts, s.bulk_slot_ns), objects, bytes);
       if (objects >= rc.min_objects || bytes >= rc.min_bytes) {
         Counters::Inc(c.evaluated[static_cast<size_t>(Rule::kBulkExfiltration)]);
-        std::string key =
-            RuleKey(Rule::kBulkExfiltration, client, ev.provider, ev.account, ev.bucket);
+        std::string key = RuleKey(Rule::kBulkExfiltration, client, ev.provider, account, bucket);
         uint64_t carried = 0;
         if (s.Dedup(key, ts, rc.dedup_window, carried,
                     c.suppressed[static_cast<size_t>(Rule::kBulkExfiltration)])) {
           Alert alert = make_alert(Rule::kBulkExfiltration, SeverityOf(rc.severity), key, carried);
           alert.summary = client + " read " + Plural(objects, "object", "objects") + " (" +
-                          HumanBytes(bytes) + ") from " +
-                          BucketUrl(ev.provider, ev.account, ev.bucket) + " within " +
-                          HumanWindow(rc.window) + " (" + alert.auth_class + ")";
+                          HumanBytes(bytes) + ") from " + BucketUrl(ev.provider, account, bucket) +
+                          " within " + HumanWindow(rc.window) + " (" + alert.auth_class + ")";
           publish(Rule::kBulkExfiltration, std::move(alert));
         }
       }
@@ -833,6 +862,9 @@ void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
       Counters::Inc(c.encrypted_not_storage);
       return;
     }
+    target.account = BoundedName(target.account);
+    target.bucket = BoundedName(target.bucket);
+    const std::string server_name = Bounded(f.server_name, kMaxServerNameBytes);
     TimestampNs ts = f.last_ts > 0 ? f.last_ts : f.first_ts;
     s.AdvanceTo(ts);
     std::string client = f.client_ip.ToString();
@@ -858,7 +890,7 @@ void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
     a.last_seen = std::max(a.last_seen, ts);
     a.server_ip = f.server_ip.ToString();
     a.server_port = f.server_port;
-    a.server_name = f.server_name;
+    a.server_name = server_name;
     if (!f.community_id.empty()) a.community_id = f.community_id;
     a.encrypted = true;
     a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(AuthClass::kUnknown));
@@ -881,7 +913,7 @@ void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
       p.encrypted = true;
       p.server_ip = f.server_ip.ToString();
       p.server_port = f.server_port;
-      p.server_name = f.server_name;
+      p.server_name = server_name;
       if (!f.community_id.empty()) p.community_id = f.community_id;
       if (auto alert = EnumerationAlert(s, c, p, client, ts, sample_cap, false,
                                         storage::AuthClassName(AuthClass::kUnknown),
@@ -908,7 +940,7 @@ void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
           alert.summary = client + " read " + Plural(objects, "object", "objects") + " (" +
                           HumanBytes(window_bytes) + ") from " +
                           BucketUrl(target.provider, target.account, target.bucket) + " within " +
-                          HumanWindow(rc.window) + " over TLS (" + f.server_name +
+                          HumanWindow(rc.window) + " over TLS (" + server_name +
                           "; objects counted as request/response turns)";
           publish(Rule::kBulkExfiltration, std::move(alert));
         }

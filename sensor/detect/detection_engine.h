@@ -8,7 +8,10 @@
 //    Distinct keys and probed bucket names are exact up to max_distinct per activity/client
 //    and max_distinct_total overall, an upper-bound estimate beyond. An activity costs a few
 //    hundred bytes plus 1.4 KiB once it reads objects (the bulk window ring), 8 B per distinct
-//    key and at most 20 sample keys of <= 256 B.
+//    key and at most 20 sample keys of <= 256 B. Every stored string is bounded as well, since
+//    the packet decides its length: a bucket, container or account name past 256 bytes (longer
+//    than any provider allows) is kept as its first 200 bytes plus "...#" and a 64-bit hash of
+//    the whole (still distinct); user agents are cut to 512 bytes, TLS server names to 256.
 //  - Windows slide in slots of window/60 (10 s for 10 min): an event leaves at most one slot
 //    late. Dedup entries outlive their window by one more window when repeats were suppressed,
 //    so the next alert of the key carries their count.
