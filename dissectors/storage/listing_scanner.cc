@@ -1,6 +1,7 @@
 #include "dissectors/storage/listing_scanner.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string_view>
 
 #include "dissectors/storage/text.h"
@@ -223,8 +224,56 @@ void ListingScanner::Gap() {
   capture_ = Capture::kNone;
 }
 
+// Most of a listing is text between tags, attribute values and end tags: runs whose only
+// interesting byte is the one that ends them. Those runs are consumed whole (memchr, one append)
+// and the state machine sees only the byte that ends them, which is exactly what feeding them
+// byte by byte would have done (FeedXml ignores, or only appends, every other byte there).
+size_t ListingScanner::SkipXmlRun(const uint8_t* p, size_t n) {
+  char stop;
+  switch (xs_) {
+    case XmlState::kStartName: {
+      // An element name runs to '>', '/', '<' or white space; its bytes are only collected.
+      size_t run = 0;
+      while (run < n) {
+        char c = static_cast<char>(p[run]);
+        if (c == '>' || c == '/' || c == '<' || IsAsciiSpace(c)) break;
+        ++run;
+      }
+      size_t take = std::min(run, kMaxNameBytes - std::min(kMaxNameBytes, name_len_));
+      std::memcpy(name_.data() + name_len_, p, take);
+      name_len_ += take;
+      if (take < run) name_overflow_ = true;
+      return run;
+    }
+    case XmlState::kText:
+      stop = '<';
+      break;
+    case XmlState::kInTagQuote:
+      stop = quote_;
+      break;
+    case XmlState::kEndName:
+      stop = '>';
+      break;
+    default:
+      return 0;
+  }
+  const void* hit = std::memchr(p, stop, n);
+  size_t run = hit ? static_cast<size_t>(static_cast<const uint8_t*>(hit) - p) : n;
+  if (xs_ == XmlState::kText && run > 0) {
+    AppendCapture(std::string_view(reinterpret_cast<const char*>(p), run));
+  }
+  return run;
+}
+
 void ListingScanner::Feed(ByteView chunk) {
-  for (uint8_t b : chunk) {
+  const uint8_t* p = chunk.data();
+  const uint8_t* end = p + chunk.size();
+  for (; p < end; ++p) {
+    if (mode_ == Mode::kXml) {
+      p += SkipXmlRun(p, static_cast<size_t>(end - p));
+      if (p == end) return;
+    }
+    uint8_t b = *p;
     char c = static_cast<char>(b);
     switch (mode_) {
       case Mode::kStart:
@@ -258,6 +307,13 @@ void ListingScanner::Feed(ByteView chunk) {
   }
 }
 
+size_t ListingScanner::held_bytes() const {
+  size_t n = capture_buf_.capacity() + summary_.error_code.capacity() + summary_.root.capacity() +
+             summary_.sample_keys.capacity() * sizeof(std::string);
+  for (const std::string& k : summary_.sample_keys) n += k.capacity();
+  return n;
+}
+
 // ---- capture --------------------------------------------------------------------------------
 
 void ListingScanner::StartCapture(Capture what) {
@@ -266,13 +322,16 @@ void ListingScanner::StartCapture(Capture what) {
   capture_overflow_ = false;
 }
 
-void ListingScanner::AppendCapture(char c) {
+void ListingScanner::AppendCapture(char c) { AppendCapture(std::string_view(&c, 1)); }
+
+void ListingScanner::AppendCapture(std::string_view text) {
   if (capture_ == Capture::kNone || capture_ == Capture::kJsonSkip) return;
-  if (capture_buf_.size() >= kMaxCaptureBytes) {
+  size_t room = kMaxCaptureBytes - std::min(kMaxCaptureBytes, capture_buf_.size());
+  if (text.size() > room) {
     capture_overflow_ = true;
-    return;
+    text = text.substr(0, room);
   }
-  capture_buf_.push_back(c);
+  capture_buf_.append(text);
 }
 
 void ListingScanner::AddSampleKey(std::string key) {

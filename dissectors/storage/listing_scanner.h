@@ -6,8 +6,9 @@
 // EnumerationResults (blobs and containers), XML <Error> documents, and GCS / ADLS Gen2 JSON
 // listings and errors.
 //
-// Guarantees: no DOM and no lookahead — one state machine step per byte, so the summary is the
-// same however the body is split into chunks; memory is fixed at construction (a small tag stack,
+// Guarantees: no DOM and no lookahead — one state machine step per byte (runs of text that only
+// end at a known byte are skipped in one step), so the summary is the same however the body is
+// split into chunks; memory is fixed at construction (a small tag stack,
 // one capture buffer, and at most max_sample_keys keys of at most kMaxSampleKeyBytes each)
 // whatever the input; hostile input (unterminated tags, endless nesting, huge names) only makes
 // the scanner ignore what it cannot use. Nothing here throws or asserts on body content.
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dissectors/common/bytes.h"
@@ -51,6 +53,8 @@ class ListingScanner {
   // the summary is marked incomplete.
   void Gap();
   const ListingSummary& summary() const { return summary_; }
+  // Heap bytes held (capture buffer, sampled keys and codes), for memory accounting.
+  size_t held_bytes() const;
 
  private:
   enum class Mode : uint8_t { kStart, kXml, kJson, kIgnore, kDone };
@@ -90,6 +94,7 @@ class ListingScanner {
     bool first_error_seen = false;
   };
 
+  size_t SkipXmlRun(const uint8_t* p, size_t n);
   void FeedXml(char c);
   void OpenElement(bool self_closing);
   void CloseElement();
@@ -104,6 +109,7 @@ class ListingScanner {
 
   void StartCapture(Capture what);
   void AppendCapture(char c);
+  void AppendCapture(std::string_view text);
   void AddSampleKey(std::string key);
   void SetErrorCode(std::string_view code, int priority);
 

@@ -29,6 +29,17 @@ AppSession::AppSession(const AppConfig& config, AppCounters& counters, EventOutp
   }
 }
 
+size_t AppSession::MemoryBytes() const {
+  // An OpenSSL SHA-256 context: the EVP_MD_CTX and its digest state.
+  constexpr size_t kDigestBytes = 256;
+  size_t n = sizeof(AppSession) + client_hello_buffer_.capacity() + server_name_.capacity() +
+             alpn_.capacity();
+  if (http_) n += sizeof(http::HttpConversation) + http_->held_bytes();
+  if (scanner_) n += scanner_->held_bytes();
+  for (const EVP_MD_CTX* d : digest_) n += d ? kDigestBytes : 0;
+  return n;
+}
+
 AppSession::~AppSession() {
   for (auto& d : digest_) {
     if (d) EVP_MD_CTX_free(d);

@@ -82,6 +82,9 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   const StreamAccount& account(Direction d) const { return account_[Index(d)]; }
   std::string Sha256Hex(Direction d);  // "" unless digests are on
   static std::string EmptySha256Hex();  // digest of a stream that carried no byte
+  // Bytes this session holds (itself, HTTP buffers and pending requests, listing scan, TLS
+  // buffers), for the worker's memory cap. O(pending requests x headers).
+  size_t MemoryBytes() const;
   const std::string& server_name() const { return server_name_; }
   const std::string& alpn() const { return alpn_; }
   uint64_t http_transactions() const { return http_transactions_; }

@@ -30,10 +30,11 @@ void NdpiClassifier::Release(NdpiFlow& flow) {
   flow.result.done = true;
 }
 
-void NdpiClassifier::Process(NdpiFlow& flow, ByteView l3, TimestampNs ts) {
+void NdpiClassifier::Process(NdpiFlow& flow, ByteView l3, bool has_payload, TimestampNs ts) {
   if (flow.result.done || !module_) return;
   if (l3.empty() || l3.size() > 0xFFFF) return;
   if (!flow.state) {
+    if (!has_payload) return;
     flow.state = static_cast<ndpi_flow_struct*>(ndpi_flow_malloc(SIZEOF_FLOW_STRUCT));
     if (!flow.state) {
       flow.result.done = true;
@@ -50,11 +51,18 @@ void NdpiClassifier::Process(NdpiFlow& flow, ByteView l3, TimestampNs ts) {
   flow.result.app_protocol = p.app_protocol;
   flow.result.category = static_cast<uint16_t>(p.category);
   flow.result.risk = flow.state->risk;
+  // Stop at the first classification rather than let nDPI's extra dissection run (it would
+  // read on to the server's certificate or the HTTP response): our own parsers take the
+  // storage-relevant details (SNI, ALPN, every request), and each further nDPI call costs an
+  // address-tree lookup per packet.
   bool classified = p.app_protocol != NDPI_PROTOCOL_UNKNOWN;
-  if ((classified && !ndpi_extra_dissection_possible(module_, flow.state)) ||
-      flow.packets >= max_packets_) {
+  if (classified || flow.packets >= max_packets_) {
     Finish(flow);
   }
+}
+
+size_t NdpiClassifier::FlowBytes(const NdpiFlow& flow) {
+  return flow.state ? SIZEOF_FLOW_STRUCT : 0;
 }
 
 void NdpiClassifier::Finish(NdpiFlow& flow) {

@@ -39,9 +39,13 @@ class NdpiClassifier {
   NdpiClassifier& operator=(const NdpiClassifier&) = delete;
 
   bool ok() const { return module_ != nullptr; }
+  // Heap bytes nDPI holds for this flow (its flow struct until classification is done).
+  static size_t FlowBytes(const NdpiFlow& flow);
 
-  // Feeds one IP packet (l3: IP header onwards) of the flow. Cheap no-op once done.
-  void Process(NdpiFlow& flow, ByteView l3, TimestampNs ts);
+  // Feeds one IP packet (l3: IP header onwards) of the flow. Cheap no-op once done. nDPI state
+  // is allocated only at the first packet with a transport payload: nDPI classifies by payload
+  // (mid-stream flows included), so a SYN flood or a port scan costs it nothing.
+  void Process(NdpiFlow& flow, ByteView l3, bool has_payload, TimestampNs ts);
   // Ends classification (flow over or evicted): gives up with guessing and frees the state.
   void Finish(NdpiFlow& flow);
 

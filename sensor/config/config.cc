@@ -3,12 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
 
 #include "sensor/config/embedded_config.h"
+#include "sensor/config/yaml_depth.h"
 #include "sensor/config/yaml_reader.h"
 
 namespace bw::config {
@@ -53,7 +55,29 @@ Config Extract(const YAML::Node& root) {
   }
   top.Uint("workers", c.workers, 1, 64);
   {
+    std::string cpus;
+    for (int cpu : c.cpu_affinity) cpus += (cpus.empty() ? "" : ",") + std::to_string(cpu);
+    top.String("cpu_affinity", cpus);
+    c.cpu_affinity.clear();
+    std::string_view rest = cpus;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      int cpu = -1;
+      auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), cpu);
+      if (ec != std::errc() || ptr != item.data() + item.size() || cpu < 0 || cpu > 4095) {
+        yaml::Fail("cpu_affinity", "expected a comma-separated list of CPU numbers, got '" +
+                                       std::string(cpus) + "'");
+      }
+      c.cpu_affinity.push_back(cpu);
+    }
+  }
+  {
     MapReader d(top.Child("decode"), "decode");
+    d.Choice("tcp_checksum", c.decode.tcp_checksum, {"auto", "verify", "ignore"});
     MapReader m(d.Child("fragments"), "decode.fragments");
     m.Uint("max_datagrams", c.decode.fragment_max_datagrams, 1, 1 << 20);
     m.Uint("max_bytes", c.decode.fragment_max_bytes, 65536, 1ull << 32);
@@ -62,6 +86,9 @@ Config Extract(const YAML::Node& root) {
   {
     MapReader m(top.Child("flows"), "flows");
     m.Uint("max_flows", c.flows.max_flows, 16, 1ull << 26);
+    uint64_t cap_mib = c.flows.memory_cap_bytes >> 20;
+    m.Uint("memory_cap_mib", cap_mib, 16, 1ull << 20);
+    c.flows.memory_cap_bytes = cap_mib << 20;
     m.Seconds("tcp_idle_timeout_seconds", c.flows.tcp_idle_timeout, 1, kDay);
     m.Seconds("udp_idle_timeout_seconds", c.flows.udp_idle_timeout, 1, kDay);
     m.Seconds("hard_timeout_seconds", c.flows.hard_timeout, 1, 7 * kDay);
@@ -169,6 +196,11 @@ YAML::Node ParseYaml(const std::string& text, const std::string& origin) {
 LoadResult Build(const std::string& user_text, const std::string& origin,
                  const std::vector<std::string>& sets) {
   LoadResult r;
+  // yaml-cpp recurses per nesting level: bound the depth before it sees untrusted text.
+  if (YamlDepthResult d = CheckYamlDepth(user_text); !d.ok) {
+    r.error = origin + ": " + d.error;
+    return r;
+  }
   try {
     YAML::Node base = ParseYaml(std::string(EmbeddedDefaultConfig()), "embedded default");
     YAML::Node merged = Merge(base, ParseYaml(user_text, origin));
@@ -188,6 +220,13 @@ LoadResult Build(const std::string& user_text, const std::string& origin,
 LoadResult LoadConfig(const std::string& path, const std::vector<std::string>& sets) {
   std::string text;
   if (!path.empty()) {
+    // A directory opens fine and reads as empty text, which would silently load the defaults.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      LoadResult r;
+      r.error = path + ": is a directory, not a config file";
+      return r;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       LoadResult r;
@@ -196,6 +235,11 @@ LoadResult LoadConfig(const std::string& path, const std::vector<std::string>& s
     }
     std::ostringstream ss;
     ss << in.rdbuf();
+    if (in.bad()) {
+      LoadResult r;
+      r.error = path + ": read error";
+      return r;
+    }
     if (ss.str().size() > (16u << 20)) {
       LoadResult r;
       r.error = path + ": larger than 16 MiB";
@@ -222,7 +266,14 @@ std::string DumpConfig(const Config& c) {
   out << YAML::Key << "bpf" << YAML::Value << YAML::DoubleQuoted << c.capture.bpf;
   out << YAML::EndMap;
   out << YAML::Key << "workers" << YAML::Value << c.workers;
-  out << YAML::Key << "decode" << YAML::Value << YAML::BeginMap << YAML::Key << "fragments"
+  {
+    std::string cpus;
+    for (int cpu : c.cpu_affinity) cpus += (cpus.empty() ? "" : ",") + std::to_string(cpu);
+    out << YAML::Key << "cpu_affinity" << YAML::Value << cpus;
+  }
+  out << YAML::Key << "decode" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "tcp_checksum" << YAML::Value << c.decode.tcp_checksum;
+  out << YAML::Key << "fragments"
       << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_datagrams" << YAML::Value << c.decode.fragment_max_datagrams;
   out << YAML::Key << "max_bytes" << YAML::Value << c.decode.fragment_max_bytes;
@@ -230,6 +281,7 @@ std::string DumpConfig(const Config& c) {
   out << YAML::EndMap << YAML::EndMap;
   out << YAML::Key << "flows" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_flows" << YAML::Value << c.flows.max_flows;
+  out << YAML::Key << "memory_cap_mib" << YAML::Value << (c.flows.memory_cap_bytes >> 20);
   out << YAML::Key << "tcp_idle_timeout_seconds" << YAML::Value << secs(c.flows.tcp_idle_timeout);
   out << YAML::Key << "udp_idle_timeout_seconds" << YAML::Value << secs(c.flows.udp_idle_timeout);
   out << YAML::Key << "hard_timeout_seconds" << YAML::Value << secs(c.flows.hard_timeout);

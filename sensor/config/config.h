@@ -26,21 +26,26 @@ struct Config {
   struct Capture {
     uint32_t snaplen = 262144;
     bool promiscuous = true;
-    uint32_t buffer_mib = 64;
-    bool immediate = true;
+    uint32_t buffer_mib = 256;
+    bool immediate = false;
     std::string bpf;
   } capture;
 
   uint32_t workers = 1;
+  // CPUs to pin threads to: the capture thread to the first, worker i to entry 1 + i (wrapping
+  // around the list). Empty: the kernel places the threads.
+  std::vector<int> cpu_affinity;
 
   struct Decode {
     uint64_t fragment_max_datagrams = 4096;
     uint64_t fragment_max_bytes = 8 << 20;
     TimestampNs fragment_timeout = 30 * kNsPerSecond;
+    std::string tcp_checksum = "auto";  // auto | verify | ignore (decode/tcp_checksum.h)
   } decode;
 
   struct Flows {
     uint64_t max_flows = 1 << 20;
+    uint64_t memory_cap_bytes = 1024ull << 20;
     TimestampNs tcp_idle_timeout = 120 * kNsPerSecond;
     TimestampNs udp_idle_timeout = 60 * kNsPerSecond;
     TimestampNs hard_timeout = 3600 * kNsPerSecond;

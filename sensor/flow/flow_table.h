@@ -2,9 +2,10 @@
 // FlowTable<Data>: the bounded per-worker table of live flows.
 //
 // Guarantees:
-//  - Memory is fixed at construction: a power-of-two bucket array (load factor <= 1/2) and an
-//    entry pool of exactly `max_flows` slots. Nothing is allocated per packet; Data is
-//    constructed in place when a flow is created and destroyed when it ends, never moved. The
+//  - Memory is bounded at construction: a power-of-two bucket array (load factor <= 1/2) that
+//    starts small and doubles with the flows up to 2 x max_flows buckets, and an entry pool of
+//    exactly `max_flows` slots. Nothing is allocated per packet besides those rare doublings;
+//    Data is constructed in place when a flow is created and destroyed when it ends, never moved. The
 //    pool is reserved, not touched: its pages become resident as flows use them, and freed
 //    slots are reused last-in first-out so a lightly loaded table stays compact.
 //  - Every flow that leaves the table does so through the end callback, exactly once, with its
@@ -21,13 +22,17 @@
 // may read them. The end callback must not call back into the table (it is running inside a
 // table operation); it should flush the flow's application state and return.
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -88,6 +93,11 @@ struct FlowTableCounters {
   std::atomic<uint64_t> closed{0};
   std::atomic<uint64_t> drained{0};
   std::atomic<uint64_t> active{0};  // gauge: flows in the table now
+  // Kept by the owner, which knows what its Data holds (see Worker): bytes of flow state now,
+  // the most ever, and evictions made to stay under the memory cap (also counted in evicted).
+  std::atomic<uint64_t> memory_bytes{0};
+  std::atomic<uint64_t> memory_high_water{0};
+  std::atomic<uint64_t> evicted_memory{0};
 };
 
 template <typename Data>
@@ -101,13 +111,11 @@ class FlowTable {
   explicit FlowTable(const FlowLimits& limits, EndCallback on_end = {})
       : limits_(limits), on_end_(std::move(on_end)) {
     max_flows_ = std::clamp<size_t>(limits_.max_flows, 1, size_t{1} << 30);
-    size_t cap = 8;
-    while (cap < 2 * max_flows_) cap <<= 1;
-    mask_ = cap - 1;
-    buckets_.assign(cap, Bucket{});
+    max_buckets_ = 8;
+    while (max_buckets_ < 2 * max_flows_) max_buckets_ <<= 1;
+    AllocateBuckets(std::min(max_buckets_, kInitialBuckets));
     entries_ = std::allocator<Entry>().allocate(max_flows_);
     free_.reserve(max_flows_);
-    for (size_t i = max_flows_; i-- > 0;) free_.push_back(static_cast<uint32_t>(i));
   }
 
   FlowTable(const FlowTable&) = delete;
@@ -115,9 +123,10 @@ class FlowTable {
 
   // Destroys the remaining flows without callbacks (call Drain() first to flush them).
   ~FlowTable() {
-    for (auto& b : buckets_) {
-      if (b.entry != kNone) std::destroy_at(&entries_[b.entry]);
+    for (size_t i = 0; i <= mask_; ++i) {
+      if (buckets_[i].used()) std::destroy_at(&entries_[buckets_[i].entry()]);
     }
+    std::free(buckets_);
     std::allocator<Entry>().deallocate(entries_, max_flows_);
   }
 
@@ -148,12 +157,17 @@ class FlowTable {
       }
       RemoveEntry(e, why, ts);
     }
-    if (free_.empty()) EvictOne(ts);
-    e = free_.back();
-    free_.pop_back();
+    if (size_ == max_flows_) EvictOne(ts);
+    if (free_.empty()) {
+      e = static_cast<uint32_t>(never_used_++);
+    } else {
+      e = free_.back();
+      free_.pop_back();
+    }
     Entry* entry = std::construct_at(&entries_[e], key, hash, ts, std::forward<Args>(args)...);
     entry->lru_class = key.proto == decode::kIpProtoTcp ? kClassTcp : kClassOther;
     LinkTail(e);
+    if (2 * (size_ + 1) > bucket_count() && bucket_count() < max_buckets_) Grow();
     InsertBucket(e, hash);
     ++size_;
     Bump(counters_.created);
@@ -207,6 +221,14 @@ class FlowTable {
     return removed;
   }
 
+  // Evicts the least recently used flow (lingering closed flows first), as when the table is
+  // full; the owner calls it to stay under a memory cap. False when the table is empty.
+  bool EvictLeastRecent(TimestampNs now) {
+    if (size_ == 0) return false;
+    EvictOne(now);
+    return true;
+  }
+
   // Ends every flow (callback with kShutdown), oldest first.
   void Drain(TimestampNs now) {
     for (uint8_t c = 0; c < kClassCount; ++c) {
@@ -232,10 +254,11 @@ class FlowTable {
   size_t max_flows() const { return max_flows_; }
   size_t bucket_count() const { return mask_ + 1; }
   const FlowTableCounters& counters() const { return counters_; }
+  FlowTableCounters& owner_counters() { return counters_; }
   const FlowLimits& limits() const { return limits_; }
   // Bytes reserved at construction (bucket array and entry pool), for the memory gauge.
   size_t reserved_bytes() const {
-    return buckets_.size() * sizeof(Bucket) + max_flows_ * sizeof(Entry) +
+    return bucket_count() * sizeof(Bucket) + max_flows_ * sizeof(Entry) +
            free_.capacity() * sizeof(uint32_t);
   }
   // Bytes of one pool slot (key, times, links and Data), for sizing reports.
@@ -261,17 +284,54 @@ class FlowTable {
   // A bucket holds an entry index and the high half of its hash, so most probe mismatches are
   // rejected without touching the entry.
   struct Bucket {
-    uint32_t entry = kNone;
-    uint32_t tag = 0;
+    uint32_t entry_plus_one;  // 0: empty (so a zeroed array is an empty table)
+    uint32_t tag;
+    bool used() const { return entry_plus_one != 0; }
+    uint32_t entry() const { return entry_plus_one - 1; }
   };
 
   static void Bump(std::atomic<uint64_t>& c) { bw::Bump(c); }
+
+  // The index starts small and doubles as flows arrive (load factor <= 1/2), up to twice
+  // max_flows: a sensor tracking a thousand flows probes a bucket array that fits in cache, not
+  // one sized for a million. Doubling rehashes every flow once: O(flows), log2(max) times in the
+  // life of the table, never per packet otherwise.
+  static constexpr size_t kInitialBuckets = 4096;
+
+  void AllocateBuckets(size_t count) {
+    // calloc: a zeroed bucket is empty, and large zeroed allocations come straight from the
+    // kernel untouched.
+    buckets_ = static_cast<Bucket*>(std::calloc(count, sizeof(Bucket)));
+    if (!buckets_) throw std::bad_alloc();
+    mask_ = count - 1;
+    AdviseHugePages(buckets_, count * sizeof(Bucket));
+  }
+
+  void Grow() {
+    Bucket* old = buckets_;
+    size_t old_count = bucket_count();
+    AllocateBuckets(old_count * 2);
+    for (size_t i = 0; i < old_count; ++i) {
+      if (old[i].used()) InsertBucket(old[i].entry(), entries_[old[i].entry()].hash);
+    }
+    std::free(old);
+  }
+
+  // Every lookup lands on a random line of the bucket array (16 MiB for a million flows): with
+  // 4 KiB pages nearly every one is a TLB miss. Transparent huge pages for the whole-page part
+  // of the array make the index a few TLB entries; where THP is off this is a no-op.
+  static void AdviseHugePages(void* p, size_t bytes) {
+    constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+    auto begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+    auto end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  }
   static uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
   size_t Home(uint64_t hash) const { return static_cast<size_t>(hash) & mask_; }
 
   uint32_t FindEntry(const FlowKey& key, uint64_t hash) const {
     size_t slot = FindSlot(key, hash);
-    return slot == kNoSlot ? kNone : buckets_[slot].entry;
+    return slot == kNoSlot ? kNone : buckets_[slot].entry();
   }
 
   static constexpr size_t kNoSlot = std::numeric_limits<size_t>::max();
@@ -279,15 +339,17 @@ class FlowTable {
     const uint32_t tag = Tag(hash);
     for (size_t i = Home(hash);; i = (i + 1) & mask_) {
       const Bucket& b = buckets_[i];
-      if (b.entry == kNone) return kNoSlot;
-      if (b.tag == tag && entries_[b.entry].hash == hash && entries_[b.entry].key == key) return i;
+      if (!b.used()) return kNoSlot;
+      if (b.tag == tag && entries_[b.entry()].hash == hash && entries_[b.entry()].key == key) {
+        return i;
+      }
     }
   }
 
   void InsertBucket(uint32_t e, uint64_t hash) {
     size_t i = Home(hash);
-    while (buckets_[i].entry != kNone) i = (i + 1) & mask_;
-    buckets_[i] = Bucket{e, Tag(hash)};
+    while (buckets_[i].used()) i = (i + 1) & mask_;
+    buckets_[i] = Bucket{e + 1, Tag(hash)};
   }
 
   // Backward-shift deletion: pull later members of the probe run into the hole whenever their
@@ -296,14 +358,14 @@ class FlowTable {
     size_t j = hole;
     for (;;) {
       j = (j + 1) & mask_;
-      if (buckets_[j].entry == kNone) break;
-      size_t home = Home(entries_[buckets_[j].entry].hash);
+      if (!buckets_[j].used()) break;
+      size_t home = Home(entries_[buckets_[j].entry()].hash);
       bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
       if (stays) continue;
       buckets_[hole] = buckets_[j];
       hole = j;
     }
-    buckets_[hole] = Bucket{};
+    buckets_[hole] = Bucket{0, 0};
   }
 
   TimestampNs IdleTimeout(uint8_t c) const {
@@ -418,10 +480,12 @@ class FlowTable {
   EndCallback on_end_;
   size_t max_flows_ = 0;
   size_t mask_ = 0;
+  size_t max_buckets_ = 0;
   size_t size_ = 0;
-  std::vector<Bucket> buckets_;
+  Bucket* buckets_ = nullptr;  // mask_ + 1 of them
   Entry* entries_ = nullptr;  // raw pool of max_flows_ slots; live ones are in buckets_
-  std::vector<uint32_t> free_;
+  std::vector<uint32_t> free_;  // released slots, reused last-in first-out
+  size_t never_used_ = 0;        // slots [never_used_, max_flows_) were never handed out
   uint32_t lru_head_[kClassCount] = {kNone, kNone, kNone};
   uint32_t lru_tail_[kClassCount] = {kNone, kNone, kNone};
   FlowTableCounters counters_;

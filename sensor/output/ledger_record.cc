@@ -1,69 +1,89 @@
 #include "sensor/output/ledger_record.h"
 
-#include <nlohmann/json.hpp>
-
 #include "sensor/output/json_time.h"
+#include "sensor/output/json_writer.h"
 
 namespace bw::output {
 
-namespace {
-using Json = nlohmann::ordered_json;
-
-void PutIfNotEmpty(Json& obj, const char* key, const std::string& value) {
-  if (!value.empty()) obj[key] = value;
-}
-}  // namespace
-
 std::string FormatLedgerLine(const RequestContext& ctx, const storage::StorageEvent& e) {
-  Json j;
-  j["@timestamp"] = FormatTimestamp(ctx.start_ts);
-  j["event"] = {{"kind", "event"},
-                {"category", "network"},
-                {"duration", ctx.end_ts >= ctx.start_ts ? ctx.end_ts - ctx.start_ts : 0}};
-  j["source"] = {{"ip", ctx.client_ip.ToString()}, {"port", ctx.client_port}};
-  j["destination"] = {{"ip", ctx.server_ip.ToString()}, {"port", ctx.server_port}};
-  j["network"] = {{"community_id", ctx.community_id}, {"transport", "tcp"}};
+  std::string line;
+  line.reserve(512);
+  JsonWriter j(line);
+  j.BeginObject();
+  j.Field("@timestamp", FormatTimestamp(ctx.start_ts));
+  j.Key("event").BeginObject();
+  j.Field("kind", "event").Field("category", "network");
+  j.Key("duration").Int(ctx.end_ts >= ctx.start_ts ? ctx.end_ts - ctx.start_ts : 0);
+  j.EndObject();
+  j.Key("source").BeginObject();
+  j.Field("ip", ctx.client_ip.ToString()).Field("port", ctx.client_port);
+  j.EndObject();
+  j.Key("destination").BeginObject();
+  j.Field("ip", ctx.server_ip.ToString()).Field("port", ctx.server_port);
+  j.EndObject();
+  j.Key("network").BeginObject();
+  j.Field("community_id", ctx.community_id).Field("transport", "tcp");
+  j.EndObject();
 
-  Json http;
-  http["request"] = {{"method", ctx.method}, {"bytes", ctx.request_bytes}};
+  j.Key("http").BeginObject();
+  j.Key("request").BeginObject();
+  j.Field("method", ctx.method).Field("bytes", ctx.request_bytes);
+  j.EndObject();
   if (ctx.status) {
-    http["response"] = {{"status_code", ctx.status}, {"bytes", ctx.response_bytes}};
+    j.Key("response").BeginObject();
+    j.Field("status_code", ctx.status).Field("bytes", ctx.response_bytes);
+    j.EndObject();
   }
-  j["http"] = std::move(http);
+  j.EndObject();
 
-  Json url;
-  PutIfNotEmpty(url, "domain", e.url_domain);
-  PutIfNotEmpty(url, "path", e.url_path);
-  PutIfNotEmpty(url, "query", e.url_query);
-  if (!url.empty()) j["url"] = std::move(url);
-  if (!ctx.user_agent.empty()) j["user_agent"] = {{"original", ctx.user_agent}};
-  if (!ctx.sni.empty()) j["tls"] = {{"client", {{"server_name", ctx.sni}}}};
+  if (!e.url_domain.empty() || !e.url_path.empty() || !e.url_query.empty()) {
+    j.Key("url").BeginObject();
+    j.FieldIfNotEmpty("domain", e.url_domain);
+    j.FieldIfNotEmpty("path", e.url_path);
+    j.FieldIfNotEmpty("query", e.url_query);
+    j.EndObject();
+  }
+  if (!ctx.user_agent.empty()) {
+    j.Key("user_agent").BeginObject().Field("original", ctx.user_agent).EndObject();
+  }
+  if (!ctx.sni.empty()) {
+    j.Key("tls").BeginObject().Key("client").BeginObject();
+    j.Field("server_name", ctx.sni);
+    j.EndObject().EndObject();
+  }
 
-  Json storage;
-  storage["provider"] = std::string(storage::ProviderName(e.provider));
-  PutIfNotEmpty(storage, "account", e.account);
-  PutIfNotEmpty(storage, "bucket", e.bucket);
-  PutIfNotEmpty(storage, "key", e.key);
-  storage["operation"] = e.operation;
-  Json auth;
-  auth["class"] = std::string(storage::AuthClassName(e.auth_class));
+  j.Key("storage").BeginObject();
+  j.Field("provider", storage::ProviderName(e.provider));
+  j.FieldIfNotEmpty("account", e.account);
+  j.FieldIfNotEmpty("bucket", e.bucket);
+  j.FieldIfNotEmpty("key", e.key);
+  j.Field("operation", e.operation);
+  j.Key("auth").BeginObject();
+  j.Field("class", storage::AuthClassName(e.auth_class));
   if (e.auth_scheme != storage::AuthScheme::kNone) {
-    auth["scheme"] = std::string(storage::AuthSchemeName(e.auth_scheme));
+    j.Field("scheme", storage::AuthSchemeName(e.auth_scheme));
   }
-  PutIfNotEmpty(auth, "access_key_id", e.access_key_id);
-  storage["auth"] = std::move(auth);
-  storage["outcome"] = std::string(storage::OutcomeName(e.outcome));
-  PutIfNotEmpty(storage, "error_code", e.error_code);
-  if (e.range_request) storage["range"] = true;
+  j.FieldIfNotEmpty("access_key_id", e.access_key_id);
+  j.EndObject();
+  j.Field("outcome", storage::OutcomeName(e.outcome));
+  j.FieldIfNotEmpty("error_code", e.error_code);
+  if (e.range_request) j.Field("range", true);
   if (e.list_keys >= 0) {
-    storage["list"] = {{"keys", e.list_keys}, {"truncated", e.list_truncated}};
+    j.Key("list").BeginObject();
+    j.Field("keys", e.list_keys).Field("truncated", e.list_truncated);
     // The names a listing disclosed (bounded by storage.sample_keys): what an incident
     // responder needs to know was exposed even when nothing was downloaded.
-    if (!e.sample_keys.empty()) storage["list"]["sample_keys"] = e.sample_keys;
+    if (!e.sample_keys.empty()) {
+      j.Key("sample_keys").BeginArray();
+      for (const std::string& k : e.sample_keys) j.String(k);
+      j.EndArray();
+    }
+    j.EndObject();
   }
-  if (ctx.missing_bytes) storage["missing_bytes"] = true;
-  j["storage"] = std::move(storage);
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (ctx.missing_bytes) j.Field("missing_bytes", true);
+  j.EndObject();
+  j.EndObject();
+  return line;
 }
 
 }  // namespace bw::output

@@ -1,9 +1,40 @@
 #include "sensor/pipeline/packet_ring.h"
 
+#include <ctime>
+
 namespace bw::pipeline {
 
 PacketRing::PacketRing(size_t capacity_bytes)
     : capacity_(Padded(capacity_bytes)), buffer_(new uint8_t[capacity_]) {}
+
+int64_t PacketRing::CoarseNowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void PacketRing::WaitForData() {
+  for (int spin = 0; spin < 256; ++spin) {
+    if (!empty() || closed()) return;
+  }
+  uint32_t seq = data_seq_.load(std::memory_order_seq_cst);
+  consumer_waiting_.store(true, std::memory_order_seq_cst);
+  if (empty() && !closed()) data_seq_.wait(seq, std::memory_order_seq_cst);
+  consumer_waiting_.store(false, std::memory_order_relaxed);
+}
+
+void PacketRing::WaitForRoom() {
+  uint64_t released = read_released_.load(std::memory_order_seq_cst);
+  for (int spin = 0; spin < 256; ++spin) {
+    if (read_released_.load(std::memory_order_acquire) != released) return;
+  }
+  uint32_t seq = room_seq_.load(std::memory_order_seq_cst);
+  producer_waiting_.store(true, std::memory_order_seq_cst);
+  if (read_released_.load(std::memory_order_seq_cst) == released) {
+    room_seq_.wait(seq, std::memory_order_seq_cst);
+  }
+  producer_waiting_.store(false, std::memory_order_relaxed);
+}
 
 bool PacketRing::Reserve(size_t bytes, size_t& offset) {
   // A record never straddles the end of the buffer: if it does not fit in the tail, a wrap
@@ -45,6 +76,7 @@ bool PacketRing::TryPushPacket(const decode::PacketMeta& meta) {
   h.meta.payload = {};
   std::memcpy(buffer_.get() + offset, &h, sizeof(h));
   if (l3_len) std::memcpy(buffer_.get() + offset + sizeof(Header), meta.l3.data(), l3_len);
+  ++unpublished_;
   return true;
 }
 
@@ -82,6 +114,10 @@ bool PacketRing::TryPop(Record& out) {
     out.meta.l3 = ByteView(l3, h.l3_length);
     out.meta.payload = ByteView(l3 + h.payload_offset, h.payload_length);
     read_local_ += Padded(sizeof(Header) + h.l3_length);
+    // The next record was written by another core: start pulling its header in now, while this
+    // packet is processed.
+    __builtin_prefetch(buffer_.get() + read_local_ % capacity_);
+    __builtin_prefetch(buffer_.get() + (read_local_ + 64) % capacity_);
     return true;
   }
   return false;

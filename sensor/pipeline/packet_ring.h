@@ -2,7 +2,9 @@
 // Single-producer single-consumer ring that hands decoded packets from the capture thread to
 // one worker. Records are copied in contiguously (PacketMeta + the IP packet bytes) and made
 // visible in batches, so the hand-off costs one memcpy and an occasional release/acquire pair
-// per batch, never a lock or an allocation.
+// per batch, never a lock or an allocation. A side with nothing to do sleeps on a futex
+// (std::atomic::wait) instead of spinning: with more threads than cores, a spinning worker
+// would take the CPU from the capture thread it waits for.
 
 #include <atomic>
 #include <cstddef>
@@ -25,13 +27,34 @@ class PacketRing {
   // Producer side. False when there is no room (the caller waits or drops and counts).
   bool TryPushPacket(const decode::PacketMeta& meta);
   bool TryPushTick(TimestampNs now);
-  // Makes everything pushed so far visible to the consumer.
-  void Publish() { write_published_.store(write_local_, std::memory_order_release); }
+  // Makes everything pushed so far visible to the consumer. A sleeping consumer is woken only
+  // once a worthwhile batch is waiting (kWakeBytes) or the oldest waiting record may be getting
+  // stale (a clock tick since the last wake), or when `flush` asks (idle link, tick, end):
+  // waking per small batch cost more CPU in futex calls and context switches than the packets.
+  void Publish(bool flush = false) {
+    unpublished_ = 0;
+    if (write_published_.load(std::memory_order_relaxed) != write_local_) {
+      write_published_.store(write_local_, std::memory_order_seq_cst);
+    }
+    if (!consumer_waiting_.load(std::memory_order_seq_cst)) return;
+    if (write_local_ == woken_at_) return;  // the consumer has been told about all of it
+    int64_t now = CoarseNowNs();
+    if (flush || write_local_ - woken_at_ >= kWakeBytes || now - woken_ns_ >= kWakeNs) {
+      woken_at_ = write_local_;
+      woken_ns_ = now;
+      Wake(data_seq_);
+    }
+  }
+  // Records pushed since the last Publish (the producer publishes in batches).
+  uint32_t unpublished() const { return unpublished_; }
   // No more records will be pushed (after a final Publish).
   void Close() {
-    Publish();
-    closed_.store(true, std::memory_order_release);
+    Publish(true);
+    closed_.store(true, std::memory_order_seq_cst);
+    Wake(data_seq_);
   }
+  // Producer: blocks until the consumer released something (after a failed push and Publish).
+  void WaitForRoom();
 
   // Consumer side. On kPacket, `meta` views point into the ring until Release().
   struct Record {
@@ -40,8 +63,15 @@ class PacketRing {
     TimestampNs tick = 0;     // kTick
   };
   bool TryPop(Record& out);
-  // Frees every record popped so far.
-  void Release() { read_released_.store(read_local_, std::memory_order_release); }
+  // Frees every record popped so far, waking the producer if it waits for room.
+  void Release() {
+    if (read_released_.load(std::memory_order_relaxed) == read_local_) return;
+    read_released_.store(read_local_, std::memory_order_seq_cst);
+    if (producer_waiting_.load(std::memory_order_seq_cst)) Wake(room_seq_);
+  }
+  // Consumer: blocks until a record is published or the ring is closed. Spins briefly first:
+  // a futex sleep and wake costs microseconds, a busy producer publishes every few.
+  void WaitForData();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   bool empty() const {
     return read_local_ == write_published_.load(std::memory_order_acquire);
@@ -61,6 +91,13 @@ class PacketRing {
   static constexpr size_t kAlign = alignof(std::max_align_t);
   static size_t Padded(size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
   bool Reserve(size_t bytes, size_t& offset);
+  static constexpr uint64_t kWakeBytes = 64 << 10;
+  static constexpr int64_t kWakeNs = 2'000'000;
+  static int64_t CoarseNowNs();
+  static void Wake(std::atomic<uint32_t>& seq) {
+    seq.fetch_add(1, std::memory_order_seq_cst);
+    seq.notify_one();
+  }
 
   size_t capacity_;
   std::unique_ptr<uint8_t[]> buffer_;
@@ -71,6 +108,15 @@ class PacketRing {
   alignas(64) uint64_t read_local_ = 0;
   alignas(64) std::atomic<uint64_t> read_released_{0};
   std::atomic<bool> closed_{false};
+  // Sleeping without lost wake-ups: the sleeper announces itself (waiting flag), re-checks, and
+  // waits on a sequence number the other side bumps after its store whenever it sees the flag.
+  uint32_t unpublished_ = 0;
+  uint64_t woken_at_ = 0;  // producer: write position when it last woke the consumer
+  int64_t woken_ns_ = 0;
+  alignas(64) std::atomic<bool> consumer_waiting_{false};
+  std::atomic<uint32_t> data_seq_{0};
+  alignas(64) std::atomic<bool> producer_waiting_{false};
+  std::atomic<uint32_t> room_seq_{0};
 };
 
 }  // namespace bw::pipeline

@@ -1,6 +1,8 @@
 #include "sensor/pipeline/process.h"
 
 #include <grp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <pwd.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -63,6 +65,21 @@ bool DropPrivileges(const std::string& user, std::string& error) {
   }
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   return true;
+}
+
+void PinCurrentThread(const std::vector<int>& cpus, size_t index_in_list, const char* role) {
+  if (cpus.empty()) return;
+  int cpu = cpus[index_in_list % cpus.size()];
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  if (rc != 0) {
+    spdlog::warn("cpu_affinity: cannot pin the {} thread to CPU {}: {}; left unpinned", role, cpu,
+                 std::strerror(rc));
+  } else {
+    spdlog::debug("{} thread pinned to CPU {}", role, cpu);
+  }
 }
 
 }  // namespace bw::pipeline

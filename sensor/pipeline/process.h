@@ -1,9 +1,11 @@
 #pragma once
-// Process hygiene around the capture loop: structured logging, and giving up root once the
-// capture handle and output files are open (the open handle keeps working; nothing later needs
+// Process hygiene around the capture loop: structured logging, CPU pinning, and giving up root
+// once the capture handle and output files are open (the open handle keeps working; nothing later needs
 // CAP_NET_RAW or CAP_NET_ADMIN).
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 namespace bw::pipeline {
 
@@ -14,5 +16,10 @@ void SetLogLevel(const std::string& level);
 // Switches to `user` (name or numeric uid) and its primary group, drops supplementary groups and
 // every capability. False with a one-line error; a no-op success when `user` is empty.
 [[nodiscard]] bool DropPrivileges(const std::string& user, std::string& error);
+
+// Pins the calling thread to CPU `index_in_list` of `cpus` (wrapping around); logs a warning when
+// the kernel refuses (CPU offline or outside the cgroup's set) and carries on unpinned. A no-op
+// for an empty list.
+void PinCurrentThread(const std::vector<int>& cpus, size_t index_in_list, const char* role);
 
 }  // namespace bw::pipeline

@@ -1,5 +1,7 @@
 #include "sensor/pipeline/sensor.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -22,7 +24,10 @@ namespace bw::pipeline {
 namespace {
 
 constexpr TimestampNs kTickInterval = kNsPerSecond;
-constexpr size_t kRingBytes = 32u << 20;
+// Per worker. Small enough to stay mostly in cache and to cost few page faults to bring in
+// (the first pass over a 32 MiB ring cost more CPU than the packets it carried in a short
+// run); bursts beyond it wait in the kernel's capture buffer (capture.buffer_mib).
+constexpr size_t kRingBytes = 4u << 20;
 constexpr int kPublishBatch = 64;
 
 TimestampNs WallClockNs() {
@@ -104,6 +109,9 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   dl.max_fragment_datagrams = c.decode.fragment_max_datagrams;
   dl.max_fragment_bytes = c.decode.fragment_max_bytes;
   dl.fragment_timeout = c.decode.fragment_timeout;
+  dl.tcp_checksum = c.decode.tcp_checksum == "verify"   ? decode::TcpChecksumMode::kVerify
+                    : c.decode.tcp_checksum == "ignore" ? decode::TcpChecksumMode::kIgnore
+                                                        : decode::TcpChecksumMode::kAuto;
   decoder_ = std::make_unique<decode::Decoder>(dl, drops_);
 
   if (!c.output.ledger.empty() &&
@@ -222,11 +230,11 @@ void Sensor::Dispatch(const decode::PacketMeta& meta) {
   while (!ring.TryPushPacket(meta)) {
     // The worker is behind: make what we pushed visible and wait for room. Live, the kernel
     // buffer absorbs the stall (and counts drops); offline, nothing is lost.
-    ring.Publish();
+    ring.Publish(true);
     ++ring_waits_;
-    std::this_thread::yield();
+    ring.WaitForRoom();
   }
-  if (packets_ % kPublishBatch == 0) ring.Publish();
+  if (ring.unpublished() >= kPublishBatch) ring.Publish();
 }
 
 void Sensor::TickAll(TimestampNs now) {
@@ -238,10 +246,10 @@ void Sensor::TickAll(TimestampNs now) {
   }
   for (auto& ring : rings_) {
     while (!ring->TryPushTick(now)) {
-      ring->Publish();
-      std::this_thread::yield();
+      ring->Publish(true);
+      ring->WaitForRoom();
     }
-    ring->Publish();
+    ring->Publish(true);
   }
 }
 
@@ -249,7 +257,6 @@ void Sensor::WorkerLoop(size_t index) {
   Worker& worker = *workers_[index];
   PacketRing& ring = *rings_[index];
   PacketRing::Record rec;
-  int idle = 0;
   for (;;) {
     int n = 0;
     while (ring.TryPop(rec)) {
@@ -265,12 +272,7 @@ void Sensor::WorkerLoop(size_t index) {
     }
     ring.Release();
     if (ring.closed() && ring.empty()) break;
-    if (++idle < 64) {
-      std::this_thread::yield();
-    } else {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-      idle = 0;
-    }
+    ring.WaitForData();
   }
 }
 
@@ -287,7 +289,14 @@ void Sensor::StopWorkers(TimestampNs now) {
 
 int Sensor::Run() {
   auto wall_start = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < rings_.size(); ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
+  const std::vector<int>& cpus = options_.config.cpu_affinity;
+  for (size_t i = 0; i < rings_.size(); ++i) {
+    threads_.emplace_back([this, i, &cpus] {
+      PinCurrentThread(cpus, 1 + i, "worker");
+      WorkerLoop(i);
+    });
+  }
+  PinCurrentThread(cpus, 0, "capture");
 
   const decode::LinkType link = source_->link_type();
   const bool live = source_->live();
@@ -314,7 +323,7 @@ int Sensor::Run() {
         TickAll(last_ts_);
         last_tick_ = last_ts_;
       }
-      auto status = decoder_->Decode(link, raw.data, raw.wire_length, raw.ts, meta);
+      auto status = decoder_->Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta);
       if (status != decode::DecodeStatus::kOk) continue;
       meta.wire_length = raw.wire_length;
       if (rings_.empty()) {
@@ -324,7 +333,7 @@ int Sensor::Run() {
       }
     } else if (st == capture::NextStatus::kTimeout) {
       capture_status_.Beat();
-      for (auto& r : rings_) r->Publish();
+      for (auto& r : rings_) r->Publish(true);
       // Idle live link: wall-clock time still passes for timeouts.
       TimestampNs now = WallClockNs();
       if (now - last_tick_ >= kTickInterval) {
@@ -383,17 +392,30 @@ std::string Sensor::StatsJson(double seconds) const {
                   {"error", capture_error_},
                   {"kernel_drops", kernel_stats_.kernel_drops},
                   {"interface_drops", kernel_stats_.interface_drops},
-                  {"ring_waits", ring_waits_}};
+                  {"ring_waits", ring_waits_},
+                  {"interface_down", source_->link_events().interface_down},
+                  {"resumed", source_->link_events().resumed},
+                  {"reopens", source_->link_events().reopens},
+                  {"pcapng_blocks_skipped", source_->pcapng_blocks_skipped()}};
   j["config"] = {{"reloads", reloads_.load()}, {"reload_failures", reload_failures_.load()}};
   Json drops = Json::object();
   for (size_t i = 0; i < decode::kDropReasonCount; ++i) {
     auto r = static_cast<decode::DropReason>(i);
     if (drops_.Get(r)) drops[std::string(decode::DropReasonName(r))] = drops_.Get(r);
   }
+  const decode::TcpChecksumPolicy& checksum = decoder_->tcp_checksum();
   j["decode"] = {{"drops", drops},
                  {"fragments_reassembled", decoder_->fragments_reassembled()},
-                 {"fragments_stored", decoder_->fragments_stored()}};
+                 {"fragments_stored", decoder_->fragments_stored()},
+                 {"tcp_checksum",
+                  {{"mode", options_.config.decode.tcp_checksum},
+                   {"good", checksum.good()},
+                   {"unfilled_accepted", checksum.unfilled_accepted()},
+                   {"rejected", checksum.rejected()},
+                   {"unverifiable", checksum.unverifiable()},
+                   {"auto_disabled", checksum.auto_disabled()}}}};
   uint64_t created = 0, evicted = 0, idle = 0, hard = 0, closed = 0, drained = 0;
+  uint64_t evicted_memory = 0, memory = 0, memory_high = 0;
   uint64_t tcp = 0, udp = 0, other = 0, processed = 0;
   std::map<std::string, uint64_t> protocols;
   uint64_t seg = 0, delivered = 0, ooo = 0, retrans = 0, overlaps = 0, conflicts = 0, gaps = 0,
@@ -409,6 +431,9 @@ std::string Sensor::StatsJson(double seconds) const {
     hard += Load(fc.hard_timeouts);
     closed += Load(fc.closed);
     drained += Load(fc.drained);
+    evicted_memory += Load(fc.evicted_memory);
+    memory += Load(fc.memory_bytes);
+    memory_high += Load(fc.memory_high_water);
     const auto& wc = w->counters();
     processed += Load(wc.packets);
     tcp += Load(wc.tcp_packets);
@@ -440,7 +465,10 @@ std::string Sensor::StatsJson(double seconds) const {
   }
   j["packets"] = {{"processed", processed}, {"tcp", tcp}, {"udp", udp}, {"other", other}};
   j["flows"] = {{"created", created}, {"evicted", evicted}, {"idle_timeouts", idle},
-                {"hard_timeouts", hard}, {"closed", closed}, {"drained", drained}};
+                {"hard_timeouts", hard}, {"closed", closed}, {"drained", drained},
+                {"evicted_memory", evicted_memory}, {"memory_bytes", memory},
+                {"memory_high_water_bytes", memory_high},
+                {"memory_cap_bytes", options_.config.flows.memory_cap_bytes}};
   j["protocols"] = protocols;
   j["reassembly"] = {{"segments", seg},
                      {"bytes_delivered", delivered},
@@ -459,14 +487,75 @@ std::string Sensor::StatsJson(double seconds) const {
   j["app"] = {{"http_flows", http_flows},         {"tls_flows", tls_flows},
               {"other_flows", other_flows},       {"tls_client_hellos", hellos},
               {"storage_requests", storage_events}, {"non_storage_http", non_storage}};
+  {
+    // HTTP parser counters summed over the workers; errors by reason, every reason listed.
+    uint64_t requests = 0, responses = 0, transactions = 0, no_response = 0, truncated = 0,
+             http_gaps = 0, resyncs = 0, lost = 0, tunnels = 0, gave_up = 0, pipelined_max = 0;
+    std::array<uint64_t, http::kHttpErrorCount> errors{};
+    for (const auto& w : workers_) {
+      const http::HttpCounters& h = w->app_counters().http;
+      requests += Load(h.requests);
+      responses += Load(h.responses);
+      transactions += Load(h.transactions);
+      no_response += Load(h.no_response);
+      truncated += Load(h.truncated);
+      http_gaps += Load(h.gaps);
+      resyncs += Load(h.resyncs);
+      lost += Load(h.lost_requests);
+      tunnels += Load(h.tunnels);
+      gave_up += Load(h.gave_up);
+      pipelined_max = std::max<uint64_t>(pipelined_max, Load(h.pipelined_max_depth));
+      for (size_t i = 0; i < errors.size(); ++i) errors[i] += Load(h.errors[i]);
+    }
+    Json error_counts = Json::object();
+    for (size_t i = 0; i < errors.size(); ++i) {
+      error_counts[std::string(http::HttpErrorName(static_cast<http::HttpError>(i)))] = errors[i];
+    }
+    j["http"] = {{"requests", requests},
+                 {"responses", responses},
+                 {"transactions", transactions},
+                 {"no_response", no_response},
+                 {"truncated", truncated},
+                 {"gaps", http_gaps},
+                 {"resyncs", resyncs},
+                 {"lost_requests", lost},
+                 {"tunnels", tunnels},
+                 {"gave_up", gave_up},
+                 {"pipelined_max_depth", pipelined_max},
+                 {"errors", error_counts}};
+  }
+  if (detection_) {
+    detect::DetectionStats d = detection_->Stats();
+    j["detection"] = {{"storage_events", d.storage_events},
+                      {"tracked_activities", d.tracked_activities},
+                      {"tracked_clients", d.tracked_clients},
+                      {"tracked_dedup", d.tracked_dedup},
+                      {"tracked_flows", d.tracked_flows},
+                      {"evicted_activities", d.evicted_activities},
+                      {"evicted_clients", d.evicted_clients},
+                      {"evicted_dedup", d.evicted_dedup},
+                      {"evicted_flows", d.evicted_flows},
+                      {"evicted_probe_names", d.evicted_probe_names}};
+  }
   j["ledger"] = {{"lines", ledger_.lines_written()},
                  {"write_errors", ledger_.write_errors()},
                  {"rotations", ledger_.rotations()},
                  {"files_compressed", ledger_.files_compressed()},
                  {"compress_errors", ledger_.compress_errors()}};
+  metrics::ProcessSnapshot process = metrics::ReadProcessSnapshot();
+  j["process"] = {{"peak_rss_bytes", process.peak_resident_bytes},
+                  {"rss_bytes", process.resident_bytes}};
   j["alerts"] = {{"raised", alert_output_->alerts_raised.load()},
                  {"lines", alerts_.lines_written()},
                  {"write_errors", alerts_.write_errors()}};
+  if (dispatcher_) {
+    output::DispatcherCounters dc = dispatcher_->Counters();
+    uint64_t sink_delivered = 0;
+    for (const auto& k : dc.sinks) sink_delivered += k.delivered;
+    j["alerts"]["delivered"] = sink_delivered;
+    j["alerts"]["spool_write_errors"] = dc.spool.write_errors;
+    j["alerts"]["spool_memory_only"] = dc.spool.memory_only;
+  }
   return j.dump(2);
 }
 
@@ -549,6 +638,7 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
   metrics::AddDecodeDrops(s, drops_);
   s.config_reloads = reloads_.load(std::memory_order_relaxed);
   s.config_reload_failures = reload_failures_.load(std::memory_order_relaxed);
+  s.flows.memory_cap_bytes = options_.config.flows.memory_cap_bytes;
   s.process = metrics::ReadProcessSnapshot();
   if (detection_) {
     detect::DetectionStats d = detection_->Stats();

@@ -22,6 +22,7 @@ struct Worker::FlowState {
   reassembly::TcpConnection tcp;
   classify::NdpiFlow ndpi;
   std::unique_ptr<app::AppSession> app;  // created on the first byte delivered
+  size_t memory = 0;                      // bytes charged to the worker's memory account
 };
 
 // Stands in for the flow's application session while reassembly runs, and creates the session
@@ -76,6 +77,7 @@ Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_c
   limits.tcp_idle_timeout = config.flows.tcp_idle_timeout;
   limits.other_idle_timeout = config.flows.udp_idle_timeout;
   limits.hard_timeout = config.flows.hard_timeout;
+  memory_cap_ = std::max<uint64_t>(1, config.flows.memory_cap_bytes / config.workers);
   flows_ = std::make_unique<flow::FlowTable<FlowState>>(
       limits, [this](const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                      flow::FlowEndReason reason, TimestampNs now) {
@@ -128,10 +130,36 @@ void Worker::Process(const decode::PacketMeta& p) {
   ++state->packets[Index(dir)];
   state->bytes[Index(dir)] += p.l3.size();
 
-  classifier_.Process(state->ndpi, p.l3, p.ts);
+  classifier_.Process(state->ndpi, p.l3, !p.payload.empty(), p.ts);
   sink_->Bind(&key, state);
   state->tcp.OnPacket(p, dir, *sink_);
+  Charge(*state);
   if (state->tcp.closed()) flows_->MarkClosed(key, p.ts);
+  // The flow just touched is the most recent, so it goes last.
+  while (memory_ > memory_cap_ && flows_->EvictLeastRecent(p.ts)) {
+    Bump(flows_->owner_counters().evicted_memory);
+  }
+}
+
+// What a flow holds: its table slot, reassembly buffers, nDPI state and application session.
+// Recomputed after each packet (the session part walks its pending requests, usually one).
+void Worker::Charge(FlowState& state) {
+  size_t now = flow::FlowTable<FlowState>::EntrySize() +
+               state.tcp.half(Direction::kToServer).buffered_bytes() +
+               state.tcp.half(Direction::kToClient).buffered_bytes() +
+               classify::NdpiClassifier::FlowBytes(state.ndpi) +
+               (state.app ? state.app->MemoryBytes() : 0);
+  memory_ = memory_ - state.memory + now;
+  state.memory = now;
+  PublishMemory();
+}
+
+void Worker::PublishMemory() {
+  auto& c = flows_->owner_counters();
+  c.memory_bytes.store(memory_, std::memory_order_relaxed);
+  if (memory_ > c.memory_high_water.load(std::memory_order_relaxed)) {
+    c.memory_high_water.store(memory_, std::memory_order_relaxed);
+  }
 }
 
 void Worker::Tick(TimestampNs now) {
@@ -143,6 +171,7 @@ void Worker::Tick(TimestampNs now) {
                            const flow::FlowTimes& times) {
       sink_->Bind(&key, &state);
       state.tcp.CheckTimeouts(now_, *sink_);
+      Charge(state);
       ReportEncrypted(state, times, false);
     });
   }
@@ -182,6 +211,9 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
   if (state.app) state.app->Close(now);
   ReportEncrypted(state, times, true);
   classifier_.Finish(state.ndpi);
+  memory_ -= state.memory;
+  state.memory = 0;
+  PublishMemory();
   std::string protocol = classifier_.ProtocolName(state.ndpi.result);
   ++protocols_[protocol];
   if (!outputs_.flow_log) return;

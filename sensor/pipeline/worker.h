@@ -65,6 +65,8 @@ class Worker {
   class LazySink;
   app::FlowIdentity Identity(const flow::FlowKey& key, const FlowState& state) const;
   void ReportEncrypted(const FlowState& state, const flow::FlowTimes& times, bool final);
+  void Charge(FlowState& state);
+  void PublishMemory();
   void EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                flow::FlowEndReason reason, TimestampNs now);
 
@@ -78,6 +80,8 @@ class Worker {
   std::unique_ptr<flow::FlowTable<FlowState>> flows_;
   std::map<std::string, uint64_t> protocols_;
   std::unique_ptr<LazySink> sink_;
+  size_t memory_ = 0;      // bytes charged by the flows of this worker (see Charge)
+  size_t memory_cap_ = 0;  // this worker's share of flows.memory_cap_mib
   TimestampNs now_ = 0;
   TimestampNs last_hole_check_ = 0;
 };

@@ -89,6 +89,8 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
            {"build_type", s.build.build_type}});
   f.Gauge("bucketwatch_process_resident_memory_bytes", "Resident set size of the process.",
           D(s.process.resident_bytes));
+  f.Gauge("bucketwatch_process_peak_resident_memory_bytes",
+          "Highest resident set size of the process (VmHWM).", D(s.process.peak_resident_bytes));
   f.Gauge("bucketwatch_process_virtual_memory_bytes", "Virtual memory size of the process.",
           D(s.process.virtual_bytes));
   f.Gauge("bucketwatch_process_threads", "Threads of the process.", D(s.process.threads));
@@ -154,11 +156,20 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
   // --- flows
   f.Gauge("bucketwatch_flows_active", "Flows in the flow tables now.", D(s.flows.active));
   f.Counter("bucketwatch_flows_created_total", "Flows created.", D(s.flows.created));
+  f.Gauge("bucketwatch_flows_memory_bytes",
+          "Per-connection state charged to the memory cap (flow entries, reassembly and HTTP "
+          "buffers, pending requests, nDPI state).",
+          D(s.flows.memory_bytes));
+  f.Gauge("bucketwatch_flows_memory_cap_bytes", "The memory cap (flows.memory_cap_mib).",
+          D(s.flows.memory_cap_bytes));
   {
     auto& fam = f.Family("bucketwatch_flows_ended_total",
-                         "Flows that left the flow tables, by reason (evicted: table full).",
+                         "Flows that left the flow tables, by reason (evicted: table full; "
+                         "memory_cap: per-connection state at flows.memory_cap_mib).",
                          MetricType::Counter);
-    Families::AddCounter(fam, D(s.flows.evicted), {{"reason", "evicted"}});
+    Families::AddCounter(fam, D(s.flows.evicted - std::min(s.flows.evicted, s.flows.evicted_memory)),
+                         {{"reason", "evicted"}});
+    Families::AddCounter(fam, D(s.flows.evicted_memory), {{"reason", "memory_cap"}});
     Families::AddCounter(fam, D(s.flows.idle_timeouts), {{"reason", "idle_timeout"}});
     Families::AddCounter(fam, D(s.flows.hard_timeouts), {{"reason", "hard_timeout"}});
     Families::AddCounter(fam, D(s.flows.closed), {{"reason", "closed"}});

@@ -58,6 +58,9 @@ struct FlowSnapshot {
   uint64_t hard_timeouts = 0;
   uint64_t closed = 0;
   uint64_t drained = 0;
+  uint64_t evicted_memory = 0;  // part of evicted: made room under the memory cap
+  uint64_t memory_bytes = 0;    // gauge: per-connection state charged to the memory cap
+  uint64_t memory_cap_bytes = 0;
 };
 
 struct ReassemblySnapshot {
@@ -133,6 +136,7 @@ struct SpoolSnapshot {
 
 struct ProcessSnapshot {
   uint64_t resident_bytes = 0;
+  uint64_t peak_resident_bytes = 0;  // VmHWM
   uint64_t virtual_bytes = 0;
   uint64_t threads = 0;
   double start_time_seconds = 0;  // Unix time the process started

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -37,6 +38,12 @@ int64_t SteadyNowNs() {
       .count();
 }
 
+int64_t CoarseSteadyNowNs() {
+  timespec ts{};
+  if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0) return SteadyNowNs();
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
 void CaptureStatus::Fail(std::string_view error) {
   size_t n = std::min(error.size(), sizeof(error_) - 1);
   std::memcpy(error_, error.data(), n);
@@ -67,6 +74,8 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     s.flows.hard_timeouts += Load(f.hard_timeouts);
     s.flows.closed += Load(f.closed);
     s.flows.drained += Load(f.drained);
+    s.flows.evicted_memory += Load(f.evicted_memory);
+    s.flows.memory_bytes += Load(f.memory_bytes);
   }
   if (w.reassembly) {
     const auto& c = w.reassembly->counters;
@@ -167,6 +176,7 @@ void ParseProcStatus(std::string_view text, ProcessSnapshot& out) {
     std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
     if (name == "VmRSS") out.resident_bytes = ParseKbField(value);
+    if (name == "VmHWM") out.peak_resident_bytes = ParseKbField(value);
     if (name == "VmSize") out.virtual_bytes = ParseKbField(value);
     if (name == "Threads") out.threads = ParseKbField(value);
   }

@@ -20,10 +20,13 @@ namespace bw::metrics {
 
 // Steady-clock nanoseconds, the time base of CaptureSnapshot and CaptureStatus.
 int64_t SteadyNowNs();
+// The same clock at tick resolution (a few ms), for per-packet liveness stamps: a memory read in
+// the vDSO instead of a timer read.
+int64_t CoarseSteadyNowNs();
 
 // Liveness and totals of the capture loop, written by the capture thread and read by the
 // metrics thread (relaxed atomics, so the sensor's own plain counters need not be shared).
-// Packet() is one clock read and a few relaxed stores: cheap enough for every frame.
+// Packet() is one coarse clock read and a few relaxed stores: cheap enough for every frame.
 class CaptureStatus {
  public:
   void Start() {
@@ -35,7 +38,7 @@ class CaptureStatus {
   void Beat() { heartbeat_.store(SteadyNowNs(), kRelaxed); }
   // A frame was read (implies Beat()).
   void Packet(uint64_t wire_bytes) {
-    int64_t now = SteadyNowNs();
+    int64_t now = CoarseSteadyNowNs();
     heartbeat_.store(now, kRelaxed);
     last_packet_.store(now, kRelaxed);
     packets_.store(packets_.load(kRelaxed) + 1, kRelaxed);

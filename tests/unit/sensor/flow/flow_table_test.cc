@@ -84,6 +84,29 @@ TEST_F(FlowTableTest, InsertLookupRemove) {
   EXPECT_EQ(table.counters().active.load(), 0u);
 }
 
+// The index starts small and doubles with the flows; every flow stays findable across the
+// rehashes, and deletions (backward shift) keep working on the grown table.
+TEST_F(FlowTableTest, IndexGrowsWithTheFlowsUpToItsBound) {
+  FlowLimits limits;
+  limits.max_flows = 20000;
+  FlowTable<Payload> table(limits);
+  EXPECT_EQ(table.bucket_count(), 4096u);
+  bool inserted = false;
+  for (int i = 0; i < 20000; ++i) {
+    table.FindOrInsert(MakeKey(i), i, inserted);
+    ASSERT_TRUE(inserted);
+    ASSERT_LE(2 * table.size(), table.bucket_count());
+  }
+  EXPECT_EQ(table.bucket_count(), 65536u);  // 2 x max_flows, rounded up to a power of two
+  for (int i = 0; i < 20000; i += 2) EXPECT_TRUE(table.Remove(MakeKey(i), 30000));
+  for (int i = 0; i < 20000; ++i) {
+    EXPECT_EQ(table.Lookup(MakeKey(i)) != nullptr, i % 2 == 1) << i;
+  }
+  table.FindOrInsert(MakeKey(20001), 30001, inserted);  // at the cap: no eviction needed
+  EXPECT_EQ(table.counters().evicted.load(), 0u);
+  EXPECT_EQ(table.bucket_count(), 65536u);
+}
+
 TEST_F(FlowTableTest, CapacityIsPowerOfTwoAndAtLeastTwiceMaxFlows) {
   FlowLimits limits;
   limits.max_flows = 100;
