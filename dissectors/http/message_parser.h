@@ -5,10 +5,11 @@
 // parsed and in what the owner says about the body (HEAD, 1xx/204/304, tunnels).
 //
 // Guarantees: bytes may arrive split anywhere and produce the same events; memory is one line
-// buffer that grows with a line split across packets, up to max(max_start_line,
-// max_header_line) + 1 bytes, and shrinks back after a long one (bodies are never buffered); no exceptions; every limit hit and every malformation is counted
-// in HttpCounters. After a gap it skips a body of known length (marking the message
-// missing_bytes); anywhere else it loses sync and scans for the next start line (resync).
+// buffer that grows with a line split across packets, up to max(max_start_line, max_header_line) +
+// 1 bytes, and shrinks back after a long one (bodies are never buffered); no exceptions; every
+// limit hit and every malformation is counted in HttpCounters. After a gap it skips a body of known
+// length (marking the message missing_bytes); anywhere else it loses sync and scans for the next
+// start line (resync).
 
 #include <cstdint>
 #include <string>
@@ -97,7 +98,9 @@ class MessageParser {
 
   bool stopped() const { return state_ == State::kStopped; }
   // Heap bytes this parser holds (its line buffer), for memory accounting.
-  size_t held_bytes() const { return line_buf_.capacity() > kInlineLineBytes ? line_buf_.capacity() : 0; }
+  size_t held_bytes() const {
+    return line_buf_.capacity() > kInlineLineBytes ? line_buf_.capacity() : 0;
+  }
   // Wire bytes of the current message's body so far (for a request emitted before it ended).
   uint64_t body_wire_bytes() const { return body_wire_; }
 

@@ -33,6 +33,12 @@ int64_t SteadyMs() {
 
 constexpr int64_t kReopenIntervalMs = 1000;
 
+std::string UnsupportedLinkType(const std::string& source, int dlt) {
+  const char* name = pcap_datalink_val_to_name(dlt);
+  return source + ": unsupported link type " + std::to_string(dlt) +
+         (name ? std::string(" (") + name + ")" : std::string());
+}
+
 bool ApplyFilter(pcap_t* handle, const std::string& bpf, std::string& error, bool& usage_error) {
   if (bpf.empty()) return true;
   bpf_program prog{};
@@ -112,9 +118,7 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options, 
     int dlt = src->pcapng_->first_dlt() < 0 ? static_cast<int>(decode::LinkType::kEthernet)
                                             : src->pcapng_->first_dlt();
     if (!decode::IsSupportedLinkType(dlt)) {
-      const char* name = pcap_datalink_val_to_name(dlt);
-      error = src->description_ + ": unsupported link type " + std::to_string(dlt) +
-              (name ? std::string(" (") + name + ")" : std::string());
+      error = UnsupportedLinkType(src->description_, dlt);
       return nullptr;
     }
     src->link_type_ = static_cast<decode::LinkType>(dlt);
@@ -154,9 +158,7 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options, 
 
   int dlt = pcap_datalink(src->handle_);
   if (!decode::IsSupportedLinkType(dlt)) {
-    const char* name = pcap_datalink_val_to_name(dlt);
-    error = src->description_ + ": unsupported link type " + std::to_string(dlt) +
-            (name ? std::string(" (") + name + ")" : std::string());
+    error = UnsupportedLinkType(src->description_, dlt);
     return nullptr;
   }
   src->link_type_ = static_cast<decode::LinkType>(dlt);

@@ -5,9 +5,9 @@
 //  - Memory is bounded at construction: a power-of-two bucket array (load factor <= 1/2) that
 //    starts small and doubles with the flows up to 2 x max_flows buckets, and an entry pool of
 //    exactly `max_flows` slots. Nothing is allocated per packet besides those rare doublings;
-//    Data is constructed in place when a flow is created and destroyed when it ends, never moved. The
-//    pool is reserved, not touched: its pages become resident as flows use them, and freed
-//    slots are reused last-in first-out so a lightly loaded table stays compact.
+//    Data is constructed in place when a flow is created and destroyed when it ends, never
+//    moved. The pool is reserved, not touched: its pages become resident as flows use them, and
+//    freed slots are reused last-in first-out so a lightly loaded table stays compact.
 //  - Every flow that leaves the table does so through the end callback, exactly once, with its
 //    reason (evicted, idle/hard timeout, closed, shutdown), and every reason is counted.
 //  - When the table is full, creating a flow evicts the least recently used one (lingering

@@ -16,18 +16,18 @@ enum : uint8_t { kAccept = 0, kReject = 1 };
 
 uint8_t ByteClass(uint8_t b) {
   if (b < 0x80) return 0;
-  if (b < 0x90) return 1;   // continuation 80..8F
-  if (b < 0xA0) return 9;   // continuation 90..9F
-  if (b < 0xC0) return 7;   // continuation A0..BF
-  if (b < 0xC2) return 8;   // C0, C1: overlong two-byte leads
-  if (b < 0xE0) return 2;   // two-byte lead
+  if (b < 0x90) return 1;  // continuation 80..8F
+  if (b < 0xA0) return 9;  // continuation 90..9F
+  if (b < 0xC0) return 7;  // continuation A0..BF
+  if (b < 0xC2) return 8;  // C0, C1: overlong two-byte leads
+  if (b < 0xE0) return 2;  // two-byte lead
   if (b == 0xE0) return 10;
   if (b == 0xED) return 4;
-  if (b < 0xF0) return 3;   // other three-byte leads
+  if (b < 0xF0) return 3;  // other three-byte leads
   if (b == 0xF0) return 11;
-  if (b < 0xF4) return 6;   // F1..F3
+  if (b < 0xF4) return 6;  // F1..F3
   if (b == 0xF4) return 5;
-  return 8;                 // F5..FF never appear
+  return 8;  // F5..FF never appear
 }
 
 // States: 0 accept, 1 reject, 2 need 1 more, 3 need 2 more, 4 E0 (A0..BF next), 5 ED (80..9F
@@ -36,15 +36,24 @@ uint8_t Step(uint8_t state, uint8_t cls) {
   switch (state) {
     case kAccept:
       switch (cls) {
-        case 0: return kAccept;
-        case 2: return 2;
-        case 3: return 3;
-        case 10: return 4;
-        case 4: return 5;
-        case 11: return 6;
-        case 6: return 7;
-        case 5: return 8;
-        default: return kReject;
+        case 0:
+          return kAccept;
+        case 2:
+          return 2;
+        case 3:
+          return 3;
+        case 10:
+          return 4;
+        case 4:
+          return 5;
+        case 11:
+          return 6;
+        case 6:
+          return 7;
+        case 5:
+          return 8;
+        default:
+          return kReject;
       }
     case 2:  // one continuation byte left
       return (cls == 1 || cls == 9 || cls == 7) ? kAccept : kReject;
@@ -67,14 +76,29 @@ uint8_t Step(uint8_t state, uint8_t cls) {
 
 void AppendAsciiEscaped(std::string& out, char c) {
   switch (c) {
-    case '"': out += "\\\""; return;
-    case '\\': out += "\\\\"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
-    default: break;
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    default:
+      break;
   }
   auto b = static_cast<uint8_t>(c);
   if (b < 0x20) {
@@ -152,7 +176,8 @@ JsonWriter& JsonWriter::String(std::string_view value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Uint(uint64_t value) {
+template <typename Integer>
+JsonWriter& JsonWriter::Number(Integer value) {
   Separate();
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof(buf), value);
@@ -160,13 +185,8 @@ JsonWriter& JsonWriter::Uint(uint64_t value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Int(int64_t value) {
-  Separate();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), value);
-  out_.append(buf, r.ptr);
-  return *this;
-}
+JsonWriter& JsonWriter::Uint(uint64_t value) { return Number(value); }
+JsonWriter& JsonWriter::Int(int64_t value) { return Number(value); }
 
 JsonWriter& JsonWriter::Bool(bool value) {
   Separate();

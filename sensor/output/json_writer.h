@@ -51,6 +51,8 @@ class JsonWriter {
  private:
   JsonWriter& Open(char c);
   JsonWriter& Close(char c);
+  template <typename Integer>
+  JsonWriter& Number(Integer value);
   void Separate();
 
   std::string& out_;

@@ -7,13 +7,12 @@
 // Hash chain: with hash_chain on, each line ends with
 // "log":{"prev_sha256":"<hex>"}, the SHA-256 of the previous line's bytes as
 // written (without its newline). The first line ever written chains to 64
-// zeros; the first line of a new file chains to the last line of the file
-// rotated before it, and a restarted sensor continues the chain of the file it
-// reopens. A torn last line left by a crash (no newline) is moved, byte for
-// byte, to <path>.torn-<UTC stamp> (logged) and the file cut back to its last
-// whole line, so readers and `report --verify` see whole, chained lines only. An edited, deleted or reordered line breaks the chain at the line
-// after it; the newest line is protected once a successor exists (`report
-// --verify` prints the head hash to record elsewhere).
+// zeros; the first line of a new file chains to the last line of the file rotated before it, and a
+// restarted sensor continues the chain of the file it reopens. A torn last line left by a crash (no
+// newline) is moved, byte for byte, to <path>.torn-<UTC stamp> (logged) and the file cut back to
+// its last whole line, so readers and `report --verify` see whole, chained lines only. An edited,
+// deleted or reordered line breaks the chain at the line after it; the newest line is protected
+// once a successor exists (`report --verify` prints the head hash to record elsewhere).
 //
 // Rotated files are named <path>.<UTC YYYYMMDDTHHMMSSZ>[.<n>][.gz];
 // ParseRotatedName orders them. Each line is one write(2) (a counted line is

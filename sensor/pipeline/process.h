@@ -1,6 +1,6 @@
 #pragma once
-// Process hygiene around the capture loop: structured logging, CPU pinning, and giving up root
-// once the capture handle and output files are open (the open handle keeps working; nothing later needs
+// Process hygiene around the capture loop: structured logging, CPU pinning, and giving up root once
+// the capture handle and output files are open (the open handle keeps working; nothing later needs
 // CAP_NET_RAW or CAP_NET_ADMIN).
 
 #include <cstddef>

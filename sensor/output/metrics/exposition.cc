@@ -167,8 +167,8 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
                          "Flows that left the flow tables, by reason (evicted: table full; "
                          "memory_cap: per-connection state at flows.memory_cap_mib).",
                          MetricType::Counter);
-    Families::AddCounter(fam, D(s.flows.evicted - std::min(s.flows.evicted, s.flows.evicted_memory)),
-                         {{"reason", "evicted"}});
+    const uint64_t table_full = s.flows.evicted - std::min(s.flows.evicted, s.flows.evicted_memory);
+    Families::AddCounter(fam, D(table_full), {{"reason", "evicted"}});
     Families::AddCounter(fam, D(s.flows.evicted_memory), {{"reason", "memory_cap"}});
     Families::AddCounter(fam, D(s.flows.idle_timeouts), {{"reason", "idle_timeout"}});
     Families::AddCounter(fam, D(s.flows.hard_timeouts), {{"reason", "hard_timeout"}});

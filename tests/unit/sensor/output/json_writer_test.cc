@@ -24,22 +24,37 @@ std::string Ours(const std::string& s) {
 }
 
 TEST(JsonWriterTest, EscapesLikeNlohmannOnEdgeCases) {
-  const std::string cases[] = {
-      "", "plain", "q\"uote\\back", std::string("\0\x01\x1f\x7f", 4), "\b\f\n\r\t",
-      "caf\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",     // valid 2, 3, 4 byte
-      "\x80", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF",         // lone continuation, overlong
-      "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF5\x80",         // surrogate, > U+10FFFF
-      "\xE2\x82", "ab\xF0\x9F\x98", "\xC3(", "\xE2(\xA1", "\xF0\x28\x8C\xBC",
-      "\xC3\xA9\xC3", "\xFF\xFE", "x\xE0\xA0\x80y\xEF\xBF\xBF"};
+  const std::string cases[] = {"",
+                               "plain",
+                               "q\"uote\\back",
+                               std::string("\0\x01\x1f\x7f", 4),
+                               "\b\f\n\r\t",
+                               "caf\xC3\xA9",
+                               "\xE2\x82\xAC",
+                               "\xF0\x9F\x98\x80",  // valid 2, 3, 4 byte
+                               "\x80",
+                               "\xC0\xAF",
+                               "\xC1\xBF",
+                               "\xE0\x80\xAF",  // lone continuation, overlong
+                               "\xED\xA0\x80",
+                               "\xF4\x90\x80\x80",
+                               "\xF5\x80",  // surrogate, > U+10FFFF
+                               "\xE2\x82",
+                               "ab\xF0\x9F\x98",
+                               "\xC3(",
+                               "\xE2(\xA1",
+                               "\xF0\x28\x8C\xBC",
+                               "\xC3\xA9\xC3",
+                               "\xFF\xFE",
+                               "x\xE0\xA0\x80y\xEF\xBF\xBF"};
   for (const std::string& s : cases) EXPECT_EQ(Ours(s), Reference(s)) << "input size " << s.size();
 }
 
 // Random byte strings biased towards UTF-8 lead and continuation bytes.
 TEST(JsonWriterTest, EscapesLikeNlohmannOnRandomBytes) {
   std::mt19937 rng(7);
-  const uint8_t interesting[] = {0x00, 0x1f, '"', '\\', 'a', 0x7f, 0x80, 0x8f, 0x90, 0x9f,
-                                 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4,
-                                 0xf5, 0xff};
+  const uint8_t interesting[] = {0x00, 0x1f, '"',  '\\', 'a',  0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0,
+                                 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
   for (int n = 0; n < 20000; ++n) {
     std::string s(rng() % 12, '\0');
     for (char& c : s) {
