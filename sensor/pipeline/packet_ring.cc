@@ -29,6 +29,7 @@ void PacketRing::WaitForRoom() {
     if (read_released_.load(std::memory_order_acquire) != released) return;
   }
   uint32_t seq = room_seq_.load(std::memory_order_seq_cst);
+  producer_blocked_at_.store(released, std::memory_order_relaxed);
   producer_waiting_.store(true, std::memory_order_seq_cst);
   if (read_released_.load(std::memory_order_seq_cst) == released) {
     room_seq_.wait(seq, std::memory_order_seq_cst);

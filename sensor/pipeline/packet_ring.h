@@ -37,10 +37,11 @@ class PacketRing {
       write_published_.store(write_local_, std::memory_order_seq_cst);
     }
     if (!consumer_waiting_.load(std::memory_order_seq_cst)) return;
-    if (write_local_ == woken_at_) return;  // the consumer has been told about all of it
+    // A sleeping consumer has released everything it read, so this is what waits for it.
+    uint64_t waiting = write_local_ - read_released_.load(std::memory_order_acquire);
+    if (waiting == 0) return;
     int64_t now = CoarseNowNs();
-    if (flush || write_local_ - woken_at_ >= kWakeBytes || now - woken_ns_ >= kWakeNs) {
-      woken_at_ = write_local_;
+    if (flush || waiting >= kWakeBytes || now - woken_ns_ >= kWakeNs) {
       woken_ns_ = now;
       Wake(data_seq_);
     }
@@ -67,7 +68,13 @@ class PacketRing {
   void Release() {
     if (read_released_.load(std::memory_order_relaxed) == read_local_) return;
     read_released_.store(read_local_, std::memory_order_seq_cst);
-    if (producer_waiting_.load(std::memory_order_seq_cst)) Wake(room_seq_);
+    if (!producer_waiting_.load(std::memory_order_seq_cst)) return;
+    // Like Publish: wake a producer waiting for room once a worthwhile amount is free (or
+    // everything is), not after every small batch.
+    if (read_local_ - producer_blocked_at_.load(std::memory_order_acquire) >= kWakeBytes ||
+        read_local_ == write_published_.load(std::memory_order_acquire)) {
+      Wake(room_seq_);
+    }
   }
   // Consumer: blocks until a record is published or the ring is closed. Spins briefly first:
   // a futex sleep and wake costs microseconds, a busy producer publishes every few.
@@ -91,7 +98,9 @@ class PacketRing {
   static constexpr size_t kAlign = alignof(std::max_align_t);
   static size_t Padded(size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
   bool Reserve(size_t bytes, size_t& offset);
-  static constexpr uint64_t kWakeBytes = 64 << 10;
+  // A quarter of the default ring: a sleeper is woken a few hundred times per second of
+  // line-rate traffic, not tens of thousands (each wake is a futex call and a context switch).
+  static constexpr uint64_t kWakeBytes = 1 << 20;
   static constexpr int64_t kWakeNs = 2'000'000;
   static int64_t CoarseNowNs();
   static void Wake(std::atomic<uint32_t>& seq) {
@@ -111,11 +120,11 @@ class PacketRing {
   // Sleeping without lost wake-ups: the sleeper announces itself (waiting flag), re-checks, and
   // waits on a sequence number the other side bumps after its store whenever it sees the flag.
   uint32_t unpublished_ = 0;
-  uint64_t woken_at_ = 0;  // producer: write position when it last woke the consumer
-  int64_t woken_ns_ = 0;
+  int64_t woken_ns_ = 0;  // producer: when it last woke the consumer
   alignas(64) std::atomic<bool> consumer_waiting_{false};
   std::atomic<uint32_t> data_seq_{0};
   alignas(64) std::atomic<bool> producer_waiting_{false};
+  std::atomic<uint64_t> producer_blocked_at_{0};  // read_released_ when the producer blocked
   std::atomic<uint32_t> room_seq_{0};
 };
 
