@@ -35,7 +35,7 @@ size_t AppSession::MemoryBytes() const {
   size_t n = sizeof(AppSession) + client_hello_buffer_.capacity() + server_name_.capacity() +
              alpn_.capacity();
   if (http_) n += sizeof(http::HttpConversation) + http_->held_bytes();
-  if (scanner_) n += scanner_->held_bytes();
+  if (scanner_) n += sizeof(storage::ListingScanner) + scanner_->held_bytes();
   for (const EVP_MD_CTX* d : digest_) n += d ? kDigestBytes : 0;
   return n;
 }
@@ -197,7 +197,7 @@ void AppSession::OnResponseBody(const http::HttpTransaction& tx, ByteView chunk)
   if (!scan_decided_) {
     scan_decided_ = true;
     if (storage::WantsBodyScan(tx, config_.storage, Hint(tx.response.first_ts))) {
-      scanner_.emplace(config_.storage.sample_keys);
+      scanner_ = std::make_unique<storage::ListingScanner>(config_.storage.sample_keys);
     } else {
       scanner_.reset();
     }

@@ -111,7 +111,9 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
 
   // HTTP
   std::unique_ptr<http::HttpConversation> http_;
-  std::optional<storage::ListingScanner> scanner_;
+  // Allocated only while a response body is scanned: most sessions never scan, and an idle
+  // connection should not carry the scanner's ~500 bytes.
+  std::unique_ptr<storage::ListingScanner> scanner_;
   bool scan_decided_ = false;
   uint64_t http_transactions_ = 0;
   uint64_t storage_events_ = 0;
