@@ -340,6 +340,8 @@ int Sensor::Run() {
         TickAll(now);
         capture::KernelStats ks;
         if (source_->Stats(ks)) capture_status_.SetKernelStats(ks.kernel_drops, ks.interface_drops);
+        const capture::LinkEvents& le = source_->link_events();
+        capture_status_.SetLinkEvents(le.interface_down, le.resumed, le.reopens);
         last_tick_ = now;
         if (now > last_ts_) last_ts_ = now;
       }

@@ -125,6 +125,15 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
   f.Counter("bucketwatch_capture_interface_drops_total",
             "Frames the interface or driver dropped (pcap_stats ps_ifdrop).", D(c.interface_drops));
   {
+    auto& fam = f.Family("bucketwatch_capture_link_events_total",
+                         "Capture interface events: went down (or disappeared), capture resumed, "
+                         "resumed by reopening the interface.",
+                         MetricType::Counter);
+    Families::AddCounter(fam, D(c.link_down), {{"event", "down"}});
+    Families::AddCounter(fam, D(c.link_resumed), {{"event", "resumed"}});
+    Families::AddCounter(fam, D(c.link_reopens), {{"event", "reopened"}});
+  }
+  {
     std::vector<WorkerSnapshot> workers = s.workers;
     std::sort(workers.begin(), workers.end(),
               [](const WorkerSnapshot& a, const WorkerSnapshot& b) { return a.id < b.id; });

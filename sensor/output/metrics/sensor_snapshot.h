@@ -42,6 +42,9 @@ struct CaptureSnapshot {
   uint64_t bytes = 0;                 // their wire bytes
   uint64_t kernel_drops = 0;          // pcap_stats ps_drop
   uint64_t interface_drops = 0;       // pcap_stats ps_ifdrop
+  uint64_t link_down = 0;             // the interface went down or disappeared
+  uint64_t link_resumed = 0;          // capture resumed after that
+  uint64_t link_reopens = 0;          // ... by reopening the interface
 };
 
 struct WorkerSnapshot {

@@ -61,6 +61,9 @@ void CaptureStatus::Fill(CaptureSnapshot& out) const {
   out.bytes = bytes_.load(kRelaxed);
   out.kernel_drops = kernel_drops_.load(kRelaxed);
   out.interface_drops = interface_drops_.load(kRelaxed);
+  out.link_down = link_down_.load(kRelaxed);
+  out.link_resumed = link_resumed_.load(kRelaxed);
+  out.link_reopens = link_reopens_.load(kRelaxed);
 }
 
 void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {

@@ -49,6 +49,12 @@ class CaptureStatus {
     kernel_drops_.store(kernel_drops, kRelaxed);
     interface_drops_.store(interface_drops, kRelaxed);
   }
+  // Interface down/up events (cumulative), from the capture thread.
+  void SetLinkEvents(uint64_t down, uint64_t resumed, uint64_t reopens) {
+    link_down_.store(down, kRelaxed);
+    link_resumed_.store(resumed, kRelaxed);
+    link_reopens_.store(reopens, kRelaxed);
+  }
   // The input file ended normally.
   void Finish() { Set(CaptureState::kFinished); }
   // The loop stopped on an error (the message is kept, cut to 159 bytes).
@@ -69,6 +75,9 @@ class CaptureStatus {
   std::atomic<uint64_t> bytes_{0};
   std::atomic<uint64_t> kernel_drops_{0};
   std::atomic<uint64_t> interface_drops_{0};
+  std::atomic<uint64_t> link_down_{0};
+  std::atomic<uint64_t> link_resumed_{0};
+  std::atomic<uint64_t> link_reopens_{0};
   // Written before state_ becomes kFailed (release), read only after acquiring kFailed.
   char error_[160] = {};
 };
