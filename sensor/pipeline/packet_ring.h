@@ -117,10 +117,10 @@ class PacketRing {
   alignas(64) uint64_t read_local_ = 0;
   alignas(64) std::atomic<uint64_t> read_released_{0};
   std::atomic<bool> closed_{false};
+  uint32_t unpublished_ = 0;  // producer: records pushed since the last Publish
+  int64_t woken_ns_ = 0;      // producer: when it last woke the consumer
   // Sleeping without lost wake-ups: the sleeper announces itself (waiting flag), re-checks, and
   // waits on a sequence number the other side bumps after its store whenever it sees the flag.
-  uint32_t unpublished_ = 0;
-  int64_t woken_ns_ = 0;  // producer: when it last woke the consumer
   alignas(64) std::atomic<bool> consumer_waiting_{false};
   std::atomic<uint32_t> data_seq_{0};
   alignas(64) std::atomic<bool> producer_waiting_{false};
