@@ -32,8 +32,11 @@ AppSession::AppSession(const AppConfig& config, AppCounters& counters, EventOutp
 size_t AppSession::MemoryBytes() const {
   // An OpenSSL SHA-256 context: the EVP_MD_CTX and its digest state.
   constexpr size_t kDigestBytes = 256;
-  size_t n = sizeof(AppSession) + client_hello_buffer_.capacity() + server_name_.capacity() +
-             alpn_.capacity();
+  size_t n = sizeof(AppSession);
+  if (tls_) {
+    n += sizeof(TlsState) + tls_->client_hello_buffer.capacity() + tls_->server_name.capacity() +
+         tls_->alpn.capacity();
+  }
   if (http_) n += sizeof(http::HttpConversation) + http_->held_bytes();
   if (scanner_) n += sizeof(storage::ListingScanner) + scanner_->held_bytes();
   for (const EVP_MD_CTX* d : digest_) n += d ? kDigestBytes : 0;
@@ -76,6 +79,7 @@ void AppSession::Decide(Direction dir, ByteView data) {
   if (dir == Direction::kToServer) {
     if (tls::LooksLikeTls(data)) {
       layer_ = AppLayer::kTls;
+      tls_ = std::make_unique<TlsState>();
     } else if (http::LooksLikeHttpRequest(data)) {
       layer_ = AppLayer::kHttp;
     } else {
@@ -86,7 +90,8 @@ void AppSession::Decide(Direction dir, ByteView data) {
       layer_ = AppLayer::kHttp;
     } else if (tls::LooksLikeTls(data)) {
       layer_ = AppLayer::kTls;
-      client_hello_done_ = true;  // the handshake is behind us
+      tls_ = std::make_unique<TlsState>();
+      tls_->client_hello_done = true;  // the handshake is behind us
     } else {
       layer_ = AppLayer::kNone;
     }
@@ -124,40 +129,41 @@ void AppSession::OnData(Direction dir, ByteView data, TimestampNs ts) {
 }
 
 void AppSession::FeedTls(Direction dir, ByteView data) {
-  if (dir == Direction::kToServer && !client_hello_done_) {
-    size_t room = config_.tls_client_hello_max - client_hello_buffer_.size();
+  TlsState& t = *tls_;
+  if (dir == Direction::kToServer && !t.client_hello_done) {
+    size_t room = config_.tls_client_hello_max - t.client_hello_buffer.size();
     size_t take = std::min(room, data.size());
-    client_hello_buffer_.append(reinterpret_cast<const char*>(data.data()), take);
+    t.client_hello_buffer.append(reinterpret_cast<const char*>(data.data()), take);
     tls::ClientHello hello;
-    auto status = tls::ParseClientHello(AsBytes(client_hello_buffer_), hello);
+    auto status = tls::ParseClientHello(AsBytes(t.client_hello_buffer), hello);
     if (status == tls::ParseStatus::kComplete) {
       AppCounters::Bump(counters_.tls_client_hellos);
-      server_name_ = std::string(hello.server_name());
+      t.server_name = std::string(hello.server_name());
       for (size_t i = 0; i < hello.alpn_count(); ++i) {
-        if (!alpn_.empty()) alpn_ += ",";
-        alpn_ += std::string(hello.alpn(i));
+        if (!t.alpn.empty()) t.alpn += ",";
+        t.alpn += std::string(hello.alpn(i));
       }
-      client_hello_done_ = true;
+      t.client_hello_done = true;
     } else if (status == tls::ParseStatus::kInvalid) {
       AppCounters::Bump(counters_.tls_client_hello_invalid);
-      client_hello_done_ = true;
-    } else if (client_hello_buffer_.size() >= config_.tls_client_hello_max) {
+      t.client_hello_done = true;
+    } else if (t.client_hello_buffer.size() >= config_.tls_client_hello_max) {
       AppCounters::Bump(counters_.tls_client_hello_too_large);
-      client_hello_done_ = true;
+      t.client_hello_done = true;
     }
-    if (client_hello_done_) std::string().swap(client_hello_buffer_);
+    if (t.client_hello_done) std::string().swap(t.client_hello_buffer);
   }
-  auto& tracker = tls_records_[Index(dir)];
+  auto& tracker = t.records[Index(dir)];
   tracker.Feed(data);
   // A turn is a burst of client application data after the server spoke: one request of an
   // encrypted keep-alive connection.
   uint64_t app_records = tracker.application_data_records();
-  if (app_records > tls_app_seen_[Index(dir)]) {
-    tls_app_seen_[Index(dir)] = app_records;
-    if (dir == Direction::kToServer && last_app_dir_ != Index(Direction::kToServer)) ++tls_turns_;
-    last_app_dir_ = Index(dir);
+  if (app_records > t.app_seen[Index(dir)]) {
+    t.app_seen[Index(dir)] = app_records;
+    if (dir == Direction::kToServer && t.last_app_dir != Index(Direction::kToServer)) ++t.turns;
+    t.last_app_dir = Index(dir);
   }
-  tls_app_bytes_[Index(dir)] = tracker.application_data_bytes();
+  t.app_bytes[Index(dir)] = tracker.application_data_bytes();
 }
 
 void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
@@ -167,10 +173,10 @@ void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
   if (layer_ == AppLayer::kHttp) {
     http_->Gap(dir, length, ts);
   } else if (layer_ == AppLayer::kTls) {
-    tls_records_[Index(dir)].Gap(length);
-    if (dir == Direction::kToServer && !client_hello_done_) {
-      client_hello_done_ = true;
-      std::string().swap(client_hello_buffer_);
+    tls_->records[Index(dir)].Gap(length);
+    if (dir == Direction::kToServer && !tls_->client_hello_done) {
+      tls_->client_hello_done = true;
+      std::string().swap(tls_->client_hello_buffer);
     }
   }
 }
@@ -234,7 +240,7 @@ void AppSession::OnTransaction(http::HttpTransaction& tx) {
   ctx.request_bytes = tx.request.header_bytes + tx.request.body_bytes;
   ctx.response_bytes = tx.has_response ? tx.response.header_bytes + tx.response.body_bytes : 0;
   if (const std::string* ua = tx.request.Find("User-Agent")) ctx.user_agent = *ua;
-  ctx.sni = server_name_;
+  ctx.sni = server_name();
   ctx.missing_bytes = tx.request.missing_bytes || (tx.has_response && tx.response.missing_bytes);
   out_.OnStorageEvent(ctx, *event);
 }

@@ -85,13 +85,13 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   // Bytes this session holds (itself, HTTP buffers and pending requests, listing scan, TLS
   // buffers), for the worker's memory cap. O(pending requests x headers).
   size_t MemoryBytes() const;
-  const std::string& server_name() const { return server_name_; }
-  const std::string& alpn() const { return alpn_; }
+  const std::string& server_name() const { return tls_ ? tls_->server_name : kNoText; }
+  const std::string& alpn() const { return tls_ ? tls_->alpn : kNoText; }
   uint64_t http_transactions() const { return http_transactions_; }
   uint64_t storage_events() const { return storage_events_; }
   // Encrypted flows: client->server application-data bursts that followed server data.
-  uint64_t tls_turns() const { return tls_turns_; }
-  uint64_t tls_app_bytes(Direction d) const { return tls_app_bytes_[Index(d)]; }
+  uint64_t tls_turns() const { return tls_ ? tls_->turns : 0; }
+  uint64_t tls_app_bytes(Direction d) const { return tls_ ? tls_->app_bytes[Index(d)] : 0; }
 
  private:
   void Decide(Direction dir, ByteView data);
@@ -100,6 +100,8 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   // http::HttpHandler
   void OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) override;
   void OnTransaction(http::HttpTransaction& tx) override;
+
+  static inline const std::string kNoText;
 
   const AppConfig& config_;
   AppCounters& counters_;
@@ -118,16 +120,20 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   uint64_t http_transactions_ = 0;
   uint64_t storage_events_ = 0;
 
-  // TLS
-  std::string client_hello_buffer_;
-  bool client_hello_done_ = false;
-  std::array<tls::TlsRecordTracker, 2> tls_records_{};
-  std::array<uint64_t, 2> tls_app_seen_{};
-  std::array<uint64_t, 2> tls_app_bytes_{};
-  int last_app_dir_ = -1;
-  uint64_t tls_turns_ = 0;
-  std::string server_name_;
-  std::string alpn_;
+  // TLS: allocated when the connection turns out to be TLS, so that HTTP and other sessions
+  // do not carry it (record trackers alone are ~270 bytes).
+  struct TlsState {
+    std::string client_hello_buffer;
+    bool client_hello_done = false;
+    std::array<tls::TlsRecordTracker, 2> records{};
+    std::array<uint64_t, 2> app_seen{};
+    std::array<uint64_t, 2> app_bytes{};
+    int last_app_dir = -1;
+    uint64_t turns = 0;
+    std::string server_name;
+    std::string alpn;
+  };
+  std::unique_ptr<TlsState> tls_;
 };
 
 }  // namespace bw::app
