@@ -1,17 +1,9 @@
 #include "sensor/pipeline/packet_ring.h"
 
-#include <ctime>
-
 namespace bw::pipeline {
 
 PacketRing::PacketRing(size_t capacity_bytes)
     : capacity_(Padded(capacity_bytes)), buffer_(new uint8_t[capacity_]) {}
-
-int64_t PacketRing::CoarseNowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 void PacketRing::WaitForData() {
   for (int spin = 0; spin < 256; ++spin) {

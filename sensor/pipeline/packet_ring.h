@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "sensor/decode/packet_meta.h"
+#include "sensor/output/metrics/snapshot_builder.h"
 
 namespace bw::pipeline {
 
@@ -40,7 +41,7 @@ class PacketRing {
     // A sleeping consumer has released everything it read, so this is what waits for it.
     uint64_t waiting = write_local_ - read_released_.load(std::memory_order_acquire);
     if (waiting == 0) return;
-    int64_t now = CoarseNowNs();
+    int64_t now = metrics::CoarseSteadyNowNs();
     if (flush || waiting >= kWakeBytes || now - woken_ns_ >= kWakeNs) {
       woken_ns_ = now;
       Wake(data_seq_);
@@ -102,7 +103,6 @@ class PacketRing {
   // line-rate traffic, not tens of thousands (each wake is a futex call and a context switch).
   static constexpr uint64_t kWakeBytes = 1 << 20;
   static constexpr int64_t kWakeNs = 2'000'000;
-  static int64_t CoarseNowNs();
   static void Wake(std::atomic<uint32_t>& seq) {
     seq.fetch_add(1, std::memory_order_seq_cst);
     seq.notify_one();

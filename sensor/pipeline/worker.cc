@@ -149,6 +149,7 @@ void Worker::Charge(FlowState& state) {
                state.tcp.half(Direction::kToClient).buffered_bytes() +
                classify::NdpiClassifier::FlowBytes(state.ndpi) +
                (state.app ? state.app->MemoryBytes() : 0);
+  if (now == state.memory) return;  // most packets (body segments) change nothing
   memory_ = memory_ - state.memory + now;
   state.memory = now;
   PublishMemory();
