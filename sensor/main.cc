@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
   options.capture.buffer_mib = config.capture.buffer_mib;
   options.capture.immediate = config.capture.immediate;
   options.capture.bpf = config.capture.bpf;
+  options.capture.user = user;
   options.flow_log = flow_log;
   options.flow_digests = flow_digests;
   options.stats_json = stats_json;
@@ -138,7 +139,8 @@ int main(int argc, char** argv) {
   std::string error;
   bool usage_error = false;
   if (!sensor.Open(error, usage_error)) return Fail(usage_error ? 2 : 1, error);
-  if (!bw::pipeline::DropPrivileges(user, error)) return Fail(1, error);
+  const bool keep_net_raw = config.privileges.keep_net_raw && !interface.empty();
+  if (!bw::pipeline::DropPrivileges(user, keep_net_raw, error)) return Fail(1, error);
   g_sensor = &sensor;
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;

@@ -356,6 +356,8 @@ void HttpConversation::OnBody(Direction dir, ByteView decoded) {
       decoded.empty()) {
     return;
   }
+  handler_.OnResponseBody(inflight_.tx, decoded);
+  if (!handler_.WantsBodyPrefix(inflight_.tx)) return;
   HttpResponse& r = inflight_.tx.response;
   size_t room =
       limits_.body_prefix_bytes - std::min(limits_.body_prefix_bytes, r.body_prefix.size());
@@ -363,7 +365,6 @@ void HttpConversation::OnBody(Direction dir, ByteView decoded) {
   if (keep > 0) held_dirty_ = true;
   r.body_prefix.append(AsStringView(decoded.first(keep)));
   if (keep < decoded.size()) r.body_prefix_truncated = true;
-  handler_.OnResponseBody(inflight_.tx, decoded);
 }
 
 void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body_wire_bytes,

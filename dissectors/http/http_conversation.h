@@ -53,6 +53,10 @@ class HttpHandler {
   // Decoded (de-chunked) response body bytes of `tx`, in order, as they arrive (for streaming
   // listing scanners). Chunks are split wherever the packets were.
   virtual void OnResponseBody(const HttpTransaction& tx, ByteView chunk) {}
+  // Whether the response's decoded body prefix (HttpResponse::body_prefix) is wanted; asked
+  // after each OnResponseBody. Copying the first body_prefix_bytes of every object served is
+  // wasted work when only error documents are ever read from it.
+  virtual bool WantsBodyPrefix(const HttpTransaction& tx) const { return true; }
   // A finished transaction: complete, truncated, or without response. The handler may move
   // from `tx`.
   virtual void OnTransaction(HttpTransaction& tx) = 0;

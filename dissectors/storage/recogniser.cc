@@ -208,23 +208,27 @@ Outcome ClassifyOutcome(const http::HttpTransaction& tx, std::string_view error_
   return Outcome::kError;
 }
 
-bool WantsBodyScan(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
-                   const ServerHint& hint) {
-  if (!tx.has_response) return false;
+BodyUse DecideBodyUse(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
+                      const ServerHint& hint) {
+  if (!tx.has_response) return BodyUse::kNone;
   const http::HttpResponse& resp = tx.response;
-  if (tx.request.method == "HEAD" || resp.status == 204 || resp.status == 304) return false;
+  if (tx.request.method == "HEAD" || resp.status == 204 || resp.status == 304) {
+    return BodyUse::kNone;
+  }
   std::optional<Classified> c = Classify(tx, nullptr, cfg, hint);
   if (!c) {
     // Only the body can tell: an S3 listing or error document from a store that sent no S3
-    // header. Scanning is cheap and bounded, but only XML documents are worth it.
-    if (!cfg.fingerprint) return false;
+    // header. Scanning is cheap and bounded, but only XML documents are worth it; the prefix of
+    // anything else is kept as before.
+    if (!cfg.fingerprint) return BodyUse::kPrefix;
     HostPort hp = ParseHostPort(tx.request.host);
-    return !IsOtherCloudApiHost(hp.host) && ContentTypeIsXml(resp);
+    return !IsOtherCloudApiHost(hp.host) && ContentTypeIsXml(resp) ? BodyUse::kScan
+                                                                    : BodyUse::kPrefix;
   }
   OperationKind k = c->ref.kind;
-  if (k == OperationKind::kList || k == OperationKind::kListBuckets) return true;
-  if (resp.status >= 300) return true;  // error document
-  return MayFailWith200(c->ref.operation);
+  if (k == OperationKind::kList || k == OperationKind::kListBuckets) return BodyUse::kScan;
+  if (resp.status >= 300) return BodyUse::kScan;  // error document
+  return MayFailWith200(c->ref.operation) ? BodyUse::kScan : BodyUse::kNone;
 }
 
 std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const ListingSummary* body,

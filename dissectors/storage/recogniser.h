@@ -36,11 +36,20 @@ struct ServerHint {
   std::optional<Provider> known_provider;
 };
 
-// Whether the glue should run a ListingScanner over this response's body (listing or error
-// document); called once the response head is known (tx.has_response and tx.response headers
-// filled). False for object reads: their bodies are data, not documents.
-bool WantsBodyScan(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
-                   const ServerHint& hint = {});
+// What Recognise needs of a response body, decided once the response head is known
+// (tx.has_response and tx.response headers filled):
+//  kScan   a ListingScanner over the whole body (listings, error documents, operations that can
+//          fail with 200), whose summary is passed to Recognise;
+//  kPrefix the decoded prefix the HTTP layer keeps (body_prefix), for a store not recognised
+//          yet whose body might still carry an error document that names it;
+//  kNone   object data of a recognised store: its bytes are never a document.
+enum class BodyUse : uint8_t { kNone, kPrefix, kScan };
+BodyUse DecideBodyUse(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
+                      const ServerHint& hint = {});
+inline bool WantsBodyScan(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
+                          const ServerHint& hint = {}) {
+  return DecideBodyUse(tx, cfg, hint) == BodyUse::kScan;
+}
 
 // The storage meaning of one transaction, or nullopt when it is not storage traffic. `body` is
 // the scan of the full response body when the glue ran one (may be null; then the response's

@@ -202,13 +202,18 @@ storage::ServerHint AppSession::Hint(TimestampNs now) const {
 void AppSession::OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) {
   if (!scan_decided_) {
     scan_decided_ = true;
-    if (storage::WantsBodyScan(tx, config_.storage, Hint(tx.response.first_ts))) {
+    body_use_ = storage::DecideBodyUse(tx, config_.storage, Hint(tx.response.first_ts));
+    if (body_use_ == storage::BodyUse::kScan) {
       scanner_ = std::make_unique<storage::ListingScanner>(config_.storage.sample_keys);
     } else {
       scanner_.reset();
     }
   }
   if (scanner_) scanner_->Feed(chunk);
+}
+
+bool AppSession::WantsBodyPrefix(const http::HttpTransaction&) const {
+  return body_use_ == storage::BodyUse::kPrefix;
 }
 
 void AppSession::OnTransaction(http::HttpTransaction& tx) {

@@ -99,6 +99,7 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   storage::ServerHint Hint(TimestampNs now) const;
   // http::HttpHandler
   void OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) override;
+  bool WantsBodyPrefix(const http::HttpTransaction& tx) const override;
   void OnTransaction(http::HttpTransaction& tx) override;
 
   static inline const std::string kNoText;
@@ -117,6 +118,7 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   // connection should not carry the scanner's ~500 bytes.
   std::unique_ptr<storage::ListingScanner> scanner_;
   bool scan_decided_ = false;
+  storage::BodyUse body_use_ = storage::BodyUse::kNone;  // of the response being read
   uint64_t http_transactions_ = 0;
   uint64_t storage_events_ = 0;
 

@@ -1,6 +1,7 @@
 #include "sensor/capture/packet_source.h"
 
 #include <net/if.h>
+#include <netpacket/packet.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sensor/capture/net_raw_capability.h"
 #include "sensor/decode/decoder.h"
 
 namespace bw::capture {
@@ -32,6 +34,9 @@ int64_t SteadyMs() {
 }
 
 constexpr int64_t kReopenIntervalMs = 1000;
+// After a reopen was refused for lack of CAP_NET_RAW: the privilege cannot come back by itself,
+// so retry rarely (the attempt is cheap and its counter shows the capture is still paused).
+constexpr int64_t kReopenDeniedIntervalMs = 30000;
 
 std::string UnsupportedLinkType(const std::string& source, int dlt) {
   const char* name = pcap_datalink_val_to_name(dlt);
@@ -73,7 +78,13 @@ bool PacketSource::ActivateLive(int& pcap_rc) {
   pcap_set_immediate_mode(handle_, options_.immediate ? 1 : 0);
   // Nanosecond stamps where the platform offers them; microseconds otherwise.
   nanosecond_ = pcap_set_tstamp_precision(handle_, PCAP_TSTAMP_PRECISION_NANO) == 0;
-  int rc = pcap_activate(handle_);
+  int rc = 0;
+  {
+    // The socket is created here: after a privilege drop that kept CAP_NET_RAW permitted, it is
+    // effective for this call only.
+    ScopedNetRaw net_raw;
+    rc = pcap_activate(handle_);
+  }
   pcap_rc = rc;
   if (rc < 0) {
     std::string why = rc == PCAP_ERROR_NO_SUCH_DEVICE ? "no such interface"
@@ -98,6 +109,17 @@ bool PacketSource::ActivateLive(int& pcap_rc) {
     handle_ = nullptr;
     return false;
   }
+  // The index the socket is bound to: the same name with another index later means the
+  // interface was deleted and re-created, and this socket will never see a packet again.
+  sockaddr_ll bound{};
+  socklen_t bound_len = sizeof(bound);
+  if (::getsockname(pcap_get_selectable_fd(handle_), reinterpret_cast<sockaddr*>(&bound),
+                    &bound_len) == 0 &&
+      bound.sll_family == AF_PACKET) {
+    ifindex_ = static_cast<unsigned>(bound.sll_ifindex);
+  } else {
+    ifindex_ = ::if_nametoindex(options_.interface.c_str());
+  }
   return true;
 }
 
@@ -107,16 +129,20 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options, 
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<PacketSource> src(new PacketSource());
   if (!options.file.empty() && options.file != "-") {
-    // pcapng is read by our own reader: libpcap 1.10 refuses files whose interfaces differ in
-    // link type or snap length, which the format allows and multi-interface tools write.
-    src->pcapng_ = PcapngReader::Open(options.file, error);
+    // A classic pcap file is mapped and read in place (no copy per packet; see
+    // pcap_file_reader.h). pcapng is read by our own reader: libpcap 1.10 refuses files whose
+    // interfaces differ in link type or snap length, which the format allows and multi-interface
+    // tools write. Anything else (pipes, other formats) goes to libpcap.
+    src->pcap_file_ = PcapFileReader::Open(options.file, error);
+    if (!src->pcap_file_) src->pcapng_ = PcapngReader::Open(options.file, error);
     if (!error.empty()) return nullptr;
   }
-  if (src->pcapng_) {
+  if (src->pcap_file_ || src->pcapng_) {
     src->description_ = "file " + options.file;
     src->options_ = options;
-    int dlt = src->pcapng_->first_dlt() < 0 ? static_cast<int>(decode::LinkType::kEthernet)
-                                            : src->pcapng_->first_dlt();
+    int dlt = src->pcap_file_                 ? src->pcap_file_->dlt()
+              : src->pcapng_->first_dlt() < 0 ? static_cast<int>(decode::LinkType::kEthernet)
+                                              : src->pcapng_->first_dlt();
     if (!decode::IsSupportedLinkType(dlt)) {
       error = UnsupportedLinkType(src->description_, dlt);
       return nullptr;
@@ -214,7 +240,32 @@ NextStatus PacketSource::NextPcapng(RawPacket& out) {
   }
 }
 
+NextStatus PacketSource::NextPcapFile(RawPacket& out) {
+  for (;;) {
+    if (break_.load(std::memory_order_relaxed)) return NextStatus::kEnd;
+    PcapFileReader::Packet p;
+    PcapFileReader::Status st = pcap_file_->Next(p);
+    if (st == PcapFileReader::Status::kEnd) return NextStatus::kEnd;
+    if (st == PcapFileReader::Status::kError) {
+      error_ = pcap_file_->error();
+      return NextStatus::kError;
+    }
+    if (!options_.bpf.empty()) {
+      pcap_pkthdr hdr{};
+      hdr.caplen = static_cast<bpf_u_int32>(p.data.size());
+      hdr.len = p.wire_length;
+      if (!PassesFilter(pcap_file_->dlt(), hdr, p.data.data())) continue;
+    }
+    out.data = p.data;
+    out.wire_length = p.wire_length;
+    out.ts = p.ts;
+    out.link_type = link_type_;
+    return NextStatus::kPacket;
+  }
+}
+
 NextStatus PacketSource::Next(RawPacket& out) {
+  if (pcap_file_) return NextPcapFile(out);
   if (pcapng_) return NextPcapng(out);
   if (down_ && !TryResume()) {
     if (!error_.empty()) return NextStatus::kError;  // cannot come back (e.g. no privilege)
@@ -259,8 +310,9 @@ NextStatus PacketSource::Next(RawPacket& out) {
   return NextStatus::kError;
 }
 
-bool PacketSource::InterfaceUp(bool& exists) const {
+bool PacketSource::InterfaceUp(bool& exists, unsigned& ifindex) const {
   exists = false;
+  ifindex = 0;
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   ifreq ifr{};
@@ -269,6 +321,7 @@ bool PacketSource::InterfaceUp(bool& exists) const {
   if (::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
     exists = true;
     up = (ifr.ifr_flags & IFF_UP) != 0 && (ifr.ifr_flags & IFF_RUNNING) != 0;
+    if (::ioctl(fd, SIOCGIFINDEX, &ifr) == 0) ifindex = static_cast<unsigned>(ifr.ifr_ifindex);
   }
   ::close(fd);
   return up;
@@ -279,19 +332,23 @@ bool PacketSource::OnLiveError(bool link_loss) {
   // interface disappeared", ENODEV). Anything else on an interface that is still up is a real
   // failure and ends the capture as before.
   bool exists = false;
-  bool up = InterfaceUp(exists);
+  unsigned index = 0;
+  bool up = InterfaceUp(exists, index);
   bool lost_link = link_loss || error_.find("went down") != std::string::npos ||
                    error_.find("disappeared") != std::string::npos;
-  if (exists && up && !lost_link) return false;
+  // A different index under the same name: deleted and already re-created.
+  bool gone = !exists || (ifindex_ != 0 && index != ifindex_);
+  if (exists && up && !lost_link && !gone) return false;
   down_ = true;
-  needs_reopen_ = !exists;
+  needs_reopen_ = gone;
   down_since_ms_ = SteadyMs();
   last_attempt_ms_ = down_since_ms_;
+  reopen_interval_ms_ = kReopenIntervalMs;
   ++link_events_.interface_down;
   std::fprintf(stderr,
                "bucketwatch: capture on %s: %s (interface %s); capture paused, waiting for it to "
                "come back (down %llu time%s so far)\n",
-               options_.interface.c_str(), error_.c_str(), exists ? "down" : "gone",
+               options_.interface.c_str(), error_.c_str(), gone ? "gone" : "down",
                static_cast<unsigned long long>(link_events_.interface_down),
                link_events_.interface_down == 1 ? "" : "s");
   std::fflush(stderr);
@@ -301,8 +358,19 @@ bool PacketSource::OnLiveError(bool link_loss) {
 
 bool PacketSource::TryResume() {
   bool exists = false;
-  bool up = InterfaceUp(exists);
-  if (!exists) needs_reopen_ = true;
+  unsigned index = 0;
+  bool up = InterfaceUp(exists, index);
+  if (!needs_reopen_ && (!exists || (ifindex_ != 0 && index != ifindex_))) {
+    // Deleted after it went down, or while the kernel was still reporting the deletion: it
+    // sends ENETDOWN before it unlists the interface, and a reader woken by that error can
+    // still find the name. Either way the socket is bound to a dead index now.
+    needs_reopen_ = true;
+    std::fprintf(stderr,
+                 "bucketwatch: capture on %s: interface gone while down; capture paused, waiting "
+                 "for it to be re-created\n",
+                 options_.interface.c_str());
+    std::fflush(stderr);
+  }
   int64_t now = SteadyMs();
   if (!up) {
     // Wait like an idle read would, so the caller's loop neither spins nor stalls.
@@ -311,7 +379,7 @@ bool PacketSource::TryResume() {
   }
   bool reopened = false;
   if (needs_reopen_) {
-    if (now - last_attempt_ms_ < kReopenIntervalMs) {
+    if (now - last_attempt_ms_ < reopen_interval_ms_) {
       ::poll(nullptr, 0, timeout_ms_);
       return false;
     }
@@ -330,11 +398,12 @@ bool PacketSource::TryResume() {
     if (!ok) {
       if (handle_) pcap_close(handle_);
       handle_ = old;  // keep a valid handle for BreakLoop()/Stats()
-      std::fprintf(stderr, "bucketwatch: %s (%s)\n", error_.c_str(),
-                   rc == PCAP_ERROR_PERM_DENIED ? "giving up: the capture privilege was dropped"
-                                                : "retrying every second");
-      std::fflush(stderr);
-      if (rc == PCAP_ERROR_PERM_DENIED || usage_error) return false;  // error_ stays: kError
+      if (usage_error) {
+        std::fprintf(stderr, "bucketwatch: %s\n", error_.c_str());
+        std::fflush(stderr);
+        return false;  // error_ stays: kError
+      }
+      OnReopenFailure(rc);
       error_.clear();
       return false;
     }
@@ -344,12 +413,41 @@ bool PacketSource::TryResume() {
   }
   down_ = false;
   needs_reopen_ = false;
+  reopen_failure_logged_.clear();
   ++link_events_.resumed;
   std::fprintf(stderr, "bucketwatch: capture on %s resumed after %.1f s (interface up again%s)\n",
                options_.interface.c_str(), static_cast<double>(now - down_since_ms_) / 1000.0,
                reopened ? ", reopened" : "");
   std::fflush(stderr);
   return true;
+}
+
+void PacketSource::OnReopenFailure(int pcap_rc) {
+  ++link_events_.reopen_failures;
+  const bool denied = pcap_rc == PCAP_ERROR_PERM_DENIED;
+  reopen_interval_ms_ = denied ? kReopenDeniedIntervalMs : kReopenIntervalMs;
+  const std::string retry =
+      denied ? "retrying every " + std::to_string(kReopenDeniedIntervalMs / 1000) + " s"
+             : std::string("retrying every second");
+  std::string line;
+  if (denied && !NetRawPermitted()) {
+    std::string reason = options_.user.empty() ? std::string("the process has no CAP_NET_RAW")
+                                               : "privileges were dropped to " + options_.user +
+                                                     " and a new capture socket needs CAP_NET_RAW";
+    line = "capture on " + options_.interface + " cannot be reopened: " + reason +
+           "; capture stays paused (" + retry +
+           "); to recover set privileges.keep_net_raw: true, or restart bucketwatch";
+  } else if (denied) {
+    line = error_ + " although CAP_NET_RAW is kept (privileges.keep_net_raw): a security " +
+           "policy (seccomp, SELinux, AppArmor) refuses it; capture stays paused (" + retry + ")";
+  } else {
+    line = error_ + " (" + retry + ")";
+  }
+  // Retries repeat the same failure: one line per distinct failure, the counter for the rest.
+  if (line == reopen_failure_logged_) return;
+  reopen_failure_logged_ = line;
+  std::fprintf(stderr, "bucketwatch: %s\n", line.c_str());
+  std::fflush(stderr);
 }
 
 bool PacketSource::Stats(KernelStats& out) {

@@ -7,8 +7,10 @@
 // logs one line to stderr, counts it, reports kTimeout while the link is down (so the sensor
 // keeps ticking and serving signals), and resumes by itself when the link is up again: on the
 // same socket when the kernel keeps it bound (link down/up), or by reopening the interface
-// (it was deleted and re-created; needs the capture privilege, so after a privilege drop
-// only the first kind recovers and the second ends the capture with kError).
+// (it was deleted and re-created). A reopen needs CAP_NET_RAW: after a privilege drop it is
+// raised from the permitted set for the reopen only (privileges.keep_net_raw); without it the
+// reopen fails, which is logged once, counted per attempt (reopen_failures), and retried
+// every 30 s while the sensor keeps running with the capture paused.
 
 #include <pcap/pcap.h>
 
@@ -20,6 +22,7 @@
 
 #include "dissectors/common/bytes.h"
 #include "dissectors/common/timestamp.h"
+#include "sensor/capture/pcap_file_reader.h"
 #include "sensor/capture/pcapng_reader.h"
 #include "sensor/decode/packet_meta.h"
 
@@ -34,6 +37,8 @@ struct CaptureOptions {
   bool immediate = false;
   int timeout_ms = 100;  // live: how often Next() returns kTimeout when idle
   std::string bpf;
+  // The --user privileges are dropped to after Open ("" = none); named when a reopen fails.
+  std::string user;
 };
 
 struct RawPacket {
@@ -46,9 +51,10 @@ struct RawPacket {
 
 // How often a live capture lost its interface and got it back.
 struct LinkEvents {
-  uint64_t interface_down = 0;  // the interface went down or disappeared
-  uint64_t resumed = 0;         // capture resumed afterwards (same socket or reopened)
-  uint64_t reopens = 0;         // of those, by reopening the interface
+  uint64_t interface_down = 0;   // the interface went down or disappeared
+  uint64_t resumed = 0;          // capture resumed afterwards (same socket or reopened)
+  uint64_t reopens = 0;          // of those, by reopening the interface
+  uint64_t reopen_failures = 0;  // reopen attempts that failed (e.g. no CAP_NET_RAW left)
 };
 
 struct KernelStats {
@@ -81,6 +87,8 @@ class PacketSource {
   // pcapng blocks that carry no packet (statistics, secrets, custom, unknown), skipped.
   uint64_t pcapng_blocks_skipped() const { return pcapng_ ? pcapng_->blocks_skipped() : 0; }
   bool live() const { return live_; }
+  // Bytes of a mapped capture file that may become resident (one window; 0 for other sources).
+  size_t mapped_bytes() const { return pcap_file_ ? PcapFileReader::kWindowBytes : 0; }
   const std::string& error() const { return error_; }
   const std::string& description() const { return description_; }
   // Counters from pcap_stats (live only; false offline or on failure).
@@ -102,8 +110,13 @@ class PacketSource {
   bool OnLiveError(bool link_loss);
   // While down: waits up to timeout_ms, returns true once the capture runs again.
   bool TryResume();
-  bool InterfaceUp(bool& exists) const;
+  // Whether the interface is up and running; `ifindex` 0 when it does not exist.
+  bool InterfaceUp(bool& exists, unsigned& ifindex) const;
+  // A failed reopen attempt (rc from pcap_activate): counts it, picks the retry interval, and
+  // logs it unless the same failure was the last one logged.
+  void OnReopenFailure(int pcap_rc);
   NextStatus NextPcapng(RawPacket& out);
+  NextStatus NextPcapFile(RawPacket& out);
   // Whether `p` passes the BPF filter (pcapng files: compiled per link type on first use).
   bool PassesFilter(int dlt, const pcap_pkthdr& hdr, const uint8_t* data);
 
@@ -112,6 +125,7 @@ class PacketSource {
     bool ok = false;
     bpf_program prog{};
   };
+  std::unique_ptr<PcapFileReader> pcap_file_;
   std::unique_ptr<PcapngReader> pcapng_;
   std::vector<CompiledFilter> filters_;
   std::atomic<bool> break_{false};
@@ -126,8 +140,11 @@ class PacketSource {
   std::string description_;
   bool down_ = false;
   bool needs_reopen_ = false;  // the interface disappeared: its socket is bound to a dead index
+  unsigned ifindex_ = 0;       // the index the socket is bound to
   int64_t down_since_ms_ = 0;
   int64_t last_attempt_ms_ = 0;
+  int64_t reopen_interval_ms_ = 0;     // until the next reopen attempt; longer after a denial
+  std::string reopen_failure_logged_;  // last reopen failure logged (each is logged once)
   LinkEvents link_events_;
 };
 

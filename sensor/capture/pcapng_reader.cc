@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sensor/capture/link_type_map.h"
+
 namespace bw::capture {
 namespace {
 
@@ -23,12 +25,6 @@ uint32_t LoadNative32(const uint8_t* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
   return v;
-}
-
-// LINKTYPE_ values in files that differ from the DLT_ values the decoder uses.
-int LinktypeToDlt(uint32_t linktype) {
-  if (linktype == 101) return 12;  // LINKTYPE_RAW -> DLT_RAW (Linux numbering)
-  return static_cast<int>(linktype);
 }
 
 }  // namespace

@@ -53,7 +53,16 @@ Config Extract(const YAML::Node& root) {
     m.Bool("immediate", c.capture.immediate);
     m.String("bpf", c.capture.bpf);
   }
+  {
+    MapReader m(top.Child("privileges"), "privileges");
+    m.Bool("keep_net_raw", c.privileges.keep_net_raw);
+  }
   top.Uint("workers", c.workers, 1, 64);
+  {
+    uint64_t cap_mib = c.memory_cap_bytes >> 20;
+    top.Uint("memory_cap_mib", cap_mib, 32, 1ull << 20);
+    c.memory_cap_bytes = cap_mib << 20;
+  }
   {
     std::string cpus;
     for (int cpu : c.cpu_affinity) cpus += (cpus.empty() ? "" : ",") + std::to_string(cpu);
@@ -86,9 +95,6 @@ Config Extract(const YAML::Node& root) {
   {
     MapReader m(top.Child("flows"), "flows");
     m.Uint("max_flows", c.flows.max_flows, 16, 1ull << 26);
-    uint64_t cap_mib = c.flows.memory_cap_bytes >> 20;
-    m.Uint("memory_cap_mib", cap_mib, 16, 1ull << 20);
-    c.flows.memory_cap_bytes = cap_mib << 20;
     m.Seconds("tcp_idle_timeout_seconds", c.flows.tcp_idle_timeout, 1, kDay);
     m.Seconds("udp_idle_timeout_seconds", c.flows.udp_idle_timeout, 1, kDay);
     m.Seconds("hard_timeout_seconds", c.flows.hard_timeout, 1, 7 * kDay);
@@ -265,7 +271,11 @@ std::string DumpConfig(const Config& c) {
   out << YAML::Key << "immediate" << YAML::Value << c.capture.immediate;
   out << YAML::Key << "bpf" << YAML::Value << YAML::DoubleQuoted << c.capture.bpf;
   out << YAML::EndMap;
+  out << YAML::Key << "privileges" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "keep_net_raw" << YAML::Value << c.privileges.keep_net_raw;
+  out << YAML::EndMap;
   out << YAML::Key << "workers" << YAML::Value << c.workers;
+  out << YAML::Key << "memory_cap_mib" << YAML::Value << (c.memory_cap_bytes >> 20);
   {
     std::string cpus;
     for (int cpu : c.cpu_affinity) cpus += (cpus.empty() ? "" : ",") + std::to_string(cpu);
@@ -281,7 +291,6 @@ std::string DumpConfig(const Config& c) {
   out << YAML::EndMap << YAML::EndMap;
   out << YAML::Key << "flows" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_flows" << YAML::Value << c.flows.max_flows;
-  out << YAML::Key << "memory_cap_mib" << YAML::Value << (c.flows.memory_cap_bytes >> 20);
   out << YAML::Key << "tcp_idle_timeout_seconds" << YAML::Value << secs(c.flows.tcp_idle_timeout);
   out << YAML::Key << "udp_idle_timeout_seconds" << YAML::Value << secs(c.flows.udp_idle_timeout);
   out << YAML::Key << "hard_timeout_seconds" << YAML::Value << secs(c.flows.hard_timeout);

@@ -31,7 +31,15 @@ struct Config {
     std::string bpf;
   } capture;
 
+  struct Privileges {
+    // Keep CAP_NET_RAW (permitted, not effective) after --user so a deleted and re-created
+    // interface can be reopened.
+    bool keep_net_raw = false;
+  } privileges;
+
   uint32_t workers = 1;
+  // Resident memory the process stays under (pipeline/memory_budget.h divides it).
+  uint64_t memory_cap_bytes = 1024ull << 20;
   // CPUs to pin threads to: the capture thread to the first, worker i to entry 1 + i (wrapping
   // around the list). Empty: the kernel places the threads.
   std::vector<int> cpu_affinity;
@@ -45,7 +53,6 @@ struct Config {
 
   struct Flows {
     uint64_t max_flows = 1 << 20;
-    uint64_t memory_cap_bytes = 1024ull << 20;
     TimestampNs tcp_idle_timeout = 120 * kNsPerSecond;
     TimestampNs udp_idle_timeout = 60 * kNsPerSecond;
     TimestampNs hard_timeout = 3600 * kNsPerSecond;

@@ -106,6 +106,9 @@ void ReadDetectionConfig(const YAML::Node& node, const std::string& path, Detect
   r.Uint("max_encrypted_flows", out.max_encrypted_flows, 1, kMaxEntries);
   r.Uint("max_distinct", out.max_distinct, 1, 1'000'000);
   r.Uint("max_distinct_total", out.max_distinct_total, 1, kMaxEntries);
+  uint64_t memory_mib = out.memory_bytes >> 20;
+  r.Uint("memory_mib", memory_mib, 4, 1ull << 20);
+  out.memory_bytes = memory_mib << 20;
   r.Uint("sample_keys", out.sample_keys, 0, 20);  // Alert holds at most 20
 
   if (YAML::Node child = r.Child("anonymous_list"); Present(child)) {
@@ -176,6 +179,7 @@ void DumpDetectionConfig(YAML::Emitter& e, const DetectionConfig& c) {
   e << YAML::Key << "max_encrypted_flows" << YAML::Value << c.max_encrypted_flows;
   e << YAML::Key << "max_distinct" << YAML::Value << c.max_distinct;
   e << YAML::Key << "max_distinct_total" << YAML::Value << c.max_distinct_total;
+  e << YAML::Key << "memory_mib" << YAML::Value << (c.memory_bytes >> 20);
   e << YAML::Key << "sample_keys" << YAML::Value << c.sample_keys;
 
   e << YAML::Key << "anonymous_list" << YAML::Value << YAML::BeginMap;

@@ -25,6 +25,7 @@ struct DetectionConfig {
   uint64_t max_encrypted_flows = 100000;  // TLS flows whose running totals are remembered
   uint64_t max_distinct = 4096;           // exact distinct keys (bucket names) per activity
   uint64_t max_distinct_total = 2000000;  // the same, all activities and clients together
+  uint64_t memory_bytes = 128ull << 20;   // all of the engine's state (part of memory_cap_mib)
   uint64_t sample_keys = 20;              // sample keys (or bucket names) per alert
 
   struct AnonymousList {

@@ -32,11 +32,26 @@ constexpr size_t kMaxOperations = 32;
 // Dedup entries are swept this often (packet time); other state expires from the LRU front.
 constexpr TimestampNs kSweepInterval = 10 * kNsPerSecond;
 
+// Heap bytes of a std::string beyond the object itself (libstdc++ keeps 15 chars inline), with
+// the allocator's header and 16-byte rounding.
+size_t HeapBytes(const std::string& s) {
+  return s.capacity() > 15 ? ((s.capacity() + 1 + 8 + 15) & ~size_t{15}) : 0;
+}
+// One allocation of `n` bytes as glibc malloc spends it (header, 16-byte rounding, 32 minimum).
+constexpr size_t Chunk(size_t n) { return std::max<size_t>(32, (n + 8 + 15) & ~size_t{15}); }
+
 // Least-recently-used map with string keys: O(1) find/touch/insert, eviction from the front.
+// Every value carries `charged`, the heap bytes it holds itself (Recharge keeps it current);
+// bytes() adds what the map spends per entry and key, so a byte budget can be enforced.
 template <typename V>
 class LruMap {
  public:
   using Entry = std::pair<std::string, V>;
+  // List node, index node and index bucket of one entry; the key's heap bytes come on top.
+  static constexpr size_t kEntryBytes =
+      Chunk(2 * sizeof(void*) + sizeof(Entry)) +
+      Chunk(sizeof(void*) + sizeof(std::string_view) + sizeof(void*) + sizeof(size_t)) +
+      2 * sizeof(void*);
 
   // Called on every entry leaving the map (eviction, expiry, erase), to release its budget.
   void OnErase(std::function<void(V&)> hook) { on_erase_ = std::move(hook); }
@@ -53,7 +68,20 @@ class LruMap {
     order_.emplace_back(key, std::move(value));
     auto last = std::prev(order_.end());
     index_.emplace(std::string_view(last->first), last);
+    bytes_ += Footprint(*last);
     return last->second;
+  }
+  // `v` (held by this map) now holds `bytes` of its own.
+  void Recharge(V& v, size_t bytes) {
+    bytes_ = bytes_ - v.charged + bytes;
+    v.charged = bytes;
+  }
+  size_t bytes() const { return bytes_; }
+  // Evicts the least recently used entry; false when empty.
+  bool EvictFront() {
+    if (order_.empty()) return false;
+    EraseFront();
+    return true;
   }
   void Shrink(size_t cap, uint64_t& evicted) {
     while (order_.size() > cap) {
@@ -72,6 +100,7 @@ class LruMap {
     for (auto it = order_.begin(); it != order_.end();) {
       if (pred(it->second)) {
         if (on_erase_) on_erase_(it->second);
+        bytes_ -= Footprint(*it);
         index_.erase(std::string_view(it->first));
         it = order_.erase(it);
       } else {
@@ -88,18 +117,24 @@ class LruMap {
     if (it == index_.end()) return;
     auto node = it->second;
     if (on_erase_) on_erase_(node->second);
+    bytes_ -= Footprint(*node);
     index_.erase(it);
     order_.erase(node);
   }
   size_t size() const { return order_.size(); }
 
  private:
+  static size_t Footprint(const Entry& e) {
+    return kEntryBytes + HeapBytes(e.first) + e.second.charged;
+  }
   void EraseFront() {
     if (on_erase_) on_erase_(order_.front().second);
+    bytes_ -= Footprint(order_.front());
     index_.erase(std::string_view(order_.front().first));
     order_.pop_front();
   }
   std::function<void(V&)> on_erase_;
+  size_t bytes_ = 0;
   std::list<Entry> order_;
   std::unordered_map<std::string_view, typename std::list<Entry>::iterator> index_;
 };
@@ -240,6 +275,7 @@ struct Activity {
   std::vector<std::string> read_samples;    // keys of objects served
   std::vector<std::string> listed_samples;  // keys disclosed by listings
   std::unique_ptr<Ring> reads;  // bulk_exfiltration window
+  size_t charged = 0;           // heap bytes held (OwnBytes when last recharged)
 };
 
 struct ProbedName {
@@ -250,6 +286,12 @@ struct ProbedName {
 
 // The bucket names one client addressed, for bucket_enumeration, in probe order.
 struct ClientProbes {
+  // A probed name's list node, index node and bucket, plus its text.
+  static size_t NameBytes(const std::string& name) {
+    return Chunk(2 * sizeof(void*) + sizeof(ProbedName)) + HeapBytes(name) +
+           Chunk(sizeof(void*) + sizeof(std::string_view) + 2 * sizeof(void*)) + sizeof(void*);
+  }
+
   decode::IpAddress client;
   TimestampNs first_seen = 0;
   TimestampNs last_seen = 0;
@@ -265,9 +307,19 @@ struct ClientProbes {
   std::string server_name;
   std::string community_id;
   bool encrypted = false;
+  size_t name_bytes = 0;  // NameBytes of every name held
+  size_t charged = 0;     // heap bytes held (OwnBytes when last recharged)
 
+  void Add(ProbedName name, uint64_t& used) {
+    name_bytes += NameBytes(name.name);
+    if (name.resolved) ++resolved_names;
+    names.push_back(std::move(name));
+    index.emplace(std::string_view(names.back().name), std::prev(names.end()));
+    ++used;
+  }
   void EraseFront(uint64_t& used) {
     if (names.front().resolved) --resolved_names;
+    name_bytes -= NameBytes(names.front().name);
     index.erase(std::string_view(names.front().name));
     names.pop_front();
     --used;
@@ -281,13 +333,44 @@ struct DedupEntry {
   TimestampNs fired = 0;
   TimestampNs window = 0;
   uint64_t suppressed = 0;
+  size_t charged = 0;  // fixed size: nothing beyond the map's entry
 };
 
 struct FlowTotals {
   TimestampNs last_ts = 0;
   uint64_t turns = 0;
   uint64_t bytes_to_client = 0;
+  size_t charged = 0;  // fixed size: nothing beyond the map's entry
 };
+
+size_t OperationsBytes(const std::vector<std::pair<std::string, uint64_t>>& ops) {
+  size_t n = ops.capacity() ? Chunk(ops.capacity() * sizeof(ops[0])) : 0;
+  for (const auto& op : ops) n += HeapBytes(op.first);
+  return n;
+}
+
+size_t SamplesBytes(const std::vector<std::string>& samples) {
+  size_t n = samples.capacity() ? Chunk(samples.capacity() * sizeof(samples[0])) : 0;
+  for (const auto& k : samples) n += HeapBytes(k);
+  return n;
+}
+
+// The heap bytes an activity holds beyond its map entry (its strings, operation names, distinct
+// key hashes, samples and bulk window). Walks the samples and operations: at most a few dozen.
+size_t OwnBytes(const Activity& a) {
+  return HeapBytes(a.account) + HeapBytes(a.bucket) + HeapBytes(a.server_ip) +
+         HeapBytes(a.community_id) + HeapBytes(a.user_agent) + HeapBytes(a.server_name) +
+         OperationsBytes(a.operations) +
+         a.distinct.seen.size() * Chunk(2 * sizeof(void*)) +
+         a.distinct.seen.bucket_count() * sizeof(void*) + SamplesBytes(a.read_samples) +
+         SamplesBytes(a.listed_samples) + (a.reads ? Chunk(sizeof(Ring)) : 0);
+}
+
+size_t OwnBytes(const ClientProbes& c) {
+  return HeapBytes(c.server_ip) + HeapBytes(c.user_agent) + HeapBytes(c.server_name) +
+         HeapBytes(c.community_id) + OperationsBytes(c.operations) + c.name_bytes +
+         c.index.bucket_count() * sizeof(void*);
+}
 
 std::string BucketUrl(Provider p, const std::string& account, const std::string& bucket) {
   switch (p) {
@@ -407,7 +490,8 @@ struct DetectionEngine::Counters {
   std::atomic<uint64_t> tracked_activities{0}, tracked_clients{0}, tracked_dedup{0},
       tracked_flows{0};
   std::atomic<uint64_t> evicted_activities{0}, evicted_clients{0}, evicted_dedup{0},
-      evicted_flows{0}, evicted_probe_names{0};
+      evicted_flows{0}, evicted_probe_names{0}, evicted_memory{0};
+  std::atomic<uint64_t> memory_bytes{0};
 
   static void Inc(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.fetch_add(n, std::memory_order_relaxed);
@@ -428,6 +512,7 @@ struct DetectionEngine::State {
   // Evictions are counted here under the lock and published to the atomics after each call.
   uint64_t evicted_activities = 0, evicted_clients = 0, evicted_dedup = 0, evicted_flows = 0;
   uint64_t evicted_probe_names = 0;
+  uint64_t evicted_memory = 0;  // entries of any kind evicted by config.memory_bytes
   // Distinct keys and probed names remembered across all activities and clients.
   uint64_t distinct_entries = 0;
 
@@ -451,6 +536,36 @@ struct DetectionEngine::State {
     clients.Shrink(c.max_clients, evicted_clients);
     dedup.Shrink(c.max_dedup_keys, evicted_dedup);
     flows.Shrink(c.max_encrypted_flows, evicted_flows);
+    EnforceBudget();
+  }
+
+  size_t Bytes() const {
+    return activities.bytes() + clients.bytes() + dedup.bytes() + flows.bytes();
+  }
+
+  // Over the byte budget, the least recently used entry of whichever kind holds the most bytes
+  // goes first: a name spray sheds probed-name lists, a key spray activities. Called after
+  // every event, once nothing refers into the maps any more.
+  void EnforceBudget() {
+    while (Bytes() > config.memory_bytes) {
+      size_t most = std::max({activities.bytes(), clients.bytes(), dedup.bytes(), flows.bytes()});
+      bool evicted = false;
+      if (most == activities.bytes()) {
+        evicted = activities.EvictFront();
+        evicted_activities += evicted;
+      } else if (most == clients.bytes()) {
+        evicted = clients.EvictFront();
+        evicted_clients += evicted;
+      } else if (most == dedup.bytes()) {
+        evicted = dedup.EvictFront();
+        evicted_dedup += evicted;
+      } else {
+        evicted = flows.EvictFront();
+        evicted_flows += evicted;
+      }
+      if (!evicted) break;
+      ++evicted_memory;
+    }
   }
 
   TimestampNs IdleTimeout() const {
@@ -488,7 +603,9 @@ struct DetectionEngine::State {
     }
     if (e) {
       carried = e->suppressed;
-      *e = DedupEntry{ts, window, 0};
+      e->fired = ts;
+      e->window = window;
+      e->suppressed = 0;
     } else {
       carried = 0;
       dedup.Insert(key, DedupEntry{ts, window, 0}, config.max_dedup_keys, evicted_dedup);
@@ -552,10 +669,7 @@ struct DetectionEngine::State {
         ++evicted_probe_names;
       }
       if (distinct_entries < config.max_distinct_total) {
-        c->names.push_back(ProbedName{name, ts, resolved});
-        c->index.emplace(std::string_view(c->names.back().name), std::prev(c->names.end()));
-        ++distinct_entries;
-        if (resolved) ++c->resolved_names;
+        c->Add(ProbedName{name, ts, resolved}, distinct_entries);
       } else {
         ++evicted_probe_names;
       }
@@ -741,6 +855,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
       }
       AddToRing(a.reads, SlotIndex(ts, s.bulk_slot_ns), 1, ev.response_bytes);
     }
+    s.activities.Recharge(a, OwnBytes(a));
 
     auto make_alert = [&](Rule rule, Severity severity, const std::string& key, uint64_t carried) {
       if (crawler) {
@@ -769,6 +884,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
       p.server_port = ctx.server_port;
       if (!ctx.user_agent.empty()) p.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
       if (!ctx.community_id.empty()) p.community_id = ctx.community_id;
+      s.clients.Recharge(p, OwnBytes(p));
       std::string requests = std::to_string(p.counts.requests) + " requests";
       if (auto alert = EnumerationAlert(s, c, p, client, ts, sample_cap, crawler,
                                         storage::AuthClassName(ev.auth_class), requests)) {
@@ -839,6 +955,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
         }
       }
     }
+    s.EnforceBudget();
     PublishGauges(s);
   }
   if (!alerts.empty()) Deliver(alerts);
@@ -898,6 +1015,7 @@ void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
     a.counts.objects += turns;
     a.counts.bytes += bytes;
     if (turns || bytes) AddToRing(a.reads, SlotIndex(ts, s.bulk_slot_ns), turns, bytes);
+    s.activities.Recharge(a, OwnBytes(a));
 
     auto publish = [&](Rule rule, Alert alert) {
       Counters::Inc(c.alerts[static_cast<size_t>(rule)][static_cast<size_t>(alert.severity)]);
@@ -915,6 +1033,7 @@ void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
       p.server_port = f.server_port;
       p.server_name = server_name;
       if (!f.community_id.empty()) p.community_id = f.community_id;
+      s.clients.Recharge(p, OwnBytes(p));
       if (auto alert = EnumerationAlert(s, c, p, client, ts, sample_cap, false,
                                         storage::AuthClassName(AuthClass::kUnknown),
                                         "TLS server names")) {
@@ -946,6 +1065,7 @@ void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
         }
       }
     }
+    s.EnforceBudget();
     PublishGauges(s);
   }
   if (!alerts.empty()) Deliver(alerts);
@@ -975,6 +1095,8 @@ void DetectionEngine::PublishGauges(State& s) {
   c.evicted_dedup.store(s.evicted_dedup, relaxed);
   c.evicted_flows.store(s.evicted_flows, relaxed);
   c.evicted_probe_names.store(s.evicted_probe_names, relaxed);
+  c.evicted_memory.store(s.evicted_memory, relaxed);
+  c.memory_bytes.store(s.Bytes(), relaxed);
 }
 
 void DetectionEngine::Deliver(std::vector<Alert>& alerts) {
@@ -1009,6 +1131,8 @@ DetectionStats DetectionEngine::Stats() const {
   s.evicted_dedup = get(c.evicted_dedup);
   s.evicted_flows = get(c.evicted_flows);
   s.evicted_probe_names = get(c.evicted_probe_names);
+  s.evicted_memory = get(c.evicted_memory);
+  s.memory_bytes = get(c.memory_bytes);
   return s;
 }
 

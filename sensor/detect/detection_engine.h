@@ -5,6 +5,8 @@
 //    events and of Advance(), so replaying a capture raises the same alerts as live traffic.
 //  - Bounded memory: activities (client, provider, account, bucket), clients, dedup entries and
 //    encrypted flows are each capped; the least recently used entry is evicted and counted.
+//    All of it together is also held under config.memory_bytes (heap bytes estimated per entry
+//    as glibc malloc spends them): over it, the LRU entries of the largest kind are evicted.
 //    Distinct keys and probed bucket names are exact up to max_distinct per activity/client
 //    and max_distinct_total overall, an upper-bound estimate beyond. An activity costs a few
 //    hundred bytes plus 1.4 KiB once it reads objects (the bulk window ring), 8 B per distinct
@@ -84,6 +86,8 @@ struct DetectionStats {
   uint64_t tracked_activities = 0, tracked_clients = 0, tracked_dedup = 0, tracked_flows = 0;
   uint64_t evicted_activities = 0, evicted_clients = 0, evicted_dedup = 0, evicted_flows = 0;
   uint64_t evicted_probe_names = 0;  // distinct bucket names beyond max_distinct per client
+  uint64_t evicted_memory = 0;  // entries of any kind evicted at memory_bytes (also counted above)
+  uint64_t memory_bytes = 0;    // bytes of state held (estimated as glibc malloc spends them)
 };
 
 class DetectionEngine {

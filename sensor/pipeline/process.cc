@@ -2,8 +2,8 @@
 
 #include <grp.h>
 #include <pthread.h>
-#include <sched.h>
 #include <pwd.h>
+#include <sched.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include "sensor/capture/net_raw_capability.h"
 
 namespace bw::pipeline {
 
@@ -22,11 +24,9 @@ void SetupLogging(const std::string& level) {
   SetLogLevel(level);
 }
 
-void SetLogLevel(const std::string& level) {
-  spdlog::set_level(spdlog::level::from_str(level));
-}
+void SetLogLevel(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
 
-bool DropPrivileges(const std::string& user, std::string& error) {
+bool DropPrivileges(const std::string& user, bool keep_net_raw, std::string& error) {
   if (user.empty()) return true;
   struct passwd pw {};
   struct passwd* found = nullptr;
@@ -44,8 +44,6 @@ bool DropPrivileges(const std::string& user, std::string& error) {
       return false;
     }
   }
-  // Without keep-caps, the permitted and effective sets are cleared by the uid change.
-  prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
   if (setgroups(0, nullptr) != 0 && geteuid() == 0) {
     error = std::string("cannot drop supplementary groups: ") + std::strerror(errno);
     return false;
@@ -55,15 +53,36 @@ bool DropPrivileges(const std::string& user, std::string& error) {
             std::strerror(errno);
     return false;
   }
+  // Without keep-caps, the permitted and effective sets are cleared by the uid change. With it
+  // they survive into the new uid (the effective set is still cleared), and are cut down to
+  // CAP_NET_RAW permitted right after. Keep-caps is per thread: threads started before this
+  // point (none capture) lose every capability either way.
+  bool keep = keep_net_raw && pw.pw_uid != 0;
+  prctl(PR_SET_KEEPCAPS, keep ? 1 : 0, 0, 0, 0);
   if (setuid(pw.pw_uid) != 0) {
+    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
     error = "cannot switch to user " + user + ": " + std::strerror(errno);
     return false;
+  }
+  if (keep) {
+    // Keep-caps must not outlive the switch: a later uid change would keep capabilities again.
+    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+    if (!capture::KeepOnlyNetRawPermitted(error)) {
+      error = "privileges.keep_net_raw: " + error;
+      return false;
+    }
   }
   if (pw.pw_uid != 0 && setuid(0) == 0) {
     error = "privileges could be regained after switching to " + user;
     return false;
   }
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  if (keep) {
+    spdlog::info(
+        "running as {}; CAP_NET_RAW kept (permitted, not effective) to reopen the capture "
+        "interface if it is re-created (privileges.keep_net_raw)",
+        user);
+  }
   return true;
 }
 

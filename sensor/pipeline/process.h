@@ -1,7 +1,7 @@
 #pragma once
 // Process hygiene around the capture loop: structured logging, CPU pinning, and giving up root once
-// the capture handle and output files are open (the open handle keeps working; nothing later needs
-// CAP_NET_RAW or CAP_NET_ADMIN).
+// the capture handle and output files are open (the open handle keeps working; only reopening an
+// interface that was deleted and re-created needs CAP_NET_RAW again, see privileges.keep_net_raw).
 
 #include <cstddef>
 #include <string>
@@ -14,8 +14,12 @@ void SetupLogging(const std::string& level);
 void SetLogLevel(const std::string& level);
 
 // Switches to `user` (name or numeric uid) and its primary group, drops supplementary groups and
-// every capability. False with a one-line error; a no-op success when `user` is empty.
-[[nodiscard]] bool DropPrivileges(const std::string& user, std::string& error);
+// every capability. With `keep_net_raw` (privileges.keep_net_raw on a live capture) CAP_NET_RAW
+// stays in the permitted set only: nothing is effective, so the process runs unprivileged, and
+// the capture raises it just to reopen its interface (capture/net_raw_capability.h). Either way
+// no-new-privs is set and switching back to root must fail. False with a one-line error; a no-op
+// success when `user` is empty.
+[[nodiscard]] bool DropPrivileges(const std::string& user, bool keep_net_raw, std::string& error);
 
 // Pins the calling thread to CPU `index_in_list` of `cpus` (wrapping around); logs a warning when
 // the kernel refuses (CPU offline or outside the cgroup's set) and carries on unpinned. A no-op

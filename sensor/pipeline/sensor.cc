@@ -158,7 +158,8 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   outs.events = ledger_output_.get();
   outs.detection = detection_.get();
   for (uint32_t i = 0; i < c.workers; ++i) {
-    workers_.push_back(std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs));
+    workers_.push_back(
+        std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs, memory_budget_));
     if (!workers_.back()->classifier().ok()) {
       error = "cannot initialise nDPI";
       return false;
@@ -183,6 +184,17 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     }
     spdlog::info("metrics on http://{}/metrics", c.metrics.listen);
   }
+  // Everything that runs is open now, so what it holds is what the sensor needs to run.
+  if (!memory_budget_.Plan(c.memory_cap_bytes, c.detection.memory_bytes,
+                           rings_.size() * kRingBytes + source_->mapped_bytes(), c.workers,
+                           error)) {
+    usage_error = true;
+    return false;
+  }
+  const MemoryBudget::Parts& mp = memory_budget_.parts();
+  spdlog::debug("memory: cap {} MiB = {} MiB to run + {} MiB detection + {} MiB margin + {} MiB "
+                "connections", mp.cap >> 20, mp.fixed >> 20, mp.detection >> 20, mp.margin >> 20,
+                mp.flows >> 20);
   return true;
 }
 
@@ -195,7 +207,12 @@ void Sensor::Reload() {
     return;
   }
   ++reloads_;
-  const config::Config& next = loaded.config;
+  config::Config next = loaded.config;
+  if (next.detection.memory_bytes != options_.config.detection.memory_bytes) {
+    // Its share of memory_cap_mib was planned at start; changing it now could pass the cap.
+    spdlog::warn("config reload: detection.memory_mib applies at the next restart");
+    next.detection.memory_bytes = options_.config.detection.memory_bytes;
+  }
   options_.config.detection = next.detection;
   detection_->Reconfigure(next.detection);
   options_.config.log.level = next.log.level;
@@ -315,6 +332,7 @@ int Sensor::Run() {
     if (st == capture::NextStatus::kPacket) {
       ++packets_;
       bytes_ += raw.wire_length;
+      if ((packets_ & 1023) == 0) memory_budget_.Poll();
       capture_status_.Packet(raw.wire_length);
       if (first_ts_ == 0) first_ts_ = raw.ts;
       // Packet time never runs backwards for the workers, whatever the capture's order.
@@ -333,6 +351,7 @@ int Sensor::Run() {
       }
     } else if (st == capture::NextStatus::kTimeout) {
       capture_status_.Beat();
+      memory_budget_.Poll();
       for (auto& r : rings_) r->Publish(true);
       // Idle live link: wall-clock time still passes for timeouts.
       TimestampNs now = WallClockNs();
@@ -341,7 +360,8 @@ int Sensor::Run() {
         capture::KernelStats ks;
         if (source_->Stats(ks)) capture_status_.SetKernelStats(ks.kernel_drops, ks.interface_drops);
         const capture::LinkEvents& le = source_->link_events();
-        capture_status_.SetLinkEvents(le.interface_down, le.resumed, le.reopens);
+        capture_status_.SetLinkEvents(le.interface_down, le.resumed, le.reopens,
+                                      le.reopen_failures);
         last_tick_ = now;
         if (now > last_ts_) last_ts_ = now;
       }
@@ -398,6 +418,7 @@ std::string Sensor::StatsJson(double seconds) const {
                   {"interface_down", source_->link_events().interface_down},
                   {"resumed", source_->link_events().resumed},
                   {"reopens", source_->link_events().reopens},
+                  {"reopen_failures", source_->link_events().reopen_failures},
                   {"pcapng_blocks_skipped", source_->pcapng_blocks_skipped()}};
   j["config"] = {{"reloads", reloads_.load()}, {"reload_failures", reload_failures_.load()}};
   Json drops = Json::object();
@@ -422,7 +443,7 @@ std::string Sensor::StatsJson(double seconds) const {
   std::map<std::string, uint64_t> protocols;
   uint64_t seg = 0, delivered = 0, ooo = 0, retrans = 0, overlaps = 0, conflicts = 0, gaps = 0,
            gap_bytes = 0, flow_cap = 0, global_cap = 0, hole_to = 0, oow = 0, trunc = 0,
-           high_water = 0;
+           high_water = 0, retrans_conflicts = 0;
   uint64_t http_flows = 0, tls_flows = 0, other_flows = 0, hellos = 0, storage_events = 0,
            non_storage = 0;
   for (const auto& w : workers_) {
@@ -449,6 +470,7 @@ std::string Sensor::StatsJson(double seconds) const {
     retrans += Load(rc.retransmissions);
     overlaps += Load(rc.overlaps);
     conflicts += Load(rc.overlap_conflicts);
+    retrans_conflicts += Load(rc.retransmission_conflicts);
     gaps += Load(rc.gaps);
     gap_bytes += Load(rc.gap_bytes);
     flow_cap += Load(rc.per_flow_cap_hits);
@@ -470,7 +492,7 @@ std::string Sensor::StatsJson(double seconds) const {
                 {"hard_timeouts", hard}, {"closed", closed}, {"drained", drained},
                 {"evicted_memory", evicted_memory}, {"memory_bytes", memory},
                 {"memory_high_water_bytes", memory_high},
-                {"memory_cap_bytes", options_.config.flows.memory_cap_bytes}};
+                {"memory_cap_bytes", memory_budget_.flows_share()}};
   j["protocols"] = protocols;
   j["reassembly"] = {{"segments", seg},
                      {"bytes_delivered", delivered},
@@ -478,6 +500,7 @@ std::string Sensor::StatsJson(double seconds) const {
                      {"retransmissions", retrans},
                      {"overlaps", overlaps},
                      {"overlap_conflicts", conflicts},
+                     {"retransmission_conflicts", retrans_conflicts},
                      {"gaps", gaps},
                      {"gap_bytes", gap_bytes},
                      {"per_flow_cap_hits", flow_cap},
@@ -537,7 +560,10 @@ std::string Sensor::StatsJson(double seconds) const {
                       {"evicted_clients", d.evicted_clients},
                       {"evicted_dedup", d.evicted_dedup},
                       {"evicted_flows", d.evicted_flows},
-                      {"evicted_probe_names", d.evicted_probe_names}};
+                      {"evicted_probe_names", d.evicted_probe_names},
+                      {"evicted_memory", d.evicted_memory},
+                      {"memory_bytes", d.memory_bytes},
+                      {"memory_cap_bytes", options_.config.detection.memory_bytes}};
   }
   j["ledger"] = {{"lines", ledger_.lines_written()},
                  {"write_errors", ledger_.write_errors()},
@@ -545,8 +571,13 @@ std::string Sensor::StatsJson(double seconds) const {
                  {"files_compressed", ledger_.files_compressed()},
                  {"compress_errors", ledger_.compress_errors()}};
   metrics::ProcessSnapshot process = metrics::ReadProcessSnapshot();
+  const MemoryBudget::Parts& mp = memory_budget_.parts();
   j["process"] = {{"peak_rss_bytes", process.peak_resident_bytes},
-                  {"rss_bytes", process.resident_bytes}};
+                  {"rss_bytes", process.resident_bytes},
+                  {"memory_cap_bytes", mp.cap},
+                  {"memory_to_run_bytes", mp.fixed},
+                  {"memory_margin_bytes", mp.margin},
+                  {"memory_pressure_polls", memory_budget_.pressure_polls()}};
   j["alerts"] = {{"raised", alert_output_->alerts_raised.load()},
                  {"lines", alerts_.lines_written()},
                  {"write_errors", alerts_.write_errors()}};
@@ -591,12 +622,13 @@ std::string Sensor::SummaryText(double seconds) const {
   out += "  drops:      " + (drops.empty() ? std::string("none") : drops) + "\n";
   const auto& r = j["reassembly"];
   std::snprintf(line, sizeof(line),
-                "  reassembly: %llu gaps (%s), %llu out-of-order segments, %llu retransmissions, "
-                "%llu overlaps (%llu conflicting), %llu cap hits\n",
+                "  reassembly: %llu gaps (%s), %llu out-of-order segments, %llu retransmissions "
+                "(%llu conflicting), %llu overlaps (%llu conflicting), %llu cap hits\n",
                 r["gaps"].get<unsigned long long>(),
                 HumanBytes(r["gap_bytes"].get<double>()).c_str(),
                 r["out_of_order_segments"].get<unsigned long long>(),
                 r["retransmissions"].get<unsigned long long>(),
+                r["retransmission_conflicts"].get<unsigned long long>(),
                 r["overlaps"].get<unsigned long long>(),
                 r["overlap_conflicts"].get<unsigned long long>(),
                 r["per_flow_cap_hits"].get<unsigned long long>() +
@@ -640,10 +672,13 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
   metrics::AddDecodeDrops(s, drops_);
   s.config_reloads = reloads_.load(std::memory_order_relaxed);
   s.config_reload_failures = reload_failures_.load(std::memory_order_relaxed);
-  s.flows.memory_cap_bytes = options_.config.flows.memory_cap_bytes;
+  s.flows.memory_cap_bytes = memory_budget_.flows_share();
   s.process = metrics::ReadProcessSnapshot();
+  s.process.memory_cap_bytes = memory_budget_.parts().cap;
   if (detection_) {
     detect::DetectionStats d = detection_->Stats();
+    s.detection_memory_bytes = d.memory_bytes;
+    s.detection_memory_cap_bytes = options_.config.detection.memory_bytes;
     for (size_t r = 0; r < detect::kRuleCount; ++r) {
       const char* rule = detect::RuleName(static_cast<detect::Rule>(r));
       for (size_t v = 0; v < detect::kSeverityCount; ++v) {

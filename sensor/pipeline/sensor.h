@@ -20,6 +20,7 @@
 #include "sensor/output/metrics/metrics_server.h"
 #include "sensor/output/metrics/snapshot_builder.h"
 #include "sensor/output/metrics/storage_request_counters.h"
+#include "sensor/pipeline/memory_budget.h"
 #include "sensor/pipeline/packet_ring.h"
 #include "sensor/pipeline/worker.h"
 
@@ -84,6 +85,7 @@ class Sensor {
   std::unique_ptr<AlertOutput> alert_output_;
   std::unique_ptr<detect::DetectionEngine> detection_;
   std::unique_ptr<LedgerOutput> ledger_output_;
+  MemoryBudget memory_budget_;  // read by the workers: outlives them
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<PacketRing>> rings_;
   std::vector<std::thread> threads_;

@@ -59,7 +59,7 @@ class Worker::LazySink final : public reassembly::StreamSink {
 };
 
 Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_config,
-               WorkerOutputs outputs)
+               WorkerOutputs outputs, const MemoryBudget& memory)
     : id_(id),
       app_config_(app_config),
       outputs_(outputs),
@@ -71,13 +71,13 @@ Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_c
         return l;
       }()),
       classifier_(config.classify.ndpi_max_packets),
-      sink_(std::make_unique<LazySink>(*this)) {
+      sink_(std::make_unique<LazySink>(*this)),
+      budget_(memory) {
   flow::FlowLimits limits;
   limits.max_flows = std::max<uint64_t>(1, config.flows.max_flows / config.workers);
   limits.tcp_idle_timeout = config.flows.tcp_idle_timeout;
   limits.other_idle_timeout = config.flows.udp_idle_timeout;
   limits.hard_timeout = config.flows.hard_timeout;
-  memory_cap_ = std::max<uint64_t>(1, config.flows.memory_cap_bytes / config.workers);
   flows_ = std::make_unique<flow::FlowTable<FlowState>>(
       limits, [this](const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                      flow::FlowEndReason reason, TimestampNs now) {
@@ -136,7 +136,8 @@ void Worker::Process(const decode::PacketMeta& p) {
   Charge(*state);
   if (state->tcp.closed()) flows_->MarkClosed(key, p.ts);
   // The flow just touched is the most recent, so it goes last.
-  while (memory_ > memory_cap_ && flows_->EvictLeastRecent(p.ts)) {
+  size_t share = budget_.worker_share();
+  while (memory_ > share && flows_->EvictLeastRecent(p.ts)) {
     Bump(flows_->owner_counters().evicted_memory);
   }
 }

@@ -17,6 +17,7 @@
 #include "sensor/flow/flow_table.h"
 #include "sensor/output/flow_record.h"
 #include "sensor/output/line_writer.h"
+#include "sensor/pipeline/memory_budget.h"
 #include "sensor/reassembly/reassembly_context.h"
 #include "sensor/reassembly/tcp_connection.h"
 
@@ -39,8 +40,9 @@ struct WorkerOutputs {
 
 class Worker {
  public:
+  // Evicts least recently active flows when their state passes memory.worker_share().
   Worker(int id, const config::Config& config, const app::AppConfig& app_config,
-         WorkerOutputs outputs);
+         WorkerOutputs outputs, const MemoryBudget& memory);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -80,8 +82,8 @@ class Worker {
   std::unique_ptr<flow::FlowTable<FlowState>> flows_;
   std::map<std::string, uint64_t> protocols_;
   std::unique_ptr<LazySink> sink_;
-  size_t memory_ = 0;      // bytes charged by the flows of this worker (see Charge)
-  size_t memory_cap_ = 0;  // this worker's share of flows.memory_cap_mib
+  const MemoryBudget& budget_;
+  size_t memory_ = 0;  // bytes charged by the flows of this worker (see Charge)
   TimestampNs now_ = 0;
   TimestampNs last_hole_check_ = 0;
 };

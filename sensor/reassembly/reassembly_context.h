@@ -1,6 +1,7 @@
 #pragma once
-// The per-worker side of TCP reassembly: limits, the shared byte budget and the counters. One
-// context serves every connection of a worker thread; nothing in it is shared between workers.
+// The per-worker side of TCP reassembly: limits, the shared byte budget, the counters and the key
+// of the delivered-bytes hash (DeliveredHistory). One context serves every connection of a worker
+// thread; nothing in it is shared between workers.
 //
 // Guarantees: every byte a reassembler buffers is charged to the budget before it is stored
 // and released when it is delivered, declared lost or discarded, so `used()` is exact at all
@@ -12,8 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "dissectors/common/timestamp.h"
 #include "dissectors/common/counter.h"
+#include "dissectors/common/timestamp.h"
+#include "sensor/reassembly/delivered_history.h"
 
 namespace bw::reassembly {
 
@@ -89,18 +91,28 @@ struct ReassemblyCounters {
   std::atomic<uint64_t> truncated_segments{0};     // snaplen cut the payload (tail is a gap)
   std::atomic<uint64_t> after_end{0};              // data beyond FIN or after the end, ignored
   std::atomic<uint64_t> bad_fins{0};               // FINs contradicting bytes already received
+
+  // Segments carrying bytes already delivered that differ from the delivered copy, as far as
+  // the per-direction DeliveredHistory can tell (see delivered_history.h for what it misses).
+  // Counted besides `retransmissions` or `overlaps`; the first copy stays.
+  std::atomic<uint64_t> retransmission_conflicts{0};
 };
 
 using bw::Bump;
 
 struct ReassemblyContext {
-  explicit ReassemblyContext(const ReassemblyLimits& l = {}) : limits(l), memory(l.global_bytes) {}
+  explicit ReassemblyContext(const ReassemblyLimits& l = {},
+                             const HistoryKey& key = HistoryKey::Random())
+      : limits(l), memory(l.global_bytes), history_key(key) {}
   ReassemblyContext(const ReassemblyContext&) = delete;
   ReassemblyContext& operator=(const ReassemblyContext&) = delete;
 
   ReassemblyLimits limits;
   ReassemblyMemory memory;  // bytes buffered now and high-water live here
   ReassemblyCounters counters;
+  // Keys the hash of delivered bytes (DeliveredHistory); random per worker so that nobody can
+  // craft a fake copy that collides with the real one.
+  HistoryKey history_key;
 };
 
 }  // namespace bw::reassembly

@@ -14,7 +14,8 @@
 // for being beyond a window.
 //
 // The connection keeps only a pointer to the worker's ReassemblyContext and two small
-// reassemblers (sizeof(TcpConnection) is about 150 bytes).
+// reassemblers (sizeof(TcpConnection) is about 220 bytes, 64 of them the two directions'
+// DeliveredHistory).
 
 #include <cstddef>
 #include <cstdint>

@@ -46,10 +46,11 @@ class TcpReassembler::Emitter {
 
 // What one segment did, to classify it once (retransmission, overlap, out of order).
 struct TcpReassembler::Accounting {
-  uint64_t fresh = 0;     // bytes new to the stream (delivered or buffered)
-  uint64_t seen = 0;      // bytes already delivered or buffered
-  bool conflict = false;  // an overlapping byte differed from the first copy
-  bool buffered = false;  // some bytes had to wait for a hole
+  uint64_t fresh = 0;                    // bytes new to the stream (delivered or buffered)
+  uint64_t seen = 0;                     // bytes already delivered or buffered
+  bool conflict = false;                 // an overlapping byte differed from the first copy
+  bool retransmission_conflict = false;  // bytes already delivered differed (DeliveredHistory)
+  bool buffered = false;                 // some bytes had to wait for a hole
 };
 
 // The copy a segment's bytes belong to in the out-of-order queue: its first and end sequence
@@ -78,7 +79,8 @@ TcpReassembler::TcpReassembler(TcpReassembler&& o) noexcept
       started_(o.started_),
       ended_(o.ended_),
       fin_known_(o.fin_known_),
-      window_known_(o.window_known_) {}
+      window_known_(o.window_known_),
+      history_(o.history_) {}
 
 TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
   if (this != &o) {
@@ -98,6 +100,7 @@ TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
     ended_ = o.ended_;
     fin_known_ = o.fin_known_;
     window_known_ = o.window_known_;
+    history_ = o.history_;
   }
   return *this;
 }
@@ -218,6 +221,7 @@ void TcpReassembler::OnSegment(uint32_t seq, ByteView payload, uint32_t payload_
         Bump(c.overlaps);
       }
       if (acc.conflict) Bump(c.overlap_conflicts);
+      if (acc.retransmission_conflict) Bump(c.retransmission_conflicts);
       if (acc.buffered) Bump(c.out_of_order_segments);
       DrainContiguous(out);
     }
@@ -292,10 +296,10 @@ void TcpReassembler::DropPrefix(Segment* s, uint32_t k) {
 }
 
 // Walks [seq, seq + len) against the delivered point and the buffered list. Bytes already
-// delivered are compared with nothing and skipped (first wins). Buffered bytes stay unless this
-// copy displaces theirs; then they are taken out and the range is filled again from this copy.
-// Bytes at the delivered point go straight to the sink; bytes ahead of a hole are copied into
-// the list. `data` is null for a lost (cut) range.
+// delivered are skipped (first wins) after a comparison with the history of delivered pieces.
+// Buffered bytes stay unless this copy displaces theirs; then they are taken out and the range
+// is filled again from this copy. Bytes at the delivered point go straight to the sink; bytes
+// ahead of a hole are copied into the list. `data` is null for a lost (cut) range.
 void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const Copy& copy,
                          TimestampNs ts, Accounting& acc, Emitter& out) {
   const ReassemblyLimits& limits = ctx_->limits;
@@ -317,6 +321,9 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
     const int64_t r = Rel(seq);
     if (r < 0) {  // already delivered (or declared lost)
       uint32_t k = static_cast<uint32_t>(std::min<int64_t>(len, -r));
+      if (data != nullptr && history_.Differs(seq, data, k, ctx_->history_key)) {
+        acc.retransmission_conflict = true;
+      }
       tally(k, false);
       advance(k);
       continue;
@@ -358,9 +365,10 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
         it == nullptr ? len : static_cast<uint32_t>(std::min<int64_t>(len, Rel(it->seq) - r));
     if (r == 0) {
       if (data != nullptr) {
-        out.Data(data, piece, ts);
+        Deliver(seq, data, piece, ts, out);
       } else {
         out.Gap(piece);
+        history_.Prune(seq + piece);
       }
       next_seq_ += piece;
       tally(piece, true);
@@ -447,11 +455,19 @@ void TcpReassembler::MakeRoom(uint32_t seq, Emitter& out) {
   }
 }
 
+// Bytes at the delivered point go to the sink and into the history.
+void TcpReassembler::Deliver(uint32_t seq, const uint8_t* data, uint32_t len, TimestampNs ts,
+                             Emitter& out) {
+  out.Data(data, len, ts);
+  history_.Record(seq, data, len, ctx_->history_key);
+}
+
 void TcpReassembler::DeclareGapTo(uint32_t seq, Emitter& out) {
   const int64_t r = Rel(seq);
   if (r <= 0) return;
   out.Gap(static_cast<uint64_t>(r));
   next_seq_ = seq;
+  history_.Prune(seq);
 }
 
 void TcpReassembler::DrainContiguous(Emitter& out) {
@@ -471,8 +487,9 @@ void TcpReassembler::DrainContiguous(Emitter& out) {
       const uint32_t k = s->len - static_cast<uint32_t>(skip);
       if (s->lost) {
         out.Gap(k);
+        history_.Prune(End(s));
       } else {
-        out.Data(s->bytes() + skip, k, s->ts);
+        Deliver(End(s) - k, s->bytes() + skip, k, s->ts, out);
       }
       next_seq_ = End(s);
     }

@@ -16,6 +16,12 @@
 //    where a buffered one ends, in a hole, extends it (tcp_ooo_try_coalesce), so it competes
 //    with that one's start. A replaced or ignored copy whose bytes differ is counted
 //    (overlap_conflicts).
+//  - Bytes already delivered are no longer held, so a segment resending them is compared with
+//    a keyed hash of the last few delivered pieces (DeliveredHistory, 32 bytes per direction):
+//    when it covers one of them entirely and its bytes there differ, it is counted
+//    (retransmission_conflicts) besides retransmissions or overlaps, and still dropped. Partial
+//    overlaps of a recorded piece and pieces the history rotated past are not compared (see
+//    delivered_history.h); equal bytes are never counted.
 //  - Once the receiver's advertised window is known (NoteReceiverWindow), a segment starting
 //    beyond the furthest right edge it advertised is one Linux drops (tcp_sequence,
 //    tcp_data_queue). It is held provisionally, without displacing accepted bytes, because the
@@ -37,6 +43,7 @@
 #include "dissectors/common/bytes.h"
 #include "dissectors/common/direction.h"
 #include "dissectors/common/timestamp.h"
+#include "sensor/reassembly/delivered_history.h"
 #include "sensor/reassembly/reassembly_context.h"
 #include "sensor/reassembly/stream_sink.h"
 
@@ -105,6 +112,7 @@ class TcpReassembler {
   size_t buffered_bytes() const { return buffered_; }  // charged: payload + segment headers
   size_t buffered_segments() const;
   bool window_known() const { return window_known_; }
+  const DeliveredHistory& history() const { return history_; }
 
   // Largest window a receiver can advertise: 65535 << 14 (RFC 7323).
   static constexpr uint32_t kMaxReceiveWindow = uint32_t{65535} << 14;
@@ -130,6 +138,7 @@ class TcpReassembler {
   bool DiscardUnconfirmed();
   Segment* FirstEndingAfter(int64_t rel) const;
   void MakeRoom(uint32_t seq, Emitter& out);
+  void Deliver(uint32_t seq, const uint8_t* data, uint32_t len, TimestampNs ts, Emitter& out);
   void DeclareGapTo(uint32_t seq, Emitter& out);
   void DrainContiguous(Emitter& out);
   void ExpireHoles(TimestampNs now, Emitter& out);
@@ -155,6 +164,7 @@ class TcpReassembler {
   bool ended_ = false;
   bool fin_known_ = false;
   bool window_known_ = false;
+  DeliveredHistory history_;  // the last pieces delivered, to compare retransmissions with
 };
 
 }  // namespace bw::reassembly

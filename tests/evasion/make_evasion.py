@@ -216,12 +216,31 @@ def leading_empty_line(cap):
 def overlap_inorder(cap):
     # The first copy is in order and reaches the server; the "retransmit" at the same sequence
     # number says bucket-b. A Linux receiver drops the retransmit (all its bytes are before
-    # rcv_nxt), so the server lists bucket-a.
+    # rcv_nxt), so the server lists bucket-a; the sensor keeps the first copy too and counts
+    # the differing one (retransmission_conflicts).
     c = Conn(cap, 41011)
     c.handshake()
     start = c.cseq
     c.send(get(LIST_A))
     c.send(get(LIST_B), seq=start, advance=False)
+    c.reply(listing("bucket-a", KEYS_A))
+    c.close()
+
+
+def retransmit_same_bytes(cap):
+    # Honest retransmissions (no evasion): the request in two segments, then the second one
+    # resent as is, then the whole request resent as one coalesced segment (what a sender does
+    # after a timeout, tcp_retrans_try_collapse). Same bytes each time: the server lists bucket-a
+    # and the sensor must not report a retransmission conflict.
+    c = Conn(cap, 41015)
+    c.handshake()
+    start = c.cseq
+    req = get(LIST_A)
+    half = len(req) // 2
+    c.send(req[:half])
+    c.send(req[half:])
+    c.send(req[half:], seq=start + half, advance=False)
+    c.send(req, seq=start, advance=False)
     c.reply(listing("bucket-a", KEYS_A))
     c.close()
 
@@ -437,6 +456,7 @@ CASES = {
     "tiny_segments_3byte": tiny_segments(3),
     "leading_empty_line": leading_empty_line,
     "overlap_inorder": overlap_inorder,
+    "retransmit_same_bytes": retransmit_same_bytes,
     "overlap_ofo_same_range": overlap_ofo("same_range"),
     "overlap_ofo_covering": overlap_ofo("covering"),
     "overlap_ofo_later_start": overlap_ofo("later_start"),

@@ -43,12 +43,13 @@ LEDGER_FIELDS = [
 STATS_FIELDS = [
     "decode.drops", "packets.tcp", "flows.created", "reassembly.segments",
     "reassembly.out_of_order_segments", "reassembly.retransmissions", "reassembly.overlaps",
-    "reassembly.overlap_conflicts", "reassembly.gaps", "reassembly.out_of_window",
+    "reassembly.overlap_conflicts", "reassembly.retransmission_conflicts", "reassembly.gaps", "reassembly.out_of_window",
     "app.http_flows", "app.storage_requests", "app.non_storage_http", "ledger.lines",
 ]
 METRIC_FIELDS = [
     "bucketwatch_http_requests_total", "bucketwatch_http_responses_total",
     "bucketwatch_http_transactions_total", "bucketwatch_http_resyncs_total",
+    "bucketwatch_reassembly_retransmission_conflicts_total",
 ]
 LONG = 160  # strings longer than this are stored as length + digest
 

@@ -4,14 +4,13 @@
 Each flood (flood_gen.py) carries a real anonymous S3 listing spliced into its middle and is
 piped straight into `bucketwatch --read -` (nothing is written to disk, so the 2 GB chunked body
 costs no space). The runner then checks, from the sensor's --stats-json and --alerts:
-  - peak RSS of the sensor (getrusage of the child; cross-checked with process.peak_rss_bytes)
-    stays under the configured memory cap plus the sensor's own baseline (its RSS on the bare
-    listing with the same settings: binary, nDPI tables) plus a slack for allocator overhead
-    (rss_bound below), since the cap bounds the accounted flow state, not code and tables;
+  - peak RSS of the sensor (process.peak_rss_bytes, VmHWM; cross-checked with getrusage of the
+    child) stays under memory_cap_mib itself: the cap is the whole process's, code and tables
+    included (the sensor's baseline, its RSS on the bare listing, is only reported);
   - the bound was actually reached and counted (each flood names the counters it must drive:
     flows.evicted / flows.evicted_memory, reassembly cap hits and hole timeouts, http limits,
-    detection state evictions), and the accounted flow memory stayed within one charge of the
-    cap;
+    detection state evictions), the accounted flow memory stayed within one charge of the
+    connections' share of the cap, and detection state within detection.memory_mib;
   - anonymous_list and anonymous_read still fired for public-data, the listed bucket.
 
   flood_test.py BUCKETWATCH WORKDIR [--flood NAME]... [--size ci|stress] [--n N]
@@ -42,8 +41,8 @@ FLOODS = {
     "syn": {
         "what": "SYN flood, random source addresses and ports, never answered",
         "settings": {
-            "ci": {"flows.max_flows": 20000, "flows.memory_cap_mib": 256},
-            "stress": {"flows.max_flows": 200000, "flows.memory_cap_mib": 1024},
+            "ci": {"flows.max_flows": 20000, "memory_cap_mib": 96, "detection.memory_mib": 16},
+            "stress": {"flows.max_flows": 200000, "memory_cap_mib": 1024},
         },
         "checks": [
             ("flows.created", ">=", lambda n, s: n),
@@ -54,8 +53,8 @@ FLOODS = {
         "what": "established connections with an unfinished request line or an unanswered "
                 "request, never closed",
         "settings": {
-            "ci": {"flows.memory_cap_mib": 64},
-            "stress": {"flows.memory_cap_mib": 1024},
+            "ci": {"memory_cap_mib": 96, "detection.memory_mib": 16},
+            "stress": {"memory_cap_mib": 1024},
         },
         "checks": [
             ("flows.created", ">=", lambda n, s: n),
@@ -66,10 +65,10 @@ FLOODS = {
     "ooo_drip": {
         "what": "10,000 flows dripping out-of-order segments, holes filled only minutes later",
         "settings": {
-            "ci": {"reassembly.per_flow_bytes": 4096, "reassembly.global_bytes": 32 * MIB,
-                   "flows.memory_cap_mib": 64},
+            "ci": {"reassembly.per_flow_bytes": 4096, "reassembly.global_bytes": 16 * MIB,
+                   "memory_cap_mib": 96, "detection.memory_mib": 16},
             "stress": {"reassembly.per_flow_bytes": 16384, "reassembly.global_bytes": 64 * MIB,
-                       "flows.memory_cap_mib": 1024},
+                       "memory_cap_mib": 1024},
         },
         "checks": [
             ("reassembly.out_of_order_segments", ">", 0),
@@ -83,8 +82,9 @@ FLOODS = {
     "chunked": {
         "what": "one chunked response body that never ends",
         "settings": {
-            "ci": {"flows.hard_timeout_seconds": 60, "flows.memory_cap_mib": 64},
-            "stress": {"flows.hard_timeout_seconds": 60, "flows.memory_cap_mib": 1024},
+            "ci": {"flows.hard_timeout_seconds": 60, "memory_cap_mib": 96,
+                   "detection.memory_mib": 16},
+            "stress": {"flows.hard_timeout_seconds": 60, "memory_cap_mib": 1024},
         },
         "checks": [
             # Every byte went through the parser; none of it stayed (RSS bound below).
@@ -96,8 +96,8 @@ FLOODS = {
     "pipelined": {
         "what": "100,000 pipelined requests on one connection, 500 answered late, the rest never",
         "settings": {
-            "ci": {"flows.memory_cap_mib": 64},
-            "stress": {"flows.memory_cap_mib": 1024},
+            "ci": {"memory_cap_mib": 96, "detection.memory_mib": 16},
+            "stress": {"memory_cap_mib": 1024},
         },
         "checks": [
             # Every request is accounted for (the flushed ones as unanswered).
@@ -109,10 +109,11 @@ FLOODS = {
     "spray": {
         "what": "distinct virtual-hosted bucket names probed anonymously, 404/403 answers",
         "settings": {
-            "ci": {"detection.max_tracked_keys": 20000, "detection.max_clients": 1000,
-                   "detection.max_distinct": 256, "flows.memory_cap_mib": 64},
+            # The entry caps stay at their defaults: the byte budget is what binds.
+            "ci": {"detection.max_distinct": 256, "memory_cap_mib": 96,
+                   "detection.memory_mib": 16},
             "stress": {"detection.max_clients": 5000, "detection.max_distinct": 1024,
-                       "flows.memory_cap_mib": 1024},
+                       "memory_cap_mib": 1024},
         },
         "checks": [
             ("app.storage_requests", ">=", lambda n, s: n),
@@ -120,7 +121,7 @@ FLOODS = {
              lambda n, s: n - s.get("detection.max_tracked_keys", 100000)),
             ("detection.tracked_activities", "<=",
              lambda n, s: s.get("detection.max_tracked_keys", 100000)),
-            ("detection.evicted_clients", ">", 0),
+            ("detection.evicted_memory", ">", 0),
             ("detection.evicted_probe_names", ">", 0),
         ],
         "rules": ["bucket_enumeration"],
@@ -135,15 +136,6 @@ PENDING_COUNTERS = ("http.", "detection.")
 # The largest single charge to the flow memory budget: a reassembly segment (< 64 KiB plus its
 # header) or an HTTP header block (max_header_block, 64 KiB).
 ONE_CHARGE = 128 << 10
-
-
-def rss_bound(cap_mib, baseline):
-    """Peak RSS allowed: the cap bounds the accounted flow state; on top of it come the sensor's
-    fixed part (measured: its RSS on the bare listing with the same settings) and a slack of
-    32 MiB + 10% of the cap for what the accounting cannot see: malloc headers, rounding and
-    fragmentation (measured up to 14 MiB on ooo_drip at CI size), and pages of fixed structures
-    (the flow table's bucket array) that become resident only as flows spread over them."""
-    return cap_mib * MIB + baseline + 32 * MIB + cap_mib * MIB // 10
 
 
 def lookup(stats, path):
@@ -244,7 +236,7 @@ def run_flood(name, args):
     spec = FLOODS[name]
     n = args.n if args.n is not None else flood_gen.SIZES[name][args.size]
     settings = dict(spec["settings"][args.size])
-    cap_mib = settings["flows.memory_cap_mib"]
+    cap_mib = settings["memory_cap_mib"]
     work = os.path.join(args.work, name)
     os.makedirs(work, exist_ok=True)
     notes, failures = [], []
@@ -275,30 +267,41 @@ def run_flood(name, args):
         # before exec: an upper bound of the sensor's own high water mark, never below it.
         failures.append("process.peak_rss_bytes %d above getrusage's %d" % (vmhwm, peak))
     peak = vmhwm or peak
-    bound = rss_bound(cap_mib, base)
+    bound = cap_mib * MIB
     if args.sanitized:
         notes.append("sanitized sensor: peak RSS not held to the bound (every other check runs)")
     elif peak is None:
         failures.append("no peak RSS measurement")
     elif peak >= bound:
-        failures.append("peak RSS %.0f MiB >= %.0f MiB (cap %d MiB + baseline %.0f MiB + slack "
-                        "%.0f MiB)" % (peak / MIB, bound / MIB, cap_mib, base / MIB,
-                                       (bound - base) / MIB - cap_mib))
+        failures.append("peak RSS %.1f MiB >= memory_cap_mib %d (baseline %.0f MiB)" %
+                        (peak / MIB, cap_mib, base / MIB))
 
-    # The accounted flow memory: at most one charge over the cap (a flow is charged, then the
-    # least recently active flows are evicted until the total is back under it).
+    # The accounted flow memory: at most one charge over the connections' share (a flow is
+    # charged, then the least recently active flows are evicted until the total is back under).
+    # The share planned at start (pressure may have lowered it since): what the cap leaves after
+    # what the sensor needs to run, the margin and detection's part.
     hw = lookup(stats, "flows.memory_high_water_bytes")
-    if hw is None:
+    parts = [lookup(stats, "process." + k) for k in
+             ("memory_cap_bytes", "memory_to_run_bytes", "memory_margin_bytes")]
+    det_cap = lookup(stats, "detection.memory_cap_bytes")
+    share = None if None in parts or det_cap is None else parts[0] - parts[1] - parts[2] - det_cap
+    if hw is None or share is None:
         missing("flows.memory_high_water_bytes")
-    elif hw > cap_mib * MIB + ONE_CHARGE:
-        failures.append("flows.memory_high_water_bytes %d: %d bytes over the cap of %d MiB" %
-                        (hw, hw - cap_mib * MIB, cap_mib))
+    elif hw > share + ONE_CHARGE:
+        failures.append("flows.memory_high_water_bytes %d: %d bytes over the connections' share "
+                        "of %d" % (hw, hw - share, share))
     if lookup(stats, "flows.memory_bytes") is None:
         missing("flows.memory_bytes")
-    applied = lookup(stats, "flows.memory_cap_bytes")
+    applied = lookup(stats, "process.memory_cap_bytes")
     if applied is not None and applied != cap_mib * MIB:
-        failures.append("flows.memory_cap_bytes %d: the cap of %d MiB was not applied" %
+        failures.append("process.memory_cap_bytes %d: the cap of %d MiB was not applied" %
                         (applied, cap_mib))
+    det = lookup(stats, "detection.memory_bytes")
+    if det is None or det_cap is None:
+        missing("detection.memory_bytes")
+    elif det > det_cap:
+        failures.append("detection.memory_bytes %d over detection.memory_mib (%d)" %
+                        (det, det_cap))
 
     for path, op, value in spec["checks"]:
         got = lookup(stats, path)
@@ -328,21 +331,21 @@ def run_flood(name, args):
         "flows.evicted", "flows.evicted_memory", "reassembly.per_flow_cap_hits",
         "reassembly.global_cap_hits", "reassembly.hole_timeouts", "flows.hard_timeouts",
         "http.errors.pending_overflow", "detection.evicted_activities",
-        "detection.evicted_clients", "detection.evicted_probe_names")}
+        "detection.evicted_clients", "detection.evicted_probe_names",
+        "detection.evicted_memory")}
     row = {
         "flood": name, "size": args.size, "n": n, "packets": packets,
         "peak_rss_mib": round(peak / MIB, 1) if peak else None,
         "baseline_mib": round(base / MIB, 1), "cap_mib": cap_mib,
-        "bound_mib": round(bound / MIB, 1),
         "flow_memory_high_water_mib": round(hw / MIB, 1) if hw is not None else None,
         "evictions": {k: v for k, v in evictions.items() if v},
         "alert_fired": ("anonymous_list", "public-data") in alert_buckets,
         "alerts": {r: rules.count(r) for r in sorted(set(rules))},
         "seconds": round(seconds, 1), "ok": not failures, "failures": failures, "notes": notes,
     }
-    print("%s (%s, n=%d): %d packets in %.1f s, peak RSS %s MiB (bound %.0f MiB: cap %d MiB, "
-          "baseline %.0f MiB), flow memory high water %s MiB, evictions %s, alerts %s" %
-          (name, args.size, n, packets, seconds, row["peak_rss_mib"], bound / MIB, cap_mib,
+    print("%s (%s, n=%d): %d packets in %.1f s, peak RSS %s MiB (cap %d MiB, baseline %.0f MiB), "
+          "flow memory high water %s MiB, evictions %s, alerts %s" %
+          (name, args.size, n, packets, seconds, row["peak_rss_mib"], cap_mib,
            base / MIB, row["flow_memory_high_water_mib"], json.dumps(row["evictions"]),
            row["alerts"]))
     for note in notes:

@@ -91,6 +91,8 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
           D(s.process.resident_bytes));
   f.Gauge("bucketwatch_process_peak_resident_memory_bytes",
           "Highest resident set size of the process (VmHWM).", D(s.process.peak_resident_bytes));
+  f.Gauge("bucketwatch_process_memory_cap_bytes",
+          "Resident memory the sensor stays under (memory_cap_mib).", D(s.process.memory_cap_bytes));
   f.Gauge("bucketwatch_process_virtual_memory_bytes", "Virtual memory size of the process.",
           D(s.process.virtual_bytes));
   f.Gauge("bucketwatch_process_threads", "Threads of the process.", D(s.process.threads));
@@ -127,11 +129,12 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
   {
     auto& fam = f.Family("bucketwatch_capture_link_events_total",
                          "Capture interface events: went down (or disappeared), capture resumed, "
-                         "resumed by reopening the interface.",
+                         "resumed by reopening the interface, a reopen attempt failed.",
                          MetricType::Counter);
     Families::AddCounter(fam, D(c.link_down), {{"event", "down"}});
     Families::AddCounter(fam, D(c.link_resumed), {{"event", "resumed"}});
     Families::AddCounter(fam, D(c.link_reopens), {{"event", "reopened"}});
+    Families::AddCounter(fam, D(c.link_reopen_failures), {{"event", "reopen_failed"}});
   }
   {
     std::vector<WorkerSnapshot> workers = s.workers;
@@ -169,12 +172,14 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
           "Per-connection state charged to the memory cap (flow entries, reassembly and HTTP "
           "buffers, pending requests, nDPI state).",
           D(s.flows.memory_bytes));
-  f.Gauge("bucketwatch_flows_memory_cap_bytes", "The memory cap (flows.memory_cap_mib).",
+  f.Gauge("bucketwatch_flows_memory_cap_bytes",
+          "Per-connection state allowed now: what memory_cap_mib leaves after the sensor's own "
+          "needs, detection and a margin, lowered while resident memory nears the cap.",
           D(s.flows.memory_cap_bytes));
   {
     auto& fam = f.Family("bucketwatch_flows_ended_total",
                          "Flows that left the flow tables, by reason (evicted: table full; "
-                         "memory_cap: per-connection state at flows.memory_cap_mib).",
+                         "memory_cap: per-connection state at its share of memory_cap_mib).",
                          MetricType::Counter);
     const uint64_t table_full = s.flows.evicted - std::min(s.flows.evicted, s.flows.evicted_memory);
     Families::AddCounter(fam, D(table_full), {{"reason", "evicted"}});
@@ -201,6 +206,9 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
             "Segments partly overlapping bytes already received.", D(r.overlaps));
   f.Counter("bucketwatch_reassembly_overlap_conflicts_total",
             "Overlaps whose bytes differed (first wins).", D(r.overlap_conflicts));
+  f.Counter("bucketwatch_reassembly_retransmission_conflicts_total",
+            "Segments resending delivered bytes with different contents (first wins).",
+            D(r.retransmission_conflicts));
   f.Counter("bucketwatch_reassembly_gaps_total", "Holes delivered as explicit gap events.",
             D(r.gaps));
   f.Counter("bucketwatch_reassembly_gap_bytes_total", "Bytes declared lost in gaps.",
@@ -275,6 +283,16 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
           {{"provider", S(storage::ProviderName(static_cast<storage::Provider>(p)))}});
     }
   }
+
+  // --- detection state
+  f.Gauge("bucketwatch_detection_memory_bytes",
+          "Detection state held (activities, clients and probed names, dedup entries, TLS flow "
+          "totals).",
+          D(s.detection_memory_bytes));
+  f.Gauge("bucketwatch_detection_memory_cap_bytes",
+          "Detection state allowed (detection.memory_mib); least recently used entries are "
+          "evicted beyond it.",
+          D(s.detection_memory_cap_bytes));
 
   // --- alerts
   {

@@ -45,6 +45,7 @@ struct CaptureSnapshot {
   uint64_t link_down = 0;             // the interface went down or disappeared
   uint64_t link_resumed = 0;          // capture resumed after that
   uint64_t link_reopens = 0;          // ... by reopening the interface
+  uint64_t link_reopen_failures = 0;  // reopen attempts that failed (no CAP_NET_RAW, ...)
 };
 
 struct WorkerSnapshot {
@@ -74,6 +75,7 @@ struct ReassemblySnapshot {
   uint64_t retransmissions = 0;
   uint64_t overlaps = 0;
   uint64_t overlap_conflicts = 0;
+  uint64_t retransmission_conflicts = 0;
   uint64_t gaps = 0;
   uint64_t gap_bytes = 0;
   uint64_t per_flow_cap_hits = 0;
@@ -140,6 +142,7 @@ struct SpoolSnapshot {
 struct ProcessSnapshot {
   uint64_t resident_bytes = 0;
   uint64_t peak_resident_bytes = 0;  // VmHWM
+  uint64_t memory_cap_bytes = 0;     // memory_cap_mib (set by the sensor, not read from /proc)
   uint64_t virtual_bytes = 0;
   uint64_t threads = 0;
   double start_time_seconds = 0;  // Unix time the process started
@@ -147,6 +150,8 @@ struct ProcessSnapshot {
 
 struct SensorSnapshot {
   BuildInfo build;
+  uint64_t detection_memory_bytes = 0;      // detection state held
+  uint64_t detection_memory_cap_bytes = 0;  // detection.memory_mib
   CaptureSnapshot capture;
   std::vector<WorkerSnapshot> workers;
   std::array<uint64_t, decode::kDropReasonCount> decode_drops{};

@@ -64,6 +64,7 @@ void CaptureStatus::Fill(CaptureSnapshot& out) const {
   out.link_down = link_down_.load(kRelaxed);
   out.link_resumed = link_resumed_.load(kRelaxed);
   out.link_reopens = link_reopens_.load(kRelaxed);
+  out.link_reopen_failures = link_reopen_failures_.load(kRelaxed);
 }
 
 void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
@@ -90,6 +91,7 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     r.retransmissions += Load(c.retransmissions);
     r.overlaps += Load(c.overlaps);
     r.overlap_conflicts += Load(c.overlap_conflicts);
+    r.retransmission_conflicts += Load(c.retransmission_conflicts);
     r.gaps += Load(c.gaps);
     r.gap_bytes += Load(c.gap_bytes);
     r.per_flow_cap_hits += Load(c.per_flow_cap_hits);

@@ -50,10 +50,12 @@ class CaptureStatus {
     interface_drops_.store(interface_drops, kRelaxed);
   }
   // Interface down/up events (cumulative), from the capture thread.
-  void SetLinkEvents(uint64_t down, uint64_t resumed, uint64_t reopens) {
+  void SetLinkEvents(uint64_t down, uint64_t resumed, uint64_t reopens,
+                     uint64_t reopen_failures = 0) {
     link_down_.store(down, kRelaxed);
     link_resumed_.store(resumed, kRelaxed);
     link_reopens_.store(reopens, kRelaxed);
+    link_reopen_failures_.store(reopen_failures, kRelaxed);
   }
   // The input file ended normally.
   void Finish() { Set(CaptureState::kFinished); }
@@ -78,6 +80,7 @@ class CaptureStatus {
   std::atomic<uint64_t> link_down_{0};
   std::atomic<uint64_t> link_resumed_{0};
   std::atomic<uint64_t> link_reopens_{0};
+  std::atomic<uint64_t> link_reopen_failures_{0};
   // Written before state_ becomes kFailed (release), read only after acquiring kFailed.
   char error_[160] = {};
 };

@@ -105,6 +105,22 @@ TEST(ConfigTest, DumpRoundTrips) {
   EXPECT_EQ(again.config.workers, 4u);
 }
 
+TEST(ConfigTest, KeepNetRawIsOffByDefaultAndDumped) {
+  auto r = LoadConfigText("", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_FALSE(r.config.privileges.keep_net_raw);
+  EXPECT_NE(DumpConfig(r.config).find("privileges:\n  keep_net_raw: false\n"), std::string::npos);
+  r = LoadConfigText("", {"privileges.keep_net_raw=true"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(r.config.privileges.keep_net_raw);
+  auto again = LoadConfigText(DumpConfig(r.config), {});
+  ASSERT_TRUE(again.ok) << again.error;
+  EXPECT_TRUE(again.config.privileges.keep_net_raw);
+  r = LoadConfigText("privileges:\n  keep_net_raw: yes please\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("privileges.keep_net_raw: ", 0), 0u) << r.error;
+}
+
 TEST(ConfigTest, MissingFileIsAClearError) {
   auto r = LoadConfig("/nonexistent/bw.yaml", {});
   ASSERT_FALSE(r.ok);

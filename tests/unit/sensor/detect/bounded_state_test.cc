@@ -2,6 +2,7 @@
 // names of any length from the packet are stored bounded (the name-spray flood of
 // tests/floods found 4 KB bucket names costing ~13 KB of state each).
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <set>
 #include <string>
@@ -88,6 +89,106 @@ TEST(BoundedState, UserAgentIsCutAtACharacterBoundary) {
   EXPECT_EQ(engine.Stats().encrypted_not_storage, 1u);
   EXPECT_EQ(engine.Stats().tracked_activities, 1u);
 }
+
+// --- the byte budget (detection.memory_mib) --------------------------------------------------
+
+// A name spray from many clients: every event adds an activity, a client and a probed name.
+void Spray(DetectionEngine& engine, int names, int clients) {
+  for (int i = 0; i < names; ++i) {
+    std::string client = "10.1." + std::to_string((i % clients) / 250) + "." +
+                         std::to_string((i % clients) % 250 + 1);
+    auto ev = List("guess-" + std::to_string(i) + "-corp-backups", 0, Outcome::kNotFound);
+    engine.OnStorageEvent(Ctx(client, kT0 + i * kNsPerMillisecond), ev);
+  }
+}
+
+TEST(MemoryBudget, HoldsTheStateUnderTheBudgetByEvictingTheLeastRecentlyUsed) {
+  Recorder sink;
+  config::DetectionConfig cfg;
+  cfg.memory_bytes = 4u << 20;
+  DetectionEngine engine(cfg, sink);
+  Spray(engine, 40000, 2000);
+  DetectionStats s = engine.Stats();
+  EXPECT_LE(s.memory_bytes, cfg.memory_bytes);
+  EXPECT_GT(s.memory_bytes, cfg.memory_bytes * 9 / 10);  // the budget is used, not wasted
+  EXPECT_GT(s.evicted_memory, 0u);
+  // The entry caps (100k) never bound: every eviction came from the byte budget.
+  EXPECT_EQ(s.evicted_memory, s.evicted_activities + s.evicted_clients + s.evicted_dedup +
+                                  s.evicted_flows);
+  EXPECT_LT(s.tracked_activities, 40000u);
+  // Detection still works at the budget: the most recent client keeps probing and is flagged.
+  size_t before = sink.ByRule("bucket_enumeration").size();
+  for (int i = 0; i < 30; ++i) {
+    auto ev = List("late-probe-" + std::to_string(i), 0, Outcome::kNotFound);
+    engine.OnStorageEvent(Ctx("192.0.2.200", kT0 + Sec(100) + i), ev);
+  }
+  auto enumeration = sink.ByRule("bucket_enumeration");
+  ASSERT_EQ(enumeration.size(), before + 1);
+  EXPECT_EQ(enumeration.back().source_ip, "192.0.2.200");
+  EXPECT_LE(engine.Stats().memory_bytes, cfg.memory_bytes);
+}
+
+TEST(MemoryBudget, ShrinksOnReconfigure) {
+  Recorder sink;
+  config::DetectionConfig cfg;
+  DetectionEngine engine(cfg, sink);
+  Spray(engine, 20000, 500);
+  uint64_t held = engine.Stats().memory_bytes;
+  ASSERT_GT(held, 2u << 20);
+  EXPECT_EQ(engine.Stats().evicted_memory, 0u);
+  cfg.memory_bytes = held / 2;
+  engine.Reconfigure(cfg);
+  EXPECT_LE(engine.Stats().memory_bytes, held / 2);
+  EXPECT_GT(engine.Stats().evicted_memory, 0u);
+}
+
+TEST(MemoryBudget, ReleasesEverythingWhenStateExpires) {
+  Recorder sink;
+  DetectionEngine engine(config::DetectionConfig{}, sink);
+  Spray(engine, 5000, 100);
+  for (int i = 0; i < 50; ++i) {
+    engine.OnStorageEvent(Ctx("10.9.0.1", kT0 + Sec(1) + i),
+                          Read("open-bucket", "obj/" + std::to_string(i), 4096));
+  }
+  EXPECT_GT(engine.Stats().memory_bytes, 0u);
+  // Past every window and dedup period: the accounting returns to exactly zero, so no charge is
+  // lost or counted twice on any path (expiry, sweep, erase).
+  engine.Advance(kT0 + Sec(3 * 3600));
+  engine.Advance(kT0 + Sec(4 * 3600));
+  DetectionStats s = engine.Stats();
+  EXPECT_EQ(s.tracked_activities + s.tracked_clients + s.tracked_dedup + s.tracked_flows, 0u);
+  EXPECT_EQ(s.memory_bytes, 0u);
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__has_feature)
+#define BW_PLAIN_MALLOC 1
+#elif defined(__has_feature)
+#if !__has_feature(address_sanitizer)
+#define BW_PLAIN_MALLOC 1
+#endif
+#endif
+
+#ifdef BW_PLAIN_MALLOC
+// The estimate is what glibc malloc really spends: within 25% of the heap's growth.
+TEST(MemoryBudget, EstimateMatchesTheHeap) {
+  Recorder sink;
+  auto engine = std::make_unique<DetectionEngine>(config::DetectionConfig{}, sink);
+  size_t before = mallinfo2().uordblks;
+  Spray(*engine, 30000, 300);
+  for (int i = 0; i < 3000; ++i) {
+    engine->OnStorageEvent(Ctx("10.9.0." + std::to_string(i % 200 + 1), kT0 + Sec(60) + i),
+                           Read("bucket-" + std::to_string(i % 500), "k/" + std::to_string(i),
+                                1024));
+  }
+  sink.alerts.clear();
+  sink.alerts.shrink_to_fit();
+  double grown = static_cast<double>(mallinfo2().uordblks - before);
+  double estimated = static_cast<double>(engine->Stats().memory_bytes);
+  EXPECT_GT(estimated, grown * 0.75) << "heap grew " << grown;
+  RecordProperty("estimate_to_heap_percent", static_cast<int>(100 * estimated / grown));
+  EXPECT_LT(estimated, grown * 1.25) << "heap grew " << grown;
+}
+#endif
 
 }  // namespace
 }  // namespace bw::detect

@@ -172,8 +172,9 @@ TEST(TcpConnection, SnaplenCutPacketFromDecoder) {
 }
 
 TEST(TcpConnection, StateIsSmall) {
-  // Our own per-flow reassembly state, excluding buffered segments.
-  EXPECT_LE(sizeof(TcpConnection), 152u);
+  // Our own per-flow reassembly state, excluding buffered segments: 152 bytes plus the two
+  // directions' DeliveredHistory (32 bytes each).
+  EXPECT_LE(sizeof(TcpConnection), 216u);
 }
 
 }  // namespace
