@@ -1,5 +1,7 @@
 #include "sensor/pipeline/sensor.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -165,10 +167,23 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
       return false;
     }
   }
+  // One worker runs on the capture thread. So does worker 0 of several when a thread each would
+  // be more busy threads than CPUs: they would take turns on a core, each packet paying for the
+  // hand-off (copy, cache misses, wake-ups) without any gain in parallelism.
+  first_threaded_ = 1;
   if (workers_.size() > 1) {
-    for (size_t i = 0; i < workers_.size(); ++i) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    size_t cpus = sched_getaffinity(0, sizeof(allowed), &allowed) == 0
+                      ? static_cast<size_t>(CPU_COUNT(&allowed))
+                      : std::max(1u, std::thread::hardware_concurrency());
+    first_threaded_ = workers_.size() + 1 > cpus ? 1 : 0;
+    for (size_t i = first_threaded_; i < workers_.size(); ++i) {
       rings_.push_back(std::make_unique<PacketRing>(kRingBytes));
     }
+    spdlog::debug("{} workers on {} CPUs: {}", workers_.size(), cpus,
+                  first_threaded_ ? "worker 0 runs on the capture thread"
+                                  : "each on its own thread");
   }
   // A --read run serves metrics only when it lingers for a scrape; live captures always do.
   if (!c.metrics.listen.empty() && (source_->live() || options_.linger_seconds > 0)) {
@@ -242,8 +257,12 @@ void Sensor::ProcessInline(const decode::PacketMeta& meta) { workers_[0]->Proces
 void Sensor::Dispatch(const decode::PacketMeta& meta) {
   bool src_is_lo = false;
   flow::FlowKey key = flow::FlowKey::FromPacket(meta, src_is_lo);
-  size_t index = static_cast<size_t>(key.Hash() % rings_.size());
-  PacketRing& ring = *rings_[index];
+  size_t index = static_cast<size_t>(key.Hash() % workers_.size());
+  if (index < first_threaded_) {
+    workers_[index]->Process(meta);
+    return;
+  }
+  PacketRing& ring = *rings_[index - first_threaded_];
   while (!ring.TryPushPacket(meta)) {
     // The worker is behind: make what we pushed visible and wait for room. Live, the kernel
     // buffer absorbs the stall (and counts drops); offline, nothing is lost.
@@ -257,10 +276,7 @@ void Sensor::Dispatch(const decode::PacketMeta& meta) {
 void Sensor::TickAll(TimestampNs now) {
   decoder_->ExpireFragments(now);
   detection_->Advance(now);
-  if (rings_.empty()) {
-    workers_[0]->Tick(now);
-    return;
-  }
+  for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->Tick(now);
   for (auto& ring : rings_) {
     while (!ring->TryPushTick(now)) {
       ring->Publish(true);
@@ -271,7 +287,7 @@ void Sensor::TickAll(TimestampNs now) {
 }
 
 void Sensor::WorkerLoop(size_t index) {
-  Worker& worker = *workers_[index];
+  Worker& worker = *workers_[first_threaded_ + index];
   PacketRing& ring = *rings_[index];
   PacketRing::Record rec;
   for (;;) {
@@ -294,10 +310,6 @@ void Sensor::WorkerLoop(size_t index) {
 }
 
 void Sensor::StopWorkers(TimestampNs now) {
-  if (rings_.empty()) {
-    workers_[0]->Drain(now);
-    return;
-  }
   for (auto& r : rings_) r->Close();
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -309,7 +321,7 @@ int Sensor::Run() {
   const std::vector<int>& cpus = options_.config.cpu_affinity;
   for (size_t i = 0; i < rings_.size(); ++i) {
     threads_.emplace_back([this, i, &cpus] {
-      PinCurrentThread(cpus, 1 + i, "worker");
+      PinCurrentThread(cpus, 1 + first_threaded_ + i, "worker");
       WorkerLoop(i);
     });
   }

@@ -87,6 +87,9 @@ class Sensor {
   std::unique_ptr<LedgerOutput> ledger_output_;
   MemoryBudget memory_budget_;  // read by the workers: outlives them
   std::vector<std::unique_ptr<Worker>> workers_;
+  // Workers [0, first_threaded_) run on the capture thread; rings_[i] feeds worker
+  // first_threaded_ + i, each on its own thread.
+  size_t first_threaded_ = 1;
   std::vector<std::unique_ptr<PacketRing>> rings_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};

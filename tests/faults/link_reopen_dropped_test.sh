@@ -101,6 +101,10 @@ wait_for 10 metric_at_least_one ||
   fail "metric event=\"reopen_failed\" is '$(reopen_failed_metric)', want >= 1"
 [[ "$(cap CapEff)" == 0000000000000000 && "$(cap CapPrm)" == 0000000000000000 ]] ||
   fail "capabilities after the refused reopen: CapEff=$(cap CapEff) CapPrm=$(cap CapPrm)"
+# A capture that cannot come back by itself is what a health probe must report.
+health=$(in_ns curl -sS --max-time 5 -o "$out/healthz" -w '%{http_code}' "http://$metrics/healthz")
+[[ "$health" == 503 ]] && grep -q "cannot be reopened" "$out/healthz" ||
+  fail "/healthz answered $health ($(cat "$out/healthz" 2>/dev/null)), want 503 'cannot be reopened'"
 stop
 python3 - "$out/stats.json" <<'PY' || fail "stats (a)"
 import json, sys

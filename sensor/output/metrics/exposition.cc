@@ -366,12 +366,20 @@ HealthVerdict EvaluateHealth(const CaptureSnapshot& c, int64_t now_steady_ns, in
     case CaptureState::kRunning:
       break;
   }
+  // Paused by a link event: down and waiting is a state the sensor leaves by itself; a reopen
+  // that keeps failing (interface gone, no CAP_NET_RAW left) is not, and the operator must act.
+  if (c.link_down > c.link_resumed && c.link_reopen_failures > 0) {
+    return {false, "capture paused: the interface cannot be reopened (" +
+                       std::to_string(c.link_reopen_failures) +
+                       " failed attempts; the log says why)"};
+  }
   int64_t last = std::max({c.heartbeat_steady_ns, c.last_packet_steady_ns, c.started_steady_ns});
   int64_t idle = now_steady_ns - last;
   if (idle > stall_ns) {
     return {false, "capture stalled: no packet and no capture-loop heartbeat for " +
                        std::to_string(idle / 1000000000) + " s"};
   }
+  if (c.link_down > c.link_resumed) return {true, "ok (capture paused: link down)"};
   return {true, "ok"};
 }
 

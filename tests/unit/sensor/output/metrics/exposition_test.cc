@@ -243,6 +243,25 @@ TEST(Exposition, LabelSetsStayBoundedUnderManyDistinctRequests) {
   EXPECT_LE(storage_series, 4u * 2 * 5 * 5);
 }
 
+TEST(Health, PausedCaptureIsUnhealthyOnlyWhenItCannotComeBack) {
+  const int64_t s = 1000000000;
+  CaptureSnapshot c;
+  c.state = CaptureState::kRunning;
+  c.started_steady_ns = 10 * s;
+  c.heartbeat_steady_ns = 50 * s;
+  c.link_down = 1;
+  auto down = EvaluateHealth(c, 60 * s, 30 * s);
+  EXPECT_TRUE(down.healthy);
+  EXPECT_EQ(down.reason, "ok (capture paused: link down)");
+  c.link_reopen_failures = 3;
+  auto stuck = EvaluateHealth(c, 60 * s, 30 * s);
+  EXPECT_FALSE(stuck.healthy);
+  EXPECT_NE(stuck.reason.find("cannot be reopened (3 failed attempts"), std::string::npos);
+  c.link_resumed = 1;  // it came back after all
+  EXPECT_TRUE(EvaluateHealth(c, 60 * s, 30 * s).healthy);
+  EXPECT_EQ(EvaluateHealth(c, 60 * s, 30 * s).reason, "ok");
+}
+
 TEST(Health, Verdicts) {
   const int64_t s = 1000000000;
   CaptureSnapshot c;
