@@ -13,18 +13,10 @@
 set -uo pipefail
 bw="$1"; caps="$2"; work="$3"
 rm -rf "$work"; mkdir -p "$work"
-ns="bwfault$$"
 command -v tcpreplay >/dev/null || { echo "skip: no tcpreplay"; exit 77; }
-ip netns add "$ns" 2>/dev/null || { echo "skip: cannot create a network namespace"; exit 77; }
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
-  ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-  ip netns del "$ns" 2>/dev/null
-}
-trap cleanup EXIT
+source "$(dirname "$0")/netns.sh"
+netns_enter bwfault
 fail() { echo "FAIL: $*"; echo "--- sensor stderr"; cat "$work/stderr"; exit 1; }
-in_ns() { ip netns exec "$ns" "$@"; }
 
 make_pair() {
   in_ns ip link add bwcap type veth peer name bwsend || return 1

@@ -16,16 +16,8 @@ rm -rf "$work"; mkdir -p "$work"
 command -v tcpreplay >/dev/null || { echo "skip: no tcpreplay"; exit 77; }
 command -v curl >/dev/null || { echo "skip: no curl"; exit 77; }
 id -u nobody >/dev/null 2>&1 || { echo "skip: no user nobody"; exit 77; }
-ns="bwreopen$$"
-ip netns add "$ns" 2>/dev/null || { echo "skip: cannot create a network namespace"; exit 77; }
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
-  ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-  ip netns del "$ns" 2>/dev/null
-}
-trap cleanup EXIT
-in_ns() { ip netns exec "$ns" "$@"; }
+source "$(dirname "$0")/netns.sh"
+netns_enter bwreopen
 make_pair() {
   in_ns ip link add bwcap type veth peer name bwsend || return 1
   in_ns ip link set bwcap up && in_ns ip link set bwsend up

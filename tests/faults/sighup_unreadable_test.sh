@@ -10,22 +10,14 @@ set -uo pipefail
 bw="$1"; work="$2"; here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rm -rf "$work"; mkdir -p "$work/etc"; chmod 1777 "$work"; chmod 755 "$work/etc"
 id nobody >/dev/null 2>&1 || { echo "skip: no user nobody"; exit 77; }
-ns="bwhup$$"
-ip netns add "$ns" 2>/dev/null || { echo "skip: cannot create a network namespace"; exit 77; }
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
-  ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-  ip netns del "$ns" 2>/dev/null
-}
-trap cleanup EXIT
+source "$(dirname "$0")/netns.sh"
+netns_enter bwhup
 fail() { echo "FAIL: $*"; echo "--- sensor stderr"; cat "$work/stderr"; exit 1; }
 wait_for() {
   local until=$((SECONDS + $1)); shift
   while ((SECONDS < until)); do "$@" && return 0; sleep 0.1; done
   return 1
 }
-in_ns() { ip netns exec "$ns" "$@"; }
 in_ns ip link set lo up
 in_ns python3 "$here/s3_responder.py" 127.0.0.1 8080 &
 disown
