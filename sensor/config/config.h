@@ -40,8 +40,8 @@ struct Config {
   uint32_t workers = 1;
   // Resident memory the process stays under (pipeline/memory_budget.h divides it).
   uint64_t memory_cap_bytes = 1024ull << 20;
-  // CPUs to pin threads to: the capture thread to the first, worker i to entry 1 + i (wrapping
-  // around the list). Empty: the kernel places the threads.
+  // CPUs to pin threads to: the capture thread to the first, the i-th worker thread to entry
+  // 1 + i (wrapping around the list). Empty: the kernel places the threads.
   std::vector<int> cpu_affinity;
 
   struct Decode {

@@ -321,7 +321,7 @@ int Sensor::Run() {
   const std::vector<int>& cpus = options_.config.cpu_affinity;
   for (size_t i = 0; i < rings_.size(); ++i) {
     threads_.emplace_back([this, i, &cpus] {
-      PinCurrentThread(cpus, 1 + first_threaded_ + i, "worker");
+      PinCurrentThread(cpus, 1 + i, "worker");
       WorkerLoop(i);
     });
   }
