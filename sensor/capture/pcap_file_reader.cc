@@ -20,10 +20,9 @@ constexpr uint32_t kMagicMicro = 0xA1B2C3D4;
 constexpr uint32_t kMagicNano = 0xA1B23C4D;
 constexpr size_t kFileHeader = 24;
 constexpr size_t kRecordHeader = 16;
-// libpcap's largest snapshot length for any link type.
+// libpcap's largest snapshot length for the link types the decoder supports: a longer record is
+// an error, and a file's snaplen of 0 or above it means this.
 constexpr uint32_t kMaxSnaplen = 262144;
-// A file may declare a larger snaplen; no record is accepted past this, whatever it says.
-constexpr uint32_t kMaxCaplen = 16u << 20;
 
 uint32_t LoadNative32(const uint8_t* p) {
   uint32_t v;
@@ -121,7 +120,7 @@ std::unique_ptr<PcapFileReader> PcapFileReader::Open(const std::string& path,
   r->swapped_ = magic != kMagicMicro && magic != kMagicNano;
   r->nanosecond_ = (r->swapped_ ? swapped_magic : magic) == kMagicNano;
   uint32_t snaplen = r->U32(header + 16);
-  r->max_caplen_ = std::min(std::max(snaplen, kMaxSnaplen), kMaxCaplen);
+  r->snapshot_ = snaplen == 0 || snaplen > kMaxSnaplen ? kMaxSnaplen : snaplen;
   // The upper bits carry FCS information (LT_FCS_*); the link type is the low 26.
   r->dlt_ = LinktypeToDlt(r->U32(header + 20) & 0x03FFFFFF);
   if (!r->Map(0, kFileHeader)) return nullptr;  // libpcap opens it instead
@@ -186,9 +185,9 @@ PcapFileReader::Status PcapFileReader::Next(Packet& out) {
   uint32_t frac = U32(h + 4);
   uint32_t caplen = U32(h + 8);
   uint32_t len = U32(h + 12);
-  if (caplen > max_caplen_) {
+  if (caplen > kMaxSnaplen) {
     return Fail("invalid packet capture length " + std::to_string(caplen) +
-                ", bigger than snaplen of " + std::to_string(max_caplen_));
+                ", bigger than maximum of " + std::to_string(kMaxSnaplen));
   }
   left -= kRecordHeader;
   if (caplen > left) {
@@ -197,7 +196,8 @@ PcapFileReader::Status PcapFileReader::Next(Packet& out) {
   }
   h = Bytes(offset_, kRecordHeader + caplen);
   if (h == nullptr) return Fail(std::string("cannot map the capture file: ") + std::strerror(errno));
-  out.data = ByteView(h + kRecordHeader, caplen);
+  // As libpcap: bytes past the file's snaplen are skipped, not handed out.
+  out.data = ByteView(h + kRecordHeader, std::min(caplen, snapshot_));
   out.wire_length = len;
   out.ts = static_cast<TimestampNs>(sec) * kNsPerSecond +
            (nanosecond_ ? static_cast<TimestampNs>(frac) : static_cast<TimestampNs>(frac) * 1000);

@@ -10,8 +10,8 @@
 //  - Open() takes only regular files whose first bytes are a pcap header it knows; anything else
 //    (pcapng, pipes, modified-pcap variants) returns nullptr with `error` empty, for libpcap.
 //  - Every record is bounds-checked against the file size seen at open: a record cut by the end
-//    of the file, or one claiming more than max(file snaplen, 256 KiB), is a one-line error
-//    after which the packets before it stand (libpcap's wording).
+//    of the file, or one claiming more than 256 KiB, is a one-line error after which the packets
+//    before it stand (libpcap's wording); a record longer than the file's snaplen is cut to it.
 //  - A file truncated by someone else while it is mapped does not kill the process: the SIGBUS
 //    handler maps zero pages over the vanished part and the next Next() reports the truncation.
 //    One reader at a time holds the handler's region (a second concurrent reader falls back).
@@ -62,7 +62,7 @@ class PcapFileReader {
   size_t window_length_ = 0;
   bool swapped_ = false;
   bool nanosecond_ = false;
-  uint32_t max_caplen_ = 0;
+  uint32_t snapshot_ = 0;  // the file's snaplen as libpcap adjusts it
   int dlt_ = 0;
   std::string error_;
 };

@@ -135,6 +135,18 @@ TEST(PcapFileReader, OtherByteOrderAndNanosecondMagic) {
   fs::remove(nano);
 }
 
+// Records longer than the snaplen the file header declares (a malformed writer, or one lying):
+// read as libpcap reads them.
+TEST(PcapFileReader, RecordsPastTheFileSnaplen) {
+  for (uint32_t snaplen : {100u, 1000u, 0u}) {
+    std::string path = Variant("snaplen.pcap", [&](std::vector<uint8_t>& b) {
+      std::memcpy(&b[16], &snaplen, 4);
+    });
+    ExpectSameAsLibpcap(path);
+    fs::remove(path);
+  }
+}
+
 TEST(PcapFileReader, TruncatedFilesEndWithLibpcapsWordsAfterThePacketsBeforeTheCut) {
   std::vector<uint8_t> whole =
       ReadAll(std::string(BW_SOURCE_DIR) + "/tests/pcap/e2e/s3_anonymous_curl.pcap");
