@@ -110,14 +110,21 @@ std::unique_ptr<PcapFileReader> PcapFileReader::Open(const std::string& path,
     ::close(fd);
     return nullptr;
   }
-  if (!ClaimRegion()) {
+  std::unique_ptr<PcapFileReader> r(new PcapFileReader());
+  r->swapped_ = magic != kMagicMicro && magic != kMagicNano;
+  // Only version 2.4, which every writer since 1998 uses. Older ones keep caplen and len in the
+  // other order (2.3: sometimes), a quirk libpcap handles and this reader leaves to it.
+  const uint16_t major = static_cast<uint16_t>(r->swapped_ ? header[5] | header[4] << 8
+                                                           : header[4] | header[5] << 8);
+  const uint16_t minor = static_cast<uint16_t>(r->swapped_ ? header[7] | header[6] << 8
+                                                           : header[6] | header[7] << 8);
+  if (major != 2 || minor != 4 || !ClaimRegion()) {
     ::close(fd);
     return nullptr;
   }
-  std::unique_ptr<PcapFileReader> r(new PcapFileReader());
+  r->claimed_ = true;
   r->fd_ = fd;
   r->size_ = static_cast<size_t>(st.st_size);
-  r->swapped_ = magic != kMagicMicro && magic != kMagicNano;
   r->nanosecond_ = (r->swapped_ ? swapped_magic : magic) == kMagicNano;
   uint32_t snaplen = r->U32(header + 16);
   r->snapshot_ = snaplen == 0 || snaplen > kMaxSnaplen ? kMaxSnaplen : snaplen;
@@ -129,8 +136,8 @@ std::unique_ptr<PcapFileReader> PcapFileReader::Open(const std::string& path,
 
 PcapFileReader::~PcapFileReader() {
   if (window_ != nullptr) ::munmap(window_, window_length_);
-  ReleaseRegion();
-  ::close(fd_);
+  if (claimed_) ReleaseRegion();
+  if (fd_ >= 0) ::close(fd_);
 }
 
 bool PcapFileReader::Map(size_t offset, size_t length) {
@@ -199,8 +206,11 @@ PcapFileReader::Status PcapFileReader::Next(Packet& out) {
   // As libpcap: bytes past the file's snaplen are skipped, not handed out.
   out.data = ByteView(h + kRecordHeader, std::min(caplen, snapshot_));
   out.wire_length = len;
-  out.ts = static_cast<TimestampNs>(sec) * kNsPerSecond +
-           (nanosecond_ ? static_cast<TimestampNs>(frac) : static_cast<TimestampNs>(frac) * 1000);
+  // Both fields are signed 32-bit, as libpcap reads them (struct pcap_timeval): a packet's time
+  // must not depend on which reader took the file.
+  const auto seconds = static_cast<TimestampNs>(static_cast<int32_t>(sec));
+  const auto fraction = static_cast<TimestampNs>(static_cast<int32_t>(frac));
+  out.ts = seconds * kNsPerSecond + (nanosecond_ ? fraction : fraction * 1000);
   offset_ += kRecordHeader + caplen;
   return Status::kPacket;
 }

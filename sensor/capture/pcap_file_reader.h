@@ -7,8 +7,9 @@
 //  - The file is mapped one window of kWindowBytes at a time (more when one record is longer),
 //    so the pages it adds to the resident size stay bounded whatever the file's size. A packet
 //    is valid until the next call to Next(), as with libpcap.
-//  - Open() takes only regular files whose first bytes are a pcap header it knows; anything else
-//    (pcapng, pipes, modified-pcap variants) returns nullptr with `error` empty, for libpcap.
+//  - Open() takes only regular files whose first bytes are a version 2.4 pcap header; anything
+//    else (pcapng, pipes, modified-pcap variants, older versions) returns nullptr with `error`
+//    empty, for libpcap.
 //  - Every record is bounds-checked against the file size seen at open: a record cut by the end
 //    of the file, or one claiming more than 256 KiB, is a one-line error after which the packets
 //    before it stand (libpcap's wording); a record longer than the file's snaplen is cut to it.
@@ -54,6 +55,7 @@ class PcapFileReader {
   // A view of [offset, offset + length) of the file, mapping another window when needed.
   const uint8_t* Bytes(size_t offset, size_t length);
 
+  bool claimed_ = false;  // holds the SIGBUS handler's region
   int fd_ = -1;
   size_t size_ = 0;         // of the file, when it was opened
   size_t offset_ = 24;      // of the next record in the file

@@ -185,6 +185,14 @@ TEST(PcapFileReader, LeavesEverythingElseToLibpcap) {
   EXPECT_TRUE(error.empty());
   EXPECT_FALSE(PcapFileReader::Open(TempPath("missing.pcap"), error));
   EXPECT_TRUE(error.empty());
+  // A version before 2.4 (caplen and len in the other order): libpcap's to read.
+  std::string old = Variant("v23.pcap", [](std::vector<uint8_t>& b) { b[6] = 3; });
+  EXPECT_FALSE(PcapFileReader::Open(old, error));
+  EXPECT_TRUE(error.empty());
+  fs::remove(old);
+  // Refusing it left the handler to the next reader.
+  EXPECT_TRUE(PcapFileReader::Open(
+      std::string(BW_SOURCE_DIR) + "/tests/pcap/e2e/s3_anonymous_curl.pcap", error));
   std::string garbage = TempPath("garbage.pcap");
   WriteAll(garbage, std::vector<uint8_t>(100, 0x42));
   EXPECT_FALSE(PcapFileReader::Open(garbage, error));
