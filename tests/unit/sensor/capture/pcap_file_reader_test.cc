@@ -76,7 +76,7 @@ void ExpectSameAsLibpcap(const std::string& path) {
   while ((st = reader->Next(p)) == PcapFileReader::Status::kPacket) {
     ASSERT_LT(i, ref.data.size());
     ASSERT_EQ(p.data.size(), ref.data[i].size()) << "packet " << i;
-    EXPECT_EQ(0, std::memcmp(p.data.data(), ref.data[i].data(), p.data.size())) << "packet " << i;
+    EXPECT_TRUE(std::equal(p.data.begin(), p.data.end(), ref.data[i].begin())) << "packet " << i;
     EXPECT_EQ(p.wire_length, ref.len[i]) << "packet " << i;
     EXPECT_EQ(p.ts, ref.ts[i]) << "packet " << i;
     ++i;
