@@ -29,13 +29,15 @@ int64_t CoarseSteadyNowNs();
 // Packet() is one coarse clock read and a few relaxed stores: cheap enough for every frame.
 class CaptureStatus {
  public:
+  // Every time here comes from the coarse clock, which Packet() needs for its cost: mixed with
+  // the fine clock, a heartbeat could step back by up to a tick (the coarse clock lags it).
   void Start() {
-    started_.store(SteadyNowNs(), kRelaxed);
+    started_.store(CoarseSteadyNowNs(), kRelaxed);
     Beat();
     Set(CaptureState::kRunning);
   }
   // A capture-loop iteration without a packet (a read timeout on an idle link).
-  void Beat() { heartbeat_.store(SteadyNowNs(), kRelaxed); }
+  void Beat() { heartbeat_.store(CoarseSteadyNowNs(), kRelaxed); }
   // A frame was read (implies Beat()).
   void Packet(uint64_t wire_bytes) {
     int64_t now = CoarseSteadyNowNs();

@@ -140,13 +140,14 @@ TEST(CaptureStatus, TracksStateAndTimes) {
   h.Fill(c);
   EXPECT_EQ(c.state, CaptureState::kStarting);
   EXPECT_EQ(c.heartbeat_steady_ns, 0);
-  int64_t before = SteadyNowNs();
+  // Every stamp comes from the coarse clock (it may trail SteadyNowNs by a tick).
+  int64_t before = CoarseSteadyNowNs();
   h.Start();
   h.Fill(c);
   EXPECT_EQ(c.state, CaptureState::kRunning);
   EXPECT_GE(c.heartbeat_steady_ns, before);
+  EXPECT_GE(c.started_steady_ns, before);
   EXPECT_EQ(c.last_packet_steady_ns, 0);
-  // Packet() stamps with the coarse clock (it may trail SteadyNowNs by a tick).
   int64_t coarse_before = CoarseSteadyNowNs();
   EXPECT_LE(coarse_before, SteadyNowNs());
   h.Packet(60);
