@@ -2,23 +2,18 @@
 
 #include <fcntl.h>
 #include <malloc.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+
+#include "sensor/output/metrics/snapshot_builder.h"
 
 namespace bw::pipeline {
 namespace {
 
 constexpr int64_t kPollIntervalMs = 20;
 constexpr int64_t kTrimIntervalMs = 1000;
-
-int64_t CoarseNowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint64_t Mib(uint64_t bytes) { return bytes >> 20; }
 
@@ -72,7 +67,7 @@ void MemoryBudget::SetShare(uint64_t share) {
 
 void MemoryBudget::Poll() {
   if (parts_.cap == 0) return;
-  int64_t now = CoarseNowMs();
+  int64_t now = metrics::CoarseSteadyNowNs() / 1000000;
   if (now - last_poll_ms_ < kPollIntervalMs) return;
   last_poll_ms_ = now;
   uint64_t resident = ResidentBytes();
