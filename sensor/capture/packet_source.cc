@@ -129,11 +129,11 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options, 
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<PacketSource> src(new PacketSource());
   if (!options.file.empty() && options.file != "-") {
-    // A classic pcap file is mapped and read in place (no copy per packet; see
+    // A classic pcap file is read by our own reader (one copy, shareable by lanes; see
     // pcap_file_reader.h). pcapng is read by our own reader: libpcap 1.10 refuses files whose
     // interfaces differ in link type or snap length, which the format allows and multi-interface
     // tools write. Anything else (pipes, other formats) goes to libpcap.
-    src->pcap_file_ = PcapFileReader::Open(options.file, error);
+    src->pcap_file_ = PcapFileReader::Open(options.file, error, std::max<size_t>(1, options.file_lanes));
     if (!src->pcap_file_) src->pcapng_ = PcapngReader::Open(options.file, error);
     if (!error.empty()) return nullptr;
   }
@@ -240,9 +240,27 @@ NextStatus PacketSource::NextPcapng(RawPacket& out) {
   }
 }
 
+std::unique_ptr<PacketSource> PacketSource::OpenLane(size_t lane) const {
+  if (!pcap_file_) return nullptr;
+  std::unique_ptr<PacketSource> src(new PacketSource());
+  src->pcap_file_ = pcap_file_->OpenLane(lane);
+  if (!src->pcap_file_) return nullptr;
+  src->options_ = options_;
+  src->description_ = description_;
+  src->link_type_ = link_type_;
+  return src;
+}
+
+void PacketSource::StopReading() {
+  if (pcap_file_) pcap_file_->Detach();
+}
+
 NextStatus PacketSource::NextPcapFile(RawPacket& out) {
   for (;;) {
-    if (break_.load(std::memory_order_relaxed)) return NextStatus::kEnd;
+    if (break_.load(std::memory_order_relaxed)) {
+      pcap_file_->Detach();
+      return NextStatus::kEnd;
+    }
     PcapFileReader::Packet p;
     PcapFileReader::Status st = pcap_file_->Next(p);
     if (st == PcapFileReader::Status::kEnd) return NextStatus::kEnd;

@@ -39,6 +39,9 @@ struct CaptureOptions {
   std::string bpf;
   // The --user privileges are dropped to after Open ("" = none); named when a reopen fails.
   std::string user;
+  // Readers of a classic pcap file that each see every packet (file fanout): this source is
+  // lane 0, OpenLane() gives the others (see pcap_file_reader.h). Other sources have one.
+  size_t file_lanes = 1;
 };
 
 struct RawPacket {
@@ -87,8 +90,14 @@ class PacketSource {
   // pcapng blocks that carry no packet (statistics, secrets, custom, unknown), skipped.
   uint64_t pcapng_blocks_skipped() const { return pcapng_ ? pcapng_->blocks_skipped() : 0; }
   bool live() const { return live_; }
-  // Bytes of a mapped capture file that may become resident (one window; 0 for other sources).
-  size_t mapped_bytes() const { return pcap_file_ ? PcapFileReader::kWindowBytes : 0; }
+  // Bytes the capture file's read buffers hold, for all lanes (0 for other sources).
+  size_t buffer_bytes() const { return pcap_file_ ? pcap_file_->buffer_bytes() : 0; }
+  // How many lanes read this source: options.file_lanes for a classic pcap file, else 1.
+  size_t lanes() const { return pcap_file_ ? options_.file_lanes : 1; }
+  // Lane `lane` (1 .. lanes() − 1) of this file, with the same filter; call before reading.
+  std::unique_ptr<PacketSource> OpenLane(size_t lane) const;
+  // This reader reads no more (other lanes stop waiting for it); Next() returns kEnd.
+  void StopReading();
   const std::string& error() const { return error_; }
   const std::string& description() const { return description_; }
   // Counters from pcap_stats (live only; false offline or on failure).

@@ -1,15 +1,15 @@
 #include "sensor/capture/pcap_file_reader.h"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <limits>
+#include <mutex>
 
 #include "sensor/capture/link_type_map.h"
 
@@ -23,6 +23,8 @@ constexpr size_t kRecordHeader = 16;
 // libpcap's largest snapshot length for the link types the decoder supports: a longer record is
 // an error, and a file's snaplen of 0 or above it means this.
 constexpr uint32_t kMaxSnaplen = 262144;
+constexpr size_t kMaxRecord = kRecordHeader + kMaxSnaplen;
+static_assert(PcapFileReader::kChunkBytes > kMaxRecord, "a record must fit in two chunks");
 
 uint32_t LoadNative32(const uint8_t* p) {
   uint32_t v;
@@ -30,71 +32,108 @@ uint32_t LoadNative32(const uint8_t* p) {
   return v;
 }
 
-// The one mapping the SIGBUS handler may repair. Plain atomics: read in a signal handler.
-std::atomic<uintptr_t> g_region_begin{0};
-std::atomic<uintptr_t> g_region_end{0};
-std::atomic<bool> g_region_truncated{false};
-uintptr_t g_page_size = 4096;
-struct sigaction g_previous_sigbus {};
-
-void OnSigbus(int sig, siginfo_t* info, void* context) {
-  uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
-  uintptr_t begin = g_region_begin.load(std::memory_order_relaxed);
-  uintptr_t end = g_region_end.load(std::memory_order_relaxed);
-  if (begin != 0 && addr >= begin && addr < end) {
-    // The file shrank under the mapping: zero pages from here to the end let the faulting read
-    // finish; the reader reports the truncation at its next packet. mmap is async-signal-safe.
-    uintptr_t page = addr & ~(g_page_size - 1);
-    void* r = mmap(reinterpret_cast<void*>(page), end - page, PROT_READ,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    if (r != MAP_FAILED) {
-      g_region_truncated.store(true, std::memory_order_relaxed);
-      return;
-    }
-  }
-  // Not ours: whoever handled SIGBUS before (or the default, which ends the process) gets it
-  // when the faulting instruction runs again.
-  sigaction(SIGBUS, &g_previous_sigbus, nullptr);
-  (void)sig;
-  (void)context;
-}
-
-// Whether a reader owns the handler (one at a time).
-std::atomic<bool> g_region_owned{false};
-
-bool ClaimRegion() {
-  bool expected = false;
-  if (!g_region_owned.compare_exchange_strong(expected, true)) return false;
-  g_page_size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  g_region_truncated.store(false);
-  struct sigaction sa {};
-  sa.sa_sigaction = OnSigbus;
-  sa.sa_flags = SA_SIGINFO;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGBUS, &sa, &g_previous_sigbus);
-  return true;
-}
-
-// The mapping the handler may repair: the reader's current window. Only the thread reading the
-// file touches the window, so it is never moved while a fault on it is being handled.
-void SetRegion(const uint8_t* base, size_t length) {
-  uintptr_t begin = reinterpret_cast<uintptr_t>(base);
-  g_region_begin.store(0);
-  g_region_end.store(begin + ((length + g_page_size - 1) & ~(g_page_size - 1)));
-  g_region_begin.store(begin);
-}
-
-void ReleaseRegion() {
-  sigaction(SIGBUS, &g_previous_sigbus, nullptr);
-  g_region_begin.store(0);
-  g_region_end.store(0);
-  g_region_owned.store(false);
-}
-
 }  // namespace
 
-std::unique_ptr<PcapFileReader> PcapFileReader::Open(const std::string& path,
-                                                     std::string& error) {
+// The pool the lanes of one file share. Chunk j of the file sits in slot j % slots while any lane
+// may still need it; the first lane to need a chunk reads it. Locked once per chunk and lane
+// (a thousand packets or so), never per packet.
+class PcapFileChunks {
+ public:
+  PcapFileChunks(int fd, uint64_t size, size_t lanes)
+      : fd_(fd), size_(size), slots_(2 * lanes), needs_(lanes, 0) {
+    for (Slot& s : slots_) s.data = std::make_unique<uint8_t[]>(PcapFileReader::kChunkBytes);
+  }
+  ~PcapFileChunks() { ::close(fd_); }
+
+  uint64_t size() const { return size_; }
+  size_t lanes() const { return needs_.size(); }
+  size_t slots() const { return slots_.size(); }
+  size_t ChunkLength(int64_t index) const {
+    uint64_t start = static_cast<uint64_t>(index) * PcapFileReader::kChunkBytes;
+    return static_cast<size_t>(std::min<uint64_t>(PcapFileReader::kChunkBytes, size_ - start));
+  }
+
+  // The bytes of chunk `index`, read if no lane has yet; the caller must have announced that it
+  // needs nothing before it (Need). nullptr with `error` set when the read failed.
+  const uint8_t* Acquire(int64_t index, std::string& error) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    Slot& s = slots_[static_cast<size_t>(index) % slots_.size()];
+    for (;;) {
+      if (s.chunk == index && s.state == State::kReady) return s.data.get();
+      if (s.chunk == index && s.state == State::kFailed) {
+        error = s.error;
+        return nullptr;
+      }
+      if (s.chunk != index && s.state != State::kLoading && Unneeded(s.chunk)) {
+        s.chunk = index;
+        s.state = State::kLoading;
+        lock.unlock();
+        std::string why;
+        bool ok = Read(index, s.data.get(), why);
+        lock.lock();
+        s.state = ok ? State::kReady : State::kFailed;
+        s.error = std::move(why);
+        changed_.notify_all();
+        continue;
+      }
+      // Another lane is reading it, or the slot still holds a chunk a slower lane needs.
+      changed_.wait(lock);
+    }
+  }
+
+  // Lane `lane` needs no chunk before `index` any more (max: it reads no more).
+  void Need(size_t lane, int64_t index) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    needs_[lane] = index;
+    changed_.notify_all();
+  }
+
+ private:
+  enum class State : uint8_t { kEmpty, kLoading, kReady, kFailed };
+  struct Slot {
+    int64_t chunk = -1;
+    State state = State::kEmpty;
+    std::unique_ptr<uint8_t[]> data;
+    std::string error;
+  };
+
+  bool Unneeded(int64_t chunk) const {
+    for (int64_t n : needs_) {
+      if (n <= chunk) return false;
+    }
+    return true;
+  }
+
+  bool Read(int64_t index, uint8_t* into, std::string& error) const {
+    const size_t want = ChunkLength(index);
+    size_t got = 0;
+    const off_t at = static_cast<off_t>(index) * static_cast<off_t>(PcapFileReader::kChunkBytes);
+    while (got < want) {
+      ssize_t n = ::pread(fd_, into + got, want - got, at + static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::string("cannot read the capture file: ") + std::strerror(errno);
+        return false;
+      }
+      if (n == 0) {
+        error = "the capture file was truncated while being read";
+        return false;
+      }
+      got += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  int fd_;
+  uint64_t size_;  // when the file was opened
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Slot> slots_;
+  std::vector<int64_t> needs_;  // per lane: the first chunk it may still need
+};
+
+std::unique_ptr<PcapFileReader> PcapFileReader::Open(const std::string& path, std::string& error,
+                                                     size_t lanes) {
   error.clear();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return nullptr;  // libpcap opens it again and words the error
@@ -110,59 +149,78 @@ std::unique_ptr<PcapFileReader> PcapFileReader::Open(const std::string& path,
     ::close(fd);
     return nullptr;
   }
-  std::unique_ptr<PcapFileReader> r(new PcapFileReader());
-  r->swapped_ = magic != kMagicMicro && magic != kMagicNano;
+  const bool swapped = magic != kMagicMicro && magic != kMagicNano;
   // Only version 2.4, which every writer since 1998 uses. Older ones keep caplen and len in the
   // other order (2.3: sometimes), a quirk libpcap handles and this reader leaves to it.
-  const uint16_t major = static_cast<uint16_t>(r->swapped_ ? header[5] | header[4] << 8
-                                                           : header[4] | header[5] << 8);
-  const uint16_t minor = static_cast<uint16_t>(r->swapped_ ? header[7] | header[6] << 8
-                                                           : header[6] | header[7] << 8);
-  if (major != 2 || minor != 4 || !ClaimRegion()) {
+  const uint16_t major = static_cast<uint16_t>(swapped ? header[5] | header[4] << 8
+                                                       : header[4] | header[5] << 8);
+  const uint16_t minor = static_cast<uint16_t>(swapped ? header[7] | header[6] << 8
+                                                       : header[6] | header[7] << 8);
+  if (major != 2 || minor != 4) {
     ::close(fd);
     return nullptr;
   }
-  r->claimed_ = true;
-  r->fd_ = fd;
-  r->size_ = static_cast<size_t>(st.st_size);
-  r->nanosecond_ = (r->swapped_ ? swapped_magic : magic) == kMagicNano;
+  // Read front to back, once per chunk: let the kernel read ahead generously.
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  auto chunks = std::make_shared<PcapFileChunks>(fd, static_cast<uint64_t>(st.st_size),
+                                                 std::max<size_t>(1, lanes));
+  std::unique_ptr<PcapFileReader> r(new PcapFileReader(std::move(chunks), 0));
+  r->swapped_ = swapped;
+  r->nanosecond_ = (swapped ? swapped_magic : magic) == kMagicNano;
   uint32_t snaplen = r->U32(header + 16);
   r->snapshot_ = snaplen == 0 || snaplen > kMaxSnaplen ? kMaxSnaplen : snaplen;
   // The upper bits carry FCS information (LT_FCS_*); the link type is the low 26.
   r->dlt_ = LinktypeToDlt(r->U32(header + 20) & 0x03FFFFFF);
-  if (!r->Map(0, kFileHeader)) return nullptr;  // libpcap opens it instead
   return r;
 }
 
-PcapFileReader::~PcapFileReader() {
-  if (window_ != nullptr) ::munmap(window_, window_length_);
-  if (claimed_) ReleaseRegion();
-  if (fd_ >= 0) ::close(fd_);
+PcapFileReader::PcapFileReader(std::shared_ptr<PcapFileChunks> chunks, size_t lane)
+    : chunks_(std::move(chunks)), lane_(lane), stitch_(kMaxRecord) {}
+
+std::unique_ptr<PcapFileReader> PcapFileReader::OpenLane(size_t lane) const {
+  if (lane == 0 || lane >= chunks_->lanes()) return nullptr;
+  std::unique_ptr<PcapFileReader> r(new PcapFileReader(chunks_, lane));
+  r->swapped_ = swapped_;
+  r->nanosecond_ = nanosecond_;
+  r->snapshot_ = snapshot_;
+  r->dlt_ = dlt_;
+  return r;
 }
 
-bool PcapFileReader::Map(size_t offset, size_t length) {
-  if (window_ != nullptr) ::munmap(window_, window_length_);
-  window_ = nullptr;
-  const size_t page = g_page_size;
-  size_t start = offset & ~(page - 1);
-  size_t want = std::max(kWindowBytes, offset - start + length);
-  size_t map_length = std::min(want, size_ - start);
-  void* map = ::mmap(nullptr, map_length, PROT_READ, MAP_PRIVATE, fd_, static_cast<off_t>(start));
-  if (map == MAP_FAILED) return false;
-  // Read ahead aggressively: the file is read once, front to back.
-  ::madvise(map, map_length, MADV_SEQUENTIAL);
-  window_ = static_cast<uint8_t*>(map);
-  window_offset_ = start;
-  window_length_ = map_length;
-  SetRegion(window_, window_length_);
-  return true;
+PcapFileReader::~PcapFileReader() { Detach(); }
+
+void PcapFileReader::Detach() {
+  if (detached_) return;
+  detached_ = true;
+  chunks_->Need(lane_, std::numeric_limits<int64_t>::max());
 }
 
-const uint8_t* PcapFileReader::Bytes(size_t offset, size_t length) {
-  if (offset < window_offset_ || offset + length > window_offset_ + window_length_) {
-    if (!Map(offset, length)) return nullptr;
+size_t PcapFileReader::buffer_bytes() const {
+  return chunks_->slots() * kChunkBytes + chunks_->lanes() * kMaxRecord;
+}
+
+const uint8_t* PcapFileReader::Bytes(uint64_t offset, size_t length) {
+  if (length == 0) return stitch_.data();  // nothing to read, and maybe no chunk at `offset`
+  const auto index = static_cast<int64_t>(offset / kChunkBytes);
+  const size_t in = static_cast<size_t>(offset % kChunkBytes);
+  // Records only move forward, so a lane never needs an earlier chunk again.
+  if (index != held_) {
+    chunks_->Need(lane_, index);
+    held_ = index;
+    held_data_ = chunks_->Acquire(index, error_);
+    if (held_data_ == nullptr) return nullptr;
   }
-  return window_ + (offset - window_offset_);
+  const size_t length_here = chunks_->ChunkLength(index);
+  if (in + length <= length_here) return held_data_ + in;
+  // Crosses into the next chunk (the caller checked the file holds it all): stitch.
+  const size_t first = length_here - in;
+  std::memcpy(stitch_.data(), held_data_ + in, first);
+  chunks_->Need(lane_, index + 1);
+  held_ = index + 1;
+  held_data_ = chunks_->Acquire(index + 1, error_);
+  if (held_data_ == nullptr) return nullptr;
+  std::memcpy(stitch_.data() + first, held_data_, length - first);
+  return stitch_.data();
 }
 
 uint32_t PcapFileReader::U32(const uint8_t* p) const {
@@ -172,22 +230,25 @@ uint32_t PcapFileReader::U32(const uint8_t* p) const {
 
 PcapFileReader::Status PcapFileReader::Fail(std::string why) {
   error_ = std::move(why);
+  Detach();
   return Status::kError;
 }
 
 PcapFileReader::Status PcapFileReader::Next(Packet& out) {
   if (!error_.empty()) return Status::kError;
-  if (g_region_truncated.load(std::memory_order_relaxed)) {
-    return Fail("the capture file was truncated while being read");
+  if (detached_) return Status::kEnd;
+  const uint64_t size = chunks_->size();
+  if (offset_ >= size) {
+    Detach();
+    return Status::kEnd;
   }
-  if (offset_ >= size_) return Status::kEnd;
-  size_t left = size_ - offset_;
+  uint64_t left = size - offset_;
   if (left < kRecordHeader) {
     return Fail("truncated dump file; tried to read " + std::to_string(kRecordHeader) +
                 " header bytes, only got " + std::to_string(left));
   }
   const uint8_t* h = Bytes(offset_, kRecordHeader);
-  if (h == nullptr) return Fail(std::string("cannot map the capture file: ") + std::strerror(errno));
+  if (h == nullptr) return Fail(error_);
   uint32_t sec = U32(h);
   uint32_t frac = U32(h + 4);
   uint32_t caplen = U32(h + 8);
@@ -201,10 +262,11 @@ PcapFileReader::Status PcapFileReader::Next(Packet& out) {
     return Fail("truncated dump file; tried to read " + std::to_string(caplen) +
                 " captured bytes, only got " + std::to_string(left));
   }
-  h = Bytes(offset_, kRecordHeader + caplen);
-  if (h == nullptr) return Fail(std::string("cannot map the capture file: ") + std::strerror(errno));
+  // The header is parsed: its bytes (perhaps in stitch_) may be overwritten now.
+  const uint8_t* data = Bytes(offset_ + kRecordHeader, caplen);
+  if (data == nullptr) return Fail(error_);
   // As libpcap: bytes past the file's snaplen are skipped, not handed out.
-  out.data = ByteView(h + kRecordHeader, std::min(caplen, snapshot_));
+  out.data = ByteView(data, std::min(caplen, snapshot_));
   out.wire_length = len;
   // Both fields are signed 32-bit, as libpcap reads them (struct pcap_timeval): a packet's time
   // must not depend on which reader took the file.

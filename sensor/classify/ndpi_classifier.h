@@ -33,7 +33,10 @@ struct NdpiFlow {
 
 class NdpiClassifier {
  public:
-  explicit NdpiClassifier(uint32_t max_packets);
+  // One module per thread (nDPI modules are not thread-safe). The first module of the process
+  // also initialises libgcrypt, which nDPI shares between modules; modules built while another
+  // is being built pass `init_shared_libraries` false, and one built alone first passes true.
+  explicit NdpiClassifier(uint32_t max_packets, bool init_shared_libraries = true);
   ~NdpiClassifier();
   NdpiClassifier(const NdpiClassifier&) = delete;
   NdpiClassifier& operator=(const NdpiClassifier&) = delete;

@@ -30,7 +30,13 @@ bool IsSupportedLinkType(int dlt) {
 }
 
 Decoder::Decoder(const DecoderLimits& limits, DropCounters& drops)
-    : drops_(drops), reassembler_(limits, drops), checksum_(limits.tcp_checksum) {}
+    : drops_(drops), shared_drops_(drops), reassembler_(limits, drops),
+      checksum_(limits.tcp_checksum) {}
+
+Decoder::Decoder(const DecoderLimits& limits, DropCounters& own_drops, DropCounters& shared_drops,
+                 const PacketOwnership& owner)
+    : drops_(own_drops), shared_drops_(shared_drops), owner_(&owner),
+      reassembler_(limits, shared_drops), checksum_(limits.tcp_checksum) {}
 
 void Decoder::ExpireFragments(TimestampNs now) { reassembler_.Expire(now); }
 
@@ -43,13 +49,14 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
   out.captured_length = static_cast<uint32_t>(frame.size());
 
   auto drop = [this](DropReason r) {
-    drops_.Count(r);
+    (r == DropReason::kTcpBadChecksum ? drops_ : shared_drops_).Count(r);
     return DecodeStatus::kDropped;
   };
   if (!IsSupportedLinkType(static_cast<int>(link))) return drop(DropReason::kUnsupportedLinkType);
 
   Cursor c;
   c.data = frame;
+  c.owner = owner_;
   // A capture never keeps more than was on the wire; trust the larger of the two.
   c.wire_len = std::max<uint64_t>(wire_length, frame.size());
   FragmentContext fragments{reassembler_, ts};
@@ -104,7 +111,13 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
   }
   switch (step.kind) {
     case StepKind::kDone:
+      // TCP asked in DecodeTcp, before its checksum; other transports are cheap to finish.
+      if (owner_ != nullptr && out.ip_proto != kIpProtoTcp && !owner_->Owns(out)) {
+        return DecodeStatus::kNotOwned;
+      }
       return DecodeStatus::kOk;
+    case StepKind::kNotOwned:
+      return DecodeStatus::kNotOwned;
     case StepKind::kHeld:
       return DecodeStatus::kHeld;
     case StepKind::kDrop:

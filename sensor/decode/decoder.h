@@ -16,11 +16,14 @@
 #include "sensor/decode/drop_reason.h"
 #include "sensor/decode/fragment_reassembler.h"
 #include "sensor/decode/packet_meta.h"
+#include "sensor/decode/packet_ownership.h"
 #include "sensor/decode/tcp_checksum.h"
 
 namespace bw::decode {
 
-enum class DecodeStatus : uint8_t { kOk, kDropped, kHeld };  // kHeld: a fragment was stored
+// kHeld: a fragment was stored. kNotOwned: decoded far enough to know its flow, which another
+// thread's decoder owns (see PacketOwnership); nothing counted.
+enum class DecodeStatus : uint8_t { kOk, kDropped, kHeld, kNotOwned };
 
 // True for the pcap DLT values listed in LinkType.
 bool IsSupportedLinkType(int dlt);
@@ -28,6 +31,12 @@ bool IsSupportedLinkType(int dlt);
 class Decoder {
  public:
   Decoder(const DecoderLimits& limits, DropCounters& drops);
+  // One of several decoders reading the same packets, keeping those `owner` owns. What every
+  // such decoder sees alike (header drops, fragment drops) is counted in `shared_drops`, which
+  // one of them passes as its `own_drops` and the others discard; what depends on ownership
+  // (rejected checksums) in `own_drops`. Summed over the decoders, each drop counts once.
+  Decoder(const DecoderLimits& limits, DropCounters& own_drops, DropCounters& shared_drops,
+          const PacketOwnership& owner);
 
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
@@ -56,7 +65,9 @@ class Decoder {
   const TcpChecksumPolicy& tcp_checksum() const { return checksum_; }
 
  private:
-  DropCounters& drops_;
+  DropCounters& drops_;         // drops only the owner of the packet sees
+  DropCounters& shared_drops_;  // drops every decoder of the packet sees
+  const PacketOwnership* owner_ = nullptr;
   FragmentReassembler reassembler_;
   TcpChecksumPolicy checksum_;
 };

@@ -12,6 +12,7 @@
 #include "sensor/decode/drop_reason.h"
 #include "sensor/decode/fragment_reassembler.h"
 #include "sensor/decode/packet_meta.h"
+#include "sensor/decode/packet_ownership.h"
 #include "sensor/decode/tcp_checksum.h"
 
 namespace bw::decode::internal {
@@ -38,6 +39,7 @@ struct Cursor {
   ByteView data;          // captured bytes from the start of the current layer
   uint64_t wire_len = 0;  // bytes the current layer spans on the wire; always >= data.size()
   uint16_t ethertype = 0;
+  const PacketOwnership* owner = nullptr;  // set when this decoder keeps only some flows
 
   // Moves past `n` bytes of header; the caller has checked that they were captured.
   void Advance(size_t n) {
@@ -51,7 +53,7 @@ struct Cursor {
   }
 };
 
-enum class StepKind : uint8_t { kNext, kDone, kDrop, kHeld };
+enum class StepKind : uint8_t { kNext, kDone, kDrop, kHeld, kNotOwned };
 
 struct Step {
   StepKind kind = StepKind::kNext;
@@ -62,6 +64,7 @@ inline Step Next() { return {StepKind::kNext, DropReason::kCount}; }
 inline Step Done() { return {StepKind::kDone, DropReason::kCount}; }
 inline Step Held() { return {StepKind::kHeld, DropReason::kCount}; }
 inline Step Drop(DropReason r) { return {StepKind::kDrop, r}; }
+inline Step NotOwned() { return {StepKind::kNotOwned, DropReason::kCount}; }
 
 // The reassembler and packet time, for the IP layers.
 struct FragmentContext {

@@ -48,6 +48,10 @@ Step DecodeTcp(Cursor& c, PacketMeta& m, TcpChecksumPolicy& checksum) {
     return Drop(DropReason::kTcpBadHeaderLength);
   }
   if (header_len > c.data.size()) return Drop(DropReason::kTruncatedTcp);
+  m.src_port = Be16(p);
+  m.dst_port = Be16(p + 2);
+  // Another decoder verifies and keeps this one (file fanout): the ports were all it needed.
+  if (c.owner != nullptr && !c.owner->Owns(m)) return NotOwned();
   if (checksum.verifying()) {
     if (c.data.size() < c.wire_len) {
       checksum.NoteUnverifiable();  // the snaplen cut it: the sum covers bytes we do not have
@@ -55,8 +59,6 @@ Step DecodeTcp(Cursor& c, PacketMeta& m, TcpChecksumPolicy& checksum) {
       return Drop(DropReason::kTcpBadChecksum);
     }
   }
-  m.src_port = Be16(p);
-  m.dst_port = Be16(p + 2);
   m.tcp_seq = Be32(p + 4);
   m.tcp_ack = Be32(p + 8);
   m.tcp_flags = p[13];

@@ -54,6 +54,17 @@ std::string HumanBytes(double b) {
 
 }  // namespace
 
+// File fanout: worker `index` reads the capture itself on its own thread and keeps its flows.
+struct Sensor::Lane {
+  Lane(size_t index, size_t workers, const decode::DecoderLimits& limits)
+      : share(index, workers), decoder(limits, drops, discarded, share) {}
+  FlowShare share;
+  decode::DropCounters drops;      // its own: the checksums it rejected
+  decode::DropCounters discarded;  // what every lane sees alike, counted by the capture thread
+  decode::Decoder decoder;
+  std::unique_ptr<capture::PacketSource> source;
+};
+
 // Every storage event goes to the ledger and to detection. Formatting happens on the worker
 // that produced the event; the LineWriter serialises whole lines.
 class Sensor::LedgerOutput final : public app::EventOutput {
@@ -100,10 +111,17 @@ Sensor::~Sensor() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  // Tearing down nDPI's trees costs about as much as building them: in parallel too.
+  std::vector<std::thread> teardown;
+  for (size_t i = 1; i < workers_.size(); ++i) {
+    teardown.emplace_back([this, i] { workers_[i].reset(); });
+  }
+  for (auto& t : teardown) t.join();
 }
 
 bool Sensor::Open(std::string& error, bool& usage_error) {
   const config::Config& c = options_.config;
+  options_.capture.file_lanes = c.workers;
   source_ = capture::PacketSource::Open(options_.capture, error, usage_error);
   if (!source_) return false;
 
@@ -114,7 +132,13 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   dl.tcp_checksum = c.decode.tcp_checksum == "verify"   ? decode::TcpChecksumMode::kVerify
                     : c.decode.tcp_checksum == "ignore" ? decode::TcpChecksumMode::kIgnore
                                                         : decode::TcpChecksumMode::kAuto;
-  decoder_ = std::make_unique<decode::Decoder>(dl, drops_);
+  const bool fanout = c.workers > 1 && source_->lanes() == c.workers;
+  if (fanout) {
+    capture_share_ = std::make_unique<FlowShare>(0, c.workers);
+    decoder_ = std::make_unique<decode::Decoder>(dl, drops_, drops_, *capture_share_);
+  } else {
+    decoder_ = std::make_unique<decode::Decoder>(dl, drops_);
+  }
 
   if (!c.output.ledger.empty() &&
       !ledger_.Open(c.output.ledger, output::LedgerFileOptions::FromConfig(c.ledger), error)) {
@@ -159,10 +183,22 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   outs.flow_log = flow_log_.is_open() ? &flow_log_ : nullptr;
   outs.events = ledger_output_.get();
   outs.detection = detection_.get();
-  for (uint32_t i = 0; i < c.workers; ++i) {
-    workers_.push_back(
-        std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs, memory_budget_));
-    if (!workers_.back()->classifier().ok()) {
+  // Setting up nDPI takes about 25 ms of CPU per worker (its address trees), so the workers are
+  // built in parallel, worker 0 on this thread: only its module initialises the libraries nDPI
+  // shares between modules (libgcrypt), and the others skip that step.
+  workers_.resize(c.workers);
+  auto build = [&](size_t i) {
+    workers_[i] = std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs,
+                                           memory_budget_);
+  };
+  {
+    std::vector<std::thread> builders;
+    for (size_t i = 1; i < workers_.size(); ++i) builders.emplace_back(build, i);
+    build(0);
+    for (auto& t : builders) t.join();
+  }
+  for (const auto& w : workers_) {
+    if (!w->classifier().ok()) {
       error = "cannot initialise nDPI";
       return false;
     }
@@ -171,7 +207,13 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   // be more busy threads than CPUs: they would take turns on a core, each packet paying for the
   // hand-off (copy, cache misses, wake-ups) without any gain in parallelism.
   first_threaded_ = 1;
-  if (workers_.size() > 1) {
+  if (fanout) {
+    for (size_t i = 1; i < workers_.size(); ++i) {
+      lanes_.push_back(std::make_unique<Lane>(i, workers_.size(), dl));
+      lanes_.back()->source = source_->OpenLane(i);
+    }
+    spdlog::debug("{} workers, each reading {} itself", workers_.size(), options_.capture.file);
+  } else if (workers_.size() > 1) {
     cpu_set_t allowed;
     CPU_ZERO(&allowed);
     size_t cpus = sched_getaffinity(0, sizeof(allowed), &allowed) == 0
@@ -201,7 +243,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   }
   // Everything that runs is open now, so what it holds is what the sensor needs to run.
   if (!memory_budget_.Plan(c.memory_cap_bytes, c.detection.memory_bytes,
-                           rings_.size() * kRingBytes + source_->mapped_bytes(), c.workers,
+                           rings_.size() * kRingBytes + source_->buffer_bytes(), c.workers,
                            error)) {
     usage_error = true;
     return false;
@@ -255,9 +297,7 @@ void Sensor::RequestStop() {
 void Sensor::ProcessInline(const decode::PacketMeta& meta) { workers_[0]->Process(meta); }
 
 void Sensor::Dispatch(const decode::PacketMeta& meta) {
-  bool src_is_lo = false;
-  flow::FlowKey key = flow::FlowKey::FromPacket(meta, src_is_lo);
-  size_t index = static_cast<size_t>(key.Hash() % workers_.size());
+  size_t index = WorkerOf(meta, workers_.size());
   if (index < first_threaded_) {
     workers_[index]->Process(meta);
     return;
@@ -309,6 +349,38 @@ void Sensor::WorkerLoop(size_t index) {
   }
 }
 
+void Sensor::LaneLoop(size_t index) {
+  Lane& lane = *lanes_[index];
+  Worker& worker = *workers_[index + 1];
+  capture::RawPacket raw;
+  decode::PacketMeta meta;
+  TimestampNs last_ts = 0;
+  TimestampNs last_tick = 0;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    // The end, or an error the capture thread meets at the same record and reports.
+    if (lane.source->Next(raw) != capture::NextStatus::kPacket) break;
+    // Ticks at the packets the capture thread ticks at (TickAll): the same file, the same times.
+    if (raw.ts > last_ts) last_ts = raw.ts;
+    if (last_ts - last_tick >= kTickInterval) {
+      lane.decoder.ExpireFragments(last_ts);
+      worker.Tick(last_ts);
+      last_tick = last_ts;
+    }
+    if (lane.decoder.Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta) !=
+        decode::DecodeStatus::kOk) {
+      continue;
+    }
+    worker.Process(meta);
+  }
+  lane.source->StopReading();  // stopped early: the other lanes must not wait for this one
+}
+
+std::vector<const decode::Decoder*> Sensor::Decoders() const {
+  std::vector<const decode::Decoder*> all{decoder_.get()};
+  for (const auto& lane : lanes_) all.push_back(&lane->decoder);
+  return all;
+}
+
 void Sensor::StopWorkers(TimestampNs now) {
   for (auto& r : rings_) r->Close();
   for (auto& t : threads_) t.join();
@@ -323,6 +395,12 @@ int Sensor::Run() {
     threads_.emplace_back([this, i, &cpus] {
       PinCurrentThread(cpus, 1 + i, "worker");
       WorkerLoop(i);
+    });
+  }
+  for (size_t i = 0; i < lanes_.size(); ++i) {
+    threads_.emplace_back([this, i, &cpus] {
+      PinCurrentThread(cpus, 1 + i, "worker");
+      LaneLoop(i);
     });
   }
   PinCurrentThread(cpus, 0, "capture");
@@ -390,6 +468,7 @@ int Sensor::Run() {
   if (live && source_->Stats(kernel_stats_)) {
     capture_status_.SetKernelStats(kernel_stats_.kernel_drops, kernel_stats_.interface_drops);
   }
+  source_->StopReading();
   StopWorkers(last_ts_);
   detection_->Advance(last_ts_);
   if (!live && !stop_.load(std::memory_order_relaxed)) Linger();
@@ -424,6 +503,7 @@ std::string Sensor::StatsJson(double seconds) const {
                   {"bytes", bytes_},
                   {"seconds", seconds},
                   {"error", capture_error_},
+                  {"readers", 1 + lanes_.size()},
                   {"kernel_drops", kernel_stats_.kernel_drops},
                   {"interface_drops", kernel_stats_.interface_drops},
                   {"ring_waits", ring_waits_},
@@ -436,19 +516,32 @@ std::string Sensor::StatsJson(double seconds) const {
   Json drops = Json::object();
   for (size_t i = 0; i < decode::kDropReasonCount; ++i) {
     auto r = static_cast<decode::DropReason>(i);
-    if (drops_.Get(r)) drops[std::string(decode::DropReasonName(r))] = drops_.Get(r);
+    uint64_t n = drops_.Get(r);
+    for (const auto& lane : lanes_) n += lane->drops.Get(r);
+    if (n) drops[std::string(decode::DropReasonName(r))] = n;
   }
-  const decode::TcpChecksumPolicy& checksum = decoder_->tcp_checksum();
+  // Fragments: every decoder of a fanout sees all of them, so the capture thread's counts are
+  // the totals. Checksums: each verifies its own packets.
+  uint64_t good = 0, unfilled = 0, rejected = 0, unverifiable = 0;
+  bool auto_disabled = false;
+  for (const decode::Decoder* d : Decoders()) {
+    const decode::TcpChecksumPolicy& checksum = d->tcp_checksum();
+    good += checksum.good();
+    unfilled += checksum.unfilled_accepted();
+    rejected += checksum.rejected();
+    unverifiable += checksum.unverifiable();
+    auto_disabled = auto_disabled || checksum.auto_disabled();
+  }
   j["decode"] = {{"drops", drops},
                  {"fragments_reassembled", decoder_->fragments_reassembled()},
                  {"fragments_stored", decoder_->fragments_stored()},
                  {"tcp_checksum",
                   {{"mode", options_.config.decode.tcp_checksum},
-                   {"good", checksum.good()},
-                   {"unfilled_accepted", checksum.unfilled_accepted()},
-                   {"rejected", checksum.rejected()},
-                   {"unverifiable", checksum.unverifiable()},
-                   {"auto_disabled", checksum.auto_disabled()}}}};
+                   {"good", good},
+                   {"unfilled_accepted", unfilled},
+                   {"rejected", rejected},
+                   {"unverifiable", unverifiable},
+                   {"auto_disabled", auto_disabled}}}};
   uint64_t created = 0, evicted = 0, idle = 0, hard = 0, closed = 0, drained = 0;
   uint64_t evicted_memory = 0, memory = 0, memory_high = 0;
   uint64_t tcp = 0, udp = 0, other = 0, processed = 0;
@@ -682,6 +775,7 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
   // Storage requests are counted once for all workers (StorageRequestCounters is thread-safe).
   metrics::AddStorage(s, storage_counters_);
   metrics::AddDecodeDrops(s, drops_);
+  for (const auto& lane : lanes_) metrics::AddDecodeDrops(s, lane->drops);
   s.config_reloads = reloads_.load(std::memory_order_relaxed);
   s.config_reload_failures = reload_failures_.load(std::memory_order_relaxed);
   s.flows.memory_cap_bytes = memory_budget_.flows_share();

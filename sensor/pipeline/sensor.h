@@ -1,8 +1,12 @@
 #pragma once
 // The running sensor: capture -> decode -> (dispatch) -> workers -> outputs. With one worker the
-// capture thread processes packets itself; with N it decodes, hashes each packet's flow key
-// symmetrically and hands it to the owning worker through a PacketRing. Time is packet time:
-// workers are ticked from capture timestamps, so a replayed capture behaves like the live run.
+// capture thread processes packets itself. With N reading a live interface or a pipe, it
+// decodes, hashes each packet's flow key symmetrically and hands it to the owning worker through
+// a PacketRing. With N reading a regular file (file fanout), there is no hand-off: every worker
+// thread reads the whole file itself and keeps the packets of its own flows (FlowShare), so
+// reading and decoding run in parallel too. Either way a flow lands on the same worker. Time is
+// packet time: workers are ticked from capture timestamps, so a replayed capture behaves like
+// the live run.
 
 #include <atomic>
 #include <memory>
@@ -20,6 +24,7 @@
 #include "sensor/output/metrics/metrics_server.h"
 #include "sensor/output/metrics/snapshot_builder.h"
 #include "sensor/output/metrics/storage_request_counters.h"
+#include "sensor/pipeline/flow_share.h"
 #include "sensor/pipeline/memory_budget.h"
 #include "sensor/pipeline/packet_ring.h"
 #include "sensor/pipeline/worker.h"
@@ -62,10 +67,14 @@ class Sensor {
  private:
   class LedgerOutput;
   class AlertOutput;
+  struct Lane;
   void ProcessInline(const decode::PacketMeta& meta);
   void Dispatch(const decode::PacketMeta& meta);
   void TickAll(TimestampNs now);
   void WorkerLoop(size_t index);
+  void LaneLoop(size_t index);
+  // Every decoder: the capture thread's and the fanout lanes'.
+  std::vector<const decode::Decoder*> Decoders() const;
   void StopWorkers(TimestampNs now);
   void Reload();
   void Linger();
@@ -77,6 +86,7 @@ class Sensor {
   std::unique_ptr<app::KnownServers> known_servers_;
   std::unique_ptr<capture::PacketSource> source_;
   decode::DropCounters drops_;
+  std::unique_ptr<FlowShare> capture_share_;  // file fanout: worker 0's flows
   std::unique_ptr<decode::Decoder> decoder_;
   output::LedgerFile ledger_;
   output::LineWriter flow_log_;
@@ -91,6 +101,8 @@ class Sensor {
   // first_threaded_ + i, each on its own thread.
   size_t first_threaded_ = 1;
   std::vector<std::unique_ptr<PacketRing>> rings_;
+  // File fanout: lanes_[i] reads the file for worker i + 1 on its own thread (rings_ is empty).
+  std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> reload_{false};

@@ -70,7 +70,7 @@ Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_c
         l.hole_timeout = config.reassembly.hole_timeout;
         return l;
       }()),
-      classifier_(config.classify.ndpi_max_packets),
+      classifier_(config.classify.ndpi_max_packets, /*init_shared_libraries=*/id == 0),
       sink_(std::make_unique<LazySink>(*this)),
       budget_(memory) {
   flow::FlowLimits limits;

@@ -40,7 +40,8 @@ struct WorkerOutputs {
 
 class Worker {
  public:
-  // Evicts least recently active flows when their state passes memory.worker_share().
+  // Evicts least recently active flows when their state passes memory.worker_share(). Workers
+  // other than 0 may be built on several threads at once, once worker 0 is (see NdpiClassifier).
   Worker(int id, const config::Config& config, const app::AppConfig& app_config,
          WorkerOutputs outputs, const MemoryBudget& memory);
   ~Worker();

@@ -9,10 +9,25 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$work"
 name="$(basename "$base" .pcap).$variant"
 "$tool" --in "$base" --out "$work/$name.pcap" --variant "$variant" --seed 7 "$@"
+# BW_VARIANT_WORKERS=N: with N workers, each reading the file itself (file fanout), or, with
+# BW_VARIANT_STDIN=1, fed from a pipe by one reader (the dispatcher); the readers are checked.
 run() {  # capture -> flow log
   rm -f "$2"
-  "$bw" --read "$1" --flow-log "$2" --flow-digests --stats-json "$2.stats.json" --quiet \
-    ${BW_VARIANT_WORKERS:+--workers "$BW_VARIANT_WORKERS"}
+  if [[ -n "${BW_VARIANT_STDIN:-}" ]]; then
+    "$bw" --read - --flow-log "$2" --flow-digests --stats-json "$2.stats.json" --quiet \
+      ${BW_VARIANT_WORKERS:+--workers "$BW_VARIANT_WORKERS"} <"$1"
+  else
+    "$bw" --read "$1" --flow-log "$2" --flow-digests --stats-json "$2.stats.json" --quiet \
+      ${BW_VARIANT_WORKERS:+--workers "$BW_VARIANT_WORKERS"}
+  fi
+  local want=1
+  [[ -z "${BW_VARIANT_STDIN:-}" ]] && want="${BW_VARIANT_WORKERS:-1}"
+  python3 - "$2.stats.json" "$want" <<'PY'
+import json, sys
+got = json.load(open(sys.argv[1]))["capture"]["readers"]
+if got != int(sys.argv[2]):
+    sys.exit(f"{sys.argv[1]}: read by {got} readers, expected {sys.argv[2]}")
+PY
 }
 run "$base" "$work/$name.orig.flows.jsonl"
 run "$work/$name.pcap" "$work/$name.flows.jsonl"

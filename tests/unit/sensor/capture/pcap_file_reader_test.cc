@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace bw::capture {
@@ -63,26 +64,65 @@ Ref ReadWithLibpcap(const std::string& path) {
   return r;
 }
 
-void ExpectSameAsLibpcap(const std::string& path) {
-  SCOPED_TRACE(path);
+struct Read {
+  std::vector<std::vector<uint8_t>> data;
+  std::vector<uint32_t> len;
+  std::vector<int64_t> ts;
+  bool error = false;
+  std::string error_text;
+};
+
+Read ReadLane(PcapFileReader& reader) {
+  Read r;
+  PcapFileReader::Packet p;
+  PcapFileReader::Status st;
+  while ((st = reader.Next(p)) == PcapFileReader::Status::kPacket) {
+    r.data.emplace_back(p.data.begin(), p.data.end());
+    r.len.push_back(p.wire_length);
+    r.ts.push_back(p.ts);
+  }
+  r.error = st == PcapFileReader::Status::kError;
+  r.error_text = reader.error();
+  return r;
+}
+
+void ExpectSame(const Read& got, const Ref& ref) {
+  ASSERT_EQ(got.data.size(), ref.data.size());
+  for (size_t i = 0; i < ref.data.size(); ++i) {
+    ASSERT_EQ(got.data[i], ref.data[i]) << "packet " << i;
+    EXPECT_EQ(got.len[i], ref.len[i]) << "packet " << i;
+    EXPECT_EQ(got.ts[i], ref.ts[i]) << "packet " << i;
+  }
+  EXPECT_EQ(got.error, !ref.error.empty()) << got.error_text;
+}
+
+// `lanes` readers of the file, each on its own thread (as the file fanout runs them): every one
+// must read exactly what libpcap reads.
+void ExpectSameAsLibpcap(const std::string& path, size_t lanes = 1) {
+  SCOPED_TRACE(path + " with " + std::to_string(lanes) + " lanes");
   Ref ref = ReadWithLibpcap(path);
   std::string error;
-  auto reader = PcapFileReader::Open(path, error);
+  auto reader = PcapFileReader::Open(path, error, lanes);
   ASSERT_TRUE(reader) << error;
   EXPECT_EQ(reader->dlt(), ref.dlt);
-  PcapFileReader::Packet p;
-  size_t i = 0;
-  PcapFileReader::Status st;
-  while ((st = reader->Next(p)) == PcapFileReader::Status::kPacket) {
-    ASSERT_LT(i, ref.data.size());
-    ASSERT_EQ(p.data.size(), ref.data[i].size()) << "packet " << i;
-    EXPECT_TRUE(std::equal(p.data.begin(), p.data.end(), ref.data[i].begin())) << "packet " << i;
-    EXPECT_EQ(p.wire_length, ref.len[i]) << "packet " << i;
-    EXPECT_EQ(p.ts, ref.ts[i]) << "packet " << i;
-    ++i;
+  std::vector<std::unique_ptr<PcapFileReader>> others;
+  for (size_t i = 1; i < lanes; ++i) {
+    others.push_back(reader->OpenLane(i));
+    ASSERT_TRUE(others.back());
+    EXPECT_EQ(others.back()->dlt(), ref.dlt);
   }
-  EXPECT_EQ(i, ref.data.size());
-  EXPECT_EQ(st == PcapFileReader::Status::kError, !ref.error.empty()) << reader->error();
+  EXPECT_FALSE(reader->OpenLane(lanes));
+  std::vector<Read> reads(lanes);
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < lanes; ++i) {
+    threads.emplace_back([&, i] { reads[i] = ReadLane(*others[i - 1]); });
+  }
+  reads[0] = ReadLane(*reader);
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < lanes; ++i) {
+    SCOPED_TRACE("lane " + std::to_string(i));
+    ExpectSame(reads[i], ref);
+  }
 }
 
 TEST(PcapFileReader, EveryRepositoryCaptureReadsAsLibpcapReadsIt) {
@@ -92,6 +132,7 @@ TEST(PcapFileReader, EveryRepositoryCaptureReadsAsLibpcapReadsIt) {
     std::vector<uint8_t> head = ReadAll(e.path().string());
     if (head.size() >= 4 && head[0] == 0x0A && head[1] == 0x0D) continue;  // pcapng
     ExpectSameAsLibpcap(e.path().string());
+    ExpectSameAsLibpcap(e.path().string(), 3);
     ++files;
   }
   EXPECT_GE(files, 10u);
@@ -153,6 +194,7 @@ TEST(PcapFileReader, TruncatedFilesEndWithLibpcapsWordsAfterThePacketsBeforeTheC
   for (size_t cut : {whole.size() - 1, whole.size() - 30, whole.size() / 2, size_t{24 + 7}}) {
     std::string path = Variant("cut.pcap", [&](std::vector<uint8_t>& b) { b.resize(cut); });
     ExpectSameAsLibpcap(path);
+    ExpectSameAsLibpcap(path, 2);
     std::string error;
     auto reader = PcapFileReader::Open(path, error);
     ASSERT_TRUE(reader);
@@ -190,9 +232,6 @@ TEST(PcapFileReader, LeavesEverythingElseToLibpcap) {
   EXPECT_FALSE(PcapFileReader::Open(old, error));
   EXPECT_TRUE(error.empty());
   fs::remove(old);
-  // Refusing it left the handler to the next reader.
-  EXPECT_TRUE(PcapFileReader::Open(
-      std::string(BW_SOURCE_DIR) + "/tests/pcap/e2e/s3_anonymous_curl.pcap", error));
   std::string garbage = TempPath("garbage.pcap");
   WriteAll(garbage, std::vector<uint8_t>(100, 0x42));
   EXPECT_FALSE(PcapFileReader::Open(garbage, error));
@@ -200,39 +239,95 @@ TEST(PcapFileReader, LeavesEverythingElseToLibpcap) {
   fs::remove(garbage);
 }
 
-// Someone truncates the file while it is mapped (log rotation with copytruncate): reading the
-// vanished pages raises SIGBUS, which must become an error, not the end of the process.
-TEST(PcapFileReader, FileTruncatedWhileMappedIsAnErrorNotACrash) {
+// Records of every size (up to the largest libpcap takes), so that some cross the reader's chunk
+// boundaries and the file is several times the pool the lanes share.
+std::string LargeCapture(const std::string& name, size_t bytes) {
   std::vector<uint8_t> one =
       ReadAll(std::string(BW_SOURCE_DIR) + "/tests/pcap/e2e/s3_anonymous_curl.pcap");
-  // Enough copies of the records that the file spans many pages.
-  std::vector<uint8_t> big(one.begin(), one.end());
-  while (big.size() < (1u << 20)) big.insert(big.end(), one.begin() + 24, one.end());
-  std::string path = TempPath("shrinks.pcap");
-  WriteAll(path, big);
-  std::string error;
-  auto reader = PcapFileReader::Open(path, error);
-  ASSERT_TRUE(reader);
-  ASSERT_EQ(truncate(path.c_str(), 4096), 0);
-  PcapFileReader::Packet p;
-  uint64_t sum = 0;
-  PcapFileReader::Status st;
-  size_t packets = 0;
-  while ((st = reader->Next(p)) == PcapFileReader::Status::kPacket) {
-    for (uint8_t b : p.data) sum += b;  // touches the vanished pages
-    ++packets;
+  std::vector<uint8_t> out(one.begin(), one.begin() + 24);
+  const uint32_t snaplen = 262144;
+  std::memcpy(&out[16], &snaplen, 4);
+  uint32_t seq = 0;
+  while (out.size() < bytes) {
+    // Mostly the real records, now and then a record of up to 256 KiB of filler.
+    if (++seq % 97 == 0) {
+      uint32_t caplen = (seq * 7919u) % 262144u + 1;
+      uint32_t header[4] = {seq, seq % 1000000, caplen, caplen};
+      const auto* h = reinterpret_cast<const uint8_t*>(header);
+      out.insert(out.end(), h, h + 16);
+      for (uint32_t k = 0; k < caplen; ++k) out.push_back(static_cast<uint8_t>(k * 31 + seq));
+    } else {
+      out.insert(out.end(), one.begin() + 24, one.end());
+    }
   }
-  EXPECT_EQ(st, PcapFileReader::Status::kError);
-  EXPECT_NE(reader->error().find("truncated while being read"), std::string::npos)
-      << reader->error();
-  EXPECT_GT(packets, 0u);
-  reader.reset();
-  // The handler is released with the reader: a second reader can claim it again.
-  auto again = PcapFileReader::Open(
-      std::string(BW_SOURCE_DIR) + "/tests/pcap/e2e/s3_anonymous_curl.pcap", error);
-  EXPECT_TRUE(again);
+  std::string path = TempPath(name);
+  WriteAll(path, out);
+  return path;
+}
+
+TEST(PcapFileReader, LanesOnThreadsEachReadEveryRecordAcrossChunkBoundaries) {
+  const size_t size = 9 * PcapFileReader::kChunkBytes + 12345;
+  std::string path = LargeCapture("large.pcap", size);
+  for (size_t lanes : {1u, 2u, 4u}) {
+    ExpectSameAsLibpcap(path, lanes);
+    std::string error;
+    auto reader = PcapFileReader::Open(path, error, lanes);
+    ASSERT_TRUE(reader);
+    // Bounded by the pool and the stitching buffers, not by the file.
+    EXPECT_LT(reader->buffer_bytes(), lanes * (2 * PcapFileReader::kChunkBytes + 300 * 1024));
+    EXPECT_LT(reader->buffer_bytes(), size);
+  }
   fs::remove(path);
-  (void)sum;
+}
+
+// Someone truncates the file while it is read (log rotation with copytruncate): every lane ends
+// with an error after the packets before the cut, none waits forever for a chunk.
+TEST(PcapFileReader, FileTruncatedWhileReadIsAnErrorForEveryLane) {
+  std::string path = LargeCapture("shrinks.pcap", 6 * PcapFileReader::kChunkBytes);
+  std::string error;
+  auto reader = PcapFileReader::Open(path, error, 2);
+  ASSERT_TRUE(reader);
+  auto other = reader->OpenLane(1);
+  ASSERT_TRUE(other);
+  ASSERT_EQ(truncate(path.c_str(), 2 * PcapFileReader::kChunkBytes + 100), 0);
+  Read second;
+  std::thread t([&] { second = ReadLane(*other); });
+  Read first = ReadLane(*reader);
+  t.join();
+  for (const Read* r : {&first, &second}) {
+    EXPECT_TRUE(r->error);
+    EXPECT_NE(r->error_text.find("truncated while being read"), std::string::npos)
+        << r->error_text;
+    EXPECT_GT(r->data.size(), 0u);
+  }
+  EXPECT_EQ(first.data, second.data);
+  fs::remove(path);
+}
+
+// A lane that stops early (the sensor was told to stop) must not hold the others: they need its
+// pool slots once they are a pool's length ahead.
+TEST(PcapFileReader, ALaneThatStopsEarlyDoesNotHoldTheOthers) {
+  std::string path = LargeCapture("stops.pcap", 12 * PcapFileReader::kChunkBytes);
+  Ref ref = ReadWithLibpcap(path);
+  for (bool destroy : {false, true}) {
+    std::string error;
+    auto reader = PcapFileReader::Open(path, error, 3);
+    ASSERT_TRUE(reader);
+    auto stops = reader->OpenLane(1);
+    auto never = reader->OpenLane(2);
+    PcapFileReader::Packet p;
+    ASSERT_EQ(stops->Next(p), PcapFileReader::Status::kPacket);
+    if (destroy) {
+      stops.reset();
+      never.reset();
+    } else {
+      stops->Detach();
+      never->Detach();
+      EXPECT_EQ(stops->Next(p), PcapFileReader::Status::kEnd);
+    }
+    ExpectSame(ReadLane(*reader), ref);
+  }
+  fs::remove(path);
 }
 
 }  // namespace

@@ -76,6 +76,9 @@ TEST_F(RandomTest, RandomAndTruncatedInputNeverCrashes) {
         case DecodeStatus::kHeld:
           ++held;
           break;
+        case DecodeStatus::kNotOwned:
+          ADD_FAILURE() << "kNotOwned from a decoder that has no PacketOwnership";
+          break;
       }
     }
   }
