@@ -255,7 +255,13 @@ void PacketSource::StopReading() {
   if (pcap_file_) pcap_file_->Detach();
 }
 
+void PacketSource::SetRecordSplitter(RecordSplitter* splitter) {
+  if (pcap_file_ && options_.bpf.empty()) pcap_file_->SetSplitter(splitter);
+}
+
 NextStatus PacketSource::NextPcapFile(RawPacket& out) {
+  out.passed = 0;
+  out.passed_wire_bytes = 0;
   for (;;) {
     if (break_.load(std::memory_order_relaxed)) {
       pcap_file_->Detach();
@@ -263,6 +269,8 @@ NextStatus PacketSource::NextPcapFile(RawPacket& out) {
     }
     PcapFileReader::Packet p;
     PcapFileReader::Status st = pcap_file_->Next(p);
+    out.passed += p.passed;
+    out.passed_wire_bytes += p.passed_wire_bytes;
     if (st == PcapFileReader::Status::kEnd) return NextStatus::kEnd;
     if (st == PcapFileReader::Status::kError) {
       error_ = pcap_file_->error();
@@ -278,6 +286,7 @@ NextStatus PacketSource::NextPcapFile(RawPacket& out) {
     out.wire_length = p.wire_length;
     out.ts = p.ts;
     out.link_type = link_type_;
+    out.hint = p.hint;
     return NextStatus::kPacket;
   }
 }

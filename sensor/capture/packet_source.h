@@ -50,6 +50,11 @@ struct RawPacket {
   TimestampNs ts = 0;
   // The frame's link type: a pcapng file may mix interfaces of different link types.
   decode::LinkType link_type = decode::LinkType::kEthernet;
+  // File fanout: what the lane that indexed the frame learnt about it (decode::FrameHint).
+  uint8_t hint = 0;
+  // File fanout: frames other lanes took, passed over since the previous Next() (any status).
+  uint64_t passed = 0;
+  uint64_t passed_wire_bytes = 0;
 };
 
 // How often a live capture lost its interface and got it back.
@@ -98,6 +103,9 @@ class PacketSource {
   std::unique_ptr<PacketSource> OpenLane(size_t lane) const;
   // This reader reads no more (other lanes stop waiting for it); Next() returns kEnd.
   void StopReading();
+  // File fanout: how this lane tells its frames from the other lanes' (see pcap_file_reader.h).
+  // Not with a BPF filter: frames the filter drops would count as passed to another lane.
+  void SetRecordSplitter(RecordSplitter* splitter);
   const std::string& error() const { return error_; }
   const std::string& description() const { return description_; }
   // Counters from pcap_stats (live only; false offline or on failure).

@@ -41,7 +41,7 @@ Decoder::Decoder(const DecoderLimits& limits, DropCounters& own_drops, DropCount
 void Decoder::ExpireFragments(TimestampNs now) { reassembler_.Expire(now); }
 
 DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length, TimestampNs ts,
-                             PacketMeta& out) {
+                             PacketMeta& out, FrameHint hint) {
   using namespace internal;
   out = PacketMeta{};
   out.ts = ts;
@@ -56,7 +56,8 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
 
   Cursor c;
   c.data = frame;
-  c.owner = owner_;
+  c.owner = hint.owned ? nullptr : owner_;
+  c.hint = hint;
   // A capture never keeps more than was on the wire; trust the larger of the two.
   c.wire_len = std::max<uint64_t>(wire_length, frame.size());
   FragmentContext fragments{reassembler_, ts};
@@ -112,7 +113,7 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
   switch (step.kind) {
     case StepKind::kDone:
       // TCP asked in DecodeTcp, before its checksum; other transports are cheap to finish.
-      if (owner_ != nullptr && out.ip_proto != kIpProtoTcp && !owner_->Owns(out)) {
+      if (c.owner != nullptr && out.ip_proto != kIpProtoTcp && !c.owner->Owns(out)) {
         return DecodeStatus::kNotOwned;
       }
       return DecodeStatus::kOk;

@@ -43,8 +43,10 @@ class Decoder {
 
   // Decodes one captured frame of `wire_length` bytes (frame.size() may be smaller: snaplen).
   // On kOk `out` is fully filled; views stay valid until the next Decode call.
+  // `hint`: what the decoder that indexed the frame found out (file fanout); it must come from a
+  // decoder with the same limits over the same bytes.
   DecodeStatus Decode(LinkType link, ByteView frame, uint32_t wire_length, TimestampNs ts,
-                      PacketMeta& out);
+                      PacketMeta& out, FrameHint hint = {});
 
   // Drops datagrams whose first fragment is older than the timeout (each counts
   // kFragmentTimeout). Decode also expires lazily whenever a fragment arrives.

@@ -40,6 +40,7 @@ struct Cursor {
   uint64_t wire_len = 0;  // bytes the current layer spans on the wire; always >= data.size()
   uint16_t ethertype = 0;
   const PacketOwnership* owner = nullptr;  // set when this decoder keeps only some flows
+  FrameHint hint;                          // what another decoder found out about the frame
 
   // Moves past `n` bytes of header; the caller has checked that they were captured.
   void Advance(size_t n) {

@@ -50,13 +50,27 @@ Step DecodeTcp(Cursor& c, PacketMeta& m, TcpChecksumPolicy& checksum) {
   if (header_len > c.data.size()) return Drop(DropReason::kTruncatedTcp);
   m.src_port = Be16(p);
   m.dst_port = Be16(p + 2);
-  // Another decoder verifies and keeps this one (file fanout): the ports were all it needed.
-  if (c.owner != nullptr && !c.owner->Owns(m)) return NotOwned();
+  const bool verifiable = c.data.size() >= c.wire_len;  // not cut by the snaplen
+  if (c.owner != nullptr && !c.owner->Owns(m)) {
+    // Another decoder verifies and keeps this one (file fanout): the ports were all it needed,
+    // unless it wants the checksum's verdict from here, where the bytes are in cache.
+    if (c.owner->ClassifiesChecksums() && checksum.mode() != TcpChecksumMode::kIgnore) {
+      c.owner->NoteChecksum(verifiable ? ClassifyTcpChecksum(m.src, m.dst, c.data)
+                                       : TcpChecksumVerdict::kBad,
+                            verifiable);
+    }
+    return NotOwned();
+  }
   if (checksum.verifying()) {
-    if (c.data.size() < c.wire_len) {
+    using Known = FrameHint::Checksum;
+    if (!verifiable || c.hint.checksum == Known::kUnverifiable) {
       checksum.NoteUnverifiable();  // the snaplen cut it: the sum covers bytes we do not have
-    } else if (!checksum.Accept(ClassifyTcpChecksum(m.src, m.dst, c.data))) {
-      return Drop(DropReason::kTcpBadChecksum);
+    } else {
+      TcpChecksumVerdict v = c.hint.checksum == Known::kGood       ? TcpChecksumVerdict::kGood
+                             : c.hint.checksum == Known::kUnfilled ? TcpChecksumVerdict::kUnfilled
+                             : c.hint.checksum == Known::kBad      ? TcpChecksumVerdict::kBad
+                                                   : ClassifyTcpChecksum(m.src, m.dst, c.data);
+      if (!checksum.Accept(v)) return Drop(DropReason::kTcpBadChecksum);
     }
   }
   m.tcp_seq = Be32(p + 4);

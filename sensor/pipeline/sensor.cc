@@ -56,12 +56,14 @@ std::string HumanBytes(double b) {
 
 // File fanout: worker `index` reads the capture itself on its own thread and keeps its flows.
 struct Sensor::Lane {
-  Lane(size_t index, size_t workers, const decode::DecoderLimits& limits)
-      : share(index, workers), decoder(limits, drops, discarded, share) {}
+  Lane(size_t index, size_t workers, const decode::DecoderLimits& limits, decode::LinkType link)
+      : share(index, workers), decoder(limits, drops, discarded, share),
+        splitter(workers, link, limits) {}
   FlowShare share;
   decode::DropCounters drops;      // its own: the checksums it rejected
   decode::DropCounters discarded;  // what every lane sees alike, counted by the capture thread
   decode::Decoder decoder;
+  FlowSplitter splitter;  // for the chunks of the file this lane reads first
   std::unique_ptr<capture::PacketSource> source;
 };
 
@@ -116,6 +118,7 @@ Sensor::~Sensor() {
   for (size_t i = 1; i < workers_.size(); ++i) {
     teardown.emplace_back([this, i] { workers_[i].reset(); });
   }
+  if (!workers_.empty()) workers_[0].reset();
   for (auto& t : teardown) t.join();
 }
 
@@ -208,9 +211,12 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   // hand-off (copy, cache misses, wake-ups) without any gain in parallelism.
   first_threaded_ = 1;
   if (fanout) {
+    capture_splitter_ = std::make_unique<FlowSplitter>(workers_.size(), source_->link_type(), dl);
+    source_->SetRecordSplitter(capture_splitter_.get());
     for (size_t i = 1; i < workers_.size(); ++i) {
-      lanes_.push_back(std::make_unique<Lane>(i, workers_.size(), dl));
+      lanes_.push_back(std::make_unique<Lane>(i, workers_.size(), dl, source_->link_type()));
       lanes_.back()->source = source_->OpenLane(i);
+      lanes_.back()->source->SetRecordSplitter(&lanes_.back()->splitter);
     }
     spdlog::debug("{} workers, each reading {} itself", workers_.size(), options_.capture.file);
   } else if (workers_.size() > 1) {
@@ -366,8 +372,8 @@ void Sensor::LaneLoop(size_t index) {
       worker.Tick(last_ts);
       last_tick = last_ts;
     }
-    if (lane.decoder.Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta) !=
-        decode::DecodeStatus::kOk) {
+    if (lane.decoder.Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta,
+                            decode::FrameHint::FromByte(raw.hint)) != decode::DecodeStatus::kOk) {
       continue;
     }
     worker.Process(meta);
@@ -419,10 +425,16 @@ int Sensor::Run() {
   while (!stop_.load(std::memory_order_relaxed)) {
     if (reload_.load(std::memory_order_relaxed)) Reload();
     capture::NextStatus st = source_->Next(raw);
+    if (raw.passed > 0) {
+      // File fanout: frames the other workers took (they count nothing of the capture).
+      packets_ += raw.passed;
+      bytes_ += raw.passed_wire_bytes;
+      capture_status_.Packet(raw.passed_wire_bytes, raw.passed);
+    }
     if (st == capture::NextStatus::kPacket) {
       ++packets_;
       bytes_ += raw.wire_length;
-      if ((packets_ & 1023) == 0) memory_budget_.Poll();
+      if ((++frames_read_ & 1023) == 0) memory_budget_.Poll();
       capture_status_.Packet(raw.wire_length);
       if (first_ts_ == 0) first_ts_ = raw.ts;
       // Packet time never runs backwards for the workers, whatever the capture's order.
@@ -431,7 +443,8 @@ int Sensor::Run() {
         TickAll(last_ts_);
         last_tick_ = last_ts_;
       }
-      auto status = decoder_->Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta);
+      auto status = decoder_->Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta,
+                                     decode::FrameHint::FromByte(raw.hint));
       if (status != decode::DecodeStatus::kOk) continue;
       meta.wire_length = raw.wire_length;
       if (rings_.empty()) {

@@ -87,6 +87,7 @@ class Sensor {
   std::unique_ptr<capture::PacketSource> source_;
   decode::DropCounters drops_;
   std::unique_ptr<FlowShare> capture_share_;  // file fanout: worker 0's flows
+  std::unique_ptr<FlowSplitter> capture_splitter_;
   std::unique_ptr<decode::Decoder> decoder_;
   output::LedgerFile ledger_;
   output::LineWriter flow_log_;
@@ -114,7 +115,8 @@ class Sensor {
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   capture::KernelStats kernel_stats_;
   std::string capture_error_;
-  uint64_t packets_ = 0;
+  uint64_t packets_ = 0;       // of the capture (file fanout: with those the other lanes took)
+  uint64_t frames_read_ = 0;   // by the capture thread
   uint64_t bytes_ = 0;
   uint64_t ring_waits_ = 0;
   TimestampNs first_ts_ = 0;

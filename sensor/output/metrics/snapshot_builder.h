@@ -38,12 +38,12 @@ class CaptureStatus {
   }
   // A capture-loop iteration without a packet (a read timeout on an idle link).
   void Beat() { heartbeat_.store(CoarseSteadyNowNs(), kRelaxed); }
-  // A frame was read (implies Beat()).
-  void Packet(uint64_t wire_bytes) {
+  // Frames were read (implies Beat()).
+  void Packet(uint64_t wire_bytes, uint64_t frames = 1) {
     int64_t now = CoarseSteadyNowNs();
     heartbeat_.store(now, kRelaxed);
     last_packet_.store(now, kRelaxed);
-    packets_.store(packets_.load(kRelaxed) + 1, kRelaxed);
+    packets_.store(packets_.load(kRelaxed) + frames, kRelaxed);
     bytes_.store(bytes_.load(kRelaxed) + wire_bytes, kRelaxed);
   }
   // pcap_stats totals (cumulative), refreshed by the capture thread now and then.

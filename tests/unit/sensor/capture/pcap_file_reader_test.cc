@@ -273,9 +273,118 @@ TEST(PcapFileReader, LanesOnThreadsEachReadEveryRecordAcrossChunkBoundaries) {
     std::string error;
     auto reader = PcapFileReader::Open(path, error, lanes);
     ASSERT_TRUE(reader);
-    // Bounded by the pool and the stitching buffers, not by the file.
-    EXPECT_LT(reader->buffer_bytes(), lanes * (2 * PcapFileReader::kChunkBytes + 300 * 1024));
-    EXPECT_LT(reader->buffer_bytes(), size);
+    // Bounded by the pool (4 chunks per lane, each with its index) and the stitching buffers,
+    // whatever the file's size.
+    auto small = PcapFileReader::Open(
+        std::string(BW_SOURCE_DIR) + "/tests/pcap/e2e/s3_anonymous_curl.pcap", error, lanes);
+    ASSERT_TRUE(small);
+    EXPECT_EQ(reader->buffer_bytes(), small->buffer_bytes());
+    EXPECT_LE(reader->buffer_bytes(), lanes * 6 * PcapFileReader::kChunkBytes);
+  }
+  fs::remove(path);
+}
+
+// Splits by the frame's first byte and length, so each lane gets a scattered share; some records
+// go to every lane.
+class TestSplitter final : public RecordSplitter {
+ public:
+  explicit TestSplitter(size_t lanes) : lanes_(lanes) {}
+  Verdict LaneOf(ByteView frame, uint32_t wire_length) override {
+    ++calls;
+    Verdict v;
+    const size_t pick = ((frame.empty() ? 0 : frame[0]) + wire_length) % (lanes_ + 1);
+    if (pick < lanes_) {
+      v.lane = static_cast<uint16_t>(pick);
+      v.hint = static_cast<uint8_t>(wire_length | 1);
+    }
+    return v;
+  }
+  size_t calls = 0;
+
+ private:
+  size_t lanes_;
+};
+
+// Splitting lanes: each gets, in file order, its own records (with their hint), the records for
+// every lane, and every record that crosses a chunk boundary (hint 0 for those); what it did not
+// get it is told it passed over; and each record was split once, by whichever lane indexed it.
+TEST(PcapFileReader, SplittingLanesGetTheirShareAndCountTheRest) {
+  std::string path = LargeCapture("split.pcap", 7 * PcapFileReader::kChunkBytes + 999);
+  Ref ref = ReadWithLibpcap(path);
+  ASSERT_TRUE(ref.error.empty());
+  // Where each record starts and ends in the file, to know which ones cross chunks.
+  std::vector<uint8_t> bytes = ReadAll(path);
+  std::vector<bool> crosses;
+  for (size_t off = 24; off + 16 <= bytes.size();) {
+    uint32_t caplen;
+    std::memcpy(&caplen, &bytes[off + 8], 4);
+    const size_t end = off + 16 + caplen;
+    crosses.push_back(off / PcapFileReader::kChunkBytes != (end - 1) / PcapFileReader::kChunkBytes);
+    off = end;
+  }
+  ASSERT_EQ(crosses.size(), ref.data.size());
+  constexpr size_t kLanes = 3;
+  TestSplitter expect_splitter(kLanes);
+  std::string error;
+  auto first = PcapFileReader::Open(path, error, kLanes);
+  ASSERT_TRUE(first);
+  std::vector<std::unique_ptr<PcapFileReader>> lanes;
+  lanes.push_back(std::move(first));
+  for (size_t i = 1; i < kLanes; ++i) lanes.push_back(lanes[0]->OpenLane(i));
+  std::vector<std::unique_ptr<TestSplitter>> splitters;
+  for (auto& lane : lanes) {
+    splitters.push_back(std::make_unique<TestSplitter>(kLanes));
+    lane->SetSplitter(splitters.back().get());
+  }
+  struct Got {
+    std::vector<std::vector<uint8_t>> data;
+    std::vector<uint8_t> hints;
+    uint64_t passed = 0, passed_bytes = 0, wire = 0;
+    PcapFileReader::Status end = PcapFileReader::Status::kPacket;
+  };
+  std::vector<Got> got(kLanes);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < kLanes; ++i) {
+    threads.emplace_back([&, i] {
+      PcapFileReader::Packet p;
+      while ((got[i].end = lanes[i]->Next(p)) == PcapFileReader::Status::kPacket) {
+        got[i].data.emplace_back(p.data.begin(), p.data.end());
+        got[i].hints.push_back(p.hint);
+        got[i].wire += p.wire_length;
+        got[i].passed += p.passed;
+        got[i].passed_bytes += p.passed_wire_bytes;
+      }
+      got[i].passed += p.passed;
+      got[i].passed_bytes += p.passed_wire_bytes;
+    });
+  }
+  for (auto& t : threads) t.join();
+  uint64_t total_wire = 0;
+  for (uint32_t len : ref.len) total_wire += len;
+  size_t split_calls = 0;
+  for (const auto& sp : splitters) split_calls += sp->calls;
+  size_t uncrossing = 0;
+  for (bool c : crosses) uncrossing += c ? 0 : 1;
+  EXPECT_EQ(split_calls, uncrossing);  // once per record, crossing ones excepted
+  for (size_t lane = 0; lane < kLanes; ++lane) {
+    SCOPED_TRACE("lane " + std::to_string(lane));
+    EXPECT_EQ(got[lane].end, PcapFileReader::Status::kEnd);
+    std::vector<std::vector<uint8_t>> want;
+    std::vector<uint8_t> want_hints;
+    for (size_t r = 0; r < ref.data.size(); ++r) {
+      RecordSplitter::Verdict v = expect_splitter.LaneOf(
+          ByteView(ref.data[r].data(), ref.data[r].size()), ref.len[r]);
+      if (crosses[r] || v.lane == RecordSplitter::kEveryLane || v.lane == lane) {
+        want.push_back(ref.data[r]);
+        want_hints.push_back(crosses[r] ? 0 : v.hint);
+      }
+    }
+    EXPECT_LT(want.size(), ref.data.size());
+    ASSERT_EQ(got[lane].data.size(), want.size());
+    EXPECT_TRUE(got[lane].data == want);
+    EXPECT_TRUE(got[lane].hints == want_hints);
+    EXPECT_EQ(got[lane].data.size() + got[lane].passed, ref.data.size());
+    EXPECT_EQ(got[lane].wire + got[lane].passed_bytes, total_wire);
   }
   fs::remove(path);
 }
