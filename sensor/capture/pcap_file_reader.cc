@@ -504,6 +504,13 @@ PcapFileReader::Status PcapFileReader::Next(Packet& out) {
       if (take_mine) {
         out.hint = s->hints[lane_][next_];
         h = s->data.get() + mine[next_++];
+        // The next record of this lane is likely in another core's cache (the lane that read
+        // the chunk): ask for its headers now, so they arrive while this one is processed.
+        if (next_ < mine.size()) {
+          const uint8_t* ahead = s->data.get() + mine[next_];
+          __builtin_prefetch(ahead);
+          __builtin_prefetch(ahead + 64);
+        }
       } else {
         out.hint = 0;
         h = s->data.get() + s->shared[next_shared_++];

@@ -48,8 +48,10 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
   out.wire_length = wire_length;
   out.captured_length = static_cast<uint32_t>(frame.size());
 
-  auto drop = [this](DropReason r) {
-    (r == DropReason::kTcpBadChecksum ? drops_ : shared_drops_).Count(r);
+  // A frame given to this decoder alone (hint.owned) is counted here whatever the reason; one
+  // every decoder reads, by the one that counts what they share.
+  auto drop = [this, owned = hint.owned](DropReason r) {
+    (owned || r == DropReason::kTcpBadChecksum ? drops_ : shared_drops_).Count(r);
     return DecodeStatus::kDropped;
   };
   if (!IsSupportedLinkType(static_cast<int>(link))) return drop(DropReason::kUnsupportedLinkType);

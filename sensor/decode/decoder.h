@@ -44,7 +44,8 @@ class Decoder {
   // Decodes one captured frame of `wire_length` bytes (frame.size() may be smaller: snaplen).
   // On kOk `out` is fully filled; views stay valid until the next Decode call.
   // `hint`: what the decoder that indexed the frame found out (file fanout); it must come from a
-  // decoder with the same limits over the same bytes.
+  // decoder with the same limits over the same bytes. A drop of a frame hinted `owned` counts in
+  // this decoder's own drops, whatever the reason.
   DecodeStatus Decode(LinkType link, ByteView frame, uint32_t wire_length, TimestampNs ts,
                       PacketMeta& out, FrameHint hint = {});
 

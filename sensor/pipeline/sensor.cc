@@ -54,7 +54,7 @@ std::string HumanBytes(double b) {
 
 }  // namespace
 
-// File fanout: worker `index` reads the capture itself on its own thread and keeps its flows.
+// File fanout: worker `index` reads its share of the capture on its own thread.
 struct Sensor::Lane {
   Lane(size_t index, size_t workers, const decode::DecoderLimits& limits, decode::LinkType link)
       : share(index, workers), decoder(limits, drops, discarded, share),
@@ -365,7 +365,9 @@ void Sensor::LaneLoop(size_t index) {
   while (!stop_.load(std::memory_order_relaxed)) {
     // The end, or an error the capture thread meets at the same record and reports.
     if (lane.source->Next(raw) != capture::NextStatus::kPacket) break;
-    // Ticks at the packets the capture thread ticks at (TickAll): the same file, the same times.
+    // Ticked by the times of its own packets: between two of them nothing reaches its flows, so
+    // what expires at the next tick expires as it would at the capture thread's (TickAll), only
+    // noticed later.
     if (raw.ts > last_ts) last_ts = raw.ts;
     if (last_ts - last_tick >= kTickInterval) {
       lane.decoder.ExpireFragments(last_ts);

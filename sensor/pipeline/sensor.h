@@ -2,9 +2,10 @@
 // The running sensor: capture -> decode -> (dispatch) -> workers -> outputs. With one worker the
 // capture thread processes packets itself. With N reading a live interface or a pipe, it
 // decodes, hashes each packet's flow key symmetrically and hands it to the owning worker through
-// a PacketRing. With N reading a regular file (file fanout), there is no hand-off: every worker
-// thread reads the whole file itself and keeps the packets of its own flows (FlowShare), so
-// reading and decoding run in parallel too. Either way a flow lands on the same worker. Time is
+// a PacketRing. With N reading a classic pcap file (file fanout), there is no hand-off: each
+// worker thread is a lane of the file reader, which reads and indexes every chunk once, and
+// jumps to the records of its own flows (FlowSplitter, FlowShare), so reading and decoding run
+// in parallel too. Either way a flow lands on the same worker. Time is
 // packet time: workers are ticked from capture timestamps, so a replayed capture behaves like
 // the live run.
 
@@ -25,6 +26,7 @@
 #include "sensor/output/metrics/snapshot_builder.h"
 #include "sensor/output/metrics/storage_request_counters.h"
 #include "sensor/pipeline/flow_share.h"
+#include "sensor/pipeline/flow_splitter.h"
 #include "sensor/pipeline/memory_budget.h"
 #include "sensor/pipeline/packet_ring.h"
 #include "sensor/pipeline/worker.h"

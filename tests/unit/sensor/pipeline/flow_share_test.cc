@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "sensor/decode/decoder.h"
-#include "tests/unit/sensor/decode/frame_builder.h"
+#include "tests/unit/sensor/pipeline/fanout_frames.h"
 
 namespace bw::pipeline {
 namespace {
@@ -37,67 +37,6 @@ TEST(FlowShare, WorkerChoiceIsIndependentOfTheBucketBits) {
     }
     EXPECT_NEAR(static_cast<double>(worker0_even) / static_cast<double>(worker0), 0.5, 0.02);
   }
-}
-
-Bytes TcpFrame(uint8_t client, uint16_t port, bool good_checksum, const std::string& text) {
-  Ipv4Spec ip;
-  ip.src = {10, 0, 1, client};
-  ip.dst = {52, 216, 0, 10};
-  TcpSpec tcp;
-  tcp.src_port = port;
-  Bytes segment = Tcp(tcp, Text(text));
-  if (good_checksum) {
-    // The ones' complement sum over the pseudo header and the segment.
-    uint32_t sum = 0;
-    auto add16 = [&](uint8_t hi, uint8_t lo) { sum += static_cast<uint32_t>(hi << 8 | lo); };
-    for (size_t i = 0; i < 4; i += 2) {
-      add16(ip.src[i], ip.src[i + 1]);
-      add16(ip.dst[i], ip.dst[i + 1]);
-    }
-    sum += kIpProtoTcp + static_cast<uint32_t>(segment.size());
-    for (size_t i = 0; i < segment.size(); i += 2) {
-      add16(segment[i], i + 1 < segment.size() ? segment[i + 1] : 0);
-    }
-    while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
-    const auto check = static_cast<uint16_t>(~sum);
-    segment[16] = static_cast<uint8_t>(check >> 8);
-    segment[17] = static_cast<uint8_t>(check);
-  } else {
-    segment[16] = 0x12;  // neither right nor an offload's placeholder
-    segment[17] = 0x34;
-  }
-  return Cat({Eth(0x0800), Ipv4(ip, segment)});
-}
-
-// Frames of every outcome: good and bad checksums on many flows, UDP, undecodable frames, and a
-// TCP segment in two IPv4 fragments.
-std::vector<Bytes> MixedFrames() {
-  std::vector<Bytes> frames;
-  for (uint8_t client = 1; client <= 40; ++client) {
-    for (uint16_t port : {40001, 40002, 40003}) {
-      frames.push_back(TcpFrame(client, port, true, "GET /bucket/ HTTP/1.1\r\n\r\n"));
-      if (client % 7 == 0) frames.push_back(TcpFrame(client, port, false, "GET /fake/ HTTP/1.1"));
-    }
-    Ipv4Spec udp_ip;
-    udp_ip.src = {10, 0, 2, client};
-    udp_ip.proto = kIpProtoUdp;
-    frames.push_back(Cat({Eth(0x0800), Ipv4(udp_ip, Udp(5353, 5353, Text("mdns")))}));
-    if (client % 5 == 0) frames.push_back(Cat({Eth(0x0800), Bytes{0x45, 0x00}}));  // truncated
-  }
-  Bytes segment = TcpFrame(99, 41000, true, std::string(200, 'x'));
-  Bytes l4(segment.begin() + 14 + 20, segment.end());
-  for (auto [begin, length, more] : {std::tuple{0u, 96u, true}, std::tuple{96u, 0u, false}}) {
-    Ipv4Spec ip;
-    ip.src = {10, 0, 1, 99};
-    ip.dst = {52, 216, 0, 10};
-    ip.id = 77;
-    ip.more_fragments = more;
-    ip.offset_bytes = static_cast<uint16_t>(begin);
-    size_t n = more ? length : l4.size() - begin;
-    frames.push_back(
-        Cat({Eth(0x0800), Ipv4(ip, Bytes(l4.begin() + begin, l4.begin() + begin + n))}));
-  }
-  return frames;
 }
 
 uint64_t Total(const DropCounters& d, DropReason r) { return d.Get(r); }
