@@ -98,7 +98,7 @@ class PcapFileChunks {
   PcapFileChunks(int fd, uint64_t size, size_t lanes, Format format)
       : fd_(fd), size_(size), format_(format), slots_(kSlotsPerLane * lanes), needs_(lanes, 0) {
     for (ChunkSlot& s : slots_) {
-      s.data = std::make_unique<uint8_t[]>(kChunk);
+      s.data.reset(new uint8_t[kChunk]);  // not zeroed: pages are touched only when read into
       s.records.resize(lanes);
       s.hints.resize(lanes);
       s.own.resize(lanes);
