@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -282,6 +283,50 @@ TEST(PcapFileReader, LanesOnThreadsEachReadEveryRecordAcrossChunkBoundaries) {
     EXPECT_LE(reader->buffer_bytes(), lanes * 6 * PcapFileReader::kChunkBytes);
   }
   fs::remove(path);
+}
+
+// A file whose record `boundary_record` starts `delta` bytes from the first chunk boundary (its
+// header or its data cut by it, or starting right on it), among ordinary records; `last_caplen`
+// overrides that record's captured length (an invalid one makes it the bad record).
+std::string AroundTheBoundary(const std::string& name, long delta,
+                              std::optional<uint32_t> last_caplen = std::nullopt) {
+  std::vector<uint8_t> one =
+      ReadAll(std::string(BW_SOURCE_DIR) + "/tests/pcap/e2e/s3_anonymous_curl.pcap");
+  std::vector<uint8_t> out(one.begin(), one.begin() + 24);
+  const uint32_t snaplen = 262144;
+  std::memcpy(&out[16], &snaplen, 4);
+  auto record = [&](uint32_t caplen, uint32_t seq) {
+    uint32_t header[4] = {seq, 0, caplen, caplen};
+    const auto* h = reinterpret_cast<const uint8_t*>(header);
+    out.insert(out.end(), h, h + 16);
+    // An impossible length gets no bytes: the reader must stop at its header.
+    for (uint32_t k = 0; k < caplen && caplen <= snaplen; ++k) {
+      out.push_back(static_cast<uint8_t>(k + seq));
+    }
+  };
+  const long target = static_cast<long>(PcapFileReader::kChunkBytes) + delta;
+  uint32_t seq = 1;
+  // Fillers up to a last one that ends exactly at `target`.
+  while (target - static_cast<long>(out.size()) > 200000 + 16) record(200000, seq++);
+  record(static_cast<uint32_t>(target - static_cast<long>(out.size()) - 16), seq++);
+  record(last_caplen.value_or(1000), seq++);  // the record at the boundary
+  for (int i = 0; i < 5; ++i) record(60 + static_cast<uint32_t>(i), seq++);
+  std::string path = TempPath(name);
+  WriteAll(path, out);
+  return path;
+}
+
+TEST(PcapFileReader, RecordsAtEveryPositionAroundAChunkBoundary) {
+  for (long delta : {-1017L, -1000L, -17L, -16L, -15L, -9L, -1L, 0L, 1L, 16L}) {
+    SCOPED_TRACE("record at boundary " + std::to_string(delta));
+    std::string path = AroundTheBoundary("boundary.pcap", delta);
+    for (size_t lanes : {1u, 2u, 3u}) ExpectSameAsLibpcap(path, lanes);
+    fs::remove(path);
+    // The same record with an impossible length: libpcap's error, after the records before it.
+    std::string bad = AroundTheBoundary("boundary_bad.pcap", delta, 0x7FFFFFF0u);
+    for (size_t lanes : {1u, 2u}) ExpectSameAsLibpcap(bad, lanes);
+    fs::remove(bad);
+  }
 }
 
 // Splits by the frame's first byte and length, so each lane gets a scattered share; some records
