@@ -73,7 +73,7 @@ struct ChunkSlot {
   std::unique_ptr<uint8_t[]> data;
   size_t length = 0;
   std::string read_error;  // kFailed
-  // The index, built by the lane that read the chunk.
+  // The index, built by the first lane to need the chunk.
   std::vector<std::vector<uint32_t>> records;  // per lane: where its records start, in order
   std::vector<std::vector<uint8_t>> hints;     // per lane: the splitter's hint for each
   std::vector<uint32_t> shared;                // where the records for every lane start
@@ -431,7 +431,7 @@ PcapFileReader::Status PcapFileReader::End(Packet& out) {
 void PcapFileReader::Leave() {
   if (slot_ == nullptr) return;
   // What the chunk gave other lanes was passed over.
-  const auto* s = static_cast<const ChunkSlot*>(slot_);
+  const auto* s = slot_;
   passed_ += s->total - s->own[lane_];
   passed_bytes_ += s->total_wire_bytes - s->own_wire_bytes[lane_];
   slot_ = nullptr;
@@ -463,11 +463,11 @@ void PcapFileReader::Fill(Packet& out, const uint8_t* header, const uint8_t* dat
 PcapFileReader::Status PcapFileReader::Crossing(Packet& out, uint32_t at) {
   // Copy this chunk's part before letting it go; the record's bounds were checked when the
   // header was indexed (here, or in the next chunk when the header itself crosses).
-  const auto* s = static_cast<const ChunkSlot*>(slot_);
+  const auto* s = slot_;
   const size_t first = s->length - at;
   std::memcpy(stitch_.data(), s->data.get() + at, first);
   if (!Enter(held_ + 1)) return Fail(out, error_);
-  s = static_cast<const ChunkSlot*>(slot_);
+  s = slot_;
   if (s->carry_error) return Fail(out, s->error);
   if (first < kRecordHeader) {
     std::memcpy(stitch_.data() + first, s->data.get(), kRecordHeader - first);
@@ -493,7 +493,7 @@ PcapFileReader::Status PcapFileReader::Next(Packet& out) {
     if (!Enter(0)) return Fail(out, error_);
   }
   for (;;) {
-    const auto* s = static_cast<const ChunkSlot*>(slot_);
+    const auto* s = slot_;
     // This lane's records and every lane's, merged in file order.
     const std::vector<uint32_t>& mine = s->records[lane_];
     const bool have_mine = next_ < mine.size();
@@ -530,7 +530,7 @@ PcapFileReader::Status PcapFileReader::Next(Packet& out) {
       return End(out);
     }
     if (!Enter(held_ + 1)) return Fail(out, error_);
-    s = static_cast<const ChunkSlot*>(slot_);
+    s = slot_;
     if (s->carry_error) return Fail(out, s->error);
   }
 }

@@ -3,11 +3,12 @@
 // with pread into a small pool of buffers, by one or more lanes that split its records between
 // them (the sensor's file fanout: each worker thread is a lane and keeps its own flows).
 //
-// How the lanes share the work: the first lane to need a chunk reads it from the kernel and
-// indexes it: walks its records and asks its RecordSplitter which lane each belongs to. The other
-// lanes then jump straight to their own records. So N lanes cost one copy of the file and one
-// walk over its records, done by whichever lane gets there first, and a lane touches only the
-// bytes of its own packets; a chunk is small enough to be still in cache when it is indexed.
+// How the lanes share the work: a chunk is read from the kernel by the first lane to need it (or
+// by a lane with time to spare, ahead of need), and indexed by the first lane to need it: walked,
+// each record given to a lane by that lane's RecordSplitter. The other lanes then jump straight
+// to their own records. So N lanes cost one copy of the file and one walk over its records,
+// done by whichever lane gets there first, and a lane touches only the bytes of its own
+// packets; a chunk is small enough to be still in cache when it is indexed.
 //
 // Why not libpcap: its offline reader copies every byte twice (kernel to stdio buffer, stdio
 // buffer to its packet buffer). Why not a memory mapping: mapping and unmapping page-cache pages
@@ -45,6 +46,7 @@
 namespace bw::capture {
 
 class PcapFileChunks;
+struct ChunkSlot;
 
 // Says which lane a record belongs to, for the lane that indexes the chunk holding it. One per
 // lane (it is called from that lane's thread only).
@@ -98,7 +100,6 @@ class PcapFileReader {
   size_t buffer_bytes() const;
 
  private:
-  friend class PcapFileChunks;
   PcapFileReader(std::shared_ptr<PcapFileChunks> chunks, size_t lane);
   uint32_t U32(const uint8_t* p) const;
   Status Fail(Packet& out, std::string why);
@@ -117,7 +118,7 @@ class PcapFileReader {
   RecordSplitter* splitter_ = nullptr;
   bool detached_ = false;
   int64_t held_ = -1;  // the chunk this lane holds, or -1
-  const void* slot_ = nullptr;  // its pool slot
+  const ChunkSlot* slot_ = nullptr;  // its pool slot
   size_t next_ = 0;             // of this lane's records in the held chunk
   size_t next_shared_ = 0;      // of the held chunk's records for every lane
   bool crossing_done_ = false;  // the held chunk's crossing record was delivered

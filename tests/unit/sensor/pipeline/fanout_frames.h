@@ -1,10 +1,14 @@
 #pragma once
-// Frames for the file fanout tests: every outcome a decoder can reach, on many flows.
+// Frames and decoders for the file fanout tests: every outcome a decoder can reach, on many
+// flows, and the decoders of N lanes as the sensor builds them.
 
+#include <deque>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "sensor/pipeline/flow_share.h"
 #include "tests/unit/sensor/decode/frame_builder.h"
 
 namespace bw::decode::testing {
@@ -91,5 +95,26 @@ inline std::vector<Bytes> MixedFrames() {
   }
   return frames;
 }
+
+// The decoders of `lanes` lanes: decoder i keeps worker i's flows, counts its own drops in
+// own[i], and decoder 0 also counts what every lane sees (the others discard it).
+struct FanoutDecoders {
+  FanoutDecoders(size_t lanes, const DecoderLimits& limits) : own(lanes) {
+    for (size_t i = 0; i < lanes; ++i) shares.emplace_back(i, lanes);
+    for (size_t i = 0; i < lanes; ++i) {
+      decoders.push_back(
+          std::make_unique<Decoder>(limits, own[i], i == 0 ? own[0] : discarded, shares[i]));
+    }
+  }
+  uint64_t Drops(DropReason r) const {
+    uint64_t n = 0;
+    for (const DropCounters& d : own) n += d.Get(r);
+    return n;
+  }
+  std::deque<pipeline::FlowShare> shares;
+  std::deque<DropCounters> own;
+  DropCounters discarded;
+  std::vector<std::unique_ptr<Decoder>> decoders;
+};
 
 }  // namespace bw::decode::testing

@@ -39,8 +39,6 @@ TEST(FlowShare, WorkerChoiceIsIndependentOfTheBucketBits) {
   }
 }
 
-uint64_t Total(const DropCounters& d, DropReason r) { return d.Get(r); }
-
 // The file fanout's promise: decoders that each read every frame and keep their share (FlowShare)
 // together decode exactly what one decoder decodes, each kept packet by exactly one of them (the
 // one WorkerOf names), and every drop counted once over their counters.
@@ -50,15 +48,8 @@ TEST(FlowShare, FanoutDecodersTogetherDecodeWhatOneDecoderDoes) {
   DropCounters single_drops;
   Decoder single(limits, single_drops);
   constexpr size_t kLanes = 3;
-  std::vector<FlowShare> shares;
-  for (size_t i = 0; i < kLanes; ++i) shares.emplace_back(i, kLanes);
-  DropCounters own[kLanes];
-  DropCounters discarded;
-  std::vector<std::unique_ptr<Decoder>> lanes;
-  for (size_t i = 0; i < kLanes; ++i) {
-    lanes.push_back(
-        std::make_unique<Decoder>(limits, own[i], i == 0 ? own[0] : discarded, shares[i]));
-  }
+  FanoutDecoders fanout(kLanes, limits);
+  const auto& lanes = fanout.decoders;
   size_t kept = 0;
   std::vector<size_t> kept_by(kLanes);
   for (const Bytes& frame : MixedFrames()) {
@@ -96,13 +87,12 @@ TEST(FlowShare, FanoutDecodersTogetherDecodeWhatOneDecoderDoes) {
   uint64_t drops = 0;
   for (size_t r = 0; r < kDropReasonCount; ++r) {
     auto reason = static_cast<DropReason>(r);
-    uint64_t sum = 0;
-    for (const DropCounters& d : own) sum += Total(d, reason);
-    EXPECT_EQ(sum, Total(single_drops, reason)) << DropReasonName(reason);
+    const uint64_t sum = fanout.Drops(reason);
+    EXPECT_EQ(sum, single_drops.Get(reason)) << DropReasonName(reason);
     drops += sum;
   }
-  EXPECT_GT(Total(single_drops, DropReason::kTcpBadChecksum), 0u);
-  EXPECT_GT(Total(single_drops, DropReason::kTruncatedIpv4), 0u);
+  EXPECT_GT(single_drops.Get(DropReason::kTcpBadChecksum), 0u);
+  EXPECT_GT(single_drops.Get(DropReason::kTruncatedIpv4), 0u);
   EXPECT_GT(drops, 0u);
   uint64_t good = 0, rejected = 0;
   for (const auto& lane : lanes) {

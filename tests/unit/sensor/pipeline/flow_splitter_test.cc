@@ -28,15 +28,8 @@ TEST(FlowSplitter, LanesFedByTheSplitterDecodeWhatOneDecoderDoes) {
     Decoder single(limits, single_drops);
     constexpr size_t kLanes = 2;
     FlowSplitter splitter(kLanes, LinkType::kEthernet, limits);
-    std::vector<FlowShare> shares;
-    for (size_t i = 0; i < kLanes; ++i) shares.emplace_back(i, kLanes);
-    DropCounters own[kLanes];
-    DropCounters discarded;
-    std::vector<std::unique_ptr<Decoder>> lanes;
-    for (size_t i = 0; i < kLanes; ++i) {
-      lanes.push_back(
-          std::make_unique<Decoder>(limits, own[i], i == 0 ? own[0] : discarded, shares[i]));
-    }
+    FanoutDecoders fanout(kLanes, limits);
+    const auto& lanes = fanout.decoders;
     size_t assigned = 0, every = 0, kept = 0;
     for (const Bytes& frame : MixedFrames()) {
       ByteView view(frame.data(), frame.size());
@@ -76,7 +69,7 @@ TEST(FlowSplitter, LanesFedByTheSplitterDecodeWhatOneDecoderDoes) {
     EXPECT_GT(kept, 150u);
     for (size_t r = 0; r < kDropReasonCount; ++r) {
       auto reason = static_cast<DropReason>(r);
-      EXPECT_EQ(own[0].Get(reason) + own[1].Get(reason), single_drops.Get(reason))
+      EXPECT_EQ(fanout.Drops(reason), single_drops.Get(reason))
           << DropReasonName(reason);
     }
     if (mode == TcpChecksumMode::kVerify) {
