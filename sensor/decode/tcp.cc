@@ -55,21 +55,18 @@ Step DecodeTcp(Cursor& c, PacketMeta& m, TcpChecksumPolicy& checksum) {
     // Another decoder verifies and keeps this one (file fanout): the ports were all it needed,
     // unless it wants the checksum's verdict from here, where the bytes are in cache.
     if (c.owner->ClassifiesChecksums() && checksum.mode() != TcpChecksumMode::kIgnore) {
-      c.owner->NoteChecksum(verifiable ? ClassifyTcpChecksum(m.src, m.dst, c.data)
-                                       : TcpChecksumVerdict::kBad,
-                            verifiable);
+      c.owner->NoteChecksum(FrameHint::FromVerdict(
+          verifiable ? ClassifyTcpChecksum(m.src, m.dst, c.data) : TcpChecksumVerdict::kBad,
+          verifiable));
     }
     return NotOwned();
   }
   if (checksum.verifying()) {
-    using Known = FrameHint::Checksum;
-    if (!verifiable || c.hint.checksum == Known::kUnverifiable) {
+    if (!verifiable || c.hint.checksum == FrameHint::Checksum::kUnverifiable) {
       checksum.NoteUnverifiable();  // the snaplen cut it: the sum covers bytes we do not have
     } else {
-      TcpChecksumVerdict v = c.hint.checksum == Known::kGood       ? TcpChecksumVerdict::kGood
-                             : c.hint.checksum == Known::kUnfilled ? TcpChecksumVerdict::kUnfilled
-                             : c.hint.checksum == Known::kBad      ? TcpChecksumVerdict::kBad
-                                                   : ClassifyTcpChecksum(m.src, m.dst, c.data);
+      TcpChecksumVerdict v;
+      if (!c.hint.Verdict(v)) v = ClassifyTcpChecksum(m.src, m.dst, c.data);
       if (!checksum.Accept(v)) return Drop(DropReason::kTcpBadChecksum);
     }
   }

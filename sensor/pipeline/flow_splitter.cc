@@ -18,12 +18,6 @@ decode::DecoderLimits ProbeLimits(decode::DecoderLimits limits) {
   return limits;
 }
 
-Checksum FromVerdict(decode::TcpChecksumVerdict v) {
-  return v == decode::TcpChecksumVerdict::kGood       ? Checksum::kGood
-         : v == decode::TcpChecksumVerdict::kUnfilled ? Checksum::kUnfilled
-                                                      : Checksum::kBad;
-}
-
 }  // namespace
 
 FlowSplitter::FlowSplitter(size_t workers, decode::LinkType link,
@@ -79,8 +73,8 @@ bool FlowSplitter::ShortPath(ByteView frame, Verdict& out) const {
       ip_length <= captured) {
     const size_t tcp_header = static_cast<size_t>(ip[l4 + 12] >> 4) * 4;
     if (tcp_header >= 20 && l4 + tcp_header <= ip_length) {
-      hint.checksum = FromVerdict(
-          decode::ClassifyTcpChecksum(m.src, m.dst, ByteView(ip + l4, ip_length - l4)));
+      hint.checksum = decode::FrameHint::FromVerdict(
+          decode::ClassifyTcpChecksum(m.src, m.dst, ByteView(ip + l4, ip_length - l4)), true);
     }
   }
   out.lane = static_cast<uint16_t>(WorkerOf(m, workers_));
@@ -110,8 +104,6 @@ bool FlowSplitter::Owns(const decode::PacketMeta& m) const {
   return false;
 }
 
-void FlowSplitter::NoteChecksum(decode::TcpChecksumVerdict v, bool verifiable) const {
-  checksum_ = verifiable ? FromVerdict(v) : Checksum::kUnverifiable;
-}
+void FlowSplitter::NoteChecksum(Checksum checksum) const { checksum_ = checksum; }
 
 }  // namespace bw::pipeline

@@ -34,7 +34,7 @@ class FlowSplitter final : public capture::RecordSplitter, private decode::Packe
   // Records the owner and declines, so the probe decoder stops at the ports.
   bool Owns(const decode::PacketMeta& m) const override;
   bool ClassifiesChecksums() const override { return true; }
-  void NoteChecksum(decode::TcpChecksumVerdict v, bool verifiable) const override;
+  void NoteChecksum(decode::FrameHint::Checksum checksum) const override;
 
   size_t workers_;
   decode::LinkType link_;
