@@ -39,8 +39,9 @@ struct CaptureOptions {
   std::string bpf;
   // The --user privileges are dropped to after Open ("" = none); named when a reopen fails.
   std::string user;
-  // Readers of a classic pcap file that each see every packet (file fanout): this source is
-  // lane 0, OpenLane() gives the others (see pcap_file_reader.h). Other sources have one.
+  // Readers that share a classic pcap file, each taking its own records (file fanout): this
+  // source is lane 0, OpenLane() gives the others (see pcap_file_reader.h). Other sources have
+  // one.
   size_t file_lanes = 1;
 };
 

@@ -381,11 +381,7 @@ std::unique_ptr<PcapFileReader> PcapFileReader::Open(const std::string& path, st
 }
 
 PcapFileReader::PcapFileReader(std::shared_ptr<PcapFileChunks> chunks, size_t lane)
-    : chunks_(std::move(chunks)), lane_(lane), stitch_(kMaxRecord) {
-  swapped_ = chunks_->format().swapped;
-  nanosecond_ = chunks_->format().nanosecond;
-  snapshot_ = chunks_->format().snapshot;
-}
+    : chunks_(std::move(chunks)), lane_(lane), stitch_(kMaxRecord) {}
 
 std::unique_ptr<PcapFileReader> PcapFileReader::OpenLane(size_t lane) const {
   if (lane == 0 || lane >= chunks_->lanes()) return nullptr;
@@ -408,32 +404,31 @@ size_t PcapFileReader::buffer_bytes() const {
   return chunks_->slots() * (kChunk + index) + chunks_->lanes() * kMaxRecord;
 }
 
-uint32_t PcapFileReader::U32(const uint8_t* p) const {
-  uint32_t v = LoadNative32(p);
-  return swapped_ ? __builtin_bswap32(v) : v;
+uint32_t PcapFileReader::U32(const uint8_t* p) const { return chunks_->format().U32(p); }
+
+void PcapFileReader::ReportPassed(Packet& out) {
+  out.passed = std::exchange(passed_, 0);
+  out.passed_wire_bytes = std::exchange(passed_bytes_, 0);
 }
 
 PcapFileReader::Status PcapFileReader::Fail(Packet& out, std::string why) {
   error_ = std::move(why);
   Detach();
-  out.passed = std::exchange(passed_, 0);
-  out.passed_wire_bytes = std::exchange(passed_bytes_, 0);
+  ReportPassed(out);
   return Status::kError;
 }
 
 PcapFileReader::Status PcapFileReader::End(Packet& out) {
   Detach();
-  out.passed = std::exchange(passed_, 0);
-  out.passed_wire_bytes = std::exchange(passed_bytes_, 0);
+  ReportPassed(out);
   return Status::kEnd;
 }
 
 void PcapFileReader::Leave() {
   if (slot_ == nullptr) return;
   // What the chunk gave other lanes was passed over.
-  const auto* s = slot_;
-  passed_ += s->total - s->own[lane_];
-  passed_bytes_ += s->total_wire_bytes - s->own_wire_bytes[lane_];
+  passed_ += slot_->total - slot_->own[lane_];
+  passed_bytes_ += slot_->total_wire_bytes - slot_->own_wire_bytes[lane_];
   slot_ = nullptr;
 }
 
@@ -450,14 +445,15 @@ bool PcapFileReader::Enter(int64_t index) {
 
 void PcapFileReader::Fill(Packet& out, const uint8_t* header, const uint8_t* data,
                           uint32_t caplen) const {
+  const Format& format = chunks_->format();
   // As libpcap: bytes past the file's snaplen are skipped, not handed out.
-  out.data = ByteView(data, std::min(caplen, snapshot_));
-  out.wire_length = U32(header + 12);
+  out.data = ByteView(data, std::min(caplen, format.snapshot));
+  out.wire_length = format.U32(header + 12);
   // Both fields are signed 32-bit, as libpcap reads them (struct pcap_timeval): a packet's time
   // must not depend on which reader took the file.
-  const auto seconds = static_cast<TimestampNs>(static_cast<int32_t>(U32(header)));
-  const auto fraction = static_cast<TimestampNs>(static_cast<int32_t>(U32(header + 4)));
-  out.ts = seconds * kNsPerSecond + (nanosecond_ ? fraction : fraction * 1000);
+  const auto seconds = static_cast<TimestampNs>(static_cast<int32_t>(format.U32(header)));
+  const auto fraction = static_cast<TimestampNs>(static_cast<int32_t>(format.U32(header + 4)));
+  out.ts = seconds * kNsPerSecond + (format.nanosecond ? fraction : fraction * 1000);
 }
 
 PcapFileReader::Status PcapFileReader::Crossing(Packet& out, uint32_t at) {
@@ -480,8 +476,7 @@ PcapFileReader::Status PcapFileReader::Crossing(Packet& out, uint32_t at) {
   }
   Fill(out, stitch_.data(), stitch_.data() + kRecordHeader, caplen);
   out.hint = 0;
-  out.passed = std::exchange(passed_, 0);
-  out.passed_wire_bytes = std::exchange(passed_bytes_, 0);
+  ReportPassed(out);
   return Status::kPacket;
 }
 
@@ -516,11 +511,12 @@ PcapFileReader::Status PcapFileReader::Next(Packet& out) {
         h = s->data.get() + s->shared[next_shared_++];
       }
       Fill(out, h, h + kRecordHeader, U32(h + 8));
-      out.passed = std::exchange(passed_, 0);
-      out.passed_wire_bytes = std::exchange(passed_bytes_, 0);
+      ReportPassed(out);
       return Status::kPacket;
     }
-    if (!s->error.empty() && !s->carry_error) return Fail(out, s->error);
+    // After this lane's records: the bad record that ended the walk (one crossing in from the
+    // previous chunk was reported by Crossing(), before any record of this chunk).
+    if (!s->error.empty()) return Fail(out, s->error);
     if (s->crossing != kNoCrossing && !crossing_done_) {
       crossing_done_ = true;
       return Crossing(out, s->crossing);
@@ -530,8 +526,6 @@ PcapFileReader::Status PcapFileReader::Next(Packet& out) {
       return End(out);
     }
     if (!Enter(held_ + 1)) return Fail(out, error_);
-    s = slot_;
-    if (s->carry_error) return Fail(out, s->error);
   }
 }
 

@@ -101,7 +101,10 @@ class PcapFileReader {
 
  private:
   PcapFileReader(std::shared_ptr<PcapFileChunks> chunks, size_t lane);
+  // A 32-bit field of a record header, in the file's byte order.
   uint32_t U32(const uint8_t* p) const;
+  // Hands the count of other lanes' records passed over since the last call to `out`.
+  void ReportPassed(Packet& out);
   Status Fail(Packet& out, std::string why);
   Status End(Packet& out);
   // Moves on to chunk `index` (indexing it if no lane has); false on a read error.
@@ -125,9 +128,6 @@ class PcapFileReader {
   uint64_t passed_ = 0;         // other lanes' records passed over, not yet reported
   uint64_t passed_bytes_ = 0;
   std::vector<uint8_t> stitch_;  // a record that crosses a chunk boundary
-  bool swapped_ = false;
-  bool nanosecond_ = false;
-  uint32_t snapshot_ = 0;  // the file's snaplen as libpcap adjusts it
   int dlt_ = 0;
   std::string error_;
 };

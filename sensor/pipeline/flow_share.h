@@ -1,8 +1,8 @@
 #pragma once
-// Which worker owns a packet: the symmetric flow hash modulo the number of workers, so both
-// directions of a connection land on one worker. The dispatcher (one reader handing packets to
-// workers) and the file fanout (every worker reading the file, keeping its own share) use this
-// one rule, so a capture is split the same way whichever runs.
+// Which worker owns a packet: by the symmetric flow hash, so both directions of a connection land
+// on one worker. The dispatcher (one reader handing packets to workers) and the file fanout (each
+// worker reading its own share of the file) use this one rule, so a capture is split the same
+// way whichever runs.
 
 #include <cstddef>
 #include <cstdint>
