@@ -232,7 +232,7 @@ void AppSession::OnTransaction(http::HttpTransaction& tx) {
   }
   ++storage_events_;
   AppCounters::Bump(counters_.storage_events);
-  output::RequestContext ctx;
+  event::RequestContext ctx;
   ctx.start_ts = tx.request.first_ts;
   ctx.end_ts = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
   ctx.client_ip = identity_.client_ip;

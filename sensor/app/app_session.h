@@ -24,7 +24,7 @@
 #include "sensor/app/app_counters.h"
 #include "sensor/app/known_servers.h"
 #include "sensor/decode/ip_address.h"
-#include "sensor/output/ledger_record.h"
+#include "sensor/event/storage_request.h"
 #include "sensor/reassembly/stream_sink.h"
 
 namespace bw::app {
@@ -41,7 +41,7 @@ struct AppConfig {
 class EventOutput {
  public:
   virtual ~EventOutput() = default;
-  virtual void OnStorageEvent(const output::RequestContext& ctx,
+  virtual void OnStorageEvent(const event::RequestContext& ctx,
                               const storage::StorageEvent& event) = 0;
 };
 

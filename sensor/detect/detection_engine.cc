@@ -442,7 +442,7 @@ std::string ClientKey(const decode::IpAddress& client) {
   return k;
 }
 
-std::string FlowKey(const EncryptedFlowSummary& s) {
+std::string FlowKey(const event::EncryptedFlowSummary& s) {
   if (!s.community_id.empty()) return s.community_id;
   return ClientKey(s.client_ip) + ClientKey(s.server_ip) + std::to_string(s.client_port) + ":" +
          std::to_string(s.server_port);
@@ -787,7 +787,7 @@ std::string RuleKey(Rule rule, const std::string& client, Provider p, const std:
 
 }  // namespace
 
-void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
+void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
                                      const storage::StorageEvent& ev) {
   Counters& c = *counters_;
   Counters::Inc(c.storage_events);
@@ -961,7 +961,7 @@ void DetectionEngine::OnStorageEvent(const output::RequestContext& ctx,
   if (!alerts.empty()) Deliver(alerts);
 }
 
-void DetectionEngine::OnEncryptedFlow(const EncryptedFlowSummary& f) {
+void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
   Counters& c = *counters_;
   Counters::Inc(c.encrypted_summaries);
   std::vector<Alert> alerts;

@@ -34,7 +34,8 @@
 #include "sensor/config/detection_config.h"
 #include "sensor/decode/ip_address.h"
 #include "sensor/detect/alert.h"
-#include "sensor/output/ledger_record.h"
+#include "sensor/event/encrypted_flow.h"
+#include "sensor/event/storage_request.h"
 
 namespace bw::detect {
 
@@ -43,23 +44,6 @@ class AlertSink {
   virtual ~AlertSink() = default;
   // Called without the engine's lock held; must not block packet processing for long.
   virtual void OnAlert(const Alert& alert) = 0;
-};
-
-// What an encrypted (TLS) connection revealed so far: totals are cumulative since the flow
-// began; the engine works on the differences between successive summaries of the same flow.
-struct EncryptedFlowSummary {
-  decode::IpAddress client_ip;
-  uint16_t client_port = 0;
-  decode::IpAddress server_ip;
-  uint16_t server_port = 0;
-  std::string community_id;
-  std::string server_name;  // SNI
-  TimestampNs first_ts = 0;
-  TimestampNs last_ts = 0;
-  uint64_t turns = 0;  // client->server application-data bursts after server data (requests)
-  uint64_t bytes_to_client = 0;  // TLS application-data bytes server -> client
-  uint64_t bytes_to_server = 0;
-  bool final = false;  // the flow ended; no further summary will come
 };
 
 enum class Rule : uint8_t { kAnonymousList, kAnonymousRead, kBucketEnumeration, kBulkExfiltration };
@@ -97,9 +81,9 @@ class DetectionEngine {
   DetectionEngine(const DetectionEngine&) = delete;
   DetectionEngine& operator=(const DetectionEngine&) = delete;
 
-  void OnStorageEvent(const output::RequestContext& ctx, const storage::StorageEvent& event);
+  void OnStorageEvent(const event::RequestContext& ctx, const storage::StorageEvent& event);
   // Periodically while a TLS flow lives (cumulative totals), and once at its end (final).
-  void OnEncryptedFlow(const EncryptedFlowSummary& summary);
+  void OnEncryptedFlow(const event::EncryptedFlowSummary& summary);
   // Packet time has reached `now`: expires windows, dedup entries and idle state. Time never
   // goes backwards inside the engine (an older `now` from another worker is ignored).
   void Advance(TimestampNs now);

@@ -5,7 +5,7 @@
 
 namespace bw::output {
 
-std::string FormatLedgerLine(const RequestContext& ctx, const storage::StorageEvent& e) {
+std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::StorageEvent& e) {
   std::string line;
   line.reserve(512);
   JsonWriter j(line);

@@ -74,7 +74,7 @@ class Sensor::LedgerOutput final : public app::EventOutput {
   LedgerOutput(output::LedgerFile& ledger, detect::DetectionEngine& detection,
                metrics::StorageRequestCounters& counters)
       : ledger_(ledger), detection_(detection), counters_(counters) {}
-  void OnStorageEvent(const output::RequestContext& ctx,
+  void OnStorageEvent(const event::RequestContext& ctx,
                       const storage::StorageEvent& event) override {
     counters_.Count(event);
     if (ledger_.is_open()) ledger_.Write(output::FormatLedgerLine(ctx, event));

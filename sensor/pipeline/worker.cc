@@ -190,7 +190,7 @@ void Worker::ReportEncrypted(const FlowState& state, const flow::FlowTimes& time
   if (!outputs_.detection || !state.app || state.app->layer() != app::AppLayer::kTls) return;
   // The session computed the identity (Community ID included) once, when it was created.
   const app::FlowIdentity& id = state.app->identity();
-  detect::EncryptedFlowSummary s;
+  event::EncryptedFlowSummary s;
   s.client_ip = id.client_ip;
   s.client_port = id.client_port;
   s.server_ip = id.server_ip;

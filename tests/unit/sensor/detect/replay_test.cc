@@ -51,7 +51,7 @@ decode::IpAddress Ip(const std::string& text) {
 
 void Feed(DetectionEngine& engine, const Json& e) {
   if (e["type"] == "storage") {
-    output::RequestContext ctx;
+    event::RequestContext ctx;
     ctx.start_ts = e["start_ts"];
     ctx.end_ts = e["end_ts"];
     ctx.client_ip = Ip(e["client_ip"]);
@@ -80,7 +80,7 @@ void Feed(DetectionEngine& engine, const Json& e) {
     engine.OnStorageEvent(ctx, ev);
     engine.Advance(ctx.end_ts);
   } else {
-    EncryptedFlowSummary f;
+    event::EncryptedFlowSummary f;
     f.client_ip = Ip(e["client_ip"]);
     f.client_port = e["client_port"];
     f.server_ip = Ip(e["server_ip"]);

@@ -32,9 +32,9 @@ class Recorder : public AlertSink {
   std::vector<Alert> alerts;
 };
 
-inline output::RequestContext Ctx(const std::string& client, TimestampNs ts,
+inline event::RequestContext Ctx(const std::string& client, TimestampNs ts,
                                   const std::string& user_agent = "curl/7.88.1") {
-  output::RequestContext c;
+  event::RequestContext c;
   c.start_ts = ts;
   c.end_ts = ts + kNsPerMillisecond;
   c.client_ip = Ip(client);
@@ -85,11 +85,11 @@ inline storage::StorageEvent Read(const std::string& bucket, const std::string& 
   return e;
 }
 
-inline EncryptedFlowSummary Tls(const std::string& client, const std::string& sni,
+inline event::EncryptedFlowSummary Tls(const std::string& client, const std::string& sni,
                                 TimestampNs first, TimestampNs last, uint64_t turns,
                                 uint64_t bytes_to_client, bool final,
                                 uint16_t client_port = 50000) {
-  EncryptedFlowSummary f;
+  event::EncryptedFlowSummary f;
   f.client_ip = Ip(client);
   f.client_port = client_port;
   f.server_ip = Ip("198.51.100.30");

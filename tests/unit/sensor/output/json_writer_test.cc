@@ -76,7 +76,7 @@ TEST(JsonWriterTest, NestingAndSeparators) {
 // The ledger line is canonical JSON: parsing and dumping it again gives the same bytes, also
 // when wire strings carry invalid UTF-8 and control characters.
 TEST(JsonWriterTest, LedgerLineRoundTrips) {
-  RequestContext ctx;
+  event::RequestContext ctx;
   ctx.start_ts = 1700000000123456789;
   ctx.end_ts = ctx.start_ts + 5000;
   ctx.client_ip = decode::IpAddress::V4(reinterpret_cast<const uint8_t*>("\x0a\x00\x00\x01"));

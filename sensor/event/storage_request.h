@@ -1,0 +1,39 @@
+#pragma once
+// The contract between the application layer (which recognises storage requests on a worker)
+// and everything after it (ledger, detection, metrics, which run on the output stage): one
+// storage request with the connection it travelled on. Guarantees: plain values, owning their
+// strings, never pointing into packet memory; nothing here can carry a credential (the query is
+// redacted by the recogniser and no header other than User-Agent is copied).
+
+#include <cstdint>
+#include <string>
+
+#include "dissectors/common/timestamp.h"
+#include "dissectors/storage/storage_event.h"
+#include "sensor/decode/ip_address.h"
+
+namespace bw::event {
+
+struct RequestContext {
+  TimestampNs start_ts = 0;  // first byte of the request
+  TimestampNs end_ts = 0;    // last byte of the response (or of the request without one)
+  decode::IpAddress client_ip;
+  uint16_t client_port = 0;
+  decode::IpAddress server_ip;
+  uint16_t server_port = 0;
+  std::string community_id;
+  std::string method;
+  uint16_t status = 0;  // 0 without response
+  uint64_t request_bytes = 0;   // headers + body as sent
+  uint64_t response_bytes = 0;  // headers + body as sent
+  std::string user_agent;
+  std::string sni;  // TLS server name when the request was decrypted from TLS
+  bool missing_bytes = false;  // a capture gap fell inside the request or response
+};
+
+struct StorageRequest {
+  RequestContext ctx;
+  storage::StorageEvent event;
+};
+
+}  // namespace bw::event
