@@ -255,6 +255,10 @@ void PacketSource::StopReading() {
   if (pcap_file_) pcap_file_->Detach();
 }
 
+void PacketSource::SetPassedHook(std::function<void(TimestampNs)> hook) {
+  if (pcap_file_) pcap_file_->SetPassedHook(std::move(hook));
+}
+
 void PacketSource::SetRecordSplitter(RecordSplitter* splitter) {
   if (pcap_file_ && options_.bpf.empty()) pcap_file_->SetSplitter(splitter);
 }
@@ -271,6 +275,7 @@ NextStatus PacketSource::NextPcapFile(RawPacket& out) {
     PcapFileReader::Status st = pcap_file_->Next(p);
     out.passed += p.passed;
     out.passed_wire_bytes += p.passed_wire_bytes;
+    out.passed_latest = p.passed_latest;
     if (st == PcapFileReader::Status::kEnd) return NextStatus::kEnd;
     if (st == PcapFileReader::Status::kError) {
       error_ = pcap_file_->error();

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +57,8 @@ struct RawPacket {
   // File fanout: frames other lanes took, passed over since the previous Next() (any status).
   uint64_t passed = 0;
   uint64_t passed_wire_bytes = 0;
+  // File fanout: the latest time of the records passed over so far (see PcapFileReader).
+  TimestampNs passed_latest = 0;
 };
 
 // How often a live capture lost its interface and got it back.
@@ -107,6 +110,8 @@ class PacketSource {
   // File fanout: how this lane tells its frames from the other lanes' (see pcap_file_reader.h).
   // Not with a BPF filter: frames the filter drops would count as passed to another lane.
   void SetRecordSplitter(RecordSplitter* splitter);
+  // File fanout: see PcapFileReader::SetPassedHook.
+  void SetPassedHook(std::function<void(TimestampNs)> hook);
   const std::string& error() const { return error_; }
   const std::string& description() const { return description_; }
   // Counters from pcap_stats (live only; false offline or on failure).

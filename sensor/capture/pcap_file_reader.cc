@@ -61,6 +61,13 @@ struct Format {
     uint32_t v = LoadNative32(p);
     return swapped ? __builtin_bswap32(v) : v;
   }
+  // A record header's time. Both fields are signed 32-bit, as libpcap reads them (struct
+  // pcap_timeval): a packet's time must not depend on which reader took the file.
+  TimestampNs Time(const uint8_t* header) const {
+    const auto seconds = static_cast<TimestampNs>(static_cast<int32_t>(U32(header)));
+    const auto fraction = static_cast<TimestampNs>(static_cast<int32_t>(U32(header + 4)));
+    return seconds * kNsPerSecond + (nanosecond ? fraction : fraction * 1000);
+  }
 };
 
 }  // namespace
@@ -81,6 +88,7 @@ struct ChunkSlot {
   std::vector<uint64_t> own_wire_bytes;
   uint64_t total = 0;  // records whose header this chunk's walk read, and their wire bytes
   uint64_t total_wire_bytes = 0;
+  TimestampNs latest = 0;  // the latest time of those records
   uint32_t crossing = kNoCrossing;  // where a record starts that ends in the next chunk
   std::string error;                // a bad record after the indexed ones: every lane stops there
   bool carry_error = false;         // ... the one crossing in from the previous chunk
@@ -240,6 +248,7 @@ class PcapFileChunks {
     std::fill(s.own.begin(), s.own.end(), 0);
     std::fill(s.own_wire_bytes.begin(), s.own_wire_bytes.end(), 0);
     s.total = s.total_wire_bytes = 0;
+    s.latest = 0;
     s.crossing = kNoCrossing;
     s.error.clear();
     s.carry_error = false;
@@ -265,6 +274,7 @@ class PcapFileChunks {
       }
       ++s.total;
       s.total_wire_bytes += format_.U32(carry.header + 12);
+      s.latest = std::max(s.latest, format_.Time(carry.header));
       ToEveryLane(s, 0, format_.U32(carry.header + 12), /*listed=*/false);
       next = after_header + caplen;
       carry.header_length = 0;
@@ -300,6 +310,7 @@ class PcapFileChunks {
       }
       ++s.total;
       s.total_wire_bytes += wire;
+      s.latest = std::max(s.latest, format_.Time(h));
       if (pos + kRecordHeader + caplen > s.length) {
         s.crossing = pos;
         ToEveryLane(s, pos, wire, /*listed=*/false);
@@ -409,6 +420,7 @@ uint32_t PcapFileReader::U32(const uint8_t* p) const { return chunks_->format().
 void PcapFileReader::ReportPassed(Packet& out) {
   out.passed = std::exchange(passed_, 0);
   out.passed_wire_bytes = std::exchange(passed_bytes_, 0);
+  out.passed_latest = passed_latest_;
 }
 
 PcapFileReader::Status PcapFileReader::Fail(Packet& out, std::string why) {
@@ -429,6 +441,10 @@ void PcapFileReader::Leave() {
   // What the chunk gave other lanes was passed over.
   passed_ += slot_->total - slot_->own[lane_];
   passed_bytes_ += slot_->total_wire_bytes - slot_->own_wire_bytes[lane_];
+  if (slot_->latest > passed_latest_) {
+    passed_latest_ = slot_->latest;
+    if (passed_hook_) passed_hook_(passed_latest_);
+  }
   slot_ = nullptr;
 }
 
@@ -449,11 +465,7 @@ void PcapFileReader::Fill(Packet& out, const uint8_t* header, const uint8_t* dat
   // As libpcap: bytes past the file's snaplen are skipped, not handed out.
   out.data = ByteView(data, std::min(caplen, format.snapshot));
   out.wire_length = format.U32(header + 12);
-  // Both fields are signed 32-bit, as libpcap reads them (struct pcap_timeval): a packet's time
-  // must not depend on which reader took the file.
-  const auto seconds = static_cast<TimestampNs>(static_cast<int32_t>(format.U32(header)));
-  const auto fraction = static_cast<TimestampNs>(static_cast<int32_t>(format.U32(header + 4)));
-  out.ts = seconds * kNsPerSecond + (format.nanosecond ? fraction : fraction * 1000);
+  out.ts = format.Time(header);
 }
 
 PcapFileReader::Status PcapFileReader::Crossing(Packet& out, uint32_t at) {

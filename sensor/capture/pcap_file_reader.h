@@ -36,6 +36,7 @@
 //    or the others wait for it forever; returning kEnd or kError detaches.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,6 +76,10 @@ class PcapFileReader {
     // Records of other lanes passed over since the previous call (set with every status).
     uint64_t passed = 0;
     uint64_t passed_wire_bytes = 0;
+    // The latest time of any record in the chunks this lane has left: every lane's clock can
+    // keep up with the file's, so the output stage's merge never waits on a lane whose own
+    // flows went quiet.
+    TimestampNs passed_latest = 0;
   };
 
   // Larger than the largest record (16 + 256 KiB), so a record spans at most two chunks.
@@ -91,6 +96,10 @@ class PcapFileReader {
 
   // With several lanes, every lane needs one before reading (it outlives the reader).
   void SetSplitter(RecordSplitter* splitter) { splitter_ = splitter; }
+  // Called on this lane's thread whenever passed_latest grows, possibly before Next() returns
+  // (a lane may then wait for a pool slot): a lane's clock must not lag the file while it waits
+  // for another lane, or a consumer merging the lanes' output in time order would wait too.
+  void SetPassedHook(std::function<void(TimestampNs)> hook) { passed_hook_ = std::move(hook); }
   Status Next(Packet& out);
   // This lane reads no more: the others stop waiting for it. Idempotent.
   void Detach();
@@ -127,6 +136,8 @@ class PcapFileReader {
   bool crossing_done_ = false;  // the held chunk's crossing record was delivered
   uint64_t passed_ = 0;         // other lanes' records passed over, not yet reported
   uint64_t passed_bytes_ = 0;
+  TimestampNs passed_latest_ = 0;
+  std::function<void(TimestampNs)> passed_hook_;
   std::vector<uint8_t> stitch_;  // a record that crosses a chunk boundary
   int dlt_ = 0;
   std::string error_;
