@@ -137,27 +137,37 @@ class AlertDispatcher::Impl {
       ++rejected_;
       return false;
     }
-    auto json = std::make_shared<const std::string>(text);
+    return SubmitBatch(std::span<const std::string_view>(&text, 1)) == 1;
+  }
+
+  // Alerts the sensor rendered itself (Alert::ToJson): spooled together, one group commit.
+  size_t SubmitBatch(std::span<const std::string_view> texts) {
+    if (sinks_.empty() || texts.empty()) return texts.size();
     std::vector<uint64_t> evicted;
     std::lock_guard lock(mu_);
-    ++submitted_;
-    uint64_t id = spool_->Append(*json, &evicted);
-    if (id == 0) {
-      ++rejected_;
-      return false;
-    }
-    for (auto& s : sinks_) {
-      if (s->overflow || s->queue.size() >= s->cfg.queue_capacity) {
-        // Stays in the spool; the sink reads it back when its queue has room.
-        if (!s->overflow) s->overflow = true;
-        ++s->counters.dropped_from_memory;
+    submitted_ += texts.size();
+    std::vector<uint64_t> ids = spool_->AppendBatch(texts, &evicted);
+    size_t spooled = 0;
+    for (size_t k = 0; k < texts.size(); ++k) {
+      if (ids[k] == 0) {
+        ++rejected_;
         continue;
       }
-      s->queue.push_back({id, json});
-      s->last_enqueued = id;
+      ++spooled;
+      auto json = std::make_shared<const std::string>(texts[k]);
+      for (auto& s : sinks_) {
+        if (s->overflow || s->queue.size() >= s->cfg.queue_capacity) {
+          // Stays in the spool; the sink reads it back when its queue has room.
+          if (!s->overflow) s->overflow = true;
+          ++s->counters.dropped_from_memory;
+          continue;
+        }
+        s->queue.push_back({ids[k], json});
+        s->last_enqueued = ids[k];
+      }
     }
     for (auto& s : sinks_) asio::post(io_, [t = s->wake.get()] { t->cancel(); });
-    return true;
+    return spooled;
   }
 
   bool Idle() const {
@@ -361,6 +371,11 @@ bool AlertDispatcher::Start(std::string& error) { return impl_->Start(error); }
 void AlertDispatcher::Submit(const detect::Alert& alert) { impl_->SubmitJson(alert.ToJson()); }
 
 bool AlertDispatcher::SubmitJson(std::string_view json) { return impl_->SubmitJson(json); }
+
+size_t AlertDispatcher::SubmitBatch(const std::vector<std::string>& jsons) {
+  std::vector<std::string_view> views(jsons.begin(), jsons.end());
+  return impl_->SubmitBatch(views);
+}
 
 void AlertDispatcher::Drain(milliseconds budget) { impl_->Drain(budget); }
 

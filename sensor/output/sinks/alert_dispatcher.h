@@ -69,6 +69,9 @@ class AlertDispatcher {
   // text). Returns false if the text is not a JSON object or could not be
   // spooled.
   bool SubmitJson(std::string_view json);
+  // Several alerts rendered by the sensor, spooled with one group commit (see Spool); returns
+  // how many were spooled.
+  size_t SubmitBatch(const std::vector<std::string>& jsons);
 
   // Shutdown: lets the sinks deliver what is queued or spooled for at most
   // `budget`, then stops the delivery thread. What was not delivered stays in

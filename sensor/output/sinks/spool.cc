@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 
 namespace bw::output::sinks {
@@ -126,6 +127,26 @@ bool Spool::DecodeRecord(std::string_view record, std::string& json) {
   return true;
 }
 
+bool Spool::DecodeRecords(std::string_view file, std::vector<std::string>& jsons) {
+  jsons.clear();
+  while (!file.empty()) {
+    // A record's own header says how long it is; DecodeRecord checks the rest.
+    auto nl = file.find('\n');
+    if (nl == std::string_view::npos || file.substr(0, kMagic.size()) != kMagic) return false;
+    unsigned long long len = 0;
+    if (std::sscanf(std::string(file.substr(kMagic.size(), nl - kMagic.size())).c_str(), "%llu",
+                    &len) != 1 ||
+        len > file.size() - nl - 1 - 1) {
+      return false;
+    }
+    std::string json;
+    if (!DecodeRecord(file.substr(0, nl + 1 + len + 1), json)) return false;
+    jsons.push_back(std::move(json));
+    file.remove_prefix(nl + 1 + len + 1);
+  }
+  return !jsons.empty();
+}
+
 std::string Spool::AlertPath(uint64_t id) const { return dir_ + "/" + IdName(id) + ".alert"; }
 
 std::string Spool::MarkerPath(uint64_t id, size_t sink) const {
@@ -171,8 +192,10 @@ bool Spool::Open(std::string& error) {
   ::closedir(d);
 
   entries_.clear();
+  files_.clear();
   std::vector<std::pair<uint64_t, std::string>> markers;
-  std::string record, json;
+  std::string record;
+  std::vector<std::string> jsons;
   for (const auto& name : names) {
     std::string path = dir_ + "/" + name;
     if (EndsWith(name, ".tmp")) {
@@ -186,17 +209,23 @@ bool Spool::Open(std::string& error) {
     }
     std::string_view rest = std::string_view(name).substr(kIdDigits + 1);
     if (rest == "alert") {
-      if (!ReadFile(path, record) || !DecodeRecord(record, json)) {
+      if (!ReadFile(path, record) || !DecodeRecords(record, jsons)) {
         spdlog::warn("alert spool: removing damaged record {}", name);
         ::unlink(path.c_str());
         ++stats_.corrupt;
         continue;
       }
-      Entry entry;
-      entry.bytes = record.size();
-      entry.delivered.assign(sinks_.size(), false);
-      entries_.emplace(id, std::move(entry));
-      if (id > last_id_) last_id_ = id;
+      files_[id] = File{static_cast<uint32_t>(jsons.size()),
+                        static_cast<uint32_t>(jsons.size())};
+      for (uint32_t k = 0; k < jsons.size(); ++k) {
+        Entry entry;
+        entry.bytes = EncodeRecord(jsons[k]).size();
+        entry.file = id;
+        entry.index = k;
+        entry.delivered.assign(sinks_.size(), false);
+        entries_.emplace(id + k, std::move(entry));
+      }
+      last_id_ = std::max(last_id_, id + jsons.size() - 1);
     } else if (EndsWith(rest, ".done")) {
       markers.emplace_back(id, std::string(rest.substr(0, rest.size() - 5)));
       if (id > last_id_) last_id_ = id;
@@ -263,16 +292,25 @@ bool Spool::Open(std::string& error) {
 void Spool::RemoveLocked(uint64_t id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
-  // The alert file goes first: a crash afterwards leaves only stale markers,
-  // which Open drops.
-  const bool on_disk = !it->second.memory_json;
-  if (on_disk && ::unlink(AlertPath(id).c_str()) != 0 && errno != ENOENT) ++stats_.write_errors;
   for (size_t i = 0; i < sinks_.size(); ++i) {
-    if (it->second.delivered[i]) {
-      if (!on_disk) continue;
-      ::unlink(MarkerPath(id, i).c_str());
-    } else if (i < pending_.size() && pending_[i] > 0) {
-      --pending_[i];
+    if (!it->second.delivered[i] && i < pending_.size() && pending_[i] > 0) --pending_[i];
+  }
+  if (!it->second.memory_json) {
+    // The file goes when its last alert does, and first: a crash afterwards leaves only stale
+    // markers, which Open drops. Until then the markers stay, so that after a crash the alerts
+    // of a file that are already delivered are not delivered again.
+    auto file = files_.find(it->second.file);
+    if (file != files_.end() && --file->second.live == 0) {
+      if (::unlink(AlertPath(file->first).c_str()) != 0 && errno != ENOENT) {
+        ++stats_.write_errors;
+      }
+      for (uint64_t k = 0; k < file->second.records; ++k) {
+        for (size_t i = 0; i < sinks_.size(); ++i) {
+          ::unlink(MarkerPath(file->first + k, i).c_str());
+        }
+      }
+      if (cached_file_ == file->first) cached_.clear();
+      files_.erase(file);
     }
   }
   --stats_.alerts;
@@ -281,19 +319,54 @@ void Spool::RemoveLocked(uint64_t id) {
 }
 
 uint64_t Spool::Append(std::string_view json, std::vector<uint64_t>* evicted) {
-  std::string record = EncodeRecord(json);
+  return AppendBatch(std::span<const std::string_view>(&json, 1), evicted).front();
+}
+
+std::vector<uint64_t> Spool::AppendBatch(std::span<const std::string_view> jsons,
+                                         std::vector<uint64_t>* evicted) {
+  std::vector<uint64_t> ids(jsons.size(), 0);
+  std::vector<std::string> records;
+  records.reserve(jsons.size());
+  for (std::string_view json : jsons) records.push_back(EncodeRecord(json));
   std::lock_guard lock(mu_);
-  if (record.size() > max_bytes_) {
-    ++stats_.write_errors;
-    spdlog::error(
-        "alert spool: an alert of {} bytes exceeds spool_max_bytes; "
-        "not spooled",
-        record.size());
-    return 0;
+  // Files of at most kMaxRecordsPerFile: one fsync of the file and one of the directory for
+  // each, instead of for each alert; small enough that delivering them one by one (each read
+  // back from its file) stays cheap.
+  for (size_t first = 0; first < records.size(); first += kMaxRecordsPerFile) {
+    const size_t count = std::min(kMaxRecordsPerFile, records.size() - first);
+    AppendFileLocked(std::span<const std::string>(records).subspan(first, count),
+                     std::span<const std::string_view>(jsons).subspan(first, count),
+                     std::span<uint64_t>(ids).subspan(first, count), evicted);
   }
+  return ids;
+}
+
+void Spool::AppendFileLocked(std::span<const std::string> records,
+                             std::span<const std::string_view> jsons, std::span<uint64_t> ids,
+                             std::vector<uint64_t>* evicted) {
+  // Records too large for the bound are refused one by one; the others share a file.
+  std::vector<size_t> kept;
+  uint64_t bytes = 0;
+  for (size_t k = 0; k < records.size(); ++k) {
+    if (records[k].size() > max_bytes_) {
+      ++stats_.write_errors;
+      spdlog::error("alert spool: an alert of {} bytes exceeds spool_max_bytes; not spooled",
+                    records[k].size());
+      continue;
+    }
+    kept.push_back(k);
+    bytes += records[k].size();
+  }
+  if (kept.empty()) return;
+  // Make room for all of them (a batch larger than the bound keeps its newest alerts).
   uint64_t dropped = 0;
-  while (!entries_.empty() &&
-         (stats_.alerts + 1 > max_alerts_ || stats_.bytes + record.size() > max_bytes_)) {
+  while (!kept.empty() && (bytes > max_bytes_ || kept.size() > max_alerts_)) {
+    bytes -= records[kept.front()].size();
+    kept.erase(kept.begin());
+    ++dropped;
+  }
+  while (!entries_.empty() && (stats_.alerts + kept.size() > max_alerts_ ||
+                               stats_.bytes + bytes > max_bytes_)) {
     uint64_t oldest = entries_.begin()->first;
     RemoveLocked(oldest);
     if (evicted) evicted->push_back(oldest);
@@ -313,18 +386,19 @@ uint64_t Spool::Append(std::string_view json, std::vector<uint64_t>* evicted) {
           max_alerts_, max_bytes_, stats_.evicted);
     }
   }
+  if (kept.empty()) return;
   auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
-  uint64_t id = std::max<uint64_t>(static_cast<uint64_t>(now), last_id_ + 1);
-  std::string final_path = AlertPath(id);
+  const uint64_t first_id = std::max<uint64_t>(static_cast<uint64_t>(now), last_id_ + 1);
+  std::string final_path = AlertPath(first_id);
   std::string tmp_path = final_path + ".tmp";
-  std::shared_ptr<const std::string> memory_json;
   int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   bool ok = fd >= 0;
   int err = errno;
   if (ok) {
-    ok = WriteAll(fd, record) && ::fsync(fd) == 0;
+    for (size_t k : kept) ok = ok && WriteAll(fd, records[k]);
+    ok = ok && ::fsync(fd) == 0;
     err = errno;
     ok = (::close(fd) == 0) && ok;
     if (ok && (::rename(tmp_path.c_str(), final_path.c_str()) != 0 || !SyncDir())) {
@@ -337,12 +411,12 @@ uint64_t Spool::Append(std::string_view json, std::vector<uint64_t>* evicted) {
     }
   }
   if (!ok) {
-    // The disk cannot take it (full, read-only, gone): keep the alert in memory so it is still
-    // delivered now; only a crash before delivery can lose it. Logged on the first failure and
-    // then at most every 10 s with the running count, so a full disk cannot flood the log.
+    // The disk cannot take it (full, read-only, gone): keep the alerts in memory so they are
+    // still delivered now; only a crash before delivery can lose them. Logged on the first
+    // failure and then at most every 10 s with the running count, so a full disk cannot flood
+    // the log.
     ++stats_.write_errors;
-    ++stats_.memory_only;
-    memory_json = std::make_shared<const std::string>(json);
+    stats_.memory_only += kept.size();
     auto now_steady = std::chrono::steady_clock::now();
     if (last_write_error_log_ == std::chrono::steady_clock::time_point() ||
         now_steady - last_write_error_log_ >= std::chrono::seconds(10)) {
@@ -352,18 +426,27 @@ uint64_t Spool::Append(std::string_view json, std::vector<uint64_t>* evicted) {
           "({} spool write errors so far)",
           dir_, std::strerror(err), stats_.write_errors);
     }
+  } else {
+    files_[first_id] = File{static_cast<uint32_t>(kept.size()),
+                            static_cast<uint32_t>(kept.size())};
   }
-  last_id_ = id;
-  Entry entry;
-  entry.bytes = record.size();
-  entry.delivered.assign(sinks_.size(), false);
-  entry.memory_json = std::move(memory_json);
-  entries_.emplace(id, std::move(entry));
-  ++stats_.alerts;
-  stats_.bytes += record.size();
-  ++stats_.appended;
-  for (auto& p : pending_) ++p;
-  return id;
+  for (uint32_t n = 0; n < kept.size(); ++n) {
+    const size_t k = kept[n];
+    const uint64_t id = first_id + n;
+    Entry entry;
+    entry.bytes = records[k].size();
+    entry.file = first_id;
+    entry.index = n;
+    entry.delivered.assign(sinks_.size(), false);
+    if (!ok) entry.memory_json = std::make_shared<const std::string>(jsons[k]);
+    entries_.emplace(id, std::move(entry));
+    ++stats_.alerts;
+    stats_.bytes += records[k].size();
+    ++stats_.appended;
+    for (auto& p : pending_) ++p;
+    ids[k] = id;
+  }
+  last_id_ = first_id + kept.size() - 1;
 }
 
 bool Spool::MarkDelivered(uint64_t id, size_t sink) {
@@ -412,24 +495,34 @@ uint64_t Spool::PendingCount(size_t sink) const {
 }
 
 std::shared_ptr<const std::string> Spool::Read(uint64_t id) {
-  std::string path;
-  {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return nullptr;
-    if (it->second.memory_json) return it->second.memory_json;
-    path = AlertPath(id);
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return nullptr;
+  if (it->second.memory_json) return it->second.memory_json;
+  const uint64_t file = it->second.file;
+  const uint32_t index = it->second.index;
+  // Sinks deliver in id order, so the alerts of one file are read one after another: decode
+  // the file once for all of them.
+  if (cached_file_ != file || cached_.empty()) {
+    cached_.clear();
+    std::string path = AlertPath(file);
+    std::string bytes;
+    std::vector<std::string> jsons;
+    if (!ReadFile(path, bytes)) return nullptr;  // removed meanwhile (delivered or evicted)
+    if (!DecodeRecords(bytes, jsons)) {
+      spdlog::warn("alert spool: removing damaged record {}", path);
+      ++stats_.corrupt;
+      // Every alert of the file is lost with it.
+      for (auto e = entries_.lower_bound(file); e != entries_.end() && e->second.file == file;) {
+        uint64_t gone = (e++)->first;
+        RemoveLocked(gone);
+      }
+      return nullptr;
+    }
+    for (auto& j : jsons) cached_.push_back(std::make_shared<const std::string>(std::move(j)));
+    cached_file_ = file;
   }
-  std::string record, json;
-  if (!ReadFile(path, record)) return nullptr;  // removed meanwhile (delivered or evicted)
-  if (!DecodeRecord(record, json)) {
-    std::lock_guard lock(mu_);
-    spdlog::warn("alert spool: removing damaged record {}", path);
-    ++stats_.corrupt;
-    RemoveLocked(id);
-    return nullptr;
-  }
-  return std::make_shared<const std::string>(std::move(json));
+  return index < cached_.size() ? cached_[index] : nullptr;
 }
 
 bool Spool::Contains(uint64_t id) const {

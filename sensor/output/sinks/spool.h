@@ -14,12 +14,19 @@
 // read-only) the alert is held in memory instead, inside the same bounds, and
 // still delivered: it is lost only if the process dies before delivery.
 // Thread-safe.
+//
+// Group commit: AppendBatch writes the alerts of one batch into shared files of up to
+// kMaxRecordsPerFile records ("<first id>.alert", its records taking the ids that follow), so a
+// storm of alerts costs two fsyncs per file, not per alert. A file is removed with the last of
+// its alerts; until then the markers of its delivered alerts stay beside it. A file of one
+// record is the layout of earlier versions, which therefore still load.
 
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +61,11 @@ class Spool {
   // id instead. 0 only for an alert larger than the byte bound.
   // Alerts dropped to make room are appended to `evicted`.
   uint64_t Append(std::string_view json, std::vector<uint64_t>* evicted = nullptr);
+  // The same for several alerts at once, durably written together (group commit); their ids
+  // in order (0 for one refused or dropped to honour the bound).
+  std::vector<uint64_t> AppendBatch(std::span<const std::string_view> jsons,
+                                    std::vector<uint64_t>* evicted = nullptr);
+  static constexpr size_t kMaxRecordsPerFile = 64;
 
   // Records delivery of `id` to sink number `sink` (index into the
   // constructor's list). Removes the alert when every sink has it. False if the
@@ -77,6 +89,8 @@ class Spool {
   // "BWSPOOL1 <len> <crc32 hex>\n<json>\n"
   static std::string EncodeRecord(std::string_view json);
   static bool DecodeRecord(std::string_view record, std::string& json);
+  // Every record of a file, in order; false if any is damaged.
+  static bool DecodeRecords(std::string_view file, std::vector<std::string>& jsons);
 
  private:
   struct Entry {
@@ -84,11 +98,20 @@ class Spool {
     std::vector<bool> delivered;
     // Set when the record could not be written: the alert lives here until delivered.
     std::shared_ptr<const std::string> memory_json;
+    uint64_t file = 0;   // the id naming the file that holds it
+    uint32_t index = 0;  // its place in that file
+  };
+  struct File {
+    uint32_t records = 0;  // written to it (ids file .. file + records - 1)
+    uint32_t live = 0;     // of those, still held
   };
 
   std::string AlertPath(uint64_t id) const;
   std::string MarkerPath(uint64_t id, size_t sink) const;
   void RemoveLocked(uint64_t id);
+  void AppendFileLocked(std::span<const std::string> records,
+                        std::span<const std::string_view> jsons, std::span<uint64_t> ids,
+                        std::vector<uint64_t>* evicted);
   bool SyncDir();
 
   const std::string dir_;
@@ -98,6 +121,9 @@ class Spool {
 
   mutable std::mutex mu_;
   std::map<uint64_t, Entry> entries_;
+  std::map<uint64_t, File> files_;  // on disk, by the id naming them
+  uint64_t cached_file_ = 0;        // Read's last decoded file
+  std::vector<std::shared_ptr<const std::string>> cached_;
   uint64_t last_id_ = 0;
   SpoolStats stats_;
   std::vector<uint64_t> pending_;  // per sink: held alerts it has not acknowledged
