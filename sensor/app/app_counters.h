@@ -20,6 +20,8 @@ struct AppCounters {
   std::atomic<uint64_t> tls_client_hello_too_large{0};
   std::atomic<uint64_t> storage_events{0};
   std::atomic<uint64_t> non_storage_http{0};  // HTTP transactions that were not storage requests
+  // Of those, handed to the output stage in case their server is known there as storage.
+  std::atomic<uint64_t> known_server_candidates{0};
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) { bw::Bump(c, n); }
 };

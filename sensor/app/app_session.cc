@@ -221,17 +221,43 @@ void AppSession::OnTransaction(http::HttpTransaction& tx) {
   const storage::ListingSummary* body = scanner_ ? &scanner_->summary() : nullptr;
   TimestampNs now = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
   auto event = storage::Recognise(tx, body, config_.storage, Hint(now));
+  if (event) {
+    if (event->recognised_by == storage::RecognisedBy::kFingerprint && config_.known_servers) {
+      config_.known_servers->Learn(identity_.server_ip, identity_.server_port, event->provider,
+                                   now);
+    }
+    ++storage_events_;
+    AppCounters::Bump(counters_.storage_events);
+    out_.OnStorageRequest(event::StorageRequest{Context(tx), std::move(*event)});
+  } else {
+    AppCounters::Bump(counters_.non_storage_http);
+    if (config_.storage.fingerprint) OfferToKnownServers(tx, body);
+  }
   scanner_.reset();
   scan_decided_ = false;
-  if (!event) {
-    AppCounters::Bump(counters_.non_storage_http);
-    return;
+}
+
+// The server may have spoken storage on a connection another worker saw: read the request as
+// each provider family would address it and let the output stage decide.
+void AppSession::OfferToKnownServers(const http::HttpTransaction& tx,
+                                     const storage::ListingSummary* body) {
+  using event::KnownServerCandidate;
+  KnownServerCandidate candidate;
+  constexpr std::array<storage::Provider, KnownServerCandidate::kFamilies> kAs = {
+      storage::Provider::kS3Compatible, storage::Provider::kAzureBlob, storage::Provider::kGcs};
+  for (size_t f = 0; f < kAs.size(); ++f) {
+    storage::ServerHint hint;
+    hint.known_provider = kAs[f];
+    candidate.as[f] = storage::Recognise(tx, body, config_.storage, hint);
+    // Refused whatever the server (a tunnel, a preflight, an unparsable target): not storage.
+    if (!candidate.as[f]) return;
   }
-  if (event->recognised_by == storage::RecognisedBy::kFingerprint && config_.known_servers) {
-    config_.known_servers->Learn(identity_.server_ip, identity_.server_port, event->provider, now);
-  }
-  ++storage_events_;
-  AppCounters::Bump(counters_.storage_events);
+  candidate.ctx = Context(tx);
+  AppCounters::Bump(counters_.known_server_candidates);
+  out_.OnKnownServerCandidate(std::move(candidate));
+}
+
+event::RequestContext AppSession::Context(const http::HttpTransaction& tx) const {
   event::RequestContext ctx;
   ctx.start_ts = tx.request.first_ts;
   ctx.end_ts = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
@@ -247,7 +273,7 @@ void AppSession::OnTransaction(http::HttpTransaction& tx) {
   if (const std::string* ua = tx.request.Find("User-Agent")) ctx.user_agent = *ua;
   ctx.sni = server_name();
   ctx.missing_bytes = tx.request.missing_bytes || (tx.has_response && tx.response.missing_bytes);
-  out_.OnStorageEvent(ctx, *event);
+  return ctx;
 }
 
 }  // namespace bw::app

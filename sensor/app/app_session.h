@@ -32,17 +32,19 @@ namespace bw::app {
 struct AppConfig {
   http::HttpLimits http;
   storage::RecogniserConfig storage;
-  KnownServers* known_servers = nullptr;  // shared by all workers; may be null
+  KnownServers* known_servers = nullptr;  // the worker's own; may be null
   bool digests = false;
   size_t tls_client_hello_max = 16 * 1024;  // client bytes buffered to find the ClientHello
 };
 
-// Where finished storage requests go (the ledger, the detection engine).
+// Where finished storage requests go (the worker's queue to the output stage).
 class EventOutput {
  public:
   virtual ~EventOutput() = default;
-  virtual void OnStorageEvent(const event::RequestContext& ctx,
-                              const storage::StorageEvent& event) = 0;
+  virtual void OnStorageRequest(event::StorageRequest&& request) = 0;
+  // A request to a server that did not say it is storage; storage if the output stage knows the
+  // server as such.
+  virtual void OnKnownServerCandidate(event::KnownServerCandidate&& candidate) = 0;
 };
 
 struct FlowIdentity {
@@ -101,6 +103,8 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   void OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) override;
   bool WantsBodyPrefix(const http::HttpTransaction& tx) const override;
   void OnTransaction(http::HttpTransaction& tx) override;
+  void OfferToKnownServers(const http::HttpTransaction& tx, const storage::ListingSummary* body);
+  event::RequestContext Context(const http::HttpTransaction& tx) const;
 
   static inline const std::string kNoText;
 

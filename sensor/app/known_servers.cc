@@ -15,12 +15,12 @@ size_t KnownServers::KeyHash::operator()(const Key& k) const {
 
 std::optional<storage::Provider> KnownServers::Lookup(const decode::IpAddress& ip, uint16_t port,
                                                       TimestampNs now) {
-  std::lock_guard<std::mutex> lock(mu_);
   auto it = map_.find(Key{ip, port});
   if (it == map_.end()) return std::nullopt;
   if (now - it->second.last_seen > ttl_) {
     lru_.erase(it->second.lru);
     map_.erase(it);
+    size_.store(map_.size(), std::memory_order_relaxed);
     return std::nullopt;
   }
   return it->second.provider;
@@ -28,7 +28,6 @@ std::optional<storage::Provider> KnownServers::Lookup(const decode::IpAddress& i
 
 void KnownServers::Learn(const decode::IpAddress& ip, uint16_t port, storage::Provider provider,
                          TimestampNs now) {
-  std::lock_guard<std::mutex> lock(mu_);
   Key key{ip, port};
   auto it = map_.find(key);
   if (it != map_.end()) {
@@ -45,11 +44,7 @@ void KnownServers::Learn(const decode::IpAddress& ip, uint16_t port, storage::Pr
   lru_.push_front(key);
   map_.emplace(key, Entry{provider, now, lru_.begin()});
   learned_.fetch_add(1, std::memory_order_relaxed);
-}
-
-size_t KnownServers::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return map_.size();
+  size_.store(map_.size(), std::memory_order_relaxed);
 }
 
 }  // namespace bw::app

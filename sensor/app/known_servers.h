@@ -1,6 +1,8 @@
 #pragma once
-// Server endpoints (address and port) whose traffic was fingerprinted as object storage, shared
-// by all workers. Some stores (s3rver, and any S3-compatible server behind a proxy that strips
+// Server endpoints (address and port) whose traffic was fingerprinted as object storage. Each
+// worker keeps one for its own flows (what it learned itself applies to its next requests at
+// once), and the output stage keeps the one that decides for every worker (see
+// event::KnownServerCandidate). Owned by one thread; the counters may be read from any. Some stores (s3rver, and any S3-compatible server behind a proxy that strips
 // x-amz-* headers) answer an anonymous object read with nothing that says "storage"; once the
 // same server has answered a listing or a signed request, its later requests are storage too.
 // Bounded: at most `capacity` servers, least recently seen evicted first (counted), entries
@@ -9,7 +11,6 @@
 #include <atomic>
 #include <cstdint>
 #include <list>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 
@@ -28,7 +29,7 @@ class KnownServers {
   void Learn(const decode::IpAddress& ip, uint16_t port, storage::Provider provider,
              TimestampNs now);
 
-  size_t size() const;
+  size_t size() const { return size_.load(std::memory_order_relaxed); }
   uint64_t learned() const { return learned_.load(std::memory_order_relaxed); }
   uint64_t evicted() const { return evicted_.load(std::memory_order_relaxed); }
 
@@ -49,11 +50,11 @@ class KnownServers {
 
   size_t capacity_;
   TimestampNs ttl_;
-  mutable std::mutex mu_;
   std::list<Key> lru_;  // most recent first
   std::unordered_map<Key, Entry, KeyHash> map_;
   std::atomic<uint64_t> learned_{0};
   std::atomic<uint64_t> evicted_{0};
+  std::atomic<size_t> size_{0};
 };
 
 }  // namespace bw::app

@@ -133,6 +133,7 @@ Config Extract(const YAML::Node& root) {
     MapReader m(top.Child("output"), "output");
     m.String("ledger", c.output.ledger);
     m.String("alerts", c.output.alerts);
+    m.Uint("queue_records", c.output.queue_records, 16, 1 << 22);
   }
   {
     ReadMetricsConfig(top.Child("metrics"), "metrics", c.metrics);
@@ -335,6 +336,7 @@ std::string DumpConfig(const Config& c) {
   out << YAML::Key << "output" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "ledger" << YAML::Value << YAML::DoubleQuoted << c.output.ledger;
   out << YAML::Key << "alerts" << YAML::Value << YAML::DoubleQuoted << c.output.alerts;
+  out << YAML::Key << "queue_records" << YAML::Value << c.output.queue_records;
   out << YAML::EndMap;
   out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
   DumpMetricsConfig(out, c.metrics);

@@ -92,6 +92,8 @@ struct Config {
   struct Output {
     std::string ledger;
     std::string alerts;
+    // Records each worker may have waiting for the output stage (see output.queue_records).
+    uint64_t queue_records = 16384;
   } output;
 
   MetricsConfig metrics;

@@ -5,7 +5,9 @@
 // strings, never pointing into packet memory; nothing here can carry a credential (the query is
 // redacted by the recogniser and no header other than User-Agent is copied).
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "dissectors/common/timestamp.h"
@@ -35,5 +37,30 @@ struct StorageRequest {
   RequestContext ctx;
   storage::StorageEvent event;
 };
+
+// An HTTP request to a server that neither named nor fingerprinted itself as storage, read the
+// way each provider family would address it. Whether it is storage depends on what the sensor
+// learned of that server from earlier requests, possibly on other workers; only the output stage
+// sees every worker's requests in packet-time order, so it decides, and the result does not
+// depend on which worker saw what first.
+struct KnownServerCandidate {
+  enum Family : uint8_t { kS3Family, kAzureFamily, kGcsFamily, kFamilies };
+  RequestContext ctx;
+  std::array<std::optional<storage::StorageEvent>, kFamilies> as;
+};
+
+// The family whose addressing a provider uses (S3 and S3-compatible stores share it).
+inline KnownServerCandidate::Family FamilyOf(storage::Provider p) {
+  switch (p) {
+    case storage::Provider::kAzureBlob:
+      return KnownServerCandidate::kAzureFamily;
+    case storage::Provider::kGcs:
+      return KnownServerCandidate::kGcsFamily;
+    case storage::Provider::kS3:
+    case storage::Provider::kS3Compatible:
+      break;
+  }
+  return KnownServerCandidate::kS3Family;
+}
 
 }  // namespace bw::event

@@ -73,11 +73,11 @@ bool PacketRing::TryPushPacket(const decode::PacketMeta& meta) {
   return true;
 }
 
-bool PacketRing::TryPushTick(TimestampNs now) {
+bool PacketRing::TryPushTick(TimestampNs now, RecordKind kind) {
   size_t offset = 0;
   if (!Reserve(Padded(sizeof(Header)), offset)) return false;
   Header h{};
-  h.kind = RecordKind::kTick;
+  h.kind = kind;
   h.tick = now;
   std::memcpy(buffer_.get() + offset, &h, sizeof(h));
   return true;
@@ -97,7 +97,7 @@ bool PacketRing::TryPop(Record& out) {
     Header h;
     std::memcpy(&h, buffer_.get() + pos, sizeof(h));
     out.kind = h.kind;
-    if (h.kind == RecordKind::kTick) {
+    if (h.kind == RecordKind::kTick || h.kind == RecordKind::kClock) {
       out.tick = h.tick;
       read_local_ += Padded(sizeof(Header));
       return true;

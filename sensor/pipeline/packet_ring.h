@@ -17,7 +17,9 @@
 
 namespace bw::pipeline {
 
-enum class RecordKind : uint32_t { kPacket = 1, kTick = 2, kWrap = 3 };
+// kTick advances the worker's clock and expires its flows; kClock only advances the clock (the
+// capture thread's time, so an idle worker's watermark keeps up for the output stage's merge).
+enum class RecordKind : uint32_t { kPacket = 1, kTick = 2, kWrap = 3, kClock = 4 };
 
 class PacketRing {
  public:
@@ -27,7 +29,7 @@ class PacketRing {
 
   // Producer side. False when there is no room (the caller waits or drops and counts).
   bool TryPushPacket(const decode::PacketMeta& meta);
-  bool TryPushTick(TimestampNs now);
+  bool TryPushTick(TimestampNs now, RecordKind kind = RecordKind::kTick);
   // Makes everything pushed so far visible to the consumer. A sleeping consumer is woken only
   // once a worthwhile batch is waiting (kWakeBytes) or the oldest waiting record may be getting
   // stale (a clock tick since the last wake), or when `flush` asks (idle link, tick, end):
@@ -62,7 +64,7 @@ class PacketRing {
   struct Record {
     RecordKind kind;
     decode::PacketMeta meta;  // kPacket
-    TimestampNs tick = 0;     // kTick
+    TimestampNs tick = 0;     // kTick, kClock
   };
   bool TryPop(Record& out);
   // Frees every record popped so far, waking the producer if it waits for room.

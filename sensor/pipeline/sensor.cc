@@ -31,6 +31,10 @@ constexpr TimestampNs kTickInterval = kNsPerSecond;
 // run); bursts beyond it wait in the kernel's capture buffer (capture.buffer_mib).
 constexpr size_t kRingBytes = 4u << 20;
 constexpr int kPublishBatch = 64;
+// How often, in steady time, the capture thread hands its clock to the threaded workers while
+// packets flow: an idle worker's watermark lags the busy ones by about this much, and the output
+// stage holds records back until every watermark passed them, so it adds to alert latency.
+constexpr int64_t kClockIntervalNs = 2'000'000;
 
 TimestampNs WallClockNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -67,52 +71,18 @@ struct Sensor::Lane {
   std::unique_ptr<capture::PacketSource> source;
 };
 
-// Every storage event goes to the ledger and to detection. Formatting happens on the worker
-// that produced the event; the LineWriter serialises whole lines.
-class Sensor::LedgerOutput final : public app::EventOutput {
- public:
-  LedgerOutput(output::LedgerFile& ledger, detect::DetectionEngine& detection,
-               metrics::StorageRequestCounters& counters)
-      : ledger_(ledger), detection_(detection), counters_(counters) {}
-  void OnStorageEvent(const event::RequestContext& ctx,
-                      const storage::StorageEvent& event) override {
-    counters_.Count(event);
-    if (ledger_.is_open()) ledger_.Write(output::FormatLedgerLine(ctx, event));
-    detection_.OnStorageEvent(ctx, event);
-  }
-
- private:
-  output::LedgerFile& ledger_;
-  detect::DetectionEngine& detection_;
-  metrics::StorageRequestCounters& counters_;
-};
-
-// Alerts go to --alerts and to the sinks (the same JSON): the dispatcher spools each one
-// before returning and delivers from its own thread, so a slow sink never stalls a worker.
-class Sensor::AlertOutput final : public detect::AlertSink {
- public:
-  AlertOutput(output::LineWriter& alerts, output::AlertDispatcher& dispatcher)
-      : alerts_(alerts), dispatcher_(dispatcher) {}
-  void OnAlert(const detect::Alert& alert) override {
-    ++alerts_raised;
-    if (alerts_.is_open()) alerts_.Write(alert.ToJson());
-    dispatcher_.Submit(alert);
-  }
-  std::atomic<uint64_t> alerts_raised{0};
-
- private:
-  output::LineWriter& alerts_;
-  output::AlertDispatcher& dispatcher_;
-};
-
 Sensor::Sensor(SensorOptions options) : options_(std::move(options)) {}
 
 Sensor::~Sensor() {
   if (metrics_server_) metrics_server_->Stop();
   for (auto& r : rings_) r->Close();
+  if (output_) {
+    for (size_t i = 0; i < output_->workers(); ++i) output_->queue(i).Advance(OutputQueue::kForever);
+  }
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  if (output_) output_->Finish(last_ts_);
   // Tearing down nDPI's trees costs about as much as building them: in parallel too.
   std::vector<std::thread> teardown;
   for (size_t i = 1; i < workers_.size(); ++i) {
@@ -154,14 +124,23 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     error = "alerting: " + error;
     return false;
   }
-  alert_output_ = std::make_unique<AlertOutput>(alerts_, *dispatcher_);
-  detection_ = std::make_unique<detect::DetectionEngine>(c.detection, *alert_output_);
-  ledger_output_ = std::make_unique<LedgerOutput>(ledger_, *detection_, storage_counters_);
+  OutputStageOptions oo;
+  oo.workers = c.workers;
+  oo.queue_capacity = c.output.queue_records;
+  // Live, a worker that waited for the output stage would make the kernel drop whole packets;
+  // reading a file, waiting loses nothing.
+  oo.when_full = source_->live() ? OutputQueue::WhenFull::kDrop : OutputQueue::WhenFull::kWait;
+  oo.known_servers = c.storage.known_servers;
+  oo.known_server_ttl = c.storage.known_server_ttl;
+  OutputTargets targets;
+  targets.ledger = &ledger_;
+  targets.flow_log = &flow_log_;
+  targets.alerts = &alerts_;
+  targets.dispatcher = dispatcher_.get();
+  targets.storage_counters = &storage_counters_;
+  output_ = std::make_unique<OutputStage>(oo, c.detection, targets);
 
   app_config_.digests = options_.flow_digests;
-  known_servers_ =
-      std::make_unique<app::KnownServers>(c.storage.known_servers, c.storage.known_server_ttl);
-  app_config_.known_servers = known_servers_.get();
   app_config_.http.max_start_line = c.http.max_start_line;
   app_config_.http.max_header_line = c.http.max_header_line;
   app_config_.http.max_headers = c.http.max_headers;
@@ -182,15 +161,14 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     app_config_.storage.endpoints.push_back(std::move(rule));
   }
 
-  WorkerOutputs outs;
-  outs.flow_log = flow_log_.is_open() ? &flow_log_ : nullptr;
-  outs.events = ledger_output_.get();
-  outs.detection = detection_.get();
   // Setting up nDPI takes about 25 ms of CPU per worker (its address trees), so the workers are
   // built in parallel, worker 0 on this thread: only its module initialises the libraries nDPI
   // shares between modules (libgcrypt), and the others skip that step.
   workers_.resize(c.workers);
   auto build = [&](size_t i) {
+    WorkerOutputs outs;
+    outs.queue = &output_->queue(i);
+    outs.flow_log = flow_log_.is_open();
     workers_[i] = std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs,
                                            memory_budget_);
   };
@@ -213,10 +191,14 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   if (fanout) {
     capture_splitter_ = std::make_unique<FlowSplitter>(workers_.size(), source_->link_type(), dl);
     source_->SetRecordSplitter(capture_splitter_.get());
+    source_->SetPassedHook([q = &output_->queue(0)](TimestampNs t) { q->Advance(t); });
     for (size_t i = 1; i < workers_.size(); ++i) {
       lanes_.push_back(std::make_unique<Lane>(i, workers_.size(), dl, source_->link_type()));
       lanes_.back()->source = source_->OpenLane(i);
       lanes_.back()->source->SetRecordSplitter(&lanes_.back()->splitter);
+      lanes_.back()->source->SetPassedHook([q = &output_->queue(i)](TimestampNs t) {
+        q->Advance(t);
+      });
     }
     spdlog::debug("{} workers, each reading {} itself", workers_.size(), options_.capture.file);
   } else if (workers_.size() > 1) {
@@ -228,6 +210,12 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     first_threaded_ = workers_.size() + 1 > cpus ? 1 : 0;
     for (size_t i = first_threaded_; i < workers_.size(); ++i) {
       rings_.push_back(std::make_unique<PacketRing>(kRingBytes));
+    }
+    // A worker on this thread that waits for room in its output queue stops this thread; the
+    // output stage may be waiting for the other workers' watermarks, which need this thread's
+    // clock: hand it to them while waiting.
+    for (size_t i = 0; i < first_threaded_; ++i) {
+      output_->queue(i).SetWaitHook([this] { ClockRings(last_ts_); });
     }
     spdlog::debug("{} workers on {} CPUs: {}", workers_.size(), cpus,
                   first_threaded_ ? "worker 0 runs on the capture thread"
@@ -277,7 +265,7 @@ void Sensor::Reload() {
     next.detection.memory_bytes = options_.config.detection.memory_bytes;
   }
   options_.config.detection = next.detection;
-  detection_->Reconfigure(next.detection);
+  output_->Reconfigure(next.detection);
   options_.config.log.level = next.log.level;
   SetLogLevel(next.log.level);
   spdlog::info("config reloaded from {} (log level {}, detection rules); capture, worker and "
@@ -311,7 +299,10 @@ void Sensor::Dispatch(const decode::PacketMeta& meta) {
   PacketRing& ring = *rings_[index - first_threaded_];
   while (!ring.TryPushPacket(meta)) {
     // The worker is behind: make what we pushed visible and wait for room. Live, the kernel
-    // buffer absorbs the stall (and counts drops); offline, nothing is lost.
+    // buffer absorbs the stall (and counts drops); offline, nothing is lost. The others get the
+    // clock first: this worker may be waiting on the output stage, which may be waiting for
+    // their watermarks.
+    ClockAll(last_ts_);
     ring.Publish(true);
     ++ring_waits_;
     ring.WaitForRoom();
@@ -319,9 +310,21 @@ void Sensor::Dispatch(const decode::PacketMeta& meta) {
   if (ring.unpublished() >= kPublishBatch) ring.Publish();
 }
 
+void Sensor::ClockAll(TimestampNs now) {
+  for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->AdvanceClock(now);
+  ClockRings(now);
+}
+
+void Sensor::ClockRings(TimestampNs now) {
+  last_clock_ns_ = metrics::CoarseSteadyNowNs();
+  for (auto& ring : rings_) {
+    // A full ring's worker has packets to move its clock with.
+    if (ring->TryPushTick(now, RecordKind::kClock)) ring->Publish(true);
+  }
+}
+
 void Sensor::TickAll(TimestampNs now) {
   decoder_->ExpireFragments(now);
-  detection_->Advance(now);
   for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->Tick(now);
   for (auto& ring : rings_) {
     while (!ring->TryPushTick(now)) {
@@ -343,6 +346,8 @@ void Sensor::WorkerLoop(size_t index) {
         worker.Process(rec.meta);
       } else if (rec.kind == RecordKind::kTick) {
         worker.Tick(rec.tick);
+      } else if (rec.kind == RecordKind::kClock) {
+        worker.AdvanceClock(rec.tick);
       }
       if (++n == kPublishBatch) {
         ring.Release();
@@ -353,6 +358,8 @@ void Sensor::WorkerLoop(size_t index) {
     if (ring.closed() && ring.empty()) break;
     ring.WaitForData();
   }
+  // Nothing more comes before the drain at the end, which is stamped with the latest time.
+  output_->queue(first_threaded_ + index).Advance(OutputQueue::kForever);
 }
 
 void Sensor::LaneLoop(size_t index) {
@@ -365,10 +372,13 @@ void Sensor::LaneLoop(size_t index) {
   while (!stop_.load(std::memory_order_relaxed)) {
     // The end, or an error the capture thread meets at the same record and reports.
     if (lane.source->Next(raw) != capture::NextStatus::kPacket) break;
-    // Ticked by the times of its own packets: between two of them nothing reaches its flows, so
-    // what expires at the next tick expires as it would at the capture thread's (TickAll), only
-    // noticed later.
+    // Ticked by the times of its own packets and of the chunks it passed over, so its clock
+    // keeps up with the file's as the capture thread's does (TickAll): between two of its own
+    // packets nothing reaches its flows, so what expires at the next tick expires as it would
+    // there, only noticed later.
     if (raw.ts > last_ts) last_ts = raw.ts;
+    if (raw.passed_latest > last_ts) last_ts = raw.passed_latest;
+    worker.AdvanceClock(last_ts);
     if (last_ts - last_tick >= kTickInterval) {
       lane.decoder.ExpireFragments(last_ts);
       worker.Tick(last_ts);
@@ -381,6 +391,8 @@ void Sensor::LaneLoop(size_t index) {
     worker.Process(meta);
   }
   lane.source->StopReading();  // stopped early: the other lanes must not wait for this one
+  // Nothing more comes before the drain at the end, which is stamped with the latest time.
+  output_->queue(index + 1).Advance(OutputQueue::kForever);
 }
 
 std::vector<const decode::Decoder*> Sensor::Decoders() const {
@@ -391,9 +403,14 @@ std::vector<const decode::Decoder*> Sensor::Decoders() const {
 
 void Sensor::StopWorkers(TimestampNs now) {
   for (auto& r : rings_) r->Close();
+  // The workers on this thread are done too: a threaded one still handing records to the output
+  // stage must not wait for their watermarks.
+  for (size_t i = 0; i < first_threaded_; ++i) output_->queue(i).Advance(OutputQueue::kForever);
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // Flows still open end now, every worker at the same (latest) time.
   for (auto& w : workers_) w->Drain(now);
+  output_->Finish(now);
 }
 
 int Sensor::Run() {
@@ -411,6 +428,8 @@ int Sensor::Run() {
       LaneLoop(i);
     });
   }
+  // Before the capture thread is pinned: the output thread must not inherit its CPU.
+  output_->Start();
   PinCurrentThread(cpus, 0, "capture");
 
   const decode::LinkType link = source_->link_type();
@@ -432,6 +451,7 @@ int Sensor::Run() {
       packets_ += raw.passed;
       bytes_ += raw.passed_wire_bytes;
       capture_status_.Packet(raw.passed_wire_bytes, raw.passed);
+      if (raw.passed_latest > last_ts_) last_ts_ = raw.passed_latest;
     }
     if (st == capture::NextStatus::kPacket) {
       ++packets_;
@@ -454,6 +474,10 @@ int Sensor::Run() {
       } else {
         Dispatch(meta);
       }
+      for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->AdvanceClock(last_ts_);
+      if (!rings_.empty() && metrics::CoarseSteadyNowNs() - last_clock_ns_ >= kClockIntervalNs) {
+        ClockAll(last_ts_);
+      }
     } else if (st == capture::NextStatus::kTimeout) {
       capture_status_.Beat();
       memory_budget_.Poll();
@@ -470,6 +494,7 @@ int Sensor::Run() {
         last_tick_ = now;
         if (now > last_ts_) last_ts_ = now;
       }
+      ClockAll(last_ts_);
     } else if (st == capture::NextStatus::kEnd) {
       capture_status_.Finish();
       break;
@@ -485,7 +510,6 @@ int Sensor::Run() {
   }
   source_->StopReading();
   StopWorkers(last_ts_);
-  detection_->Advance(last_ts_);
   if (!live && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Close();
   flow_log_.Flush();
@@ -607,6 +631,8 @@ std::string Sensor::StatsJson(double seconds) const {
     storage_events += Load(ac.storage_events);
     non_storage += Load(ac.non_storage_http);
   }
+  // Requests the workers could not tell were storage, which the output stage knew were.
+  const uint64_t known = output_ ? Load(output_->counters().candidates_storage) : 0;
   j["packets"] = {{"processed", processed}, {"tcp", tcp}, {"udp", udp}, {"other", other}};
   j["flows"] = {{"created", created}, {"evicted", evicted}, {"idle_timeouts", idle},
                 {"hard_timeouts", hard}, {"closed", closed}, {"drained", drained},
@@ -631,7 +657,7 @@ std::string Sensor::StatsJson(double seconds) const {
                      {"buffered_high_water", high_water}};
   j["app"] = {{"http_flows", http_flows},         {"tls_flows", tls_flows},
               {"other_flows", other_flows},       {"tls_client_hellos", hellos},
-              {"storage_requests", storage_events}, {"non_storage_http", non_storage}};
+              {"storage_requests", storage_events + known}, {"non_storage_http", non_storage - known}};
   {
     // HTTP parser counters summed over the workers; errors by reason, every reason listed.
     uint64_t requests = 0, responses = 0, transactions = 0, no_response = 0, truncated = 0,
@@ -669,8 +695,8 @@ std::string Sensor::StatsJson(double seconds) const {
                  {"pipelined_max_depth", pipelined_max},
                  {"errors", error_counts}};
   }
-  if (detection_) {
-    detect::DetectionStats d = detection_->Stats();
+  if (output_) {
+    detect::DetectionStats d = output_->DetectionStats();
     j["detection"] = {{"storage_events", d.storage_events},
                       {"tracked_activities", d.tracked_activities},
                       {"tracked_clients", d.tracked_clients},
@@ -698,7 +724,25 @@ std::string Sensor::StatsJson(double seconds) const {
                   {"memory_to_run_bytes", mp.fixed},
                   {"memory_margin_bytes", mp.margin},
                   {"memory_pressure_polls", memory_budget_.pressure_polls()}};
-  j["alerts"] = {{"raised", alert_output_->alerts_raised.load()},
+  if (output_) {
+    const OutputStageCounters& oc = output_->counters();
+    uint64_t queued = 0, dropped = 0, waits = 0;
+    for (size_t i = 0; i < output_->workers(); ++i) {
+      const OutputQueueCounters& qc = output_->queue(i).counters();
+      queued += Load(qc.pushed);
+      dropped += Load(qc.dropped);
+      waits += Load(qc.waits);
+    }
+    j["output"] = {{"records", queued},
+                   {"records_dropped", dropped},
+                   {"queue_waits", waits},
+                   {"batches", Load(oc.batches)},
+                   {"alert_batches", Load(oc.alert_batches)},
+                   {"known_server_candidates", Load(oc.candidates)},
+                   {"known_server_requests", Load(oc.candidates_storage)},
+                   {"known_servers", output_->known_servers()}};
+  }
+  j["alerts"] = {{"raised", output_ ? Load(output_->counters().alerts_raised) : 0},
                  {"lines", alerts_.lines_written()},
                  {"write_errors", alerts_.write_errors()}};
   if (dispatcher_) {
@@ -764,7 +808,7 @@ std::string Sensor::SummaryText(double seconds) const {
                 a["non_storage_http"].get<unsigned long long>());
   out += line;
   std::snprintf(line, sizeof(line), "  alerts:     %llu raised\n",
-                static_cast<unsigned long long>(alert_output_->alerts_raised.load()));
+                static_cast<unsigned long long>(Load(output_->counters().alerts_raised)));
   out += line;
   if (source_->live()) {
     std::snprintf(line, sizeof(line), "  kernel:     %llu dropped, %llu dropped by the interface\n",
@@ -796,8 +840,8 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
   s.flows.memory_cap_bytes = memory_budget_.flows_share();
   s.process = metrics::ReadProcessSnapshot();
   s.process.memory_cap_bytes = memory_budget_.parts().cap;
-  if (detection_) {
-    detect::DetectionStats d = detection_->Stats();
+  if (output_) {
+    detect::DetectionStats d = output_->DetectionStats();
     s.detection_memory_bytes = d.memory_bytes;
     s.detection_memory_cap_bytes = options_.config.detection.memory_bytes;
     for (size_t r = 0; r < detect::kRuleCount; ++r) {

@@ -28,6 +28,7 @@
 #include "sensor/pipeline/flow_share.h"
 #include "sensor/pipeline/flow_splitter.h"
 #include "sensor/pipeline/memory_budget.h"
+#include "sensor/pipeline/output_stage.h"
 #include "sensor/pipeline/packet_ring.h"
 #include "sensor/pipeline/worker.h"
 
@@ -67,12 +68,14 @@ class Sensor {
   metrics::SensorSnapshot Snapshot() const;
 
  private:
-  class LedgerOutput;
-  class AlertOutput;
   struct Lane;
   void ProcessInline(const decode::PacketMeta& meta);
   void Dispatch(const decode::PacketMeta& meta);
   void TickAll(TimestampNs now);
+  // Hands the capture thread's clock to every threaded worker (kClock), so that idle workers'
+  // watermarks keep up and the output stage's merge does not wait on them.
+  void ClockAll(TimestampNs now);
+  void ClockRings(TimestampNs now);  // only the threaded ones
   void WorkerLoop(size_t index);
   void LaneLoop(size_t index);
   // Every decoder: the capture thread's and the fanout lanes'.
@@ -85,7 +88,6 @@ class Sensor {
 
   SensorOptions options_;
   app::AppConfig app_config_;
-  std::unique_ptr<app::KnownServers> known_servers_;
   std::unique_ptr<capture::PacketSource> source_;
   decode::DropCounters drops_;
   std::unique_ptr<FlowShare> capture_share_;  // file fanout: worker 0's flows
@@ -95,9 +97,8 @@ class Sensor {
   output::LineWriter flow_log_;
   output::LineWriter alerts_;
   std::unique_ptr<output::AlertDispatcher> dispatcher_;
-  std::unique_ptr<AlertOutput> alert_output_;
-  std::unique_ptr<detect::DetectionEngine> detection_;
-  std::unique_ptr<LedgerOutput> ledger_output_;
+  // Everything after dissection; stopped before what it writes to is closed.
+  std::unique_ptr<OutputStage> output_;
   MemoryBudget memory_budget_;  // read by the workers: outlives them
   std::vector<std::unique_ptr<Worker>> workers_;
   // Workers [0, first_threaded_) run on the capture thread; rings_[i] feeds worker
@@ -124,6 +125,7 @@ class Sensor {
   TimestampNs first_ts_ = 0;
   TimestampNs last_ts_ = 0;
   TimestampNs last_tick_ = 0;
+  int64_t last_clock_ns_ = 0;  // steady time of the last ClockAll
 };
 
 }  // namespace bw::pipeline

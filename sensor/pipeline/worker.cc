@@ -1,8 +1,9 @@
 #include "sensor/pipeline/worker.h"
 
+#include "dissectors/common/counter.h"
+#include "sensor/detect/server_name.h"
 #include "sensor/flow/flow_direction.h"
 #include "sensor/output/community_id.h"
-#include "dissectors/common/counter.h"
 
 namespace bw::pipeline {
 
@@ -23,6 +24,13 @@ struct Worker::FlowState {
   classify::NdpiFlow ndpi;
   std::unique_ptr<app::AppSession> app;  // created on the first byte delivered
   size_t memory = 0;                      // bytes charged to the worker's memory account
+  // Encrypted flows: what the last summary said, so that only news is handed on.
+  enum class Storage : uint8_t { kUnknown, kYes, kNo };
+  Storage storage_name = Storage::kUnknown;  // does the SNI name a storage endpoint?
+  bool reported = false;
+  uint64_t reported_turns = 0;
+  uint64_t reported_to_client = 0;
+  uint64_t reported_to_server = 0;
 };
 
 // Stands in for the flow's application session while reassembly runs, and creates the session
@@ -48,7 +56,7 @@ class Worker::LazySink final : public reassembly::StreamSink {
   app::AppSession& Session() {
     if (!state_->app) {
       state_->app = std::make_unique<app::AppSession>(worker_.app_config_, worker_.app_counters_,
-                                                      *worker_.outputs_.events,
+                                                      static_cast<app::EventOutput&>(worker_),
                                                       worker_.Identity(*key_, *state_));
     }
     return *state_->app;
@@ -61,6 +69,7 @@ class Worker::LazySink final : public reassembly::StreamSink {
 Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_config,
                WorkerOutputs outputs, const MemoryBudget& memory)
     : id_(id),
+      known_servers_(config.storage.known_servers, config.storage.known_server_ttl),
       app_config_(app_config),
       outputs_(outputs),
       reassembly_([&] {
@@ -73,6 +82,7 @@ Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_c
       classifier_(config.classify.ndpi_max_packets, /*init_shared_libraries=*/id == 0),
       sink_(std::make_unique<LazySink>(*this)),
       budget_(memory) {
+  app_config_.known_servers = &known_servers_;
   flow::FlowLimits limits;
   limits.max_flows = std::max<uint64_t>(1, config.flows.max_flows / config.workers);
   limits.tcp_idle_timeout = config.flows.tcp_idle_timeout;
@@ -140,6 +150,26 @@ void Worker::Process(const decode::PacketMeta& p) {
   while (memory_ > share && flows_->EvictLeastRecent(p.ts)) {
     Bump(flows_->owner_counters().evicted_memory);
   }
+  PublishWatermark();
+}
+
+template <typename Body>
+void Worker::Emit(Body&& body) {
+  OutputRecord record;
+  record.stamp = now_;
+  record.body = std::forward<Body>(body);
+  outputs_.queue->Push(std::move(record));
+}
+
+void Worker::OnStorageRequest(event::StorageRequest&& request) { Emit(std::move(request)); }
+
+void Worker::OnKnownServerCandidate(event::KnownServerCandidate&& candidate) {
+  Emit(std::move(candidate));
+}
+
+void Worker::AdvanceClock(TimestampNs now) {
+  if (now > now_) now_ = now;
+  PublishWatermark();
 }
 
 // What a flow holds: its table slot, reassembly buffers, nDPI state and application session.
@@ -177,17 +207,39 @@ void Worker::Tick(TimestampNs now) {
       ReportEncrypted(state, times, false);
     });
   }
+  PublishWatermark();
 }
 
 void Worker::Drain(TimestampNs now) {
   if (now > now_) now_ = now;
   flows_->Drain(now_);
+  PublishWatermark();
 }
 
 // Encrypted flows feed detection by what TLS still shows: the SNI, the request/response turns
-// and the bytes each way. Cumulative totals, about once a second and once at the end.
-void Worker::ReportEncrypted(const FlowState& state, const flow::FlowTimes& times, bool final) {
-  if (!outputs_.detection || !state.app || state.app->layer() != app::AppLayer::kTls) return;
+// and the bytes each way. Cumulative totals, handed on when they changed (checked about once a
+// second) and once at the end, and only for server names of storage endpoints: other TLS, most
+// of a tap's traffic, costs the output stage nothing.
+void Worker::ReportEncrypted(FlowState& state, const flow::FlowTimes& times, bool final) {
+  if (!state.app || state.app->layer() != app::AppLayer::kTls) return;
+  if (state.storage_name == FlowState::Storage::kUnknown) {
+    const std::string& sni = state.app->server_name();
+    if (sni.empty()) return;  // no ClientHello yet, or none with a name: nothing to tell
+    detect::ServerNameTarget target;
+    state.storage_name = detect::TargetFromServerName(sni, target) ? FlowState::Storage::kYes
+                                                                   : FlowState::Storage::kNo;
+  }
+  if (state.storage_name != FlowState::Storage::kYes) return;
+  const uint64_t turns = state.app->tls_turns();
+  const uint64_t to_client = state.app->tls_app_bytes(Direction::kToClient);
+  const uint64_t to_server = state.app->tls_app_bytes(Direction::kToServer);
+  const bool news = !state.reported || turns != state.reported_turns ||
+                    to_client != state.reported_to_client || to_server != state.reported_to_server;
+  if (!news && !final) return;
+  state.reported = true;
+  state.reported_turns = turns;
+  state.reported_to_client = to_client;
+  state.reported_to_server = to_server;
   // The session computed the identity (Community ID included) once, when it was created.
   const app::FlowIdentity& id = state.app->identity();
   event::EncryptedFlowSummary s;
@@ -199,11 +251,11 @@ void Worker::ReportEncrypted(const FlowState& state, const flow::FlowTimes& time
   s.server_name = state.app->server_name();
   s.first_ts = times.first_seen;
   s.last_ts = times.last_seen;
-  s.turns = state.app->tls_turns();
-  s.bytes_to_client = state.app->tls_app_bytes(Direction::kToClient);
-  s.bytes_to_server = state.app->tls_app_bytes(Direction::kToServer);
+  s.turns = turns;
+  s.bytes_to_client = to_client;
+  s.bytes_to_server = to_server;
   s.final = final;
-  outputs_.detection->OnEncryptedFlow(s);
+  Emit(std::move(s));
 }
 
 void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
@@ -256,7 +308,7 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
     r.http_requests = state.app->http_transactions();
     r.storage_requests = state.app->storage_events();
   }
-  outputs_.flow_log->Write(output::FormatFlowLine(r));
+  Emit(std::move(r));
 }
 
 }  // namespace bw::pipeline

@@ -13,11 +13,10 @@
 #include "sensor/classify/ndpi_classifier.h"
 #include "sensor/config/config.h"
 #include "sensor/decode/packet_meta.h"
-#include "sensor/detect/detection_engine.h"
 #include "sensor/flow/flow_table.h"
 #include "sensor/output/flow_record.h"
-#include "sensor/output/line_writer.h"
 #include "sensor/pipeline/memory_budget.h"
+#include "sensor/pipeline/output_queue.h"
 #include "sensor/reassembly/reassembly_context.h"
 #include "sensor/reassembly/tcp_connection.h"
 
@@ -31,20 +30,22 @@ struct WorkerCounters {
   std::atomic<uint64_t> other_packets{0};
 };
 
-// Shared, thread-safe sinks the workers write to.
+// What a worker hands on, all of it through its own queue to the output stage.
 struct WorkerOutputs {
-  output::LineWriter* flow_log = nullptr;
-  app::EventOutput* events = nullptr;  // detection/ledger fan-out
-  detect::DetectionEngine* detection = nullptr;  // encrypted-flow summaries; may be null
+  OutputQueue* queue = nullptr;
+  bool flow_log = false;  // make a flow-log record of every flow that ends
 };
 
-class Worker {
+// Its clock is packet time: the latest packet, tick or AdvanceClock() it was given. Records are
+// stamped with it, and after every call that moves it the queue's watermark follows, so the
+// output stage knows this worker will hand nothing older.
+class Worker final : private app::EventOutput {
  public:
   // Evicts least recently active flows when their state passes memory.worker_share(). Workers
   // other than 0 may be built on several threads at once, once worker 0 is (see NdpiClassifier).
   Worker(int id, const config::Config& config, const app::AppConfig& app_config,
          WorkerOutputs outputs, const MemoryBudget& memory);
-  ~Worker();
+  ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -53,6 +54,10 @@ class Worker {
   void Tick(TimestampNs now);
   // End of input: finishes every flow.
   void Drain(TimestampNs now);
+  // Time has reached `now` elsewhere (another worker's packets, the capture thread's clock): no
+  // record of this worker will be stamped earlier. Expires nothing.
+  void AdvanceClock(TimestampNs now);
+  TimestampNs clock() const { return now_; }
 
   int id() const { return id_; }
   const WorkerCounters& counters() const { return counters_; }
@@ -66,15 +71,22 @@ class Worker {
  private:
   struct FlowState;
   class LazySink;
+  // app::EventOutput
+  void OnStorageRequest(event::StorageRequest&& request) override;
+  void OnKnownServerCandidate(event::KnownServerCandidate&& candidate) override;
+  template <typename Body>
+  void Emit(Body&& body);
+  void PublishWatermark() { outputs_.queue->Advance(now_); }
   app::FlowIdentity Identity(const flow::FlowKey& key, const FlowState& state) const;
-  void ReportEncrypted(const FlowState& state, const flow::FlowTimes& times, bool final);
+  void ReportEncrypted(FlowState& state, const flow::FlowTimes& times, bool final);
   void Charge(FlowState& state);
   void PublishMemory();
   void EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                flow::FlowEndReason reason, TimestampNs now);
 
   int id_;
-  const app::AppConfig& app_config_;
+  app::KnownServers known_servers_;  // learned from this worker's own flows
+  app::AppConfig app_config_;        // the sensor's, with known_servers_
   WorkerOutputs outputs_;
   WorkerCounters counters_;
   app::AppCounters app_counters_;

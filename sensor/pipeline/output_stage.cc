@@ -1,0 +1,193 @@
+#include "sensor/pipeline/output_stage.h"
+
+#include <chrono>
+#include <type_traits>
+
+#include "sensor/detect/alert.h"
+#include "sensor/output/flow_record.h"
+#include "sensor/output/ledger_record.h"
+
+namespace bw::pipeline {
+
+namespace {
+
+// Detection expires windows and dedup entries about once a second of packet time, as the
+// capture thread's ticks did.
+constexpr TimestampNs kAdvanceInterval = kNsPerSecond;
+// Records merged before the alerts they raised go to the spool together: a bigger batch means
+// fewer fsyncs in a storm, a smaller one less delay before the first alert leaves.
+constexpr size_t kBatchRecords = 1024;
+// How long the stage sleeps with nothing ready. Bounds how late it notices watermarks move (a
+// record waits for an idle worker's clock), so it is part of the alert latency.
+constexpr auto kIdleWait = std::chrono::milliseconds(1);
+
+void Bump(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
+}  // namespace
+
+OutputStage::OutputStage(const OutputStageOptions& options,
+                         const config::DetectionConfig& detection, OutputTargets targets)
+    : targets_(targets),
+      detection_(detection, *this),
+      known_(options.known_servers, options.known_server_ttl) {
+  for (size_t i = 0; i < std::max<size_t>(1, options.workers); ++i) {
+    queues_.push_back(
+        std::make_unique<OutputQueue>(options.queue_capacity, options.when_full, doorbell_));
+  }
+}
+
+OutputStage::~OutputStage() {
+  if (thread_.joinable()) {
+    for (auto& q : queues_) q->Advance(OutputQueue::kForever);
+    Finish(end_);
+  }
+}
+
+void OutputStage::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void OutputStage::Finish(TimestampNs end) {
+  if (!thread_.joinable()) return;
+  end_ = end;
+  finishing_.store(true, std::memory_order_release);
+  doorbell_.Ring();
+  thread_.join();
+}
+
+void OutputStage::Reconfigure(const config::DetectionConfig& detection) {
+  std::lock_guard lock(reconfigure_mu_);
+  next_detection_ = detection;
+  reconfigure_.store(true, std::memory_order_release);
+}
+
+void OutputStage::Run() {
+  for (;;) {
+    if (reconfigure_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(reconfigure_mu_);
+      if (next_detection_) detection_.Reconfigure(*next_detection_);
+      next_detection_.reset();
+      reconfigure_.store(false, std::memory_order_relaxed);
+    }
+    // Read before merging: if it was set, every producer had finished, so a round that then
+    // handles nothing has handled everything.
+    const bool finishing = finishing_.load(std::memory_order_acquire);
+    size_t handled = MergeReady(kBatchRecords);
+    FlushAlerts();
+    if (handled > 0) {
+      Bump(counters_.batches);
+      continue;
+    }
+    if (finishing) break;
+    // Nothing ready: time still passes for detection while every worker's clock moves on (a live
+    // link gone quiet), as far as the slowest worker has promised.
+    TimestampNs idle = IdleWatermark();
+    if (idle != OutputQueue::kForever) AdvanceDetection(idle);
+    FlushAlerts();
+    doorbell_.Wait(kIdleWait);
+  }
+  if (end_ > advanced_) detection_.Advance(end_);
+  FlushAlerts();
+}
+
+TimestampNs OutputStage::IdleWatermark() const {
+  TimestampNs low = OutputQueue::kForever;
+  for (const auto& q : queues_) low = std::min(low, q->watermark());
+  return low;
+}
+
+size_t OutputStage::MergeReady(size_t budget) {
+  const size_t n = queues_.size();
+  size_t handled = 0;
+  while (handled < budget) {
+    // Watermarks first, then the queues: a queue found empty after its watermark was read
+    // cannot later deliver a record stamped below it.
+    size_t best = n;
+    TimestampNs best_stamp = 0;
+    TimestampNs bound = OutputQueue::kForever;  // lowest watermark of the empty queues
+    for (size_t i = 0; i < n; ++i) {
+      TimestampNs w = queues_[i]->watermark();
+      OutputRecord* front = queues_[i]->Front();
+      if (front == nullptr) {
+        bound = std::min(bound, w);
+      } else if (best == n || front->stamp < best_stamp) {
+        best = i;
+        best_stamp = front->stamp;
+      }
+    }
+    if (best == n || best_stamp > bound) break;
+    OutputRecord* record = queues_[best]->Front();
+    Handle(*record);
+    queues_[best]->Pop();
+    ++handled;
+  }
+  return handled;
+}
+
+void OutputStage::Handle(OutputRecord& record) {
+  if (record.stamp - advanced_ >= kAdvanceInterval) AdvanceDetection(record.stamp);
+  std::visit(
+      [this](auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, event::StorageRequest>) {
+          HandleStorage(body);
+        } else if constexpr (std::is_same_v<T, event::KnownServerCandidate>) {
+          Bump(counters_.candidates);
+          auto provider = known_.Lookup(body.ctx.server_ip, body.ctx.server_port, body.ctx.end_ts);
+          if (!provider) return;
+          std::optional<storage::StorageEvent>& as = body.as[event::FamilyOf(*provider)];
+          if (!as) return;
+          Bump(counters_.candidates_storage);
+          as->provider = *provider;
+          event::StorageRequest request{std::move(body.ctx), std::move(*as)};
+          HandleStorage(request);
+        } else if constexpr (std::is_same_v<T, event::EncryptedFlowSummary>) {
+          Bump(counters_.encrypted_summaries);
+          detection_.OnEncryptedFlow(body);
+        } else if constexpr (std::is_same_v<T, output::FlowRecord>) {
+          Bump(counters_.flow_records);
+          if (targets_.flow_log && targets_.flow_log->is_open()) {
+            targets_.flow_log->Write(output::FormatFlowLine(body));
+          }
+        }
+      },
+      record.body);
+}
+
+void OutputStage::HandleStorage(event::StorageRequest& request) {
+  const event::RequestContext& ctx = request.ctx;
+  const storage::StorageEvent& ev = request.event;
+  // The server spoke storage of its own accord: later requests to it that do not are storage too.
+  if (ev.recognised_by == storage::RecognisedBy::kFingerprint) {
+    known_.Learn(ctx.server_ip, ctx.server_port, ev.provider, ctx.end_ts);
+  }
+  Bump(counters_.storage_requests);
+  if (targets_.storage_counters) targets_.storage_counters->Count(ev);
+  if (targets_.ledger && targets_.ledger->is_open()) {
+    targets_.ledger->Write(output::FormatLedgerLine(ctx, ev));
+  }
+  detection_.OnStorageEvent(ctx, ev);
+}
+
+void OutputStage::AdvanceDetection(TimestampNs now) {
+  if (now <= advanced_) return;
+  advanced_ = now;
+  detection_.Advance(now);
+}
+
+void OutputStage::OnAlert(const detect::Alert& alert) {
+  Bump(counters_.alerts_raised);
+  pending_alerts_.push_back(alert.ToJson());
+}
+
+void OutputStage::FlushAlerts() {
+  if (pending_alerts_.empty()) return;
+  if (targets_.alerts && targets_.alerts->is_open()) {
+    for (const std::string& json : pending_alerts_) targets_.alerts->Write(json);
+  }
+  if (targets_.dispatcher) {
+    targets_.dispatcher->SubmitBatch(pending_alerts_);
+    Bump(counters_.alert_batches);
+  }
+  pending_alerts_.clear();
+}
+
+}  // namespace bw::pipeline

@@ -1,0 +1,118 @@
+#pragma once
+// The output stage: one thread that owns everything after dissection — the ledger, the flow log,
+// detection, the alert file and the alert fan-out (spool and sinks), and the map of servers
+// learned to be storage. Workers only push records into their own OutputQueue; no file, fsync or
+// lock shared with another worker is ever on a packet thread.
+//
+// Guarantees:
+//  - Records are merged from the workers' queues in stamp order (the workers' packet-time
+//    clocks), a record leaving only once every other worker's watermark has reached its stamp;
+//    ties go to the lower worker. So the ledger's order, detection's view of time and the alerts
+//    raised do not depend on how many workers ran or how their threads were scheduled, and a
+//    file replays as the live run did.
+//  - A request to a server that did not name itself as storage (KnownServerCandidate) is
+//    decided here, against what every worker's requests taught before it in that order.
+//  - Alerts raised while one batch of records is merged reach the spool together (one group
+//    commit), so an alert storm costs the stage a few fsyncs per batch, not two per alert.
+//  - Finish() returns once every record was handled; the counters may be read from any thread.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sensor/app/known_servers.h"
+#include "sensor/config/detection_config.h"
+#include "sensor/detect/detection_engine.h"
+#include "sensor/output/ledger_file.h"
+#include "sensor/output/line_writer.h"
+#include "sensor/output/metrics/storage_request_counters.h"
+#include "sensor/output/sinks/alert_dispatcher.h"
+#include "sensor/pipeline/output_queue.h"
+
+namespace bw::pipeline {
+
+struct OutputStageOptions {
+  size_t workers = 1;
+  size_t queue_capacity = 16384;  // records per worker
+  OutputQueue::WhenFull when_full = OutputQueue::WhenFull::kWait;
+  uint64_t known_servers = 4096;
+  TimestampNs known_server_ttl = 3600 * kNsPerSecond;
+};
+
+// Where the stage writes; each may be closed (not configured). Outlive the stage.
+struct OutputTargets {
+  output::LedgerFile* ledger = nullptr;
+  output::LineWriter* flow_log = nullptr;
+  output::LineWriter* alerts = nullptr;
+  output::AlertDispatcher* dispatcher = nullptr;
+  metrics::StorageRequestCounters* storage_counters = nullptr;
+};
+
+struct OutputStageCounters {
+  std::atomic<uint64_t> storage_requests{0};  // reached the ledger and detection
+  std::atomic<uint64_t> candidates{0};        // requests to servers not named as storage
+  std::atomic<uint64_t> candidates_storage{0};  // of those, to a server known as storage
+  std::atomic<uint64_t> encrypted_summaries{0};
+  std::atomic<uint64_t> flow_records{0};
+  std::atomic<uint64_t> alerts_raised{0};
+  std::atomic<uint64_t> batches{0};        // merge rounds that handled at least one record
+  std::atomic<uint64_t> alert_batches{0};  // group commits of alerts to the sinks' spool
+};
+
+class OutputStage final : private detect::AlertSink {
+ public:
+  OutputStage(const OutputStageOptions& options, const config::DetectionConfig& detection,
+              OutputTargets targets);
+  ~OutputStage() override;
+  OutputStage(const OutputStage&) = delete;
+  OutputStage& operator=(const OutputStage&) = delete;
+
+  OutputQueue& queue(size_t worker) { return *queues_[worker]; }
+  const OutputQueue& queue(size_t worker) const { return *queues_[worker]; }
+  size_t workers() const { return queues_.size(); }
+
+  void Start();
+  // Every producer has pushed its last record and advanced its watermark to kForever: handles
+  // what is left, advances detection to `end` (packet time) and stops the thread. Idempotent.
+  void Finish(TimestampNs end);
+  // SIGHUP, from any thread: the new rules apply from the next record the stage handles.
+  void Reconfigure(const config::DetectionConfig& detection);
+
+  const OutputStageCounters& counters() const { return counters_; }
+  detect::DetectionStats DetectionStats() const { return detection_.Stats(); }
+  size_t known_servers() const { return known_.size(); }
+
+ private:
+  void Run();
+  // Handles up to `budget` records that are ready; returns how many.
+  size_t MergeReady(size_t budget);
+  void Handle(OutputRecord& record);
+  void HandleStorage(event::StorageRequest& request);
+  void OnAlert(const detect::Alert& alert) override;
+  void FlushAlerts();
+  void AdvanceDetection(TimestampNs now);
+  // The lowest watermark among queues with nothing queued, or kForever.
+  TimestampNs IdleWatermark() const;
+
+  OutputTargets targets_;
+  std::vector<std::unique_ptr<OutputQueue>> queues_;
+  Doorbell doorbell_;
+  detect::DetectionEngine detection_;
+  app::KnownServers known_;
+  OutputStageCounters counters_;
+  std::vector<std::string> pending_alerts_;  // raised in this batch, not yet spooled
+  TimestampNs advanced_ = 0;  // detection's clock
+  std::thread thread_;
+  std::atomic<bool> finishing_{false};
+  TimestampNs end_ = 0;
+  std::atomic<bool> reconfigure_{false};
+  std::mutex reconfigure_mu_;
+  std::optional<config::DetectionConfig> next_detection_;
+};
+
+}  // namespace bw::pipeline
