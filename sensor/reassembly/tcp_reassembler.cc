@@ -73,6 +73,7 @@ TcpReassembler::TcpReassembler(TcpReassembler&& o) noexcept
       next_seq_(o.next_seq_),
       fin_seq_(o.fin_seq_),
       buffered_(std::exchange(o.buffered_, 0)),
+      segments_(std::exchange(o.segments_, 0)),
       provisional_segments_(std::exchange(o.provisional_segments_, 0)),
       window_edge_(o.window_edge_),
       window_max_(o.window_max_),
@@ -93,6 +94,7 @@ TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
     next_seq_ = o.next_seq_;
     fin_seq_ = o.fin_seq_;
     buffered_ = std::exchange(o.buffered_, 0);
+    segments_ = std::exchange(o.segments_, 0);
     provisional_segments_ = std::exchange(o.provisional_segments_, 0);
     window_edge_ = o.window_edge_;
     window_max_ = o.window_max_;
@@ -103,12 +105,6 @@ TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
     history_ = o.history_;
   }
   return *this;
-}
-
-size_t TcpReassembler::buffered_segments() const {
-  size_t n = 0;
-  for (const Segment* s = head_; s != nullptr; s = s->next) ++n;
-  return n;
 }
 
 void TcpReassembler::InitFromSyn(uint32_t isn) {
@@ -377,8 +373,14 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
     }
     const uint32_t capacity = data != nullptr ? piece : 0;
     const size_t charge = capacity + kSegmentOverhead;
-    if (buffered_ + charge > limits.per_flow_bytes) {
+    if (buffered_ + charge > std::min(limits.per_flow_bytes, kMaxFlowBytes)) {
       Bump(ctx_->counters.per_flow_cap_hits);
+      MakeRoom(seq, out);
+      continue;
+    }
+    // Checked after the byte cap so that a flood both caps bind on is counted once, as before.
+    if (segments_ >= limits.max_segments_per_flow) {
+      Bump(ctx_->counters.segment_cap_hits);
       MakeRoom(seq, out);
       continue;
     }
@@ -405,7 +407,8 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
                                    seq + piece == copy.end,
                                    copy.provisional};
     if (data != nullptr) std::memcpy(s->bytes(), data, piece);
-    buffered_ += charge;
+    buffered_ += static_cast<uint32_t>(charge);  // fits: the cap above is below 2^32
+    ++segments_;
     if (copy.provisional) ++provisional_segments_;
     // A displaced range emptied the list; the hole in front is as old as it was.
     if (head_ == nullptr && !displaced) hole_since_ = ts;
@@ -562,7 +565,8 @@ void TcpReassembler::Unlink(Segment* s) {
 
 void TcpReassembler::Free(Segment* s) {
   const size_t charge = size_t{s->capacity} + kSegmentOverhead;
-  buffered_ -= std::min(buffered_, charge);
+  buffered_ -= static_cast<uint32_t>(std::min<size_t>(buffered_, charge));
+  if (segments_ > 0) --segments_;
   if (s->provisional && provisional_segments_ > 0) --provisional_segments_;
   ctx_->memory.Release(charge);
   s->~Segment();
