@@ -432,14 +432,24 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
 }
 
 // The first buffered segment ending after relative offset `rel`. Out-of-order data usually
-// arrives in increasing order, so the search starts from the tail.
+// arrives in increasing order (it ends at the tail), but a burst arriving from the top down lands
+// next to the head, and a search from the tail alone walks the whole list for each of its
+// segments. So the search steps in from both ends at once: it costs twice the distance from the
+// nearer end, which neither end alone can know in advance.
 TcpReassembler::Segment* TcpReassembler::FirstEndingAfter(int64_t rel) const {
   if (head_ == nullptr) return nullptr;
   if (Rel(End(head_)) > rel) return head_;
   if (Rel(End(tail_)) <= rel) return nullptr;
-  Segment* x = tail_;
-  while (x->prev != nullptr && Rel(End(x->prev)) > rel) x = x->prev;
-  return x;
+  // The answer lies after `lo` (ends at or before rel) and at or before `hi` (ends after it), so
+  // neither runs off the list and they meet at the answer.
+  const Segment* lo = head_;
+  Segment* hi = tail_;
+  for (;;) {
+    if (Rel(End(lo->next)) > rel) return lo->next;
+    lo = lo->next;
+    if (Rel(End(hi->prev)) <= rel) return hi;
+    hi = hi->prev;
+  }
 }
 
 // A cap stopped `seq` from being buffered. Frees memory by delivering what is deliverable, and
