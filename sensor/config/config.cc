@@ -102,6 +102,7 @@ Config Extract(const YAML::Node& root) {
   {
     MapReader m(top.Child("reassembly"), "reassembly");
     m.Uint("per_flow_bytes", c.reassembly.per_flow_bytes, 4096, 1ull << 30);
+    m.Uint("max_segments_per_flow", c.reassembly.max_segments_per_flow, 16, 1ull << 20);
     m.Uint("global_bytes", c.reassembly.global_bytes, 65536, 1ull << 36);
     m.Seconds("hole_timeout_seconds", c.reassembly.hole_timeout, 1, 3600);
   }
@@ -298,6 +299,7 @@ std::string DumpConfig(const Config& c) {
   out << YAML::EndMap;
   out << YAML::Key << "reassembly" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "per_flow_bytes" << YAML::Value << c.reassembly.per_flow_bytes;
+  out << YAML::Key << "max_segments_per_flow" << YAML::Value << c.reassembly.max_segments_per_flow;
   out << YAML::Key << "global_bytes" << YAML::Value << c.reassembly.global_bytes;
   out << YAML::Key << "hole_timeout_seconds" << YAML::Value << secs(c.reassembly.hole_timeout);
   out << YAML::EndMap;

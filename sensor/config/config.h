@@ -60,6 +60,7 @@ struct Config {
 
   struct Reassembly {
     uint64_t per_flow_bytes = 1 << 20;
+    uint32_t max_segments_per_flow = 4096;
     uint64_t global_bytes = 256ull << 20;
     TimestampNs hole_timeout = 5 * kNsPerSecond;
   } reassembly;

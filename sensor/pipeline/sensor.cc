@@ -586,8 +586,8 @@ std::string Sensor::StatsJson(double seconds) const {
   uint64_t tcp = 0, udp = 0, other = 0, processed = 0;
   std::map<std::string, uint64_t> protocols;
   uint64_t seg = 0, delivered = 0, ooo = 0, retrans = 0, overlaps = 0, conflicts = 0, gaps = 0,
-           gap_bytes = 0, flow_cap = 0, global_cap = 0, hole_to = 0, oow = 0, trunc = 0,
-           high_water = 0, retrans_conflicts = 0;
+           gap_bytes = 0, flow_cap = 0, segment_cap = 0, global_cap = 0, hole_to = 0, oow = 0,
+           trunc = 0, high_water = 0, retrans_conflicts = 0;
   uint64_t http_flows = 0, tls_flows = 0, other_flows = 0, hellos = 0, storage_events = 0,
            non_storage = 0;
   for (const auto& w : workers_) {
@@ -618,6 +618,7 @@ std::string Sensor::StatsJson(double seconds) const {
     gaps += Load(rc.gaps);
     gap_bytes += Load(rc.gap_bytes);
     flow_cap += Load(rc.per_flow_cap_hits);
+    segment_cap += Load(rc.segment_cap_hits);
     global_cap += Load(rc.global_cap_hits);
     hole_to += Load(rc.hole_timeouts);
     oow += Load(rc.out_of_window);
@@ -650,6 +651,7 @@ std::string Sensor::StatsJson(double seconds) const {
                      {"gaps", gaps},
                      {"gap_bytes", gap_bytes},
                      {"per_flow_cap_hits", flow_cap},
+                     {"segment_cap_hits", segment_cap},
                      {"global_cap_hits", global_cap},
                      {"hole_timeouts", hole_to},
                      {"out_of_window", oow},
@@ -796,6 +798,7 @@ std::string Sensor::SummaryText(double seconds) const {
                 r["overlaps"].get<unsigned long long>(),
                 r["overlap_conflicts"].get<unsigned long long>(),
                 r["per_flow_cap_hits"].get<unsigned long long>() +
+                    r["segment_cap_hits"].get<unsigned long long>() +
                     r["global_cap_hits"].get<unsigned long long>());
   out += line;
   const auto& a = j["app"];

@@ -75,6 +75,7 @@ Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_c
       reassembly_([&] {
         reassembly::ReassemblyLimits l;
         l.per_flow_bytes = config.reassembly.per_flow_bytes;
+        l.max_segments_per_flow = config.reassembly.max_segments_per_flow;
         l.global_bytes = config.reassembly.global_bytes / config.workers;
         l.hole_timeout = config.reassembly.hole_timeout;
         return l;

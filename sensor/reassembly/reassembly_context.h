@@ -21,8 +21,13 @@ namespace bw::reassembly {
 
 // Finite defaults; behaviour at each bound is a counted gap, never unbounded buffering.
 struct ReassemblyLimits {
-  // Buffered (out-of-order) bytes per direction of one connection.
+  // Buffered (out-of-order) bytes per direction of one connection; values above 1 GiB are treated
+  // as 1 GiB.
   size_t per_flow_bytes = size_t{1} << 20;
+  // Buffered ranges per direction of one connection. The byte cap alone lets tiny segments pile
+  // up (1 MiB holds ~21,000 one-byte segments) and placing one costs a walk of the list; this
+  // bounds that walk. Reached the same way as per_flow_bytes: the oldest hole becomes a gap.
+  uint32_t max_segments_per_flow = 4096;
   // Buffered bytes across all connections of a worker.
   size_t global_bytes = size_t{256} << 20;
   // A hole not filled within this time (capture time) is delivered as a gap.
@@ -85,6 +90,7 @@ struct ReassemblyCounters {
   std::atomic<uint64_t> gaps{0};                   // OnGap events
   std::atomic<uint64_t> gap_bytes{0};              // bytes declared lost
   std::atomic<uint64_t> per_flow_cap_hits{0};      // per-flow cap forced a gap
+  std::atomic<uint64_t> segment_cap_hits{0};       // per-flow segment cap forced a gap
   std::atomic<uint64_t> global_cap_hits{0};        // global cap (or allocation) forced a gap
   std::atomic<uint64_t> hole_timeouts{0};          // holes declared lost by age
   std::atomic<uint64_t> out_of_window{0};          // beyond 1 GiB or the receiver's window

@@ -73,6 +73,7 @@ TcpReassembler::TcpReassembler(TcpReassembler&& o) noexcept
       next_seq_(o.next_seq_),
       fin_seq_(o.fin_seq_),
       buffered_(std::exchange(o.buffered_, 0)),
+      segments_(std::exchange(o.segments_, 0)),
       provisional_segments_(std::exchange(o.provisional_segments_, 0)),
       window_edge_(o.window_edge_),
       window_max_(o.window_max_),
@@ -93,6 +94,7 @@ TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
     next_seq_ = o.next_seq_;
     fin_seq_ = o.fin_seq_;
     buffered_ = std::exchange(o.buffered_, 0);
+    segments_ = std::exchange(o.segments_, 0);
     provisional_segments_ = std::exchange(o.provisional_segments_, 0);
     window_edge_ = o.window_edge_;
     window_max_ = o.window_max_;
@@ -103,12 +105,6 @@ TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
     history_ = o.history_;
   }
   return *this;
-}
-
-size_t TcpReassembler::buffered_segments() const {
-  size_t n = 0;
-  for (const Segment* s = head_; s != nullptr; s = s->next) ++n;
-  return n;
 }
 
 void TcpReassembler::InitFromSyn(uint32_t isn) {
@@ -377,8 +373,14 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
     }
     const uint32_t capacity = data != nullptr ? piece : 0;
     const size_t charge = capacity + kSegmentOverhead;
-    if (buffered_ + charge > limits.per_flow_bytes) {
+    if (buffered_ + charge > std::min(limits.per_flow_bytes, kMaxFlowBytes)) {
       Bump(ctx_->counters.per_flow_cap_hits);
+      MakeRoom(seq, out);
+      continue;
+    }
+    // Checked after the byte cap so that a flood both caps bind on is counted once, as before.
+    if (segments_ >= limits.max_segments_per_flow) {
+      Bump(ctx_->counters.segment_cap_hits);
       MakeRoom(seq, out);
       continue;
     }
@@ -405,7 +407,8 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
                                    seq + piece == copy.end,
                                    copy.provisional};
     if (data != nullptr) std::memcpy(s->bytes(), data, piece);
-    buffered_ += charge;
+    buffered_ += static_cast<uint32_t>(charge);  // fits: the cap above is below 2^32
+    ++segments_;
     if (copy.provisional) ++provisional_segments_;
     // A displaced range emptied the list; the hole in front is as old as it was.
     if (head_ == nullptr && !displaced) hole_since_ = ts;
@@ -429,14 +432,24 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
 }
 
 // The first buffered segment ending after relative offset `rel`. Out-of-order data usually
-// arrives in increasing order, so the search starts from the tail.
+// arrives in increasing order (it ends at the tail), but a burst arriving from the top down lands
+// next to the head, and a search from the tail alone walks the whole list for each of its
+// segments. So the search steps in from both ends at once: it costs twice the distance from the
+// nearer end, which neither end alone can know in advance.
 TcpReassembler::Segment* TcpReassembler::FirstEndingAfter(int64_t rel) const {
   if (head_ == nullptr) return nullptr;
   if (Rel(End(head_)) > rel) return head_;
   if (Rel(End(tail_)) <= rel) return nullptr;
-  Segment* x = tail_;
-  while (x->prev != nullptr && Rel(End(x->prev)) > rel) x = x->prev;
-  return x;
+  // The answer lies after `lo` (ends at or before rel) and at or before `hi` (ends after it), so
+  // neither runs off the list and they meet at the answer.
+  const Segment* lo = head_;
+  Segment* hi = tail_;
+  for (;;) {
+    if (Rel(End(lo->next)) > rel) return lo->next;
+    lo = lo->next;
+    if (Rel(End(hi->prev)) <= rel) return hi;
+    hi = hi->prev;
+  }
 }
 
 // A cap stopped `seq` from being buffered. Frees memory by delivering what is deliverable, and
@@ -562,7 +575,8 @@ void TcpReassembler::Unlink(Segment* s) {
 
 void TcpReassembler::Free(Segment* s) {
   const size_t charge = size_t{s->capacity} + kSegmentOverhead;
-  buffered_ -= std::min(buffered_, charge);
+  buffered_ -= static_cast<uint32_t>(std::min<size_t>(buffered_, charge));
+  if (segments_ > 0) --segments_;
   if (s->provisional && provisional_segments_ > 0) --provisional_segments_;
   ctx_->memory.Release(charge);
   s->~Segment();

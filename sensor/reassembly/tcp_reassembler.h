@@ -30,9 +30,10 @@
 //    discarded and counted (out_of_window), leaving no data and no gap. Until the window is
 //    known nothing is held back.
 //  - Sequence numbers use 32-bit serial arithmetic, so streams crossing 2^32 are seamless.
-//  - Buffered bytes are charged to the per-direction cap and the worker's global budget; when a
-//    cap would be exceeded, the oldest hole becomes a gap and the data behind it is delivered,
-//    which frees memory. A hole older than `hole_timeout` becomes a gap the same way.
+//  - Buffered bytes are charged to the per-direction cap and the worker's global budget, and the
+//    buffered ranges are counted against a per-direction segment cap; when a cap would be
+//    exceeded, the oldest hole becomes a gap and the data behind it is delivered, which frees
+//    memory and ranges. A hole older than `hole_timeout` becomes a gap the same way.
 //  - Snaplen-cut segments: the captured bytes are data, the cut tail is a gap.
 //  - OnEnd is emitted exactly once: when a FIN is reached in order, or on Finish().
 //  - Nothing here throws, asserts on packet data, or reads a clock: time is the packet's.
@@ -110,9 +111,13 @@ class TcpReassembler {
   bool fin_seen() const { return fin_known_; }
   uint32_t next_seq() const { return next_seq_; }      // next byte expected (valid once started)
   size_t buffered_bytes() const { return buffered_; }  // charged: payload + segment headers
-  size_t buffered_segments() const;
+  size_t buffered_segments() const { return segments_; }
   bool window_known() const { return window_known_; }
   const DeliveredHistory& history() const { return history_; }
+
+  // Charged bytes one direction may hold, whatever per_flow_bytes says (the configuration allows
+  // 1 GiB): the charge is kept in 32 bits so that the per-flow state stays small.
+  static constexpr size_t kMaxFlowBytes = size_t{1} << 30;
 
   // Largest window a receiver can advertise: 65535 << 14 (RFC 7323).
   static constexpr uint32_t kMaxReceiveWindow = uint32_t{65535} << 14;
@@ -156,7 +161,8 @@ class TcpReassembler {
   TimestampNs fin_ts_ = 0;
   uint32_t next_seq_ = 0;
   uint32_t fin_seq_ = 0;
-  size_t buffered_ = 0;                // charged bytes; per_flow_bytes bounds it
+  uint32_t buffered_ = 0;              // charged bytes; per_flow_bytes bounds it
+  uint32_t segments_ = 0;              // ranges in the list; max_segments_per_flow bounds it
   uint32_t provisional_segments_ = 0;  // buffered ranges held beyond the window
   uint32_t window_edge_ = 0;           // furthest ack + window the receiver advertised
   uint32_t window_max_ = 0;            // largest window it advertised

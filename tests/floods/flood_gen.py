@@ -6,7 +6,8 @@ Captures are generated streamingly (classic pcap, Ethernet, microseconds) straig
 object: flood_test.py pipes them into `bucketwatch --read -`, so even the 2 GB chunked body never
 touches the disk. Standalone, for a look with tshark:
   flood_gen.py FLOOD OUT.pcap [--size ci|stress] [--n N]
-FLOOD is one of: syn established ooo_drip chunked pipelined spray.
+FLOOD is one of: syn established ooo_drip chunked pipelined spray descending; bench/reassembly_order
+also writes descending_anchored and one_byte_in_order, the same flows in other orders.
 
 Every flood is deterministic (seeded), in capture-time order, and uses address ranges that
 cannot collide with the listing (127.0.0.1): clients from 198.18.0.0/15 and 203.0.113.0/24,
@@ -38,6 +39,9 @@ SIZES = {
     "chunked": {"ci": 200 << 20, "stress": 2 << 30},  # body bytes of one chunked response
     "pipelined": {"ci": 100000, "stress": 100000},  # requests on one connection
     "spray": {"ci": 150000, "stress": 1000000},  # distinct bucket names
+    "descending": {"ci": 200000, "stress": 2000000},  # one-byte segments, ONE_BYTE_RUN per flow
+    "descending_anchored": {"ci": 200000, "stress": 2000000},
+    "one_byte_in_order": {"ci": 200000, "stress": 2000000},
 }
 
 
@@ -364,6 +368,57 @@ def flood_spray(w, n, t0, rng, size):
             del conns[client]
 
 
+# One-byte segments per flow: above the default max_segments_per_flow (4096), below what the
+# default per_flow_bytes (1 MiB) holds of them (~21,000), so the segment cap is what binds; and
+# within the 64 KiB window the handshake advertises, so no segment is held as out of window.
+ONE_BYTE_RUN = 10000
+
+
+def span_one_byte(n, size):
+    return n + 1000  # one frame a microsecond: far inside a hole timeout of a few seconds
+
+
+def _one_byte_flows(w, n, t0, run, order):
+    """n // run flows upload one-byte body segments, round-robin (every flow holds its buffer at
+    the same time). `order` gives the body positions each flow sends, in sending order."""
+    flows = []
+    t = t0
+    head = (b"PUT /descending-bucket/object HTTP/1.1\r\nHost: 10.3.0.1\r\n"
+            b"Content-Length: 100000000\r\n\r\n")
+    for i in range(max(1, n // run)):
+        c = ip4(203, 0, 113, 1 + (i % 250))
+        s = ip4(10, 3, i >> 7 & 255, 1 + (i & 127))
+        cport = 30000 + i // 250
+        cseq, sseq = (i * 2654435761) & _M32, (i * 40503 + 12345) & _M32
+        _handshake(w, t, c, s, cport, 80, cseq, sseq)
+        w.add(t, tcp_frame(c, s, cport, 80, cseq + 1, sseq + 1, PSH_ACK, head))
+        flows.append((c, s, cport, cseq + 1 + len(head), sseq + 1))
+        t += 1
+    body = bytes((p * 7) & 0xFF for p in range(run))
+    for p in order(run):
+        for c, s, cport, base, ack in flows:
+            w.add(t, tcp_frame(c, s, cport, 80, base + p, ack, PSH_ACK, body[p:p + 1]))
+            t += 1
+
+
+def flood_descending(w, n, t0, rng, size, run=ONE_BYTE_RUN):
+    """One-byte segments from the top of each flow's run down to its first byte: each lands in
+    front of everything buffered, and the hole before them is filled last."""
+    _one_byte_flows(w, n, t0, run, lambda k: range(k - 1, -1, -1))
+
+
+def flood_descending_anchored(w, n, t0, rng, size, run=ONE_BYTE_RUN):
+    """As `descending`, but the lowest buffered byte (the run's second) arrives first, so every
+    later one lands second in the list, behind it: the order that makes a search from the tail
+    walk everything buffered."""
+    _one_byte_flows(w, n, t0, run, lambda k: [1] + list(range(k - 1, 1, -1)) + [0])
+
+
+def flood_one_byte_in_order(w, n, t0, rng, size, run=ONE_BYTE_RUN):
+    """The same one-byte segments in order: nothing is buffered (the baseline)."""
+    _one_byte_flows(w, n, t0, run, range)
+
+
 FLOODS = {
     "syn": (flood_syn, span_syn),
     "established": (flood_established, span_established),
@@ -371,12 +426,16 @@ FLOODS = {
     "chunked": (flood_chunked, span_chunked),
     "pipelined": (flood_pipelined, span_pipelined),
     "spray": (flood_spray, span_spray),
+    "descending": (flood_descending, span_one_byte),
+    "descending_anchored": (flood_descending_anchored, span_one_byte),
+    "one_byte_in_order": (flood_one_byte_in_order, span_one_byte),
 }
 
 
-def generate(flood, out, size="ci", n=None):
+def generate(flood, out, size="ci", n=None, **params):
     """Writes the flood with the listing spliced in its middle to the binary file object `out`.
-    Returns (packets, bytes)."""
+    `params` go to the flood's function (the one-byte floods take `run`). Returns (packets,
+    bytes)."""
     fn, span_fn = FLOODS[flood]
     n = n if n is not None else SIZES[flood][size]
     span = span_fn(n, size)
@@ -384,7 +443,7 @@ def generate(flood, out, size="ci", n=None):
     t0 = listing_start - span // 2
     w = Writer(out, listing_start)
     rng = random.Random(42)
-    fn(w, n, t0, rng, size)
+    fn(w, n, t0, rng, size, **params)
     w.close()
     return w.packets, w.bytes
 
@@ -395,12 +454,15 @@ def main():
     ap.add_argument("out", help="pcap file to write, - for stdout")
     ap.add_argument("--size", choices=("ci", "stress"), default="ci")
     ap.add_argument("--n", type=int, help="override the size's count")
+    ap.add_argument("--run", type=int, help="one-byte floods: segments per flow (default %d)" %
+                    ONE_BYTE_RUN)
     args = ap.parse_args()
+    params = {"run": args.run} if args.run else {}
     if args.out == "-":
-        packets, nbytes = generate(args.flood, sys.stdout.buffer, args.size, args.n)
+        packets, nbytes = generate(args.flood, sys.stdout.buffer, args.size, args.n, **params)
     else:
         with open(args.out, "wb", buffering=1 << 20) as f:
-            packets, nbytes = generate(args.flood, f, args.size, args.n)
+            packets, nbytes = generate(args.flood, f, args.size, args.n, **params)
     print("%s: %d packets, %d bytes" % (args.flood, packets, nbytes), file=sys.stderr)
 
 

@@ -35,6 +35,16 @@ import flood_gen  # noqa: E402
 
 MIB = 1 << 20
 
+# reassembly.max_segments_per_flow in config/bucketwatch.yaml, and the most one buffered
+# one-byte segment is charged (kSegmentOverhead is 48 today).
+DEFAULT_MAX_SEGMENTS = 4096
+ONE_BYTE_CHARGE = 64
+
+
+def one_byte_flows(n):
+    return max(1, n // flood_gen.ONE_BYTE_RUN)
+
+
 # Per flood and size: the settings that make the bound bind on this input, and the checks.
 # Every check is (stats path, op, value) where value may be a callable of (n, settings).
 FLOODS = {
@@ -125,6 +135,24 @@ FLOODS = {
             ("detection.evicted_probe_names", ">", 0),
         ],
         "rules": ["bucket_enumeration"],
+    },
+    "descending": {
+        "what": "one-byte segments in descending sequence order, every flow at once",
+        "settings": {
+            "ci": {"memory_cap_mib": 96, "detection.memory_mib": 16},
+            "stress": {"memory_cap_mib": 1024},
+        },
+        "checks": [
+            ("reassembly.out_of_order_segments", ">", 0),
+            # Every flow's run is longer than the segment cap: each hits it at least once ...
+            ("reassembly.segment_cap_hits", ">=", lambda n, s: one_byte_flows(n)),
+            # ... before the byte cap, which would hold ~21,000 of them per flow.
+            ("reassembly.per_flow_cap_hits", "==", 0),
+            ("reassembly.gaps", ">=", lambda n, s: one_byte_flows(n)),
+            # What stays buffered is bounded by segments, not by per_flow_bytes (1 MiB a flow).
+            ("reassembly.buffered_high_water", "<=",
+             lambda n, s: one_byte_flows(n) * DEFAULT_MAX_SEGMENTS * ONE_BYTE_CHARGE),
+        ],
     },
 }
 
@@ -329,6 +357,7 @@ def run_flood(name, args):
 
     evictions = {k: lookup(stats, k) for k in (
         "flows.evicted", "flows.evicted_memory", "reassembly.per_flow_cap_hits",
+        "reassembly.segment_cap_hits",
         "reassembly.global_cap_hits", "reassembly.hole_timeouts", "flows.hard_timeouts",
         "http.errors.pending_overflow", "detection.evicted_activities",
         "detection.evicted_clients", "detection.evicted_probe_names",

@@ -126,6 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (ctx.memory.used() > limits.global_bytes) __builtin_trap();
       for (Direction e : {Direction::kToServer, Direction::kToClient}) {
         if (conn.half(e).buffered_bytes() > limits.per_flow_bytes) __builtin_trap();
+        if (conn.half(e).buffered_segments() > limits.max_segments_per_flow) __builtin_trap();
       }
     }
     conn.Finish(ts + 1, sink);

@@ -25,7 +25,7 @@ ALLOWED = {
     "auth": {"anonymous", "signed", "presigned", "bearer", "unknown"},
     "outcome": {"success", "denied", "not_found", "error", "no_response"},
     "state": {"starting", "running", "finished", "failed"},
-    "cap": {"per_flow", "global"},
+    "cap": {"per_flow", "per_flow_segments", "global"},
     "result": {"success", "failure"},
     "severity": {"info", "low", "medium", "high", "critical", "unknown"},
     "rule": {"anonymous_list", "anonymous_read", "bucket_enumeration", "bulk_exfiltration",

@@ -217,6 +217,7 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
     auto& fam = f.Family("bucketwatch_reassembly_cap_hits_total",
                          "Times a buffer cap forced a gap, by cap.", MetricType::Counter);
     Families::AddCounter(fam, D(r.per_flow_cap_hits), {{"cap", "per_flow"}});
+    Families::AddCounter(fam, D(r.segment_cap_hits), {{"cap", "per_flow_segments"}});
     Families::AddCounter(fam, D(r.global_cap_hits), {{"cap", "global"}});
   }
   f.Counter("bucketwatch_reassembly_hole_timeouts_total", "Holes declared lost by age.",

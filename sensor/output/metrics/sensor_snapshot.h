@@ -79,6 +79,7 @@ struct ReassemblySnapshot {
   uint64_t gaps = 0;
   uint64_t gap_bytes = 0;
   uint64_t per_flow_cap_hits = 0;
+  uint64_t segment_cap_hits = 0;
   uint64_t global_cap_hits = 0;
   uint64_t hole_timeouts = 0;
 };

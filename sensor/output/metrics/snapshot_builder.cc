@@ -95,6 +95,7 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     r.gaps += Load(c.gaps);
     r.gap_bytes += Load(c.gap_bytes);
     r.per_flow_cap_hits += Load(c.per_flow_cap_hits);
+    r.segment_cap_hits += Load(c.segment_cap_hits);
     r.global_cap_hits += Load(c.global_cap_hits);
     r.hole_timeouts += Load(c.hole_timeouts);
   }

@@ -17,6 +17,7 @@ TEST(ConfigTest, EmbeddedDefaultLoadsWithDocumentedValues) {
   EXPECT_EQ(r.config.flows.max_flows, 1u << 20);
   EXPECT_EQ(r.config.flows.tcp_idle_timeout, 120 * kNsPerSecond);
   EXPECT_EQ(r.config.reassembly.per_flow_bytes, 1u << 20);
+  EXPECT_EQ(r.config.reassembly.max_segments_per_flow, 4096u);
   EXPECT_TRUE(r.config.storage.endpoints.empty());
   EXPECT_EQ(r.config.log.level, "info");
 }
@@ -54,6 +55,20 @@ TEST(ConfigTest, BadValuesNameTheKeyAndReason) {
   r = LoadConfigText("flows: 3\n", {});
   ASSERT_FALSE(r.ok);
   EXPECT_EQ(r.error, "flows: expected a mapping");
+}
+
+TEST(ConfigTest, SegmentCapIsValidatedAndDumped) {
+  auto r = LoadConfigText("reassembly:\n  max_segments_per_flow: 64\n", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.reassembly.max_segments_per_flow, 64u);
+  EXPECT_NE(DumpConfig(r.config).find("max_segments_per_flow: 64\n"), std::string::npos);
+  r = LoadConfigText("", {"reassembly.max_segments_per_flow=0"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "reassembly.max_segments_per_flow: must be between 16 and 1048576, got 0");
+  r = LoadConfigText("", {"reassembly.max_segments_per_flow=1048577"});
+  ASSERT_FALSE(r.ok);
+  r = LoadConfigText("", {"reassembly.max_segments_per_flow=-1"});
+  ASSERT_FALSE(r.ok);
 }
 
 TEST(ConfigTest, BrokenYamlReportsLine) {

@@ -89,6 +89,7 @@ SensorSnapshot Sample1() {
   s.reassembly.bytes_buffered = 4096;
   s.reassembly.per_flow_cap_hits = 1;
   s.reassembly.global_cap_hits = 2;
+  s.reassembly.segment_cap_hits = 3;
   s.http.requests = 40;
   s.http.errors[static_cast<size_t>(http::HttpError::kBadHeader)] = 4;
   StorageSnapshot::Key get{0, static_cast<uint16_t>(OperationIndex("GetObject")), 0, 0};
@@ -138,6 +139,7 @@ TEST(Exposition, ValuesAndLabels) {
   EXPECT_EQ(Value(p, "bucketwatch_flows_ended_total", {{"reason", "evicted"}}), 2);
   EXPECT_EQ(Value(p, "bucketwatch_reassembly_buffered_bytes"), 4096);
   EXPECT_EQ(Value(p, "bucketwatch_reassembly_cap_hits_total", {{"cap", "global"}}), 2);
+  EXPECT_EQ(Value(p, "bucketwatch_reassembly_cap_hits_total", {{"cap", "per_flow_segments"}}), 3);
   EXPECT_EQ(Value(p, "bucketwatch_http_parse_errors_total", {{"reason", "bad_header"}}), 4);
   EXPECT_EQ(Value(p, "bucketwatch_storage_requests_total",
                   {{"provider", "s3"},

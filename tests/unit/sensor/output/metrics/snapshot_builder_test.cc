@@ -18,6 +18,7 @@ TEST(SnapshotBuilder, SumsWorkersAndKeepsPerWorkerPackets) {
   r0.counters.gaps = 2;
   r1.counters.gaps = 3;
   r1.counters.global_cap_hits = 1;
+  r0.counters.segment_cap_hits = 4;
   ASSERT_TRUE(r1.memory.TryCharge(100));
   app::AppCounters a0, a1;
   a0.http.requests = 5;
@@ -42,6 +43,7 @@ TEST(SnapshotBuilder, SumsWorkersAndKeepsPerWorkerPackets) {
   EXPECT_EQ(s.flows.evicted, 1u);
   EXPECT_EQ(s.reassembly.gaps, 5u);
   EXPECT_EQ(s.reassembly.global_cap_hits, 1u);
+  EXPECT_EQ(s.reassembly.segment_cap_hits, 4u);
   EXPECT_EQ(s.reassembly.bytes_buffered, 100u);
   EXPECT_EQ(s.http.requests, 11u);
   EXPECT_EQ(s.http.errors[static_cast<size_t>(http::HttpError::kBadChunkSize)], 1u);
