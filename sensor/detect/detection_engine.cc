@@ -178,7 +178,7 @@ void SumRing(const std::unique_ptr<Ring>& ring, int64_t now_index, uint64_t& obj
   }
 }
 
-void CountOperation(std::vector<std::pair<std::string, uint64_t>>& ops, const std::string& name,
+void CountOperation(std::vector<std::pair<std::string, uint64_t>>& ops, std::string_view name,
                     uint64_t n) {
   if (name.empty() || n == 0) return;
   for (auto& [op, count] : ops) {
@@ -838,7 +838,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
     a.counts.requests += 1;
     if (ev.outcome == Outcome::kDenied) a.counts.denied += 1;
     if (ev.outcome == Outcome::kNotFound) a.counts.not_found += 1;
-    CountOperation(a.operations, ev.operation, 1);
+    CountOperation(a.operations, storage::OperationName(ev.operation), 1);
     bool is_list = ev.kind == OperationKind::kList || ev.kind == OperationKind::kListBuckets;
     if (is_list && success) {
       a.counts.pages += 1;
@@ -879,7 +879,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
       p.counts.requests += 1;
       if (ev.outcome == Outcome::kDenied) p.counts.denied += 1;
       if (ev.outcome == Outcome::kNotFound) p.counts.not_found += 1;
-      CountOperation(p.operations, ev.operation, 1);
+      CountOperation(p.operations, storage::OperationName(ev.operation), 1);
       p.server_ip = ctx.server_ip.ToString();
       p.server_port = ctx.server_port;
       if (!ctx.user_agent.empty()) p.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
@@ -909,7 +909,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
         Alert alert =
             make_alert(Rule::kAnonymousList, SeverityOf(cfg.anonymous_list.severity), key, carried);
         alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
-        alert.summary = "anonymous " + ev.operation + " of " +
+        alert.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
                         BucketUrl(ev.provider, account, bucket) + " from " + client +
                         " succeeded (" + Plural(a.counts.pages, "page", "pages") + ", " +
                         Plural(a.counts.listed_keys, "key", "keys") + ")";
@@ -927,7 +927,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
         Alert alert =
             make_alert(Rule::kAnonymousRead, SeverityOf(cfg.anonymous_read.severity), key, carried);
         alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
-        alert.summary = "anonymous " + ev.operation + " of " +
+        alert.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
                         BucketUrl(ev.provider, account, bucket) +
                         (ev.key.empty() ? "" : "/" + ev.key) + " served to " + client +
                         " without credentials (" + Plural(a.counts.objects, "object", "objects") +

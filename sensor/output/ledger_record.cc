@@ -57,7 +57,7 @@ std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::St
   j.FieldIfNotEmpty("account", e.account);
   j.FieldIfNotEmpty("bucket", e.bucket);
   j.FieldIfNotEmpty("key", e.key);
-  j.Field("operation", e.operation);
+  j.Field("operation", storage::OperationName(e.operation));
   j.Key("auth").BeginObject();
   j.Field("class", storage::AuthClassName(e.auth_class));
   if (e.auth_scheme != storage::AuthScheme::kNone) {
