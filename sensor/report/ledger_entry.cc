@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "dissectors/storage/operation.h"
+
 namespace bw::report {
 
 namespace {
@@ -318,8 +320,13 @@ bool ToInt(std::string_view digits, T& out) {
 
 bool LedgerEntry::ObjectRead() const {
   if (method != "GET" || key.empty()) return false;
-  if (operation == "GetObject" || operation == "GetBlob") return true;
-  if (operation == "objects.get") {
+  using storage::Operation;
+  using storage::OperationName;
+  if (operation == OperationName(Operation::kGetObject) ||
+      operation == OperationName(Operation::kGetBlob)) {
+    return true;
+  }
+  if (operation == OperationName(Operation::kGcsObjectsGet)) {
     // The JSON API's objects.get is metadata unless alt=media; the XML API's
     // GET is data.
     if (url_path.rfind("/storage/v1/", 0) != 0) return true;
