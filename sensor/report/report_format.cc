@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "sensor/output/json_time.h"
+#include "sensor/common/rfc3339.h"
 
 namespace bw::report {
 
@@ -43,6 +43,6 @@ std::string FormatBytes(uint64_t bytes) {
   return buf;
 }
 
-std::string TimeText(TimestampNs ts) { return output::FormatTimestamp(ts); }
+std::string TimeText(TimestampNs ts) { return common::FormatRfc3339(ts); }
 
 }  // namespace bw::report
