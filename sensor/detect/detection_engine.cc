@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "sensor/common/human_bytes.h"
 #include "sensor/detect/allowlist.h"
 #include "sensor/detect/server_name.h"
 
@@ -385,22 +386,7 @@ std::string BucketUrl(Provider p, const std::string& account, const std::string&
   return "s3://" + bucket;
 }
 
-std::string HumanBytes(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  size_t u = 0;
-  while (v >= 1024 && u + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  if (u == 0) {
-    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[u]);
-  }
-  return buf;
-}
+using common::HumanBytes;
 
 std::string HumanWindow(TimestampNs window) {
   int64_t s = window / kNsPerSecond;
