@@ -1,5 +1,6 @@
 #include "dissectors/storage/gcs.h"
 
+#include "dissectors/storage/bucket_key.h"
 #include "dissectors/storage/text.h"
 
 namespace bw::storage {
@@ -138,16 +139,9 @@ void ResolveJson(const RequestView& req, ResourceRef& r) {
 
 // XML API: S3-like paths, operations given their JSON API names.
 void ResolveXml(const RequestView& req, const GcsHost& host, ResourceRef& r) {
-  std::string_view key_raw;
-  if (!host.bucket.empty()) {
-    r.bucket = host.bucket;
-    key_raw = req.path.empty() ? req.path : req.path.substr(1);
-  } else {
-    PathHead h = SplitPathHead(req.path);
-    r.bucket = PercentDecode(h.first, false);
-    key_raw = h.rest;
-  }
-  r.key = PercentDecode(key_raw, false);
+  BucketKey bk = SplitBucketKey(req.path, host.bucket);
+  r.bucket = std::move(bk.bucket);
+  r.key = std::move(bk.key);
   const QueryParams& q = req.query;
   std::string_view m = req.method;
   if (r.bucket.empty()) {

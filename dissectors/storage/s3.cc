@@ -3,6 +3,7 @@
 #include <array>
 #include <vector>
 
+#include "dissectors/storage/bucket_key.h"
 #include "dissectors/storage/text.h"
 
 namespace bw::storage {
@@ -369,16 +370,9 @@ ResourceRef ResolveS3(const RequestView& req, const S3Host& host) {
     ResolveControl(req, r);
     return r;
   }
-  std::string_view key_raw;
-  if (!host.bucket.empty()) {
-    r.bucket = host.bucket;
-    key_raw = req.path.empty() ? req.path : req.path.substr(1);
-  } else {
-    PathHead h = SplitPathHead(req.path);
-    r.bucket = PercentDecode(h.first, false);
-    key_raw = h.rest;
-  }
-  r.key = PercentDecode(key_raw, false);
+  BucketKey bk = SplitBucketKey(req.path, host.bucket);
+  r.bucket = std::move(bk.bucket);
+  r.key = std::move(bk.key);
 
   if (host.kind == S3EndpointKind::kWebsite) {
     // Website endpoints serve objects (and index/error documents) to anyone; only GET and
