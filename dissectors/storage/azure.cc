@@ -8,15 +8,11 @@ namespace bw::storage {
 namespace {
 
 using K = OperationKind;
+using Op = Operation;
 
 constexpr std::array<std::string_view, 5> kCloudSuffixes = {
     ".core.windows.net", ".core.chinacloudapi.cn", ".core.usgovcloudapi.net", ".core.cloudapi.de",
     ".storage.azure.net"};
-
-void SetOp(ResourceRef& r, std::string_view op, K kind) {
-  r.operation = std::string(op);
-  r.kind = kind;
-}
 
 // "z12": the DNS-zone label of newer endpoints and static websites.
 bool IsZoneLabel(std::string_view l) {
@@ -44,22 +40,21 @@ void ResolveBlobAccount(const RequestView& req, ResourceRef& r) {
   std::string_view comp = q.Value("comp");
   if (QueryIs(q, "restype", "service")) {
     if (EqualsIgnoreCase(comp, "properties")) {
-      return m == "PUT" ? SetOp(r, "SetBlobServiceProperties", K::kConfig)
-                        : SetOp(r, "GetBlobServiceProperties", K::kConfig);
+      return m == "PUT" ? SetOp(r, Op::kSetBlobServiceProperties)
+                        : SetOp(r, Op::kGetBlobServiceProperties);
     }
-    if (EqualsIgnoreCase(comp, "stats")) return SetOp(r, "GetBlobServiceStats", K::kConfig);
+    if (EqualsIgnoreCase(comp, "stats")) return SetOp(r, Op::kGetBlobServiceStats);
     if (EqualsIgnoreCase(comp, "userdelegationkey")) {
-      return SetOp(r, "GetUserDelegationKey", K::kOther);
+      return SetOp(r, Op::kGetUserDelegationKey);
     }
-    if (EqualsIgnoreCase(comp, "batch")) return SetOp(r, "BlobBatch", K::kOther);
+    if (EqualsIgnoreCase(comp, "batch")) return SetOp(r, Op::kBlobBatch);
   }
   if (QueryIs(q, "restype", "account") && EqualsIgnoreCase(comp, "properties")) {
-    return SetOp(r, "GetAccountInformation", K::kHead);
+    return SetOp(r, Op::kGetAccountInformation);
   }
-  if (m == "GET" && EqualsIgnoreCase(comp, "list"))
-    return SetOp(r, "ListContainers", K::kListBuckets);
-  if (m == "GET" && EqualsIgnoreCase(comp, "blobs")) return SetOp(r, "FindBlobsByTags", K::kList);
-  SetOp(r, "Unknown", K::kOther);
+  if (m == "GET" && EqualsIgnoreCase(comp, "list")) return SetOp(r, Op::kListContainers);
+  if (m == "GET" && EqualsIgnoreCase(comp, "blobs")) return SetOp(r, Op::kFindBlobsByTags);
+  SetOp(r, Op::kUnknown);
 }
 
 void ResolveContainer(const RequestView& req, ResourceRef& r) {
@@ -67,25 +62,24 @@ void ResolveContainer(const RequestView& req, ResourceRef& r) {
   std::string_view m = req.method;
   std::string_view comp = q.Value("comp");
   bool get = m == "GET" || m == "HEAD";
-  if (EqualsIgnoreCase(comp, "list") && m == "GET") return SetOp(r, "ListBlobs", K::kList);
-  if (EqualsIgnoreCase(comp, "blobs") && m == "GET") return SetOp(r, "FindBlobsByTags", K::kList);
+  if (EqualsIgnoreCase(comp, "list") && m == "GET") return SetOp(r, Op::kListBlobs);
+  if (EqualsIgnoreCase(comp, "blobs") && m == "GET") return SetOp(r, Op::kFindBlobsByTags);
   if (EqualsIgnoreCase(comp, "acl")) {
-    return get ? SetOp(r, "GetContainerACL", K::kConfig) : SetOp(r, "SetContainerACL", K::kConfig);
+    return get ? SetOp(r, Op::kGetContainerACL) : SetOp(r, Op::kSetContainerACL);
   }
   if (EqualsIgnoreCase(comp, "metadata")) {
-    return get ? SetOp(r, "GetContainerMetadata", K::kHead)
-               : SetOp(r, "SetContainerMetadata", K::kConfig);
+    return get ? SetOp(r, Op::kGetContainerMetadata) : SetOp(r, Op::kSetContainerMetadata);
   }
-  if (EqualsIgnoreCase(comp, "lease")) return SetOp(r, "LeaseContainer", K::kOther);
-  if (EqualsIgnoreCase(comp, "undelete")) return SetOp(r, "RestoreContainer", K::kWrite);
-  if (EqualsIgnoreCase(comp, "rename")) return SetOp(r, "RenameContainer", K::kWrite);
-  if (EqualsIgnoreCase(comp, "batch")) return SetOp(r, "BlobBatch", K::kOther);
+  if (EqualsIgnoreCase(comp, "lease")) return SetOp(r, Op::kLeaseContainer);
+  if (EqualsIgnoreCase(comp, "undelete")) return SetOp(r, Op::kRestoreContainer);
+  if (EqualsIgnoreCase(comp, "rename")) return SetOp(r, Op::kRenameContainer);
+  if (EqualsIgnoreCase(comp, "batch")) return SetOp(r, Op::kBlobBatch);
   if (comp.empty()) {
-    if (get) return SetOp(r, "GetContainerProperties", K::kHead);
-    if (m == "PUT") return SetOp(r, "CreateContainer", K::kWrite);
-    if (m == "DELETE") return SetOp(r, "DeleteContainer", K::kDelete);
+    if (get) return SetOp(r, Op::kGetContainerProperties);
+    if (m == "PUT") return SetOp(r, Op::kCreateContainer);
+    if (m == "DELETE") return SetOp(r, Op::kDeleteContainer);
   }
-  SetOp(r, "Unknown", K::kOther);
+  SetOp(r, Op::kUnknown);
 }
 
 void ResolveBlob(const RequestView& req, ResourceRef& r) {
@@ -95,38 +89,38 @@ void ResolveBlob(const RequestView& req, ResourceRef& r) {
   bool copy = HasHeaderValue(req.headers, "x-ms-copy-source");
   auto is = [&](std::string_view c) { return EqualsIgnoreCase(comp, c); };
   if (m == "GET" || m == "HEAD") {
-    if (is("metadata")) return SetOp(r, "GetBlobMetadata", K::kHead);
-    if (is("tags")) return SetOp(r, "GetBlobTags", K::kHead);
-    if (is("blocklist")) return SetOp(r, "GetBlockList", K::kHead);
-    if (is("pagelist")) return SetOp(r, "GetPageRanges", K::kHead);
-    if (is("acl")) return SetOp(r, "GetBlobACL", K::kConfig);
+    if (is("metadata")) return SetOp(r, Op::kGetBlobMetadata);
+    if (is("tags")) return SetOp(r, Op::kGetBlobTags);
+    if (is("blocklist")) return SetOp(r, Op::kGetBlockList);
+    if (is("pagelist")) return SetOp(r, Op::kGetPageRanges);
+    if (is("acl")) return SetOp(r, Op::kGetBlobACL);
     if (comp.empty()) {
-      return m == "GET" ? SetOp(r, "GetBlob", K::kRead) : SetOp(r, "GetBlobProperties", K::kHead);
+      return m == "GET" ? SetOp(r, Op::kGetBlob) : SetOp(r, Op::kGetBlobProperties);
     }
   } else if (m == "PUT") {
-    if (comp.empty()) return SetOp(r, copy ? "CopyBlob" : "PutBlob", K::kWrite);
-    if (is("block")) return SetOp(r, copy ? "PutBlockFromURL" : "PutBlock", K::kWrite);
-    if (is("blocklist")) return SetOp(r, "PutBlockList", K::kWrite);
-    if (is("page")) return SetOp(r, copy ? "PutPageFromURL" : "PutPage", K::kWrite);
-    if (is("appendblock")) return SetOp(r, copy ? "AppendBlockFromURL" : "AppendBlock", K::kWrite);
-    if (is("metadata")) return SetOp(r, "SetBlobMetadata", K::kConfig);
-    if (is("properties")) return SetOp(r, "SetBlobProperties", K::kConfig);
-    if (is("tags")) return SetOp(r, "SetBlobTags", K::kConfig);
-    if (is("tier")) return SetOp(r, "SetBlobTier", K::kConfig);
-    if (is("lease")) return SetOp(r, "LeaseBlob", K::kOther);
-    if (is("snapshot")) return SetOp(r, "SnapshotBlob", K::kWrite);
-    if (is("copy")) return SetOp(r, "AbortCopyBlob", K::kOther);
-    if (is("undelete")) return SetOp(r, "UndeleteBlob", K::kWrite);
-    if (is("expiry")) return SetOp(r, "SetBlobExpiry", K::kConfig);
-    if (is("immutabilityPolicies")) return SetOp(r, "SetBlobImmutabilityPolicy", K::kConfig);
-    if (is("legalhold")) return SetOp(r, "SetBlobLegalHold", K::kConfig);
+    if (comp.empty()) return SetOp(r, copy ? Op::kCopyBlob : Op::kPutBlob);
+    if (is("block")) return SetOp(r, copy ? Op::kPutBlockFromURL : Op::kPutBlock);
+    if (is("blocklist")) return SetOp(r, Op::kPutBlockList);
+    if (is("page")) return SetOp(r, copy ? Op::kPutPageFromURL : Op::kPutPage);
+    if (is("appendblock")) return SetOp(r, copy ? Op::kAppendBlockFromURL : Op::kAppendBlock);
+    if (is("metadata")) return SetOp(r, Op::kSetBlobMetadata);
+    if (is("properties")) return SetOp(r, Op::kSetBlobProperties);
+    if (is("tags")) return SetOp(r, Op::kSetBlobTags);
+    if (is("tier")) return SetOp(r, Op::kSetBlobTier);
+    if (is("lease")) return SetOp(r, Op::kLeaseBlob);
+    if (is("snapshot")) return SetOp(r, Op::kSnapshotBlob);
+    if (is("copy")) return SetOp(r, Op::kAbortCopyBlob);
+    if (is("undelete")) return SetOp(r, Op::kUndeleteBlob);
+    if (is("expiry")) return SetOp(r, Op::kSetBlobExpiry);
+    if (is("immutabilityPolicies")) return SetOp(r, Op::kSetBlobImmutabilityPolicy);
+    if (is("legalhold")) return SetOp(r, Op::kSetBlobLegalHold);
   } else if (m == "DELETE") {
-    if (is("immutabilityPolicies")) return SetOp(r, "DeleteBlobImmutabilityPolicy", K::kConfig);
-    if (comp.empty()) return SetOp(r, "DeleteBlob", K::kDelete);
+    if (is("immutabilityPolicies")) return SetOp(r, Op::kDeleteBlobImmutabilityPolicy);
+    if (comp.empty()) return SetOp(r, Op::kDeleteBlob);
   } else if (m == "POST" && is("query")) {
-    return SetOp(r, "QueryBlobContents", K::kRead);
+    return SetOp(r, Op::kQueryBlobContents);
   }
-  SetOp(r, "Unknown", K::kOther);
+  SetOp(r, Op::kUnknown);
 }
 
 // ADLS Gen2 (dfs endpoint): filesystems and paths.
@@ -136,42 +130,42 @@ void ResolveDfs(const RequestView& req, ResourceRef& r, bool has_fs, bool has_pa
   std::string_view action = q.Value("action");
   if (!has_fs) {
     if (m == "GET" && QueryIs(q, "resource", "account")) {
-      return SetOp(r, "ListFilesystems", K::kListBuckets);
+      return SetOp(r, Op::kListFilesystems);
     }
-    return SetOp(r, "Unknown", K::kOther);
+    return SetOp(r, Op::kUnknown);
   }
   if (!has_path) {
     if (m == "GET" && (q.Has("recursive") || QueryIs(q, "resource", "filesystem"))) {
-      return SetOp(r, "ListPaths", K::kList);
+      return SetOp(r, Op::kListPaths);
     }
     if (m == "GET" && EqualsIgnoreCase(q.Value("comp"), "list")) {
-      return SetOp(r, "ListBlobs", K::kList);
+      return SetOp(r, Op::kListBlobs);
     }
-    if (m == "HEAD" || m == "GET") return SetOp(r, "GetFilesystemProperties", K::kHead);
-    if (m == "PUT") return SetOp(r, "CreateFilesystem", K::kWrite);
-    if (m == "PATCH") return SetOp(r, "SetFilesystemProperties", K::kConfig);
-    if (m == "DELETE") return SetOp(r, "DeleteFilesystem", K::kDelete);
-    return SetOp(r, "Unknown", K::kOther);
+    if (m == "HEAD" || m == "GET") return SetOp(r, Op::kGetFilesystemProperties);
+    if (m == "PUT") return SetOp(r, Op::kCreateFilesystem);
+    if (m == "PATCH") return SetOp(r, Op::kSetFilesystemProperties);
+    if (m == "DELETE") return SetOp(r, Op::kDeleteFilesystem);
+    return SetOp(r, Op::kUnknown);
   }
   if (m == "GET") {
     if (q.Has("recursive") || QueryIs(q, "resource", "filesystem")) {
-      return SetOp(r, "ListPaths", K::kList);
+      return SetOp(r, Op::kListPaths);
     }
-    return SetOp(r, "ReadPath", K::kRead);
+    return SetOp(r, Op::kReadPath);
   }
-  if (m == "HEAD") return SetOp(r, "GetPathProperties", K::kHead);
-  if (m == "PUT") return SetOp(r, "CreatePath", K::kWrite);
+  if (m == "HEAD") return SetOp(r, Op::kGetPathProperties);
+  if (m == "PUT") return SetOp(r, Op::kCreatePath);
   if (m == "PATCH") {
     if (EqualsIgnoreCase(action, "setAccessControl") ||
         EqualsIgnoreCase(action, "setAccessControlRecursive") ||
         EqualsIgnoreCase(action, "setProperties")) {
-      return SetOp(r, "UpdatePath", K::kConfig);
+      return SetOp(r, Op::kUpdatePath, K::kConfig);
     }
-    return SetOp(r, "UpdatePath", K::kWrite);
+    return SetOp(r, Op::kUpdatePath);
   }
-  if (m == "POST" && EqualsIgnoreCase(action, "lease")) return SetOp(r, "LeasePath", K::kOther);
-  if (m == "DELETE") return SetOp(r, "DeletePath", K::kDelete);
-  SetOp(r, "Unknown", K::kOther);
+  if (m == "POST" && EqualsIgnoreCase(action, "lease")) return SetOp(r, Op::kLeasePath);
+  if (m == "DELETE") return SetOp(r, Op::kDeletePath);
+  SetOp(r, Op::kUnknown);
 }
 
 }  // namespace
@@ -253,11 +247,11 @@ ResourceRef ResolveAzure(const RequestView& req, const AzureHost& host) {
     r.bucket = "$web";
     r.key = PercentDecode(path.empty() ? path : path.substr(1), false);
     if (req.method == "GET") {
-      SetOp(r, "GetBlob", K::kRead);
+      SetOp(r, Op::kGetBlob);
     } else if (req.method == "HEAD") {
-      SetOp(r, "GetBlobProperties", K::kHead);
+      SetOp(r, Op::kGetBlobProperties);
     } else {
-      SetOp(r, "Unknown", K::kOther);
+      SetOp(r, Op::kUnknown);
     }
     return r;
   }

@@ -1,35 +1,39 @@
 #include "dissectors/storage/gcs.h"
 
+#include "dissectors/storage/bucket_key.h"
 #include "dissectors/storage/text.h"
 
 namespace bw::storage {
 namespace {
 
 using K = OperationKind;
+using Op = Operation;
 
-void SetOp(ResourceRef& r, std::string_view op, K kind) {
-  r.operation = std::string(op);
-  r.kind = kind;
-}
+// Access control sub-collections: acl (bucket or object) and defaultObjectAcl, each with the
+// same six methods.
+struct AclOps {
+  Op list, get, insert, update, patch, del;
+};
+constexpr AclOps kObjectAcl = {
+    Op::kGcsObjectAccessControlsList,   Op::kGcsObjectAccessControlsGet,
+    Op::kGcsObjectAccessControlsInsert, Op::kGcsObjectAccessControlsUpdate,
+    Op::kGcsObjectAccessControlsPatch,  Op::kGcsObjectAccessControlsDelete};
+constexpr AclOps kBucketAcl = {
+    Op::kGcsBucketAccessControlsList,   Op::kGcsBucketAccessControlsGet,
+    Op::kGcsBucketAccessControlsInsert, Op::kGcsBucketAccessControlsUpdate,
+    Op::kGcsBucketAccessControlsPatch,  Op::kGcsBucketAccessControlsDelete};
+constexpr AclOps kDefaultObjectAcl = {
+    Op::kGcsDefaultObjectAccessControlsList,   Op::kGcsDefaultObjectAccessControlsGet,
+    Op::kGcsDefaultObjectAccessControlsInsert, Op::kGcsDefaultObjectAccessControlsUpdate,
+    Op::kGcsDefaultObjectAccessControlsPatch,  Op::kGcsDefaultObjectAccessControlsDelete};
 
-// Access control sub-collections: acl (bucket or object) and defaultObjectAcl.
-void ResolveAcl(std::string_view method, std::string_view collection, bool has_entity,
-                ResourceRef& r) {
-  std::string op(collection);
-  if (method == "GET") {
-    op += has_entity ? ".get" : ".list";
-  } else if (method == "POST") {
-    op += ".insert";
-  } else if (method == "PUT") {
-    op += ".update";
-  } else if (method == "PATCH") {
-    op += ".patch";
-  } else if (method == "DELETE") {
-    op += ".delete";
-  } else {
-    return SetOp(r, "Unknown", K::kOther);
-  }
-  SetOp(r, op, K::kConfig);
+void ResolveAcl(std::string_view method, const AclOps& ops, bool has_entity, ResourceRef& r) {
+  if (method == "GET") return SetOp(r, has_entity ? ops.get : ops.list);
+  if (method == "POST") return SetOp(r, ops.insert);
+  if (method == "PUT") return SetOp(r, ops.update);
+  if (method == "PATCH") return SetOp(r, ops.patch);
+  if (method == "DELETE") return SetOp(r, ops.del);
+  SetOp(r, Op::kUnknown);
 }
 
 // Segments after /b/<bucket>/o/: "<object>", "<object>/acl[/<entity>]", "<object>/compose",
@@ -41,22 +45,22 @@ void ResolveJsonObject(const RequestView& req, std::string_view rest, bool downl
   r.key = PercentDecode(obj.first, false);
   if (obj.has_rest) {
     PathHead sub = SplitPathHead(obj.rest);
-    if (sub.first == "acl") return ResolveAcl(m, "objectAccessControls", !sub.rest.empty(), r);
-    if (sub.first == "compose") return SetOp(r, "objects.compose", K::kWrite);
-    if (sub.first == "copyTo") return SetOp(r, "objects.copy", K::kWrite);
-    if (sub.first == "rewriteTo") return SetOp(r, "objects.rewrite", K::kWrite);
-    if (sub.first == "restore") return SetOp(r, "objects.restore", K::kWrite);
+    if (sub.first == "acl") return ResolveAcl(m, kObjectAcl, !sub.rest.empty(), r);
+    if (sub.first == "compose") return SetOp(r, Op::kGcsObjectsCompose);
+    if (sub.first == "copyTo") return SetOp(r, Op::kGcsObjectsCopy);
+    if (sub.first == "rewriteTo") return SetOp(r, Op::kGcsObjectsRewrite);
+    if (sub.first == "restore") return SetOp(r, Op::kGcsObjectsRestore);
     // An unescaped '/' inside the object name: keep the whole remainder as the name.
     r.key = PercentDecode(rest, false);
   }
   if (m == "GET") {
     bool media = download || req.query.Value("alt") == "media";
-    return media ? SetOp(r, "objects.get", K::kRead) : SetOp(r, "objects.get", K::kHead);
+    return media ? SetOp(r, Op::kGcsObjectsGet) : SetOp(r, Op::kGcsObjectsGet, K::kHead);
   }
-  if (m == "PATCH") return SetOp(r, "objects.patch", K::kConfig);
-  if (m == "PUT") return SetOp(r, "objects.update", K::kConfig);
-  if (m == "DELETE") return SetOp(r, "objects.delete", K::kDelete);
-  SetOp(r, "Unknown", K::kOther);
+  if (m == "PATCH") return SetOp(r, Op::kGcsObjectsPatch);
+  if (m == "PUT") return SetOp(r, Op::kGcsObjectsUpdate);
+  if (m == "DELETE") return SetOp(r, Op::kGcsObjectsDelete);
+  SetOp(r, Op::kUnknown);
 }
 
 void ResolveJson(const RequestView& req, ResourceRef& r) {
@@ -70,7 +74,7 @@ void ResolveJson(const RequestView& req, ResourceRef& r) {
     upload = true;
     path.remove_prefix(std::string_view("/upload").size());
   } else if (path.starts_with("/batch/")) {
-    return SetOp(r, "batch", K::kOther);
+    return SetOp(r, Op::kGcsBatch);
   }
   // path: /storage/v1/<collection>/...
   path.remove_prefix(std::string_view("/storage/v1").size());
@@ -79,127 +83,117 @@ void ResolveJson(const RequestView& req, ResourceRef& r) {
   if (coll.first == "projects") {
     PathHead project = SplitPathHead(coll.rest);
     PathHead what = SplitPathHead(project.rest);
-    if (what.first == "serviceAccount") return SetOp(r, "projects.serviceAccount.get", K::kOther);
+    if (what.first == "serviceAccount") return SetOp(r, Op::kGcsProjectsServiceAccountGet);
     if (what.first == "hmacKeys") {
-      return SetOp(r, m == "GET" ? "projects.hmacKeys.list" : "projects.hmacKeys.create",
-                   K::kConfig);
+      return SetOp(r, m == "GET" ? Op::kGcsProjectsHmacKeysList : Op::kGcsProjectsHmacKeysCreate);
     }
-    return SetOp(r, "Unknown", K::kOther);
+    return SetOp(r, Op::kUnknown);
   }
-  if (coll.first != "b") return SetOp(r, "Unknown", K::kOther);
+  if (coll.first != "b") return SetOp(r, Op::kUnknown);
   if (!coll.has_rest || coll.rest.empty()) {
-    if (m == "GET") return SetOp(r, "buckets.list", K::kListBuckets);
-    if (m == "POST") return SetOp(r, "buckets.insert", K::kWrite);
-    return SetOp(r, "Unknown", K::kOther);
+    if (m == "GET") return SetOp(r, Op::kGcsBucketsList);
+    if (m == "POST") return SetOp(r, Op::kGcsBucketsInsert);
+    return SetOp(r, Op::kUnknown);
   }
   PathHead bucket = SplitPathHead(coll.rest);
   r.bucket = PercentDecode(bucket.first, false);
   PathHead sub = SplitPathHead(bucket.rest);
   if (!bucket.has_rest || sub.first.empty()) {
-    if (m == "GET") return SetOp(r, "buckets.get", K::kHead);
-    if (m == "PATCH") return SetOp(r, "buckets.patch", K::kConfig);
-    if (m == "PUT") return SetOp(r, "buckets.update", K::kConfig);
-    if (m == "DELETE") return SetOp(r, "buckets.delete", K::kDelete);
-    return SetOp(r, "Unknown", K::kOther);
+    if (m == "GET") return SetOp(r, Op::kGcsBucketsGet);
+    if (m == "PATCH") return SetOp(r, Op::kGcsBucketsPatch);
+    if (m == "PUT") return SetOp(r, Op::kGcsBucketsUpdate);
+    if (m == "DELETE") return SetOp(r, Op::kGcsBucketsDelete);
+    return SetOp(r, Op::kUnknown);
   }
   if (sub.first == "o") {
     if (upload) {
       r.key = std::string(req.query.Value("name"));
-      return SetOp(r, "objects.insert", K::kWrite);
+      return SetOp(r, Op::kGcsObjectsInsert);
     }
     if (!sub.has_rest || sub.rest.empty()) {
-      if (m == "GET") return SetOp(r, "objects.list", K::kList);
-      if (m == "POST") return SetOp(r, "objects.insert", K::kWrite);
-      return SetOp(r, "Unknown", K::kOther);
+      if (m == "GET") return SetOp(r, Op::kGcsObjectsList);
+      if (m == "POST") return SetOp(r, Op::kGcsObjectsInsert);
+      return SetOp(r, Op::kUnknown);
     }
-    if (sub.rest == "watch") return SetOp(r, "objects.watchAll", K::kOther);
+    if (sub.rest == "watch") return SetOp(r, Op::kGcsObjectsWatchAll);
     return ResolveJsonObject(req, sub.rest, download, r);
   }
   if (sub.first == "iam") {
-    if (sub.rest == "testPermissions") return SetOp(r, "buckets.testIamPermissions", K::kConfig);
-    return SetOp(r, m == "PUT" ? "buckets.setIamPolicy" : "buckets.getIamPolicy", K::kConfig);
+    if (sub.rest == "testPermissions") return SetOp(r, Op::kGcsBucketsTestIamPermissions);
+    return SetOp(r, m == "PUT" ? Op::kGcsBucketsSetIamPolicy : Op::kGcsBucketsGetIamPolicy);
   }
-  if (sub.first == "acl") return ResolveAcl(m, "bucketAccessControls", !sub.rest.empty(), r);
+  if (sub.first == "acl") return ResolveAcl(m, kBucketAcl, !sub.rest.empty(), r);
   if (sub.first == "defaultObjectAcl") {
-    return ResolveAcl(m, "defaultObjectAccessControls", !sub.rest.empty(), r);
+    return ResolveAcl(m, kDefaultObjectAcl, !sub.rest.empty(), r);
   }
   if (sub.first == "notificationConfigs") {
     if (m == "GET") {
-      return SetOp(r, sub.rest.empty() ? "notifications.list" : "notifications.get", K::kConfig);
+      return SetOp(r, sub.rest.empty() ? Op::kGcsNotificationsList : Op::kGcsNotificationsGet);
     }
-    if (m == "POST") return SetOp(r, "notifications.insert", K::kConfig);
-    if (m == "DELETE") return SetOp(r, "notifications.delete", K::kConfig);
+    if (m == "POST") return SetOp(r, Op::kGcsNotificationsInsert);
+    if (m == "DELETE") return SetOp(r, Op::kGcsNotificationsDelete);
   }
-  if (sub.first == "lockRetentionPolicy")
-    return SetOp(r, "buckets.lockRetentionPolicy", K::kConfig);
-  SetOp(r, "Unknown", K::kOther);
+  if (sub.first == "lockRetentionPolicy") return SetOp(r, Op::kGcsBucketsLockRetentionPolicy);
+  SetOp(r, Op::kUnknown);
 }
 
 // XML API: S3-like paths, operations given their JSON API names.
 void ResolveXml(const RequestView& req, const GcsHost& host, ResourceRef& r) {
-  std::string_view key_raw;
-  if (!host.bucket.empty()) {
-    r.bucket = host.bucket;
-    key_raw = req.path.empty() ? req.path : req.path.substr(1);
-  } else {
-    PathHead h = SplitPathHead(req.path);
-    r.bucket = PercentDecode(h.first, false);
-    key_raw = h.rest;
-  }
-  r.key = PercentDecode(key_raw, false);
+  BucketKey bk = SplitBucketKey(req.path, host.bucket);
+  r.bucket = std::move(bk.bucket);
+  r.key = std::move(bk.key);
   const QueryParams& q = req.query;
   std::string_view m = req.method;
   if (r.bucket.empty()) {
-    return m == "GET" ? SetOp(r, "buckets.list", K::kListBuckets) : SetOp(r, "Unknown", K::kOther);
+    return m == "GET" ? SetOp(r, Op::kGcsBucketsList) : SetOp(r, Op::kUnknown);
   }
   if (r.key.empty()) {
     if (q.Has("acl")) {
-      return m == "PUT" ? SetOp(r, "bucketAccessControls.update", K::kConfig)
-                        : SetOp(r, "bucketAccessControls.list", K::kConfig);
+      return m == "PUT" ? SetOp(r, Op::kGcsBucketAccessControlsUpdate)
+                        : SetOp(r, Op::kGcsBucketAccessControlsList);
     }
-    if (q.Has("uploads") && m == "GET") return SetOp(r, "multipartUploads.list", K::kList);
+    if (q.Has("uploads") && m == "GET") return SetOp(r, Op::kGcsMultipartUploadsList);
     for (std::string_view sub :
          {"cors", "lifecycle", "logging", "storageClass", "versioning", "website", "billing",
           "encryptionConfig", "location", "retentionPolicy", "tagging"}) {
       if (q.Has(sub)) {
-        return m == "GET" ? SetOp(r, "buckets.get", K::kConfig)
-                          : SetOp(r, "buckets.patch", K::kConfig);
+        return m == "GET" ? SetOp(r, Op::kGcsBucketsGet, K::kConfig)
+                          : SetOp(r, Op::kGcsBucketsPatch);
       }
     }
-    if (m == "GET") return SetOp(r, "objects.list", K::kList);
-    if (m == "HEAD") return SetOp(r, "buckets.get", K::kHead);
-    if (m == "PUT") return SetOp(r, "buckets.insert", K::kWrite);
-    if (m == "DELETE") return SetOp(r, "buckets.delete", K::kDelete);
-    if (m == "POST") return SetOp(r, "objects.insert", K::kWrite);  // HTML form upload
-    return SetOp(r, "Unknown", K::kOther);
+    if (m == "GET") return SetOp(r, Op::kGcsObjectsList);
+    if (m == "HEAD") return SetOp(r, Op::kGcsBucketsGet);
+    if (m == "PUT") return SetOp(r, Op::kGcsBucketsInsert);
+    if (m == "DELETE") return SetOp(r, Op::kGcsBucketsDelete);
+    if (m == "POST") return SetOp(r, Op::kGcsObjectsInsert);  // HTML form upload
+    return SetOp(r, Op::kUnknown);
   }
   if (q.Has("acl")) {
-    return m == "PUT" ? SetOp(r, "objectAccessControls.update", K::kConfig)
-                      : SetOp(r, "objectAccessControls.list", K::kConfig);
+    return m == "PUT" ? SetOp(r, Op::kGcsObjectAccessControlsUpdate)
+                      : SetOp(r, Op::kGcsObjectAccessControlsList);
   }
   if (m == "GET") {
-    if (q.Has("uploadId")) return SetOp(r, "multipartUploads.listParts", K::kList);
-    return SetOp(r, "objects.get", K::kRead);
+    if (q.Has("uploadId")) return SetOp(r, Op::kGcsMultipartUploadsListParts);
+    return SetOp(r, Op::kGcsObjectsGet);
   }
-  if (m == "HEAD") return SetOp(r, "objects.get", K::kHead);
+  if (m == "HEAD") return SetOp(r, Op::kGcsObjectsGet, K::kHead);
   if (m == "PUT") {
     if (q.Has("uploadId") && q.Has("partNumber")) {
-      return SetOp(r, "multipartUploads.uploadPart", K::kWrite);
+      return SetOp(r, Op::kGcsMultipartUploadsUploadPart);
     }
-    if (HasHeaderValue(req.headers, "x-goog-copy-source"))
-      return SetOp(r, "objects.copy", K::kWrite);
-    return SetOp(r, "objects.insert", K::kWrite);
+    if (HasHeaderValue(req.headers, "x-goog-copy-source")) return SetOp(r, Op::kGcsObjectsCopy);
+    return SetOp(r, Op::kGcsObjectsInsert);
   }
   if (m == "POST") {
-    if (q.Has("uploads")) return SetOp(r, "multipartUploads.create", K::kWrite);
-    if (q.Has("uploadId")) return SetOp(r, "multipartUploads.complete", K::kWrite);
-    return SetOp(r, "objects.insert", K::kWrite);  // resumable upload session start
+    if (q.Has("uploads")) return SetOp(r, Op::kGcsMultipartUploadsCreate);
+    if (q.Has("uploadId")) return SetOp(r, Op::kGcsMultipartUploadsComplete);
+    return SetOp(r, Op::kGcsObjectsInsert);  // resumable upload session start
   }
   if (m == "DELETE") {
-    if (q.Has("uploadId")) return SetOp(r, "multipartUploads.abort", K::kDelete);
-    return SetOp(r, "objects.delete", K::kDelete);
+    if (q.Has("uploadId")) return SetOp(r, Op::kGcsMultipartUploadsAbort);
+    return SetOp(r, Op::kGcsObjectsDelete);
   }
-  SetOp(r, "Unknown", K::kOther);
+  SetOp(r, Op::kUnknown);
 }
 
 }  // namespace

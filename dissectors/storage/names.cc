@@ -1,4 +1,4 @@
-#include "dissectors/storage/storage_event.h"
+#include "dissectors/storage/names.h"
 
 namespace bw::storage {
 

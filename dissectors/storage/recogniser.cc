@@ -45,8 +45,9 @@ constexpr std::array<std::string_view, 12> kNotFoundCodes = {
 };
 
 // Operations that may answer 200 with an <Error> document (the error arrives after the head).
-bool MayFailWith200(std::string_view op) {
-  return op == "CopyObject" || op == "UploadPartCopy" || op == "CompleteMultipartUpload";
+bool MayFailWith200(Operation op) {
+  return op == Operation::kCopyObject || op == Operation::kUploadPartCopy ||
+         op == Operation::kCompleteMultipartUpload;
 }
 
 struct Classified {
@@ -253,7 +254,7 @@ std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const Lis
   ev.account = std::move(c->ref.account);
   ev.bucket = std::move(c->ref.bucket);
   ev.key = std::move(c->ref.key);
-  ev.operation = std::move(c->ref.operation);
+  ev.operation = c->ref.operation;
   ev.kind = c->ref.kind;
   ev.auth_class = c->cred.auth_class;
   ev.auth_scheme = c->cred.scheme;

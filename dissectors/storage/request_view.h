@@ -23,9 +23,20 @@ struct ResourceRef {
   std::string account;
   std::string bucket;
   std::string key;  // decoded
-  std::string operation;
+  Operation operation = Operation::kUnknown;
   OperationKind kind = OperationKind::kOther;
 };
+
+// Names the operation with its usual kind; the overload is for the few requests whose effect
+// differs from the kind the table gives their name (see operation.h).
+inline void SetOp(ResourceRef& r, Operation op) {
+  r.operation = op;
+  r.kind = OperationKindOf(op);
+}
+inline void SetOp(ResourceRef& r, Operation op, OperationKind kind) {
+  r.operation = op;
+  r.kind = kind;
+}
 
 // Splits "/a/b/c" into the first segment ("a") and the remainder ("b/c", still encoded).
 // A missing remainder and an empty one ("/a/") both give "".

@@ -3,12 +3,13 @@
 #include <array>
 #include <vector>
 
+#include "dissectors/storage/bucket_key.h"
 #include "dissectors/storage/text.h"
 
 namespace bw::storage {
 namespace {
 
-using K = OperationKind;
+using Op = Operation;
 
 constexpr size_t kMaxLabels = 64;
 
@@ -82,100 +83,96 @@ bool ParsePrivateLink(const Labels& l, S3Host& out) {
 
 struct Subresource {
   std::string_view key;
-  std::string_view get;  // "" when the method has no operation for it
-  std::string_view put;
-  std::string_view del;
-  std::string_view list;  // GET without an "id": the List variant (analytics, metrics, ...)
+  Op get;  // kUnknown when the method has no operation for it
+  Op put;
+  Op del;
+  Op list;  // GET without an "id": the List variant (analytics, metrics, ...)
 };
 
-// Bucket subresources, most specific first. Names are the S3 API reference operation names.
+// Bucket subresources, most specific first, with the S3 API reference operation of each method.
 constexpr std::array<Subresource, 26> kBucketSubresources = {{
-    {"versions", "ListObjectVersions", "", "", ""},
-    {"uploads", "ListMultipartUploads", "", "", ""},
-    {"acl", "GetBucketAcl", "PutBucketAcl", "", ""},
-    {"policyStatus", "GetBucketPolicyStatus", "", "", ""},
-    {"policy", "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy", ""},
-    {"location", "GetBucketLocation", "", "", ""},
-    {"website", "GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite", ""},
-    {"cors", "GetBucketCors", "PutBucketCors", "DeleteBucketCors", ""},
-    {"lifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration",
-     "DeleteBucketLifecycle", ""},
-    {"tagging", "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging", ""},
-    {"versioning", "GetBucketVersioning", "PutBucketVersioning", "", ""},
-    {"encryption", "GetBucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption", ""},
-    {"logging", "GetBucketLogging", "PutBucketLogging", "", ""},
-    {"notification", "GetBucketNotificationConfiguration", "PutBucketNotificationConfiguration", "",
-     ""},
-    {"replication", "GetBucketReplication", "PutBucketReplication", "DeleteBucketReplication", ""},
-    {"requestPayment", "GetBucketRequestPayment", "PutBucketRequestPayment", "", ""},
-    {"accelerate", "GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration", "", ""},
-    {"ownershipControls", "GetBucketOwnershipControls", "PutBucketOwnershipControls",
-     "DeleteBucketOwnershipControls", ""},
-    {"publicAccessBlock", "GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock",
-     ""},
-    {"object-lock", "GetObjectLockConfiguration", "PutObjectLockConfiguration", "", ""},
-    {"analytics", "GetBucketAnalyticsConfiguration", "PutBucketAnalyticsConfiguration",
-     "DeleteBucketAnalyticsConfiguration", "ListBucketAnalyticsConfigurations"},
-    {"metrics", "GetBucketMetricsConfiguration", "PutBucketMetricsConfiguration",
-     "DeleteBucketMetricsConfiguration", "ListBucketMetricsConfigurations"},
-    {"inventory", "GetBucketInventoryConfiguration", "PutBucketInventoryConfiguration",
-     "DeleteBucketInventoryConfiguration", "ListBucketInventoryConfigurations"},
-    {"intelligent-tiering", "GetBucketIntelligentTieringConfiguration",
-     "PutBucketIntelligentTieringConfiguration", "DeleteBucketIntelligentTieringConfiguration",
-     "ListBucketIntelligentTieringConfigurations"},
-    {"metadataTable", "GetBucketMetadataTableConfiguration", "", "", ""},
-    {"session", "CreateSession", "", "", ""},
+    {"versions", Op::kListObjectVersions, Op::kUnknown, Op::kUnknown, Op::kUnknown},
+    {"uploads", Op::kListMultipartUploads, Op::kUnknown, Op::kUnknown, Op::kUnknown},
+    {"acl", Op::kGetBucketAcl, Op::kPutBucketAcl, Op::kUnknown, Op::kUnknown},
+    {"policyStatus", Op::kGetBucketPolicyStatus, Op::kUnknown, Op::kUnknown, Op::kUnknown},
+    {"policy", Op::kGetBucketPolicy, Op::kPutBucketPolicy, Op::kDeleteBucketPolicy, Op::kUnknown},
+    {"location", Op::kGetBucketLocation, Op::kUnknown, Op::kUnknown, Op::kUnknown},
+    {"website", Op::kGetBucketWebsite, Op::kPutBucketWebsite, Op::kDeleteBucketWebsite,
+     Op::kUnknown},
+    {"cors", Op::kGetBucketCors, Op::kPutBucketCors, Op::kDeleteBucketCors, Op::kUnknown},
+    {"lifecycle", Op::kGetBucketLifecycleConfiguration, Op::kPutBucketLifecycleConfiguration,
+     Op::kDeleteBucketLifecycle, Op::kUnknown},
+    {"tagging", Op::kGetBucketTagging, Op::kPutBucketTagging, Op::kDeleteBucketTagging,
+     Op::kUnknown},
+    {"versioning", Op::kGetBucketVersioning, Op::kPutBucketVersioning, Op::kUnknown, Op::kUnknown},
+    {"encryption", Op::kGetBucketEncryption, Op::kPutBucketEncryption, Op::kDeleteBucketEncryption,
+     Op::kUnknown},
+    {"logging", Op::kGetBucketLogging, Op::kPutBucketLogging, Op::kUnknown, Op::kUnknown},
+    {"notification", Op::kGetBucketNotificationConfiguration,
+     Op::kPutBucketNotificationConfiguration, Op::kUnknown, Op::kUnknown},
+    {"replication", Op::kGetBucketReplication, Op::kPutBucketReplication,
+     Op::kDeleteBucketReplication, Op::kUnknown},
+    {"requestPayment", Op::kGetBucketRequestPayment, Op::kPutBucketRequestPayment, Op::kUnknown,
+     Op::kUnknown},
+    {"accelerate", Op::kGetBucketAccelerateConfiguration, Op::kPutBucketAccelerateConfiguration,
+     Op::kUnknown, Op::kUnknown},
+    {"ownershipControls", Op::kGetBucketOwnershipControls, Op::kPutBucketOwnershipControls,
+     Op::kDeleteBucketOwnershipControls, Op::kUnknown},
+    {"publicAccessBlock", Op::kGetPublicAccessBlock, Op::kPutPublicAccessBlock,
+     Op::kDeletePublicAccessBlock, Op::kUnknown},
+    {"object-lock", Op::kGetObjectLockConfiguration, Op::kPutObjectLockConfiguration, Op::kUnknown,
+     Op::kUnknown},
+    {"analytics", Op::kGetBucketAnalyticsConfiguration, Op::kPutBucketAnalyticsConfiguration,
+     Op::kDeleteBucketAnalyticsConfiguration, Op::kListBucketAnalyticsConfigurations},
+    {"metrics", Op::kGetBucketMetricsConfiguration, Op::kPutBucketMetricsConfiguration,
+     Op::kDeleteBucketMetricsConfiguration, Op::kListBucketMetricsConfigurations},
+    {"inventory", Op::kGetBucketInventoryConfiguration, Op::kPutBucketInventoryConfiguration,
+     Op::kDeleteBucketInventoryConfiguration, Op::kListBucketInventoryConfigurations},
+    {"intelligent-tiering", Op::kGetBucketIntelligentTieringConfiguration,
+     Op::kPutBucketIntelligentTieringConfiguration,
+     Op::kDeleteBucketIntelligentTieringConfiguration,
+     Op::kListBucketIntelligentTieringConfigurations},
+    {"metadataTable", Op::kGetBucketMetadataTableConfiguration, Op::kUnknown, Op::kUnknown,
+     Op::kUnknown},
+    {"session", Op::kCreateSession, Op::kUnknown, Op::kUnknown, Op::kUnknown},
 }};
 
 constexpr std::array<std::string_view, 12> kObjectOnlySubresources = {
     "uploadId", "partNumber", "retention", "legal-hold", "attributes",   "torrent",
     "restore",  "select",     "delete",    "list-type",  "renameObject", "x-id"};
 
-void SetOp(ResourceRef& r, std::string_view op, K kind) {
-  r.operation = std::string(op);
-  r.kind = kind;
-}
-
 void ResolveService(const RequestView& req, ResourceRef& r) {
   if (req.method == "GET") {
-    SetOp(r,
-          req.query.Has("x-id") && req.query.Value("x-id") == "ListDirectoryBuckets"
-              ? "ListDirectoryBuckets"
-              : "ListBuckets",
-          K::kListBuckets);
+    bool directory = req.query.Value("x-id") == "ListDirectoryBuckets";
+    SetOp(r, directory ? Op::kListDirectoryBuckets : Op::kListBuckets);
   } else {
-    SetOp(r, "Unknown", K::kOther);
+    SetOp(r, Op::kUnknown);
   }
 }
 
 void ResolveBucket(const RequestView& req, ResourceRef& r) {
   const QueryParams& q = req.query;
   std::string_view m = req.method;
-  if (m == "GET" && q.Value("list-type") == "2") return SetOp(r, "ListObjectsV2", K::kList);
-  if (m == "POST" && q.Has("delete")) return SetOp(r, "DeleteObjects", K::kDelete);
+  if (m == "GET" && q.Value("list-type") == "2") return SetOp(r, Op::kListObjectsV2);
+  if (m == "POST" && q.Has("delete")) return SetOp(r, Op::kDeleteObjects);
   for (const Subresource& s : kBucketSubresources) {
     if (!q.Has(s.key)) continue;
-    bool listing = s.key == "versions" || s.key == "uploads";
     if (m == "GET") {
-      if (!s.list.empty() && !q.Has("id")) return SetOp(r, s.list, K::kConfig);
-      if (!s.get.empty()) {
-        K kind = listing ? K::kList : K::kConfig;
-        if (s.key == "session") kind = K::kOther;
-        return SetOp(r, s.get, kind);
-      }
-    } else if (m == "PUT" && !s.put.empty()) {
-      return SetOp(r, s.put, K::kConfig);
-    } else if (m == "DELETE" && !s.del.empty()) {
-      return SetOp(r, s.del, K::kConfig);
+      if (s.list != Op::kUnknown && !q.Has("id")) return SetOp(r, s.list);
+      if (s.get != Op::kUnknown) return SetOp(r, s.get);
+    } else if (m == "PUT" && s.put != Op::kUnknown) {
+      return SetOp(r, s.put);
+    } else if (m == "DELETE" && s.del != Op::kUnknown) {
+      return SetOp(r, s.del);
     }
   }
-  if (m == "GET") return SetOp(r, "ListObjects", K::kList);
-  if (m == "HEAD") return SetOp(r, "HeadBucket", K::kHead);
-  if (m == "PUT") return SetOp(r, "CreateBucket", K::kWrite);
-  if (m == "DELETE") return SetOp(r, "DeleteBucket", K::kDelete);
+  if (m == "GET") return SetOp(r, Op::kListObjects);
+  if (m == "HEAD") return SetOp(r, Op::kHeadBucket);
+  if (m == "PUT") return SetOp(r, Op::kCreateBucket);
+  if (m == "DELETE") return SetOp(r, Op::kDeleteBucket);
   // A browser-based upload (HTML form POST) names the key in the form body.
-  if (m == "POST") return SetOp(r, "PostObject", K::kWrite);
-  SetOp(r, "Unknown", K::kOther);
+  if (m == "POST") return SetOp(r, Op::kPostObject);
+  SetOp(r, Op::kUnknown);
 }
 
 void ResolveObject(const RequestView& req, ResourceRef& r) {
@@ -183,40 +180,40 @@ void ResolveObject(const RequestView& req, ResourceRef& r) {
   std::string_view m = req.method;
   bool copy = HasHeaderValue(req.headers, "x-amz-copy-source");
   if (m == "GET") {
-    if (q.Has("uploadId")) return SetOp(r, "ListParts", K::kList);
-    if (q.Has("acl")) return SetOp(r, "GetObjectAcl", K::kConfig);
-    if (q.Has("tagging")) return SetOp(r, "GetObjectTagging", K::kConfig);
-    if (q.Has("retention")) return SetOp(r, "GetObjectRetention", K::kConfig);
-    if (q.Has("legal-hold")) return SetOp(r, "GetObjectLegalHold", K::kConfig);
-    if (q.Has("attributes")) return SetOp(r, "GetObjectAttributes", K::kHead);
-    if (q.Has("torrent")) return SetOp(r, "GetObjectTorrent", K::kRead);
-    return SetOp(r, "GetObject", K::kRead);
+    if (q.Has("uploadId")) return SetOp(r, Op::kListParts);
+    if (q.Has("acl")) return SetOp(r, Op::kGetObjectAcl);
+    if (q.Has("tagging")) return SetOp(r, Op::kGetObjectTagging);
+    if (q.Has("retention")) return SetOp(r, Op::kGetObjectRetention);
+    if (q.Has("legal-hold")) return SetOp(r, Op::kGetObjectLegalHold);
+    if (q.Has("attributes")) return SetOp(r, Op::kGetObjectAttributes);
+    if (q.Has("torrent")) return SetOp(r, Op::kGetObjectTorrent);
+    return SetOp(r, Op::kGetObject);
   }
-  if (m == "HEAD") return SetOp(r, "HeadObject", K::kHead);
+  if (m == "HEAD") return SetOp(r, Op::kHeadObject);
   if (m == "PUT") {
     if (q.Has("partNumber") && q.Has("uploadId")) {
-      return SetOp(r, copy ? "UploadPartCopy" : "UploadPart", K::kWrite);
+      return SetOp(r, copy ? Op::kUploadPartCopy : Op::kUploadPart);
     }
-    if (q.Has("acl")) return SetOp(r, "PutObjectAcl", K::kConfig);
-    if (q.Has("tagging")) return SetOp(r, "PutObjectTagging", K::kConfig);
-    if (q.Has("retention")) return SetOp(r, "PutObjectRetention", K::kConfig);
-    if (q.Has("legal-hold")) return SetOp(r, "PutObjectLegalHold", K::kConfig);
-    if (q.Has("renameObject")) return SetOp(r, "RenameObject", K::kWrite);
-    return SetOp(r, copy ? "CopyObject" : "PutObject", K::kWrite);
+    if (q.Has("acl")) return SetOp(r, Op::kPutObjectAcl);
+    if (q.Has("tagging")) return SetOp(r, Op::kPutObjectTagging);
+    if (q.Has("retention")) return SetOp(r, Op::kPutObjectRetention);
+    if (q.Has("legal-hold")) return SetOp(r, Op::kPutObjectLegalHold);
+    if (q.Has("renameObject")) return SetOp(r, Op::kRenameObject);
+    return SetOp(r, copy ? Op::kCopyObject : Op::kPutObject);
   }
   if (m == "POST") {
-    if (q.Has("uploads")) return SetOp(r, "CreateMultipartUpload", K::kWrite);
-    if (q.Has("uploadId")) return SetOp(r, "CompleteMultipartUpload", K::kWrite);
-    if (q.Has("restore")) return SetOp(r, "RestoreObject", K::kOther);
-    if (q.Has("select")) return SetOp(r, "SelectObjectContent", K::kRead);
-    return SetOp(r, "PostObject", K::kWrite);
+    if (q.Has("uploads")) return SetOp(r, Op::kCreateMultipartUpload);
+    if (q.Has("uploadId")) return SetOp(r, Op::kCompleteMultipartUpload);
+    if (q.Has("restore")) return SetOp(r, Op::kRestoreObject);
+    if (q.Has("select")) return SetOp(r, Op::kSelectObjectContent);
+    return SetOp(r, Op::kPostObject);
   }
   if (m == "DELETE") {
-    if (q.Has("uploadId")) return SetOp(r, "AbortMultipartUpload", K::kDelete);
-    if (q.Has("tagging")) return SetOp(r, "DeleteObjectTagging", K::kConfig);
-    return SetOp(r, "DeleteObject", K::kDelete);
+    if (q.Has("uploadId")) return SetOp(r, Op::kAbortMultipartUpload);
+    if (q.Has("tagging")) return SetOp(r, Op::kDeleteObjectTagging);
+    return SetOp(r, Op::kDeleteObject);
   }
-  SetOp(r, "Unknown", K::kOther);
+  SetOp(r, Op::kUnknown);
 }
 
 // S3 Control API: /v20180820/<resource>..., addressed to <account>.s3-control.<region>.
@@ -227,30 +224,27 @@ void ResolveControl(const RequestView& req, ResourceRef& r) {
   std::string_view res = resource.first;
   if (res == "accesspoint") {
     if (!resource.has_rest || resource.rest.empty()) {
-      return SetOp(r, m == "GET" ? "ListAccessPoints" : "Unknown",
-                   m == "GET" ? K::kConfig : K::kOther);
+      return SetOp(r, m == "GET" ? Op::kListAccessPoints : Op::kUnknown);
     }
     PathHead name = SplitPathHead(resource.rest);
     r.bucket = PercentDecode(name.first, false);
     if (m == "GET") {
-      return SetOp(r, name.rest == "policy" ? "GetAccessPointPolicy" : "GetAccessPoint",
-                   K::kConfig);
+      return SetOp(r, name.rest == "policy" ? Op::kGetAccessPointPolicy : Op::kGetAccessPoint);
     }
     if (m == "PUT") {
-      return SetOp(r, name.rest == "policy" ? "PutAccessPointPolicy" : "CreateAccessPoint",
-                   K::kConfig);
+      return SetOp(r, name.rest == "policy" ? Op::kPutAccessPointPolicy : Op::kCreateAccessPoint);
     }
-    if (m == "DELETE") return SetOp(r, "DeleteAccessPoint", K::kConfig);
+    if (m == "DELETE") return SetOp(r, Op::kDeleteAccessPoint);
   } else if (res == "configuration" && resource.rest == "publicAccessBlock") {
-    if (m == "GET") return SetOp(r, "GetPublicAccessBlock", K::kConfig);
-    if (m == "PUT") return SetOp(r, "PutPublicAccessBlock", K::kConfig);
-    if (m == "DELETE") return SetOp(r, "DeletePublicAccessBlock", K::kConfig);
+    if (m == "GET") return SetOp(r, Op::kGetPublicAccessBlock);
+    if (m == "PUT") return SetOp(r, Op::kPutPublicAccessBlock);
+    if (m == "DELETE") return SetOp(r, Op::kDeletePublicAccessBlock);
   } else if (res == "jobs") {
-    return SetOp(r, m == "GET" ? "ListJobs" : "CreateJob", K::kOther);
+    return SetOp(r, m == "GET" ? Op::kListJobs : Op::kCreateJob);
   } else if (res == "bucket" && m == "GET" && !resource.has_rest) {
-    return SetOp(r, "ListRegionalBuckets", K::kListBuckets);
+    return SetOp(r, Op::kListRegionalBuckets);
   }
-  SetOp(r, "Unknown", K::kOther);
+  SetOp(r, Op::kUnknown);
 }
 
 }  // namespace
@@ -376,26 +370,19 @@ ResourceRef ResolveS3(const RequestView& req, const S3Host& host) {
     ResolveControl(req, r);
     return r;
   }
-  std::string_view key_raw;
-  if (!host.bucket.empty()) {
-    r.bucket = host.bucket;
-    key_raw = req.path.empty() ? req.path : req.path.substr(1);
-  } else {
-    PathHead h = SplitPathHead(req.path);
-    r.bucket = PercentDecode(h.first, false);
-    key_raw = h.rest;
-  }
-  r.key = PercentDecode(key_raw, false);
+  BucketKey bk = SplitBucketKey(req.path, host.bucket);
+  r.bucket = std::move(bk.bucket);
+  r.key = std::move(bk.key);
 
   if (host.kind == S3EndpointKind::kWebsite) {
     // Website endpoints serve objects (and index/error documents) to anyone; only GET and
     // HEAD exist there.
     if (req.method == "GET") {
-      SetOp(r, "GetObject", K::kRead);
+      SetOp(r, Op::kGetObject);
     } else if (req.method == "HEAD") {
-      SetOp(r, "HeadObject", K::kHead);
+      SetOp(r, Op::kHeadObject);
     } else {
-      SetOp(r, "Unknown", K::kOther);
+      SetOp(r, Op::kUnknown);
     }
     return r;
   }

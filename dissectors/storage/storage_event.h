@@ -1,54 +1,18 @@
 #pragma once
 // One storage API request as the ledger and the detection engine see it: who it addressed
-// (provider, account, bucket, key), what it did (the provider's own operation name), what
+// (provider, account, bucket, key), what it did (an operation of the table in operation.h), what
 // credential it presented, and what the server answered. Never holds a signature, SAS `sig`,
 // token or password: only the access key id, and a query string with such values REDACTED.
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "dissectors/storage/names.h"
+#include "dissectors/storage/operation.h"
+
 namespace bw::storage {
-
-enum class Provider : uint8_t { kS3, kAzureBlob, kGcs, kS3Compatible };
-enum class AuthClass : uint8_t { kAnonymous, kSigned, kPresigned, kBearer, kUnknown };
-enum class AuthScheme : uint8_t {
-  kNone,
-  kSigV2,
-  kSigV4,
-  kSigV4a,
-  kSharedKey,
-  kSharedKeyLite,
-  kSas,
-  kGoog4,
-  kBearer,
-  kOther,
-};
-enum class Outcome : uint8_t { kSuccess, kDenied, kNotFound, kError, kNoResponse };
-
-// What an operation does to data, for detection (listing, reading objects, probing, ...).
-enum class OperationKind : uint8_t {
-  kListBuckets,  // enumerate buckets/containers of an account
-  kList,         // enumerate objects of a bucket
-  kRead,         // object data served
-  kHead,         // object or bucket metadata
-  kWrite,
-  kDelete,
-  kConfig,       // ACL, policy, CORS, website, ... of a bucket or object
-  kOther,
-};
-
-// Stable wire names (ledger values and Prometheus label values).
-std::string_view ProviderName(Provider p);      // "s3", "azure_blob", "gcs", "s3_compatible"
-std::string_view AuthClassName(AuthClass a);    // "anonymous", "signed", "presigned", ...
-std::string_view AuthSchemeName(AuthScheme s);  // "SigV4", "SAS", ... ; "" for kNone
-std::string_view OutcomeName(Outcome o);        // "success", "denied", "not_found", ...
-std::string_view OperationKindName(OperationKind k);
-// Inverse of ProviderName, for configuration files; nullopt for an unknown name.
-std::optional<Provider> ProviderFromName(std::string_view name);
 
 // Bounds on what one event carries, whatever the traffic: S3 keys are at most 1024 bytes and a
 // ledger line must stay small, so longer keys are cut (at a UTF-8 boundary) and samples capped.
@@ -66,7 +30,8 @@ struct StorageEvent {
   std::string account;    // Azure storage account; AWS account is not on the wire (empty)
   std::string bucket;     // bucket or container; empty for account-level operations
   std::string key;        // object key or blob name, URL-decoded
-  std::string operation;  // ListObjectsV2, GetBlob, objects.list, ...
+  Operation operation = Operation::kUnknown;  // OperationName() gives the wire name
+  // Usually OperationKindOf(operation); differs where the API overloads a name (operation.h).
   OperationKind kind = OperationKind::kOther;
 
   AuthClass auth_class = AuthClass::kAnonymous;

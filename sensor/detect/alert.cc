@@ -1,28 +1,14 @@
 #include "sensor/detect/alert.h"
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
+
+#include "sensor/common/rfc3339.h"
 
 namespace bw::detect {
 
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days), so the
-// formatting needs no libc time zone state.
-void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-}
 
 void PutIfNotEmpty(Json& obj, const char* key, const std::string& value) {
   if (!value.empty()) obj[key] = value;
@@ -57,39 +43,14 @@ bool SeverityFromName(std::string_view name, Severity& out) {
   return false;
 }
 
-std::string FormatAlertTimestamp(TimestampNs ts) {
-  int64_t secs = ts / kNsPerSecond;
-  int64_t nanos = ts % kNsPerSecond;
-  if (nanos < 0) {
-    nanos += kNsPerSecond;
-    --secs;
-  }
-  int64_t days = secs / 86400;
-  int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  int64_t year = 0;
-  unsigned month = 0;
-  unsigned day = 0;
-  CivilFromDays(days, year, month, day);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02d.%09lldZ",
-                static_cast<long long>(year), month, day, static_cast<int>(rem / 3600),
-                static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60),
-                static_cast<long long>(nanos));
-  return buf;
-}
-
 std::string Alert::ToJson() const {
   Json j;
-  j["@timestamp"] = FormatAlertTimestamp(timestamp);
+  j["@timestamp"] = common::FormatRfc3339(timestamp);
   j["rule"] = rule;
   j["severity"] = SeverityName(severity);
   j["summary"] = summary;
-  j["first_seen"] = FormatAlertTimestamp(first_seen);
-  j["last_seen"] = FormatAlertTimestamp(last_seen);
+  j["first_seen"] = common::FormatRfc3339(first_seen);
+  j["last_seen"] = common::FormatRfc3339(last_seen);
   j["source"] = {{"ip", source_ip}};
   Json destination;
   PutIfNotEmpty(destination, "ip", destination_ip);

@@ -17,8 +17,6 @@ enum class Severity : uint8_t { kInfo, kLow, kMedium, kHigh, kCritical };
 const char* SeverityName(Severity s);  // "info", "low", "medium", "high", "critical"
 // Inverse of SeverityName; false (out untouched) for any other name.
 bool SeverityFromName(std::string_view name, Severity& out);
-// RFC 3339 UTC with nanoseconds ("2026-11-23T10:16:15.123456789Z"), as in the ledger.
-std::string FormatAlertTimestamp(TimestampNs ts);
 
 struct AlertCounts {
   uint64_t requests = 0;

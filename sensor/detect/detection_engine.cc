@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "sensor/common/human_bytes.h"
 #include "sensor/detect/allowlist.h"
 #include "sensor/detect/server_name.h"
 
@@ -178,7 +179,7 @@ void SumRing(const std::unique_ptr<Ring>& ring, int64_t now_index, uint64_t& obj
   }
 }
 
-void CountOperation(std::vector<std::pair<std::string, uint64_t>>& ops, const std::string& name,
+void CountOperation(std::vector<std::pair<std::string, uint64_t>>& ops, std::string_view name,
                     uint64_t n) {
   if (name.empty() || n == 0) return;
   for (auto& [op, count] : ops) {
@@ -385,22 +386,7 @@ std::string BucketUrl(Provider p, const std::string& account, const std::string&
   return "s3://" + bucket;
 }
 
-std::string HumanBytes(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  size_t u = 0;
-  while (v >= 1024 && u + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  if (u == 0) {
-    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[u]);
-  }
-  return buf;
-}
+using common::HumanBytes;
 
 std::string HumanWindow(TimestampNs window) {
   int64_t s = window / kNsPerSecond;
@@ -838,7 +824,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
     a.counts.requests += 1;
     if (ev.outcome == Outcome::kDenied) a.counts.denied += 1;
     if (ev.outcome == Outcome::kNotFound) a.counts.not_found += 1;
-    CountOperation(a.operations, ev.operation, 1);
+    CountOperation(a.operations, storage::OperationName(ev.operation), 1);
     bool is_list = ev.kind == OperationKind::kList || ev.kind == OperationKind::kListBuckets;
     if (is_list && success) {
       a.counts.pages += 1;
@@ -879,7 +865,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
       p.counts.requests += 1;
       if (ev.outcome == Outcome::kDenied) p.counts.denied += 1;
       if (ev.outcome == Outcome::kNotFound) p.counts.not_found += 1;
-      CountOperation(p.operations, ev.operation, 1);
+      CountOperation(p.operations, storage::OperationName(ev.operation), 1);
       p.server_ip = ctx.server_ip.ToString();
       p.server_port = ctx.server_port;
       if (!ctx.user_agent.empty()) p.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
@@ -909,7 +895,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
         Alert alert =
             make_alert(Rule::kAnonymousList, SeverityOf(cfg.anonymous_list.severity), key, carried);
         alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
-        alert.summary = "anonymous " + ev.operation + " of " +
+        alert.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
                         BucketUrl(ev.provider, account, bucket) + " from " + client +
                         " succeeded (" + Plural(a.counts.pages, "page", "pages") + ", " +
                         Plural(a.counts.listed_keys, "key", "keys") + ")";
@@ -927,7 +913,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
         Alert alert =
             make_alert(Rule::kAnonymousRead, SeverityOf(cfg.anonymous_read.severity), key, carried);
         alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
-        alert.summary = "anonymous " + ev.operation + " of " +
+        alert.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
                         BucketUrl(ev.provider, account, bucket) +
                         (ev.key.empty() ? "" : "/" + ev.key) + " served to " + client +
                         " without credentials (" + Plural(a.counts.objects, "object", "objects") +

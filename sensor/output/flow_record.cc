@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sensor/output/json_time.h"
+#include "sensor/common/rfc3339.h"
 
 namespace bw::output {
 
@@ -22,7 +22,7 @@ Json Direction(const FlowDirectionRecord& d) {
 
 std::string FormatFlowLine(const FlowRecord& r) {
   Json j;
-  j["@timestamp"] = FormatTimestamp(r.start_ts);
+  j["@timestamp"] = common::FormatRfc3339(r.start_ts);
   j["event"] = {{"kind", "event"},
                 {"category", "network"},
                 {"duration", r.end_ts >= r.start_ts ? r.end_ts - r.start_ts : 0},

@@ -1,6 +1,6 @@
 #include "sensor/output/ledger_record.h"
 
-#include "sensor/output/json_time.h"
+#include "sensor/common/rfc3339.h"
 #include "sensor/output/json_writer.h"
 
 namespace bw::output {
@@ -10,7 +10,7 @@ std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::St
   line.reserve(512);
   JsonWriter j(line);
   j.BeginObject();
-  j.Field("@timestamp", FormatTimestamp(ctx.start_ts));
+  j.Field("@timestamp", common::FormatRfc3339(ctx.start_ts));
   j.Key("event").BeginObject();
   j.Field("kind", "event").Field("category", "network");
   j.Key("duration").Int(ctx.end_ts >= ctx.start_ts ? ctx.end_ts - ctx.start_ts : 0);
@@ -57,7 +57,7 @@ std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::St
   j.FieldIfNotEmpty("account", e.account);
   j.FieldIfNotEmpty("bucket", e.bucket);
   j.FieldIfNotEmpty("key", e.key);
-  j.Field("operation", e.operation);
+  j.Field("operation", storage::OperationName(e.operation));
   j.Key("auth").BeginObject();
   j.Field("class", storage::AuthClassName(e.auth_class));
   if (e.auth_scheme != storage::AuthScheme::kNone) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ostream>
 
+#include "sensor/common/human_bytes.h"
 #include "sensor/report/report_format.h"
 
 namespace bw::report {
@@ -133,7 +134,8 @@ class HtmlFormatter : public ReportFormatter {
     out_ << "<dt>Listings</dt><dd>" << b.listing_pages << " pages disclosed " << b.listed_keys
          << " key names</dd>";
     out_ << "<dt>Object reads</dt><dd>" << b.object_reads << " ("
-         << Esc(FormatBytes(b.object_read_bytes)) << ", " << b.range_reads << " ranged)</dd>";
+         << Esc(common::HumanBytes(b.object_read_bytes)) << ", " << b.range_reads
+         << " ranged)</dd>";
     out_ << "</dl>\n";
     Chart(b);
 
@@ -208,7 +210,7 @@ class HtmlFormatter : public ReportFormatter {
       out_ << "None in the period.";
     } else {
       out_ << au.outcomes.requests << " requests (success " << au.outcomes.success << ", denied "
-           << au.outcomes.denied << "), " << Esc(FormatBytes(au.bytes)) << ", "
+           << au.outcomes.denied << "), " << Esc(common::HumanBytes(au.bytes)) << ", "
            << Esc(TimeText(au.first)) << " .. " << Esc(TimeText(au.last)) << ". By class:";
       for (const auto& [cls, n] : au.by_class) out_ << " " << Esc(cls) << " " << n;
       if (!au.access_key_ids.empty()) {
@@ -255,7 +257,8 @@ class HtmlFormatter : public ReportFormatter {
     }
     if (b.exposed()) {
       out_ << "<p>" << t.objects << " objects read anonymously, " << t.reads << " reads, "
-           << Esc(FormatBytes(t.bytes)) << " (" << t.range_only_objects << " only in part).</p>";
+           << Esc(common::HumanBytes(t.bytes)) << " (" << t.range_only_objects
+           << " only in part).</p>";
     }
     out_ << "</section>\n";
     summary_ += "<tr><td><a href=\"#bucket-" + std::to_string(index_) + "\">" +
@@ -266,7 +269,7 @@ class HtmlFormatter : public ReportFormatter {
                              : std::string("<td></td><td></td>")) +
                 NumCell(b.anonymous.requests) + NumCell(b.anonymous.denied) +
                 NumCell(b.listed_keys) + NumCell(t.objects) +
-                NumCell(t.bytes, FormatBytes(t.bytes)) +
+                NumCell(t.bytes, common::HumanBytes(t.bytes)) +
                 NumCell(b.clients.size() + (b.clients_overflow ? 1 : 0)) +
                 NumCell(b.authenticated.outcomes.requests) + "</tr>";
     if (b.exposed()) ++exposed_;
@@ -300,7 +303,7 @@ class HtmlFormatter : public ReportFormatter {
   void ClientRow(const ClientStats& c) {
     out_ << "<tr>" << TextCell(c.ip.empty() ? "(other clients)" : c.ip) << TextCell(c.user_agent)
          << NumCell(c.requests) << NumCell(c.listings) << NumCell(c.reads) << NumCell(c.denied)
-         << NumCell(c.bytes, FormatBytes(c.bytes)) << TimeCell(c.first) << TimeCell(c.last)
+         << NumCell(c.bytes, common::HumanBytes(c.bytes)) << TimeCell(c.first) << TimeCell(c.last)
          << "</tr>";
   }
 
@@ -362,7 +365,7 @@ class HtmlFormatter : public ReportFormatter {
     out_ << "<text x=" << kLeft - 4 << " y=" << kTop + 10 << " text-anchor=end>" << max_req
          << "</text><text x=" << kLeft - 4 << " y=" << kTop + ph << " text-anchor=end>0</text>";
     out_ << "<text x=" << kW - kRight + 4 << " y=" << kTop + 10 << ">"
-         << Esc(FormatBytes(max_bytes)) << "</text>";
+         << Esc(common::HumanBytes(max_bytes)) << "</text>";
     out_ << "<text x=" << kLeft << " y=" << kH - 14 << ">" << Esc(TimeText(lo * b.bin_width))
          << "</text><text x=" << kW - kRight << " y=" << kH - 14 << " text-anchor=end>"
          << Esc(TimeText((lo + static_cast<int64_t>(span)) * b.bin_width)) << "</text>";

@@ -2,6 +2,7 @@
 // tables.
 #include <ostream>
 
+#include "sensor/common/human_bytes.h"
 #include "sensor/report/report_format.h"
 
 namespace bw::report {
@@ -81,7 +82,8 @@ class TextFormatter : public ReportFormatter {
     out_ << "\nauthenticated traffic (for contrast): " << au.outcomes.requests << " requests";
     if (au.outcomes.requests) {
       out_ << " (success " << au.outcomes.success << ", denied " << au.outcomes.denied << "), "
-           << FormatBytes(au.bytes) << ", " << TimeText(au.first) << " .. " << TimeText(au.last);
+           << common::HumanBytes(au.bytes) << ", " << TimeText(au.first) << " .. "
+           << TimeText(au.last);
       out_ << "; by class:";
       for (const auto& [cls, n] : au.by_class) out_ << " " << cls << "=" << n;
       if (!au.access_key_ids.empty()) {
@@ -113,7 +115,7 @@ class TextFormatter : public ReportFormatter {
   void EndBucket(const BucketReport& b, const ObjectTotals& t) override {
     if (b.exposed()) {
       out_ << "\nobjects read anonymously: " << t.objects << " objects, " << t.reads << " reads, "
-           << FormatBytes(t.bytes) << " (" << t.range_only_objects << " only in part)\n";
+           << common::HumanBytes(t.bytes) << " (" << t.range_only_objects << " only in part)\n";
     }
     ++buckets_;
     if (b.exposed()) ++exposed_;
@@ -124,7 +126,8 @@ class TextFormatter : public ReportFormatter {
   void End(const ReportMeta& m) override {
     out_ << "\n== summary ==\n";
     out_ << "buckets with anonymous requests: " << buckets_ << ", exposed: " << exposed_
-         << ", objects read anonymously: " << objects_ << " (" << FormatBytes(bytes_) << ")\n";
+         << ", objects read anonymously: " << objects_ << " (" << common::HumanBytes(bytes_)
+         << ")\n";
     out_ << "buckets with authenticated traffic only: " << m.authenticated_only_buckets << "\n";
     out_ << "ledger lines: " << m.lines << " read, " << m.bad_lines << " not ledger records, "
          << m.oversized_lines << " too long";

@@ -3,7 +3,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <ctime>
+
+#include "dissectors/storage/operation.h"
+#include "sensor/common/rfc3339.h"
 
 namespace bw::report {
 
@@ -298,16 +300,6 @@ class Scanner {
   std::string scratch_;
 };
 
-bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  out = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
-
 template <typename T>
 bool ToInt(std::string_view digits, T& out) {
   auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
@@ -318,8 +310,13 @@ bool ToInt(std::string_view digits, T& out) {
 
 bool LedgerEntry::ObjectRead() const {
   if (method != "GET" || key.empty()) return false;
-  if (operation == "GetObject" || operation == "GetBlob") return true;
-  if (operation == "objects.get") {
+  using storage::Operation;
+  using storage::OperationName;
+  if (operation == OperationName(Operation::kGetObject) ||
+      operation == OperationName(Operation::kGetBlob)) {
+    return true;
+  }
+  if (operation == OperationName(Operation::kGcsObjectsGet)) {
     // The JSON API's objects.get is metadata unless alt=media; the XML API's
     // GET is data.
     if (url_path.rfind("/storage/v1/", 0) != 0) return true;
@@ -424,55 +421,16 @@ std::optional<TimestampNs> ParseTime(std::string_view s) {
     if (secs < 0 || secs > kMaxSeconds) return std::nullopt;
     return secs * kNsPerSecond;
   }
-  std::tm tm{};
-  int y, mo, d, h = 0, mi = 0, sec = 0;
-  if (!Digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, d)) {
-    return std::nullopt;
+  // A date alone is its midnight UTC; a space may stand for the 'T' (RFC 3339, 5.6, NOTE).
+  std::string text(s);
+  if (text.size() == 10) {
+    text += "T00:00:00Z";
+  } else if (text.size() > 10 && text[10] == ' ') {
+    text[10] = 'T';
   }
-  int64_t nanos = 0;
-  int64_t offset = 0;
-  if (s.size() > 10) {
-    if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !Digits(s, 11, 2, h) || s.size() < 19 ||
-        s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' || !Digits(s, 17, 2, sec)) {
-      return std::nullopt;
-    }
-    size_t pos = 19;
-    if (pos < s.size() && s[pos] == '.') {
-      ++pos;
-      int64_t scale = 100000000;
-      size_t start = pos;
-      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-        nanos += (s[pos] - '0') * scale;
-        scale /= 10;
-        ++pos;
-      }
-      if (pos == start) return std::nullopt;
-    }
-    if (pos == s.size()) return std::nullopt;  // a zone is required
-    if (s[pos] == 'Z' || s[pos] == 'z') {
-      if (pos + 1 != s.size()) return std::nullopt;
-    } else if (s[pos] == '+' || s[pos] == '-') {
-      int oh, om;
-      if (pos + 6 != s.size() || !Digits(s, pos + 1, 2, oh) || s[pos + 3] != ':' ||
-          !Digits(s, pos + 4, 2, om)) {
-        return std::nullopt;
-      }
-      offset = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset;
-  if (secs < 0 || secs > kMaxSeconds) return std::nullopt;
-  return secs * kNsPerSecond + nanos;
+  std::optional<TimestampNs> ts = common::ParseRfc3339(text);
+  if (!ts || *ts < 0) return std::nullopt;
+  return ts;
 }
 
 }  // namespace bw::report

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "sensor/output/json_time.h"
+#include "sensor/common/rfc3339.h"
 
 namespace bw::report {
 
@@ -26,23 +26,6 @@ std::string BucketDisplayName(const BucketReport& b) {
   return name;
 }
 
-std::string FormatBytes(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double v = static_cast<double>(bytes);
-  int unit = 0;
-  while (v >= 1024 && unit < 5) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  if (unit == 0) {
-    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[unit]);
-  }
-  return buf;
-}
-
-std::string TimeText(TimestampNs ts) { return output::FormatTimestamp(ts); }
+std::string TimeText(TimestampNs ts) { return common::FormatRfc3339(ts); }
 
 }  // namespace bw::report

@@ -57,7 +57,6 @@ std::unique_ptr<ReportFormatter> MakeFormatter(const std::string& format, std::o
 
 // Shared helpers for the formatters.
 std::string BucketDisplayName(const BucketReport& b);  // "s3 public-data", "azure_blob acct/c"
-std::string FormatBytes(uint64_t bytes);               // "1.5 MiB"
 std::string TimeText(TimestampNs ts);                  // RFC 3339 UTC, nanoseconds
 
 }  // namespace bw::report

@@ -1,261 +1,58 @@
 #include "sensor/output/metrics/operation_table.h"
 
-#include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace bw::metrics {
 namespace {
 
-// Every operation name the storage recognisers (dissectors/storage/{s3,azure,gcs}.cc) can produce,
-// sorted for binary search. The unit test reads those sources and fails when a name is missing
-// here, so a new operation cannot silently fold to "other".
-constexpr std::array kKnownOperations = {
-    "AbortCopyBlob",
-    "AbortMultipartUpload",
-    "AppendBlock",
-    "AppendBlockFromURL",
-    "BlobBatch",
-    "CompleteMultipartUpload",
-    "CopyBlob",
-    "CopyObject",
-    "CreateAccessPoint",
-    "CreateBucket",
-    "CreateContainer",
-    "CreateFilesystem",
-    "CreateJob",
-    "CreateMultipartUpload",
-    "CreatePath",
-    "CreateSession",
-    "DeleteAccessPoint",
-    "DeleteBlob",
-    "DeleteBlobImmutabilityPolicy",
-    "DeleteBucket",
-    "DeleteBucketAnalyticsConfiguration",
-    "DeleteBucketCors",
-    "DeleteBucketEncryption",
-    "DeleteBucketIntelligentTieringConfiguration",
-    "DeleteBucketInventoryConfiguration",
-    "DeleteBucketLifecycle",
-    "DeleteBucketMetricsConfiguration",
-    "DeleteBucketOwnershipControls",
-    "DeleteBucketPolicy",
-    "DeleteBucketReplication",
-    "DeleteBucketTagging",
-    "DeleteBucketWebsite",
-    "DeleteContainer",
-    "DeleteFilesystem",
-    "DeleteObject",
-    "DeleteObjectTagging",
-    "DeleteObjects",
-    "DeletePath",
-    "DeletePublicAccessBlock",
-    "FindBlobsByTags",
-    "GetAccessPoint",
-    "GetAccessPointPolicy",
-    "GetAccountInformation",
-    "GetBlob",
-    "GetBlobACL",
-    "GetBlobMetadata",
-    "GetBlobProperties",
-    "GetBlobServiceProperties",
-    "GetBlobServiceStats",
-    "GetBlobTags",
-    "GetBlockList",
-    "GetBucketAccelerateConfiguration",
-    "GetBucketAcl",
-    "GetBucketAnalyticsConfiguration",
-    "GetBucketCors",
-    "GetBucketEncryption",
-    "GetBucketIntelligentTieringConfiguration",
-    "GetBucketInventoryConfiguration",
-    "GetBucketLifecycleConfiguration",
-    "GetBucketLocation",
-    "GetBucketLogging",
-    "GetBucketMetadataTableConfiguration",
-    "GetBucketMetricsConfiguration",
-    "GetBucketNotificationConfiguration",
-    "GetBucketOwnershipControls",
-    "GetBucketPolicy",
-    "GetBucketPolicyStatus",
-    "GetBucketReplication",
-    "GetBucketRequestPayment",
-    "GetBucketTagging",
-    "GetBucketVersioning",
-    "GetBucketWebsite",
-    "GetContainerACL",
-    "GetContainerMetadata",
-    "GetContainerProperties",
-    "GetFilesystemProperties",
-    "GetObject",
-    "GetObjectAcl",
-    "GetObjectAttributes",
-    "GetObjectLegalHold",
-    "GetObjectLockConfiguration",
-    "GetObjectRetention",
-    "GetObjectTagging",
-    "GetObjectTorrent",
-    "GetPageRanges",
-    "GetPathProperties",
-    "GetPublicAccessBlock",
-    "GetUserDelegationKey",
-    "HeadBucket",
-    "HeadObject",
-    "LeaseBlob",
-    "LeaseContainer",
-    "LeasePath",
-    "ListAccessPoints",
-    "ListBlobs",
-    "ListBucketAnalyticsConfigurations",
-    "ListBucketIntelligentTieringConfigurations",
-    "ListBucketInventoryConfigurations",
-    "ListBucketMetricsConfigurations",
-    "ListBuckets",
-    "ListContainers",
-    "ListDirectoryBuckets",
-    "ListFilesystems",
-    "ListJobs",
-    "ListMultipartUploads",
-    "ListObjectVersions",
-    "ListObjects",
-    "ListObjectsV2",
-    "ListParts",
-    "ListPaths",
-    "ListRegionalBuckets",
-    "PostObject",
-    "PutAccessPointPolicy",
-    "PutBlob",
-    "PutBlock",
-    "PutBlockFromURL",
-    "PutBlockList",
-    "PutBucketAccelerateConfiguration",
-    "PutBucketAcl",
-    "PutBucketAnalyticsConfiguration",
-    "PutBucketCors",
-    "PutBucketEncryption",
-    "PutBucketIntelligentTieringConfiguration",
-    "PutBucketInventoryConfiguration",
-    "PutBucketLifecycleConfiguration",
-    "PutBucketLogging",
-    "PutBucketMetricsConfiguration",
-    "PutBucketNotificationConfiguration",
-    "PutBucketOwnershipControls",
-    "PutBucketPolicy",
-    "PutBucketReplication",
-    "PutBucketRequestPayment",
-    "PutBucketTagging",
-    "PutBucketVersioning",
-    "PutBucketWebsite",
-    "PutObject",
-    "PutObjectAcl",
-    "PutObjectLegalHold",
-    "PutObjectLockConfiguration",
-    "PutObjectRetention",
-    "PutObjectTagging",
-    "PutPage",
-    "PutPageFromURL",
-    "PutPublicAccessBlock",
-    "QueryBlobContents",
-    "ReadPath",
-    "RenameContainer",
-    "RenameObject",
-    "RestoreContainer",
-    "RestoreObject",
-    "SelectObjectContent",
-    "SetBlobExpiry",
-    "SetBlobImmutabilityPolicy",
-    "SetBlobLegalHold",
-    "SetBlobMetadata",
-    "SetBlobProperties",
-    "SetBlobServiceProperties",
-    "SetBlobTags",
-    "SetBlobTier",
-    "SetContainerACL",
-    "SetContainerMetadata",
-    "SetFilesystemProperties",
-    "SnapshotBlob",
-    "UndeleteBlob",
-    "UpdatePath",
-    "UploadPart",
-    "UploadPartCopy",
-    "batch",
-    "bucketAccessControls.delete",
-    "bucketAccessControls.get",
-    "bucketAccessControls.insert",
-    "bucketAccessControls.list",
-    "bucketAccessControls.patch",
-    "bucketAccessControls.update",
-    "buckets.delete",
-    "buckets.get",
-    "buckets.getIamPolicy",
-    "buckets.insert",
-    "buckets.list",
-    "buckets.lockRetentionPolicy",
-    "buckets.patch",
-    "buckets.setIamPolicy",
-    "buckets.testIamPermissions",
-    "buckets.update",
-    "defaultObjectAccessControls.delete",
-    "defaultObjectAccessControls.get",
-    "defaultObjectAccessControls.insert",
-    "defaultObjectAccessControls.list",
-    "defaultObjectAccessControls.patch",
-    "defaultObjectAccessControls.update",
-    "multipartUploads.abort",
-    "multipartUploads.complete",
-    "multipartUploads.create",
-    "multipartUploads.list",
-    "multipartUploads.listParts",
-    "multipartUploads.uploadPart",
-    "notifications.delete",
-    "notifications.get",
-    "notifications.insert",
-    "notifications.list",
-    "objectAccessControls.delete",
-    "objectAccessControls.get",
-    "objectAccessControls.insert",
-    "objectAccessControls.list",
-    "objectAccessControls.patch",
-    "objectAccessControls.update",
-    "objects.compose",
-    "objects.copy",
-    "objects.delete",
-    "objects.get",
-    "objects.insert",
-    "objects.list",
-    "objects.patch",
-    "objects.restore",
-    "objects.rewrite",
-    "objects.update",
-    "objects.watchAll",
-    "projects.hmacKeys.create",
-    "projects.hmacKeys.list",
-    "projects.serviceAccount.get",
-};
+using storage::kOperationCount;
+using storage::Operation;
+using storage::operation_table::kRows;
 
-constexpr bool IsSorted() {
-  for (size_t i = 1; i < kKnownOperations.size(); ++i) {
-    if (!(std::string_view(kKnownOperations[i - 1]) < std::string_view(kKnownOperations[i]))) {
-      return false;
+// Label index of each operation: 1 + its rank among the named operations by byte order. Slot 0
+// (kUnknown) is "other".
+constexpr std::array<uint16_t, kOperationCount> MakeIndexOf() {
+  std::array<uint16_t, kOperationCount> index{};
+  for (size_t i = 1; i < kOperationCount; ++i) {
+    size_t rank = 1;
+    for (size_t j = 1; j < kOperationCount; ++j) {
+      if (kRows[j].name < kRows[i].name) ++rank;
     }
+    index[i] = static_cast<uint16_t>(rank);
+  }
+  return index;
+}
+constexpr std::array<uint16_t, kOperationCount> kIndexOf = MakeIndexOf();
+
+constexpr std::array<Operation, kOperationCount> MakeOperationAt() {
+  std::array<Operation, kOperationCount> at{};
+  for (size_t i = 1; i < kOperationCount; ++i) at[kIndexOf[i]] = static_cast<Operation>(i);
+  return at;
+}
+constexpr std::array<Operation, kOperationCount> kOperationAt = MakeOperationAt();
+
+// Equal names would share a rank and leave an index without an operation.
+constexpr bool EveryIndexHasOneOperation() {
+  for (size_t i = 1; i < kOperationCount; ++i) {
+    if (kIndexOf[static_cast<size_t>(kOperationAt[i])] != i) return false;
   }
   return true;
 }
-static_assert(IsSorted(), "kKnownOperations must be sorted and unique");
+static_assert(EveryIndexHasOneOperation(), "operation names must be unique");
 
 }  // namespace
 
-size_t OperationCount() { return kKnownOperations.size() + 1; }
+size_t OperationCount() { return kOperationCount; }
 
-size_t OperationIndex(std::string_view operation) {
-  auto it = std::lower_bound(kKnownOperations.begin(), kKnownOperations.end(), operation,
-                             [](const char* a, std::string_view b) { return a < b; });
-  if (it == kKnownOperations.end() || operation != *it) return kOtherOperationIndex;
-  return static_cast<size_t>(it - kKnownOperations.begin()) + 1;
+size_t OperationIndex(Operation operation) {
+  auto i = static_cast<size_t>(operation);
+  return i < kOperationCount ? kIndexOf[i] : kOtherOperationIndex;
 }
 
 std::string_view OperationName(size_t index) {
-  if (index == kOtherOperationIndex || index >= OperationCount()) return kOtherOperation;
-  return kKnownOperations[index - 1];
+  if (index == kOtherOperationIndex || index >= kOperationCount) return kOtherOperation;
+  return storage::OperationName(kOperationAt[index]);
 }
 
 }  // namespace bw::metrics

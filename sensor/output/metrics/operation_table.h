@@ -1,11 +1,14 @@
 #pragma once
-// The bounded set of storage operation names used as the `operation` label. Guarantees: every
-// name the storage recognisers produce has a stable index in [1, OperationCount()); anything
-// else (a future name, "Unknown", garbage) folds to index 0, "other". The label set therefore
-// never grows with traffic.
+// The bounded set of values of the `operation` label: the operations of the storage operation
+// table (dissectors/storage/operation.h) and "other". Guarantees: every named operation has a
+// stable index in [1, OperationCount()); Operation::kUnknown and any value outside the table fold
+// to index 0, "other". Indices follow the names' byte order, not the table's row order, so the
+// exposition lists label sets in the same order however the table's rows are grouped.
 
 #include <cstddef>
 #include <string_view>
+
+#include "dissectors/storage/operation.h"
 
 namespace bw::metrics {
 
@@ -14,8 +17,8 @@ inline constexpr size_t kOtherOperationIndex = 0;
 
 // Number of indices, "other" included.
 size_t OperationCount();
-// Index of a known operation name; kOtherOperationIndex for anything else.
-size_t OperationIndex(std::string_view operation);
+// Index of an operation; kOtherOperationIndex for kUnknown and out-of-range values.
+size_t OperationIndex(storage::Operation operation);
 // Label value of an index; "other" for index 0 and out-of-range indices.
 std::string_view OperationName(size_t index);
 

@@ -2,7 +2,7 @@
 // Per-worker counters of storage requests by provider, operation, auth class and outcome, plus
 // the response bytes served to anonymous clients. Guarantees: memory is fixed at construction
 // (one relaxed atomic per label combination, ~180 KiB); Count() never allocates, never throws
-// and folds unknown operation names to "other", so the exported label sets stay bounded however
+// and folds Operation::kUnknown to "other", so the exported label sets stay bounded however
 // many buckets, keys or clients the traffic holds. Count() is safe from several threads at once
 // (relaxed fetch_add, once per request, never per packet); reads are relaxed loads.
 

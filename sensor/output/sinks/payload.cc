@@ -4,8 +4,8 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
+
+#include "sensor/common/rfc3339.h"
 
 namespace bw::output::sinks {
 
@@ -43,27 +43,6 @@ std::string SlackEscape(std::string_view s) {
     }
   }
   return out;
-}
-
-bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  out = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-// days_from_civil).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 std::string SanitizeHeaderField(std::string_view s, size_t max) {
@@ -126,69 +105,6 @@ std::string HmacSha256Hex(std::string_view key, std::string_view body) {
   return out;
 }
 
-bool ParseRfc3339(std::string_view s, TimestampNs& out) {
-  int year, month, day, hour, minute, second;
-  if (!Digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, month) ||
-      s[7] != '-' || !Digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') ||
-      !Digits(s, 11, 2, hour) || s[13] != ':' || !Digits(s, 14, 2, minute) || s[16] != ':' ||
-      !Digits(s, 17, 2, second)) {
-    return false;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return false;
-  }
-  size_t pos = 19;
-  int64_t frac_ns = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int64_t scale = 100000000;
-    size_t digits = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      frac_ns += (s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-      ++digits;
-    }
-    if (digits == 0) return false;
-  }
-  int64_t offset_s = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!Digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !Digits(s, pos + 4, 2, om)) {
-      return false;
-    }
-    offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
-    pos += 6;
-  } else {
-    return false;
-  }
-  if (pos != s.size()) return false;
-  int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
-  out = secs * kNsPerSecond + frac_ns;
-  return true;
-}
-
-std::string FormatSyslogTimestamp(TimestampNs ts) {
-  int64_t secs = ts / kNsPerSecond;
-  int64_t ns = ts % kNsPerSecond;
-  if (ns < 0) {
-    ns += kNsPerSecond;
-    --secs;
-  }
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ns / 1000));
-  return buf;
-}
-
 HttpPayload FormatWebhook(const config::SinkConfig& sink, const std::string& alert_json,
                           const std::string& alert_id) {
   HttpPayload p;
@@ -226,19 +142,16 @@ HttpPayload FormatAlertmanager(const config::SinkConfig& sink, const json& alert
   auto dedup = AlertField(alert, "dedup_key");
   if (!dedup.empty()) annotations["dedup_key"] = dedup;
 
-  TimestampNs first = now;
-  TimestampNs last = now;
-  auto first_text = AlertField(alert, "first_seen");
-  if (!ParseRfc3339(first_text, first)) first = now;
-  if (!ParseRfc3339(AlertField(alert, "last_seen"), last)) last = first;
+  TimestampNs first = common::ParseRfc3339(AlertField(alert, "first_seen")).value_or(now);
+  TimestampNs last = common::ParseRfc3339(AlertField(alert, "last_seen")).value_or(first);
   TimestampNs ends =
       std::max(last, now) + static_cast<TimestampNs>(sink.resolve_timeout_seconds) * kNsPerSecond;
 
   json a;
   a["labels"] = std::move(labels);
   a["annotations"] = std::move(annotations);
-  a["startsAt"] = FormatSyslogTimestamp(first);
-  a["endsAt"] = FormatSyslogTimestamp(ends);
+  a["startsAt"] = common::FormatRfc3339(first, 6);
+  a["endsAt"] = common::FormatRfc3339(ends, 6);
   if (!sink.generator_url.empty()) a["generatorURL"] = sink.generator_url;
   HttpPayload p;
   p.body = Dump(json::array({a}));
@@ -265,8 +178,7 @@ HttpPayload FormatPagerDuty(const config::SinkConfig& sink, const json& alert) {
   payload["severity"] = PagerDutySeverity(AlertField(alert, "severity"));
   payload["source"] = source.empty() ? "bucketwatch" : source;
   auto ts = AlertField(alert, "@timestamp");
-  TimestampNs parsed;
-  if (ParseRfc3339(ts, parsed)) payload["timestamp"] = ts;
+  if (common::ParseRfc3339(ts)) payload["timestamp"] = ts;
   auto provider = AlertField(alert, "storage.provider");
   if (!provider.empty()) payload["component"] = provider;
   auto bucket = AlertField(alert, "storage.bucket");
@@ -344,7 +256,7 @@ std::string FormatSyslog(const config::SinkConfig& sink, const json& alert,
                          const std::string& alert_json, const std::string& hostname,
                          TimestampNs now, size_t max_bytes) {
   int pri = static_cast<int>(sink.facility) * 8 + SyslogSeverity(AlertField(alert, "severity"));
-  std::string header = "<" + std::to_string(pri) + ">1 " + FormatSyslogTimestamp(now) + " " +
+  std::string header = "<" + std::to_string(pri) + ">1 " + common::FormatRfc3339(now, 6) + " " +
                        SanitizeHeaderField(hostname, 255) + " bucketwatch - alert - ";
   size_t room = max_bytes > header.size() + 3 ? max_bytes - header.size() : 3;
   return header + Cut(alert_json, room - 3);

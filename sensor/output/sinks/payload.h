@@ -29,11 +29,6 @@ std::string AlertField(const nlohmann::json& alert, std::string_view dotted);
 // Lower-case hex HMAC-SHA256 of `body` under `key`.
 std::string HmacSha256Hex(std::string_view key, std::string_view body);
 
-// RFC 3339 "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm)" -> ns since the epoch; false
-// if malformed.
-bool ParseRfc3339(std::string_view text, TimestampNs& out);
-// RFC 5424 TIMESTAMP: UTC with microseconds ("2026-11-23T10:16:15.123456Z").
-std::string FormatSyslogTimestamp(TimestampNs ts);
 
 // Generic webhook: the alert JSON as spooled, `X-Bucketwatch-Alert-Id`, the
 // configured headers and, with an hmac_key, `<hmac_header>: sha256=<hex>` over

@@ -69,7 +69,7 @@ void Check(const OpCase& c, const AzureHost& host) {
   EXPECT_EQ(r.account, c.account) << c.method << " " << c.target;
   EXPECT_EQ(r.bucket, c.container) << c.method << " " << c.target;
   EXPECT_EQ(r.key, c.blob) << c.method << " " << c.target;
-  EXPECT_EQ(r.operation, c.operation) << c.method << " " << c.target;
+  EXPECT_EQ(OperationName(r.operation), c.operation) << c.method << " " << c.target;
   EXPECT_EQ(r.kind, c.kind) << c.method << " " << c.target;
 }
 

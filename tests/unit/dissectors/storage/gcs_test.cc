@@ -39,7 +39,7 @@ void Check(const OpCase& c, const GcsHost& host) {
   ResourceRef r = ResolveGcs(RequestView{c.method, t.path, q, headers}, host);
   EXPECT_EQ(r.bucket, c.bucket) << c.method << " " << c.target;
   EXPECT_EQ(r.key, c.key) << c.method << " " << c.target;
-  EXPECT_EQ(r.operation, c.operation) << c.method << " " << c.target;
+  EXPECT_EQ(OperationName(r.operation), c.operation) << c.method << " " << c.target;
   EXPECT_EQ(r.kind, c.kind) << c.method << " " << c.target;
 }
 

@@ -226,7 +226,7 @@ TEST(ResolveS3, PathStyleOperations) {
     ResourceRef r = Resolve(c, path_style);
     EXPECT_EQ(r.bucket, c.bucket) << c.method << " " << c.target;
     EXPECT_EQ(r.key, c.key) << c.method << " " << c.target;
-    EXPECT_EQ(r.operation, c.operation) << c.method << " " << c.target;
+    EXPECT_EQ(OperationName(r.operation), c.operation) << c.method << " " << c.target;
     EXPECT_EQ(r.kind, c.kind) << c.method << " " << c.target;
   }
 }
@@ -237,10 +237,10 @@ TEST(ResolveS3, VirtualHostedUsesHostBucketAndWholePathAsKey) {
   ResourceRef r = Resolve({"GET", "/dir/file%2Bx.txt", {}, "", "", "", {}}, host);
   EXPECT_EQ(r.bucket, "my.bucket");
   EXPECT_EQ(r.key, "dir/file+x.txt");
-  EXPECT_EQ(r.operation, "GetObject");
+  EXPECT_EQ(OperationName(r.operation), "GetObject");
   r = Resolve({"GET", "/?list-type=2", {}, "", "", "", {}}, host);
   EXPECT_EQ(r.key, "");
-  EXPECT_EQ(r.operation, "ListObjectsV2");
+  EXPECT_EQ(OperationName(r.operation), "ListObjectsV2");
   r = Resolve({"GET", "//leading-slash", {}, "", "", "", {}}, host);
   EXPECT_EQ(r.key, "/leading-slash");
 }
@@ -250,14 +250,14 @@ TEST(ResolveS3, WebsiteEndpointServesObjects) {
   host.kind = S3EndpointKind::kWebsite;
   host.bucket = "site";
   ResourceRef r = Resolve({"GET", "/", {}, "", "", "", {}}, host);
-  EXPECT_EQ(r.operation, "GetObject");
+  EXPECT_EQ(OperationName(r.operation), "GetObject");
   EXPECT_EQ(r.kind, OperationKind::kRead);
   EXPECT_EQ(r.bucket, "site");
   r = Resolve({"GET", "/index.html?acl", {}, "", "", "", {}}, host);
-  EXPECT_EQ(r.operation, "GetObject");
+  EXPECT_EQ(OperationName(r.operation), "GetObject");
   EXPECT_EQ(r.key, "index.html");
   r = Resolve({"HEAD", "/a", {}, "", "", "", {}}, host);
-  EXPECT_EQ(r.operation, "HeadObject");
+  EXPECT_EQ(OperationName(r.operation), "HeadObject");
 }
 
 TEST(ResolveS3, ControlPlane) {
@@ -265,13 +265,13 @@ TEST(ResolveS3, ControlPlane) {
   host.kind = S3EndpointKind::kControl;
   host.account = "123456789012";
   ResourceRef r = Resolve({"GET", "/v20180820/accesspoint", {}, "", "", "", {}}, host);
-  EXPECT_EQ(r.operation, "ListAccessPoints");
+  EXPECT_EQ(OperationName(r.operation), "ListAccessPoints");
   EXPECT_EQ(r.account, "123456789012");
   r = Resolve({"GET", "/v20180820/accesspoint/finance/policy", {}, "", "", "", {}}, host);
-  EXPECT_EQ(r.operation, "GetAccessPointPolicy");
+  EXPECT_EQ(OperationName(r.operation), "GetAccessPointPolicy");
   EXPECT_EQ(r.bucket, "finance");
   r = Resolve({"PUT", "/v20180820/configuration/publicAccessBlock", {}, "", "", "", {}}, host);
-  EXPECT_EQ(r.operation, "PutPublicAccessBlock");
+  EXPECT_EQ(OperationName(r.operation), "PutPublicAccessBlock");
 }
 
 }  // namespace

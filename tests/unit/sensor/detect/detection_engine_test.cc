@@ -11,6 +11,7 @@ namespace bw::detect {
 namespace {
 
 using storage::AuthClass;
+using storage::Operation;
 using storage::OperationKind;
 using storage::Outcome;
 using storage::Provider;
@@ -39,8 +40,8 @@ TEST(AnonymousList, FiresOnTheFirstSuccessfulAnonymousListing) {
   EXPECT_EQ(a.auth_class, "anonymous");
   EXPECT_EQ(a.counts.pages, 1u);
   EXPECT_EQ(a.counts.listed_keys, 48u);
-  EXPECT_EQ(a.counts.distinct_keys, 0u);   // no object read yet; listed names are samples
-  EXPECT_EQ(a.sample_keys.size(), 20u);    // capped at sample_keys
+  EXPECT_EQ(a.counts.distinct_keys, 0u);  // no object read yet; listed names are samples
+  EXPECT_EQ(a.sample_keys.size(), 20u);   // capped at sample_keys
   EXPECT_EQ(a.dedup_key, "anonymous_list/203.0.113.9/s3//contracts-2022");
   EXPECT_EQ(a.timestamp, kT0 + kNsPerMillisecond);
   EXPECT_EQ(a.user_agent, "curl/7.88.1");
@@ -101,8 +102,8 @@ TEST(AnonymousList, DeniedNotFoundAndSignedNeverFire) {
   auto denied = List("private", 0, Outcome::kDenied);
   denied.error_code = "AccessDenied";
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), denied);
-  auto azure = Event(OperationKind::kList, "ListBlobs", "private", Outcome::kDenied,
-                     AuthClass::kAnonymous, Provider::kAzureBlob, "acct");
+  auto azure = Event(Operation::kListBlobs, "private", Outcome::kDenied, AuthClass::kAnonymous,
+                     Provider::kAzureBlob, "acct");
   azure.error_code = "PublicAccessNotPermitted";
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), azure);
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), List("gone", 0, Outcome::kNotFound));
@@ -123,15 +124,15 @@ TEST(AnonymousList, DeniedNotFoundAndSignedNeverFire) {
 TEST(AnonymousList, ListBucketsAndAzureAndGcsForms) {
   Recorder sink;
   DetectionEngine engine(Defaults(), sink);
-  auto lb = Event(OperationKind::kListBuckets, "ListBuckets", "", Outcome::kSuccess);
+  auto lb = Event(Operation::kListBuckets, "", Outcome::kSuccess);
   lb.list_keys = 3;
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), lb);
-  auto az = Event(OperationKind::kList, "ListBlobs", "records", Outcome::kSuccess,
-                  AuthClass::kAnonymous, Provider::kAzureBlob, "bluebleed");
+  auto az = Event(Operation::kListBlobs, "records", Outcome::kSuccess, AuthClass::kAnonymous,
+                  Provider::kAzureBlob, "bluebleed");
   az.list_keys = 5000;
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), az);
-  auto gs = Event(OperationKind::kList, "objects.list", "media", Outcome::kSuccess,
-                  AuthClass::kAnonymous, Provider::kGcs);
+  auto gs = Event(Operation::kGcsObjectsList, "media", Outcome::kSuccess, AuthClass::kAnonymous,
+                  Provider::kGcs);
   gs.list_keys = 2;
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), gs);
   ASSERT_EQ(sink.alerts.size(), 3u);
@@ -178,7 +179,7 @@ TEST(AnonymousRead, SignedPresignedHeadAndFailedReadsDoNotFire) {
                         Read("b", "k", 1, AuthClass::kAnonymous, Outcome::kNotFound));
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0),
                         Read("b", "k", 1, AuthClass::kAnonymous, Outcome::kNoResponse));
-  auto head = Event(OperationKind::kHead, "HeadObject", "b", Outcome::kSuccess);
+  auto head = Event(Operation::kHeadObject, "b", Outcome::kSuccess);
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), head);
   EXPECT_TRUE(sink.alerts.empty());
 }
@@ -196,8 +197,8 @@ TEST(Allowlists, PublicBucketsSkipAnonymousRulesButNotBulk) {
     engine.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(i)),
                           Read("www.example.com", "i" + std::to_string(i), 100));
   }
-  auto az = Event(OperationKind::kRead, "GetBlob", "assets", Outcome::kSuccess,
-                  AuthClass::kAnonymous, Provider::kAzureBlob, "cdnacct");
+  auto az = Event(Operation::kGetBlob, "assets", Outcome::kSuccess, AuthClass::kAnonymous,
+                  Provider::kAzureBlob, "cdnacct");
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), az);
   EXPECT_TRUE(sink.ByRule("anonymous_list").empty());
   EXPECT_TRUE(sink.ByRule("anonymous_read").empty());

@@ -68,7 +68,7 @@ void Feed(DetectionEngine& engine, const Json& e) {
     ev.account = e["account"];
     ev.bucket = e["bucket"];
     ev.key = e["key"];
-    ev.operation = e["operation"];
+    ev.operation = storage::OperationFromName(e["operation"].get<std::string>()).value();
     ev.kind = ByName<storage::OperationKind>(e["kind"], storage::OperationKindName, 8);
     ev.auth_class = ByName<storage::AuthClass>(e["auth_class"], storage::AuthClassName, 5);
     ev.outcome = ByName<storage::Outcome>(e["outcome"], storage::OutcomeName, 5);

@@ -33,7 +33,7 @@ class Recorder : public AlertSink {
 };
 
 inline event::RequestContext Ctx(const std::string& client, TimestampNs ts,
-                                  const std::string& user_agent = "curl/7.88.1") {
+                                 const std::string& user_agent = "curl/7.88.1") {
   event::RequestContext c;
   c.start_ts = ts;
   c.end_ts = ts + kNsPerMillisecond;
@@ -48,8 +48,9 @@ inline event::RequestContext Ctx(const std::string& client, TimestampNs ts,
   return c;
 }
 
-inline storage::StorageEvent Event(storage::OperationKind kind, const std::string& op,
-                                   const std::string& bucket, storage::Outcome outcome,
+// The kind is the table's kind of `op` (dissectors/storage/operation.h), as the recognisers set it.
+inline storage::StorageEvent Event(storage::Operation op, const std::string& bucket,
+                                   storage::Outcome outcome,
                                    storage::AuthClass auth = storage::AuthClass::kAnonymous,
                                    storage::Provider provider = storage::Provider::kS3,
                                    const std::string& account = "") {
@@ -58,7 +59,7 @@ inline storage::StorageEvent Event(storage::OperationKind kind, const std::strin
   e.account = account;
   e.bucket = bucket;
   e.operation = op;
-  e.kind = kind;
+  e.kind = storage::OperationKindOf(op);
   e.auth_class = auth;
   e.outcome = outcome;
   return e;
@@ -67,7 +68,7 @@ inline storage::StorageEvent Event(storage::OperationKind kind, const std::strin
 inline storage::StorageEvent List(const std::string& bucket, int64_t keys,
                                   storage::Outcome outcome = storage::Outcome::kSuccess,
                                   storage::AuthClass auth = storage::AuthClass::kAnonymous) {
-  auto e = Event(storage::OperationKind::kList, "ListObjectsV2", bucket, outcome, auth);
+  auto e = Event(storage::Operation::kListObjectsV2, bucket, outcome, auth);
   if (outcome == storage::Outcome::kSuccess) {
     e.list_keys = keys;
     for (int64_t i = 0; i < keys && i < 25; ++i) e.sample_keys.push_back("k" + std::to_string(i));
@@ -78,7 +79,7 @@ inline storage::StorageEvent List(const std::string& bucket, int64_t keys,
 inline storage::StorageEvent Read(const std::string& bucket, const std::string& key, uint64_t bytes,
                                   storage::AuthClass auth = storage::AuthClass::kAnonymous,
                                   storage::Outcome outcome = storage::Outcome::kSuccess) {
-  auto e = Event(storage::OperationKind::kRead, "GetObject", bucket, outcome, auth);
+  auto e = Event(storage::Operation::kGetObject, bucket, outcome, auth);
   e.key = key;
   if (outcome == storage::Outcome::kSuccess) e.response_bytes = bytes;
   e.sample_keys.push_back(key);
@@ -86,9 +87,9 @@ inline storage::StorageEvent Read(const std::string& bucket, const std::string& 
 }
 
 inline event::EncryptedFlowSummary Tls(const std::string& client, const std::string& sni,
-                                TimestampNs first, TimestampNs last, uint64_t turns,
-                                uint64_t bytes_to_client, bool final,
-                                uint16_t client_port = 50000) {
+                                       TimestampNs first, TimestampNs last, uint64_t turns,
+                                       uint64_t bytes_to_client, bool final,
+                                       uint16_t client_port = 50000) {
   event::EncryptedFlowSummary f;
   f.client_ip = Ip(client);
   f.client_port = client_port;

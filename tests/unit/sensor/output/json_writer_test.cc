@@ -93,7 +93,7 @@ TEST(JsonWriterTest, LedgerLineRoundTrips) {
   e.provider = storage::Provider::kS3;
   e.bucket = "bucket";
   e.key = "dir/\xC3\xA9t\xE9.txt";
-  e.operation = "ListObjectsV2";
+  e.operation = storage::Operation::kListObjectsV2;
   e.url_domain = "bucket.s3.amazonaws.com";
   e.url_path = "/";
   e.url_query = "list-type=2";

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "sensor/output/json_time.h"
+#include "sensor/common/rfc3339.h"
 
 namespace bw::report::testing {
 
@@ -34,7 +34,7 @@ struct Line {
 
   std::string Json() const {
     nlohmann::ordered_json j;
-    j["@timestamp"] = output::FormatTimestamp(ts);
+    j["@timestamp"] = common::FormatRfc3339(ts);
     j["source"] = {{"ip", ip}, {"port", 40000}};
     j["http"]["request"] = {{"method", method}, {"bytes", 80}};
     if (status) j["http"]["response"] = {{"status_code", status}, {"bytes", bytes}};

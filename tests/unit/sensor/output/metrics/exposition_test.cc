@@ -92,9 +92,12 @@ SensorSnapshot Sample1() {
   s.reassembly.segment_cap_hits = 3;
   s.http.requests = 40;
   s.http.errors[static_cast<size_t>(http::HttpError::kBadHeader)] = 4;
-  StorageSnapshot::Key get{0, static_cast<uint16_t>(OperationIndex("GetObject")), 0, 0};
-  StorageSnapshot::Key get_signed{0, static_cast<uint16_t>(OperationIndex("GetObject")), 1, 0};
-  StorageSnapshot::Key get_denied{0, static_cast<uint16_t>(OperationIndex("GetObject")), 0, 1};
+  StorageSnapshot::Key get{0, static_cast<uint16_t>(OperationIndex(storage::Operation::kGetObject)),
+                           0, 0};
+  StorageSnapshot::Key get_signed{
+      0, static_cast<uint16_t>(OperationIndex(storage::Operation::kGetObject)), 1, 0};
+  StorageSnapshot::Key get_denied{
+      0, static_cast<uint16_t>(OperationIndex(storage::Operation::kGetObject)), 0, 1};
   s.storage.requests[get] = 10;
   s.storage.requests[get_signed] = 3;
   s.storage.requests[get_denied] = 2;
@@ -218,7 +221,7 @@ TEST(Exposition, LabelSetsStayBoundedUnderManyDistinctRequests) {
     e.bucket = "bucket-" + std::to_string(i);
     e.account = "account" + std::to_string(i);
     e.key = "secret/key-" + std::to_string(i);
-    e.operation = i % 2 ? "GetObject" : "Op" + std::to_string(i);
+    e.operation = i % 2 ? storage::Operation::kGetObject : storage::Operation::kUnknown;
     e.auth_class = static_cast<storage::AuthClass>(i % 5);
     e.outcome = static_cast<storage::Outcome>(i % 5);
     e.response_bytes = 10;

@@ -26,7 +26,7 @@ TEST(SnapshotBuilder, SumsWorkersAndKeepsPerWorkerPackets) {
   a1.http.Count(http::HttpError::kBadChunkSize);
   StorageRequestCounters s0, s1;
   storage::StorageEvent e;
-  e.operation = "ListObjectsV2";
+  e.operation = storage::Operation::kListObjectsV2;
   e.outcome = storage::Outcome::kSuccess;
   e.response_bytes = 42;
   s0.Count(e);
@@ -49,7 +49,8 @@ TEST(SnapshotBuilder, SumsWorkersAndKeepsPerWorkerPackets) {
   EXPECT_EQ(s.http.errors[static_cast<size_t>(http::HttpError::kBadChunkSize)], 1u);
   ASSERT_EQ(s.storage.requests.size(), 1u);
   EXPECT_EQ(s.storage.requests.begin()->second, 2u);
-  EXPECT_EQ(s.storage.requests.begin()->first.operation, OperationIndex("ListObjectsV2"));
+  EXPECT_EQ(s.storage.requests.begin()->first.operation,
+            OperationIndex(storage::Operation::kListObjectsV2));
   EXPECT_EQ(s.storage.anonymous_bytes_served[0], 84u);
   r1.memory.Release(100);
 }
@@ -57,7 +58,7 @@ TEST(SnapshotBuilder, SumsWorkersAndKeepsPerWorkerPackets) {
 TEST(SnapshotBuilder, SharedStorageCountersAddToTheWorkers) {
   StorageRequestCounters shared;
   storage::StorageEvent e;
-  e.operation = "GetBlob";
+  e.operation = storage::Operation::kGetBlob;
   e.provider = storage::Provider::kAzureBlob;
   e.outcome = storage::Outcome::kSuccess;
   e.response_bytes = 10;
