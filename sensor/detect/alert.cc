@@ -30,33 +30,6 @@ void PutIfNotEmpty(Json& obj, const char* key, const std::string& value) {
 
 }  // namespace
 
-const char* SeverityName(Severity s) {
-  switch (s) {
-    case Severity::kInfo:
-      return "info";
-    case Severity::kLow:
-      return "low";
-    case Severity::kMedium:
-      return "medium";
-    case Severity::kHigh:
-      return "high";
-    case Severity::kCritical:
-      return "critical";
-  }
-  return "high";
-}
-
-bool SeverityFromName(std::string_view name, Severity& out) {
-  for (Severity s :
-       {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical}) {
-    if (name == SeverityName(s)) {
-      out = s;
-      return true;
-    }
-  }
-  return false;
-}
-
 std::string FormatAlertTimestamp(TimestampNs ts) {
   int64_t secs = ts / kNsPerSecond;
   int64_t nanos = ts % kNsPerSecond;
@@ -85,7 +58,7 @@ std::string FormatAlertTimestamp(TimestampNs ts) {
 std::string Alert::ToJson() const {
   Json j;
   j["@timestamp"] = FormatAlertTimestamp(timestamp);
-  j["rule"] = rule;
+  j["rule"] = RuleName(rule);
   j["severity"] = SeverityName(severity);
   j["summary"] = summary;
   j["first_seen"] = FormatAlertTimestamp(first_seen);

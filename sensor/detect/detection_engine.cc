@@ -448,12 +448,6 @@ std::string FlowKey(const event::EncryptedFlowSummary& s) {
          std::to_string(s.server_port);
 }
 
-Severity SeverityOf(const std::string& name) {
-  Severity s = Severity::kHigh;
-  SeverityFromName(name, s);
-  return s;
-}
-
 Severity Lower(Severity s) {
   return s == Severity::kInfo ? s : static_cast<Severity>(static_cast<uint8_t>(s) - 1);
 }
@@ -463,20 +457,6 @@ bool IsFailure(Outcome o) {
 }
 
 }  // namespace
-
-const char* RuleName(Rule rule) {
-  switch (rule) {
-    case Rule::kAnonymousList:
-      return "anonymous_list";
-    case Rule::kAnonymousRead:
-      return "anonymous_read";
-    case Rule::kBucketEnumeration:
-      return "bucket_enumeration";
-    case Rule::kBulkExfiltration:
-      return "bulk_exfiltration";
-  }
-  return "unknown";
-}
 
 struct DetectionEngine::Counters {
   std::atomic<uint64_t> storage_events{0};
@@ -690,7 +670,7 @@ namespace {
 Alert BaseAlert(Rule rule, Severity severity, TimestampNs ts, const std::string& dedup_key,
                 uint64_t carried) {
   Alert a;
-  a.rule = RuleName(rule);
+  a.rule = rule;
   a.severity = severity;
   a.timestamp = ts;
   a.dedup_key = dedup_key;
@@ -720,7 +700,7 @@ std::optional<Alert> EnumerationAlert(StateT& s, CountersT& c, const ClientProbe
                c.suppressed[static_cast<size_t>(Rule::kBucketEnumeration)])) {
     return std::nullopt;
   }
-  Severity sev = SeverityOf(rc.severity);
+  Severity sev = rc.severity;
   if (crawler) {
     sev = Lower(sev);
     CountersT::Inc(c.crawler_downgraded);
@@ -907,7 +887,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
       if (s.Dedup(key, ts, cfg.anonymous_list.dedup_window, carried,
                   c.suppressed[static_cast<size_t>(Rule::kAnonymousList)])) {
         Alert alert =
-            make_alert(Rule::kAnonymousList, SeverityOf(cfg.anonymous_list.severity), key, carried);
+            make_alert(Rule::kAnonymousList, cfg.anonymous_list.severity, key, carried);
         alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
         alert.summary = "anonymous " + ev.operation + " of " +
                         BucketUrl(ev.provider, account, bucket) + " from " + client +
@@ -925,7 +905,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
       if (s.Dedup(key, ts, cfg.anonymous_read.dedup_window, carried,
                   c.suppressed[static_cast<size_t>(Rule::kAnonymousRead)])) {
         Alert alert =
-            make_alert(Rule::kAnonymousRead, SeverityOf(cfg.anonymous_read.severity), key, carried);
+            make_alert(Rule::kAnonymousRead, cfg.anonymous_read.severity, key, carried);
         alert.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
         alert.summary = "anonymous " + ev.operation + " of " +
                         BucketUrl(ev.provider, account, bucket) +
@@ -947,7 +927,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
         uint64_t carried = 0;
         if (s.Dedup(key, ts, rc.dedup_window, carried,
                     c.suppressed[static_cast<size_t>(Rule::kBulkExfiltration)])) {
-          Alert alert = make_alert(Rule::kBulkExfiltration, SeverityOf(rc.severity), key, carried);
+          Alert alert = make_alert(Rule::kBulkExfiltration, rc.severity, key, carried);
           alert.summary = client + " read " + Plural(objects, "object", "objects") + " (" +
                           HumanBytes(bytes) + ") from " + BucketUrl(ev.provider, account, bucket) +
                           " within " + HumanWindow(rc.window) + " (" + alert.auth_class + ")";
@@ -1053,7 +1033,7 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
         if (s.Dedup(key, ts, rc.dedup_window, carried,
                     c.suppressed[static_cast<size_t>(Rule::kBulkExfiltration)])) {
           Alert alert =
-              BaseAlert(Rule::kBulkExfiltration, SeverityOf(rc.severity), ts, key, carried);
+              BaseAlert(Rule::kBulkExfiltration, rc.severity, ts, key, carried);
           FillFromActivity(alert, a, sample_cap);
           alert.encrypted = true;
           alert.summary = client + " read " + Plural(objects, "object", "objects") + " (" +

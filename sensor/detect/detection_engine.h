@@ -46,11 +46,6 @@ class AlertSink {
   virtual void OnAlert(const Alert& alert) = 0;
 };
 
-enum class Rule : uint8_t { kAnonymousList, kAnonymousRead, kBucketEnumeration, kBulkExfiltration };
-inline constexpr size_t kRuleCount = 4;
-inline constexpr size_t kSeverityCount = 5;
-const char* RuleName(Rule rule);  // "anonymous_list", ...
-
 // A plain copy of the counters (for metrics and tests).
 struct DetectionStats {
   uint64_t storage_events = 0;

@@ -139,7 +139,7 @@ TEST(AlertText, TimestampsAreRfc3339Nanoseconds) {
 
 TEST(AlertText, JsonReplacesInvalidUtf8AndOmitsEmptyOptionals) {
   Alert a;
-  a.rule = "anonymous_read";
+  a.rule = Rule::kAnonymousRead;
   a.summary = "x";
   a.source_ip = "203.0.113.9";
   a.user_agent = std::string("bad\xff\xfe");
@@ -218,9 +218,9 @@ detection:
   EXPECT_EQ(c.max_distinct, 11u);
   EXPECT_EQ(c.sample_keys, 5u);
   EXPECT_FALSE(c.anonymous_list.enabled);
-  EXPECT_EQ(c.anonymous_list.severity, "critical");
+  EXPECT_EQ(c.anonymous_list.severity, Severity::kCritical);
   EXPECT_EQ(c.anonymous_list.dedup_window, 60 * kNsPerSecond);
-  EXPECT_EQ(c.anonymous_read.severity, "low");
+  EXPECT_EQ(c.anonymous_read.severity, Severity::kLow);
   EXPECT_EQ(c.bucket_enumeration.window, 30 * kNsPerSecond);
   EXPECT_EQ(c.bucket_enumeration.min_buckets, 4u);
   EXPECT_DOUBLE_EQ(c.bucket_enumeration.min_failure_ratio, 0.75);
@@ -243,7 +243,7 @@ detection:
   EXPECT_DOUBLE_EQ(back.bucket_enumeration.min_failure_ratio, 0.75);
   EXPECT_EQ(back.bulk_exfiltration.window, 40 * kNsPerSecond);
   EXPECT_EQ(back.allowlist.public_buckets, c.allowlist.public_buckets);
-  EXPECT_EQ(back.anonymous_read.severity, "low");
+  EXPECT_EQ(back.anonymous_read.severity, Severity::kLow);
 }
 
 TEST(DetectionConfigTest, RejectsBadValuesWithThePath) {

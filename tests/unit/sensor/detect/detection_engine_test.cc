@@ -26,7 +26,7 @@ TEST(AnonymousList, FiresOnTheFirstSuccessfulAnonymousListing) {
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), List("contracts-2022", 48));
   ASSERT_EQ(sink.alerts.size(), 1u);
   const Alert& a = sink.alerts[0];
-  EXPECT_EQ(a.rule, "anonymous_list");
+  EXPECT_EQ(a.rule, Rule::kAnonymousList);
   EXPECT_EQ(a.severity, Severity::kHigh);
   EXPECT_EQ(a.summary,
             "anonymous ListObjectsV2 of s3://contracts-2022 from 203.0.113.9 succeeded "
@@ -228,7 +228,7 @@ TEST(Allowlists, CrawlerUserAgentsDowngradeOneLevel) {
   Recorder sink;
   auto cfg = Defaults();
   cfg.allowlist.crawler_user_agents = {"GrayhatWarfare", "*bucket-stream/*"};
-  cfg.anonymous_read.severity = "info";
+  cfg.anonymous_read.severity = Severity::kInfo;
   DetectionEngine engine(cfg, sink);
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0, "Mozilla/5.0 (grayhatwarfare crawler)"),
                         List("a", 1));
@@ -324,7 +324,7 @@ TEST(BucketEnumeration, ThresholdsAreConfigurable) {
   auto cfg = Defaults();
   cfg.bucket_enumeration.min_buckets = 3;
   cfg.bucket_enumeration.min_failure_ratio = 1.0;
-  cfg.bucket_enumeration.severity = "critical";
+  cfg.bucket_enumeration.severity = Severity::kCritical;
   DetectionEngine engine(cfg, sink);
   Probe(engine, "203.0.113.9", 0, kT0, Outcome::kNotFound);
   Probe(engine, "203.0.113.9", 1, kT0, Outcome::kSuccess);
@@ -632,7 +632,7 @@ TEST(Reconfigure, NewThresholdsApplyToTheNextEvent) {
   EXPECT_TRUE(sink.alerts.empty());
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(10)), Read("b", "k10", 1, AuthClass::kSigned));
   ASSERT_EQ(sink.alerts.size(), 1u);
-  EXPECT_EQ(sink.alerts[0].rule, "bulk_exfiltration");
+  EXPECT_EQ(sink.alerts[0].rule, Rule::kBulkExfiltration);
   cfg.enabled = false;
   engine.Reconfigure(cfg);
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(11)), List("new", 1));
@@ -656,7 +656,7 @@ class CountingSink : public AlertSink {
  public:
   void OnAlert(const Alert& alert) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    rules_.push_back(alert.rule);
+    rules_.push_back(RuleName(alert.rule));
   }
   size_t Count(const std::string& rule) {
     std::lock_guard<std::mutex> lock(mutex_);
