@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "dissectors/common/counter.h"
 #include "sensor/detect/activity.h"
 #include "sensor/detect/alert_text.h"
 #include "sensor/detect/allowlist.h"
@@ -138,12 +139,11 @@ struct DetectionEngine::Counters {
       evicted_flows{0}, evicted_probe_names{0}, evicted_memory{0};
   std::atomic<uint64_t> memory_bytes{0};
 
-  static void Inc(std::atomic<uint64_t>& c, uint64_t n = 1) {
-    c.fetch_add(n, std::memory_order_relaxed);
-  }
+  // Only the engine thread writes: a relaxed load and store, no locked read-modify-write.
+  static void Inc(std::atomic<uint64_t>& c, uint64_t n = 1) { Bump(c, n); }
 };
 
-// Everything behind the mutex.
+// The engine thread's alone: maps, config, allowlist and packet time.
 struct DetectionEngine::State {
   config::DetectionConfig config;
   Allowlist allowlist;
@@ -154,7 +154,7 @@ struct DetectionEngine::State {
   LruMap<ClientProbes> clients;
   LruMap<DedupEntry> dedup;
   LruMap<FlowTotals> flows;
-  // Evictions are counted here under the lock and published to the atomics after each call.
+  // Evictions are counted here and published to the atomics after each call.
   uint64_t evicted_activities = 0, evicted_clients = 0, evicted_dedup = 0, evicted_flows = 0;
   uint64_t evicted_probe_names = 0;
   uint64_t evicted_memory = 0;  // entries of any kind evicted by config.memory_bytes
@@ -380,86 +380,83 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
       break;
   }
   std::vector<Alert> alerts;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    State& s = *state_;
-    const auto& cfg = s.config;
-    if (!cfg.enabled) return;
-    if (s.allowlist.TrustedClient(ctx.client_ip)) {
-      Counters::Inc(c.allowlisted_cidr);
-      return;
-    }
-    TimestampNs ts = ctx.end_ts > 0 ? ctx.end_ts : ctx.start_ts;
-    s.AdvanceTo(ts);
-    bool crawler = s.allowlist.Crawler(ctx.user_agent);
-    size_t sample_cap = cfg.sample_keys;
-    bool success = ev.outcome == Outcome::kSuccess;
-    bool anonymous = ev.auth_class == AuthClass::kAnonymous;
-    bool is_list = ev.kind == OperationKind::kList || ev.kind == OperationKind::kListBuckets;
-    bool is_read = ev.kind == OperationKind::kRead && success;
-    std::string client = ctx.client_ip.ToString();
-
-    // Stored and keyed by bounded names; the allowlist still matches the names as sent.
-    const std::string account = BoundedName(ev.account);
-    const std::string bucket = BoundedName(ev.bucket);
-    Activity& a = s.Touch(ctx.client_ip, ev.provider, account, bucket, ts);
-    a.server_ip = ctx.server_ip.ToString();
-    a.server_port = ctx.server_port;
-    if (!ctx.community_id.empty()) a.community_id = ctx.community_id;
-    if (!ctx.user_agent.empty()) a.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
-    if (!ctx.sni.empty()) a.server_name = Bounded(ctx.sni, kMaxServerNameBytes);
-    a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(ev.auth_class));
-    a.counts.requests += 1;
-    if (ev.outcome == Outcome::kDenied) a.counts.denied += 1;
-    if (ev.outcome == Outcome::kNotFound) a.counts.not_found += 1;
-    CountOperation(a.operations, ev.operation, 1);
-    if (is_list && success) {
-      a.counts.pages += 1;
-      if (ev.list_keys > 0) a.counts.listed_keys += static_cast<uint64_t>(ev.list_keys);
-      for (const auto& k : ev.sample_keys) AddSample(a.listed_samples, k, sample_cap);
-    }
-    if (is_read) {
-      a.counts.objects += 1;
-      a.counts.bytes += ev.response_bytes;
-      if (!ev.key.empty()) {
-        a.distinct.Add(ev.key, cfg.max_distinct, s.distinct_entries, cfg.max_distinct_total);
-        AddSample(a.read_samples, ev.key, sample_cap);
-      }
-      a.reads.Add(ts, s.bulk_slot_ns, 1, ev.response_bytes);
-    }
-    s.activities.Recharge(a, OwnBytes(a));
-
-    // Every bucket name the client addressed counts as a probe, whatever the answer.
-    if (cfg.bucket_enumeration.enabled && (!ev.bucket.empty() || !ev.account.empty())) {
-      std::string name = BucketUrl(ev.provider, account, bucket);
-      ClientProbes& p = s.Probe(ctx.client_ip, ev.provider, name, ts, !IsFailure(ev.outcome));
-      p.counts.requests += 1;
-      if (ev.outcome == Outcome::kDenied) p.counts.denied += 1;
-      if (ev.outcome == Outcome::kNotFound) p.counts.not_found += 1;
-      CountOperation(p.operations, ev.operation, 1);
-      p.server_ip = ctx.server_ip.ToString();
-      p.server_port = ctx.server_port;
-      if (!ctx.user_agent.empty()) p.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
-      if (!ctx.community_id.empty()) p.community_id = ctx.community_id;
-      s.clients.Recharge(p, OwnBytes(p));
-      rules::Probe probe{client, ev.auth_class, false};
-      s.Publish(rules::BucketEnumeration(p, probe, cfg.bucket_enumeration), p, ts, crawler, c,
-                alerts);
-    }
-
-    RequestFacts request{ev, client, false};
-    if (anonymous && success && (is_list || is_read)) {
-      request.public_bucket =
-          s.allowlist.PublicBucket(storage::ProviderName(ev.provider), ev.account, ev.bucket);
-      if (request.public_bucket) Counters::Inc(c.allowlisted_public_bucket);
-    }
-    s.Publish(rules::AnonymousList(a, request, cfg.anonymous_list), a, ts, crawler, c, alerts);
-    s.Publish(rules::AnonymousRead(a, request, cfg.anonymous_read), a, ts, crawler, c, alerts);
-    rules::Reads reads{client, ts, is_read ? 1u : 0u, is_read ? ev.response_bytes : 0, false};
-    s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, crawler, c, alerts);
-    s.EnforceBudget();
-    PublishGauges(s);
+  State& s = *state_;
+  const auto& cfg = s.config;
+  if (!cfg.enabled) return;
+  if (s.allowlist.TrustedClient(ctx.client_ip)) {
+    Counters::Inc(c.allowlisted_cidr);
+    return;
   }
+  TimestampNs ts = ctx.end_ts > 0 ? ctx.end_ts : ctx.start_ts;
+  s.AdvanceTo(ts);
+  bool crawler = s.allowlist.Crawler(ctx.user_agent);
+  size_t sample_cap = cfg.sample_keys;
+  bool success = ev.outcome == Outcome::kSuccess;
+  bool anonymous = ev.auth_class == AuthClass::kAnonymous;
+  bool is_list = ev.kind == OperationKind::kList || ev.kind == OperationKind::kListBuckets;
+  bool is_read = ev.kind == OperationKind::kRead && success;
+  std::string client = ctx.client_ip.ToString();
+
+  // Stored and keyed by bounded names; the allowlist still matches the names as sent.
+  const std::string account = BoundedName(ev.account);
+  const std::string bucket = BoundedName(ev.bucket);
+  Activity& a = s.Touch(ctx.client_ip, ev.provider, account, bucket, ts);
+  a.server_ip = ctx.server_ip.ToString();
+  a.server_port = ctx.server_port;
+  if (!ctx.community_id.empty()) a.community_id = ctx.community_id;
+  if (!ctx.user_agent.empty()) a.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
+  if (!ctx.sni.empty()) a.server_name = Bounded(ctx.sni, kMaxServerNameBytes);
+  a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(ev.auth_class));
+  a.counts.requests += 1;
+  if (ev.outcome == Outcome::kDenied) a.counts.denied += 1;
+  if (ev.outcome == Outcome::kNotFound) a.counts.not_found += 1;
+  CountOperation(a.operations, ev.operation, 1);
+  if (is_list && success) {
+    a.counts.pages += 1;
+    if (ev.list_keys > 0) a.counts.listed_keys += static_cast<uint64_t>(ev.list_keys);
+    for (const auto& k : ev.sample_keys) AddSample(a.listed_samples, k, sample_cap);
+  }
+  if (is_read) {
+    a.counts.objects += 1;
+    a.counts.bytes += ev.response_bytes;
+    if (!ev.key.empty()) {
+      a.distinct.Add(ev.key, cfg.max_distinct, s.distinct_entries, cfg.max_distinct_total);
+      AddSample(a.read_samples, ev.key, sample_cap);
+    }
+    a.reads.Add(ts, s.bulk_slot_ns, 1, ev.response_bytes);
+  }
+  s.activities.Recharge(a, OwnBytes(a));
+
+  // Every bucket name the client addressed counts as a probe, whatever the answer.
+  if (cfg.bucket_enumeration.enabled && (!ev.bucket.empty() || !ev.account.empty())) {
+    std::string name = BucketUrl(ev.provider, account, bucket);
+    ClientProbes& p = s.Probe(ctx.client_ip, ev.provider, name, ts, !IsFailure(ev.outcome));
+    p.counts.requests += 1;
+    if (ev.outcome == Outcome::kDenied) p.counts.denied += 1;
+    if (ev.outcome == Outcome::kNotFound) p.counts.not_found += 1;
+    CountOperation(p.operations, ev.operation, 1);
+    p.server_ip = ctx.server_ip.ToString();
+    p.server_port = ctx.server_port;
+    if (!ctx.user_agent.empty()) p.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
+    if (!ctx.community_id.empty()) p.community_id = ctx.community_id;
+    s.clients.Recharge(p, OwnBytes(p));
+    rules::Probe probe{client, ev.auth_class, false};
+    s.Publish(rules::BucketEnumeration(p, probe, cfg.bucket_enumeration), p, ts, crawler, c,
+              alerts);
+  }
+
+  RequestFacts request{ev, client, false};
+  if (anonymous && success && (is_list || is_read)) {
+    request.public_bucket =
+        s.allowlist.PublicBucket(storage::ProviderName(ev.provider), ev.account, ev.bucket);
+    if (request.public_bucket) Counters::Inc(c.allowlisted_public_bucket);
+  }
+  s.Publish(rules::AnonymousList(a, request, cfg.anonymous_list), a, ts, crawler, c, alerts);
+  s.Publish(rules::AnonymousRead(a, request, cfg.anonymous_read), a, ts, crawler, c, alerts);
+  rules::Reads reads{client, ts, is_read ? 1u : 0u, is_read ? ev.response_bytes : 0, false};
+  s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, crawler, c, alerts);
+  s.EnforceBudget();
+  PublishGauges(s);
   if (!alerts.empty()) Deliver(alerts);
 }
 
@@ -467,90 +464,84 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
   Counters& c = *counters_;
   Counters::Inc(c.encrypted_summaries);
   std::vector<Alert> alerts;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    State& s = *state_;
-    const auto& cfg = s.config;
-    if (!cfg.enabled) return;
-    if (s.allowlist.TrustedClient(f.client_ip)) {
-      Counters::Inc(c.allowlisted_cidr);
-      return;
-    }
-    ServerNameTarget target;
-    if (!TargetFromServerName(f.server_name, target)) {
-      Counters::Inc(c.encrypted_not_storage);
-      return;
-    }
-    target.account = BoundedName(target.account);
-    target.bucket = BoundedName(target.bucket);
-    const std::string server_name = Bounded(f.server_name, kMaxServerNameBytes);
-    TimestampNs ts = f.last_ts > 0 ? f.last_ts : f.first_ts;
-    s.AdvanceTo(ts);
-    std::string client = f.client_ip.ToString();
-
-    // Differences from the previous summary of this flow (totals only grow).
-    std::string fkey = FlowKey(f);
-    FlowTotals* prev = s.flows.Find(fkey);
-    bool first = prev == nullptr;
-    if (first) {
-      prev = &s.flows.Insert(fkey, FlowTotals{}, cfg.max_encrypted_flows, s.evicted_flows);
-    }
-    uint64_t turns = f.turns > prev->turns ? f.turns - prev->turns : 0;
-    uint64_t bytes =
-        f.bytes_to_client > prev->bytes_to_client ? f.bytes_to_client - prev->bytes_to_client : 0;
-    prev->turns = std::max(prev->turns, f.turns);
-    prev->bytes_to_client = std::max(prev->bytes_to_client, f.bytes_to_client);
-    prev->last_ts = std::max(prev->last_ts, ts);
-    if (f.final) s.flows.Erase(fkey);
-
-    Activity& a = s.Touch(f.client_ip, target.provider, target.account, target.bucket,
-                          f.first_ts > 0 ? std::min(f.first_ts, ts) : ts);
-    a.last_seen = std::max(a.last_seen, ts);
-    a.server_ip = f.server_ip.ToString();
-    a.server_port = f.server_port;
-    a.server_name = server_name;
-    if (!f.community_id.empty()) a.community_id = f.community_id;
-    a.encrypted = true;
-    a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(AuthClass::kUnknown));
-    a.counts.requests += turns;
-    a.counts.objects += turns;
-    a.counts.bytes += bytes;
-    if (turns || bytes) a.reads.Add(ts, s.bulk_slot_ns, turns, bytes);
-    s.activities.Recharge(a, OwnBytes(a));
-
-    // A TLS connection to a bucket's name is a probe of that name: its answer is not visible,
-    // so it counts as unresolved towards the failure ratio.
-    if (first && cfg.bucket_enumeration.enabled) {
-      std::string name = BucketUrl(target.provider, target.account, target.bucket);
-      ClientProbes& p = s.Probe(f.client_ip, target.provider, name, ts, false);
-      p.counts.requests += 1;
-      p.encrypted = true;
-      p.server_ip = f.server_ip.ToString();
-      p.server_port = f.server_port;
-      p.server_name = server_name;
-      if (!f.community_id.empty()) p.community_id = f.community_id;
-      s.clients.Recharge(p, OwnBytes(p));
-      rules::Probe probe{client, AuthClass::kUnknown, true};
-      s.Publish(rules::BucketEnumeration(p, probe, cfg.bucket_enumeration), p, ts, false, c,
-                alerts);
-    }
-
-    rules::Reads reads{client, ts, turns, bytes, true};
-    s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, false, c, alerts);
-    s.EnforceBudget();
-    PublishGauges(s);
+  State& s = *state_;
+  const auto& cfg = s.config;
+  if (!cfg.enabled) return;
+  if (s.allowlist.TrustedClient(f.client_ip)) {
+    Counters::Inc(c.allowlisted_cidr);
+    return;
   }
+  ServerNameTarget target;
+  if (!TargetFromServerName(f.server_name, target)) {
+    Counters::Inc(c.encrypted_not_storage);
+    return;
+  }
+  target.account = BoundedName(target.account);
+  target.bucket = BoundedName(target.bucket);
+  const std::string server_name = Bounded(f.server_name, kMaxServerNameBytes);
+  TimestampNs ts = f.last_ts > 0 ? f.last_ts : f.first_ts;
+  s.AdvanceTo(ts);
+  std::string client = f.client_ip.ToString();
+
+  // Differences from the previous summary of this flow (totals only grow).
+  std::string fkey = FlowKey(f);
+  FlowTotals* prev = s.flows.Find(fkey);
+  bool first = prev == nullptr;
+  if (first) {
+    prev = &s.flows.Insert(fkey, FlowTotals{}, cfg.max_encrypted_flows, s.evicted_flows);
+  }
+  uint64_t turns = f.turns > prev->turns ? f.turns - prev->turns : 0;
+  uint64_t bytes =
+      f.bytes_to_client > prev->bytes_to_client ? f.bytes_to_client - prev->bytes_to_client : 0;
+  prev->turns = std::max(prev->turns, f.turns);
+  prev->bytes_to_client = std::max(prev->bytes_to_client, f.bytes_to_client);
+  prev->last_ts = std::max(prev->last_ts, ts);
+  if (f.final) s.flows.Erase(fkey);
+
+  Activity& a = s.Touch(f.client_ip, target.provider, target.account, target.bucket,
+                        f.first_ts > 0 ? std::min(f.first_ts, ts) : ts);
+  a.last_seen = std::max(a.last_seen, ts);
+  a.server_ip = f.server_ip.ToString();
+  a.server_port = f.server_port;
+  a.server_name = server_name;
+  if (!f.community_id.empty()) a.community_id = f.community_id;
+  a.encrypted = true;
+  a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(AuthClass::kUnknown));
+  a.counts.requests += turns;
+  a.counts.objects += turns;
+  a.counts.bytes += bytes;
+  if (turns || bytes) a.reads.Add(ts, s.bulk_slot_ns, turns, bytes);
+  s.activities.Recharge(a, OwnBytes(a));
+
+  // A TLS connection to a bucket's name is a probe of that name: its answer is not visible,
+  // so it counts as unresolved towards the failure ratio.
+  if (first && cfg.bucket_enumeration.enabled) {
+    std::string name = BucketUrl(target.provider, target.account, target.bucket);
+    ClientProbes& p = s.Probe(f.client_ip, target.provider, name, ts, false);
+    p.counts.requests += 1;
+    p.encrypted = true;
+    p.server_ip = f.server_ip.ToString();
+    p.server_port = f.server_port;
+    p.server_name = server_name;
+    if (!f.community_id.empty()) p.community_id = f.community_id;
+    s.clients.Recharge(p, OwnBytes(p));
+    rules::Probe probe{client, AuthClass::kUnknown, true};
+    s.Publish(rules::BucketEnumeration(p, probe, cfg.bucket_enumeration), p, ts, false, c, alerts);
+  }
+
+  rules::Reads reads{client, ts, turns, bytes, true};
+  s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, false, c, alerts);
+  s.EnforceBudget();
+  PublishGauges(s);
   if (!alerts.empty()) Deliver(alerts);
 }
 
 void DetectionEngine::Advance(TimestampNs now) {
-  std::lock_guard<std::mutex> lock(mutex_);
   state_->AdvanceTo(now);
   PublishGauges(*state_);
 }
 
 void DetectionEngine::Reconfigure(const config::DetectionConfig& config) {
-  std::lock_guard<std::mutex> lock(mutex_);
   state_->Apply(config);
   PublishGauges(*state_);
 }
