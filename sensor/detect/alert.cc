@@ -75,9 +75,12 @@ std::string Alert::ToJson() const {
   if (!auth_class.empty()) storage["auth"] = {{"class", auth_class}};
   if (!storage.empty()) j["storage"] = std::move(storage);
   j["encrypted"] = encrypted;
+  // An enumeration counts bucket names, not object keys: its count has its own name.
+  bool buckets = rule == Rule::kBucketEnumeration;
   j["counts"] = {{"requests", counts.requests},
                  {"objects", counts.objects},
-                 {"distinct_keys", counts.distinct_keys},
+                 {buckets ? "distinct_buckets" : "distinct_keys",
+                  buckets ? counts.distinct_buckets : counts.distinct_keys},
                  {"bytes", counts.bytes},
                  {"pages", counts.pages},
                  {"listed_keys", counts.listed_keys},

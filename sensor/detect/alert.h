@@ -57,7 +57,8 @@ std::string FormatAlertTimestamp(TimestampNs ts);
 struct AlertCounts {
   uint64_t requests = 0;
   uint64_t objects = 0;        // object reads (GetObject, GetBlob, objects.get, ...)
-  uint64_t distinct_keys = 0;  // distinct object keys read
+  uint64_t distinct_keys = 0;     // distinct object keys read
+  uint64_t distinct_buckets = 0;  // distinct bucket names probed (bucket_enumeration)
   uint64_t bytes = 0;          // bytes served to the client
   uint64_t pages = 0;          // listing pages
   uint64_t listed_keys = 0;    // keys disclosed by listings
@@ -92,6 +93,7 @@ struct Alert {
 
   // The alert's JSON object (one line, no trailing newline); invalid UTF-8 replaced. Empty
   // optional strings (account, user agent, SNI, community id) are omitted, as in the ledger.
+  // counts has distinct_buckets in bucket_enumeration alerts, distinct_keys in all others.
   std::string ToJson() const;
 };
 

@@ -111,7 +111,7 @@ void FillFrom(Alert& alert, const ClientProbes& p, size_t sample_cap) {
   alert.operations = p.operations;
   alert.encrypted = p.encrypted;
   alert.counts = p.counts;
-  alert.counts.distinct_keys = p.names.size();
+  alert.counts.distinct_buckets = p.names.size();
   // The most recent names first: what the client is trying now.
   for (auto it = p.names.rbegin(); it != p.names.rend(); ++it) {
     if (alert.sample_keys.size() >= sample_cap) break;

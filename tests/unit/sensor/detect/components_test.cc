@@ -160,6 +160,21 @@ TEST(AlertText, JsonReplacesInvalidUtf8AndOmitsEmptyOptionals) {
   EXPECT_TRUE(j["operations"].is_object());
 }
 
+TEST(AlertText, EnumerationCountsBucketsNotKeys) {
+  Alert a;
+  a.rule = Rule::kBucketEnumeration;
+  a.counts.distinct_buckets = 20;
+  auto j = nlohmann::json::parse(a.ToJson());
+  EXPECT_EQ(j["rule"], "bucket_enumeration");
+  EXPECT_EQ(j["counts"]["distinct_buckets"], 20);
+  EXPECT_FALSE(j["counts"].contains("distinct_keys"));
+  a.rule = Rule::kBulkExfiltration;
+  a.counts.distinct_keys = 7;
+  j = nlohmann::json::parse(a.ToJson());
+  EXPECT_EQ(j["counts"]["distinct_keys"], 7);
+  EXPECT_FALSE(j["counts"].contains("distinct_buckets"));
+}
+
 // --- config -------------------------------------------------------------------------------
 
 config::DetectionConfig Read(const std::string& text, std::string* error = nullptr) {

@@ -263,7 +263,7 @@ TEST(BucketEnumeration, FiresAtTheTwentiethDistinctMostlyMissingName) {
   Probe(engine, "203.0.113.9", 19, kT0 + Sec(20), Outcome::kDenied);
   auto e = sink.ByRule("bucket_enumeration");
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0].counts.distinct_keys, 20u);
+  EXPECT_EQ(e[0].counts.distinct_buckets, 20u);
   EXPECT_EQ(e[0].counts.requests, 21u);
   EXPECT_EQ(e[0].counts.not_found, 20u);
   EXPECT_EQ(e[0].counts.denied, 1u);
@@ -350,7 +350,7 @@ TEST(BucketEnumeration, TlsServerNamesOfDistinctBucketsCount) {
   auto e = sink.ByRule("bucket_enumeration");
   ASSERT_EQ(e.size(), 1u);
   EXPECT_TRUE(e[0].encrypted);
-  EXPECT_EQ(e[0].counts.distinct_keys, 20u);
+  EXPECT_EQ(e[0].counts.distinct_buckets, 20u);
   EXPECT_EQ(e[0].sample_keys.front(), "s3://corp-backup-19");
   EXPECT_EQ(e[0].server_name, "corp-backup-19.s3.us-east-1.amazonaws.com");
   // Non-storage names are counted and ignored.
