@@ -9,9 +9,13 @@ namespace bw::config {
 
 namespace {
 
-const std::set<std::string>& SeverityChoices() {
-  static const std::set<std::string> choices(std::begin(kSeverityNames), std::end(kSeverityNames));
-  return choices;
+// A severity name becomes the enum here, at load: a bad name is a config error naming the key,
+// and nothing downstream handles names.
+void ReadSeverity(yaml::MapReader& r, const std::string& key, Severity& out) {
+  static const std::set<std::string> choices(kSeverityNames.begin(), kSeverityNames.end());
+  std::string name = SeverityName(out);
+  r.Choice(key, name, choices);
+  SeverityFromName(name, out);  // Choice admitted only names of the table
 }
 
 constexpr uint64_t kMaxSeconds = 30ull * 86400;  // a month: windows stay finite
@@ -115,21 +119,21 @@ void ReadDetectionConfig(const YAML::Node& node, const std::string& path, Detect
     auto& c = out.anonymous_list;
     yaml::MapReader s(child, r.ChildPath("anonymous_list"));
     s.Bool("enabled", c.enabled);
-    s.Choice("severity", c.severity, SeverityChoices());
+    ReadSeverity(s, "severity", c.severity);
     s.Seconds("dedup_seconds", c.dedup_window, 1, kMaxSeconds);
   }
   if (YAML::Node child = r.Child("anonymous_read"); Present(child)) {
     auto& c = out.anonymous_read;
     yaml::MapReader s(child, r.ChildPath("anonymous_read"));
     s.Bool("enabled", c.enabled);
-    s.Choice("severity", c.severity, SeverityChoices());
+    ReadSeverity(s, "severity", c.severity);
     s.Seconds("dedup_seconds", c.dedup_window, 1, kMaxSeconds);
   }
   if (YAML::Node child = r.Child("bucket_enumeration"); Present(child)) {
     auto& c = out.bucket_enumeration;
     yaml::MapReader s(child, r.ChildPath("bucket_enumeration"));
     s.Bool("enabled", c.enabled);
-    s.Choice("severity", c.severity, SeverityChoices());
+    ReadSeverity(s, "severity", c.severity);
     s.Seconds("window_seconds", c.window, 1, kMaxSeconds);
     s.Uint("min_buckets", c.min_buckets, 1, 1'000'000);
     ReadRatio(s, "min_failure_ratio", c.min_failure_ratio);
@@ -139,7 +143,7 @@ void ReadDetectionConfig(const YAML::Node& node, const std::string& path, Detect
     auto& c = out.bulk_exfiltration;
     yaml::MapReader s(child, r.ChildPath("bulk_exfiltration"));
     s.Bool("enabled", c.enabled);
-    s.Choice("severity", c.severity, SeverityChoices());
+    ReadSeverity(s, "severity", c.severity);
     s.Seconds("window_seconds", c.window, 1, kMaxSeconds);
     s.Uint("min_objects", c.min_objects, 1, UINT64_MAX);
     s.Uint("min_bytes", c.min_bytes, 1, UINT64_MAX);
@@ -184,20 +188,20 @@ void DumpDetectionConfig(YAML::Emitter& e, const DetectionConfig& c) {
 
   e << YAML::Key << "anonymous_list" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "enabled" << YAML::Value << c.anonymous_list.enabled;
-  e << YAML::Key << "severity" << YAML::Value << c.anonymous_list.severity;
+  e << YAML::Key << "severity" << YAML::Value << SeverityName(c.anonymous_list.severity);
   e << YAML::Key << "dedup_seconds" << YAML::Value << Secs(c.anonymous_list.dedup_window);
   e << YAML::EndMap;
 
   e << YAML::Key << "anonymous_read" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "enabled" << YAML::Value << c.anonymous_read.enabled;
-  e << YAML::Key << "severity" << YAML::Value << c.anonymous_read.severity;
+  e << YAML::Key << "severity" << YAML::Value << SeverityName(c.anonymous_read.severity);
   e << YAML::Key << "dedup_seconds" << YAML::Value << Secs(c.anonymous_read.dedup_window);
   e << YAML::EndMap;
 
   const auto& be = c.bucket_enumeration;
   e << YAML::Key << "bucket_enumeration" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "enabled" << YAML::Value << be.enabled;
-  e << YAML::Key << "severity" << YAML::Value << be.severity;
+  e << YAML::Key << "severity" << YAML::Value << SeverityName(be.severity);
   e << YAML::Key << "window_seconds" << YAML::Value << Secs(be.window);
   e << YAML::Key << "min_buckets" << YAML::Value << be.min_buckets;
   e << YAML::Key << "min_failure_ratio" << YAML::Value << be.min_failure_ratio;
@@ -207,7 +211,7 @@ void DumpDetectionConfig(YAML::Emitter& e, const DetectionConfig& c) {
   const auto& bx = c.bulk_exfiltration;
   e << YAML::Key << "bulk_exfiltration" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "enabled" << YAML::Value << bx.enabled;
-  e << YAML::Key << "severity" << YAML::Value << bx.severity;
+  e << YAML::Key << "severity" << YAML::Value << SeverityName(bx.severity);
   e << YAML::Key << "window_seconds" << YAML::Value << Secs(bx.window);
   e << YAML::Key << "min_objects" << YAML::Value << bx.min_objects;
   e << YAML::Key << "min_bytes" << YAML::Value << bx.min_bytes;

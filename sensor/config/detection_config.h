@@ -2,8 +2,8 @@
 // The `detection:` section of config/bucketwatch.yaml: every rule's thresholds, windows,
 // severity and dedup window, the memory bounds of the engine, and the allowlists. A
 // DetectionConfig read by ReadDetectionConfig is fully validated: windows and thresholds are
-// finite and non-zero, severities are names, CIDRs parse, public-bucket patterns have the
-// form "provider/account/bucket".
+// finite and non-zero, severities are parsed into the enum, CIDRs parse, public-bucket patterns
+// have the form "provider/account/bucket".
 
 #include <yaml-cpp/yaml.h>
 
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dissectors/common/timestamp.h"
+#include "sensor/config/severity.h"
 #include "sensor/decode/ip_address.h"
 
 namespace bw::config {
@@ -30,19 +31,19 @@ struct DetectionConfig {
 
   struct AnonymousList {
     bool enabled = true;
-    std::string severity = "high";
+    Severity severity = Severity::kHigh;
     TimestampNs dedup_window = 3600 * kNsPerSecond;
   } anonymous_list;
 
   struct AnonymousRead {
     bool enabled = true;
-    std::string severity = "high";
+    Severity severity = Severity::kHigh;
     TimestampNs dedup_window = 3600 * kNsPerSecond;
   } anonymous_read;
 
   struct BucketEnumeration {
     bool enabled = true;
-    std::string severity = "medium";
+    Severity severity = Severity::kMedium;
     TimestampNs window = 300 * kNsPerSecond;
     uint64_t min_buckets = 20;
     double min_failure_ratio = 0.5;  // share of probed names not found / denied / unanswered
@@ -51,7 +52,7 @@ struct DetectionConfig {
 
   struct BulkExfiltration {
     bool enabled = true;
-    std::string severity = "high";
+    Severity severity = Severity::kHigh;
     TimestampNs window = 600 * kNsPerSecond;
     uint64_t min_objects = 50;
     uint64_t min_bytes = 1ull << 30;
@@ -64,9 +65,6 @@ struct DetectionConfig {
     std::vector<std::string> crawler_user_agents;  // substrings, or globs when * or ? appear
   } allowlist;
 };
-
-// The severity names a rule may use, lowest first.
-inline constexpr const char* kSeverityNames[] = {"info", "low", "medium", "high", "critical"};
 
 // Reads `node` (the value of `detection:`) on top of `out`; throws yaml::ConfigError with
 // "<path>.<key>: <reason>" on an unknown key or a bad value.

@@ -16,37 +16,10 @@ void PutIfNotEmpty(Json& obj, const char* key, const std::string& value) {
 
 }  // namespace
 
-const char* SeverityName(Severity s) {
-  switch (s) {
-    case Severity::kInfo:
-      return "info";
-    case Severity::kLow:
-      return "low";
-    case Severity::kMedium:
-      return "medium";
-    case Severity::kHigh:
-      return "high";
-    case Severity::kCritical:
-      return "critical";
-  }
-  return "high";
-}
-
-bool SeverityFromName(std::string_view name, Severity& out) {
-  for (Severity s :
-       {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical}) {
-    if (name == SeverityName(s)) {
-      out = s;
-      return true;
-    }
-  }
-  return false;
-}
-
 std::string Alert::ToJson() const {
   Json j;
   j["@timestamp"] = common::FormatRfc3339(timestamp);
-  j["rule"] = rule;
+  j["rule"] = RuleName(rule);
   j["severity"] = SeverityName(severity);
   j["summary"] = summary;
   j["first_seen"] = common::FormatRfc3339(first_seen);
@@ -63,9 +36,12 @@ std::string Alert::ToJson() const {
   if (!auth_class.empty()) storage["auth"] = {{"class", auth_class}};
   if (!storage.empty()) j["storage"] = std::move(storage);
   j["encrypted"] = encrypted;
+  // An enumeration counts bucket names, not object keys: its count has its own name.
+  bool buckets = rule == Rule::kBucketEnumeration;
   j["counts"] = {{"requests", counts.requests},
                  {"objects", counts.objects},
-                 {"distinct_keys", counts.distinct_keys},
+                 {buckets ? "distinct_buckets" : "distinct_keys",
+                  buckets ? counts.distinct_buckets : counts.distinct_keys},
                  {"bytes", counts.bytes},
                  {"pages", counts.pages},
                  {"listed_keys", counts.listed_keys},

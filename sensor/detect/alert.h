@@ -1,8 +1,10 @@
 #pragma once
 // One alert as the SOC receives it: the JSON object of DESIGN.md "Detection rules" that goes to
 // --alerts and to every sink. Values are bounded (sample keys, strings) and hold no credential:
-// built only from StorageEvents (already redacted) and flow facts.
+// built only from StorageEvents (already redacted) and flow facts. The rule and the severity
+// are enums; they become names only in ToJson (and in metrics labels).
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,18 +12,51 @@
 #include <vector>
 
 #include "dissectors/common/timestamp.h"
+#include "sensor/config/severity.h"
 
 namespace bw::detect {
 
-enum class Severity : uint8_t { kInfo, kLow, kMedium, kHigh, kCritical };
-const char* SeverityName(Severity s);  // "info", "low", "medium", "high", "critical"
-// Inverse of SeverityName; false (out untouched) for any other name.
-bool SeverityFromName(std::string_view name, Severity& out);
+#define BW_RULES(X)                           \
+  X(kAnonymousList, "anonymous_list")         \
+  X(kAnonymousRead, "anonymous_read")         \
+  X(kBucketEnumeration, "bucket_enumeration") \
+  X(kBulkExfiltration, "bulk_exfiltration")
+
+enum class Rule : uint8_t {
+#define BW_RULE_ENUM(id, name) id,
+  BW_RULES(BW_RULE_ENUM)
+#undef BW_RULE_ENUM
+};
+
+inline constexpr size_t kRuleCount = 0
+#define BW_RULE_COUNT(id, name) +1
+    BW_RULES(BW_RULE_COUNT)
+#undef BW_RULE_COUNT
+    ;
+
+// "anonymous_list", ...: the names of DESIGN.md, for output only.
+constexpr const char* RuleName(Rule rule) {
+  constexpr std::array<const char*, kRuleCount> kNames = {
+#define BW_RULE_NAME(id, name) name,
+      BW_RULES(BW_RULE_NAME)
+#undef BW_RULE_NAME
+  };
+  auto i = static_cast<size_t>(rule);
+  return i < kNames.size() ? kNames[i] : "unknown";
+}
+
+// The config parses severities (it cannot depend on detect), so the table lives there.
+using config::Severity;
+using config::SeverityFromName;
+using config::SeverityName;
+inline constexpr size_t kSeverityCount = config::kSeverityCount;
+
 
 struct AlertCounts {
   uint64_t requests = 0;
   uint64_t objects = 0;        // object reads (GetObject, GetBlob, objects.get, ...)
-  uint64_t distinct_keys = 0;  // distinct object keys read
+  uint64_t distinct_keys = 0;     // distinct object keys read
+  uint64_t distinct_buckets = 0;  // distinct bucket names probed (bucket_enumeration)
   uint64_t bytes = 0;          // bytes served to the client
   uint64_t pages = 0;          // listing pages
   uint64_t listed_keys = 0;    // keys disclosed by listings
@@ -31,7 +66,7 @@ struct AlertCounts {
 };
 
 struct Alert {
-  std::string rule;  // anonymous_list, anonymous_read, bucket_enumeration, bulk_exfiltration
+  Rule rule = Rule::kAnonymousList;
   Severity severity = Severity::kHigh;
   std::string summary;        // one line a human can act on
   TimestampNs timestamp = 0;  // when it fired (packet time)
@@ -56,6 +91,7 @@ struct Alert {
 
   // The alert's JSON object (one line, no trailing newline); invalid UTF-8 replaced. Empty
   // optional strings (account, user agent, SNI, community id) are omitted, as in the ledger.
+  // counts has distinct_buckets in bucket_enumeration alerts, distinct_keys in all others.
   std::string ToJson() const;
 };
 

@@ -17,15 +17,17 @@
 //  - Windows slide in slots of window/60 (10 s for 10 min): an event leaves at most one slot
 //    late. Dedup entries outlive their window by one more window when repeats were suppressed,
 //    so the next alert of the key carries their count.
-//  - Thread-safe: one internal mutex; several workers may call it. Alerts are delivered to the
-//    sink synchronously, after the mutex is released, from the thread whose event fired them.
-//  - Never throws on event content; counters are relaxed atomics readable at any time.
+//  - One thread: the output stage owns the engine, and only its thread calls OnStorageEvent,
+//    OnEncryptedFlow, Advance and Reconfigure (there is no lock; records from every worker reach
+//    it in packet-time order). Alerts are delivered to the sink synchronously from that thread,
+//    after the event's state changes are complete. Stats() alone may be called from any thread
+//    at any time (the metrics server): counters and gauges are relaxed atomics with one writer.
+//  - Never throws on event content.
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,14 +44,9 @@ namespace bw::detect {
 class AlertSink {
  public:
   virtual ~AlertSink() = default;
-  // Called without the engine's lock held; must not block packet processing for long.
+  // Called on the engine's thread; must not block it for long, nor call back into the engine.
   virtual void OnAlert(const Alert& alert) = 0;
 };
-
-enum class Rule : uint8_t { kAnonymousList, kAnonymousRead, kBucketEnumeration, kBulkExfiltration };
-inline constexpr size_t kRuleCount = 4;
-inline constexpr size_t kSeverityCount = 5;
-const char* RuleName(Rule rule);  // "anonymous_list", ...
 
 // A plain copy of the counters (for metrics and tests).
 struct DetectionStats {
@@ -85,24 +82,24 @@ class DetectionEngine {
   // Periodically while a TLS flow lives (cumulative totals), and once at its end (final).
   void OnEncryptedFlow(const event::EncryptedFlowSummary& summary);
   // Packet time has reached `now`: expires windows, dedup entries and idle state. Time never
-  // goes backwards inside the engine (an older `now` from another worker is ignored).
+  // goes backwards inside the engine (an older `now` is ignored).
   void Advance(TimestampNs now);
   // SIGHUP: new thresholds, severities and allowlists apply to the next event. State is kept;
   // bulk windows restart when their length changed; caps shrink by evicting LRU entries.
   void Reconfigure(const config::DetectionConfig& config);
 
+  // Safe from any thread, concurrently with the calls above.
   DetectionStats Stats() const;
 
  private:
   struct State;
   struct Counters;
   void Deliver(std::vector<Alert>& alerts);
-  void PublishGauges(State& state);  // with mutex_ held
+  void PublishGauges(State& state);
 
   AlertSink& sink_;
-  mutable std::mutex mutex_;
-  std::unique_ptr<State> state_;  // guarded by mutex_
-  std::unique_ptr<Counters> counters_;
+  std::unique_ptr<State> state_;        // the engine thread's alone
+  std::unique_ptr<Counters> counters_;  // written by the engine thread, read by Stats()
 };
 
 }  // namespace bw::detect

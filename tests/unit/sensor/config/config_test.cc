@@ -71,6 +71,41 @@ TEST(ConfigTest, SegmentCapIsValidatedAndDumped) {
   ASSERT_FALSE(r.ok);
 }
 
+// Severity names become the enum at load; a bad one is an error naming its key (main exits 2).
+TEST(ConfigTest, SeveritiesAreParsedAtLoad) {
+  auto r = LoadConfigText("detection:\n  bulk_exfiltration:\n    severity: critical\n",
+                          {"detection.anonymous_read.severity=info"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.detection.bulk_exfiltration.severity, Severity::kCritical);
+  EXPECT_EQ(r.config.detection.anonymous_read.severity, Severity::kInfo);
+  EXPECT_EQ(r.config.detection.anonymous_list.severity, Severity::kHigh);  // the default file
+  EXPECT_EQ(r.config.detection.bucket_enumeration.severity, Severity::kMedium);
+
+  r = LoadConfigText("detection:\n  bucket_enumeration:\n    severity: urgent\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "detection.bucket_enumeration.severity: expected one of critical, high, info, low, "
+            "medium, got 'urgent'");
+  r = LoadConfigText("", {"detection.anonymous_list.severity=High"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("detection.anonymous_list.severity: expected one of"), std::string::npos)
+      << r.error;
+}
+
+TEST(ConfigTest, SeverityNamesRoundTrip) {
+  for (size_t i = 0; i < kSeverityCount; ++i) {
+    auto s = static_cast<Severity>(i);
+    Severity back = Severity::kInfo;
+    ASSERT_TRUE(SeverityFromName(SeverityName(s), back)) << i;
+    EXPECT_EQ(back, s);
+  }
+  Severity untouched = Severity::kLow;
+  EXPECT_FALSE(SeverityFromName("", untouched));
+  EXPECT_EQ(untouched, Severity::kLow);
+  EXPECT_STREQ(SeverityName(Severity::kInfo), "info");
+  EXPECT_STREQ(SeverityName(Severity::kCritical), "critical");
+}
+
 TEST(ConfigTest, BrokenYamlReportsLine) {
   auto r = LoadConfigText("flows:\n  max_flows: [1,\n", {});
   ASSERT_FALSE(r.ok);

@@ -67,7 +67,7 @@ TEST(BoundedState, LongNameProbesCountAsDistinctBucketNames) {
   }
   auto enumeration = sink.ByRule("bucket_enumeration");
   ASSERT_EQ(enumeration.size(), 1u);
-  EXPECT_EQ(enumeration[0].counts.distinct_keys, 20u);  // fired at min_buckets
+  EXPECT_EQ(enumeration[0].counts.distinct_buckets, 20u);  // fired at min_buckets
   std::set<std::string> samples(enumeration[0].sample_keys.begin(),
                                 enumeration[0].sample_keys.end());
   EXPECT_EQ(samples.size(), enumeration[0].sample_keys.size());

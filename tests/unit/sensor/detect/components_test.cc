@@ -131,7 +131,7 @@ TEST(AlertText, SeverityNamesRoundTrip) {
 
 TEST(AlertText, JsonReplacesInvalidUtf8AndOmitsEmptyOptionals) {
   Alert a;
-  a.rule = "anonymous_read";
+  a.rule = Rule::kAnonymousRead;
   a.summary = "x";
   a.source_ip = "203.0.113.9";
   a.user_agent = std::string("bad\xff\xfe");
@@ -150,6 +150,21 @@ TEST(AlertText, JsonReplacesInvalidUtf8AndOmitsEmptyOptionals) {
   EXPECT_FALSE(j.contains("destination"));
   EXPECT_FALSE(j.contains("storage"));
   EXPECT_TRUE(j["operations"].is_object());
+}
+
+TEST(AlertText, EnumerationCountsBucketsNotKeys) {
+  Alert a;
+  a.rule = Rule::kBucketEnumeration;
+  a.counts.distinct_buckets = 20;
+  auto j = nlohmann::json::parse(a.ToJson());
+  EXPECT_EQ(j["rule"], "bucket_enumeration");
+  EXPECT_EQ(j["counts"]["distinct_buckets"], 20);
+  EXPECT_FALSE(j["counts"].contains("distinct_keys"));
+  a.rule = Rule::kBulkExfiltration;
+  a.counts.distinct_keys = 7;
+  j = nlohmann::json::parse(a.ToJson());
+  EXPECT_EQ(j["counts"]["distinct_keys"], 7);
+  EXPECT_FALSE(j["counts"].contains("distinct_buckets"));
 }
 
 // --- config -------------------------------------------------------------------------------
@@ -210,9 +225,9 @@ detection:
   EXPECT_EQ(c.max_distinct, 11u);
   EXPECT_EQ(c.sample_keys, 5u);
   EXPECT_FALSE(c.anonymous_list.enabled);
-  EXPECT_EQ(c.anonymous_list.severity, "critical");
+  EXPECT_EQ(c.anonymous_list.severity, Severity::kCritical);
   EXPECT_EQ(c.anonymous_list.dedup_window, 60 * kNsPerSecond);
-  EXPECT_EQ(c.anonymous_read.severity, "low");
+  EXPECT_EQ(c.anonymous_read.severity, Severity::kLow);
   EXPECT_EQ(c.bucket_enumeration.window, 30 * kNsPerSecond);
   EXPECT_EQ(c.bucket_enumeration.min_buckets, 4u);
   EXPECT_DOUBLE_EQ(c.bucket_enumeration.min_failure_ratio, 0.75);
@@ -235,7 +250,7 @@ detection:
   EXPECT_DOUBLE_EQ(back.bucket_enumeration.min_failure_ratio, 0.75);
   EXPECT_EQ(back.bulk_exfiltration.window, 40 * kNsPerSecond);
   EXPECT_EQ(back.allowlist.public_buckets, c.allowlist.public_buckets);
-  EXPECT_EQ(back.anonymous_read.severity, "low");
+  EXPECT_EQ(back.anonymous_read.severity, Severity::kLow);
 }
 
 TEST(DetectionConfigTest, RejectsBadValuesWithThePath) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -27,7 +28,7 @@ TEST(AnonymousList, FiresOnTheFirstSuccessfulAnonymousListing) {
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), List("contracts-2022", 48));
   ASSERT_EQ(sink.alerts.size(), 1u);
   const Alert& a = sink.alerts[0];
-  EXPECT_EQ(a.rule, "anonymous_list");
+  EXPECT_EQ(a.rule, Rule::kAnonymousList);
   EXPECT_EQ(a.severity, Severity::kHigh);
   EXPECT_EQ(a.summary,
             "anonymous ListObjectsV2 of s3://contracts-2022 from 203.0.113.9 succeeded "
@@ -229,7 +230,7 @@ TEST(Allowlists, CrawlerUserAgentsDowngradeOneLevel) {
   Recorder sink;
   auto cfg = Defaults();
   cfg.allowlist.crawler_user_agents = {"GrayhatWarfare", "*bucket-stream/*"};
-  cfg.anonymous_read.severity = "info";
+  cfg.anonymous_read.severity = Severity::kInfo;
   DetectionEngine engine(cfg, sink);
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0, "Mozilla/5.0 (grayhatwarfare crawler)"),
                         List("a", 1));
@@ -263,7 +264,7 @@ TEST(BucketEnumeration, FiresAtTheTwentiethDistinctMostlyMissingName) {
   Probe(engine, "203.0.113.9", 19, kT0 + Sec(20), Outcome::kDenied);
   auto e = sink.ByRule("bucket_enumeration");
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0].counts.distinct_keys, 20u);
+  EXPECT_EQ(e[0].counts.distinct_buckets, 20u);
   EXPECT_EQ(e[0].counts.requests, 21u);
   EXPECT_EQ(e[0].counts.not_found, 20u);
   EXPECT_EQ(e[0].counts.denied, 1u);
@@ -325,7 +326,7 @@ TEST(BucketEnumeration, ThresholdsAreConfigurable) {
   auto cfg = Defaults();
   cfg.bucket_enumeration.min_buckets = 3;
   cfg.bucket_enumeration.min_failure_ratio = 1.0;
-  cfg.bucket_enumeration.severity = "critical";
+  cfg.bucket_enumeration.severity = Severity::kCritical;
   DetectionEngine engine(cfg, sink);
   Probe(engine, "203.0.113.9", 0, kT0, Outcome::kNotFound);
   Probe(engine, "203.0.113.9", 1, kT0, Outcome::kSuccess);
@@ -350,7 +351,7 @@ TEST(BucketEnumeration, TlsServerNamesOfDistinctBucketsCount) {
   auto e = sink.ByRule("bucket_enumeration");
   ASSERT_EQ(e.size(), 1u);
   EXPECT_TRUE(e[0].encrypted);
-  EXPECT_EQ(e[0].counts.distinct_keys, 20u);
+  EXPECT_EQ(e[0].counts.distinct_buckets, 20u);
   EXPECT_EQ(e[0].sample_keys.front(), "s3://corp-backup-19");
   EXPECT_EQ(e[0].server_name, "corp-backup-19.s3.us-east-1.amazonaws.com");
   // Non-storage names are counted and ignored.
@@ -633,7 +634,7 @@ TEST(Reconfigure, NewThresholdsApplyToTheNextEvent) {
   EXPECT_TRUE(sink.alerts.empty());
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(10)), Read("b", "k10", 1, AuthClass::kSigned));
   ASSERT_EQ(sink.alerts.size(), 1u);
-  EXPECT_EQ(sink.alerts[0].rule, "bulk_exfiltration");
+  EXPECT_EQ(sink.alerts[0].rule, Rule::kBulkExfiltration);
   cfg.enabled = false;
   engine.Reconfigure(cfg);
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(11)), List("new", 1));
@@ -657,7 +658,7 @@ class CountingSink : public AlertSink {
  public:
   void OnAlert(const Alert& alert) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    rules_.push_back(alert.rule);
+    rules_.push_back(RuleName(alert.rule));
   }
   size_t Count(const std::string& rule) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -669,25 +670,34 @@ class CountingSink : public AlertSink {
   std::vector<std::string> rules_;
 };
 
-TEST(Threads, TwoWorkersShareOneEngine) {
+// The engine has one caller (the output stage); only Stats() is read from another thread (the
+// metrics server) while it runs. The two clients' records arrive interleaved, as two workers'
+// records do once the output stage merges them.
+TEST(Threads, StatsAreReadWhileTheEngineRuns) {
   CountingSink sink;
   DetectionEngine engine(Defaults(), sink);
-  auto worker = [&](int id) {
-    for (int i = 0; i < 2000; ++i) {
-      TimestampNs ts = kT0 + Sec(i * 0.01);
+  std::atomic<bool> done{false};
+  std::thread metrics([&] {
+    uint64_t seen = 0;
+    while (!done.load()) {
+      uint64_t n = engine.Stats().storage_events;
+      EXPECT_GE(n, seen);  // one writer: never goes back
+      seen = n;
+    }
+  });
+  for (int i = 0; i < 2000; ++i) {
+    TimestampNs ts = kT0 + Sec(i * 0.01);
+    for (int id : {1, 2}) {
       std::string client = "203.0.113." + std::to_string(id);
       engine.OnStorageEvent(Ctx(client, ts), List("shared", 1));
       engine.OnStorageEvent(Ctx(client, ts), Read("shared", "k" + std::to_string(i), 10));
       engine.OnEncryptedFlow(Tls(client, "tls-bucket.s3.amazonaws.com", ts, ts, 1, 10, true,
                                  static_cast<uint16_t>(i)));
-      if (i % 100 == 0) engine.Advance(ts);
-      (void)engine.Stats();
     }
-  };
-  std::thread a(worker, 1);
-  std::thread b(worker, 2);
-  a.join();
-  b.join();
+    if (i % 100 == 0) engine.Advance(ts);
+  }
+  done = true;
+  metrics.join();
   EXPECT_EQ(sink.Count("anonymous_list"), 2u);     // one per client
   EXPECT_EQ(sink.Count("anonymous_read"), 1u);     // one per bucket
   EXPECT_EQ(sink.Count("bulk_exfiltration"), 4u);  // per client: plaintext bucket + TLS bucket

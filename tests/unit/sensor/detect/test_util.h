@@ -25,7 +25,7 @@ class Recorder : public AlertSink {
   std::vector<Alert> ByRule(const std::string& rule) const {
     std::vector<Alert> out;
     for (const auto& a : alerts) {
-      if (a.rule == rule) out.push_back(a);
+      if (RuleName(a.rule) == rule) out.push_back(a);
     }
     return out;
   }

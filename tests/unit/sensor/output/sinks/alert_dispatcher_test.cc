@@ -223,7 +223,7 @@ TEST_F(DispatcherTest, SubmitAlertSendsItsJson) {
   std::string error;
   ASSERT_TRUE(d.Start(error)) << error;
   detect::Alert a;
-  a.rule = "anonymous_read";
+  a.rule = detect::Rule::kAnonymousRead;
   a.severity = detect::Severity::kCritical;
   a.summary = "anonymous GetObject of s3://contracts-2022/a.pdf from 203.0.113.9";
   a.source_ip = "203.0.113.9";

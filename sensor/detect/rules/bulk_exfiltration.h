@@ -1,0 +1,29 @@
+#pragma once
+// bulk_exfiltration (DESIGN.md "Detection rules"): one client read at least min_objects
+// objects or min_bytes bytes from one bucket within the window, with any auth. One rule for
+// both sources: plaintext object reads, and TLS flows to a bucket's server name, whose
+// request/response turns count as objects. Dedup per client, provider, account and bucket.
+
+#include <optional>
+#include <string>
+
+#include "dissectors/common/timestamp.h"
+#include "sensor/config/detection_config.h"
+#include "sensor/detect/activity.h"
+#include "sensor/detect/candidate.h"
+
+namespace bw::detect::rules {
+
+// Reads the engine just added to the activity's window.
+struct Reads {
+  const std::string& client;  // the client's address as text
+  TimestampNs ts = 0;
+  uint64_t objects = 0;  // object reads, or TLS turns
+  uint64_t bytes = 0;    // bytes served to the client
+  bool tls = false;      // counted from an encrypted flow (turns as objects)
+};
+
+std::optional<Candidate> BulkExfiltration(const Activity& activity, const Reads& reads,
+                                          const config::DetectionConfig::BulkExfiltration& config);
+
+}  // namespace bw::detect::rules
