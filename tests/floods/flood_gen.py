@@ -39,6 +39,7 @@ SIZES = {
     "chunked": {"ci": 200 << 20, "stress": 2 << 30},  # body bytes of one chunked response
     "pipelined": {"ci": 100000, "stress": 100000},  # requests on one connection
     "spray": {"ci": 150000, "stress": 1000000},  # distinct bucket names
+    "storm": {"ci": 2000, "stress": 20000},  # anonymous listings, one client each
     "descending": {"ci": 200000, "stress": 2000000},  # one-byte segments, ONE_BYTE_RUN per flow
     "descending_anchored": {"ci": 200000, "stress": 2000000},
     "one_byte_in_order": {"ci": 200000, "stress": 2000000},
@@ -419,6 +420,38 @@ def flood_one_byte_in_order(w, n, t0, rng, size, run=ONE_BYTE_RUN):
     _one_byte_flows(w, n, t0, run, range)
 
 
+def span_storm(n, size):
+    return n * 500  # 2,000 listings per second
+
+
+def flood_storm(w, n, t0, rng, size):
+    """An alert storm: n anonymous listings of one bucket, each from a client address of its own
+    on a connection of its own, each answered with a listing, so anonymous_list fires once per
+    client (its dedup key holds the client)."""
+    s = ip4(52, 216, 4, 4)
+    body = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3."
+            b"amazonaws.com/doc/2006-03-01/\"><Name>storm-bucket</Name><KeyCount>1</KeyCount>"
+            b"<IsTruncated>false</IsTruncated><Contents><Key>secret.csv</Key><Size>42</Size>"
+            b"</Contents></ListBucketResult>")
+    for i in range(n):
+        t = t0 + i * 500
+        c = ip4(10, 200 + (i >> 16 & 31), i >> 8 & 255, i & 255)
+        cport = 30000 + i % 30000
+        cseq, sseq = rng.getrandbits(32), rng.getrandbits(32)
+        _handshake(w, t, c, s, cport, 80, cseq, sseq)
+        req = (b"GET /?list-type=2 HTTP/1.1\r\nHost: storm-bucket.s3.amazonaws.com\r\n"
+               b"User-Agent: storm\r\n\r\n")
+        w.add(t + 100, tcp_frame(c, s, cport, 80, cseq + 1, sseq + 1, PSH_ACK, req))
+        resp = (b"HTTP/1.1 200 OK\r\nx-amz-request-id: STORM%011d\r\n"
+                b"Content-Type: application/xml\r\nContent-Length: %d\r\n\r\n" % (i, len(body)) +
+                body)
+        w.add(t + 200, tcp_frame(s, c, 80, cport, sseq + 1, cseq + 1 + len(req), PSH_ACK, resp))
+        cseq, sseq = cseq + 1 + len(req), sseq + 1 + len(resp)
+        w.add(t + 300, tcp_frame(c, s, cport, 80, cseq, sseq, FIN | ACK))
+        w.add(t + 300, tcp_frame(s, c, 80, cport, sseq, cseq + 1, FIN | ACK))
+        w.add(t + 300, tcp_frame(c, s, cport, 80, cseq + 1, sseq + 1, ACK))
+
+
 FLOODS = {
     "syn": (flood_syn, span_syn),
     "established": (flood_established, span_established),
@@ -429,6 +462,7 @@ FLOODS = {
     "descending": (flood_descending, span_one_byte),
     "descending_anchored": (flood_descending_anchored, span_one_byte),
     "one_byte_in_order": (flood_one_byte_in_order, span_one_byte),
+    "storm": (flood_storm, span_storm),
 }
 
 
