@@ -12,7 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "sensor/output/ledger_record.h"
+#include "sensor/common/human_bytes.h"
 #include "sensor/pipeline/process.h"
 
 #ifdef NDEBUG
@@ -43,18 +43,6 @@ TimestampNs WallClockNs() {
 }
 
 uint64_t Load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
-
-std::string HumanBytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
-  return buf;
-}
 
 }  // namespace
 
@@ -764,7 +752,7 @@ std::string Sensor::SummaryText(double seconds) const {
   char line[512];
   double pps = seconds > 0 ? packets_ / seconds : 0;
   std::snprintf(line, sizeof(line), "bucketwatch: %llu packets (%s) from %s in %.2f s (%.0f packets/s)\n",
-                static_cast<unsigned long long>(packets_), HumanBytes(bytes_).c_str(),
+                static_cast<unsigned long long>(packets_), common::HumanBytes(bytes_).c_str(),
                 source_->description().c_str(), seconds, pps);
   out += line;
   const auto& f = j["flows"];
@@ -791,7 +779,7 @@ std::string Sensor::SummaryText(double seconds) const {
                 "  reassembly: %llu gaps (%s), %llu out-of-order segments, %llu retransmissions "
                 "(%llu conflicting), %llu overlaps (%llu conflicting), %llu cap hits\n",
                 r["gaps"].get<unsigned long long>(),
-                HumanBytes(r["gap_bytes"].get<double>()).c_str(),
+                common::HumanBytes(r["gap_bytes"].get<uint64_t>()).c_str(),
                 r["out_of_order_segments"].get<unsigned long long>(),
                 r["retransmissions"].get<unsigned long long>(),
                 r["retransmission_conflicts"].get<unsigned long long>(),
