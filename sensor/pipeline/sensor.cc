@@ -826,6 +826,14 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
   metrics::AddStorage(s, storage_counters_);
   metrics::AddDecodeDrops(s, drops_);
   for (const auto& lane : lanes_) metrics::AddDecodeDrops(s, lane->drops);
+  if (output_) {
+    for (size_t i = 0; i < output_->workers(); ++i) {
+      const OutputQueue& q = output_->queue(i);
+      s.output_records += Load(q.counters().pushed);
+      s.output_records_dropped += Load(q.counters().dropped);
+      s.output_queued += q.size();
+    }
+  }
   s.config_reloads = reloads_.load(std::memory_order_relaxed);
   s.config_reload_failures = reload_failures_.load(std::memory_order_relaxed);
   s.flows.memory_cap_bytes = memory_budget_.flows_share();

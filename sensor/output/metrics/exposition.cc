@@ -106,6 +106,16 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
     Families::AddCounter(fam, D(s.config_reloads), {{"result", "success"}});
     Families::AddCounter(fam, D(s.config_reload_failures), {{"result", "failure"}});
   }
+  f.Counter("bucketwatch_output_records_total",
+            "Records (storage requests, encrypted-flow summaries, flow-log lines) the workers "
+            "handed to the output stage.",
+            D(s.output_records));
+  f.Counter("bucketwatch_output_records_dropped_total",
+            "Records dropped because a worker's output queue was full (live capture only; "
+            "reading a file the worker waits).",
+            D(s.output_records_dropped));
+  f.Gauge("bucketwatch_output_queued_records", "Records waiting in the workers' output queues.",
+          D(s.output_queued));
 
   // --- capture
   const auto& c = s.capture;

@@ -166,6 +166,11 @@ struct SensorSnapshot {
   SpoolSnapshot spool;
   uint64_t config_reloads = 0;
   uint64_t config_reload_failures = 0;
+  // The output stage: records the workers handed it, those a full queue dropped (live only),
+  // and records waiting in the queues now.
+  uint64_t output_records = 0;
+  uint64_t output_records_dropped = 0;
+  uint64_t output_queued = 0;
   ProcessSnapshot process;
 };
 
