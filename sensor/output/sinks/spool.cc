@@ -458,7 +458,11 @@ bool Spool::MarkDelivered(uint64_t id, size_t sink) {
   if (pending_[sink] > 0) --pending_[sink];
   bool all = true;
   for (bool b : it->second.delivered) all = all && b;
-  if (all) {
+  // The last delivery of an alert whose file holds others too is marked as well: the file stays,
+  // and after a restart the marker is what says this alert needs no delivery any more.
+  auto file = files_.find(it->second.file);
+  const bool file_stays = !it->second.memory_json && file != files_.end() && file->second.live > 1;
+  if (all && !file_stays) {
     RemoveLocked(id);
     ++stats_.removed;
     SyncDir();
@@ -476,6 +480,10 @@ bool Spool::MarkDelivered(uint64_t id, size_t sink) {
   if (!SyncDir()) {
     ++stats_.write_errors;
     return false;
+  }
+  if (all) {
+    RemoveLocked(id);
+    ++stats_.removed;
   }
   return true;
 }

@@ -216,3 +216,87 @@ TEST_F(SpoolTest, UnusableDirectoryIsAnError) {
 
 }  // namespace
 }  // namespace bw::output::sinks
+
+namespace bw::output::sinks {
+namespace {
+
+// Group commit: a batch shares files of up to kMaxRecordsPerFile records, each id delivered and
+// removed on its own; a file goes with its last alert, and markers stay until then so that a
+// restart does not deliver its delivered alerts again.
+TEST_F(SpoolTest, BatchSharesFilesAndOutlivesItsDeliveredAlerts) {
+  std::vector<std::string> jsons;
+  for (int i = 0; i < 70; ++i) jsons.push_back("{\"n\":" + std::to_string(i) + "}");
+  std::vector<std::string_view> views(jsons.begin(), jsons.end());
+  std::vector<uint64_t> ids;
+  {
+    Spool spool(dir_, 1000, 1 << 20, {"a", "b"});
+    std::string error;
+    ASSERT_TRUE(spool.Open(error)) << error;
+    ids = spool.AppendBatch(views);
+    ASSERT_EQ(ids.size(), 70u);
+    for (size_t k = 1; k < ids.size(); ++k) {
+      // A file's records take the ids that follow its own.
+      if (k != 64) {
+        EXPECT_EQ(ids[k], ids[k - 1] + 1);
+      }
+    }
+    auto files = Files();
+    EXPECT_EQ(files.size(), 2u);  // 64 + 6 records
+    EXPECT_TRUE(files.count(Spool::IdName(ids[0]) + ".alert"));
+    EXPECT_TRUE(files.count(Spool::IdName(ids[64]) + ".alert"));
+    for (size_t k = 0; k < ids.size(); ++k) {
+      auto json = spool.Read(ids[k]);
+      ASSERT_TRUE(json) << k;
+      EXPECT_EQ(*json, jsons[k]);
+    }
+    // The first file's alerts all delivered to both sinks but one, which only sink a has.
+    for (size_t k = 0; k < 64; ++k) {
+      EXPECT_TRUE(spool.MarkDelivered(ids[k], 0));
+      if (k != 7) {
+        EXPECT_TRUE(spool.MarkDelivered(ids[k], 1));
+      }
+    }
+    EXPECT_EQ(spool.Stats().alerts, 7u);
+    EXPECT_TRUE(Files().count(Spool::IdName(ids[0]) + ".alert"));  // alert 7 still in it
+  }
+  {
+    // After a restart only the undelivered are held, and sink a does not get alert 7 again.
+    Spool spool(dir_, 1000, 1 << 20, {"a", "b"});
+    std::string error;
+    ASSERT_TRUE(spool.Open(error)) << error;
+    EXPECT_EQ(spool.Stats().alerts, 7u);
+    EXPECT_EQ(spool.Pending(0, 0, 100).size(), 6u);
+    EXPECT_EQ(spool.Pending(1, 0, 100).front(), ids[7]);
+    EXPECT_EQ(*spool.Read(ids[7]), jsons[7]);
+    EXPECT_TRUE(spool.MarkDelivered(ids[7], 1));
+    EXPECT_FALSE(Files().count(Spool::IdName(ids[0]) + ".alert"));  // its last alert went
+    for (const auto& f : Files()) EXPECT_EQ(f.find(Spool::IdName(ids[7])), std::string::npos) << f;
+  }
+}
+
+TEST_F(SpoolTest, DamagedBatchFileLosesOnlyItsOwnAlerts) {
+  std::vector<std::string> jsons = {"{\"a\":1}", "{\"a\":2}", "{\"a\":3}"};
+  std::vector<std::string_view> views(jsons.begin(), jsons.end());
+  uint64_t first = 0, later = 0;
+  {
+    Spool spool(dir_, 1000, 1 << 20, {"a"});
+    std::string error;
+    ASSERT_TRUE(spool.Open(error)) << error;
+    first = spool.AppendBatch(views).front();
+    later = spool.Append("{\"b\":1}");
+  }
+  const std::string path = dir_ + "/" + Spool::IdName(first) + ".alert";
+  std::string bytes = Slurp(path);
+  bytes[bytes.size() - 3] ^= 0x20;  // inside the last record's JSON: its CRC fails
+  Write(path, bytes);
+  Spool spool(dir_, 1000, 1 << 20, {"a"});
+  std::string error;
+  ASSERT_TRUE(spool.Open(error)) << error;
+  EXPECT_EQ(spool.Stats().corrupt, 1u);
+  EXPECT_EQ(spool.Stats().alerts, 1u);
+  EXPECT_FALSE(spool.Contains(first));
+  EXPECT_TRUE(spool.Contains(later));
+}
+
+}  // namespace
+}  // namespace bw::output::sinks
