@@ -430,6 +430,7 @@ int Sensor::Run() {
   capture::RawPacket raw;
   decode::PacketMeta meta;
   bool failed = false;
+  bool ended = false;
   capture_status_.Start();
   while (!stop_.load(std::memory_order_relaxed)) {
     if (reload_.load(std::memory_order_relaxed)) Reload();
@@ -484,11 +485,10 @@ int Sensor::Run() {
       }
       ClockAll(last_ts_);
     } else if (st == capture::NextStatus::kEnd) {
-      capture_status_.Finish();
+      ended = true;
       break;
     } else {
       capture_error_ = source_->error();
-      capture_status_.Fail(capture_error_);
       failed = true;
       break;
     }
@@ -498,6 +498,10 @@ int Sensor::Run() {
   }
   source_->StopReading();
   StopWorkers(last_ts_);
+  // Only now is every packet's result in the ledger, the alerts and the counters: a scrape that
+  // sees "finished" (or "failed") sees all of it.
+  if (ended) capture_status_.Finish();
+  if (failed) capture_status_.Fail(capture_error_);
   if (!live && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Close();
   flow_log_.Flush();
