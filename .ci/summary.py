@@ -17,7 +17,8 @@ then the reason). Each stage must also run its required labels (REQUIRED below) 
 one passed test, so a group that vanished (not configured, filtered out) fails too.
 Prints the failed and skipped tests, then one closing line:
 
-  ci: PASS|FAIL: P passed, F failed, S skipped (K not allowed) [stage P/F/S ...]; format: ...
+  ci: PASS|FAIL (reasons): P passed, F failed, S skipped (K not allowed)
+      [passed/failed/skipped: STAGE P/F/S SECONDSs, ...]; format: ...; SECONDSs
 """
 import argparse
 import json
@@ -142,12 +143,15 @@ def main():
 
     for p in problems:
         print("ci: " + p)
-    ok = (totals["failed"] == 0 and not_allowed == 0 and not problems and args.format_ok)
-    print(f"ci: {'PASS' if ok else 'FAIL'}: {totals['passed']} passed, {totals['failed']} failed, "
+    why = [reason for reason, bad in (("failed tests", totals["failed"]),
+                                      ("skips", not_allowed), ("stages", problems),
+                                      ("format", not args.format_ok)) if bad]
+    verdict = f"FAIL ({', '.join(why)})" if why else "PASS"
+    print(f"ci: {verdict}: {totals['passed']} passed, {totals['failed']} failed, "
           f"{totals['skipped']} skipped ({not_allowed} not allowed) "
           f"[passed/failed/skipped: {', '.join(per_stage)}]; format: {args.format_status}; "
           f"{args.seconds}s")
-    return 0 if ok else 1
+    return 1 if why else 0
 
 
 if __name__ == "__main__":
