@@ -160,10 +160,10 @@ TEST(MemoryBudget, ReleasesEverythingWhenStateExpires) {
   EXPECT_EQ(s.memory_bytes, 0u);
 }
 
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__has_feature)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(__has_feature)
 #define BW_PLAIN_MALLOC 1
 #elif defined(__has_feature)
-#if !__has_feature(address_sanitizer)
+#if !__has_feature(address_sanitizer) && !__has_feature(thread_sanitizer)
 #define BW_PLAIN_MALLOC 1
 #endif
 #endif
