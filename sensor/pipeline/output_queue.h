@@ -92,6 +92,9 @@ class OutputQueue {
   // For a producer that also feeds others what the consumer may be waiting for (the capture
   // thread running a worker of its own hands the other workers its clock).
   void SetWaitHook(std::function<void()> hook) { wait_hook_ = std::move(hook); }
+  // From now on a full queue makes the producer wait (at the end of input, when no packet is
+  // left to lose: the flows drained then must not be dropped).
+  void WaitWhenFull() { when_full_ = WhenFull::kWait; }
   void Advance(TimestampNs t) {
     if (t > watermark_.load(std::memory_order_relaxed)) {
       watermark_.store(t, std::memory_order_release);
@@ -147,7 +150,7 @@ class OutputQueue {
   }
 
   std::vector<OutputRecord> slots_;
-  const WhenFull when_full_;
+  WhenFull when_full_;
   Doorbell& doorbell_;
   std::function<void()> wait_hook_;
   alignas(64) std::atomic<uint64_t> tail_{0};

@@ -397,7 +397,10 @@ void Sensor::StopWorkers(TimestampNs now) {
   for (auto& t : threads_) t.join();
   threads_.clear();
   // Flows still open end now, every worker at the same (latest) time.
-  for (auto& w : workers_) w->Drain(now);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    output_->queue(i).WaitWhenFull();
+    workers_[i]->Drain(now);
+  }
   output_->Finish(now);
 }
 
