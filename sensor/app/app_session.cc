@@ -245,12 +245,14 @@ void AppSession::OfferToKnownServers(const http::HttpTransaction& tx,
   KnownServerCandidate candidate;
   constexpr std::array<storage::Provider, KnownServerCandidate::kFamilies> kAs = {
       storage::Provider::kS3Compatible, storage::Provider::kAzureBlob, storage::Provider::kGcs};
-  for (size_t f = 0; f < kAs.size(); ++f) {
+  candidate.as.reserve(kAs.size());
+  for (storage::Provider provider : kAs) {
     storage::ServerHint hint;
-    hint.known_provider = kAs[f];
-    candidate.as[f] = storage::Recognise(tx, body, config_.storage, hint);
+    hint.known_provider = provider;
+    auto event = storage::Recognise(tx, body, config_.storage, hint);
     // Refused whatever the server (a tunnel, a preflight, an unparsable target): not storage.
-    if (!candidate.as[f]) return;
+    if (!event) return;
+    candidate.as.push_back(std::move(*event));
   }
   candidate.ctx = Context(tx);
   AppCounters::Bump(counters_.known_server_candidates);

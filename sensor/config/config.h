@@ -94,7 +94,7 @@ struct Config {
     std::string ledger;
     std::string alerts;
     // Records each worker may have waiting for the output stage (see output.queue_records).
-    uint64_t queue_records = 16384;
+    uint64_t queue_records = 4096;
   } output;
 
   MetricsConfig metrics;

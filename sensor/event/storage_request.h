@@ -5,9 +5,8 @@
 // strings, never pointing into packet memory; nothing here can carry a credential (the query is
 // redacted by the recogniser and no header other than User-Agent is copied).
 
-#include <array>
 #include <cstdint>
-#include <optional>
+#include <vector>
 #include <string>
 
 #include "dissectors/common/timestamp.h"
@@ -46,7 +45,9 @@ struct StorageRequest {
 struct KnownServerCandidate {
   enum Family : uint8_t { kS3Family, kAzureFamily, kGcsFamily, kFamilies };
   RequestContext ctx;
-  std::array<std::optional<storage::StorageEvent>, kFamilies> as;
+  // kFamilies readings, out of line: a queue slot is as large as its largest record kind, and
+  // candidates are the rare kind.
+  std::vector<storage::StorageEvent> as;
 };
 
 // The family whose addressing a provider uses (S3 and S3-compatible stores share it).

@@ -133,11 +133,12 @@ void OutputStage::Handle(OutputRecord& record) {
           Bump(counters_.candidates);
           auto provider = known_.Lookup(body.ctx.server_ip, body.ctx.server_port, body.ctx.end_ts);
           if (!provider) return;
-          std::optional<storage::StorageEvent>& as = body.as[event::FamilyOf(*provider)];
-          if (!as) return;
+          const size_t family = event::FamilyOf(*provider);
+          if (family >= body.as.size()) return;
           Bump(counters_.candidates_storage);
-          as->provider = *provider;
-          event::StorageRequest request{std::move(body.ctx), std::move(*as)};
+          storage::StorageEvent& as = body.as[family];
+          as.provider = *provider;
+          event::StorageRequest request{std::move(body.ctx), std::move(as)};
           HandleStorage(request);
         } else if constexpr (std::is_same_v<T, event::EncryptedFlowSummary>) {
           Bump(counters_.encrypted_summaries);

@@ -38,7 +38,7 @@ namespace bw::pipeline {
 
 struct OutputStageOptions {
   size_t workers = 1;
-  size_t queue_capacity = 16384;  // records per worker
+  size_t queue_capacity = 4096;  // records per worker
   OutputQueue::WhenFull when_full = OutputQueue::WhenFull::kWait;
   uint64_t known_servers = 4096;
   TimestampNs known_server_ttl = 3600 * kNsPerSecond;

@@ -179,7 +179,7 @@ event::KnownServerCandidate Candidate(const std::string& server, TimestampNs ts)
   event::StorageRequest r = Request(server, ts, storage::RecognisedBy::kKnownServer);
   event::KnownServerCandidate c;
   c.ctx = r.ctx;
-  for (auto& as : c.as) as = r.event;
+  c.as.assign(event::KnownServerCandidate::kFamilies, r.event);
   return c;
 }
 
