@@ -496,8 +496,14 @@ int Sensor::Run() {
   if (live && source_->Stats(kernel_stats_)) {
     capture_status_.SetKernelStats(kernel_stats_.kernel_drops, kernel_stats_.interface_drops);
   }
+  // The last link events: the loop passes them on only at idle ticks, and a scrape during the
+  // drain or the report must not see older ones than --stats-json prints.
+  const capture::LinkEvents& events = source_->link_events();
+  capture_status_.SetLinkEvents(events.interface_down, events.resumed, events.reopens,
+                                events.reopen_failures);
   source_->StopReading();
   StopWorkers(last_ts_);
+  stopped_.store(true, std::memory_order_release);
   if (!live && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Close();
   flow_log_.Flush();
@@ -812,37 +818,74 @@ std::string Sensor::SummaryText(double seconds) const {
 
 metrics::SensorSnapshot Sensor::Snapshot() const {
   metrics::SensorSnapshot s;
+  // Pairs with Run's release store: once it is seen, every thread that wrote the end-of-run
+  // state has stopped, and that state may be read from here.
+  s.stopped = stopped_.load(std::memory_order_acquire);
   s.build.version = BW_VERSION;
   s.build.compiler = "gcc " __VERSION__;
   s.build.build_type = BW_BUILD_TYPE_STRING;
   capture_status_.Fill(s.capture);
+  s.capture.source = source_->description();
+  s.capture.live = source_->live();
+  s.capture.readers = 1 + lanes_.size();
   for (const auto& w : workers_) {
-    const auto& wc = w->counters();
-    metrics::AddWorker(s, {w->id(), wc.packets.load(std::memory_order_relaxed),
-                           wc.bytes.load(std::memory_order_relaxed), &w->flow_counters(),
-                           &w->reassembly(), &w->app_counters(), nullptr});
+    const WorkerCounters& wc = w->counters();
+    metrics::AddWorker(s, {w->id(), Load(wc.packets), Load(wc.bytes), &w->flow_counters(),
+                           &w->reassembly(), &w->app_counters(), nullptr, Load(wc.tcp_packets),
+                           Load(wc.udp_packets), Load(wc.other_packets),
+                           s.stopped ? &w->protocols() : nullptr});
   }
   // Storage requests are counted once for all workers (StorageRequestCounters is thread-safe).
   metrics::AddStorage(s, storage_counters_);
   metrics::AddDecodeDrops(s, drops_);
   for (const auto& lane : lanes_) metrics::AddDecodeDrops(s, lane->drops);
+  s.decode.tcp_checksum.mode = options_.config.decode.tcp_checksum;
   if (output_) {
     for (size_t i = 0; i < output_->workers(); ++i) {
       const OutputQueue& q = output_->queue(i);
-      s.output_records += Load(q.counters().pushed);
-      s.output_records_dropped += Load(q.counters().dropped);
-      s.output_queued += q.size();
+      s.output.records += Load(q.counters().pushed);
+      s.output.records_dropped += Load(q.counters().dropped);
+      s.output.queue_waits += Load(q.counters().waits);
+      s.output.queued += q.size();
     }
+    const OutputStageCounters& oc = output_->counters();
+    s.output.batches = Load(oc.batches);
+    s.output.alert_batches = Load(oc.alert_batches);
+    s.output.known_server_candidates = Load(oc.candidates);
+    s.output.known_server_requests = Load(oc.candidates_storage);
+    s.alert_totals.raised = Load(oc.alerts_raised);
   }
+  s.alert_totals.lines = alerts_.lines_written();
+  s.alert_totals.write_errors = alerts_.write_errors();
+  s.ledger = {.lines = ledger_.lines_written(),
+              .write_errors = ledger_.write_errors(),
+              .rotations = ledger_.rotations(),
+              .files_compressed = ledger_.files_compressed(),
+              .compress_errors = ledger_.compress_errors()};
   s.config_reloads = reloads_.load(std::memory_order_relaxed);
   s.config_reload_failures = reload_failures_.load(std::memory_order_relaxed);
   s.flows.memory_cap_bytes = memory_budget_.flows_share();
   s.process = metrics::ReadProcessSnapshot();
-  s.process.memory_cap_bytes = memory_budget_.parts().cap;
+  const MemoryBudget::Parts& mp = memory_budget_.parts();
+  s.process.memory_cap_bytes = mp.cap;
+  s.process.memory_to_run_bytes = mp.fixed;
+  s.process.memory_margin_bytes = mp.margin;
+  s.process.memory_pressure_polls = memory_budget_.pressure_polls();
   if (output_) {
     detect::DetectionStats d = output_->DetectionStats();
-    s.detection_memory_bytes = d.memory_bytes;
-    s.detection_memory_cap_bytes = options_.config.detection.memory_bytes;
+    s.detection = {.storage_events = d.storage_events,
+                   .tracked_activities = d.tracked_activities,
+                   .tracked_clients = d.tracked_clients,
+                   .tracked_dedup = d.tracked_dedup,
+                   .tracked_flows = d.tracked_flows,
+                   .evicted_activities = d.evicted_activities,
+                   .evicted_clients = d.evicted_clients,
+                   .evicted_dedup = d.evicted_dedup,
+                   .evicted_flows = d.evicted_flows,
+                   .evicted_probe_names = d.evicted_probe_names,
+                   .evicted_memory = d.evicted_memory,
+                   .memory_bytes = d.memory_bytes,
+                   .memory_cap_bytes = options_.config.detection.memory_bytes};
     for (size_t r = 0; r < detect::kRuleCount; ++r) {
       const char* rule = detect::RuleName(static_cast<detect::Rule>(r));
       for (size_t v = 0; v < detect::kSeverityCount; ++v) {
@@ -858,7 +901,24 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
       s.sinks.push_back({k.name, k.type, k.delivered, k.failed_attempts, k.retries,
                          k.queue_depth, k.pending, k.dropped_from_memory});
     }
-    s.spool = {dc.spool.alerts, dc.spool.bytes, dc.spool.evicted, dc.spool.write_errors};
+    s.spool = {.alerts = dc.spool.alerts,
+               .bytes = dc.spool.bytes,
+               .evicted = dc.spool.evicted,
+               .write_errors = dc.spool.write_errors,
+               .memory_only = dc.spool.memory_only};
+  }
+  if (s.stopped) {
+    // The whole message: CaptureStatus keeps a cut copy only so that it can hand it across
+    // threads without a lock.
+    s.capture.error = capture_error_;
+    s.capture.ring_waits = ring_waits_;
+    s.capture.pcapng_blocks_skipped = source_->pcapng_blocks_skipped();
+    // Fragments: every decoder of a fanout sees all of them, so the capture thread's counts are
+    // the totals. Checksums: each verifies its own packets.
+    s.decode.fragments_reassembled = decoder_->fragments_reassembled();
+    s.decode.fragments_stored = decoder_->fragments_stored();
+    for (const decode::Decoder* d : Decoders()) metrics::AddTcpChecksum(s, d->tcp_checksum());
+    if (output_) s.output.known_servers = output_->known_servers();
   }
   return s;
 }

@@ -64,7 +64,8 @@ class Sensor {
   // Async-signal-safe: asks Run() to reload the config file at its next loop turn.
   void RequestReload() { reload_.store(true, std::memory_order_relaxed); }
   uint64_t config_reloads() const { return reloads_.load(); }
-  // Everything /metrics reports, read with relaxed loads (any thread).
+  // Everything /metrics, --stats-json and the run summary report, read with relaxed loads (any
+  // thread); the end-of-run fields once Run() stopped the pipeline.
   metrics::SensorSnapshot Snapshot() const;
 
  private:
@@ -112,6 +113,9 @@ class Sensor {
   std::atomic<bool> reload_{false};
   std::atomic<uint64_t> reloads_{0};  // read by the metrics thread
   std::atomic<uint64_t> reload_failures_{0};
+  // Set (release) once every thread that writes the end-of-run state has stopped: Snapshot()
+  // reads that state only after seeing it (acquire).
+  std::atomic<bool> stopped_{false};
   metrics::CaptureStatus capture_status_;
   metrics::StorageRequestCounters storage_counters_;
   // Last member: destroyed (stopped) first, while everything it reads still exists.
