@@ -84,8 +84,6 @@ class Sensor {
   void StopWorkers(TimestampNs now);
   void Reload();
   void Linger();
-  std::string SummaryText(double seconds) const;
-  std::string StatsJson(double seconds) const;
 
   SensorOptions options_;
   app::AppConfig app_config_;
