@@ -9,52 +9,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sensor/pipeline/file_lane.h"
 #include "sensor/pipeline/process.h"
 #include "sensor/pipeline/run_report.h"
-
-#ifdef NDEBUG
-#define BW_BUILD_TYPE_STRING "release"
-#else
-#define BW_BUILD_TYPE_STRING "debug"
-#endif
 
 namespace bw::pipeline {
 
 namespace {
 
-constexpr TimestampNs kTickInterval = kNsPerSecond;
 // Per worker. Small enough to stay mostly in cache and to cost few page faults to bring in
 // (the first pass over a 32 MiB ring cost more CPU than the packets it carried in a short
 // run); bursts beyond it wait in the kernel's capture buffer (capture.buffer_mib).
 constexpr size_t kRingBytes = 4u << 20;
-constexpr int kPublishBatch = 64;
-// How often, in steady time, the capture thread hands its clock to the threaded workers while
-// packets flow: an idle worker's watermark lags the busy ones by about this much, and the output
-// stage holds records back until every watermark passed them, so it adds to alert latency.
-constexpr int64_t kClockIntervalNs = 2'000'000;
-
-TimestampNs WallClockNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-uint64_t Load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
 
 }  // namespace
-
-// File fanout: worker `index` reads its share of the capture on its own thread.
-struct Sensor::Lane {
-  Lane(size_t index, size_t workers, const decode::DecoderLimits& limits, decode::LinkType link)
-      : share(index, workers), decoder(limits, drops, discarded, share),
-        splitter(workers, link, limits) {}
-  FlowShare share;
-  decode::DropCounters drops;      // its own: the checksums it rejected
-  decode::DropCounters discarded;  // what every lane sees alike, counted by the capture thread
-  decode::Decoder decoder;
-  FlowSplitter splitter;  // for the chunks of the file this lane reads first
-  std::unique_ptr<capture::PacketSource> source;
-};
 
 Sensor::Sensor(SensorOptions options) : options_(std::move(options)) {}
 
@@ -273,113 +241,6 @@ void Sensor::RequestStop() {
   if (source_) source_->BreakLoop();
 }
 
-void Sensor::ProcessInline(const decode::PacketMeta& meta) { workers_[0]->Process(meta); }
-
-void Sensor::Dispatch(const decode::PacketMeta& meta) {
-  size_t index = WorkerOf(meta, workers_.size());
-  if (index < first_threaded_) {
-    workers_[index]->Process(meta);
-    return;
-  }
-  PacketRing& ring = *rings_[index - first_threaded_];
-  while (!ring.TryPushPacket(meta)) {
-    // The worker is behind: make what we pushed visible and wait for room. Live, the kernel
-    // buffer absorbs the stall (and counts drops); offline, nothing is lost. The others get the
-    // clock first: this worker may be waiting on the output stage, which may be waiting for
-    // their watermarks.
-    ClockAll(last_ts_);
-    ring.Publish(true);
-    ++ring_waits_;
-    ring.WaitForRoom();
-  }
-  if (ring.unpublished() >= kPublishBatch) ring.Publish();
-}
-
-void Sensor::ClockAll(TimestampNs now) {
-  for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->AdvanceClock(now);
-  ClockRings(now);
-}
-
-void Sensor::ClockRings(TimestampNs now) {
-  last_clock_ns_ = metrics::CoarseSteadyNowNs();
-  for (auto& ring : rings_) {
-    // A full ring's worker has packets to move its clock with.
-    if (ring->TryPushTick(now, RecordKind::kClock)) ring->Publish(true);
-  }
-}
-
-void Sensor::TickAll(TimestampNs now) {
-  decoder_->ExpireFragments(now);
-  for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->Tick(now);
-  for (auto& ring : rings_) {
-    while (!ring->TryPushTick(now)) {
-      ring->Publish(true);
-      ring->WaitForRoom();
-    }
-    ring->Publish(true);
-  }
-}
-
-void Sensor::WorkerLoop(size_t index) {
-  Worker& worker = *workers_[first_threaded_ + index];
-  PacketRing& ring = *rings_[index];
-  PacketRing::Record rec;
-  for (;;) {
-    int n = 0;
-    while (ring.TryPop(rec)) {
-      if (rec.kind == RecordKind::kPacket) {
-        worker.Process(rec.meta);
-      } else if (rec.kind == RecordKind::kTick) {
-        worker.Tick(rec.tick);
-      } else if (rec.kind == RecordKind::kClock) {
-        worker.AdvanceClock(rec.tick);
-      }
-      if (++n == kPublishBatch) {
-        ring.Release();
-        n = 0;
-      }
-    }
-    ring.Release();
-    if (ring.closed() && ring.empty()) break;
-    ring.WaitForData();
-  }
-  // Nothing more comes before the drain at the end, which is stamped with the latest time.
-  output_->queue(first_threaded_ + index).Advance(OutputQueue::kForever);
-}
-
-void Sensor::LaneLoop(size_t index) {
-  Lane& lane = *lanes_[index];
-  Worker& worker = *workers_[index + 1];
-  capture::RawPacket raw;
-  decode::PacketMeta meta;
-  TimestampNs last_ts = 0;
-  TimestampNs last_tick = 0;
-  while (!stop_.load(std::memory_order_relaxed)) {
-    // The end, or an error the capture thread meets at the same record and reports.
-    if (lane.source->Next(raw) != capture::NextStatus::kPacket) break;
-    // Ticked by the times of its own packets and of the chunks it passed over, so its clock
-    // keeps up with the file's as the capture thread's does (TickAll): between two of its own
-    // packets nothing reaches its flows, so what expires at the next tick expires as it would
-    // there, only noticed later.
-    if (raw.ts > last_ts) last_ts = raw.ts;
-    if (raw.passed_latest > last_ts) last_ts = raw.passed_latest;
-    worker.AdvanceClock(last_ts);
-    if (last_ts - last_tick >= kTickInterval) {
-      lane.decoder.ExpireFragments(last_ts);
-      worker.Tick(last_ts);
-      last_tick = last_ts;
-    }
-    if (lane.decoder.Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta,
-                            decode::FrameHint::FromByte(raw.hint)) != decode::DecodeStatus::kOk) {
-      continue;
-    }
-    worker.Process(meta);
-  }
-  lane.source->StopReading();  // stopped early: the other lanes must not wait for this one
-  // Nothing more comes before the drain at the end, which is stamped with the latest time.
-  output_->queue(index + 1).Advance(OutputQueue::kForever);
-}
-
 std::vector<const decode::Decoder*> Sensor::Decoders() const {
   std::vector<const decode::Decoder*> all{decoder_.get()};
   for (const auto& lane : lanes_) all.push_back(&lane->decoder);
@@ -417,91 +278,11 @@ int Sensor::Run() {
   output_->Start();
   PinCurrentThread(cpus, 0, "capture");
 
-  const decode::LinkType link = source_->link_type();
-  const bool live = source_->live();
-  if (live) {
-    spdlog::info("capturing on {} (link type {}, snaplen {}, {} worker{})", source_->description(),
-                 static_cast<int>(link), options_.capture.snaplen, workers_.size(),
-                 workers_.size() == 1 ? "" : "s");
-  }
-  capture::RawPacket raw;
-  decode::PacketMeta meta;
-  bool failed = false;
-  capture_status_.Start();
-  while (!stop_.load(std::memory_order_relaxed)) {
-    if (reload_.load(std::memory_order_relaxed)) Reload();
-    capture::NextStatus st = source_->Next(raw);
-    if (raw.passed > 0) {
-      // File fanout: frames the other workers took (they count nothing of the capture).
-      packets_ += raw.passed;
-      bytes_ += raw.passed_wire_bytes;
-      capture_status_.Packet(raw.passed_wire_bytes, raw.passed);
-      if (raw.passed_latest > last_ts_) last_ts_ = raw.passed_latest;
-    }
-    if (st == capture::NextStatus::kPacket) {
-      ++packets_;
-      bytes_ += raw.wire_length;
-      if ((++frames_read_ & 1023) == 0) memory_budget_.Poll();
-      capture_status_.Packet(raw.wire_length);
-      if (first_ts_ == 0) first_ts_ = raw.ts;
-      // Packet time never runs backwards for the workers, whatever the capture's order.
-      if (raw.ts > last_ts_) last_ts_ = raw.ts;
-      if (last_ts_ - last_tick_ >= kTickInterval) {
-        TickAll(last_ts_);
-        last_tick_ = last_ts_;
-      }
-      auto status = decoder_->Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta,
-                                     decode::FrameHint::FromByte(raw.hint));
-      if (status != decode::DecodeStatus::kOk) continue;
-      meta.wire_length = raw.wire_length;
-      if (rings_.empty()) {
-        ProcessInline(meta);
-      } else {
-        Dispatch(meta);
-      }
-      for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->AdvanceClock(last_ts_);
-      if (!rings_.empty() && metrics::CoarseSteadyNowNs() - last_clock_ns_ >= kClockIntervalNs) {
-        ClockAll(last_ts_);
-      }
-    } else if (st == capture::NextStatus::kTimeout) {
-      capture_status_.Beat();
-      memory_budget_.Poll();
-      for (auto& r : rings_) r->Publish(true);
-      // Idle live link: wall-clock time still passes for timeouts.
-      TimestampNs now = WallClockNs();
-      if (now - last_tick_ >= kTickInterval) {
-        TickAll(now);
-        capture::KernelStats ks;
-        if (source_->Stats(ks)) capture_status_.SetKernelStats(ks.kernel_drops, ks.interface_drops);
-        const capture::LinkEvents& le = source_->link_events();
-        capture_status_.SetLinkEvents(le.interface_down, le.resumed, le.reopens,
-                                      le.reopen_failures);
-        last_tick_ = now;
-        if (now > last_ts_) last_ts_ = now;
-      }
-      ClockAll(last_ts_);
-    } else if (st == capture::NextStatus::kEnd) {
-      capture_status_.Finish();
-      break;
-    } else {
-      capture_error_ = source_->error();
-      capture_status_.Fail(capture_error_);
-      failed = true;
-      break;
-    }
-  }
-  if (live && source_->Stats(kernel_stats_)) {
-    capture_status_.SetKernelStats(kernel_stats_.kernel_drops, kernel_stats_.interface_drops);
-  }
-  // The last link events: the loop passes them on only at idle ticks, and a scrape during the
-  // drain or the report must not see older ones than --stats-json prints.
-  const capture::LinkEvents& events = source_->link_events();
-  capture_status_.SetLinkEvents(events.interface_down, events.resumed, events.reopens,
-                                events.reopen_failures);
+  const bool failed = !CaptureLoop();
   source_->StopReading();
   StopWorkers(last_ts_);
   stopped_.store(true, std::memory_order_release);
-  if (!live && !stop_.load(std::memory_order_relaxed)) Linger();
+  if (!source_->live() && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Close();
   flow_log_.Flush();
   alerts_.Flush();
@@ -526,113 +307,6 @@ int Sensor::Run() {
     }
   }
   return failed ? 1 : 0;
-}
-
-metrics::SensorSnapshot Sensor::Snapshot() const {
-  metrics::SensorSnapshot s;
-  // Pairs with Run's release store: once it is seen, every thread that wrote the end-of-run
-  // state has stopped, and that state may be read from here.
-  s.stopped = stopped_.load(std::memory_order_acquire);
-  s.build.version = BW_VERSION;
-  s.build.compiler = "gcc " __VERSION__;
-  s.build.build_type = BW_BUILD_TYPE_STRING;
-  capture_status_.Fill(s.capture);
-  s.capture.source = source_->description();
-  s.capture.live = source_->live();
-  s.capture.readers = 1 + lanes_.size();
-  for (const auto& w : workers_) {
-    const WorkerCounters& wc = w->counters();
-    metrics::AddWorker(s, {w->id(), Load(wc.packets), Load(wc.bytes), &w->flow_counters(),
-                           &w->reassembly(), &w->app_counters(), nullptr, Load(wc.tcp_packets),
-                           Load(wc.udp_packets), Load(wc.other_packets),
-                           s.stopped ? &w->protocols() : nullptr});
-  }
-  // Storage requests are counted once for all workers (StorageRequestCounters is thread-safe).
-  metrics::AddStorage(s, storage_counters_);
-  metrics::AddDecodeDrops(s, drops_);
-  for (const auto& lane : lanes_) metrics::AddDecodeDrops(s, lane->drops);
-  s.decode.tcp_checksum.mode = options_.config.decode.tcp_checksum;
-  if (output_) {
-    for (size_t i = 0; i < output_->workers(); ++i) {
-      const OutputQueue& q = output_->queue(i);
-      s.output.records += Load(q.counters().pushed);
-      s.output.records_dropped += Load(q.counters().dropped);
-      s.output.queue_waits += Load(q.counters().waits);
-      s.output.queued += q.size();
-    }
-    const OutputStageCounters& oc = output_->counters();
-    s.output.batches = Load(oc.batches);
-    s.output.alert_batches = Load(oc.alert_batches);
-    s.output.known_server_candidates = Load(oc.candidates);
-    s.output.known_server_requests = Load(oc.candidates_storage);
-    s.alert_totals.raised = Load(oc.alerts_raised);
-  }
-  s.alert_totals.lines = alerts_.lines_written();
-  s.alert_totals.write_errors = alerts_.write_errors();
-  s.ledger = {.lines = ledger_.lines_written(),
-              .write_errors = ledger_.write_errors(),
-              .rotations = ledger_.rotations(),
-              .files_compressed = ledger_.files_compressed(),
-              .compress_errors = ledger_.compress_errors()};
-  s.config_reloads = reloads_.load(std::memory_order_relaxed);
-  s.config_reload_failures = reload_failures_.load(std::memory_order_relaxed);
-  s.flows.memory_cap_bytes = memory_budget_.flows_share();
-  s.process = metrics::ReadProcessSnapshot();
-  const MemoryBudget::Parts& mp = memory_budget_.parts();
-  s.process.memory_cap_bytes = mp.cap;
-  s.process.memory_to_run_bytes = mp.fixed;
-  s.process.memory_margin_bytes = mp.margin;
-  s.process.memory_pressure_polls = memory_budget_.pressure_polls();
-  if (output_) {
-    detect::DetectionStats d = output_->DetectionStats();
-    s.detection = {.storage_events = d.storage_events,
-                   .tracked_activities = d.tracked_activities,
-                   .tracked_clients = d.tracked_clients,
-                   .tracked_dedup = d.tracked_dedup,
-                   .tracked_flows = d.tracked_flows,
-                   .evicted_activities = d.evicted_activities,
-                   .evicted_clients = d.evicted_clients,
-                   .evicted_dedup = d.evicted_dedup,
-                   .evicted_flows = d.evicted_flows,
-                   .evicted_probe_names = d.evicted_probe_names,
-                   .evicted_memory = d.evicted_memory,
-                   .memory_bytes = d.memory_bytes,
-                   .memory_cap_bytes = options_.config.detection.memory_bytes};
-    for (size_t r = 0; r < detect::kRuleCount; ++r) {
-      const char* rule = detect::RuleName(static_cast<detect::Rule>(r));
-      for (size_t v = 0; v < detect::kSeverityCount; ++v) {
-        metrics::AddAlerts(s, rule, detect::SeverityName(static_cast<detect::Severity>(v)),
-                           d.alerts[r][v]);
-      }
-      metrics::AddSuppressed(s, rule, d.suppressed[r]);
-    }
-  }
-  if (dispatcher_) {
-    output::DispatcherCounters dc = dispatcher_->Counters();
-    for (const auto& k : dc.sinks) {
-      s.sinks.push_back({k.name, k.type, k.delivered, k.failed_attempts, k.retries,
-                         k.queue_depth, k.pending, k.dropped_from_memory});
-    }
-    s.spool = {.alerts = dc.spool.alerts,
-               .bytes = dc.spool.bytes,
-               .evicted = dc.spool.evicted,
-               .write_errors = dc.spool.write_errors,
-               .memory_only = dc.spool.memory_only};
-  }
-  if (s.stopped) {
-    // The whole message: CaptureStatus keeps a cut copy only so that it can hand it across
-    // threads without a lock.
-    s.capture.error = capture_error_;
-    s.capture.ring_waits = ring_waits_;
-    s.capture.pcapng_blocks_skipped = source_->pcapng_blocks_skipped();
-    // Fragments: every decoder of a fanout sees all of them, so the capture thread's counts are
-    // the totals. Checksums: each verifies its own packets.
-    s.decode.fragments_reassembled = decoder_->fragments_reassembled();
-    s.decode.fragments_stored = decoder_->fragments_stored();
-    for (const decode::Decoder* d : Decoders()) metrics::AddTcpChecksum(s, d->tcp_checksum());
-    if (output_) s.output.known_servers = output_->known_servers();
-  }
-  return s;
 }
 
 }  // namespace bw::pipeline

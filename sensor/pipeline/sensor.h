@@ -8,6 +8,10 @@
 // in parallel too. Either way a flow lands on the same worker. Time is
 // packet time: workers are ticked from capture timestamps, so a replayed capture behaves like
 // the live run.
+//
+// This file and sensor.cc wire the parts together; each loop has a file of its own
+// (capture_loop.cc, worker_loop.cc, lane_loop.cc), Snapshot() is in snapshot.cc, and the
+// end-of-run report is rendered from a snapshot by run_report.h.
 
 #include <atomic>
 #include <memory>
@@ -69,7 +73,16 @@ class Sensor {
   metrics::SensorSnapshot Snapshot() const;
 
  private:
-  struct Lane;
+  struct Lane;  // file_lane.h
+  // Packet time between two Tick()s of a worker, and of the fragment expiry.
+  static constexpr TimestampNs kTickInterval = kNsPerSecond;
+  // Ring records the capture thread pushes before publishing them, and a worker pops before
+  // releasing their room: the release/acquire pair is paid per batch, not per packet.
+  static constexpr int kPublishBatch = 64;
+
+  // Reads the capture until its end, an error or RequestStop(); false when the capture failed
+  // (capture_error_ says why).
+  [[nodiscard]] bool CaptureLoop();
   void ProcessInline(const decode::PacketMeta& meta);
   void Dispatch(const decode::PacketMeta& meta);
   void TickAll(TimestampNs now);
