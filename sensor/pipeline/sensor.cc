@@ -3,61 +3,26 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
-#include <map>
-#include <nlohmann/json.hpp>
 #include <fstream>
 
 #include <spdlog/spdlog.h>
 
-#include "sensor/common/human_bytes.h"
+#include "sensor/pipeline/file_lane.h"
 #include "sensor/pipeline/process.h"
-
-#ifdef NDEBUG
-#define BW_BUILD_TYPE_STRING "release"
-#else
-#define BW_BUILD_TYPE_STRING "debug"
-#endif
+#include "sensor/pipeline/run_report.h"
 
 namespace bw::pipeline {
 
 namespace {
 
-constexpr TimestampNs kTickInterval = kNsPerSecond;
 // Per worker. Small enough to stay mostly in cache and to cost few page faults to bring in
 // (the first pass over a 32 MiB ring cost more CPU than the packets it carried in a short
 // run); bursts beyond it wait in the kernel's capture buffer (capture.buffer_mib).
 constexpr size_t kRingBytes = 4u << 20;
-constexpr int kPublishBatch = 64;
-// How often, in steady time, the capture thread hands its clock to the threaded workers while
-// packets flow: an idle worker's watermark lags the busy ones by about this much, and the output
-// stage holds records back until every watermark passed them, so it adds to alert latency.
-constexpr int64_t kClockIntervalNs = 2'000'000;
-
-TimestampNs WallClockNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-uint64_t Load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
 
 }  // namespace
-
-// File fanout: worker `index` reads its share of the capture on its own thread.
-struct Sensor::Lane {
-  Lane(size_t index, size_t workers, const decode::DecoderLimits& limits, decode::LinkType link)
-      : share(index, workers), decoder(limits, drops, discarded, share),
-        splitter(workers, link, limits) {}
-  FlowShare share;
-  decode::DropCounters drops;      // its own: the checksums it rejected
-  decode::DropCounters discarded;  // what every lane sees alike, counted by the capture thread
-  decode::Decoder decoder;
-  FlowSplitter splitter;  // for the chunks of the file this lane reads first
-  std::unique_ptr<capture::PacketSource> source;
-};
 
 Sensor::Sensor(SensorOptions options) : options_(std::move(options)) {}
 
@@ -276,113 +241,6 @@ void Sensor::RequestStop() {
   if (source_) source_->BreakLoop();
 }
 
-void Sensor::ProcessInline(const decode::PacketMeta& meta) { workers_[0]->Process(meta); }
-
-void Sensor::Dispatch(const decode::PacketMeta& meta) {
-  size_t index = WorkerOf(meta, workers_.size());
-  if (index < first_threaded_) {
-    workers_[index]->Process(meta);
-    return;
-  }
-  PacketRing& ring = *rings_[index - first_threaded_];
-  while (!ring.TryPushPacket(meta)) {
-    // The worker is behind: make what we pushed visible and wait for room. Live, the kernel
-    // buffer absorbs the stall (and counts drops); offline, nothing is lost. The others get the
-    // clock first: this worker may be waiting on the output stage, which may be waiting for
-    // their watermarks.
-    ClockAll(last_ts_);
-    ring.Publish(true);
-    ++ring_waits_;
-    ring.WaitForRoom();
-  }
-  if (ring.unpublished() >= kPublishBatch) ring.Publish();
-}
-
-void Sensor::ClockAll(TimestampNs now) {
-  for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->AdvanceClock(now);
-  ClockRings(now);
-}
-
-void Sensor::ClockRings(TimestampNs now) {
-  last_clock_ns_ = metrics::CoarseSteadyNowNs();
-  for (auto& ring : rings_) {
-    // A full ring's worker has packets to move its clock with.
-    if (ring->TryPushTick(now, RecordKind::kClock)) ring->Publish(true);
-  }
-}
-
-void Sensor::TickAll(TimestampNs now) {
-  decoder_->ExpireFragments(now);
-  for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->Tick(now);
-  for (auto& ring : rings_) {
-    while (!ring->TryPushTick(now)) {
-      ring->Publish(true);
-      ring->WaitForRoom();
-    }
-    ring->Publish(true);
-  }
-}
-
-void Sensor::WorkerLoop(size_t index) {
-  Worker& worker = *workers_[first_threaded_ + index];
-  PacketRing& ring = *rings_[index];
-  PacketRing::Record rec;
-  for (;;) {
-    int n = 0;
-    while (ring.TryPop(rec)) {
-      if (rec.kind == RecordKind::kPacket) {
-        worker.Process(rec.meta);
-      } else if (rec.kind == RecordKind::kTick) {
-        worker.Tick(rec.tick);
-      } else if (rec.kind == RecordKind::kClock) {
-        worker.AdvanceClock(rec.tick);
-      }
-      if (++n == kPublishBatch) {
-        ring.Release();
-        n = 0;
-      }
-    }
-    ring.Release();
-    if (ring.closed() && ring.empty()) break;
-    ring.WaitForData();
-  }
-  // Nothing more comes before the drain at the end, which is stamped with the latest time.
-  output_->queue(first_threaded_ + index).Advance(OutputQueue::kForever);
-}
-
-void Sensor::LaneLoop(size_t index) {
-  Lane& lane = *lanes_[index];
-  Worker& worker = *workers_[index + 1];
-  capture::RawPacket raw;
-  decode::PacketMeta meta;
-  TimestampNs last_ts = 0;
-  TimestampNs last_tick = 0;
-  while (!stop_.load(std::memory_order_relaxed)) {
-    // The end, or an error the capture thread meets at the same record and reports.
-    if (lane.source->Next(raw) != capture::NextStatus::kPacket) break;
-    // Ticked by the times of its own packets and of the chunks it passed over, so its clock
-    // keeps up with the file's as the capture thread's does (TickAll): between two of its own
-    // packets nothing reaches its flows, so what expires at the next tick expires as it would
-    // there, only noticed later.
-    if (raw.ts > last_ts) last_ts = raw.ts;
-    if (raw.passed_latest > last_ts) last_ts = raw.passed_latest;
-    worker.AdvanceClock(last_ts);
-    if (last_ts - last_tick >= kTickInterval) {
-      lane.decoder.ExpireFragments(last_ts);
-      worker.Tick(last_ts);
-      last_tick = last_ts;
-    }
-    if (lane.decoder.Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta,
-                            decode::FrameHint::FromByte(raw.hint)) != decode::DecodeStatus::kOk) {
-      continue;
-    }
-    worker.Process(meta);
-  }
-  lane.source->StopReading();  // stopped early: the other lanes must not wait for this one
-  // Nothing more comes before the drain at the end, which is stamped with the latest time.
-  output_->queue(index + 1).Advance(OutputQueue::kForever);
-}
-
 std::vector<const decode::Decoder*> Sensor::Decoders() const {
   std::vector<const decode::Decoder*> all{decoder_.get()};
   for (const auto& lane : lanes_) all.push_back(&lane->decoder);
@@ -423,89 +281,15 @@ int Sensor::Run() {
   output_->Start();
   PinCurrentThread(cpus, 0, "capture");
 
-  const decode::LinkType link = source_->link_type();
-  const bool live = source_->live();
-  if (live) {
-    spdlog::info("capturing on {} (link type {}, snaplen {}, {} worker{})", source_->description(),
-                 static_cast<int>(link), options_.capture.snaplen, workers_.size(),
-                 workers_.size() == 1 ? "" : "s");
-  }
-  capture::RawPacket raw;
-  decode::PacketMeta meta;
-  bool failed = false;
-  bool ended = false;
-  capture_status_.Start();
-  while (!stop_.load(std::memory_order_relaxed)) {
-    if (reload_.load(std::memory_order_relaxed)) Reload();
-    capture::NextStatus st = source_->Next(raw);
-    if (raw.passed > 0) {
-      // File fanout: frames the other workers took (they count nothing of the capture).
-      packets_ += raw.passed;
-      bytes_ += raw.passed_wire_bytes;
-      capture_status_.Packet(raw.passed_wire_bytes, raw.passed);
-      if (raw.passed_latest > last_ts_) last_ts_ = raw.passed_latest;
-    }
-    if (st == capture::NextStatus::kPacket) {
-      ++packets_;
-      bytes_ += raw.wire_length;
-      if ((++frames_read_ & 1023) == 0) memory_budget_.Poll();
-      capture_status_.Packet(raw.wire_length);
-      if (first_ts_ == 0) first_ts_ = raw.ts;
-      // Packet time never runs backwards for the workers, whatever the capture's order.
-      if (raw.ts > last_ts_) last_ts_ = raw.ts;
-      if (last_ts_ - last_tick_ >= kTickInterval) {
-        TickAll(last_ts_);
-        last_tick_ = last_ts_;
-      }
-      auto status = decoder_->Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta,
-                                     decode::FrameHint::FromByte(raw.hint));
-      if (status != decode::DecodeStatus::kOk) continue;
-      meta.wire_length = raw.wire_length;
-      if (rings_.empty()) {
-        ProcessInline(meta);
-      } else {
-        Dispatch(meta);
-      }
-      for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->AdvanceClock(last_ts_);
-      if (!rings_.empty() && metrics::CoarseSteadyNowNs() - last_clock_ns_ >= kClockIntervalNs) {
-        ClockAll(last_ts_);
-      }
-    } else if (st == capture::NextStatus::kTimeout) {
-      capture_status_.Beat();
-      memory_budget_.Poll();
-      for (auto& r : rings_) r->Publish(true);
-      // Idle live link: wall-clock time still passes for timeouts.
-      TimestampNs now = WallClockNs();
-      if (now - last_tick_ >= kTickInterval) {
-        TickAll(now);
-        capture::KernelStats ks;
-        if (source_->Stats(ks)) capture_status_.SetKernelStats(ks.kernel_drops, ks.interface_drops);
-        const capture::LinkEvents& le = source_->link_events();
-        capture_status_.SetLinkEvents(le.interface_down, le.resumed, le.reopens,
-                                      le.reopen_failures);
-        last_tick_ = now;
-        if (now > last_ts_) last_ts_ = now;
-      }
-      ClockAll(last_ts_);
-    } else if (st == capture::NextStatus::kEnd) {
-      ended = true;
-      break;
-    } else {
-      capture_error_ = source_->error();
-      failed = true;
-      break;
-    }
-  }
-  if (live && source_->Stats(kernel_stats_)) {
-    capture_status_.SetKernelStats(kernel_stats_.kernel_drops, kernel_stats_.interface_drops);
-  }
+  const bool failed = !CaptureLoop();
   source_->StopReading();
   StopWorkers(last_ts_);
   // Only now is every packet's result in the ledger, the alerts and the counters: a scrape that
   // sees "finished" (or "failed") sees all of it.
-  if (ended) capture_status_.Finish();
+  if (input_ended_) capture_status_.Finish();
   if (failed) capture_status_.Fail(capture_error_);
-  if (!live && !stop_.load(std::memory_order_relaxed)) Linger();
+  stopped_.store(true, std::memory_order_release);
+  if (!source_->live() && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Close();
   flow_log_.Flush();
   alerts_.Flush();
@@ -517,357 +301,19 @@ int Sensor::Run() {
     spdlog::error("{}: {} (processed the {} packets before it)", source_->description(),
                   capture_error_, packets_);
   }
-  if (options_.summary) std::fputs(SummaryText(seconds).c_str(), stderr);
+  // One snapshot for both: the summary and the file cannot disagree.
+  metrics::SensorSnapshot snapshot = Snapshot();
+  snapshot.capture.seconds = seconds;
+  if (options_.summary) std::fputs(SummaryText(snapshot).c_str(), stderr);
   if (!options_.stats_json.empty()) {
     std::ofstream out(options_.stats_json);
-    out << StatsJson(seconds) << "\n";
+    out << StatsJson(snapshot) << "\n";
     if (!out) {
       spdlog::error("cannot write {}", options_.stats_json);
       return 1;
     }
   }
   return failed ? 1 : 0;
-}
-
-std::string Sensor::StatsJson(double seconds) const {
-  using Json = nlohmann::ordered_json;
-  Json j;
-  j["capture"] = {{"source", source_->description()},
-                  {"packets", packets_},
-                  {"bytes", bytes_},
-                  {"seconds", seconds},
-                  {"error", capture_error_},
-                  {"readers", 1 + lanes_.size()},
-                  {"kernel_drops", kernel_stats_.kernel_drops},
-                  {"interface_drops", kernel_stats_.interface_drops},
-                  {"ring_waits", ring_waits_},
-                  {"interface_down", source_->link_events().interface_down},
-                  {"resumed", source_->link_events().resumed},
-                  {"reopens", source_->link_events().reopens},
-                  {"reopen_failures", source_->link_events().reopen_failures},
-                  {"pcapng_blocks_skipped", source_->pcapng_blocks_skipped()}};
-  j["config"] = {{"reloads", reloads_.load()}, {"reload_failures", reload_failures_.load()}};
-  Json drops = Json::object();
-  for (size_t i = 0; i < decode::kDropReasonCount; ++i) {
-    auto r = static_cast<decode::DropReason>(i);
-    uint64_t n = drops_.Get(r);
-    for (const auto& lane : lanes_) n += lane->drops.Get(r);
-    if (n) drops[std::string(decode::DropReasonName(r))] = n;
-  }
-  // Fragments: every decoder of a fanout sees all of them, so the capture thread's counts are
-  // the totals. Checksums: each verifies its own packets.
-  uint64_t good = 0, unfilled = 0, rejected = 0, unverifiable = 0;
-  bool auto_disabled = false;
-  for (const decode::Decoder* d : Decoders()) {
-    const decode::TcpChecksumPolicy& checksum = d->tcp_checksum();
-    good += checksum.good();
-    unfilled += checksum.unfilled_accepted();
-    rejected += checksum.rejected();
-    unverifiable += checksum.unverifiable();
-    auto_disabled = auto_disabled || checksum.auto_disabled();
-  }
-  j["decode"] = {{"drops", drops},
-                 {"fragments_reassembled", decoder_->fragments_reassembled()},
-                 {"fragments_stored", decoder_->fragments_stored()},
-                 {"tcp_checksum",
-                  {{"mode", options_.config.decode.tcp_checksum},
-                   {"good", good},
-                   {"unfilled_accepted", unfilled},
-                   {"rejected", rejected},
-                   {"unverifiable", unverifiable},
-                   {"auto_disabled", auto_disabled}}}};
-  uint64_t created = 0, evicted = 0, idle = 0, hard = 0, closed = 0, drained = 0;
-  uint64_t evicted_memory = 0, memory = 0, memory_high = 0;
-  uint64_t tcp = 0, udp = 0, other = 0, processed = 0;
-  std::map<std::string, uint64_t> protocols;
-  uint64_t seg = 0, delivered = 0, ooo = 0, retrans = 0, overlaps = 0, conflicts = 0, gaps = 0,
-           gap_bytes = 0, flow_cap = 0, segment_cap = 0, global_cap = 0, hole_to = 0, oow = 0,
-           trunc = 0, high_water = 0, retrans_conflicts = 0;
-  uint64_t http_flows = 0, tls_flows = 0, other_flows = 0, hellos = 0, storage_events = 0,
-           non_storage = 0;
-  for (const auto& w : workers_) {
-    const auto& fc = w->flow_counters();
-    created += Load(fc.created);
-    evicted += Load(fc.evicted);
-    idle += Load(fc.idle_timeouts);
-    hard += Load(fc.hard_timeouts);
-    closed += Load(fc.closed);
-    drained += Load(fc.drained);
-    evicted_memory += Load(fc.evicted_memory);
-    memory += Load(fc.memory_bytes);
-    memory_high += Load(fc.memory_high_water);
-    const auto& wc = w->counters();
-    processed += Load(wc.packets);
-    tcp += Load(wc.tcp_packets);
-    udp += Load(wc.udp_packets);
-    other += Load(wc.other_packets);
-    for (const auto& [name, n] : w->protocols()) protocols[name] += n;
-    const auto& rc = w->reassembly().counters;
-    seg += Load(rc.segments);
-    delivered += Load(rc.bytes_delivered);
-    ooo += Load(rc.out_of_order_segments);
-    retrans += Load(rc.retransmissions);
-    overlaps += Load(rc.overlaps);
-    conflicts += Load(rc.overlap_conflicts);
-    retrans_conflicts += Load(rc.retransmission_conflicts);
-    gaps += Load(rc.gaps);
-    gap_bytes += Load(rc.gap_bytes);
-    flow_cap += Load(rc.per_flow_cap_hits);
-    segment_cap += Load(rc.segment_cap_hits);
-    global_cap += Load(rc.global_cap_hits);
-    hole_to += Load(rc.hole_timeouts);
-    oow += Load(rc.out_of_window);
-    trunc += Load(rc.truncated_segments);
-    high_water = std::max<uint64_t>(high_water, w->reassembly().memory.high_water());
-    const auto& ac = w->app_counters();
-    http_flows += Load(ac.http_flows);
-    tls_flows += Load(ac.tls_flows);
-    other_flows += Load(ac.other_flows);
-    hellos += Load(ac.tls_client_hellos);
-    storage_events += Load(ac.storage_events);
-    non_storage += Load(ac.non_storage_http);
-  }
-  // Requests the workers could not tell were storage, which the output stage knew were.
-  const uint64_t known = output_ ? Load(output_->counters().candidates_storage) : 0;
-  j["packets"] = {{"processed", processed}, {"tcp", tcp}, {"udp", udp}, {"other", other}};
-  j["flows"] = {{"created", created}, {"evicted", evicted}, {"idle_timeouts", idle},
-                {"hard_timeouts", hard}, {"closed", closed}, {"drained", drained},
-                {"evicted_memory", evicted_memory}, {"memory_bytes", memory},
-                {"memory_high_water_bytes", memory_high},
-                {"memory_cap_bytes", memory_budget_.flows_share()}};
-  j["protocols"] = protocols;
-  j["reassembly"] = {{"segments", seg},
-                     {"bytes_delivered", delivered},
-                     {"out_of_order_segments", ooo},
-                     {"retransmissions", retrans},
-                     {"overlaps", overlaps},
-                     {"overlap_conflicts", conflicts},
-                     {"retransmission_conflicts", retrans_conflicts},
-                     {"gaps", gaps},
-                     {"gap_bytes", gap_bytes},
-                     {"per_flow_cap_hits", flow_cap},
-                     {"segment_cap_hits", segment_cap},
-                     {"global_cap_hits", global_cap},
-                     {"hole_timeouts", hole_to},
-                     {"out_of_window", oow},
-                     {"truncated_segments", trunc},
-                     {"buffered_high_water", high_water}};
-  j["app"] = {{"http_flows", http_flows},         {"tls_flows", tls_flows},
-              {"other_flows", other_flows},       {"tls_client_hellos", hellos},
-              {"storage_requests", storage_events + known}, {"non_storage_http", non_storage - known}};
-  {
-    // HTTP parser counters summed over the workers; errors by reason, every reason listed.
-    uint64_t requests = 0, responses = 0, transactions = 0, no_response = 0, truncated = 0,
-             http_gaps = 0, resyncs = 0, lost = 0, tunnels = 0, gave_up = 0, pipelined_max = 0;
-    std::array<uint64_t, http::kHttpErrorCount> errors{};
-    for (const auto& w : workers_) {
-      const http::HttpCounters& h = w->app_counters().http;
-      requests += Load(h.requests);
-      responses += Load(h.responses);
-      transactions += Load(h.transactions);
-      no_response += Load(h.no_response);
-      truncated += Load(h.truncated);
-      http_gaps += Load(h.gaps);
-      resyncs += Load(h.resyncs);
-      lost += Load(h.lost_requests);
-      tunnels += Load(h.tunnels);
-      gave_up += Load(h.gave_up);
-      pipelined_max = std::max<uint64_t>(pipelined_max, Load(h.pipelined_max_depth));
-      for (size_t i = 0; i < errors.size(); ++i) errors[i] += Load(h.errors[i]);
-    }
-    Json error_counts = Json::object();
-    for (size_t i = 0; i < errors.size(); ++i) {
-      error_counts[std::string(http::HttpErrorName(static_cast<http::HttpError>(i)))] = errors[i];
-    }
-    j["http"] = {{"requests", requests},
-                 {"responses", responses},
-                 {"transactions", transactions},
-                 {"no_response", no_response},
-                 {"truncated", truncated},
-                 {"gaps", http_gaps},
-                 {"resyncs", resyncs},
-                 {"lost_requests", lost},
-                 {"tunnels", tunnels},
-                 {"gave_up", gave_up},
-                 {"pipelined_max_depth", pipelined_max},
-                 {"errors", error_counts}};
-  }
-  if (output_) {
-    detect::DetectionStats d = output_->DetectionStats();
-    j["detection"] = {{"storage_events", d.storage_events},
-                      {"tracked_activities", d.tracked_activities},
-                      {"tracked_clients", d.tracked_clients},
-                      {"tracked_dedup", d.tracked_dedup},
-                      {"tracked_flows", d.tracked_flows},
-                      {"evicted_activities", d.evicted_activities},
-                      {"evicted_clients", d.evicted_clients},
-                      {"evicted_dedup", d.evicted_dedup},
-                      {"evicted_flows", d.evicted_flows},
-                      {"evicted_probe_names", d.evicted_probe_names},
-                      {"evicted_memory", d.evicted_memory},
-                      {"memory_bytes", d.memory_bytes},
-                      {"memory_cap_bytes", options_.config.detection.memory_bytes}};
-  }
-  j["ledger"] = {{"lines", ledger_.lines_written()},
-                 {"write_errors", ledger_.write_errors()},
-                 {"rotations", ledger_.rotations()},
-                 {"files_compressed", ledger_.files_compressed()},
-                 {"compress_errors", ledger_.compress_errors()}};
-  metrics::ProcessSnapshot process = metrics::ReadProcessSnapshot();
-  const MemoryBudget::Parts& mp = memory_budget_.parts();
-  j["process"] = {{"peak_rss_bytes", process.peak_resident_bytes},
-                  {"rss_bytes", process.resident_bytes},
-                  {"memory_cap_bytes", mp.cap},
-                  {"memory_to_run_bytes", mp.fixed},
-                  {"memory_margin_bytes", mp.margin},
-                  {"memory_pressure_polls", memory_budget_.pressure_polls()}};
-  if (output_) {
-    const OutputStageCounters& oc = output_->counters();
-    uint64_t queued = 0, dropped = 0, waits = 0;
-    for (size_t i = 0; i < output_->workers(); ++i) {
-      const OutputQueueCounters& qc = output_->queue(i).counters();
-      queued += Load(qc.pushed);
-      dropped += Load(qc.dropped);
-      waits += Load(qc.waits);
-    }
-    j["output"] = {{"records", queued},
-                   {"records_dropped", dropped},
-                   {"queue_waits", waits},
-                   {"batches", Load(oc.batches)},
-                   {"alert_batches", Load(oc.alert_batches)},
-                   {"known_server_candidates", Load(oc.candidates)},
-                   {"known_server_requests", Load(oc.candidates_storage)},
-                   {"known_servers", output_->known_servers()}};
-  }
-  j["alerts"] = {{"raised", output_ ? Load(output_->counters().alerts_raised) : 0},
-                 {"lines", alerts_.lines_written()},
-                 {"write_errors", alerts_.write_errors()}};
-  if (dispatcher_) {
-    output::DispatcherCounters dc = dispatcher_->Counters();
-    uint64_t sink_delivered = 0;
-    for (const auto& k : dc.sinks) sink_delivered += k.delivered;
-    j["alerts"]["delivered"] = sink_delivered;
-    j["alerts"]["spool_write_errors"] = dc.spool.write_errors;
-    j["alerts"]["spool_memory_only"] = dc.spool.memory_only;
-  }
-  return j.dump(2);
-}
-
-std::string Sensor::SummaryText(double seconds) const {
-  auto j = nlohmann::ordered_json::parse(StatsJson(seconds));
-  std::string out;
-  char line[512];
-  double pps = seconds > 0 ? packets_ / seconds : 0;
-  std::snprintf(line, sizeof(line), "bucketwatch: %llu packets (%s) from %s in %.2f s (%.0f packets/s)\n",
-                static_cast<unsigned long long>(packets_), common::HumanBytes(bytes_).c_str(),
-                source_->description().c_str(), seconds, pps);
-  out += line;
-  const auto& f = j["flows"];
-  std::snprintf(line, sizeof(line),
-                "  flows:      %llu created, %llu closed, %llu idle timeouts, %llu hard "
-                "timeouts, %llu evicted, %llu open at end\n",
-                f["created"].get<unsigned long long>(), f["closed"].get<unsigned long long>(),
-                f["idle_timeouts"].get<unsigned long long>(),
-                f["hard_timeouts"].get<unsigned long long>(),
-                f["evicted"].get<unsigned long long>(), f["drained"].get<unsigned long long>());
-  out += line;
-  std::string protos;
-  for (const auto& [name, n] : j["protocols"].items()) {
-    protos += (protos.empty() ? "" : ", ") + name + " " + std::to_string(n.get<uint64_t>());
-  }
-  out += "  protocols:  " + (protos.empty() ? std::string("none") : protos) + "\n";
-  std::string drops;
-  for (const auto& [name, n] : j["decode"]["drops"].items()) {
-    drops += (drops.empty() ? "" : ", ") + name + " " + std::to_string(n.get<uint64_t>());
-  }
-  out += "  drops:      " + (drops.empty() ? std::string("none") : drops) + "\n";
-  const auto& r = j["reassembly"];
-  std::snprintf(line, sizeof(line),
-                "  reassembly: %llu gaps (%s), %llu out-of-order segments, %llu retransmissions "
-                "(%llu conflicting), %llu overlaps (%llu conflicting), %llu cap hits\n",
-                r["gaps"].get<unsigned long long>(),
-                common::HumanBytes(r["gap_bytes"].get<uint64_t>()).c_str(),
-                r["out_of_order_segments"].get<unsigned long long>(),
-                r["retransmissions"].get<unsigned long long>(),
-                r["retransmission_conflicts"].get<unsigned long long>(),
-                r["overlaps"].get<unsigned long long>(),
-                r["overlap_conflicts"].get<unsigned long long>(),
-                r["per_flow_cap_hits"].get<unsigned long long>() +
-                    r["segment_cap_hits"].get<unsigned long long>() +
-                    r["global_cap_hits"].get<unsigned long long>());
-  out += line;
-  const auto& a = j["app"];
-  std::snprintf(line, sizeof(line),
-                "  storage:    %llu requests (%llu ledger lines); %llu HTTP flows, %llu TLS flows, "
-                "%llu other HTTP requests\n",
-                a["storage_requests"].get<unsigned long long>(),
-                static_cast<unsigned long long>(ledger_.lines_written()),
-                a["http_flows"].get<unsigned long long>(), a["tls_flows"].get<unsigned long long>(),
-                a["non_storage_http"].get<unsigned long long>());
-  out += line;
-  std::snprintf(line, sizeof(line), "  alerts:     %llu raised\n",
-                static_cast<unsigned long long>(Load(output_->counters().alerts_raised)));
-  out += line;
-  if (source_->live()) {
-    std::snprintf(line, sizeof(line), "  kernel:     %llu dropped, %llu dropped by the interface\n",
-                  static_cast<unsigned long long>(kernel_stats_.kernel_drops),
-                  static_cast<unsigned long long>(kernel_stats_.interface_drops));
-    out += line;
-  }
-  return out;
-}
-
-metrics::SensorSnapshot Sensor::Snapshot() const {
-  metrics::SensorSnapshot s;
-  s.build.version = BW_VERSION;
-  s.build.compiler = "gcc " __VERSION__;
-  s.build.build_type = BW_BUILD_TYPE_STRING;
-  capture_status_.Fill(s.capture);
-  for (const auto& w : workers_) {
-    const auto& wc = w->counters();
-    metrics::AddWorker(s, {w->id(), wc.packets.load(std::memory_order_relaxed),
-                           wc.bytes.load(std::memory_order_relaxed), &w->flow_counters(),
-                           &w->reassembly(), &w->app_counters(), nullptr});
-  }
-  // Storage requests are counted once for all workers (StorageRequestCounters is thread-safe).
-  metrics::AddStorage(s, storage_counters_);
-  metrics::AddDecodeDrops(s, drops_);
-  for (const auto& lane : lanes_) metrics::AddDecodeDrops(s, lane->drops);
-  if (output_) {
-    for (size_t i = 0; i < output_->workers(); ++i) {
-      const OutputQueue& q = output_->queue(i);
-      s.output_records += Load(q.counters().pushed);
-      s.output_records_dropped += Load(q.counters().dropped);
-      s.output_queued += q.size();
-    }
-  }
-  s.config_reloads = reloads_.load(std::memory_order_relaxed);
-  s.config_reload_failures = reload_failures_.load(std::memory_order_relaxed);
-  s.flows.memory_cap_bytes = memory_budget_.flows_share();
-  s.process = metrics::ReadProcessSnapshot();
-  s.process.memory_cap_bytes = memory_budget_.parts().cap;
-  if (output_) {
-    detect::DetectionStats d = output_->DetectionStats();
-    s.detection_memory_bytes = d.memory_bytes;
-    s.detection_memory_cap_bytes = options_.config.detection.memory_bytes;
-    for (size_t r = 0; r < detect::kRuleCount; ++r) {
-      const char* rule = detect::RuleName(static_cast<detect::Rule>(r));
-      for (size_t v = 0; v < detect::kSeverityCount; ++v) {
-        metrics::AddAlerts(s, rule, detect::SeverityName(static_cast<detect::Severity>(v)),
-                           d.alerts[r][v]);
-      }
-      metrics::AddSuppressed(s, rule, d.suppressed[r]);
-    }
-  }
-  if (dispatcher_) {
-    output::DispatcherCounters dc = dispatcher_->Counters();
-    for (const auto& k : dc.sinks) {
-      s.sinks.push_back({k.name, k.type, k.delivered, k.failed_attempts, k.retries,
-                         k.queue_depth, k.pending, k.dropped_from_memory});
-    }
-    s.spool = {dc.spool.alerts, dc.spool.bytes, dc.spool.evicted, dc.spool.write_errors};
-  }
-  return s;
 }
 
 }  // namespace bw::pipeline

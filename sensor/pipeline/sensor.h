@@ -8,6 +8,10 @@
 // in parallel too. Either way a flow lands on the same worker. Time is
 // packet time: workers are ticked from capture timestamps, so a replayed capture behaves like
 // the live run.
+//
+// This file and sensor.cc wire the parts together; each loop has a file of its own
+// (capture_loop.cc, worker_loop.cc, lane_loop.cc), Snapshot() is in snapshot.cc, and the
+// end-of-run report is rendered from a snapshot by run_report.h.
 
 #include <atomic>
 #include <memory>
@@ -64,11 +68,21 @@ class Sensor {
   // Async-signal-safe: asks Run() to reload the config file at its next loop turn.
   void RequestReload() { reload_.store(true, std::memory_order_relaxed); }
   uint64_t config_reloads() const { return reloads_.load(); }
-  // Everything /metrics reports, read with relaxed loads (any thread).
+  // Everything /metrics, --stats-json and the run summary report, read with relaxed loads (any
+  // thread); the end-of-run fields once Run() stopped the pipeline.
   metrics::SensorSnapshot Snapshot() const;
 
  private:
-  struct Lane;
+  struct Lane;  // file_lane.h
+  // Packet time between two Tick()s of a worker, and of the fragment expiry.
+  static constexpr TimestampNs kTickInterval = kNsPerSecond;
+  // Ring records the capture thread pushes before publishing them, and a worker pops before
+  // releasing their room: the release/acquire pair is paid per batch, not per packet.
+  static constexpr int kPublishBatch = 64;
+
+  // Reads the capture until its end, an error or RequestStop(); false when the capture failed
+  // (capture_error_ says why).
+  [[nodiscard]] bool CaptureLoop();
   void ProcessInline(const decode::PacketMeta& meta);
   void Dispatch(const decode::PacketMeta& meta);
   void TickAll(TimestampNs now);
@@ -83,8 +97,6 @@ class Sensor {
   void StopWorkers(TimestampNs now);
   void Reload();
   void Linger();
-  std::string SummaryText(double seconds) const;
-  std::string StatsJson(double seconds) const;
 
   SensorOptions options_;
   app::AppConfig app_config_;
@@ -112,12 +124,16 @@ class Sensor {
   std::atomic<bool> reload_{false};
   std::atomic<uint64_t> reloads_{0};  // read by the metrics thread
   std::atomic<uint64_t> reload_failures_{0};
+  // Set (release) once every thread that writes the end-of-run state has stopped: Snapshot()
+  // reads that state only after seeing it (acquire).
+  std::atomic<bool> stopped_{false};
   metrics::CaptureStatus capture_status_;
   metrics::StorageRequestCounters storage_counters_;
   // Last member: destroyed (stopped) first, while everything it reads still exists.
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   capture::KernelStats kernel_stats_;
   std::string capture_error_;
+  bool input_ended_ = false;  // the capture reached its end (not stopped, not failed)
   uint64_t packets_ = 0;       // of the capture (file fanout: with those the other lanes took)
   uint64_t frames_read_ = 0;   // by the capture thread
   uint64_t bytes_ = 0;

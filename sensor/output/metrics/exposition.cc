@@ -109,13 +109,13 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
   f.Counter("bucketwatch_output_records_total",
             "Records (storage requests, encrypted-flow summaries, flow-log lines) the workers "
             "handed to the output stage.",
-            D(s.output_records));
+            D(s.output.records));
   f.Counter("bucketwatch_output_records_dropped_total",
             "Records dropped because a worker's output queue was full (live capture only; "
             "reading a file the worker waits).",
-            D(s.output_records_dropped));
+            D(s.output.records_dropped));
   f.Gauge("bucketwatch_output_queued_records", "Records waiting in the workers' output queues.",
-          D(s.output_queued));
+          D(s.output.queued));
 
   // --- capture
   const auto& c = s.capture;
@@ -170,7 +170,7 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
                          MetricType::Counter);
     for (size_t i = 0; i < decode::kDropReasonCount; ++i) {
       Families::AddCounter(
-          fam, D(s.decode_drops[i]),
+          fam, D(s.decode.drops[i]),
           {{"reason", S(decode::DropReasonName(static_cast<decode::DropReason>(i)))}});
     }
   }
@@ -299,11 +299,11 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
   f.Gauge("bucketwatch_detection_memory_bytes",
           "Detection state held (activities, clients and probed names, dedup entries, TLS flow "
           "totals).",
-          D(s.detection_memory_bytes));
+          D(s.detection.memory_bytes));
   f.Gauge("bucketwatch_detection_memory_cap_bytes",
           "Detection state allowed (detection.memory_mib); least recently used entries are "
           "evicted beyond it.",
-          D(s.detection_memory_cap_bytes));
+          D(s.detection.memory_cap_bytes));
 
   // --- alerts
   {

@@ -1,9 +1,18 @@
 #pragma once
-// SensorSnapshot: every value /metrics and /healthz report, copied out of the sensor's relaxed
-// atomics at scrape time. A plain value: building one takes no lock on the packet path, and the
-// exporter never touches live sensor state. Label values stored here are already bounded (enum
-// tables, the fixed operation table, configured sink names); nothing in it names a bucket, key,
-// account or address.
+// SensorSnapshot: every value the sensor reports — /metrics and /healthz while it runs,
+// --stats-json and the run summary at its end — copied out of its relaxed atomics. One value
+// feeds all three renderers, so they cannot disagree about what a counter summed.
+//
+// Guarantees:
+//  - A plain value: building one takes no lock on the packet path, and no renderer touches live
+//    sensor state.
+//  - Sums over workers are taken once, by snapshot_builder.h.
+//  - Fields marked "end of run" are read from state only the capture thread, the workers or the
+//    output thread may touch while they run; they are filled once the pipeline stopped
+//    (`stopped`), and hold zero (empty) in a snapshot of a running sensor.
+//  - Label values stored here are already bounded (enum tables, the fixed operation table,
+//    configured sink names); nothing in it names a bucket, key, account or address. Protocol
+//    names (nDPI labels, end of run) are bounded by nDPI's table.
 
 #include <array>
 #include <cstdint>
@@ -34,7 +43,11 @@ enum class CaptureState : uint8_t {
 
 struct CaptureSnapshot {
   CaptureState state = CaptureState::kStarting;
-  std::string error;  // why it failed (kFailed)
+  // Why it failed (kFailed): cut to 159 bytes while running, the whole message at the end.
+  std::string error;
+  std::string source;    // the interface, file or pipe, as the log names it
+  bool live = false;     // an interface (kernel drops mean something) rather than a file
+  uint64_t readers = 1;  // threads reading the input: 1, or one per worker (file fanout)
   int64_t started_steady_ns = 0;
   int64_t last_packet_steady_ns = 0;  // 0: no packet yet
   int64_t heartbeat_steady_ns = 0;    // last capture-loop iteration, packet or timeout
@@ -46,12 +59,41 @@ struct CaptureSnapshot {
   uint64_t link_resumed = 0;          // capture resumed after that
   uint64_t link_reopens = 0;          // ... by reopening the interface
   uint64_t link_reopen_failures = 0;  // reopen attempts that failed (no CAP_NET_RAW, ...)
+  // End of run.
+  double seconds = 0;                  // wall time of the run (set by whoever times it)
+  uint64_t ring_waits = 0;             // the capture thread waited for room in a worker's ring
+  uint64_t pcapng_blocks_skipped = 0;  // pcapng blocks the reader does not use
 };
 
 struct WorkerSnapshot {
   int id = 0;
   uint64_t packets = 0;
   uint64_t bytes = 0;
+};
+
+// Packets the workers processed (decoded ones), summed over workers.
+struct PacketSnapshot {
+  uint64_t processed = 0;
+  uint64_t tcp = 0;
+  uint64_t udp = 0;
+  uint64_t other = 0;
+};
+
+struct TcpChecksumSnapshot {
+  std::string mode;  // decode.tcp_checksum: verify, ignore or auto (known from the start)
+  uint64_t good = 0;
+  uint64_t unfilled_accepted = 0;  // zero checksums accepted (offloaded)
+  uint64_t rejected = 0;
+  uint64_t unverifiable = 0;
+  bool auto_disabled = false;  // auto mode saw offloading and stopped verifying
+};
+
+struct DecodeSnapshot {
+  std::array<uint64_t, decode::kDropReasonCount> drops{};
+  // End of run (but the checksum mode): kept by the decoders themselves.
+  uint64_t fragments_reassembled = 0;
+  uint64_t fragments_stored = 0;
+  TcpChecksumSnapshot tcp_checksum;
 };
 
 struct FlowSnapshot {
@@ -64,6 +106,7 @@ struct FlowSnapshot {
   uint64_t drained = 0;
   uint64_t evicted_memory = 0;  // part of evicted: made room under the memory cap
   uint64_t memory_bytes = 0;    // gauge: per-connection state charged to the memory cap
+  uint64_t memory_high_water_bytes = 0;  // each worker's most, summed
   uint64_t memory_cap_bytes = 0;
 };
 
@@ -82,15 +125,34 @@ struct ReassemblySnapshot {
   uint64_t segment_cap_hits = 0;
   uint64_t global_cap_hits = 0;
   uint64_t hole_timeouts = 0;
+  uint64_t out_of_window = 0;
+  uint64_t truncated_segments = 0;
+  uint64_t buffered_high_water = 0;  // the most one worker buffered (a maximum, not a sum)
+};
+
+// Application layer, summed over workers: what the workers recognised before the output stage.
+struct AppSnapshot {
+  uint64_t http_flows = 0;
+  uint64_t tls_flows = 0;
+  uint64_t other_flows = 0;
+  uint64_t tls_client_hellos = 0;
+  uint64_t storage_events = 0;    // requests the workers knew were storage
+  uint64_t non_storage_http = 0;  // HTTP transactions they did not (some of them the output
+                                  // stage finds were: OutputSnapshot::known_server_requests)
 };
 
 struct HttpSnapshot {
   uint64_t requests = 0;
   uint64_t responses = 0;
   uint64_t transactions = 0;
+  uint64_t no_response = 0;
+  uint64_t truncated = 0;
   uint64_t resyncs = 0;
   uint64_t gaps = 0;
   uint64_t lost_requests = 0;
+  uint64_t tunnels = 0;
+  uint64_t gave_up = 0;
+  uint64_t pipelined_max_depth = 0;  // the deepest of any worker (a maximum, not a sum)
   std::array<uint64_t, http::kHttpErrorCount> errors{};
 };
 
@@ -108,6 +170,46 @@ struct StorageSnapshot {
   };
   std::map<Key, uint64_t> requests;  // only non-zero combinations
   std::array<uint64_t, kProviderCount> anonymous_bytes_served{};
+};
+
+// Detection state (detect::DetectionStats, copied: this header does not depend on detect).
+struct DetectionSnapshot {
+  uint64_t storage_events = 0;
+  uint64_t tracked_activities = 0, tracked_clients = 0, tracked_dedup = 0, tracked_flows = 0;
+  uint64_t evicted_activities = 0, evicted_clients = 0, evicted_dedup = 0, evicted_flows = 0;
+  uint64_t evicted_probe_names = 0;
+  uint64_t evicted_memory = 0;
+  uint64_t memory_bytes = 0;      // detection state held
+  uint64_t memory_cap_bytes = 0;  // detection.memory_mib
+};
+
+struct LedgerSnapshot {
+  uint64_t lines = 0;
+  uint64_t write_errors = 0;
+  uint64_t rotations = 0;
+  uint64_t files_compressed = 0;
+  uint64_t compress_errors = 0;
+};
+
+// The output stage: records the workers handed it, those a full queue dropped (live only),
+// records waiting in the queues now, and what it did with them.
+struct OutputSnapshot {
+  uint64_t records = 0;
+  uint64_t records_dropped = 0;
+  uint64_t queued = 0;       // gauge
+  uint64_t queue_waits = 0;  // a worker waited for room (reading a file)
+  uint64_t batches = 0;
+  uint64_t alert_batches = 0;
+  uint64_t known_server_candidates = 0;  // requests to servers that did not name themselves
+  uint64_t known_server_requests = 0;    // ... of which to a server known as storage
+  uint64_t known_servers = 0;            // end of run: servers learned to be storage
+};
+
+// Alerts as a whole: raised by detection, written to --alerts.
+struct AlertTotalsSnapshot {
+  uint64_t raised = 0;
+  uint64_t lines = 0;
+  uint64_t write_errors = 0;
 };
 
 struct AlertSnapshot {
@@ -138,39 +240,45 @@ struct SpoolSnapshot {
   uint64_t bytes = 0;         // gauge: their bytes on disk
   uint64_t evicted = 0;       // oldest dropped at the size bound, undelivered: alerts lost
   uint64_t write_errors = 0;  // append/remove failures
+  uint64_t memory_only = 0;   // alerts the disk could not take, held in memory only
 };
 
 struct ProcessSnapshot {
   uint64_t resident_bytes = 0;
   uint64_t peak_resident_bytes = 0;  // VmHWM
   uint64_t memory_cap_bytes = 0;     // memory_cap_mib (set by the sensor, not read from /proc)
+  uint64_t memory_to_run_bytes = 0;  // of the cap: what the sensor needs to run at all
+  uint64_t memory_margin_bytes = 0;  // of the cap: kept free
+  uint64_t memory_pressure_polls = 0;  // polls that found it near the cap and lowered the
+                                       // connections' share
   uint64_t virtual_bytes = 0;
   uint64_t threads = 0;
   double start_time_seconds = 0;  // Unix time the process started
 };
 
 struct SensorSnapshot {
+  bool stopped = false;  // the pipeline has stopped: the "end of run" fields are filled
   BuildInfo build;
-  uint64_t detection_memory_bytes = 0;      // detection state held
-  uint64_t detection_memory_cap_bytes = 0;  // detection.memory_mib
   CaptureSnapshot capture;
   std::vector<WorkerSnapshot> workers;
-  std::array<uint64_t, decode::kDropReasonCount> decode_drops{};
+  PacketSnapshot packets;
+  DecodeSnapshot decode;
   FlowSnapshot flows;
+  std::map<std::string, uint64_t> protocols;  // end of run: flows per nDPI label
   ReassemblySnapshot reassembly;
+  AppSnapshot app;
   HttpSnapshot http;
   StorageSnapshot storage;
+  DetectionSnapshot detection;
+  LedgerSnapshot ledger;
+  OutputSnapshot output;
+  AlertTotalsSnapshot alert_totals;
   std::vector<AlertSnapshot> alerts;
   std::vector<SuppressedSnapshot> suppressed;
   std::vector<SinkSnapshot> sinks;
   SpoolSnapshot spool;
   uint64_t config_reloads = 0;
   uint64_t config_reload_failures = 0;
-  // The output stage: records the workers handed it, those a full queue dropped (live only),
-  // and records waiting in the queues now.
-  uint64_t output_records = 0;
-  uint64_t output_records_dropped = 0;
-  uint64_t output_queued = 0;
   ProcessSnapshot process;
 };
 

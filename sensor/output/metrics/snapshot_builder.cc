@@ -69,6 +69,10 @@ void CaptureStatus::Fill(CaptureSnapshot& out) const {
 
 void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
   s.workers.push_back({w.id, w.packets, w.bytes});
+  s.packets.processed += w.packets;
+  s.packets.tcp += w.tcp_packets;
+  s.packets.udp += w.udp_packets;
+  s.packets.other += w.other_packets;
   if (w.flows) {
     const auto& f = *w.flows;
     s.flows.active += Load(f.active);
@@ -80,6 +84,7 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     s.flows.drained += Load(f.drained);
     s.flows.evicted_memory += Load(f.evicted_memory);
     s.flows.memory_bytes += Load(f.memory_bytes);
+    s.flows.memory_high_water_bytes += Load(f.memory_high_water);
   }
   if (w.reassembly) {
     const auto& c = w.reassembly->counters;
@@ -98,19 +103,38 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     r.segment_cap_hits += Load(c.segment_cap_hits);
     r.global_cap_hits += Load(c.global_cap_hits);
     r.hole_timeouts += Load(c.hole_timeouts);
+    r.out_of_window += Load(c.out_of_window);
+    r.truncated_segments += Load(c.truncated_segments);
+    r.buffered_high_water = std::max<uint64_t>(r.buffered_high_water,
+                                               w.reassembly->memory.high_water());
   }
   if (w.app) {
-    const auto& h = w.app->http;
+    const auto& a = *w.app;
+    s.app.http_flows += Load(a.http_flows);
+    s.app.tls_flows += Load(a.tls_flows);
+    s.app.other_flows += Load(a.other_flows);
+    s.app.tls_client_hellos += Load(a.tls_client_hellos);
+    s.app.storage_events += Load(a.storage_events);
+    s.app.non_storage_http += Load(a.non_storage_http);
+    const auto& h = a.http;
     auto& o = s.http;
     o.requests += Load(h.requests);
     o.responses += Load(h.responses);
     o.transactions += Load(h.transactions);
+    o.no_response += Load(h.no_response);
+    o.truncated += Load(h.truncated);
     o.resyncs += Load(h.resyncs);
     o.gaps += Load(h.gaps);
     o.lost_requests += Load(h.lost_requests);
+    o.tunnels += Load(h.tunnels);
+    o.gave_up += Load(h.gave_up);
+    o.pipelined_max_depth = std::max(o.pipelined_max_depth, Load(h.pipelined_max_depth));
     for (size_t i = 0; i < http::kHttpErrorCount; ++i) o.errors[i] += Load(h.errors[i]);
   }
   if (w.storage) AddStorage(s, *w.storage);
+  if (w.protocols) {
+    for (const auto& [name, n] : *w.protocols) s.protocols[name] += n;
+  }
 }
 
 void AddStorage(SensorSnapshot& s, const StorageRequestCounters& counters) {
@@ -132,8 +156,17 @@ void AddStorage(SensorSnapshot& s, const StorageRequestCounters& counters) {
 
 void AddDecodeDrops(SensorSnapshot& s, const decode::DropCounters& drops) {
   for (size_t i = 0; i < decode::kDropReasonCount; ++i) {
-    s.decode_drops[i] += drops.Get(static_cast<decode::DropReason>(i));
+    s.decode.drops[i] += drops.Get(static_cast<decode::DropReason>(i));
   }
+}
+
+void AddTcpChecksum(SensorSnapshot& s, const decode::TcpChecksumPolicy& checksum) {
+  TcpChecksumSnapshot& t = s.decode.tcp_checksum;
+  t.good += checksum.good();
+  t.unfilled_accepted += checksum.unfilled_accepted();
+  t.rejected += checksum.rejected();
+  t.unverifiable += checksum.unverifiable();
+  t.auto_disabled = t.auto_disabled || checksum.auto_disabled();
 }
 
 namespace {

@@ -1,15 +1,18 @@
 #pragma once
 // Filling a SensorSnapshot from the sensor's live counters. Every Add* function only performs
 // relaxed loads of single-writer atomics, so the metrics thread may call them while the workers
-// run; sums over workers are taken here, so the exporter stays independent of the pipeline.
+// run (except where a parameter says "end of run"); sums over workers are taken here and
+// nowhere else, so /metrics, --stats-json and the run summary add up the same counters.
 
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <map>
 #include <string_view>
 
 #include "sensor/app/app_counters.h"
 #include "sensor/decode/drop_reason.h"
+#include "sensor/decode/tcp_checksum.h"
 #include "sensor/flow/flow_table.h"
 #include "sensor/output/metrics/operation_table.h"
 #include "sensor/output/metrics/sensor_snapshot.h"
@@ -87,7 +90,9 @@ class CaptureStatus {
   char error_[160] = {};
 };
 
-// Adds one worker's counters (summed into the totals; packets/bytes kept per worker).
+// Adds one worker's counters (summed into the totals; packets/bytes kept per worker). High
+// waters and the deepest pipeline are maxima across workers, except the flow state's, which is
+// the sum of each worker's most (what they could have held together).
 struct WorkerCountersView {
   int id = 0;
   uint64_t packets = 0;
@@ -96,6 +101,11 @@ struct WorkerCountersView {
   const reassembly::ReassemblyContext* reassembly = nullptr;
   const app::AppCounters* app = nullptr;
   const StorageRequestCounters* storage = nullptr;
+  uint64_t tcp_packets = 0;
+  uint64_t udp_packets = 0;
+  uint64_t other_packets = 0;
+  // End of run: a worker's plain map, safe to read only once it stopped.
+  const std::map<std::string, uint64_t>* protocols = nullptr;
 };
 void AddWorker(SensorSnapshot& s, const WorkerCountersView& w);
 
@@ -103,6 +113,8 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w);
 void AddStorage(SensorSnapshot& s, const StorageRequestCounters& counters);
 
 void AddDecodeDrops(SensorSnapshot& s, const decode::DropCounters& drops);
+// End of run: one decoder's checksum verdicts (each decoder verifies only its own packets).
+void AddTcpChecksum(SensorSnapshot& s, const decode::TcpChecksumPolicy& checksum);
 
 // Known alert rule names; anything else is exported as "other". Severities outside the five
 // known names become "unknown". Adding a zero still creates the series, so every known

@@ -82,7 +82,7 @@ SensorSnapshot Sample1() {
   s.capture.kernel_drops = 5;
   s.capture.interface_drops = 1;
   s.workers = {{1, 600, 50000}, {0, 634, 49999}};
-  s.decode_drops[static_cast<size_t>(decode::DropReason::kTruncatedTcp)] = 3;
+  s.decode.drops[static_cast<size_t>(decode::DropReason::kTruncatedTcp)] = 3;
   s.flows.active = 7;
   s.flows.created = 20;
   s.flows.evicted = 2;

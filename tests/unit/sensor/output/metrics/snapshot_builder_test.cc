@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
 #include <thread>
 
 namespace bw::metrics {
@@ -55,6 +57,89 @@ TEST(SnapshotBuilder, SumsWorkersAndKeepsPerWorkerPackets) {
   r1.memory.Release(100);
 }
 
+// What the run report prints besides /metrics: sums, and the maxima that must not be summed.
+TEST(SnapshotBuilder, SumsWhatTheRunReportPrints) {
+  flow::FlowTableCounters f0, f1;
+  f0.memory_high_water = 1000;
+  f1.memory_high_water = 500;
+  reassembly::ReassemblyContext r0, r1;
+  r0.counters.out_of_window = 1;
+  r1.counters.out_of_window = 2;
+  r1.counters.truncated_segments = 3;
+  ASSERT_TRUE(r0.memory.TryCharge(300));
+  ASSERT_TRUE(r1.memory.TryCharge(200));
+  app::AppCounters a0, a1;
+  a0.http_flows = 2;
+  a1.http_flows = 3;
+  a1.tls_flows = 4;
+  a0.other_flows = 1;
+  a1.tls_client_hellos = 4;
+  a0.storage_events = 5;
+  a1.non_storage_http = 6;
+  a0.http.no_response = 1;
+  a1.http.truncated = 2;
+  a0.http.tunnels = 1;
+  a1.http.gave_up = 1;
+  a0.http.pipelined_max_depth = 3;
+  a1.http.pipelined_max_depth = 7;
+  const std::map<std::string, uint64_t> p0{{"HTTP", 2}, {"TLS.AmazonAWS", 1}};
+  const std::map<std::string, uint64_t> p1{{"HTTP", 3}};
+
+  SensorSnapshot s;
+  AddWorker(s, {0, 10, 1000, &f0, &r0, &a0, nullptr, 8, 1, 1, &p0});
+  AddWorker(s, {1, 20, 2000, &f1, &r1, &a1, nullptr, 15, 4, 1, &p1});
+  EXPECT_EQ(s.packets.processed, 30u);
+  EXPECT_EQ(s.packets.tcp, 23u);
+  EXPECT_EQ(s.packets.udp, 5u);
+  EXPECT_EQ(s.packets.other, 2u);
+  EXPECT_EQ(s.flows.memory_high_water_bytes, 1500u);  // each worker's most, summed
+  EXPECT_EQ(s.reassembly.out_of_window, 3u);
+  EXPECT_EQ(s.reassembly.truncated_segments, 3u);
+  EXPECT_EQ(s.reassembly.buffered_high_water, 300u);  // the most of one worker
+  EXPECT_EQ(s.app.http_flows, 5u);
+  EXPECT_EQ(s.app.tls_flows, 4u);
+  EXPECT_EQ(s.app.other_flows, 1u);
+  EXPECT_EQ(s.app.tls_client_hellos, 4u);
+  EXPECT_EQ(s.app.storage_events, 5u);
+  EXPECT_EQ(s.app.non_storage_http, 6u);
+  EXPECT_EQ(s.http.no_response, 1u);
+  EXPECT_EQ(s.http.truncated, 2u);
+  EXPECT_EQ(s.http.tunnels, 1u);
+  EXPECT_EQ(s.http.gave_up, 1u);
+  EXPECT_EQ(s.http.pipelined_max_depth, 7u);  // the deepest, not a sum
+  EXPECT_EQ(s.protocols, (std::map<std::string, uint64_t>{{"HTTP", 5}, {"TLS.AmazonAWS", 1}}));
+  r0.memory.Release(300);
+  r1.memory.Release(200);
+}
+
+// A running worker's protocol map is not shared: a view without it adds no protocol.
+TEST(SnapshotBuilder, ProtocolsOnlyWhenGiven) {
+  SensorSnapshot s;
+  AddWorker(s, {0, 1, 1, nullptr, nullptr, nullptr, nullptr});
+  EXPECT_TRUE(s.protocols.empty());
+}
+
+TEST(SnapshotBuilder, TcpChecksumsAddUpAndAnyDisabledAutoShows) {
+  decode::TcpChecksumPolicy verify(decode::TcpChecksumMode::kVerify);
+  EXPECT_TRUE(verify.Accept(decode::TcpChecksumVerdict::kGood));
+  EXPECT_FALSE(verify.Accept(decode::TcpChecksumVerdict::kBad));
+  verify.NoteUnverifiable();
+  decode::TcpChecksumPolicy automatic(decode::TcpChecksumMode::kAuto);
+  for (uint32_t i = 0; i < decode::TcpChecksumPolicy::kAutoSample; ++i) {
+    automatic.Accept(decode::TcpChecksumVerdict::kBad);
+  }
+  ASSERT_TRUE(automatic.auto_disabled());
+  SensorSnapshot s;
+  AddTcpChecksum(s, verify);
+  EXPECT_FALSE(s.decode.tcp_checksum.auto_disabled);
+  AddTcpChecksum(s, automatic);
+  AddTcpChecksum(s, verify);
+  EXPECT_EQ(s.decode.tcp_checksum.good, 2u);
+  EXPECT_EQ(s.decode.tcp_checksum.rejected, 2u + automatic.rejected());
+  EXPECT_EQ(s.decode.tcp_checksum.unverifiable, 2u);
+  EXPECT_TRUE(s.decode.tcp_checksum.auto_disabled);
+}
+
 TEST(SnapshotBuilder, SharedStorageCountersAddToTheWorkers) {
   StorageRequestCounters shared;
   storage::StorageEvent e;
@@ -88,7 +173,7 @@ TEST(SnapshotBuilder, DecodeDrops) {
   SensorSnapshot s;
   AddDecodeDrops(s, d);
   AddDecodeDrops(s, d);
-  EXPECT_EQ(s.decode_drops[static_cast<size_t>(decode::DropReason::kNotIp)], 4u);
+  EXPECT_EQ(s.decode.drops[static_cast<size_t>(decode::DropReason::kNotIp)], 4u);
 }
 
 TEST(SnapshotBuilder, AlertsFoldUnknownRulesAndSeverities) {
