@@ -2,7 +2,6 @@
 // Command line per DESIGN.md; exit codes: 0 success, 1 runtime failure, 2 usage or config error.
 
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -70,7 +69,8 @@ int main(int argc, char** argv) {
   app.add_option("--stats-json", stats_json, "Write the final counters as JSON to this file");
   app.add_flag("-q,--quiet", quiet, "No run summary on stderr");
   app.add_option("--user", user, "Drop root to this user once capture and outputs are open");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (overrides log.level)")
+  app.add_option("--log-level", log_level,
+                 "trace, debug, info, warn, error or off (overrides log.level)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_option("--linger", linger,
                  "After --read ends, keep running (serving metrics) this many seconds")

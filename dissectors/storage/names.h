@@ -34,7 +34,7 @@ enum class OperationKind : uint8_t {
   kHead,         // object or bucket metadata
   kWrite,
   kDelete,
-  kConfig,       // ACL, policy, CORS, website, ... of a bucket or object
+  kConfig,  // ACL, policy, CORS, website, ... of a bucket or object
   kOther,
 };
 

@@ -224,7 +224,7 @@ BodyUse DecideBodyUse(const http::HttpTransaction& tx, const RecogniserConfig& c
     if (!cfg.fingerprint) return BodyUse::kPrefix;
     HostPort hp = ParseHostPort(tx.request.host);
     return !IsOtherCloudApiHost(hp.host) && ContentTypeIsXml(resp) ? BodyUse::kScan
-                                                                    : BodyUse::kPrefix;
+                                                                   : BodyUse::kPrefix;
   }
   OperationKind k = c->ref.kind;
   if (k == OperationKind::kList || k == OperationKind::kListBuckets) return BodyUse::kScan;

@@ -27,9 +27,9 @@ enum class RecognisedBy : uint8_t { kName, kEndpointRule, kFingerprint, kKnownSe
 struct StorageEvent {
   Provider provider = Provider::kS3;
   RecognisedBy recognised_by = RecognisedBy::kName;
-  std::string account;    // Azure storage account; AWS account is not on the wire (empty)
-  std::string bucket;     // bucket or container; empty for account-level operations
-  std::string key;        // object key or blob name, URL-decoded
+  std::string account;  // Azure storage account; AWS account is not on the wire (empty)
+  std::string bucket;   // bucket or container; empty for account-level operations
+  std::string key;      // object key or blob name, URL-decoded
   Operation operation = Operation::kUnknown;  // OperationName() gives the wire name
   // Usually OperationKindOf(operation); differs where the API overloads a name (operation.h).
   OperationKind kind = OperationKind::kOther;

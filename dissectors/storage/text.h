@@ -19,7 +19,6 @@ using bw::IsAsciiSpace;
 using bw::StartsWithIgnoreCase;
 using bw::ToLowerAscii;
 
-
 constexpr std::string_view TrimAscii(std::string_view s) {
   while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);

@@ -5,8 +5,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "dissectors/http/http_counters.h"
 #include "dissectors/common/counter.h"
+#include "dissectors/http/http_counters.h"
 
 namespace bw::app {
 

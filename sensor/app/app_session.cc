@@ -100,7 +100,7 @@ void AppSession::Decide(Direction dir, ByteView data) {
     case AppLayer::kHttp:
       AppCounters::Bump(counters_.http_flows);
       http_ = std::make_unique<http::HttpConversation>(config_.http, counters_.http,
-                                                        static_cast<http::HttpHandler&>(*this));
+                                                       static_cast<http::HttpHandler&>(*this));
       break;
     case AppLayer::kTls:
       AppCounters::Bump(counters_.tls_flows);

@@ -82,7 +82,7 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   AppLayer layer() const { return layer_; }
   const FlowIdentity& identity() const { return identity_; }
   const StreamAccount& account(Direction d) const { return account_[Index(d)]; }
-  std::string Sha256Hex(Direction d);  // "" unless digests are on
+  std::string Sha256Hex(Direction d);   // "" unless digests are on
   static std::string EmptySha256Hex();  // digest of a stream that carried no byte
   // Bytes this session holds (itself, HTTP buffers and pending requests, listing scan, TLS
   // buffers), for the worker's memory cap. O(pending requests x headers).

@@ -2,11 +2,12 @@
 // Server endpoints (address and port) whose traffic was fingerprinted as object storage. Each
 // worker keeps one for its own flows (what it learned itself applies to its next requests at
 // once), and the output stage keeps the one that decides for every worker (see
-// event::KnownServerCandidate). Owned by one thread; the counters may be read from any. Some stores (s3rver, and any S3-compatible server behind a proxy that strips
-// x-amz-* headers) answer an anonymous object read with nothing that says "storage"; once the
-// same server has answered a listing or a signed request, its later requests are storage too.
-// Bounded: at most `capacity` servers, least recently seen evicted first (counted), entries
-// older than `ttl` (packet time) forgotten.
+// event::KnownServerCandidate). Owned by one thread; the counters may be read from any. Some stores
+// (s3rver, and any S3-compatible server behind a proxy that strips x-amz-* headers) answer an
+// anonymous object read with nothing that says "storage"; once the same server has answered a
+// listing or a signed request, its later requests are storage too. Bounded: at most `capacity`
+// servers, least recently seen evicted first (counted), entries older than `ttl` (packet time)
+// forgotten.
 
 #include <atomic>
 #include <cstdint>

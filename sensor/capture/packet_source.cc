@@ -133,7 +133,8 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options, 
     // pcap_file_reader.h). pcapng is read by our own reader: libpcap 1.10 refuses files whose
     // interfaces differ in link type or snap length, which the format allows and multi-interface
     // tools write. Anything else (pipes, other formats) goes to libpcap.
-    src->pcap_file_ = PcapFileReader::Open(options.file, error, std::max<size_t>(1, options.file_lanes));
+    src->pcap_file_ =
+        PcapFileReader::Open(options.file, error, std::max<size_t>(1, options.file_lanes));
     if (!src->pcap_file_) src->pcapng_ = PcapngReader::Open(options.file, error);
     if (!error.empty()) return nullptr;
   }

@@ -88,7 +88,7 @@ struct ChunkSlot {
   std::vector<uint64_t> own_wire_bytes;
   uint64_t total = 0;  // records whose header this chunk's walk read, and their wire bytes
   uint64_t total_wire_bytes = 0;
-  TimestampNs latest = 0;  // the latest time of those records
+  TimestampNs latest = 0;           // the latest time of those records
   uint32_t crossing = kNoCrossing;  // where a record starts that ends in the next chunk
   std::string error;                // a bad record after the indexed ones: every lane stops there
   bool carry_error = false;         // ... the one crossing in from the previous chunk
@@ -189,8 +189,8 @@ class PcapFileChunks {
   // within a pool's length of the slowest lane (so no chunk it still needs shares k's slot).
   bool Loadable(int64_t k) {
     const ChunkSlot& s = SlotOf(k);
-    const bool idle = s.state != ChunkSlot::State::kLoading &&
-                      s.state != ChunkSlot::State::kIndexing;
+    const bool idle =
+        s.state != ChunkSlot::State::kLoading && s.state != ChunkSlot::State::kIndexing;
     const int64_t min_need = MinNeed();
     return idle && s.chunk < min_need && k < min_need + static_cast<int64_t>(slots_.size());
   }
@@ -282,7 +282,7 @@ class PcapFileChunks {
     const size_t lanes = s.records.size();
     uint64_t at = next;
     for (;;) {
-      if (at >= size_) break;             // the end of the file
+      if (at >= size_) break;            // the end of the file
       if (at >= base + s.length) break;  // the next chunk's
       const uint64_t left = size_ - at;
       if (left < kRecordHeader) {
@@ -321,8 +321,8 @@ class PcapFileChunks {
       if (lanes == 1) {
         verdict.lane = 0;
       } else if (splitter != nullptr) {
-        verdict = splitter->LaneOf(
-            ByteView(h + kRecordHeader, std::min(caplen, format_.snapshot)), wire);
+        verdict =
+            splitter->LaneOf(ByteView(h + kRecordHeader, std::min(caplen, format_.snapshot)), wire);
       }
       const uint16_t lane = verdict.lane;
       if (lane < lanes) {

@@ -129,12 +129,12 @@ class PcapFileReader {
   size_t lane_ = 0;
   RecordSplitter* splitter_ = nullptr;
   bool detached_ = false;
-  int64_t held_ = -1;  // the chunk this lane holds, or -1
+  int64_t held_ = -1;                // the chunk this lane holds, or -1
   const ChunkSlot* slot_ = nullptr;  // its pool slot
-  size_t next_ = 0;             // of this lane's records in the held chunk
-  size_t next_shared_ = 0;      // of the held chunk's records for every lane
-  bool crossing_done_ = false;  // the held chunk's crossing record was delivered
-  uint64_t passed_ = 0;         // other lanes' records passed over, not yet reported
+  size_t next_ = 0;                  // of this lane's records in the held chunk
+  size_t next_shared_ = 0;           // of the held chunk's records for every lane
+  bool crossing_done_ = false;       // the held chunk's crossing record was delivered
+  uint64_t passed_ = 0;              // other lanes' records passed over, not yet reported
   uint64_t passed_bytes_ = 0;
   TimestampNs passed_latest_ = 0;
   std::function<void(TimestampNs)> passed_hook_;

@@ -10,8 +10,8 @@ namespace bw::classify {
 
 NdpiClassifier::NdpiClassifier(uint32_t max_packets, bool init_shared_libraries)
     : max_packets_(max_packets) {
-  module_ = ndpi_init_detection_module(init_shared_libraries ? ndpi_no_prefs
-                                                             : ndpi_dont_init_libgcrypt);
+  module_ =
+      ndpi_init_detection_module(init_shared_libraries ? ndpi_no_prefs : ndpi_dont_init_libgcrypt);
   if (!module_) return;
   NDPI_PROTOCOL_BITMASK all;
   NDPI_BITMASK_SET_ALL(all);

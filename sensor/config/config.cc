@@ -136,9 +136,7 @@ Config Extract(const YAML::Node& root) {
     m.String("alerts", c.output.alerts);
     m.Uint("queue_records", c.output.queue_records, 16, 1 << 22);
   }
-  {
-    ReadMetricsConfig(top.Child("metrics"), "metrics", c.metrics);
-  }
+  { ReadMetricsConfig(top.Child("metrics"), "metrics", c.metrics); }
   {
     MapReader m(top.Child("log"), "log");
     m.Choice("level", c.log.level, {"trace", "debug", "info", "warn", "error", "off"});
@@ -194,7 +192,8 @@ void ApplySet(YAML::Node& root, const std::string& assignment) {
 YAML::Node ParseYaml(const std::string& text, const std::string& origin) {
   try {
     YAML::Node n = YAML::Load(text);
-    if (n && !n.IsNull() && !n.IsMap()) throw ConfigError{origin + ": expected a mapping at top level"};
+    if (n && !n.IsNull() && !n.IsMap())
+      throw ConfigError{origin + ": expected a mapping at top level"};
     return n;
   } catch (const YAML::Exception& e) {
     throw ConfigError{origin + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg};
@@ -285,8 +284,7 @@ std::string DumpConfig(const Config& c) {
   }
   out << YAML::Key << "decode" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "tcp_checksum" << YAML::Value << c.decode.tcp_checksum;
-  out << YAML::Key << "fragments"
-      << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "fragments" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "max_datagrams" << YAML::Value << c.decode.fragment_max_datagrams;
   out << YAML::Key << "max_bytes" << YAML::Value << c.decode.fragment_max_bytes;
   out << YAML::Key << "timeout_seconds" << YAML::Value << secs(c.decode.fragment_timeout);
@@ -318,8 +316,7 @@ std::string DumpConfig(const Config& c) {
   out << YAML::Key << "fingerprint" << YAML::Value << c.storage.fingerprint;
   out << YAML::Key << "sample_keys" << YAML::Value << c.storage.sample_keys;
   out << YAML::Key << "known_servers" << YAML::Value << c.storage.known_servers;
-  out << YAML::Key << "known_server_ttl_seconds" << YAML::Value
-      << secs(c.storage.known_server_ttl);
+  out << YAML::Key << "known_server_ttl_seconds" << YAML::Value << secs(c.storage.known_server_ttl);
   out << YAML::Key << "endpoints" << YAML::Value << YAML::BeginSeq;
   for (const auto& e : c.storage.endpoints) {
     out << YAML::BeginMap << YAML::Key << "host" << YAML::Value << e.host << YAML::Key << "port"

@@ -30,13 +30,18 @@ bool IsSupportedLinkType(int dlt) {
 }
 
 Decoder::Decoder(const DecoderLimits& limits, DropCounters& drops)
-    : drops_(drops), shared_drops_(drops), reassembler_(limits, drops),
+    : drops_(drops),
+      shared_drops_(drops),
+      reassembler_(limits, drops),
       checksum_(limits.tcp_checksum) {}
 
 Decoder::Decoder(const DecoderLimits& limits, DropCounters& own_drops, DropCounters& shared_drops,
                  const PacketOwnership& owner)
-    : drops_(own_drops), shared_drops_(shared_drops), owner_(&owner),
-      reassembler_(limits, shared_drops), checksum_(limits.tcp_checksum) {}
+    : drops_(own_drops),
+      shared_drops_(shared_drops),
+      owner_(&owner),
+      reassembler_(limits, shared_drops),
+      checksum_(limits.tcp_checksum) {}
 
 void Decoder::ExpireFragments(TimestampNs now) { reassembler_.Expire(now); }
 

@@ -13,15 +13,15 @@ namespace bw::decode {
 
 // pcap DLT values the sensor accepts (pcap_datalink() numbering, not LINKTYPE_).
 enum class LinkType : int {
-  kNull = 0,          // DLT_NULL: BSD loopback, 4-byte host-order family
-  kEthernet = 1,      // DLT_EN10MB
-  kRaw = 12,          // DLT_RAW on Linux: raw IPv4 or IPv6
-  kRawAlt = 14,       // DLT_RAW on OpenBSD numbering
-  kLoop = 108,        // DLT_LOOP: like NULL but network-order family
-  kLinuxSll = 113,    // DLT_LINUX_SLL
-  kIpv4 = 228,        // DLT_IPV4
-  kIpv6 = 229,        // DLT_IPV6
-  kLinuxSll2 = 276,   // DLT_LINUX_SLL2
+  kNull = 0,         // DLT_NULL: BSD loopback, 4-byte host-order family
+  kEthernet = 1,     // DLT_EN10MB
+  kRaw = 12,         // DLT_RAW on Linux: raw IPv4 or IPv6
+  kRawAlt = 14,      // DLT_RAW on OpenBSD numbering
+  kLoop = 108,       // DLT_LOOP: like NULL but network-order family
+  kLinuxSll = 113,   // DLT_LINUX_SLL
+  kIpv4 = 228,       // DLT_IPV4
+  kIpv6 = 229,       // DLT_IPV6
+  kLinuxSll2 = 276,  // DLT_LINUX_SLL2
 };
 
 constexpr size_t kMaxVlanTags = 4;

@@ -53,7 +53,7 @@ struct FrameHint {
     h.owned = (b & 1) != 0;
     const uint8_t c = b >> 1;
     h.checksum = c <= static_cast<uint8_t>(Checksum::kUnverifiable) ? static_cast<Checksum>(c)
-                                                                     : Checksum::kUnknown;
+                                                                    : Checksum::kUnknown;
     return h;
   }
 };

@@ -51,15 +51,14 @@ using config::SeverityFromName;
 using config::SeverityName;
 inline constexpr size_t kSeverityCount = config::kSeverityCount;
 
-
 struct AlertCounts {
   uint64_t requests = 0;
-  uint64_t objects = 0;        // object reads (GetObject, GetBlob, objects.get, ...)
+  uint64_t objects = 0;           // object reads (GetObject, GetBlob, objects.get, ...)
   uint64_t distinct_keys = 0;     // distinct object keys read
   uint64_t distinct_buckets = 0;  // distinct bucket names probed (bucket_enumeration)
-  uint64_t bytes = 0;          // bytes served to the client
-  uint64_t pages = 0;          // listing pages
-  uint64_t listed_keys = 0;    // keys disclosed by listings
+  uint64_t bytes = 0;             // bytes served to the client
+  uint64_t pages = 0;             // listing pages
+  uint64_t listed_keys = 0;       // keys disclosed by listings
   uint64_t denied = 0;
   uint64_t not_found = 0;
   uint64_t suppressed = 0;  // repeats of this dedup key suppressed since the last alert

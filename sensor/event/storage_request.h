@@ -6,8 +6,8 @@
 // redacted by the recogniser and no header other than User-Agent is copied).
 
 #include <cstdint>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "dissectors/common/timestamp.h"
 #include "dissectors/storage/storage_event.h"
@@ -24,11 +24,11 @@ struct RequestContext {
   uint16_t server_port = 0;
   std::string community_id;
   std::string method;
-  uint16_t status = 0;  // 0 without response
+  uint16_t status = 0;          // 0 without response
   uint64_t request_bytes = 0;   // headers + body as sent
   uint64_t response_bytes = 0;  // headers + body as sent
   std::string user_agent;
-  std::string sni;  // TLS server name when the request was decrypted from TLS
+  std::string sni;             // TLS server name when the request was decrypted from TLS
   bool missing_bytes = false;  // a capture gap fell inside the request or response
 };
 

@@ -74,13 +74,12 @@ struct FlowKey {
       std::memcpy(&w, a.bytes.data() + at, sizeof(w));
       return w;
     };
-    uint64_t h = (word(lo.addr, 0) * 0x9E3779B97F4A7C15ull) ^
-                 (word(lo.addr, 8) * 0xC2B2AE3D27D4EB4Full) ^
-                 (word(hi.addr, 0) * 0x165667B19E3779F9ull) ^
-                 (word(hi.addr, 8) * 0xD6E8FEB86659FD93ull) ^
-                 (((uint64_t{lo.port} << 32) | (uint64_t{hi.port} << 16) |
-                   (uint64_t{lo.addr.family} << 8) | proto) *
-                  0xFF51AFD7ED558CCDull);
+    uint64_t h =
+        (word(lo.addr, 0) * 0x9E3779B97F4A7C15ull) ^ (word(lo.addr, 8) * 0xC2B2AE3D27D4EB4Full) ^
+        (word(hi.addr, 0) * 0x165667B19E3779F9ull) ^ (word(hi.addr, 8) * 0xD6E8FEB86659FD93ull) ^
+        (((uint64_t{lo.port} << 32) | (uint64_t{hi.port} << 16) | (uint64_t{lo.addr.family} << 8) |
+          proto) *
+         0xFF51AFD7ED558CCDull);
     h ^= h >> 33;
     h *= 0xFF51AFD7ED558CCDull;
     h ^= h >> 33;

@@ -36,10 +36,10 @@
 #include <utility>
 #include <vector>
 
+#include "dissectors/common/counter.h"
 #include "dissectors/common/timestamp.h"
 #include "sensor/decode/packet_meta.h"
 #include "sensor/flow/flow_key.h"
-#include "dissectors/common/counter.h"
 
 namespace bw::flow {
 
@@ -233,7 +233,8 @@ class FlowTable {
   void Drain(TimestampNs now) {
     for (uint8_t c = 0; c < kClassCount; ++c) {
       // A flow that already closed is reported as closed, not cut short by the shutdown.
-      const FlowEndReason why = c == kClassClosed ? FlowEndReason::kClosed : FlowEndReason::kShutdown;
+      const FlowEndReason why =
+          c == kClassClosed ? FlowEndReason::kClosed : FlowEndReason::kShutdown;
       while (lru_head_[c] != kNone) RemoveEntry(lru_head_[c], why, now);
     }
   }
@@ -482,10 +483,10 @@ class FlowTable {
   size_t mask_ = 0;
   size_t max_buckets_ = 0;
   size_t size_ = 0;
-  Bucket* buckets_ = nullptr;  // mask_ + 1 of them
-  Entry* entries_ = nullptr;  // raw pool of max_flows_ slots; live ones are in buckets_
+  Bucket* buckets_ = nullptr;   // mask_ + 1 of them
+  Entry* entries_ = nullptr;    // raw pool of max_flows_ slots; live ones are in buckets_
   std::vector<uint32_t> free_;  // released slots, reused last-in first-out
-  size_t never_used_ = 0;        // slots [never_used_, max_flows_) were never handed out
+  size_t never_used_ = 0;       // slots [never_used_, max_flows_) were never handed out
   uint32_t lru_head_[kClassCount] = {kNone, kNone, kNone};
   uint32_t lru_tail_[kClassCount] = {kNone, kNone, kNone};
   FlowTableCounters counters_;

@@ -30,7 +30,9 @@ std::string FormatFlowLine(const FlowRecord& r) {
   j["source"] = {{"ip", r.client_ip.ToString()}, {"port", r.client_port}};
   j["destination"] = {{"ip", r.server_ip.ToString()}, {"port", r.server_port}};
   j["network"] = {{"community_id", r.community_id},
-                  {"transport", r.proto == 6 ? "tcp" : r.proto == 17 ? "udp" : "other"},
+                  {"transport", r.proto == 6    ? "tcp"
+                                : r.proto == 17 ? "udp"
+                                                : "other"},
                   {"protocol", r.app_protocol},
                   {"category", r.category}};
   if (!r.risks.empty()) j["network"]["risks"] = r.risks;

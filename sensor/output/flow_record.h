@@ -31,12 +31,12 @@ struct FlowRecord {
   uint8_t proto = 0;
   bool handshake_seen = false;  // orientation from SYN/SYN+ACK, not the port heuristic
   std::string community_id;
-  std::string end_reason;  // closed, idle_timeout, hard_timeout, evicted, shutdown
+  std::string end_reason;    // closed, idle_timeout, hard_timeout, evicted, shutdown
   std::string app_protocol;  // nDPI label
   std::string category;
   std::string risks;
-  std::string app_layer;     // what our dissectors ran: http, tls, none
-  std::string server_name;   // TLS SNI
+  std::string app_layer;    // what our dissectors ran: http, tls, none
+  std::string server_name;  // TLS SNI
   std::string alpn;
   uint64_t http_requests = 0;
   uint64_t storage_requests = 0;

@@ -13,7 +13,6 @@
 
 namespace bw::output {
 
-
 // The JSON object, without a trailing newline. Invalid UTF-8 from the wire is replaced.
 std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::StorageEvent& event);
 

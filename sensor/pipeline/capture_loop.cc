@@ -1,9 +1,9 @@
 // The capture thread's loop: reads the input, keeps packet time, ticks and clocks the workers,
 // and hands each decoded packet to its worker, on this thread or through the worker's ring.
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include "sensor/pipeline/sensor.h"
 

@@ -13,7 +13,8 @@ namespace bw::pipeline {
 // File fanout: worker `index` reads its share of the capture on its own thread.
 struct Sensor::Lane {
   Lane(size_t index, size_t workers, const decode::DecoderLimits& limits, decode::LinkType link)
-      : share(index, workers), decoder(limits, drops, discarded, share),
+      : share(index, workers),
+        decoder(limits, drops, discarded, share),
         splitter(workers, link, limits) {}
   FlowShare share;
   decode::DropCounters drops;      // its own: the checksums it rejected

@@ -34,7 +34,7 @@ bool FlowSplitter::ShortPath(ByteView frame, Verdict& out) const {
   const uint8_t* ip = frame.data() + kEthernetHeader;
   const size_t captured = frame.size() - kEthernetHeader;
   decode::PacketMeta m;
-  size_t l4 = 0;        // transport header's offset in the IP packet
+  size_t l4 = 0;         // transport header's offset in the IP packet
   size_t ip_length = 0;  // the IP packet's length by its header
   switch (Be16(frame.data() + 12)) {
     case kEthertypeIpv4: {

@@ -30,7 +30,7 @@ class MemoryBudget {
     uint64_t fixed = 0;      // needed to run, measured at start
     uint64_t detection = 0;  // detection.memory_mib
     uint64_t margin = 0;
-    uint64_t flows = 0;      // per-connection state, all workers
+    uint64_t flows = 0;  // per-connection state, all workers
   };
 
   // Resident bytes of this process now (/proc/self/statm); 0 when unreadable.

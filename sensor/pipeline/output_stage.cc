@@ -43,7 +43,9 @@ OutputStage::~OutputStage() {
   }
 }
 
-void OutputStage::Start() { thread_ = std::thread([this] { Run(); }); }
+void OutputStage::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void OutputStage::Finish(TimestampNs end) {
   if (!thread_.joinable()) return;

@@ -54,8 +54,8 @@ struct OutputTargets {
 };
 
 struct OutputStageCounters {
-  std::atomic<uint64_t> storage_requests{0};  // reached the ledger and detection
-  std::atomic<uint64_t> candidates{0};        // requests to servers not named as storage
+  std::atomic<uint64_t> storage_requests{0};    // reached the ledger and detection
+  std::atomic<uint64_t> candidates{0};          // requests to servers not named as storage
   std::atomic<uint64_t> candidates_storage{0};  // of those, to a server known as storage
   std::atomic<uint64_t> encrypted_summaries{0};
   std::atomic<uint64_t> flow_records{0};
@@ -106,7 +106,7 @@ class OutputStage final : private detect::AlertSink {
   app::KnownServers known_;
   OutputStageCounters counters_;
   std::vector<std::string> pending_alerts_;  // raised in this batch, not yet spooled
-  TimestampNs advanced_ = 0;  // detection's clock
+  TimestampNs advanced_ = 0;                 // detection's clock
   std::thread thread_;
   std::atomic<bool> finishing_{false};
   TimestampNs end_ = 0;

@@ -83,9 +83,7 @@ class PacketRing {
   // a futex sleep and wake costs microseconds, a busy producer publishes every few.
   void WaitForData();
   bool closed() const { return closed_.load(std::memory_order_acquire); }
-  bool empty() const {
-    return read_local_ == write_published_.load(std::memory_order_acquire);
-  }
+  bool empty() const { return read_local_ == write_published_.load(std::memory_order_acquire); }
 
   size_t capacity() const { return capacity_; }
 

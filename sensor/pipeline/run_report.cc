@@ -107,12 +107,9 @@ Json Reassembly(const metrics::ReassemblySnapshot& r) {
 }
 
 Json App(const SensorSnapshot& s) {
-  return {{"http_flows", s.app.http_flows},
-          {"tls_flows", s.app.tls_flows},
-          {"other_flows", s.app.other_flows},
-          {"tls_client_hellos", s.app.tls_client_hellos},
-          {"storage_requests", StorageRequests(s)},
-          {"non_storage_http", NonStorageHttp(s)}};
+  return {{"http_flows", s.app.http_flows},         {"tls_flows", s.app.tls_flows},
+          {"other_flows", s.app.other_flows},       {"tls_client_hellos", s.app.tls_client_hellos},
+          {"storage_requests", StorageRequests(s)}, {"non_storage_http", NonStorageHttp(s)}};
 }
 
 // Every error reason is listed, zero or not.
@@ -136,18 +133,12 @@ Json Http(const metrics::HttpSnapshot& h) {
 }
 
 Json Detection(const metrics::DetectionSnapshot& d) {
-  return {{"storage_events", d.storage_events},
-          {"tracked_activities", d.tracked_activities},
-          {"tracked_clients", d.tracked_clients},
-          {"tracked_dedup", d.tracked_dedup},
-          {"tracked_flows", d.tracked_flows},
-          {"evicted_activities", d.evicted_activities},
-          {"evicted_clients", d.evicted_clients},
-          {"evicted_dedup", d.evicted_dedup},
-          {"evicted_flows", d.evicted_flows},
-          {"evicted_probe_names", d.evicted_probe_names},
-          {"evicted_memory", d.evicted_memory},
-          {"memory_bytes", d.memory_bytes},
+  return {{"storage_events", d.storage_events},    {"tracked_activities", d.tracked_activities},
+          {"tracked_clients", d.tracked_clients},  {"tracked_dedup", d.tracked_dedup},
+          {"tracked_flows", d.tracked_flows},      {"evicted_activities", d.evicted_activities},
+          {"evicted_clients", d.evicted_clients},  {"evicted_dedup", d.evicted_dedup},
+          {"evicted_flows", d.evicted_flows},      {"evicted_probe_names", d.evicted_probe_names},
+          {"evicted_memory", d.evicted_memory},    {"memory_bytes", d.memory_bytes},
           {"memory_cap_bytes", d.memory_cap_bytes}};
 }
 

@@ -1,13 +1,12 @@
 #include "sensor/pipeline/sensor.h"
 
 #include <sched.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-
-#include <spdlog/spdlog.h>
 
 #include "sensor/pipeline/file_lane.h"
 #include "sensor/pipeline/process.h"
@@ -30,7 +29,8 @@ Sensor::~Sensor() {
   if (metrics_server_) metrics_server_->Stop();
   for (auto& r : rings_) r->Close();
   if (output_) {
-    for (size_t i = 0; i < output_->workers(); ++i) output_->queue(i).Advance(OutputQueue::kForever);
+    for (size_t i = 0; i < output_->workers(); ++i)
+      output_->queue(i).Advance(OutputQueue::kForever);
   }
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -122,8 +122,8 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     WorkerOutputs outs;
     outs.queue = &output_->queue(i);
     outs.flow_log = flow_log_.is_open();
-    workers_[i] = std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs,
-                                           memory_budget_);
+    workers_[i] =
+        std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs, memory_budget_);
   };
   {
     std::vector<std::thread> builders;
@@ -149,9 +149,8 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
       lanes_.push_back(std::make_unique<Lane>(i, workers_.size(), dl, source_->link_type()));
       lanes_.back()->source = source_->OpenLane(i);
       lanes_.back()->source->SetRecordSplitter(&lanes_.back()->splitter);
-      lanes_.back()->source->SetPassedHook([q = &output_->queue(i)](TimestampNs t) {
-        q->Advance(t);
-      });
+      lanes_.back()->source->SetPassedHook(
+          [q = &output_->queue(i)](TimestampNs t) { q->Advance(t); });
     }
     spdlog::debug("{} workers, each reading {} itself", workers_.size(), options_.capture.file);
   } else if (workers_.size() > 1) {
@@ -170,9 +169,9 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     for (size_t i = 0; i < first_threaded_; ++i) {
       output_->queue(i).SetWaitHook([this] { ClockRings(last_ts_); });
     }
-    spdlog::debug("{} workers on {} CPUs: {}", workers_.size(), cpus,
-                  first_threaded_ ? "worker 0 runs on the capture thread"
-                                  : "each on its own thread");
+    spdlog::debug(
+        "{} workers on {} CPUs: {}", workers_.size(), cpus,
+        first_threaded_ ? "worker 0 runs on the capture thread" : "each on its own thread");
   }
   // A --read run serves metrics only when it lingers for a scrape; live captures always do.
   if (!c.metrics.listen.empty() && (source_->live() || options_.linger_seconds > 0)) {
@@ -180,8 +179,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     mo.listen = c.metrics.listen;
     mo.stall_seconds = static_cast<int64_t>(c.metrics.stall_seconds);
     mo.request_timeout_seconds = static_cast<int64_t>(c.metrics.request_timeout_seconds);
-    metrics_server_ = std::make_unique<metrics::MetricsServer>(
-        mo, [this] { return Snapshot(); });
+    metrics_server_ = std::make_unique<metrics::MetricsServer>(mo, [this] { return Snapshot(); });
     if (!metrics_server_->Start(error)) {
       error = "metrics: " + error;
       return false;
@@ -196,9 +194,10 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     return false;
   }
   const MemoryBudget::Parts& mp = memory_budget_.parts();
-  spdlog::debug("memory: cap {} MiB = {} MiB to run + {} MiB detection + {} MiB margin + {} MiB "
-                "connections", mp.cap >> 20, mp.fixed >> 20, mp.detection >> 20, mp.margin >> 20,
-                mp.flows >> 20);
+  spdlog::debug(
+      "memory: cap {} MiB = {} MiB to run + {} MiB detection + {} MiB margin + {} MiB "
+      "connections",
+      mp.cap >> 20, mp.fixed >> 20, mp.detection >> 20, mp.margin >> 20, mp.flows >> 20);
   return true;
 }
 
@@ -221,10 +220,10 @@ void Sensor::Reload() {
   output_->Reconfigure(next.detection);
   options_.config.log.level = next.log.level;
   SetLogLevel(next.log.level);
-  spdlog::info("config reloaded from {} (log level {}, detection rules); capture, worker and "
-               "memory settings apply at the next restart",
-               options_.config_path.empty() ? "the embedded default" : options_.config_path,
-               next.log.level);
+  spdlog::info(
+      "config reloaded from {} (log level {}, detection rules); capture, worker and "
+      "memory settings apply at the next restart",
+      options_.config_path.empty() ? "the embedded default" : options_.config_path, next.log.level);
 }
 
 void Sensor::Linger() {

@@ -24,11 +24,11 @@
 #include "sensor/config/config.h"
 #include "sensor/decode/decoder.h"
 #include "sensor/output/ledger_file.h"
-#include "sensor/output/sinks/alert_dispatcher.h"
 #include "sensor/output/line_writer.h"
 #include "sensor/output/metrics/metrics_server.h"
 #include "sensor/output/metrics/snapshot_builder.h"
 #include "sensor/output/metrics/storage_request_counters.h"
+#include "sensor/output/sinks/alert_dispatcher.h"
 #include "sensor/pipeline/flow_share.h"
 #include "sensor/pipeline/flow_splitter.h"
 #include "sensor/pipeline/memory_budget.h"
@@ -134,8 +134,8 @@ class Sensor {
   capture::KernelStats kernel_stats_;
   std::string capture_error_;
   bool input_ended_ = false;  // the capture reached its end (not stopped, not failed)
-  uint64_t packets_ = 0;       // of the capture (file fanout: with those the other lanes took)
-  uint64_t frames_read_ = 0;   // by the capture thread
+  uint64_t packets_ = 0;      // of the capture (file fanout: with those the other lanes took)
+  uint64_t frames_read_ = 0;  // by the capture thread
   uint64_t bytes_ = 0;
   uint64_t ring_waits_ = 0;
   TimestampNs first_ts_ = 0;

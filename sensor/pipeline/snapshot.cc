@@ -100,8 +100,8 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
   if (dispatcher_) {
     output::DispatcherCounters dc = dispatcher_->Counters();
     for (const auto& k : dc.sinks) {
-      s.sinks.push_back({k.name, k.type, k.delivered, k.failed_attempts, k.retries,
-                         k.queue_depth, k.pending, k.dropped_from_memory});
+      s.sinks.push_back({k.name, k.type, k.delivered, k.failed_attempts, k.retries, k.queue_depth,
+                         k.pending, k.dropped_from_memory});
     }
     s.spool = {.alerts = dc.spool.alerts,
                .bytes = dc.spool.bytes,

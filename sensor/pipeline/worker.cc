@@ -23,7 +23,7 @@ struct Worker::FlowState {
   reassembly::TcpConnection tcp;
   classify::NdpiFlow ndpi;
   std::unique_ptr<app::AppSession> app;  // created on the first byte delivered
-  size_t memory = 0;                      // bytes charged to the worker's memory account
+  size_t memory = 0;                     // bytes charged to the worker's memory account
   // Encrypted flows: what the last summary said, so that only news is handed on.
   enum class Storage : uint8_t { kUnknown, kYes, kNo };
   Storage storage_name = Storage::kUnknown;  // does the SNI name a storage endpoint?
@@ -91,9 +91,8 @@ Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_c
   limits.hard_timeout = config.flows.hard_timeout;
   flows_ = std::make_unique<flow::FlowTable<FlowState>>(
       limits, [this](const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
-                     flow::FlowEndReason reason, TimestampNs now) {
-        EndFlow(key, state, times, reason, now);
-      });
+                     flow::FlowEndReason reason,
+                     TimestampNs now) { EndFlow(key, state, times, reason, now); });
 }
 
 Worker::~Worker() = default;
@@ -200,13 +199,13 @@ void Worker::Tick(TimestampNs now) {
   flows_->Expire(now_);
   if (now_ - last_hole_check_ >= kHoleCheckInterval) {
     last_hole_check_ = now_;
-    flows_->ForEach([this](const flow::FlowKey& key, FlowState& state,
-                           const flow::FlowTimes& times) {
-      sink_->Bind(&key, &state);
-      state.tcp.CheckTimeouts(now_, *sink_);
-      Charge(state);
-      ReportEncrypted(state, times, false);
-    });
+    flows_->ForEach(
+        [this](const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times) {
+          sink_->Bind(&key, &state);
+          state.tcp.CheckTimeouts(now_, *sink_);
+          Charge(state);
+          ReportEncrypted(state, times, false);
+        });
   }
   PublishWatermark();
 }

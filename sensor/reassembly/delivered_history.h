@@ -42,9 +42,9 @@
 //
 // The hash reads 64 bytes per round in four independent lanes, each folding a 64x64->128-bit
 // multiply (the wyhash construction), so it runs at several bytes per cycle; it runs over at
-// most 2 * kEdgeBytes of every delivered piece. Keyed lane secrets keep a data word from zeroing a lane (a known weakness of the
-// unkeyed construction). A retransmission hashes only recorded pieces lying inside it, which are
-// disjoint, so a segment never costs more hashing than its own length.
+// most 2 * kEdgeBytes of every delivered piece. Keyed lane secrets keep a data word from zeroing a
+// lane (a known weakness of the unkeyed construction). A retransmission hashes only recorded pieces
+// lying inside it, which are disjoint, so a segment never costs more hashing than its own length.
 
 #include <cstddef>
 #include <cstdint>

@@ -22,9 +22,10 @@ std::optional<Candidate> AnonymousList(const Activity& a, const RequestFacts& re
   c.dedup_key = RuleKey(c.rule, request.client, a.provider, a.account, a.bucket);
   c.dedup_window = config.dedup_window;
   c.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
-  c.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " + BucketUrl(a.provider, a.account, a.bucket) +
-              " from " + request.client + " succeeded (" + Plural(a.counts.pages, "page", "pages") +
-              ", " + Plural(a.counts.listed_keys, "key", "keys") + ")";
+  c.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
+              BucketUrl(a.provider, a.account, a.bucket) + " from " + request.client +
+              " succeeded (" + Plural(a.counts.pages, "page", "pages") + ", " +
+              Plural(a.counts.listed_keys, "key", "keys") + ")";
   return c;
 }
 

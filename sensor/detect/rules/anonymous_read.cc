@@ -21,10 +21,11 @@ std::optional<Candidate> AnonymousRead(const Activity& a, const RequestFacts& re
   c.dedup_key = RuleKey(c.rule, "", a.provider, a.account, a.bucket);
   c.dedup_window = config.dedup_window;
   c.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
-  c.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " + BucketUrl(a.provider, a.account, a.bucket) +
-              (ev.key.empty() ? "" : "/" + ev.key) + " served to " + request.client +
-              " without credentials (" + Plural(a.counts.objects, "object", "objects") + ", " +
-              HumanBytes(a.counts.bytes) + ")";
+  c.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
+              BucketUrl(a.provider, a.account, a.bucket) + (ev.key.empty() ? "" : "/" + ev.key) +
+              " served to " + request.client + " without credentials (" +
+              Plural(a.counts.objects, "object", "objects") + ", " + HumanBytes(a.counts.bytes) +
+              ")";
   return c;
 }
 

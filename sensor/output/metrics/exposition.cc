@@ -92,7 +92,8 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
   f.Gauge("bucketwatch_process_peak_resident_memory_bytes",
           "Highest resident set size of the process (VmHWM).", D(s.process.peak_resident_bytes));
   f.Gauge("bucketwatch_process_memory_cap_bytes",
-          "Resident memory the sensor stays under (memory_cap_mib).", D(s.process.memory_cap_bytes));
+          "Resident memory the sensor stays under (memory_cap_mib).",
+          D(s.process.memory_cap_bytes));
   f.Gauge("bucketwatch_process_virtual_memory_bytes", "Virtual memory size of the process.",
           D(s.process.virtual_bytes));
   f.Gauge("bucketwatch_process_threads", "Threads of the process.", D(s.process.threads));

@@ -104,8 +104,8 @@ struct FlowSnapshot {
   uint64_t hard_timeouts = 0;
   uint64_t closed = 0;
   uint64_t drained = 0;
-  uint64_t evicted_memory = 0;  // part of evicted: made room under the memory cap
-  uint64_t memory_bytes = 0;    // gauge: per-connection state charged to the memory cap
+  uint64_t evicted_memory = 0;           // part of evicted: made room under the memory cap
+  uint64_t memory_bytes = 0;             // gauge: per-connection state charged to the memory cap
   uint64_t memory_high_water_bytes = 0;  // each worker's most, summed
   uint64_t memory_cap_bytes = 0;
 };
@@ -245,10 +245,10 @@ struct SpoolSnapshot {
 
 struct ProcessSnapshot {
   uint64_t resident_bytes = 0;
-  uint64_t peak_resident_bytes = 0;  // VmHWM
-  uint64_t memory_cap_bytes = 0;     // memory_cap_mib (set by the sensor, not read from /proc)
-  uint64_t memory_to_run_bytes = 0;  // of the cap: what the sensor needs to run at all
-  uint64_t memory_margin_bytes = 0;  // of the cap: kept free
+  uint64_t peak_resident_bytes = 0;    // VmHWM
+  uint64_t memory_cap_bytes = 0;       // memory_cap_mib (set by the sensor, not read from /proc)
+  uint64_t memory_to_run_bytes = 0;    // of the cap: what the sensor needs to run at all
+  uint64_t memory_margin_bytes = 0;    // of the cap: kept free
   uint64_t memory_pressure_polls = 0;  // polls that found it near the cap and lowered the
                                        // connections' share
   uint64_t virtual_bytes = 0;

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <ctime>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -105,8 +105,8 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     r.hole_timeouts += Load(c.hole_timeouts);
     r.out_of_window += Load(c.out_of_window);
     r.truncated_segments += Load(c.truncated_segments);
-    r.buffered_high_water = std::max<uint64_t>(r.buffered_high_water,
-                                               w.reassembly->memory.high_water());
+    r.buffered_high_water =
+        std::max<uint64_t>(r.buffered_high_water, w.reassembly->memory.high_water());
   }
   if (w.app) {
     const auto& a = *w.app;

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <string>
 #include <map>
+#include <string>
 #include <string_view>
 
 #include "sensor/app/app_counters.h"

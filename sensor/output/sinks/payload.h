@@ -29,7 +29,6 @@ std::string AlertField(const nlohmann::json& alert, std::string_view dotted);
 // Lower-case hex HMAC-SHA256 of `body` under `key`.
 std::string HmacSha256Hex(std::string_view key, std::string_view body);
 
-
 // Generic webhook: the alert JSON as spooled, `X-Bucketwatch-Alert-Id`, the
 // configured headers and, with an hmac_key, `<hmac_header>: sha256=<hex>` over
 // the exact body.

@@ -6,10 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <algorithm>
 #include <filesystem>
 
 namespace bw::output::sinks {
@@ -215,8 +215,7 @@ bool Spool::Open(std::string& error) {
         ++stats_.corrupt;
         continue;
       }
-      files_[id] = File{static_cast<uint32_t>(jsons.size()),
-                        static_cast<uint32_t>(jsons.size())};
+      files_[id] = File{static_cast<uint32_t>(jsons.size()), static_cast<uint32_t>(jsons.size())};
       for (uint32_t k = 0; k < jsons.size(); ++k) {
         Entry entry;
         entry.bytes = EncodeRecord(jsons[k]).size();
@@ -365,8 +364,8 @@ void Spool::AppendFileLocked(std::span<const std::string> records,
     kept.erase(kept.begin());
     ++dropped;
   }
-  while (!entries_.empty() && (stats_.alerts + kept.size() > max_alerts_ ||
-                               stats_.bytes + bytes > max_bytes_)) {
+  while (!entries_.empty() &&
+         (stats_.alerts + kept.size() > max_alerts_ || stats_.bytes + bytes > max_bytes_)) {
     uint64_t oldest = entries_.begin()->first;
     RemoveLocked(oldest);
     if (evicted) evicted->push_back(oldest);
@@ -427,8 +426,7 @@ void Spool::AppendFileLocked(std::span<const std::string> records,
           dir_, std::strerror(err), stats_.write_errors);
     }
   } else {
-    files_[first_id] = File{static_cast<uint32_t>(kept.size()),
-                            static_cast<uint32_t>(kept.size())};
+    files_[first_id] = File{static_cast<uint32_t>(kept.size()), static_cast<uint32_t>(kept.size())};
   }
   for (uint32_t n = 0; n < kept.size(); ++n) {
     const size_t k = kept[n];

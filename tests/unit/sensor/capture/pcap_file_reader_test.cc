@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
-#include <optional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,7 +26,8 @@ std::vector<uint8_t> ReadAll(const std::string& path) {
 
 void WriteAll(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 std::string TempPath(const std::string& name) {
@@ -46,7 +47,8 @@ struct Ref {
 Ref ReadWithLibpcap(const std::string& path) {
   Ref r;
   char err[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  pcap_t* p =
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
   if (!p) {
     r.error = err;
     return r;
@@ -150,7 +152,9 @@ std::string Variant(const std::string& name,
   return path;
 }
 
-void Swap32At(std::vector<uint8_t>& b, size_t at) { std::reverse(b.begin() + at, b.begin() + at + 4); }
+void Swap32At(std::vector<uint8_t>& b, size_t at) {
+  std::reverse(b.begin() + at, b.begin() + at + 4);
+}
 
 TEST(PcapFileReader, OtherByteOrderAndNanosecondMagic) {
   // Big-endian: every 32-bit field of the file header and of each record header swapped.
@@ -181,9 +185,8 @@ TEST(PcapFileReader, OtherByteOrderAndNanosecondMagic) {
 // read as libpcap reads them.
 TEST(PcapFileReader, RecordsPastTheFileSnaplen) {
   for (uint32_t snaplen : {100u, 1000u, 0u}) {
-    std::string path = Variant("snaplen.pcap", [&](std::vector<uint8_t>& b) {
-      std::memcpy(&b[16], &snaplen, 4);
-    });
+    std::string path =
+        Variant("snaplen.pcap", [&](std::vector<uint8_t>& b) { std::memcpy(&b[16], &snaplen, 4); });
     ExpectSameAsLibpcap(path);
     fs::remove(path);
   }
@@ -417,8 +420,8 @@ TEST(PcapFileReader, SplittingLanesGetTheirShareAndCountTheRest) {
     std::vector<std::vector<uint8_t>> want;
     std::vector<uint8_t> want_hints;
     for (size_t r = 0; r < ref.data.size(); ++r) {
-      RecordSplitter::Verdict v = expect_splitter.LaneOf(
-          ByteView(ref.data[r].data(), ref.data[r].size()), ref.len[r]);
+      RecordSplitter::Verdict v =
+          expect_splitter.LaneOf(ByteView(ref.data[r].data(), ref.data[r].size()), ref.len[r]);
       if (crosses[r] || v.lane == RecordSplitter::kEveryLane || v.lane == lane) {
         want.push_back(ref.data[r]);
         want_hints.push_back(crosses[r] ? 0 : v.hint);
@@ -450,8 +453,7 @@ TEST(PcapFileReader, FileTruncatedWhileReadIsAnErrorForEveryLane) {
   t.join();
   for (const Read* r : {&first, &second}) {
     EXPECT_TRUE(r->error);
-    EXPECT_NE(r->error_text.find("truncated while being read"), std::string::npos)
-        << r->error_text;
+    EXPECT_NE(r->error_text.find("truncated while being read"), std::string::npos) << r->error_text;
     EXPECT_GT(r->data.size(), 0u);
   }
   EXPECT_EQ(first.data, second.data);

@@ -113,8 +113,8 @@ TEST(MemoryBudget, HoldsTheStateUnderTheBudgetByEvictingTheLeastRecentlyUsed) {
   EXPECT_GT(s.memory_bytes, cfg.memory_bytes * 9 / 10);  // the budget is used, not wasted
   EXPECT_GT(s.evicted_memory, 0u);
   // The entry caps (100k) never bound: every eviction came from the byte budget.
-  EXPECT_EQ(s.evicted_memory, s.evicted_activities + s.evicted_clients + s.evicted_dedup +
-                                  s.evicted_flows);
+  EXPECT_EQ(s.evicted_memory,
+            s.evicted_activities + s.evicted_clients + s.evicted_dedup + s.evicted_flows);
   EXPECT_LT(s.tracked_activities, 40000u);
   // Detection still works at the budget: the most recent client keeps probing and is flagged.
   size_t before = sink.ByRule("bucket_enumeration").size();
@@ -176,9 +176,9 @@ TEST(MemoryBudget, EstimateMatchesTheHeap) {
   size_t before = mallinfo2().uordblks;
   Spray(*engine, 30000, 300);
   for (int i = 0; i < 3000; ++i) {
-    engine->OnStorageEvent(Ctx("10.9.0." + std::to_string(i % 200 + 1), kT0 + Sec(60) + i),
-                           Read("bucket-" + std::to_string(i % 500), "k/" + std::to_string(i),
-                                1024));
+    engine->OnStorageEvent(
+        Ctx("10.9.0." + std::to_string(i % 200 + 1), kT0 + Sec(60) + i),
+        Read("bucket-" + std::to_string(i % 500), "k/" + std::to_string(i), 1024));
   }
   sink.alerts.clear();
   sink.alerts.shrink_to_fit();

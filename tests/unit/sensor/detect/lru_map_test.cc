@@ -49,8 +49,8 @@ TEST(LruMap, EveryLeavingValueReachesTheHook) {
   m.OnErase([&](Value& v) { left.push_back(v.v); });
   uint64_t evicted = 0;
   for (int i = 1; i <= 6; ++i) m.Insert("k" + std::to_string(i), Value{i}, 10, evicted);
-  m.Erase("k3");                                       // erase
-  EXPECT_TRUE(m.EvictFront());                         // eviction
+  m.Erase("k3");                                          // erase
+  EXPECT_TRUE(m.EvictFront());                            // eviction
   m.ExpireFront([](const Value& v) { return v.v < 5; });  // expiry stops at the first live one
   m.EraseIf([](const Value& v) { return v.v == 6; });
   m.Shrink(0, evicted);

@@ -56,8 +56,8 @@ TEST(SlidingWindow, SameSlotAddsUpAndTooOldIsDropped) {
 
 TEST(SlidingWindow, NegativeTimesUseFloorSlots) {
   SlidingWindow w;
-  w.Add(-1, kSlot, 1, 0);             // slot -1
-  w.Add(0, kSlot, 1, 0);              // slot 0
+  w.Add(-1, kSlot, 1, 0);  // slot -1
+  w.Add(0, kSlot, 1, 0);   // slot 0
   EXPECT_EQ(w.Sum(-1, kSlot).count, 1u);
   EXPECT_EQ(w.Sum(0, kSlot).count, 2u);
 }

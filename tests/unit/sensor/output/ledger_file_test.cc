@@ -300,7 +300,8 @@ TEST_F(LedgerFileTest, TornLastLineIsMovedAsideAndTheChainContinuesFromTheLastWh
   EXPECT_EQ(*ChainFieldOf(lines[1]), Sha256Hex(whole));
   // The fragment is kept byte for byte next to the ledger, and is not a rotated ledger.
   std::vector<std::string> aside;
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(path_).parent_path())) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::filesystem::path(path_).parent_path())) {
     if (e.path().string().rfind(path_ + ".torn-", 0) == 0) aside.push_back(e.path().string());
   }
   ASSERT_EQ(aside.size(), 1u);
@@ -369,7 +370,6 @@ TEST_F(LedgerFileTest, OpenFailsWithMessage) {
   f.Write("{}");  // no crash when closed
   EXPECT_EQ(f.lines_written(), 0u);
 }
-
 
 TEST(LedgerFileFault, FullDeviceCountsEveryLineAndLogsOnce) {
   // /dev/full fails every write with ENOSPC.

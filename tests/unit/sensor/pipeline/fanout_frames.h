@@ -81,7 +81,8 @@ inline std::vector<Bytes> MixedFrames() {
     Ipv6Spec v6ext;
     v6ext.src = V6(client);
     v6ext.next = 60;
-    frames.push_back(Cat({Eth(0x86DD), Ipv6(v6ext, Cat({Ipv6Ext(kIpProtoTcp), Tcp({}, Text("x"))}))}));
+    frames.push_back(
+        Cat({Eth(0x86DD), Ipv6(v6ext, Cat({Ipv6Ext(kIpProtoTcp), Tcp({}, Text("x"))}))}));
     // VLAN-tagged IPv4 TCP (decoder).
     Ipv4Spec ip;
     ip.src = {10, 0, 3, client};

@@ -19,8 +19,8 @@ using namespace bw::decode::testing;
 // exactly what one decoder decodes, each kept frame by the worker WorkerOf names, with every drop
 // and every checksum verdict counted once.
 TEST(FlowSplitter, LanesFedByTheSplitterDecodeWhatOneDecoderDoes) {
-  for (TcpChecksumMode mode : {TcpChecksumMode::kVerify, TcpChecksumMode::kAuto,
-                               TcpChecksumMode::kIgnore}) {
+  for (TcpChecksumMode mode :
+       {TcpChecksumMode::kVerify, TcpChecksumMode::kAuto, TcpChecksumMode::kIgnore}) {
     SCOPED_TRACE(static_cast<int>(mode));
     DecoderLimits limits;
     limits.tcp_checksum = mode;
@@ -47,7 +47,8 @@ TEST(FlowSplitter, LanesFedByTheSplitterDecodeWhatOneDecoderDoes) {
           EXPECT_TRUE(hint.owned);
         }
         PacketMeta got;
-        DecodeStatus st = lanes[i]->Decode(LinkType::kEthernet, view, wire, kNsPerSecond, got, hint);
+        DecodeStatus st =
+            lanes[i]->Decode(LinkType::kEthernet, view, wire, kNsPerSecond, got, hint);
         if (st == DecodeStatus::kOk) {
           ++owners;
           EXPECT_EQ(want, DecodeStatus::kOk);
@@ -69,8 +70,7 @@ TEST(FlowSplitter, LanesFedByTheSplitterDecodeWhatOneDecoderDoes) {
     EXPECT_GT(kept, 150u);
     for (size_t r = 0; r < kDropReasonCount; ++r) {
       auto reason = static_cast<DropReason>(r);
-      EXPECT_EQ(fanout.Drops(reason), single_drops.Get(reason))
-          << DropReasonName(reason);
+      EXPECT_EQ(fanout.Drops(reason), single_drops.Get(reason)) << DropReasonName(reason);
     }
     if (mode == TcpChecksumMode::kVerify) {
       EXPECT_GT(single_drops.Get(DropReason::kTcpBadChecksum), 0u);

@@ -155,8 +155,7 @@ decode::IpAddress Ip(const std::string& text) {
   return a;
 }
 
-event::StorageRequest Request(const std::string& server, TimestampNs ts,
-                              storage::RecognisedBy by) {
+event::StorageRequest Request(const std::string& server, TimestampNs ts, storage::RecognisedBy by) {
   event::StorageRequest r;
   r.ctx.start_ts = r.ctx.end_ts = ts;
   r.ctx.client_ip = Ip("192.0.2.1");
@@ -196,7 +195,7 @@ TEST_F(OutputStageTest, CandidatesAreDecidedInPacketTimeOrder) {
   auto stage = Stage(2);
   // Pushed before the stage runs, in the "wrong" order: worker 1's candidates wait in its queue
   // while worker 0 has not yet handed over the request that teaches the server.
-  stage->queue(1).Push(OutputRecord{5, Candidate("198.51.100.7", 5)});   // before it is known
+  stage->queue(1).Push(OutputRecord{5, Candidate("198.51.100.7", 5)});    // before it is known
   stage->queue(1).Push(OutputRecord{20, Candidate("198.51.100.7", 20)});  // after
   stage->queue(1).Push(OutputRecord{21, Candidate("198.51.100.8", 21)});  // another server
   stage->queue(0).Push(

@@ -107,15 +107,15 @@ SensorSnapshot Distinct() {
 // The document's shape is a contract: tests, dashboards and scripts read these keys.
 TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
   Json j = Json::parse(StatsJson(Distinct()));
-  EXPECT_EQ(Keys(j), (std::vector<std::string>{"capture", "config", "decode", "packets", "flows",
-                                               "protocols", "reassembly", "app", "http",
-                                               "detection", "ledger", "process", "output",
-                                               "alerts"}));
-  EXPECT_EQ(Keys(j["capture"]),
-            (std::vector<std::string>{"source", "packets", "bytes", "seconds", "error", "readers",
-                                      "kernel_drops", "interface_drops", "ring_waits",
-                                      "interface_down", "resumed", "reopens", "reopen_failures",
-                                      "pcapng_blocks_skipped"}));
+  EXPECT_EQ(Keys(j),
+            (std::vector<std::string>{"capture", "config", "decode", "packets", "flows",
+                                      "protocols", "reassembly", "app", "http", "detection",
+                                      "ledger", "process", "output", "alerts"}));
+  EXPECT_EQ(
+      Keys(j["capture"]),
+      (std::vector<std::string>{"source", "packets", "bytes", "seconds", "error", "readers",
+                                "kernel_drops", "interface_drops", "ring_waits", "interface_down",
+                                "resumed", "reopens", "reopen_failures", "pcapng_blocks_skipped"}));
   EXPECT_EQ(Keys(j["config"]), (std::vector<std::string>{"reloads", "reload_failures"}));
   EXPECT_EQ(Keys(j["decode"]), (std::vector<std::string>{"drops", "fragments_reassembled",
                                                          "fragments_stored", "tcp_checksum"}));
@@ -134,19 +134,18 @@ TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
                 "per_flow_cap_hits", "segment_cap_hits", "global_cap_hits", "hole_timeouts",
                 "out_of_window", "truncated_segments", "buffered_high_water"}));
   EXPECT_EQ(Keys(j["app"]),
-            (std::vector<std::string>{"http_flows", "tls_flows", "other_flows",
-                                      "tls_client_hellos", "storage_requests",
-                                      "non_storage_http"}));
+            (std::vector<std::string>{"http_flows", "tls_flows", "other_flows", "tls_client_hellos",
+                                      "storage_requests", "non_storage_http"}));
   EXPECT_EQ(Keys(j["http"]),
             (std::vector<std::string>{"requests", "responses", "transactions", "no_response",
                                       "truncated", "gaps", "resyncs", "lost_requests", "tunnels",
                                       "gave_up", "pipelined_max_depth", "errors"}));
   EXPECT_EQ(Keys(j["detection"]),
-            (std::vector<std::string>{
-                "storage_events", "tracked_activities", "tracked_clients", "tracked_dedup",
-                "tracked_flows", "evicted_activities", "evicted_clients", "evicted_dedup",
-                "evicted_flows", "evicted_probe_names", "evicted_memory", "memory_bytes",
-                "memory_cap_bytes"}));
+            (std::vector<std::string>{"storage_events", "tracked_activities", "tracked_clients",
+                                      "tracked_dedup", "tracked_flows", "evicted_activities",
+                                      "evicted_clients", "evicted_dedup", "evicted_flows",
+                                      "evicted_probe_names", "evicted_memory", "memory_bytes",
+                                      "memory_cap_bytes"}));
   EXPECT_EQ(Keys(j["ledger"]), (std::vector<std::string>{"lines", "write_errors", "rotations",
                                                          "files_compressed", "compress_errors"}));
   EXPECT_EQ(Keys(j["process"]),
