@@ -44,8 +44,10 @@ bool Sensor::CaptureLoop() {
       packets_ += raw.passed;
       bytes_ += raw.passed_wire_bytes;
       capture_status_.Packet(raw.passed_wire_bytes, raw.passed);
-      if (raw.passed_latest > last_ts_) last_ts_ = raw.passed_latest;
     }
+    // Also when nothing was passed over: the chunk this lane left may have held only its own
+    // records, and the reader's hook has already promised the output stage its latest time.
+    if (raw.passed_latest > last_ts_) last_ts_ = raw.passed_latest;
     if (st == capture::NextStatus::kPacket) {
       ++packets_;
       bytes_ += raw.wire_length;
@@ -54,6 +56,9 @@ bool Sensor::CaptureLoop() {
       if (first_ts_ == 0) first_ts_ = raw.ts;
       // Packet time never runs backwards for the workers, whatever the capture's order.
       if (raw.ts > last_ts_) last_ts_ = raw.ts;
+      // Before processing, as a lane does: what this packet makes is stamped at or after the
+      // watermark, and a frame that fails to decode still moves the clock.
+      for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->AdvanceClock(last_ts_);
       if (last_ts_ - last_tick_ >= kTickInterval) {
         TickAll(last_ts_);
         last_tick_ = last_ts_;
@@ -67,7 +72,6 @@ bool Sensor::CaptureLoop() {
       } else {
         Dispatch(meta);
       }
-      for (size_t i = 0; i < first_threaded_; ++i) workers_[i]->AdvanceClock(last_ts_);
       if (!rings_.empty() && metrics::CoarseSteadyNowNs() - last_clock_ns_ >= kClockIntervalNs) {
         ClockAll(last_ts_);
       }

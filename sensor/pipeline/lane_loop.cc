@@ -1,6 +1,8 @@
 // A file lane's loop (file fanout): a worker reading its own share of the capture file on its
 // own thread, keeping its clock from the records it reads and those it passes over.
 
+#include <algorithm>
+
 #include "sensor/pipeline/file_lane.h"
 #include "sensor/pipeline/sensor.h"
 
@@ -11,7 +13,6 @@ void Sensor::LaneLoop(size_t index) {
   Worker& worker = *workers_[index + 1];
   capture::RawPacket raw;
   decode::PacketMeta meta;
-  TimestampNs last_ts = 0;
   TimestampNs last_tick = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
     // The end, or an error the capture thread meets at the same record and reports.
@@ -20,13 +21,12 @@ void Sensor::LaneLoop(size_t index) {
     // keeps up with the file's as the capture thread's does (TickAll): between two of its own
     // packets nothing reaches its flows, so what expires at the next tick expires as it would
     // there, only noticed later.
-    if (raw.ts > last_ts) last_ts = raw.ts;
-    if (raw.passed_latest > last_ts) last_ts = raw.passed_latest;
-    worker.AdvanceClock(last_ts);
-    if (last_ts - last_tick >= kTickInterval) {
-      lane.decoder.ExpireFragments(last_ts);
-      worker.Tick(last_ts);
-      last_tick = last_ts;
+    worker.AdvanceClock(std::max(raw.ts, raw.passed_latest));
+    const TimestampNs now = worker.clock();
+    if (now - last_tick >= kTickInterval) {
+      lane.decoder.ExpireFragments(now);
+      worker.Tick(now);
+      last_tick = now;
     }
     if (lane.decoder.Decode(raw.link_type, raw.data, raw.wire_length, raw.ts, meta,
                             decode::FrameHint::FromByte(raw.hint)) != decode::DecodeStatus::kOk) {
