@@ -127,8 +127,10 @@ bool Spool::DecodeRecord(std::string_view record, std::string& json) {
   return true;
 }
 
-bool Spool::DecodeRecords(std::string_view file, std::vector<std::string>& jsons) {
+bool Spool::DecodeRecords(std::string_view file, std::vector<std::string>& jsons,
+                          std::vector<uint64_t>* record_bytes) {
   jsons.clear();
+  if (record_bytes) record_bytes->clear();
   while (!file.empty()) {
     // A record's own header says how long it is; DecodeRecord checks the rest.
     auto nl = file.find('\n');
@@ -142,6 +144,7 @@ bool Spool::DecodeRecords(std::string_view file, std::vector<std::string>& jsons
     std::string json;
     if (!DecodeRecord(file.substr(0, nl + 1 + len + 1), json)) return false;
     jsons.push_back(std::move(json));
+    if (record_bytes) record_bytes->push_back(nl + 1 + len + 1);
     file.remove_prefix(nl + 1 + len + 1);
   }
   return !jsons.empty();
@@ -196,6 +199,7 @@ bool Spool::Open(std::string& error) {
   std::vector<std::pair<uint64_t, std::string>> markers;
   std::string record;
   std::vector<std::string> jsons;
+  std::vector<uint64_t> record_bytes;
   for (const auto& name : names) {
     std::string path = dir_ + "/" + name;
     if (EndsWith(name, ".tmp")) {
@@ -209,7 +213,7 @@ bool Spool::Open(std::string& error) {
     }
     std::string_view rest = std::string_view(name).substr(kIdDigits + 1);
     if (rest == "alert") {
-      if (!ReadFile(path, record) || !DecodeRecords(record, jsons)) {
+      if (!ReadFile(path, record) || !DecodeRecords(record, jsons, &record_bytes)) {
         spdlog::warn("alert spool: removing damaged record {}", name);
         ::unlink(path.c_str());
         ++stats_.corrupt;
@@ -218,7 +222,7 @@ bool Spool::Open(std::string& error) {
       files_[id] = File{static_cast<uint32_t>(jsons.size()), static_cast<uint32_t>(jsons.size())};
       for (uint32_t k = 0; k < jsons.size(); ++k) {
         Entry entry;
-        entry.bytes = EncodeRecord(jsons[k]).size();
+        entry.bytes = record_bytes[k];
         entry.file = id;
         entry.index = k;
         entry.delivered.assign(sinks_.size(), false);

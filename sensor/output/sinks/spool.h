@@ -89,8 +89,10 @@ class Spool {
   // "BWSPOOL1 <len> <crc32 hex>\n<json>\n"
   static std::string EncodeRecord(std::string_view json);
   static bool DecodeRecord(std::string_view record, std::string& json);
-  // Every record of a file, in order; false if any is damaged.
-  static bool DecodeRecords(std::string_view file, std::vector<std::string>& jsons);
+  // Every record of a file, in order, and (when asked) each record's encoded size; false if any
+  // is damaged.
+  static bool DecodeRecords(std::string_view file, std::vector<std::string>& jsons,
+                            std::vector<uint64_t>* record_bytes = nullptr);
 
  private:
   struct Entry {
