@@ -280,7 +280,9 @@ void AppSession::LogRequest(const http::HttpTransaction& tx, event::HttpLogEntry
   e.server_port = identity_.server_port;
   e.community_id = identity_.community_id;
   e.method = tx.request.method;
-  e.host = tx.request.host;
+  std::string_view host = tx.request.host;
+  if (size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  e.host.assign(host);
   std::string_view target = tx.request.target;
   std::string_view fragment;
   if (size_t hash = target.find('#'); hash != std::string_view::npos) {
