@@ -73,9 +73,12 @@ class Request:
 #  - the host is compared case-insensitively (DNS names are), and for an absolute-form target
 #    it is the target's authority (what the server uses; RFC 9112 3.2.2), not the Host header;
 #    for an authority-form target (CONNECT host:port) it is the target itself;
-#  - a fragment is dropped (the sensor logs it as #REDACTED: it may carry a token).
+#  - a fragment is dropped (the sensor logs it as #REDACTED: it may carry a token);
+#  - in an absolute-form target, userinfo is dropped (the sensor cuts it: it may hold a
+#    password) and scheme and authority are lowercased.
 # Query values the sensor redacted as credentials and targets it cut at its bound are matched
 # by UriCompatible in a second pass.
+ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)")
 NON_ASCII = re.compile(r"(?:\\x[0-9a-fA-F]{2}|[^\x20-\x7e])+")
 
 
@@ -84,8 +87,11 @@ def Printable(s):
 
 
 def NormUri(uri):
-    uri = Printable(uri)
-    return uri.split("#", 1)[0]
+    uri = Printable(uri).split("#", 1)[0]
+    m = ABSOLUTE.match(uri)
+    if m:  # scheme and authority are case-insensitive; the sensor cuts userinfo (a password)
+        uri = (m.group(1) + m.group(2).rsplit("@", 1)[-1]).lower() + uri[m.end():]
+    return uri
 
 
 def NormHost(host, uri):
