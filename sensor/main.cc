@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("bucketwatch ") + BW_VERSION);
 
   std::string read_file, interface, bpf, config_path, ledger, alerts, metrics_listen;
-  std::string flow_log, stats_json;
+  std::string flow_log, http_log, stats_json;
   std::vector<std::string> sets;
   std::string user, log_level;
   uint32_t workers = 0;
@@ -64,6 +64,8 @@ int main(int argc, char** argv) {
   app.add_option("--snaplen", snaplen, "Bytes kept per frame (overrides capture.snaplen)")
       ->check(CLI::Range(64, 262144));
   app.add_option("--flow-log", flow_log, "Write one JSON line per finished flow ('-' = stdout)");
+  app.add_option("--http-log", http_log,
+                 "Write one JSON line per HTTP request parsed, storage or not ('-' = stdout)");
   app.add_flag("--flow-digests", flow_digests,
                "Add the SHA-256 of each direction's reassembled bytes to the flow log");
   app.add_option("--stats-json", stats_json, "Write the final counters as JSON to this file");
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
   options.capture.bpf = config.capture.bpf;
   options.capture.user = user;
   options.flow_log = flow_log;
+  options.http_log = http_log;
   options.flow_digests = flow_digests;
   options.stats_json = stats_json;
   options.summary = !quiet;

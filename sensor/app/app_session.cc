@@ -1,6 +1,9 @@
 #include "sensor/app/app_session.h"
 
 #include <cstdio>
+#include <string_view>
+
+#include "dissectors/storage/url.h"
 
 namespace bw::app {
 
@@ -221,7 +224,9 @@ void AppSession::OnTransaction(http::HttpTransaction& tx) {
   const storage::ListingSummary* body = scanner_ ? &scanner_->summary() : nullptr;
   TimestampNs now = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
   auto event = storage::Recognise(tx, body, config_.storage, Hint(now));
+  auto logged = event::HttpLogEntry::Storage::kNo;
   if (event) {
+    logged = event::HttpLogEntry::Storage::kYes;
     if (event->recognised_by == storage::RecognisedBy::kFingerprint && config_.known_servers) {
       config_.known_servers->Learn(identity_.server_ip, identity_.server_port, event->provider,
                                    now);
@@ -231,15 +236,18 @@ void AppSession::OnTransaction(http::HttpTransaction& tx) {
     out_.OnStorageRequest(event::StorageRequest{Context(tx), std::move(*event)});
   } else {
     AppCounters::Bump(counters_.non_storage_http);
-    if (config_.storage.fingerprint) OfferToKnownServers(tx, body);
+    if (config_.storage.fingerprint && OfferToKnownServers(tx, body)) {
+      logged = event::HttpLogEntry::Storage::kCandidate;
+    }
   }
+  if (config_.http_log) LogRequest(tx, logged);
   scanner_.reset();
   scan_decided_ = false;
 }
 
 // The server may have spoken storage on a connection another worker saw: read the request as
 // each provider family would address it and let the output stage decide.
-void AppSession::OfferToKnownServers(const http::HttpTransaction& tx,
+bool AppSession::OfferToKnownServers(const http::HttpTransaction& tx,
                                      const storage::ListingSummary* body) {
   using event::KnownServerCandidate;
   KnownServerCandidate candidate;
@@ -251,12 +259,69 @@ void AppSession::OfferToKnownServers(const http::HttpTransaction& tx,
     hint.known_provider = provider;
     auto event = storage::Recognise(tx, body, config_.storage, hint);
     // Refused whatever the server (a tunnel, a preflight, an unparsable target): not storage.
-    if (!event) return;
+    if (!event) return false;
     candidate.as.push_back(std::move(*event));
   }
   candidate.ctx = Context(tx);
   AppCounters::Bump(counters_.known_server_candidates);
   out_.OnKnownServerCandidate(std::move(candidate));
+  return true;
+}
+
+// The target as the log may show it: an absolute-form target loses its userinfo, the query its
+// credential values (as the ledger's url.query does), and what is left is cut at the bound.
+void AppSession::LogRequest(const http::HttpTransaction& tx, event::HttpLogEntry::Storage storage) {
+  event::HttpLogEntry e;
+  e.ts = tx.request.first_ts;
+  e.decide_ts = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
+  e.client_ip = identity_.client_ip;
+  e.client_port = identity_.client_port;
+  e.server_ip = identity_.server_ip;
+  e.server_port = identity_.server_port;
+  e.community_id = identity_.community_id;
+  e.method = tx.request.method;
+  std::string_view host = tx.request.host;
+  if (size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  e.host.assign(host);
+  std::string_view target = tx.request.target;
+  std::string_view fragment;
+  if (size_t hash = target.find('#'); hash != std::string_view::npos) {
+    fragment = target.substr(hash);
+    target = target.substr(0, hash);
+  }
+  std::string_view query;
+  if (size_t q = target.find('?'); q != std::string_view::npos) {
+    query = target.substr(q + 1);
+    target = target.substr(0, q + 1);
+  }
+  // scheme://userinfo@authority/...: only an absolute form has "://" before its path.
+  if (size_t scheme = target.find("://");
+      scheme != std::string_view::npos &&
+      target.substr(0, scheme).find('/') == std::string_view::npos) {
+    size_t authority = scheme + 3;
+    size_t path = target.find('/', authority);
+    size_t at = target.substr(0, path).rfind('@');
+    if (at != std::string_view::npos && at >= authority) {
+      e.target.append(target.substr(0, authority));
+      target = target.substr(at + 1);
+    }
+  }
+  e.target.append(target);
+  if (!query.empty()) e.target.append(storage::RedactQuery(query));
+  // A fragment is not sent by conforming clients; one that was may hold a token too.
+  if (!fragment.empty()) e.target.append("#REDACTED");
+  if (e.target.size() > event::HttpLogEntry::kMaxTargetBytes) {
+    e.target.resize(event::HttpLogEntry::kMaxTargetBytes);
+    e.target_truncated = true;
+  }
+  e.version_major = tx.request.version_major;
+  e.version_minor = tx.request.version_minor;
+  e.status = tx.has_response ? tx.response.status : 0;
+  e.request_body_bytes = tx.request.body_bytes;
+  e.response_body_bytes = tx.has_response ? tx.response.body_bytes : 0;
+  e.missing_bytes = tx.request.missing_bytes || (tx.has_response && tx.response.missing_bytes);
+  e.storage = storage;
+  out_.OnHttpRequest(std::move(e));
 }
 
 event::RequestContext AppSession::Context(const http::HttpTransaction& tx) const {

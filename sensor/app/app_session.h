@@ -24,6 +24,7 @@
 #include "sensor/app/app_counters.h"
 #include "sensor/app/known_servers.h"
 #include "sensor/decode/ip_address.h"
+#include "sensor/event/http_log_entry.h"
 #include "sensor/event/storage_request.h"
 #include "sensor/reassembly/stream_sink.h"
 
@@ -34,6 +35,7 @@ struct AppConfig {
   storage::RecogniserConfig storage;
   KnownServers* known_servers = nullptr;  // the worker's own; may be null
   bool digests = false;
+  bool http_log = false;  // hand every parsed request on (EventOutput::OnHttpRequest)
   size_t tls_client_hello_max = 16 * 1024;  // client bytes buffered to find the ClientHello
 };
 
@@ -45,6 +47,8 @@ class EventOutput {
   // A request to a server that did not say it is storage; storage if the output stage knows the
   // server as such.
   virtual void OnKnownServerCandidate(event::KnownServerCandidate&& candidate) = 0;
+  // Every parsed request, storage or not, after its storage record; only with AppConfig::http_log.
+  virtual void OnHttpRequest(event::HttpLogEntry&& entry) = 0;
 };
 
 struct FlowIdentity {
@@ -103,7 +107,9 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   void OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) override;
   bool WantsBodyPrefix(const http::HttpTransaction& tx) const override;
   void OnTransaction(http::HttpTransaction& tx) override;
-  void OfferToKnownServers(const http::HttpTransaction& tx, const storage::ListingSummary* body);
+  // Whether it handed a candidate on.
+  bool OfferToKnownServers(const http::HttpTransaction& tx, const storage::ListingSummary* body);
+  void LogRequest(const http::HttpTransaction& tx, event::HttpLogEntry::Storage storage);
   event::RequestContext Context(const http::HttpTransaction& tx) const;
 
   static inline const std::string kNoText;

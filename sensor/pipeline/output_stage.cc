@@ -5,6 +5,7 @@
 
 #include "sensor/detect/alert.h"
 #include "sensor/output/flow_record.h"
+#include "sensor/output/http_log_record.h"
 #include "sensor/output/ledger_record.h"
 
 namespace bw::pipeline {
@@ -34,6 +35,7 @@ OutputStage::OutputStage(const OutputStageOptions& options,
     queues_.push_back(
         std::make_unique<OutputQueue>(options.queue_capacity, options.when_full, doorbell_));
   }
+  last_candidate_storage_.assign(queues_.size(), 0);
 }
 
 OutputStage::~OutputStage() {
@@ -117,26 +119,28 @@ size_t OutputStage::MergeReady(size_t budget) {
     }
     if (best == n || best_stamp > bound) break;
     OutputRecord* record = queues_[best]->Front();
-    Handle(*record);
+    Handle(*record, best);
     queues_[best]->Pop();
     ++handled;
   }
   return handled;
 }
 
-void OutputStage::Handle(OutputRecord& record) {
+void OutputStage::Handle(OutputRecord& record, size_t queue) {
   if (record.stamp - advanced_ >= kAdvanceInterval) AdvanceDetection(record.stamp);
   std::visit(
-      [this](auto& body) {
+      [this, queue](auto& body) {
         using T = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<T, event::StorageRequest>) {
           HandleStorage(body);
         } else if constexpr (std::is_same_v<T, event::KnownServerCandidate>) {
           Bump(counters_.candidates);
+          last_candidate_storage_[queue] = 0;
           auto provider = known_.Lookup(body.ctx.server_ip, body.ctx.server_port, body.ctx.end_ts);
           if (!provider) return;
           const size_t family = event::FamilyOf(*provider);
           if (family >= body.as.size()) return;
+          last_candidate_storage_[queue] = 1;
           Bump(counters_.candidates_storage);
           storage::StorageEvent& as = body.as[family];
           as.provider = *provider;
@@ -150,9 +154,29 @@ void OutputStage::Handle(OutputRecord& record) {
           if (targets_.flow_log && targets_.flow_log->is_open()) {
             targets_.flow_log->Write(output::FormatFlowLine(body));
           }
+        } else if constexpr (std::is_same_v<T, event::HttpLogEntry>) {
+          Bump(counters_.http_log_records);
+          if (targets_.http_log && targets_.http_log->is_open()) {
+            targets_.http_log->Write(output::FormatHttpLogLine(body, IsStorage(body, queue)));
+          }
         }
       },
       record.body);
+}
+
+// A candidate's entry follows the candidate in its worker's queue (the worker emits them one
+// after the other), so it takes the decision the candidate got, whatever other workers' records
+// were merged in between.
+bool OutputStage::IsStorage(const event::HttpLogEntry& e, size_t queue) const {
+  switch (e.storage) {
+    case event::HttpLogEntry::Storage::kYes:
+      return true;
+    case event::HttpLogEntry::Storage::kNo:
+      return false;
+    case event::HttpLogEntry::Storage::kCandidate:
+      break;
+  }
+  return last_candidate_storage_[queue] != 0;
 }
 
 void OutputStage::HandleStorage(event::StorageRequest& request) {

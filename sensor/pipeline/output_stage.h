@@ -11,7 +11,8 @@
 //    raised do not depend on how many workers ran or how their threads were scheduled, and a
 //    file replays as the live run did.
 //  - A request to a server that did not name itself as storage (KnownServerCandidate) is
-//    decided here, against what every worker's requests taught before it in that order.
+//    decided here, against what every worker's requests taught before it in that order; its
+//    HTTP-log entry, which the worker queues right after it, is decided the same way.
 //  - Alerts raised while one batch of records is merged reach the spool together (one group
 //    commit), so an alert storm costs the stage a few fsyncs per batch, not two per alert.
 //  - Finish() returns once every record was handled; the counters may be read from any thread.
@@ -48,6 +49,7 @@ struct OutputStageOptions {
 struct OutputTargets {
   output::LedgerFile* ledger = nullptr;
   output::LineWriter* flow_log = nullptr;
+  output::LineWriter* http_log = nullptr;
   output::LineWriter* alerts = nullptr;
   output::AlertDispatcher* dispatcher = nullptr;
   metrics::StorageRequestCounters* storage_counters = nullptr;
@@ -59,6 +61,7 @@ struct OutputStageCounters {
   std::atomic<uint64_t> candidates_storage{0};  // of those, to a server known as storage
   std::atomic<uint64_t> encrypted_summaries{0};
   std::atomic<uint64_t> flow_records{0};
+  std::atomic<uint64_t> http_log_records{0};
   std::atomic<uint64_t> alerts_raised{0};
   std::atomic<uint64_t> batches{0};        // merge rounds that handled at least one record
   std::atomic<uint64_t> alert_batches{0};  // group commits of alerts to the sinks' spool
@@ -91,8 +94,9 @@ class OutputStage final : private detect::AlertSink {
   void Run();
   // Handles up to `budget` records that are ready; returns how many.
   size_t MergeReady(size_t budget);
-  void Handle(OutputRecord& record);
+  void Handle(OutputRecord& record, size_t queue);
   void HandleStorage(event::StorageRequest& request);
+  bool IsStorage(const event::HttpLogEntry& e, size_t queue) const;
   void OnAlert(const detect::Alert& alert) override;
   void FlushAlerts();
   void AdvanceDetection(TimestampNs now);
@@ -105,6 +109,9 @@ class OutputStage final : private detect::AlertSink {
   detect::DetectionEngine detection_;
   app::KnownServers known_;
   OutputStageCounters counters_;
+  // Per queue: whether its last KnownServerCandidate became a storage request (for the HTTP-log
+  // entry that follows it).
+  std::vector<uint8_t> last_candidate_storage_;
   std::vector<std::string> pending_alerts_;  // raised in this batch, not yet spooled
   TimestampNs advanced_ = 0;                 // detection's clock
   std::thread thread_;

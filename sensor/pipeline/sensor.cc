@@ -71,6 +71,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     return false;
   }
   if (!options_.flow_log.empty() && !flow_log_.Open(options_.flow_log, error)) return false;
+  if (!options_.http_log.empty() && !http_log_.Open(options_.http_log, error)) return false;
   if (!c.output.alerts.empty() && !alerts_.Open(c.output.alerts, error)) return false;
   dispatcher_ = std::make_unique<output::AlertDispatcher>(c.alerting);
   if (!dispatcher_->Start(error)) {
@@ -88,12 +89,14 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   OutputTargets targets;
   targets.ledger = &ledger_;
   targets.flow_log = &flow_log_;
+  targets.http_log = &http_log_;
   targets.alerts = &alerts_;
   targets.dispatcher = dispatcher_.get();
   targets.storage_counters = &storage_counters_;
   output_ = std::make_unique<OutputStage>(oo, c.detection, targets);
 
   app_config_.digests = options_.flow_digests;
+  app_config_.http_log = http_log_.is_open();
   app_config_.http.max_start_line = c.http.max_start_line;
   app_config_.http.max_header_line = c.http.max_header_line;
   app_config_.http.max_headers = c.http.max_headers;
@@ -291,6 +294,7 @@ int Sensor::Run() {
   if (!source_->live() && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Close();
   flow_log_.Flush();
+  http_log_.Flush();
   alerts_.Flush();
   // Queued alerts get a bounded time to go out; the spool keeps the rest for the next start.
   dispatcher_->Drain(std::chrono::milliseconds(options_.config.alerting.drain_timeout_ms));

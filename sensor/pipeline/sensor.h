@@ -42,6 +42,7 @@ struct SensorOptions {
   config::Config config;
   capture::CaptureOptions capture;
   std::string flow_log;
+  std::string http_log;
   bool flow_digests = false;
   std::string stats_json;
   bool summary = true;
@@ -107,6 +108,7 @@ class Sensor {
   std::unique_ptr<decode::Decoder> decoder_;
   output::LedgerFile ledger_;
   output::LineWriter flow_log_;
+  output::LineWriter http_log_;
   output::LineWriter alerts_;
   std::unique_ptr<output::AlertDispatcher> dispatcher_;
   // Everything after dissection; stopped before what it writes to is closed.

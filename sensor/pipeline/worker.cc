@@ -167,6 +167,8 @@ void Worker::OnKnownServerCandidate(event::KnownServerCandidate&& candidate) {
   Emit(std::move(candidate));
 }
 
+void Worker::OnHttpRequest(event::HttpLogEntry&& entry) { Emit(std::move(entry)); }
+
 void Worker::AdvanceClock(TimestampNs now) {
   if (now > now_) now_ = now;
   PublishWatermark();

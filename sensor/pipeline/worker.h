@@ -74,6 +74,7 @@ class Worker final : private app::EventOutput {
   // app::EventOutput
   void OnStorageRequest(event::StorageRequest&& request) override;
   void OnKnownServerCandidate(event::KnownServerCandidate&& candidate) override;
+  void OnHttpRequest(event::HttpLogEntry&& entry) override;
   template <typename Body>
   void Emit(Body&& body);
   void PublishWatermark() { outputs_.queue->Advance(now_); }

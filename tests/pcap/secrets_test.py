@@ -5,7 +5,7 @@ For every saved capture of real client traffic (SigV4, SigV2, presigned URLs, SA
 GOOG4, Bearer), the secrets are taken from the capture with tshark (an independent parser):
 signatures in Authorization headers, bearer tokens, and the values of signature/token/sig query
 parameters. Then bucketwatch runs with every output on (ledger, alerts, flow log, stats, a
-webhook sink's spool) and none of those secret strings may appear in any file it wrote, nor in
+webhook sink's spool, the HTTP log) and none of those secret strings may appear in any file it wrote, nor in
 its stderr, nor in /metrics.
   secrets_test.py BUCKETWATCH
 """
@@ -67,7 +67,7 @@ def main():
                         " timeout_ms: 100}\n  drain_timeout_ms: 0\n" % work)
             r = subprocess.run([bw, "--read", pcap, "--config", cfg, "--ledger", work + "/ledger",
                                 "--alerts", work + "/alerts", "--flow-log", work + "/flows",
-                                "--stats-json", work + "/stats"], capture_output=True, text=True,
+                                "--http-log", work + "/http", "--stats-json", work + "/stats"], capture_output=True, text=True,
                                timeout=120)
             if r.returncode != 0:
                 failures.append("%s: exit %d: %s" % (pcap, r.returncode, r.stderr[-300:]))
@@ -80,6 +80,8 @@ def main():
                         blobs[os.path.relpath(path, work)] = f.read().decode("utf-8", "replace")
             if "/e2e/" in pcap and not os.path.getsize(work + "/ledger"):
                 failures.append("%s: empty ledger" % pcap)
+            if "/e2e/" in pcap and not os.path.getsize(work + "/http"):
+                failures.append("%s: empty HTTP log" % pcap)
             for s in secrets:
                 for where, text in blobs.items():
                     if s in text:
@@ -90,7 +92,7 @@ def main():
     for f in failures:
         print("FAIL:", f)
     print("secrets: %d credential values from %d captures checked against ledger, alerts, flow "
-          "log, stats, spool and stderr: %d failures" % (total, len(captures), len(failures)))
+          "log, HTTP log, stats, spool and stderr: %d failures" % (total, len(captures), len(failures)))
     return 1 if failures else 0
 
 

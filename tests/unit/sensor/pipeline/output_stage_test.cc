@@ -211,5 +211,72 @@ TEST_F(OutputStageTest, CandidatesAreDecidedInPacketTimeOrder) {
   EXPECT_EQ(stage->known_servers(), 1u);
 }
 
+event::HttpLogEntry Entry(const std::string& server, TimestampNs ts,
+                          event::HttpLogEntry::Storage storage, const std::string& target) {
+  event::HttpLogEntry e;
+  e.ts = e.decide_ts = ts;
+  e.client_ip = Ip("192.0.2.1");
+  e.server_ip = Ip(server);
+  e.server_port = 4568;
+  e.method = "GET";
+  e.target = target;
+  e.storage = storage;
+  return e;
+}
+
+std::vector<std::string> Read(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// An HTTP-log entry says whether its request reached the ledger. For a candidate that is the
+// decision the candidate got, even when another worker taught the server in between (a second
+// look-up would then say storage for a request the ledger does not have).
+TEST_F(OutputStageTest, HttpLogEntriesTakeTheirCandidatesDecision) {
+  output::LineWriter http_log;
+  std::string error;
+  ASSERT_TRUE(http_log.Open(dir_ + "/http.jsonl", error)) << error;
+  OutputStageOptions o;
+  o.workers = 2;
+  OutputTargets t;
+  t.ledger = &ledger_;
+  t.http_log = &http_log;
+  auto stage = std::make_unique<OutputStage>(o, detection_, t);
+  using S = event::HttpLogEntry::Storage;
+  // Worker 1: a request to .8 before anything knows it, its entry handed on later.
+  stage->queue(1).Push(OutputRecord{15, Candidate("198.51.100.8", 15)});
+  stage->queue(1).Push(OutputRecord{25, Entry("198.51.100.8", 15, S::kCandidate, "/early")});
+  // Worker 0: the request that teaches .8, merged between the two; then one after it.
+  stage->queue(0).Push(
+      OutputRecord{20, Request("198.51.100.8", 20, storage::RecognisedBy::kFingerprint)});
+  stage->queue(0).Push(OutputRecord{20, Entry("198.51.100.8", 20, S::kYes, "/teach")});
+  stage->queue(0).Push(OutputRecord{30, Candidate("198.51.100.8", 30)});
+  stage->queue(0).Push(OutputRecord{30, Entry("198.51.100.8", 30, S::kCandidate, "/late")});
+  stage->queue(0).Push(OutputRecord{31, Entry("198.51.100.9", 31, S::kNo, "/web")});
+  for (size_t i = 0; i < 2; ++i) stage->queue(i).Advance(OutputQueue::kForever);
+  stage->Start();
+  stage->Finish(40);
+  http_log.Flush();
+  ledger_.Close();
+  std::vector<std::string> lines = Read(dir_ + "/http.jsonl");
+  ASSERT_EQ(lines.size(), 4u);
+  auto storage_of = [&](const std::string& target) {
+    for (const auto& l : lines) {
+      if (l.find("\"original\":\"" + target + "\"") != std::string::npos) {
+        return l.find("\"storage\":true") != std::string::npos ? 1 : 0;
+      }
+    }
+    return -1;
+  };
+  EXPECT_EQ(storage_of("/teach"), 1);
+  EXPECT_EQ(storage_of("/early"), 0);  // its candidate was decided before .8 was known
+  EXPECT_EQ(storage_of("/late"), 1);
+  EXPECT_EQ(storage_of("/web"), 0);
+  EXPECT_EQ(Lines(dir_ + "/ledger.jsonl"), 2u);  // /teach and /late
+  EXPECT_EQ(stage->counters().http_log_records.load(), 4u);
+}
+
 }  // namespace
 }  // namespace bw::pipeline
