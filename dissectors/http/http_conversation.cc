@@ -247,7 +247,8 @@ void HttpConversation::StartResponse(const StatusLine& line, bool truncated, Tim
     pairable = ApplyResyncPolicy(ts);
   }
   bool eligible = pairable && !pending_.empty() && pending_.Front().tx.request.first_ts <= ts;
-  bool interim = line.status < 200 && line.status != 101;
+  // An answer to HTTP/0.9 (version 0) has no status line, so no status: it is final.
+  bool interim = line.status < 200 && line.status != 101 && line.version_major != 0;
   if (interim || !eligible) scratch_ = HttpResponse{};
   if (interim) {
     HttpCounters::Add(counters_.interim_1xx);
@@ -322,7 +323,8 @@ BodyRule HttpConversation::OnHeadComplete(Direction dir, const FramingInfo& info
       }
     }
     if (hosts > 1) counters_.Count(HttpError::kRepeatedHost);
-    p->close_after = info.connection_close || (r.version_minor == 0 && !info.connection_keep_alive);
+    p->close_after = r.version_major == 0 || info.connection_close ||
+                     (r.version_minor == 0 && !info.connection_keep_alive);
     return BodyRule::kFraming;
   }
 
@@ -335,6 +337,8 @@ BodyRule HttpConversation::OnHeadComplete(Direction dir, const FramingInfo& info
     r.last_ts = ts;
     response_close_ =
         info.connection_close || (r.version_minor == 0 && !info.connection_keep_alive);
+    // Headless (HTTP/0.9): the body runs to the end of the stream whatever the status says.
+    if (r.version_major == 0) return BodyRule::kFraming;
     status = r.status;
     method = inflight_.tx.request.method;
   } else if (response_target_ == ResponseTarget::kInterim) {
@@ -379,6 +383,7 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
     r.body_bytes = body_wire_bytes;
     r.missing_bytes = r.missing_bytes || missing || end == MessageEnd::kTruncated;
     r.last_ts = ts;
+    if (r.version_major == 0) ArmHeadless();
     return;
   }
   ResponseTarget target = response_target_;
@@ -400,7 +405,15 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
     Finish(/*gave_up=*/true);
   } else if (close) {
     Finish(/*gave_up=*/false);
+  } else {
+    ArmHeadless();
   }
+}
+
+void HttpConversation::ArmHeadless() {
+  response_parser_.ExpectHeadless(!has_inflight_ && response_target_ == ResponseTarget::kNone &&
+                                  !pending_.empty() &&
+                                  pending_.Front().tx.request.version_major == 0);
 }
 
 void HttpConversation::OnSyncLost(Direction dir, SyncLoss why, TimestampNs ts) {

@@ -33,7 +33,12 @@ namespace bw::http {
   X(kUnmatchedResponse, "unmatched_response")      /* response without a request: discarded */   \
   X(kAmbiguousResync, "ambiguous_resync")          /* pipelined, cannot tell whose: discarded */ \
   X(kTruncatedAtEnd, "truncated_at_end")           /* a message was cut by the end of stream */  \
-  X(kDataAfterClose, "data_after_close")           /* per conversation, after close: ignored */
+  X(kDataAfterClose, "data_after_close")           /* per conversation, after close: ignored */  \
+  X(kHttp09, "http09_request")                     /* GET without a version: HTTP/0.9 */         \
+  X(kHttp09Method, "http09_method")                /* no version, not GET: servers refuse */     \
+  X(kDataAfterHttp09, "data_after_http09")         /* client bytes after HTTP/0.9: ignored */    \
+  X(kSpaceInTarget, "space_in_target")             /* SP in the target, version last (nginx) */  \
+  X(kOddVersion, "odd_version")                    /* "HTTP/1.01", "HTTP/01.1": read as 1.x */
 
 enum class HttpError : uint8_t {
 #define BW_HTTP_ERROR_ENUM(id, name) id,
