@@ -38,7 +38,8 @@ namespace bw::http {
   X(kHttp09Method, "http09_method")                /* no version, not GET: servers refuse */     \
   X(kDataAfterHttp09, "data_after_http09")         /* client bytes after HTTP/0.9: ignored */    \
   X(kSpaceInTarget, "space_in_target")             /* SP in the target, version last (nginx) */  \
-  X(kOddVersion, "odd_version")                    /* "HTTP/1.01", "HTTP/01.1": read as 1.x */
+  X(kOddVersion, "odd_version")                    /* "HTTP/1.01", "HTTP/01.1": read as 1.x */   \
+  X(kDuplicateContentLength, "duplicate_content_length") /* equal values: taken as one */
 
 enum class HttpError : uint8_t {
 #define BW_HTTP_ERROR_ENUM(id, name) id,

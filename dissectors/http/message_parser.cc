@@ -396,6 +396,8 @@ void MessageParser::Interpret(std::string_view name, std::string_view value) {
         first = false;
       } else if (v != info_.content_length) {
         info_.content_length_conflict = true;
+      } else {
+        info_.content_length_repeated = true;
       }
     });
     if (!any) info_.content_length_invalid = true;
@@ -433,6 +435,11 @@ void MessageParser::FinishHead(TimestampNs ts) {
     EndMessage(MessageEnd::kComplete, ts);
     if (state_ != State::kStopped) state_ = State::kIgnoreRest;
     return;
+  }
+  if (info_.content_length_repeated && !info_.content_length_conflict &&
+      !info_.content_length_invalid) {
+    // Go's net/http serves it, nginx and llhttp answer 400: counted, framed by the one value.
+    counters_.Count(HttpError::kDuplicateContentLength);
   }
   if (info_.has_transfer_encoding) {
     // RFC 9112 section 6.3: Transfer-Encoding overrides Content-Length.

@@ -29,6 +29,7 @@ struct FramingInfo {
   bool has_content_length = false;
   bool content_length_invalid = false;
   bool content_length_conflict = false;
+  bool content_length_repeated = false;  // the same value more than once (RFC 9110 8.6)
   uint64_t content_length = 0;
   bool has_transfer_encoding = false;
   bool chunked_last = false;  // the final transfer coding is chunked

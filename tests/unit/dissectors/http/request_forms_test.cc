@@ -128,6 +128,39 @@ TEST(RequestForms, OddVersionNumbers) {
   EXPECT_TRUE(ten.finished);
 }
 
+TEST(RequestForms, RepeatedEqualContentLengthIsOneValue) {
+  for (std::string cl : {"Content-Length: 5\r\nContent-Length: 5\r\n", "Content-Length: 5, 5\r\n",
+                         "Content-Length: 5\r\nContent-Length: 5,5\r\n"}) {
+    Outcome o = RunChunkInvariant({FeedC("PUT /bucket/k HTTP/1.1\r\nHost: s3.amazonaws.com\r\n" +
+                                             cl + "\r\nhello" + Get("/bucket/next"),
+                                         1),
+                                   FeedS(Ok("") + Ok("2"), 2)});
+    ASSERT_EQ(o.txs.size(), 2u) << cl;
+    EXPECT_EQ(o.txs[0].tx.request.body_bytes, 5u) << cl;
+    EXPECT_FALSE(o.txs[0].tx.request.missing_bytes) << cl;
+    EXPECT_EQ(o.txs[1].tx.request.target, "/bucket/next") << cl;
+    EXPECT_EQ(Err(o, HttpError::kDuplicateContentLength), 1u) << cl;
+    EXPECT_EQ(Err(o, HttpError::kConflictingContentLength), 0u) << cl;
+  }
+}
+
+TEST(RequestForms, DifferingContentLengthIsRecordedWithTheRejection) {
+  // Every server answers 400 and closes; the request it refused is in the ledger with that 400,
+  // and the bytes a smuggler put behind it (which no server read) make no request.
+  Outcome o = RunChunkInvariant(
+      {FeedC("PUT /bucket/k HTTP/1.1\r\nHost: s3.amazonaws.com\r\nContent-Length: 3\r\n"
+             "Content-Length: 40\r\n\r\nabc" +
+                 Get("/bucket/smuggled"),
+             1),
+       FeedS("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 2),
+       EndS(3), EndC(3)});
+  ASSERT_EQ(o.txs.size(), 1u);
+  EXPECT_EQ(o.txs[0].tx.request.target, "/bucket/k");
+  EXPECT_EQ(o.txs[0].tx.response.status, 400);
+  EXPECT_TRUE(o.txs[0].tx.request.missing_bytes);
+  EXPECT_EQ(Err(o, HttpError::kConflictingContentLength), 1u);
+}
+
 // A reset ends both directions at once (the reassembler's OnEnd for each, in either order).
 TEST(RequestForms, ResetInsideResponseBodyKeepsTheRequest) {
   std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
