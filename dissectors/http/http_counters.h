@@ -39,7 +39,10 @@ namespace bw::http {
   X(kDataAfterHttp09, "data_after_http09")         /* client bytes after HTTP/0.9: ignored */    \
   X(kSpaceInTarget, "space_in_target")             /* SP in the target, version last (nginx) */  \
   X(kOddVersion, "odd_version")                    /* "HTTP/1.01", "HTTP/01.1": read as 1.x */   \
-  X(kDuplicateContentLength, "duplicate_content_length") /* equal values: taken as one */
+  X(kDuplicateContentLength, "duplicate_content_length") /* equal values: taken as one */        \
+  X(kSocksPrelude, "socks_prelude")            /* SOCKS handshake skipped: HTTP/TLS follows */   \
+  X(kSocksRefused, "socks_refused")            /* the proxy refused: nothing to parse */         \
+  X(kSocksBadHandshake, "socks_bad_handshake") /* garbled, unfollowed or cut by a gap */
 
 enum class HttpError : uint8_t {
 #define BW_HTTP_ERROR_ENUM(id, name) id,
