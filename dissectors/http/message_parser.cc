@@ -266,6 +266,7 @@ void MessageParser::ResetMessage(uint64_t head_bytes) {
   body_wire_ = 0;
   missing_ = false;
   http09_ = false;
+  http09_headers_counted_ = false;
   headless_next_ = false;
   state_ = State::kHeaders;
 }
@@ -299,10 +300,11 @@ void MessageParser::StartMessage(const Line& line, TimestampNs ts) {
     info_.head_truncated = true;
     counters_.Count(HttpError::kHeaderBlockTooLarge);
   }
+  // An HTTP/0.9 request is complete with its line for nginx and Apache httpd, which answer at
+  // once and read nothing more; llhttp (Node) reads header lines after it up to an empty line.
+  // Both are followed: the request can be answered from its line on (the owner pairs an early
+  // answer), and header lines that do come are read into it (http09_headers).
   sink_.OnStartLine(dir_, start, line.overflow, line_first_ts_);
-  // An HTTP/0.9 request is its line: no headers, no body, and servers read nothing after it
-  // (they answer and close).
-  if (http09_ && state_ == State::kHeaders) FinishHead(ts);
 }
 
 void MessageParser::StartHeadless(TimestampNs ts) {
@@ -324,6 +326,10 @@ void MessageParser::NoteLineEnding(const Line& line) {
 }
 
 void MessageParser::HeaderLine(const Line& line) {
+  if (http09_ && !http09_headers_counted_) {
+    http09_headers_counted_ = true;
+    counters_.Count(HttpError::kHttp09Headers);
+  }
   if (line.overflow) {
     counters_.Count(HttpError::kLineTooLong);
     info_.head_truncated = true;
@@ -593,6 +599,10 @@ void MessageParser::Finish(bool clean, TimestampNs ts) {
       sink_.OnBody(dir_, AsBytes(std::string_view(peek_, n)));
       body_wire_ += n;
     }
+  }
+  if (state_ == State::kHeaders && http09_) {
+    // nginx and Apache served it on its line: whatever headers followed, it is complete.
+    EndMessage(MessageEnd::kComplete, ts);
   }
   switch (state_) {
     case State::kBodyUntilEnd:

@@ -108,6 +108,8 @@ class MessageParser {
   }
   // Wire bytes of the current message's body so far (for a request emitted before it ended).
   uint64_t body_wire_bytes() const { return body_wire_; }
+  // Wire bytes of the current message's head so far (likewise).
+  uint64_t head_bytes() const { return head_bytes_; }
 
  private:
   enum class State : uint8_t {
@@ -174,7 +176,8 @@ class MessageParser {
   uint64_t remaining_ = 0;
   uint64_t body_wire_ = 0;
   bool missing_ = false;
-  bool http09_ = false;         // the current request is HTTP/0.9
+  bool http09_ = false;  // the current request is HTTP/0.9
+  bool http09_headers_counted_ = false;
   bool headless_next_ = false;  // see ExpectHeadless
   bool ignored_counted_ = false;
   // The first bytes of an answer to HTTP/0.9, held until they show whether it has a status line.

@@ -49,20 +49,26 @@ bool ParseVersionNumber(std::string_view s, size_t& i, uint32_t& value) {
   return i > start;
 }
 
-// A request's version the way the most lenient servers read it: "HTTP/" 1*DIGIT "." 1*DIGIT
-// with the major number 1 and the minor below 1000 (nginx); exactly s[i..end).
+// A request's version the way the most lenient servers read it, exactly s[i..end): "HTTP/"
+// 1*DIGIT "." 1*DIGIT with a major number below 10 and a minor below 1000. nginx reads the
+// minor as a number ("1.01", "1.10"), Apache httpd with HttpProtocolOptions Unsafe both numbers
+// ("01.1"), llhttp (Node) takes "2.0" even in strict mode and any digit pair when lenient. The
+// message syntax stays HTTP/1's: that is how those servers read the rest.
 bool ParseRequestVersion(std::string_view s, size_t i, size_t end, RequestLine& out) {
   std::string_view v = s.substr(i, end - i);
   size_t k = 0;
-  if (v.size() == 8 && ParseVersion(v, k, out.version_major, out.version_minor)) return true;
+  if (v.size() == 8 && ParseVersion(v, k, out.version_major, out.version_minor)) {
+    out.odd_version = out.version_minor > 1;
+    return true;
+  }
   if (v.size() < 8 || v.substr(0, 5) != "HTTP/") return false;
   k = 5;
   uint32_t major = 0, minor = 0;
   if (!ParseVersionNumber(v, k, major) || k == v.size() || v[k] != '.') return false;
   ++k;
   if (!ParseVersionNumber(v, k, minor) || k != v.size()) return false;
-  if (major != 1 || minor > 999) return false;
-  out.version_major = 1;
+  if (major > 9 || minor > 999) return false;
+  out.version_major = static_cast<uint8_t>(major);
   out.version_minor = static_cast<uint8_t>(std::min<uint32_t>(minor, 255));
   out.odd_version = true;
   return true;
@@ -143,6 +149,8 @@ bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out,
   size_t last = end;
   while (last > i && !IsSpace(line[last - 1])) --last;
   if (!ParseRequestVersion(line, last, end, out)) return false;
+  // The HTTP/2 connection preface: not an HTTP/1 request, whatever follows.
+  if (out.method == "PRI" && out.version_major == 2) return false;
   size_t target_end = last;
   while (IsSpace(line[target_end - 1])) --target_end;
   if (target_end > i) {

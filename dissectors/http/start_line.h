@@ -6,8 +6,9 @@
 // method, a missing reason phrase; in requests also a GET without a version (HTTP/0.9: nginx,
 // Apache httpd's default Allow0.9, llhttp), SP inside the target with the version as the last
 // token (nginx before 1.21.1) and leading zeros or extra digits in the version numbers (nginx
-// reads the minor version as a number, Apache httpd with HttpProtocolOptions Unsafe both).
-// Strict where accepting would mis-frame: the major version must be 1 and the target holds no
+// reads the minor version as a number, Apache httpd with HttpProtocolOptions Unsafe both, llhttp
+// takes "HTTP/2.0" and, when lenient, any digit pair). Strict where accepting would mis-frame:
+// responses must be HTTP/1.x, the HTTP/2 preface is no request, and the target holds no
 // control characters.
 
 #include <cstdint>
@@ -21,11 +22,11 @@ namespace bw::http {
 struct RequestLine {
   std::string_view method;
   std::string_view target;
-  uint8_t version_major = 1;     // 0 for HTTP/0.9
+  uint8_t version_major = 1;     // 0 for HTTP/0.9; up to 9 (llhttp reads "HTTP/2.0" as 1.x)
   uint8_t version_minor = 1;     // capped at 255; nginx accepts up to 999
   bool space_in_target = false;  // SP inside the target: the last token was the version
-  bool odd_version = false;      // the version was not written "HTTP/1.D"
-  bool http09 = false;           // no version: HTTP/0.9 (no headers, no body, headless answer)
+  bool odd_version = false;      // the version was neither "HTTP/1.0" nor "HTTP/1.1"
+  bool http09 = false;           // no version: HTTP/0.9 (no body; the answer may have no head)
 };
 
 struct StatusLine {

@@ -41,6 +41,28 @@ def http09_get(cap):
     c.close(server_first=True)
 
 
+def http09_headers_node(cap):
+    # llhttp (Node: s3rver, Azurite) reads header lines after a GET line without a version and
+    # answers with a status line once they end, then closes: the Host names the bucket.
+    c = Conn(cap, 42003, server_ip="10.20.0.21", dport=4568)
+    c.handshake()
+    c.send(b"GET /notes.txt\r\nHost: bucket-a.s3.amazonaws.com\r\nUser-Agent: " +
+           UA.encode() + b"\r\n\r\n")
+    c.reply(obj(BODY, seed="node09").replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
+    c.close(server_first=True)
+
+
+def http20_node(cap):
+    # llhttp takes "HTTP/2.0" in a request line even in strict mode and answers in HTTP/1.1.
+    c = Conn(cap, 42004, server_ip="10.20.0.21", dport=4568)
+    c.handshake()
+    c.send(get("/?list-type=2", host="bucket-a.s3.amazonaws.com").replace(b"HTTP/1.1",
+                                                                          b"HTTP/2.0", 1))
+    c.reply(listing("bucket-a", KEYS_A).replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n",
+                                                1))
+    c.close(server_first=True)
+
+
 def space_in_target(cap):
     # nginx before 1.21.1 takes the last token as the version and the rest as the target.
     c = Conn(cap, 42011)
@@ -182,6 +204,8 @@ def response_until_close(cap):
 
 CASES = {
     "http09_get": http09_get,
+    "http09_headers_node": http09_headers_node,
+    "http20_node": http20_node,
     "space_in_target": space_in_target,
     "odd_version": odd_version,
     "duplicate_cl_same": duplicate_cl_same,

@@ -45,16 +45,49 @@ TEST(RequestForms, Http09RequestAndHeadlessAnswer) {
   EXPECT_TRUE(o.finished);
 }
 
-TEST(RequestForms, Http09HeadersAfterTheLineAreIgnoredLikeTheServerDoes) {
-  // nginx and Apache httpd read no header after a version-less line: the Host below never
-  // reaches them, so the request has none.
+TEST(RequestForms, Http09HeaderLinesAreReadLikeLlhttp) {
+  // llhttp (Node: s3rver, Azurite) reads header lines after a version-less line and answers
+  // with a status line once they end; nginx and Apache httpd answer on the line. Both are
+  // followed, so the Host that Node acts on is in the request. Bytes after the empty line are
+  // read by no server.
   Outcome o =
-      RunChunkInvariant({FeedC("GET /k\r\nHost: other.example\r\n\r\n", 1),
-                         FeedC("GET /more HTTP/1.1\r\n\r\n", 2), FeedS("body", 3), EndS(4)});
+      RunChunkInvariant({FeedC("GET /k\r\nHost: bucket.s3.amazonaws.com\r\n\r\n", 1),
+                         FeedC("GET /more HTTP/1.1\r\n\r\n", 2),
+                         FeedS("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody", 3), EndS(4)});
   ASSERT_EQ(o.txs.size(), 1u);
-  EXPECT_EQ(o.txs[0].tx.request.host, "");
+  EXPECT_EQ(o.txs[0].tx.request.host, "bucket.s3.amazonaws.com");
+  EXPECT_EQ(o.txs[0].tx.response.status, 200);
+  EXPECT_EQ(o.txs[0].streamed, "body");
   EXPECT_EQ(o.counters[kRequests], 1u);
+  EXPECT_EQ(Err(o, HttpError::kHttp09Headers), 1u);
   EXPECT_EQ(Err(o, HttpError::kDataAfterHttp09), 1u);
+}
+
+TEST(RequestForms, Http09AnsweredBeforeItsHeaderLinesEnd) {
+  // nginx answers on the line while the client is still sending header lines: the request is
+  // reported with what was seen when the answer ended, complete.
+  std::string req = "GET /k\r\nUser-Agent: x\r\n";
+  Outcome o = RunChunkInvariant({FeedC(req, 1), FeedS("raw object", 2), EndS(3), EndC(3)});
+  ASSERT_EQ(o.txs.size(), 1u);
+  EXPECT_EQ(o.txs[0].tx.end, TransactionEnd::kComplete);
+  EXPECT_EQ(o.txs[0].tx.response.status, 0);
+  EXPECT_EQ(o.txs[0].streamed, "raw object");
+  EXPECT_EQ(o.txs[0].tx.request.header_bytes, req.size());
+  EXPECT_EQ(Err(o, HttpError::kTruncatedAtEnd), 0u);
+}
+
+TEST(RequestForms, Http20RequestLineIsReadAsHttp1) {
+  Outcome o = RunChunkInvariant(
+      {FeedC(Get("/a", "2.0"), 1),
+       FeedS("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx", 2), EndS(3)});
+  ASSERT_EQ(o.txs.size(), 1u);
+  EXPECT_EQ(o.txs[0].tx.request.version_major, 2);
+  EXPECT_EQ(o.txs[0].tx.response.status, 200);
+  EXPECT_EQ(Err(o, HttpError::kOddVersion), 1u);
+  // The HTTP/2 preface is still not HTTP/1: the connection is given up at once.
+  Outcome h2 = RunChunkInvariant({FeedC("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 1)});
+  EXPECT_TRUE(h2.gave_up);
+  EXPECT_EQ(h2.txs.size(), 0u);
 }
 
 TEST(RequestForms, Http09RefusedWithAStatusLine) {

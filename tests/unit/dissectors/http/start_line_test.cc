@@ -26,7 +26,8 @@ TEST(StartLine, RequestLineForms) {
 TEST(StartLine, RequestLineRejects) {
   RequestLine r;
   EXPECT_FALSE(ParseRequestLine("", false, r));
-  EXPECT_FALSE(ParseRequestLine("GET / HTTP/2.0", false, r));  // not HTTP/1
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/10.0", false, r));  // no server reads it
+  EXPECT_FALSE(ParseRequestLine("PRI * HTTP/2.0", false, r));   // the HTTP/2 preface
   EXPECT_FALSE(ParseRequestLine("GET / http/1.1", false, r));
   EXPECT_FALSE(ParseRequestLine(" GET / HTTP/1.1", false, r));  // leading whitespace
   EXPECT_FALSE(ParseRequestLine("GET  HTTP/1.1", false, r));    // no target
@@ -94,8 +95,18 @@ TEST(StartLine, LenientVersionNumbers) {
   ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.1", false, r));
   EXPECT_FALSE(r.odd_version);
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.1000", false, r));
-  EXPECT_FALSE(ParseRequestLine("GET / HTTP/2.0", false, r));
-  EXPECT_FALSE(ParseRequestLine("GET / HTTP/02.0", false, r));
+  // llhttp (Node) serves "HTTP/2.0" in HTTP/1 syntax even when strict, any digit pair when
+  // lenient; it stays an HTTP/1 message.
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/2.0", false, r));
+  EXPECT_EQ(r.version_major, 2);
+  EXPECT_TRUE(r.odd_version);
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/5.6", false, r));
+  EXPECT_EQ(r.version_major, 5);
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.5", false, r));
+  EXPECT_TRUE(r.odd_version);
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.0", false, r));
+  EXPECT_FALSE(r.odd_version);
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/10.0", false, r));
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.", false, r));
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/.1", false, r));
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.1.1", false, r));
