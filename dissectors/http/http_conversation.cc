@@ -153,8 +153,10 @@ std::vector<Header>* HttpConversation::CurrentHeaders(Direction dir) {
 void HttpConversation::Emit(Pending& p, TransactionEnd end) {
   p.tx.end = end;
   if (request_open_ && p.seq == open_request_seq_) {
-    // The response ended before the request body did (an early error): report what was seen.
+    // The response ended before the request body did (an early error), or before the header
+    // lines an HTTP/0.9 request may have (nginx answers on its line): report what was seen.
     p.tx.request.body_bytes = request_parser_.body_wire_bytes();
+    if (p.tx.request.header_bytes == 0) p.tx.request.header_bytes = request_parser_.head_bytes();
   }
   HttpCounters::Add(counters_.transactions);
   if (end == TransactionEnd::kNoResponse) HttpCounters::Add(counters_.no_response);
@@ -205,7 +207,8 @@ void HttpConversation::StartRequest(const RequestLine& line, bool truncated, Tim
   }
   Pending& p = pending_.PushBack(limits_.max_pending_requests);
   p.seq = next_seq_++;
-  p.close_after = false;
+  // Servers close after answering HTTP/0.9, even when the answer comes before its head ends.
+  p.close_after = line.version_major == 0;
   HttpRequest& r = p.tx.request;
   r.method.assign(line.method);
   r.target.assign(line.target);
@@ -222,6 +225,7 @@ void HttpConversation::StartRequest(const RequestLine& line, bool truncated, Tim
   }
   open_request_seq_ = p.seq;
   request_open_ = true;
+  if (line.http09) ArmHeadless();
   HttpCounters::Max(counters_.pipelined_max_depth, pending_.size() + (has_inflight_ ? 1 : 0));
 }
 
@@ -247,7 +251,8 @@ void HttpConversation::StartResponse(const StatusLine& line, bool truncated, Tim
     pairable = ApplyResyncPolicy(ts);
   }
   bool eligible = pairable && !pending_.empty() && pending_.Front().tx.request.first_ts <= ts;
-  bool interim = line.status < 200 && line.status != 101;
+  // An answer to HTTP/0.9 (version 0) has no status line, so no status: it is final.
+  bool interim = line.status < 200 && line.status != 101 && line.version_major != 0;
   if (interim || !eligible) scratch_ = HttpResponse{};
   if (interim) {
     HttpCounters::Add(counters_.interim_1xx);
@@ -322,7 +327,8 @@ BodyRule HttpConversation::OnHeadComplete(Direction dir, const FramingInfo& info
       }
     }
     if (hosts > 1) counters_.Count(HttpError::kRepeatedHost);
-    p->close_after = info.connection_close || (r.version_minor == 0 && !info.connection_keep_alive);
+    p->close_after = r.version_major == 0 || info.connection_close ||
+                     (r.version_major == 1 && r.version_minor == 0 && !info.connection_keep_alive);
     return BodyRule::kFraming;
   }
 
@@ -335,6 +341,8 @@ BodyRule HttpConversation::OnHeadComplete(Direction dir, const FramingInfo& info
     r.last_ts = ts;
     response_close_ =
         info.connection_close || (r.version_minor == 0 && !info.connection_keep_alive);
+    // Headless (HTTP/0.9): the body runs to the end of the stream whatever the status says.
+    if (r.version_major == 0) return BodyRule::kFraming;
     status = r.status;
     method = inflight_.tx.request.method;
   } else if (response_target_ == ResponseTarget::kInterim) {
@@ -379,6 +387,7 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
     r.body_bytes = body_wire_bytes;
     r.missing_bytes = r.missing_bytes || missing || end == MessageEnd::kTruncated;
     r.last_ts = ts;
+    if (r.version_major == 0) ArmHeadless();
     return;
   }
   ResponseTarget target = response_target_;
@@ -400,7 +409,15 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
     Finish(/*gave_up=*/true);
   } else if (close) {
     Finish(/*gave_up=*/false);
+  } else {
+    ArmHeadless();
   }
+}
+
+void HttpConversation::ArmHeadless() {
+  response_parser_.ExpectHeadless(!has_inflight_ && response_target_ == ResponseTarget::kNone &&
+                                  !pending_.empty() &&
+                                  pending_.Front().tx.request.version_major == 0);
 }
 
 void HttpConversation::OnSyncLost(Direction dir, SyncLoss why, TimestampNs ts) {

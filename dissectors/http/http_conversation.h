@@ -30,6 +30,12 @@
 // (repeated_host); an absolute-form target supplies the host even when a Host header names
 // another (host_mismatch); Transfer-Encoding beats Content-Length (te_and_cl); CONNECT 2xx and
 // 101 end dissection (a tunnel). Lines ended by a bare LF are accepted and counted (bare_lf).
+// A GET line without a version is HTTP/0.9 (http09_request): the request can be answered from
+// its line on (nginx, Apache httpd), header lines that follow are read into it up to an empty
+// line (llhttp, so Node servers: http09_headers), bytes after that are ignored as servers
+// ignore them (data_after_http09), and its answer is the server's bytes up to the end of the
+// stream, without a head (status 0, version 0.9), unless the server answers with a status line
+// (Node does; Go and strict Apache refuse with 400).
 
 #include <cstdint>
 #include <vector>
@@ -134,6 +140,8 @@ class HttpConversation final : private MessageSink {
   void Emit(Pending& p, TransactionEnd end);
   void FlushFront();
   void FlushAllPending();
+  // Tells the response parser whether the next response answers an HTTP/0.9 request.
+  void ArmHeadless();
   void Finish(bool gave_up);
   MessageParser& Parser(Direction dir) {
     return dir == Direction::kToServer ? request_parser_ : response_parser_;

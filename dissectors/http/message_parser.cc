@@ -115,6 +115,12 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
     switch (state_) {
       case State::kStopped:
         return;
+      case State::kIgnoreRest:
+        // Counted once, so that the count does not depend on packetisation.
+        if (!ignored_counted_) counters_.Count(HttpError::kDataAfterHttp09);
+        ignored_counted_ = true;
+        in = {};
+        break;
       case State::kStartLine:
         StepStartLine(in, ts);
         break;
@@ -184,7 +190,39 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
   }
 }
 
+bool MessageParser::StepHeadlessPeek(ByteView& in, TimestampNs ts) {
+  // A server that refused HTTP/0.9 answers with a status line; anything else is the body. The
+  // bytes are held here one by one so that the verdict does not depend on packetisation.
+  while (!in.empty() && peek_len_ < kStatusPrefix.size()) {
+    if (peek_len_ == 0) peek_ts_ = ts;
+    char c = static_cast<char>(in[0]);
+    peek_[peek_len_++] = c;
+    in = in.subspan(1);
+    if (c != kStatusPrefix[peek_len_ - 1]) {
+      uint8_t n = peek_len_;
+      peek_len_ = 0;
+      if (line_done_) ResetLine();
+      StartHeadless(peek_ts_);
+      if (state_ != State::kBodyUntilEnd) return true;
+      sink_.OnBody(dir_, AsBytes(std::string_view(peek_, n)));
+      body_wire_ += n;
+      return true;
+    }
+  }
+  if (peek_len_ < kStatusPrefix.size()) return true;  // wait for more bytes
+  // A status line after all: its first bytes go to the line reader.
+  peek_len_ = 0;
+  headless_next_ = false;
+  line_first_ts_ = peek_ts_;
+  ByteView held = AsBytes(std::string_view(peek_, kStatusPrefix.size()));
+  Line unused;
+  if (line_done_) ResetLine();
+  ReadLine(held, limits_.max_start_line, unused);
+  return false;
+}
+
 void MessageParser::StepStartLine(ByteView& in, TimestampNs ts) {
+  if (headless_next_ && line_len_ == 0 && StepHeadlessPeek(in, ts)) return;
   if (line_len_ == 0 || line_done_) line_first_ts_ = ts;
   Line line;
   if (!ReadLine(in, limits_.max_start_line, line)) {
@@ -216,37 +254,66 @@ void MessageParser::StepResync(ByteView& in, TimestampNs ts) {
   StartMessage(line, ts);
 }
 
+void MessageParser::ResetMessage(uint64_t head_bytes) {
+  info_ = FramingInfo{};
+  head_bytes_ = head_bytes;
+  stored_headers_ = 0;
+  last_header_foldable_ = false;
+  too_many_counted_ = false;
+  block_overflow_ = false;
+  bare_lf_counted_ = false;
+  remaining_ = 0;
+  body_wire_ = 0;
+  missing_ = false;
+  http09_ = false;
+  http09_headers_counted_ = false;
+  headless_next_ = false;
+  state_ = State::kHeaders;
+}
+
 void MessageParser::StartMessage(const Line& line, TimestampNs ts) {
   StartLine start{};
-  bool ok = dir_ == Direction::kToServer ? ParseRequestLine(line.text, line.overflow, start.request)
-                                         : ParseStatusLine(line.text, start.status);
+  RequestLineRefusal why = RequestLineRefusal::kMalformed;
+  bool ok = dir_ == Direction::kToServer
+                ? ParseRequestLine(line.text, line.overflow, start.request, &why)
+                : ParseStatusLine(line.text, start.status);
   if (!ok) {
-    counters_.Count(HttpError::kBadStartLine);
+    counters_.Count(why == RequestLineRefusal::kHttp09Method ? HttpError::kHttp09Method
+                                                             : HttpError::kBadStartLine);
     LoseSync(SyncLoss::kBadStartLine, ts);
     return;
   }
   // Counted only for start lines that parse: an invalid one may be rejected from its prefix
   // before its length is known, and counts must not depend on packetisation.
   if (line.overflow) counters_.Count(HttpError::kLineTooLong);
-  info_ = FramingInfo{};
+  ResetMessage(line.raw);
   info_.head_truncated = line.overflow;
-  head_bytes_ = line.raw;
-  stored_headers_ = 0;
-  last_header_foldable_ = false;
-  too_many_counted_ = false;
-  block_overflow_ = false;
-  bare_lf_counted_ = false;
   NoteLineEnding(line);
-  remaining_ = 0;
-  body_wire_ = 0;
-  missing_ = false;
-  state_ = State::kHeaders;
+  if (dir_ == Direction::kToServer) {
+    if (start.request.space_in_target) counters_.Count(HttpError::kSpaceInTarget);
+    if (start.request.odd_version) counters_.Count(HttpError::kOddVersion);
+    if (start.request.http09) counters_.Count(HttpError::kHttp09);
+    http09_ = start.request.http09;
+  }
   if (head_bytes_ > limits_.max_header_block) {
     block_overflow_ = true;
     info_.head_truncated = true;
     counters_.Count(HttpError::kHeaderBlockTooLarge);
   }
+  // An HTTP/0.9 request is complete with its line for nginx and Apache httpd, which answer at
+  // once and read nothing more; llhttp (Node) reads header lines after it up to an empty line.
+  // Both are followed: the request can be answered from its line on (the owner pairs an early
+  // answer), and header lines that do come are read into it (http09_headers).
   sink_.OnStartLine(dir_, start, line.overflow, line_first_ts_);
+}
+
+void MessageParser::StartHeadless(TimestampNs ts) {
+  ResetMessage(0);
+  StartLine start{};
+  start.status.version_major = 0;
+  start.status.version_minor = 9;
+  sink_.OnStartLine(dir_, start, false, ts);
+  if (state_ == State::kHeaders) FinishHead(ts);
 }
 
 void MessageParser::NoteLineEnding(const Line& line) {
@@ -259,6 +326,10 @@ void MessageParser::NoteLineEnding(const Line& line) {
 }
 
 void MessageParser::HeaderLine(const Line& line) {
+  if (http09_ && !http09_headers_counted_) {
+    http09_headers_counted_ = true;
+    counters_.Count(HttpError::kHttp09Headers);
+  }
   if (line.overflow) {
     counters_.Count(HttpError::kLineTooLong);
     info_.head_truncated = true;
@@ -331,6 +402,8 @@ void MessageParser::Interpret(std::string_view name, std::string_view value) {
         first = false;
       } else if (v != info_.content_length) {
         info_.content_length_conflict = true;
+      } else {
+        info_.content_length_repeated = true;
       }
     });
     if (!any) info_.content_length_invalid = true;
@@ -364,6 +437,16 @@ void MessageParser::FinishHead(TimestampNs ts) {
     return;
   }
   const bool request = dir_ == Direction::kToServer;
+  if (http09_) {
+    EndMessage(MessageEnd::kComplete, ts);
+    if (state_ != State::kStopped) state_ = State::kIgnoreRest;
+    return;
+  }
+  if (info_.content_length_repeated && !info_.content_length_conflict &&
+      !info_.content_length_invalid) {
+    // Go's net/http serves it, nginx and llhttp answer 400: counted, framed by the one value.
+    counters_.Count(HttpError::kDuplicateContentLength);
+  }
   if (info_.has_transfer_encoding) {
     // RFC 9112 section 6.3: Transfer-Encoding overrides Content-Length.
     if (info_.has_content_length) counters_.Count(HttpError::kTeAndCl);
@@ -491,11 +574,13 @@ void MessageParser::Gap(uint64_t length, TimestampNs ts) {
       return;
     case State::kStartLine:
       ResetLine();
+      peek_len_ = 0;
       LoseSync(SyncLoss::kGap, ts);
       return;
     case State::kResync:
       ResetLine();  // the bytes after the hole may start a line
       return;
+    case State::kIgnoreRest:
     case State::kStopped:
       return;
   }
@@ -505,6 +590,20 @@ void MessageParser::End(TimestampNs ts) { Finish(/*clean=*/true, ts); }
 void MessageParser::Abort(TimestampNs ts) { Finish(/*clean=*/false, ts); }
 
 void MessageParser::Finish(bool clean, TimestampNs ts) {
+  if (state_ == State::kStartLine && peek_len_ > 0) {
+    // The answer to HTTP/0.9 ended inside what could have been "HTTP/": it was all body.
+    uint8_t n = peek_len_;
+    peek_len_ = 0;
+    StartHeadless(peek_ts_);
+    if (state_ == State::kBodyUntilEnd) {
+      sink_.OnBody(dir_, AsBytes(std::string_view(peek_, n)));
+      body_wire_ += n;
+    }
+  }
+  if (state_ == State::kHeaders && http09_) {
+    // nginx and Apache served it on its line: whatever headers followed, it is complete.
+    EndMessage(MessageEnd::kComplete, ts);
+  }
   switch (state_) {
     case State::kBodyUntilEnd:
       if (clean) {
@@ -526,6 +625,7 @@ void MessageParser::Finish(bool clean, TimestampNs ts) {
       break;
     case State::kStartLine:
     case State::kResync:
+    case State::kIgnoreRest:
     case State::kStopped:
       break;
   }

@@ -29,6 +29,7 @@ struct FramingInfo {
   bool has_content_length = false;
   bool content_length_invalid = false;
   bool content_length_conflict = false;
+  bool content_length_repeated = false;  // the same value more than once (RFC 9110 8.6)
   uint64_t content_length = 0;
   bool has_transfer_encoding = false;
   bool chunked_last = false;  // the final transfer coding is chunked
@@ -95,6 +96,10 @@ class MessageParser {
   void Abort(TimestampNs ts);
   // Ignore all further input (tunnel, not HTTP, connection finished).
   void Stop() { state_ = State::kStopped; }
+  // Responses only: the next message answers an HTTP/0.9 request, so unless it begins with
+  // "HTTP/" it has no head and its body runs to the end of the stream. Takes effect at the
+  // next message boundary; the owner re-arms it after each message.
+  void ExpectHeadless(bool on) { headless_next_ = on; }
 
   bool stopped() const { return state_ == State::kStopped; }
   // Heap bytes this parser holds (its line buffer), for memory accounting.
@@ -103,6 +108,8 @@ class MessageParser {
   }
   // Wire bytes of the current message's body so far (for a request emitted before it ended).
   uint64_t body_wire_bytes() const { return body_wire_; }
+  // Wire bytes of the current message's head so far (likewise).
+  uint64_t head_bytes() const { return head_bytes_; }
 
  private:
   enum class State : uint8_t {
@@ -115,6 +122,7 @@ class MessageParser {
     kChunkDataEnd,
     kTrailers,
     kResync,
+    kIgnoreRest,  // after an HTTP/0.9 request: the server reads no further byte
     kStopped,
   };
   struct Line {
@@ -126,6 +134,9 @@ class MessageParser {
   bool ReadLine(ByteView& in, size_t limit, Line& out);
   void ResetLine();
   void StartMessage(const Line& line, TimestampNs ts);
+  void ResetMessage(uint64_t head_bytes);
+  void StartHeadless(TimestampNs ts);
+  bool StepHeadlessPeek(ByteView& in, TimestampNs ts);
   void HeaderLine(const Line& line);
   void NoteLineEnding(const Line& line);
   void Interpret(std::string_view name, std::string_view value);
@@ -165,6 +176,15 @@ class MessageParser {
   uint64_t remaining_ = 0;
   uint64_t body_wire_ = 0;
   bool missing_ = false;
+  bool http09_ = false;  // the current request is HTTP/0.9
+  bool http09_headers_counted_ = false;
+  bool headless_next_ = false;  // see ExpectHeadless
+  bool ignored_counted_ = false;
+  // The first bytes of an answer to HTTP/0.9, held until they show whether it has a status line.
+  static constexpr std::string_view kStatusPrefix = "HTTP/";
+  char peek_[kStatusPrefix.size()] = {};
+  uint8_t peek_len_ = 0;
+  TimestampNs peek_ts_ = 0;
 };
 
 }  // namespace bw::http

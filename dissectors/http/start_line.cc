@@ -1,5 +1,6 @@
 #include "dissectors/http/start_line.h"
 
+#include <algorithm>
 #include <array>
 
 namespace bw::http {
@@ -24,7 +25,7 @@ size_t SkipSpaces(std::string_view s, size_t i) {
   return i;
 }
 
-// "HTTP/" DIGIT "." DIGIT at `i` with major version 1; advances `i`.
+// "HTTP/1." DIGIT at `i`, the form responses use; advances `i`.
 bool ParseVersion(std::string_view s, size_t& i, uint8_t& major, uint8_t& minor) {
   if (s.size() - i < 8 || s.substr(i, 5) != "HTTP/") return false;
   char ma = s[i + 5], dot = s[i + 6], mi = s[i + 7];
@@ -32,6 +33,44 @@ bool ParseVersion(std::string_view s, size_t& i, uint8_t& major, uint8_t& minor)
   major = 1;
   minor = static_cast<uint8_t>(mi - '0');
   i += 8;
+  return true;
+}
+
+// Digits of one version number, as a value; at most kMaxVersionDigits of them.
+constexpr size_t kMaxVersionDigits = 8;
+bool ParseVersionNumber(std::string_view s, size_t& i, uint32_t& value) {
+  size_t start = i;
+  value = 0;
+  while (i < s.size() && IsDigit(s[i])) {
+    if (i - start >= kMaxVersionDigits) return false;
+    value = value * 10 + static_cast<uint32_t>(s[i] - '0');
+    ++i;
+  }
+  return i > start;
+}
+
+// A request's version the way the most lenient servers read it, exactly s[i..end): "HTTP/"
+// 1*DIGIT "." 1*DIGIT with a major number below 10 and a minor below 1000. nginx reads the
+// minor as a number ("1.01", "1.10"), Apache httpd with HttpProtocolOptions Unsafe both numbers
+// ("01.1"), llhttp (Node) takes "2.0" even in strict mode and any digit pair when lenient. The
+// message syntax stays HTTP/1's: that is how those servers read the rest.
+bool ParseRequestVersion(std::string_view s, size_t i, size_t end, RequestLine& out) {
+  std::string_view v = s.substr(i, end - i);
+  size_t k = 0;
+  if (v.size() == 8 && ParseVersion(v, k, out.version_major, out.version_minor)) {
+    out.odd_version = out.version_minor > 1;
+    return true;
+  }
+  if (v.size() < 8 || v.substr(0, 5) != "HTTP/") return false;
+  k = 5;
+  uint32_t major = 0, minor = 0;
+  if (!ParseVersionNumber(v, k, major) || k == v.size() || v[k] != '.') return false;
+  ++k;
+  if (!ParseVersionNumber(v, k, minor) || k != v.size()) return false;
+  if (major > 9 || minor > 999) return false;
+  out.version_major = static_cast<uint8_t>(major);
+  out.version_minor = static_cast<uint8_t>(std::min<uint32_t>(minor, 255));
+  out.odd_version = true;
   return true;
 }
 
@@ -62,7 +101,12 @@ bool IsTokenChar(uint8_t c) {
   }
 }
 
-bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out) {
+bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out,
+                      RequestLineRefusal* why) {
+  if (why) *why = RequestLineRefusal::kMalformed;
+  out.space_in_target = false;
+  out.odd_version = false;
+  out.http09 = false;
   size_t i = 0;
   while (i < line.size() && IsTokenChar(static_cast<uint8_t>(line[i]))) ++i;
   if (i == 0 || i > kMaxMethodLength || i == line.size() || !IsSpace(line[i])) return false;
@@ -83,10 +127,41 @@ bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out) {
     std::string_view http = "HTTP/1.";
     return http.substr(0, rest.size()) == rest.substr(0, http.size());
   }
-  if (i == line.size() || !IsSpace(line[i])) return false;
-  i = SkipSpaces(line, i);
-  if (!ParseVersion(line, i, out.version_major, out.version_minor)) return false;
-  return SkipSpaces(line, i) == line.size();
+  if (i < line.size() && !IsSpace(line[i])) return false;
+  size_t end = line.size();
+  while (end > i && IsSpace(line[end - 1])) --end;
+  if (end == i) {
+    // No version: an HTTP/0.9 simple request, which servers accept for GET only, to a path or
+    // an absolute URI (so "GET  HTTP/1.1", a request line without target, is not one).
+    if (out.target.front() != '/' && out.target.find("://") == std::string_view::npos) {
+      return false;
+    }
+    if (out.method != "GET") {
+      if (why) *why = RequestLineRefusal::kHttp09Method;
+      return false;
+    }
+    out.version_major = 0;
+    out.version_minor = 9;
+    out.http09 = true;
+    return true;
+  }
+  // The version is the last token; anything between it and the first token is more target.
+  size_t last = end;
+  while (last > i && !IsSpace(line[last - 1])) --last;
+  if (!ParseRequestVersion(line, last, end, out)) return false;
+  // The HTTP/2 connection preface: not an HTTP/1 request, whatever follows.
+  if (out.method == "PRI" && out.version_major == 2) return false;
+  size_t target_end = last;
+  while (IsSpace(line[target_end - 1])) --target_end;
+  if (target_end > i) {
+    // Only SP joins the pieces (nginx took nothing else), and each piece is target characters.
+    for (size_t k = i; k < target_end; ++k) {
+      if (line[k] != ' ' && !IsTargetChar(line[k])) return false;
+    }
+    out.target = line.substr(target_start, target_end - target_start);
+    out.space_in_target = true;
+  }
+  return true;
 }
 
 bool ParseStatusLine(std::string_view line, StatusLine& out) {
@@ -129,7 +204,8 @@ bool IsKnownMethod(std::string_view method) {
 
 bool IsResyncRequestLine(std::string_view line) {
   RequestLine r;
-  return ParseRequestLine(line, false, r) && IsKnownMethod(r.method);
+  return ParseRequestLine(line, false, r) && IsKnownMethod(r.method) && !r.http09 &&
+         !r.space_in_target;
 }
 
 bool IsResyncStatusLine(std::string_view line) {

@@ -1,9 +1,15 @@
 #pragma once
 // HTTP/1.x start lines, parsed the way servers parse them: the only part of a message that
 // differs between requests and responses. Results point into the caller's line. Lenient where
-// servers are lenient (runs of SP/HTAB between elements, trailing whitespace after the version,
-// any token as a method, a missing reason phrase), strict where accepting would mis-frame
-// (HTTP major version must be 1; no control characters in the target).
+// some deployed server is lenient, because a client picks the server that accepts its form:
+// runs of SP/HTAB between elements, trailing whitespace after the version, any token as a
+// method, a missing reason phrase; in requests also a GET without a version (HTTP/0.9: nginx,
+// Apache httpd's default Allow0.9, llhttp), SP inside the target with the version as the last
+// token (nginx before 1.21.1) and leading zeros or extra digits in the version numbers (nginx
+// reads the minor version as a number, Apache httpd with HttpProtocolOptions Unsafe both, llhttp
+// takes "HTTP/2.0" and, when lenient, any digit pair). Strict where accepting would mis-frame:
+// responses must be HTTP/1.x, the HTTP/2 preface is no request, and the target holds no
+// control characters.
 
 #include <cstdint>
 #include <string_view>
@@ -16,8 +22,11 @@ namespace bw::http {
 struct RequestLine {
   std::string_view method;
   std::string_view target;
-  uint8_t version_major = 1;
-  uint8_t version_minor = 1;
+  uint8_t version_major = 1;     // 0 for HTTP/0.9; up to 9 (llhttp reads "HTTP/2.0" as 1.x)
+  uint8_t version_minor = 1;     // capped at 255; nginx accepts up to 999
+  bool space_in_target = false;  // SP inside the target: the last token was the version
+  bool odd_version = false;      // the version was neither "HTTP/1.0" nor "HTTP/1.1"
+  bool http09 = false;           // no version: HTTP/0.9 (no body; the answer may have no head)
 };
 
 struct StatusLine {
@@ -30,9 +39,16 @@ struct StatusLine {
 // Longest method token accepted; longer "methods" are not HTTP.
 inline constexpr size_t kMaxMethodLength = 32;
 
+// Why a request line was refused, for the counters.
+enum class RequestLineRefusal : uint8_t {
+  kMalformed,     // not a request line at all
+  kHttp09Method,  // no version and not GET: servers answer 400 (nginx INVALID_09_METHOD)
+};
+
 // `line` without its line ending. When `truncated` (a limit cut the line) the version may be
 // missing: method and a non-empty target prefix suffice, and the version defaults to 1.1.
-bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out);
+bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out,
+                      RequestLineRefusal* why = nullptr);
 bool ParseStatusLine(std::string_view line, StatusLine& out);
 
 // True when `prefix` (the first bytes of a line still arriving) can still become a start line
@@ -44,8 +60,9 @@ bool StartLinePrefixPlausible(Direction dir, std::string_view prefix);
 // request lines with one of these, so body bytes rarely pass for a request.
 bool IsKnownMethod(std::string_view method);
 
-// The strict forms resynchronisation looks for: a full request line with a known method, or a
-// status line.
+// The strict forms resynchronisation looks for: a full request line with a known method and a
+// plain version (not HTTP/0.9, no SP in the target: a body line "GET it" is not a request), or
+// a status line.
 bool IsResyncRequestLine(std::string_view line);
 bool IsResyncStatusLine(std::string_view line);
 

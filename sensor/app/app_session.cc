@@ -42,6 +42,7 @@ size_t AppSession::MemoryBytes() const {
   }
   if (http_) n += sizeof(http::HttpConversation) + http_->held_bytes();
   if (scanner_) n += sizeof(storage::ListingScanner) + scanner_->held_bytes();
+  if (socks_) n += sizeof(http::SocksHandshake);
   for (const EVP_MD_CTX* d : digest_) n += d ? kDigestBytes : 0;
   return n;
 }
@@ -119,6 +120,11 @@ void AppSession::OnData(Direction dir, ByteView data, TimestampNs ts) {
   acct.delivered_bytes += data.size();
   if (digest_[Index(dir)]) EVP_DigestUpdate(digest_[Index(dir)], data.data(), data.size());
   if (data.empty()) return;
+  if (layer_ == AppLayer::kUndecided && !socks_ && dir == Direction::kToServer &&
+      http::LooksLikeSocks(data)) {
+    socks_ = std::make_unique<http::SocksHandshake>();
+  }
+  if (socks_ && !SkipSocks(dir, data)) return;
   if (layer_ == AppLayer::kUndecided) Decide(dir, data);
   if (layer_ == AppLayer::kHttp) {
     http_->Feed(dir, data, ts);
@@ -129,6 +135,34 @@ void AppSession::OnData(Direction dir, ByteView data, TimestampNs ts) {
   } else if (layer_ == AppLayer::kTls) {
     FeedTls(dir, data);
   }
+}
+
+bool AppSession::SkipSocks(Direction dir, ByteView& data) {
+  if (socks_->state() == http::SocksState::kEstablished) return true;
+  http::SocksState before = socks_->state();
+  data = data.subspan(socks_->Feed(dir, data));
+  http::SocksState now = socks_->state();
+  if (now != before) {
+    switch (now) {
+      case http::SocksState::kEstablished:
+        counters_.http.Count(http::HttpError::kSocksPrelude);
+        break;
+      case http::SocksState::kRefused:
+        counters_.http.Count(http::HttpError::kSocksRefused);
+        break;
+      case http::SocksState::kBad:
+        counters_.http.Count(http::HttpError::kSocksBadHandshake);
+        break;
+      case http::SocksState::kInProgress:
+        break;
+    }
+    if (now != http::SocksState::kEstablished && layer_ == AppLayer::kUndecided) {
+      // Nothing after a failed handshake is parsed: the proxy tunnels nothing.
+      layer_ = AppLayer::kNone;
+      AppCounters::Bump(counters_.other_flows);
+    }
+  }
+  return !data.empty();
 }
 
 void AppSession::FeedTls(Direction dir, ByteView data) {
@@ -173,6 +207,16 @@ void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
   auto& acct = account_[Index(dir)];
   ++acct.gaps;
   acct.gap_bytes += length;
+  if (socks_ && !socks_->Passed(dir) && socks_->state() == http::SocksState::kInProgress) {
+    // A hole inside the handshake: where the tunnelled bytes begin is unknown.
+    socks_->Gap(dir);
+    counters_.http.Count(http::HttpError::kSocksBadHandshake);
+    if (layer_ == AppLayer::kUndecided) {
+      layer_ = AppLayer::kNone;
+      AppCounters::Bump(counters_.other_flows);
+    }
+    return;
+  }
   if (layer_ == AppLayer::kHttp) {
     http_->Gap(dir, length, ts);
   } else if (layer_ == AppLayer::kTls) {

@@ -16,6 +16,7 @@
 
 #include "dissectors/common/direction.h"
 #include "dissectors/http/http_conversation.h"
+#include "dissectors/http/socks_handshake.h"
 #include "dissectors/http/start_line.h"
 #include "dissectors/storage/listing_scanner.h"
 #include "dissectors/storage/recogniser.h"
@@ -92,6 +93,11 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   // buffers), for the worker's memory cap. O(pending requests x headers).
   size_t MemoryBytes() const;
   const std::string& server_name() const { return tls_ ? tls_->server_name : kNoText; }
+  // The CONNECT target when the connection is a client's to its SOCKS proxy, else empty.
+  std::string_view socks_target_host() const {
+    return socks_ ? socks_->target_host() : std::string_view();
+  }
+  uint16_t socks_target_port() const { return socks_ ? socks_->target_port() : 0; }
   const std::string& alpn() const { return tls_ ? tls_->alpn : kNoText; }
   uint64_t http_transactions() const { return http_transactions_; }
   uint64_t storage_events() const { return storage_events_; }
@@ -101,6 +107,8 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
 
  private:
   void Decide(Direction dir, ByteView data);
+  // Skips a SOCKS handshake ahead of the tunnelled protocol; false when nothing is left.
+  bool SkipSocks(Direction dir, ByteView& data);
   void FeedTls(Direction dir, ByteView data);
   storage::ServerHint Hint(TimestampNs now) const;
   // http::HttpHandler
@@ -121,6 +129,9 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   AppLayer layer_ = AppLayer::kUndecided;
   std::array<StreamAccount, 2> account_{};
   std::array<EVP_MD_CTX*, 2> digest_{nullptr, nullptr};
+
+  // A SOCKS handshake ahead of HTTP or TLS; allocated only for connections that start with one.
+  std::unique_ptr<http::SocksHandshake> socks_;
 
   // HTTP
   std::unique_ptr<http::HttpConversation> http_;

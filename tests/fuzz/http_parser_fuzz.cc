@@ -2,13 +2,16 @@
 // control byte whose low bits choose the operation (feed client, feed server, gap, end) and the
 // next byte its length, so the fuzzer explores interleavings, splits and gaps, not only bytes.
 // Checks the conversation's own guarantees: every parsed request is emitted exactly once, and
-// the stored results stay within the limits.
+// the stored results stay within the limits. A connection whose first client bytes look like a
+// SOCKS handshake goes through SocksHandshake first, as the sensor's AppSession does, so the
+// handshake parser is fuzzed with what follows it.
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 
 #include "dissectors/http/http_conversation.h"
+#include "dissectors/http/socks_handshake.h"
 
 namespace {
 
@@ -44,6 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bw::http::HttpCounters counters;
   CheckingHandler handler(limits);
   bw::http::HttpConversation conv(limits, counters, handler);
+  bw::http::SocksHandshake socks;
+  bool first_feed = true;
+  bool via_socks = false;
 
   size_t i = 0;
   bw::TimestampNs ts = 0;
@@ -55,6 +61,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bw::Direction dir = (op & 1) ? bw::Direction::kToClient : bw::Direction::kToServer;
     switch ((op >> 1) & 7) {
       case 0:
+        if (via_socks && !socks.Passed(dir)) {
+          socks.Gap(dir);
+          break;
+        }
         conv.Gap(dir, len * 3, ts);
         break;
       case 1:
@@ -62,8 +72,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       default: {
         size_t n = len < size - i ? len : size - i;
-        conv.Feed(dir, bw::ByteView(data + i, n), ts);
+        bw::ByteView bytes(data + i, n);
         i += n;
+        if (first_feed && n > 0 && dir == bw::Direction::kToServer) {
+          first_feed = false;
+          via_socks = bw::http::LooksLikeSocks(bytes);
+        }
+        if (via_socks) {
+          if (socks.state() == bw::http::SocksState::kEstablished) {
+            if (!socks.Passed(bw::Direction::kToServer) || !socks.Passed(bw::Direction::kToClient))
+              std::abort();
+          } else {
+            size_t used = socks.Feed(dir, bytes);
+            if (used > bytes.size()) std::abort();
+            bytes = bytes.subspan(used);
+          }
+          if (socks.state() == bw::http::SocksState::kRefused ||
+              socks.state() == bw::http::SocksState::kBad) {
+            if (!bytes.empty()) std::abort();  // nothing after a failed handshake is parsed
+            break;
+          }
+          if (socks.target_host().size() > 255) std::abort();
+        }
+        conv.Feed(dir, bytes, ts);
         break;
       }
     }

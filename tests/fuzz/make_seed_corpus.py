@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Builds the fuzzers' seed corpora from the project's real captures (tests/pcap/e2e and
-tests/pcap/captures), in each target's input format, into tests/fuzz/corpus/<target>/.
+tests/pcap/captures), in each target's input format, into tests/fuzz/corpus/<target>/, and
+seeds the HTTP parser with the request-form captures of tests/pcap/http_forms (HTTP/0.9, SOCKS
+handshakes, odd versions; written to a temporary directory by make_http_forms.py).
 
   tests/fuzz/make_seed_corpus.py          (needs tshark)
 
@@ -13,6 +15,7 @@ import re
 import struct
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -91,6 +94,12 @@ def main():
             off += 16 + incl
         for fr in frames:
             save("decode", bytes([1]) + fr)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests/pcap/http_forms/make_http_forms.py"),
+                        tmp], check=True)
+        for name in sorted(os.listdir(tmp)):
+            for chunks in streams(os.path.join(tmp, name)):
+                save("http_parser", http_script(chunks))
     print("seed corpora:", {d: len(os.listdir(os.path.join(HERE, "corpus", d))) for d in sorted(os.listdir(os.path.join(HERE, "corpus")))})
 
 

@@ -26,15 +26,94 @@ TEST(StartLine, RequestLineForms) {
 TEST(StartLine, RequestLineRejects) {
   RequestLine r;
   EXPECT_FALSE(ParseRequestLine("", false, r));
-  EXPECT_FALSE(ParseRequestLine("GET /", false, r));           // HTTP/0.9
-  EXPECT_FALSE(ParseRequestLine("GET / HTTP/2.0", false, r));  // not HTTP/1
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/10.0", false, r));  // no server reads it
+  EXPECT_FALSE(ParseRequestLine("PRI * HTTP/2.0", false, r));   // the HTTP/2 preface
   EXPECT_FALSE(ParseRequestLine("GET / http/1.1", false, r));
   EXPECT_FALSE(ParseRequestLine(" GET / HTTP/1.1", false, r));  // leading whitespace
   EXPECT_FALSE(ParseRequestLine("GET  HTTP/1.1", false, r));    // no target
   EXPECT_FALSE(ParseRequestLine("GE(T / HTTP/1.1", false, r));
   EXPECT_FALSE(ParseRequestLine("GET /a\x01 HTTP/1.1", false, r));
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.1 extra", false, r));
+  EXPECT_FALSE(ParseRequestLine("POST /", false, r));  // HTTP/0.9 knows only GET
   EXPECT_FALSE(ParseRequestLine(std::string(33, 'A') + " / HTTP/1.1", false, r));
+}
+
+TEST(StartLine, Http09RequestLine) {
+  RequestLine r;
+  ASSERT_TRUE(ParseRequestLine("GET /bucket/key", false, r));
+  EXPECT_TRUE(r.http09);
+  EXPECT_EQ(r.target, "/bucket/key");
+  EXPECT_EQ(r.version_major, 0);
+  EXPECT_EQ(r.version_minor, 9);
+  ASSERT_TRUE(ParseRequestLine("GET  /k \t ", false, r));  // nginx: spaces then the line end
+  EXPECT_TRUE(r.http09);
+  EXPECT_EQ(r.target, "/k");
+  RequestLineRefusal why = RequestLineRefusal::kMalformed;
+  EXPECT_FALSE(ParseRequestLine("HEAD /k", false, r, &why));
+  EXPECT_EQ(why, RequestLineRefusal::kHttp09Method);
+  EXPECT_FALSE(ParseRequestLine("GET /k HTTP/1.1x", false, r, &why));
+  EXPECT_EQ(why, RequestLineRefusal::kMalformed);
+  ASSERT_TRUE(ParseRequestLine("GET http://h/k", false, r));
+  EXPECT_FALSE(ParseRequestLine("GET k", false, r));
+  ASSERT_TRUE(ParseRequestLine("GET /k HTTP/1.1", false, r));
+  EXPECT_FALSE(r.http09);  // reset from the previous parse
+  // Resynchronisation never stops at a version-less line: a body line "GET it" is no request.
+  EXPECT_FALSE(IsResyncRequestLine("GET /k"));
+}
+
+TEST(StartLine, SpaceInsideTarget) {
+  RequestLine r;
+  ASSERT_TRUE(ParseRequestLine("GET /a b/c HTTP/1.1", false, r));
+  EXPECT_EQ(r.target, "/a b/c");
+  EXPECT_TRUE(r.space_in_target);
+  EXPECT_EQ(r.version_minor, 1);
+  ASSERT_TRUE(ParseRequestLine("GET /bucket/my key.txt?x=1 2  HTTP/1.0 ", false, r));
+  EXPECT_EQ(r.target, "/bucket/my key.txt?x=1 2");
+  EXPECT_EQ(r.version_minor, 0);
+  ASSERT_TRUE(ParseRequestLine("GET /plain HTTP/1.1", false, r));
+  EXPECT_FALSE(r.space_in_target);
+  EXPECT_FALSE(ParseRequestLine("GET /a\tb HTTP/1.1", false, r));  // only SP joins pieces
+  EXPECT_FALSE(ParseRequestLine("GET /a \x01b HTTP/1.1", false, r));
+  EXPECT_FALSE(ParseRequestLine("GET /a b", false, r));  // no version: not HTTP/0.9 either
+  EXPECT_FALSE(IsResyncRequestLine("GET /a b HTTP/1.1"));
+}
+
+TEST(StartLine, LenientVersionNumbers) {
+  RequestLine r;
+  for (const char* line : {"GET / HTTP/1.01", "GET / HTTP/01.1", "GET / HTTP/001.0001"}) {
+    ASSERT_TRUE(ParseRequestLine(line, false, r)) << line;
+    EXPECT_TRUE(r.odd_version) << line;
+    EXPECT_EQ(r.version_major, 1) << line;
+    EXPECT_EQ(r.version_minor, 1) << line;
+  }
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.10", false, r));
+  EXPECT_EQ(r.version_minor, 10);
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.999", false, r));
+  EXPECT_EQ(r.version_minor, 255);
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.00", false, r));
+  EXPECT_EQ(r.version_minor, 0);
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.1", false, r));
+  EXPECT_FALSE(r.odd_version);
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.1000", false, r));
+  // llhttp (Node) serves "HTTP/2.0" in HTTP/1 syntax even when strict, any digit pair when
+  // lenient; it stays an HTTP/1 message.
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/2.0", false, r));
+  EXPECT_EQ(r.version_major, 2);
+  EXPECT_TRUE(r.odd_version);
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/5.6", false, r));
+  EXPECT_EQ(r.version_major, 5);
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.5", false, r));
+  EXPECT_TRUE(r.odd_version);
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.0", false, r));
+  EXPECT_FALSE(r.odd_version);
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/10.0", false, r));
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.", false, r));
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/.1", false, r));
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.1.1", false, r));
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/000000001.1", false, r));  // digit bound
+  // Responses keep the strict form.
+  StatusLine s;
+  EXPECT_FALSE(ParseStatusLine("HTTP/1.01 200 OK", s));
 }
 
 TEST(StartLine, TruncatedRequestLine) {
