@@ -18,6 +18,7 @@ class Collect : public EventOutput {
  public:
   void OnStorageRequest(event::StorageRequest&& r) override { requests.push_back(std::move(r)); }
   void OnKnownServerCandidate(event::KnownServerCandidate&&) override { ++candidates; }
+  void OnHttpRequest(event::HttpLogEntry&&) override {}
   std::vector<event::StorageRequest> requests;
   int candidates = 0;
 };
