@@ -102,6 +102,17 @@ struct ReassemblyCounters {
   // the per-direction DeliveredHistory can tell (see delivered_history.h for what it misses).
   // Counted besides `retransmissions` or `overlaps`; the first copy stays.
   std::atomic<uint64_t> retransmission_conflicts{0};
+
+  // Weak segments (a checksum a receiver rejects, see decode/tcp_checksum.h and
+  // tcp_reassembler.h): those with data, their buffered ranges a strong copy replaced, those used
+  // (the receiver's ACK passed them, or no better copy and no refusal by the end), those discarded
+  // (the receiver acknowledged up to them after they were sent and never past them), and weak
+  // SYN, RST and FIN flags ignored.
+  std::atomic<uint64_t> weak_segments{0};
+  std::atomic<uint64_t> weak_replaced{0};
+  std::atomic<uint64_t> weak_used{0};
+  std::atomic<uint64_t> weak_discarded{0};
+  std::atomic<uint64_t> weak_controls_ignored{0};
 };
 
 using bw::Bump;
