@@ -85,7 +85,7 @@ TEST_F(WeakSegmentTest, UsedOnceTheReceiverAcknowledgesIt) {
   r_.InitFromSyn(999);
   Seg(1000, kReal, 1 * kMs, true);
   Seg(1000 + static_cast<uint32_t>(kReal.size()), "tail", 2 * kMs, false);
-  EXPECT_EQ(Up(), "");  // strong data behind a waiting weak range waits with it
+  EXPECT_EQ(Up(), "");                    // strong data behind a waiting weak range waits with it
   r_.NoteAck(1010, 3 * kMs, kUp, sink_);  // part of it
   EXPECT_EQ(Up(), kReal.substr(0, 10));
   r_.NoteAck(1000 + static_cast<uint32_t>(kReal.size()), 4 * kMs, kUp, sink_);
@@ -232,9 +232,9 @@ TEST(WeakConnection, HostCaptureDeliversBothSidesAtOnce) {
   EXPECT_TRUE(conn.checksum_trust(kDown).strict());
   conn.OnPacket(Pkt(101, 501, kAck, kReal, 4, kUnfilled), kUp, sink);
   EXPECT_EQ(Text(sink[kUp]), kReal);  // strong: no wait for the server's ACK
-  conn.OnPacket(Pkt(501, 101 + static_cast<uint32_t>(kReal.size()), kAck, "HTTP/1.1 200 OK\r\n",
-                    5, kGood),
-                kDown, sink);
+  conn.OnPacket(
+      Pkt(501, 101 + static_cast<uint32_t>(kReal.size()), kAck, "HTTP/1.1 200 OK\r\n", 5, kGood),
+      kDown, sink);
   EXPECT_EQ(Text(sink[kDown]), "HTTP/1.1 200 OK\r\n");
   // An unfilled sum from the server, whose sums check out, is a segment its receiver dropped.
   conn.OnPacket(Pkt(518, 101, kAck, "fake", 6, kUnfilled), kDown, sink);
