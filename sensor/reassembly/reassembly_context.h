@@ -83,7 +83,7 @@ class ReassemblyMemory {
 struct ReassemblyCounters {
   std::atomic<uint64_t> segments{0};               // TCP segments seen, with or without payload
   std::atomic<uint64_t> bytes_delivered{0};        // bytes handed to OnData
-  std::atomic<uint64_t> out_of_order_segments{0};  // segments (partly) buffered ahead of a hole
+  std::atomic<uint64_t> out_of_order_segments{0};  // buffered behind a hole or a waiting weak range
   std::atomic<uint64_t> retransmissions{0};        // segments with no new byte, dropped
   std::atomic<uint64_t> overlaps{0};               // segments partly overlapping received bytes
   std::atomic<uint64_t> overlap_conflicts{0};      // overlaps whose bytes differ (Linux's rule)

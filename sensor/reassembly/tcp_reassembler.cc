@@ -146,8 +146,11 @@ void TcpReassembler::NoteAck(uint32_t ack, TimestampNs ts, Direction dir, Stream
   }
   // A weak range this ACK reaches into, without passing it, was refused if nothing passes it
   // later (Refused).
-  Segment* at = FirstEndingAfter(Rel(acked_));
-  if (at != nullptr && at->weak && Rel(at->seq) <= Rel(acked_)) at->refused = true;
+  // Most ACKs stop at or before the delivery point: no walk of the list for them.
+  if (head_ != nullptr && Rel(acked_) >= Rel(head_->seq)) {
+    Segment* at = FirstEndingAfter(Rel(acked_));
+    if (at != nullptr && at->weak && Rel(at->seq) <= Rel(acked_)) at->refused = true;
+  }
   if (!WeakWaiting() || AckedLength(head_) == 0) return;
   Emitter out(sink, dir, ts, ctx_->counters);
   DrainContiguous(out);
