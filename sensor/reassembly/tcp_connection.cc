@@ -19,7 +19,8 @@ void TcpConnection::OnPacket(const decode::PacketMeta& p, Direction dir, StreamS
   if ((f & decode::kTcpRst) != 0) {
     // A RST payload is a diagnostic text, not stream data: it is not delivered.
     flags_ |= kRstSeen;
-    Finish(p.ts, sink);
+    half_[0].Finish(p.ts, Direction::kToServer, sink, /*reset=*/true);
+    half_[1].Finish(p.ts, Direction::kToClient, sink, /*reset=*/true);
     return;
   }
 

@@ -179,9 +179,9 @@ bool TcpReassembler::WeakWaiting() const {
 }
 
 // The weak range at the delivery point will not be replaced in time: used, unless refused.
-void TcpReassembler::ResolveWeakHead(Emitter& out) {
+void TcpReassembler::ResolveWeakHead(Emitter& out, bool reset) {
   Segment* s = head_;
-  if (Refused(s)) {
+  if (Refused(s) || (reset && ack_known_)) {
     Bump(ctx_->counters.weak_discarded);
     const TimestampNs ts = s->ts;
     Unlink(s);
@@ -309,14 +309,14 @@ void TcpReassembler::CheckTimeout(TimestampNs now, Direction dir, StreamSink& si
   out.Flush();
 }
 
-void TcpReassembler::Finish(TimestampNs ts, Direction dir, StreamSink& sink) {
+void TcpReassembler::Finish(TimestampNs ts, Direction dir, StreamSink& sink, bool reset) {
   if (ended_) return;
   Emitter out(sink, dir, ts, ctx_->counters);
   DiscardUnconfirmed();
   while (head_ != nullptr) {
     DeclareGapTo(head_->seq, out);
     DrainContiguous(out);
-    if (WeakWaiting()) ResolveWeakHead(out);
+    if (WeakWaiting()) ResolveWeakHead(out, reset);
   }
   if (fin_known_ && Rel(fin_seq_) > 0) DeclareGapTo(fin_seq_, out);
   EndDirection(out);

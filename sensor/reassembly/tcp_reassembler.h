@@ -130,7 +130,10 @@ class TcpReassembler {
 
   // The direction is over (RST, flow end, eviction): delivers everything buffered, holes as
   // gaps (up to the FIN when one was seen), then OnEnd. No effect when already ended.
-  void Finish(TimestampNs ts, Direction dir, StreamSink& sink);
+  // `reset`: a RST ends it. A weak range still waiting is then used only when no ACK of the
+  // receiver was ever seen: the sender gave up on the connection, and a receiver that was seen
+  // acknowledging and did not acknowledge these bytes is taken to have refused them.
+  void Finish(TimestampNs ts, Direction dir, StreamSink& sink, bool reset = false);
 
   bool started() const { return started_; }
   bool ended() const { return ended_; }
@@ -170,7 +173,7 @@ class TcpReassembler {
   uint32_t AckedLength(const Segment* s) const;
   bool Refused(const Segment* s) const;
   bool WeakWaiting() const;
-  void ResolveWeakHead(Emitter& out);
+  void ResolveWeakHead(Emitter& out, bool reset = false);
   Segment* FirstEndingAfter(int64_t rel) const;
   void MakeRoom(uint32_t seq, Emitter& out);
   void Deliver(uint32_t seq, const uint8_t* data, uint32_t len, TimestampNs ts, Emitter& out);

@@ -353,6 +353,17 @@ def bad_checksum_refused(cap):
     c.frame(True, c.cseq, c.sseq, ACK)
 
 
+def bad_checksum_then_rst(cap):
+    # A fake request with a wrong sum, then the client resets the connection before the server
+    # acknowledged anything of it: the server never took it. The sensor saw the server ACK the
+    # handshake, so a weak range still waiting at the RST is discarded, not used.
+    c = Conn(cap, 41046)
+    c.handshake()
+    c.frame(False, c.sseq, c.cseq, ACK)
+    c.send(get(LIST_B), seq=c.cseq, advance=False, bad_checksum=True)
+    c.frame(True, c.cseq, c.sseq, RST | ACK)
+
+
 def bad_checksum_one_sided(cap):
     # A tap that sees only the client's side (asymmetric routing) and a request whose only copy has
     # a wrong sum: no ACK says whether the server took it, so it is used at the flow's end rather
@@ -519,6 +530,7 @@ CASES = {
     "bad_checksum_acked": bad_checksum_acked,
     "bad_checksum_refused": bad_checksum_refused,
     "bad_checksum_one_sided": bad_checksum_one_sided,
+    "bad_checksum_then_rst": bad_checksum_then_rst,
     "duplicate_host_same": duplicate_host(True),
     "duplicate_host_different": duplicate_host(False),
     "absolute_form_host": absolute_form,

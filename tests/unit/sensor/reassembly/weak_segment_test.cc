@@ -126,6 +126,24 @@ TEST_F(WeakSegmentTest, RefusedWhenTheReceiverAcksUpToItAfterwardsAndNeverPast) 
   EXPECT_EQ(c().weak_used.load(), 0u);
 }
 
+TEST_F(WeakSegmentTest, AtAResetItIsUsedOnlyWithoutAnyAck) {
+  r_.InitFromSyn(999);
+  r_.NoteAck(1000, 1 * kMs, kUp, sink_);  // the handshake's ACK: the receiver is visible
+  Seg(1000, kFake, 2 * kMs, true);
+  r_.Finish(3 * kMs, kUp, sink_, /*reset=*/true);
+  EXPECT_EQ(Up(), "");
+  EXPECT_EQ(c().weak_discarded.load(), 1u);
+
+  ReassemblyContext ctx;
+  TcpReassembler blind(ctx);  // one side of an asymmetric tap: no ACK ever seen
+  RecordingSink sink;
+  blind.OnSegment(1000, AsBytes(kReal), static_cast<uint32_t>(kReal.size()), false, kMs, kUp, sink,
+                  true);
+  blind.Finish(2 * kMs, kUp, sink, /*reset=*/true);
+  EXPECT_EQ(Text(sink[kUp]), kReal);
+  EXPECT_EQ(ctx.counters.weak_used.load(), 1u);
+}
+
 TEST_F(WeakSegmentTest, AnAckOlderThanTheSegmentIsNoRefusal) {
   // The capture ends after a request whose ACK it did not keep: the last ACK seen predates it.
   r_.InitFromSyn(999);
