@@ -510,7 +510,7 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
                                    data == nullptr,
                                    seq + piece == copy.end,
                                    copy.provisional,
-                                   copy.weak,
+                                   copy.weak && data != nullptr,  // a cut tail is a gap anyway
                                    false};
     if (data != nullptr) std::memcpy(s->bytes(), data, piece);
     buffered_ += static_cast<uint32_t>(charge);  // fits: the cap above is below 2^32

@@ -177,6 +177,19 @@ TEST_F(WeakSegmentTest, ARefusedRangeLeavesAHoleThatTimesOutAsAGap) {
   EXPECT_EQ(c().weak_discarded.load(), 1u);
 }
 
+// Found by fuzz_reassembly: the cut tail of a weak segment was kept as a weak range with no
+// bytes, and using it read past its allocation. A cut tail is a gap, weak or not.
+TEST_F(WeakSegmentTest, ASnaplenCutWeakSegmentLeavesItsTailAGap) {
+  r_.InitFromSyn(999);
+  r_.OnSegment(1000, AsBytes(kReal).subspan(0, 10), static_cast<uint32_t>(kReal.size()), false,
+               1 * kMs, kUp, sink_, true);
+  r_.Finish(2 * kMs, kUp, sink_);
+  EXPECT_EQ(Up(), kReal.substr(0, 10));
+  EXPECT_EQ(sink_[kUp].GapBytes(), kReal.size() - 10);
+  EXPECT_EQ(c().weak_used.load(), 1u);
+  EXPECT_EQ(ctx_.memory.used(), 0u);
+}
+
 TEST(WeakSegmentCaps, NoRoomToWaitUsesTheSegmentAtOnce) {
   ReassemblyLimits limits;
   limits.per_flow_bytes = 16;  // less than one segment and its header
