@@ -2,7 +2,8 @@
 // Layer 2..4 decoder of one worker thread. Guarantees: every frame either decodes fully
 // (kOk, with `PacketMeta` filled for the innermost IP packet), is held as an IP fragment (kHeld),
 // or is dropped (kDropped) after incrementing exactly one `DropReason` counter. TCP segments
-// whose checksum a receiver would reject are dropped (tcp_bad_checksum) as DecoderLimits says.
+// whose checksum a receiver would reject are dropped (tcp_bad_checksum) in kVerify mode and
+// marked (PacketMeta::tcp_checksum) otherwise, as DecoderLimits says.
 // Reads are bounds-checked, nesting is bounded (kMaxEncapsulationDepth, kMaxVlanTags,
 // kMaxMplsLabels), nothing throws, and after warm-up no packet allocates: fragment buffers are
 // pooled. Not thread-safe: one Decoder per worker.
@@ -63,8 +64,8 @@ class Decoder {
   uint64_t fragment_datagrams_expired() const { return reassembler_.datagrams_expired(); }
   size_t fragment_datagrams_held() const { return reassembler_.datagrams_held(); }
   size_t fragment_bytes_held() const { return reassembler_.bytes_held(); }
-  // TCP checksum verdicts so far (good, unfilled accepted, rejected = kTcpBadChecksum drops,
-  // unverifiable) and whether auto mode stopped verifying.
+  // TCP checksum verdicts so far (good, unfilled, bad, rejected = kTcpBadChecksum drops,
+  // unverifiable).
   const TcpChecksumPolicy& tcp_checksum() const { return checksum_; }
 
  private:

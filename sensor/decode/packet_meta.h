@@ -8,6 +8,7 @@
 #include "dissectors/common/bytes.h"
 #include "dissectors/common/timestamp.h"
 #include "sensor/decode/ip_address.h"
+#include "sensor/decode/tcp_checksum.h"
 
 namespace bw::decode {
 
@@ -80,6 +81,9 @@ struct PacketMeta {
   // Window-scale shift from a SYN's option (RFC 7323), clamped to 14; kTcpWscaleAbsent when the
   // packet is not a SYN or carried no such option.
   uint8_t tcp_wscale = 0xFF;
+  // The checksum's verdict (tcp_checksum.h); kGood also when it was not checked (kIgnore, cut by
+  // the snaplen). kVerify drops the others before they get here.
+  TcpChecksumVerdict tcp_checksum = TcpChecksumVerdict::kGood;
 
   ByteView payload;               // captured transport payload
   uint32_t payload_wire_len = 0;  // payload length per the IP header; > payload.size() when cut

@@ -1,7 +1,7 @@
 // TCP header (RFC 9293). Of the options only a SYN's window scale (RFC 7323) is read: the
 // reassembler needs it to know how far ahead the receiver accepts data; the rest are skipped.
-// The checksum is verified as the policy says (tcp_checksum.h): a segment the receiver would
-// discard must not reach reassembly.
+// The checksum is classified as the policy says (tcp_checksum.h): kVerify drops what a receiver
+// would discard; kAuto hands the verdict on, for reassembly to treat a wrong sum as weak.
 
 #include <algorithm>
 
@@ -68,6 +68,7 @@ Step DecodeTcp(Cursor& c, PacketMeta& m, TcpChecksumPolicy& checksum) {
       TcpChecksumVerdict v;
       if (!c.hint.Verdict(v)) v = ClassifyTcpChecksum(m.src, m.dst, c.data);
       if (!checksum.Accept(v)) return Drop(DropReason::kTcpBadChecksum);
+      m.tcp_checksum = v;
     }
   }
   m.tcp_seq = Be32(p + 4);

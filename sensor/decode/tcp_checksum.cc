@@ -108,33 +108,38 @@ TcpChecksumVerdict ClassifyTcpChecksum(const IpAddress& src, const IpAddress& ds
 }
 
 bool TcpChecksumPolicy::Accept(TcpChecksumVerdict v) {
-  if (v == TcpChecksumVerdict::kGood) {
-    ++good_;
-  }
-  bool keep = v == TcpChecksumVerdict::kGood;
-  switch (mode_) {
-    case TcpChecksumMode::kIgnore:
+  switch (v) {
+    case TcpChecksumVerdict::kGood:
+      ++good_;
       return true;
-    case TcpChecksumMode::kVerify:
+    case TcpChecksumVerdict::kUnfilled:
+      ++unfilled_;
       break;
-    case TcpChecksumMode::kAuto:
-      if (auto_state_ == AutoState::kOff) return true;
-      if (auto_state_ == AutoState::kSampling) {
-        ++sampled_;
-        if (v != TcpChecksumVerdict::kGood) ++suspicious_;
-        if (v == TcpChecksumVerdict::kUnfilled) keep = true;
-        if (suspicious_ > kAutoOffThreshold) {
-          auto_state_ = AutoState::kOff;
-          keep = true;  // the verdict that tipped it is judged by the new state
-        } else if (sampled_ >= kAutoSample) {
-          auto_state_ = AutoState::kStrict;
-        }
-      }
+    case TcpChecksumVerdict::kBad:
+      ++bad_;
       break;
   }
-  if (v == TcpChecksumVerdict::kUnfilled && keep) ++unfilled_accepted_;
-  if (!keep) ++rejected_;
-  return keep;
+  if (mode_ != TcpChecksumMode::kVerify) return true;
+  ++rejected_;
+  return false;
+}
+
+bool TcpChecksumTrust::Strong(TcpChecksumVerdict v, bool syn) {
+  switch (v) {
+    case TcpChecksumVerdict::kGood:
+      state_ = State::kStrict;
+      return true;
+    case TcpChecksumVerdict::kUnfilled:
+      if (state_ == State::kOffload) return true;
+      if (state_ == State::kStrict) return false;
+      if (unfilled_ < kOffloadEvidence) ++unfilled_;
+      if (!syn && unfilled_ < kOffloadEvidence) return false;
+      state_ = State::kOffload;
+      return true;
+    case TcpChecksumVerdict::kBad:
+      break;
+  }
+  return false;
 }
 
 }  // namespace bw::decode

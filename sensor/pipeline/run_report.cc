@@ -68,10 +68,10 @@ Json Decode(const SensorSnapshot& s) {
           {"tcp_checksum",
            {{"mode", t.mode},
             {"good", t.good},
-            {"unfilled_accepted", t.unfilled_accepted},
+            {"unfilled", t.unfilled},
+            {"bad", t.bad},
             {"rejected", t.rejected},
-            {"unverifiable", t.unverifiable},
-            {"auto_disabled", t.auto_disabled}}}};
+            {"unverifiable", t.unverifiable}}}};
 }
 
 Json Flows(const metrics::FlowSnapshot& f) {
@@ -103,6 +103,11 @@ Json Reassembly(const metrics::ReassemblySnapshot& r) {
           {"hole_timeouts", r.hole_timeouts},
           {"out_of_window", r.out_of_window},
           {"truncated_segments", r.truncated_segments},
+          {"weak_segments", r.weak_segments},
+          {"weak_replaced", r.weak_replaced},
+          {"weak_used", r.weak_used},
+          {"weak_discarded", r.weak_discarded},
+          {"weak_controls_ignored", r.weak_controls_ignored},
           {"buffered_high_water", r.buffered_high_water}};
 }
 
@@ -254,6 +259,15 @@ std::string SummaryText(const SensorSnapshot& s) {
                 static_cast<ULL>(r.overlap_conflicts),
                 static_cast<ULL>(r.per_flow_cap_hits + r.segment_cap_hits + r.global_cap_hits));
   out += line;
+  if (r.weak_segments + r.weak_controls_ignored > 0) {
+    std::snprintf(line, sizeof(line),
+                  "  checksums:  %llu weak segments (%llu ranges replaced, %llu used, %llu "
+                  "discarded), %llu weak SYN/RST/FIN ignored\n",
+                  static_cast<ULL>(r.weak_segments), static_cast<ULL>(r.weak_replaced),
+                  static_cast<ULL>(r.weak_used), static_cast<ULL>(r.weak_discarded),
+                  static_cast<ULL>(r.weak_controls_ignored));
+    out += line;
+  }
   std::snprintf(line, sizeof(line),
                 "  storage:    %llu requests (%llu ledger lines); %llu HTTP flows, %llu TLS flows, "
                 "%llu other HTTP requests\n",

@@ -83,7 +83,7 @@ class ReassemblyMemory {
 struct ReassemblyCounters {
   std::atomic<uint64_t> segments{0};               // TCP segments seen, with or without payload
   std::atomic<uint64_t> bytes_delivered{0};        // bytes handed to OnData
-  std::atomic<uint64_t> out_of_order_segments{0};  // segments (partly) buffered ahead of a hole
+  std::atomic<uint64_t> out_of_order_segments{0};  // buffered behind a hole or a waiting weak range
   std::atomic<uint64_t> retransmissions{0};        // segments with no new byte, dropped
   std::atomic<uint64_t> overlaps{0};               // segments partly overlapping received bytes
   std::atomic<uint64_t> overlap_conflicts{0};      // overlaps whose bytes differ (Linux's rule)
@@ -102,6 +102,17 @@ struct ReassemblyCounters {
   // the per-direction DeliveredHistory can tell (see delivered_history.h for what it misses).
   // Counted besides `retransmissions` or `overlaps`; the first copy stays.
   std::atomic<uint64_t> retransmission_conflicts{0};
+
+  // Weak segments (a checksum a receiver rejects, see decode/tcp_checksum.h and
+  // tcp_reassembler.h): those with data, their buffered ranges a strong copy replaced, those used
+  // (the receiver's ACK passed them, or no better copy and no refusal by the end), those discarded
+  // (the receiver acknowledged up to them after they were sent and never past them), and weak
+  // SYN, RST and FIN flags ignored.
+  std::atomic<uint64_t> weak_segments{0};
+  std::atomic<uint64_t> weak_replaced{0};
+  std::atomic<uint64_t> weak_used{0};
+  std::atomic<uint64_t> weak_discarded{0};
+  std::atomic<uint64_t> weak_controls_ignored{0};
 };
 
 using bw::Bump;

@@ -7,12 +7,20 @@ namespace bw::reassembly {
 void TcpConnection::OnPacket(const decode::PacketMeta& p, Direction dir, StreamSink& sink) {
   TcpReassembler& self = half_[Index(dir)];
   TcpReassembler& peer = half_[Index(Opposite(dir))];
-  const uint8_t f = p.tcp_flags;
+  uint8_t f = p.tcp_flags;
+  const bool weak = !trust_[Index(dir)].Strong(p.tcp_checksum, (f & decode::kTcpSyn) != 0);
+  if (weak && (f & (decode::kTcpSyn | decode::kTcpRst | decode::kTcpFin)) != 0) {
+    self.CountIgnoredWeakControl();
+    // A SYN's sequence number and options would reset the stream; the whole segment goes.
+    if ((f & (decode::kTcpSyn | decode::kTcpRst)) != 0) return;
+    f &= static_cast<uint8_t>(~decode::kTcpFin);
+  }
 
   if ((f & decode::kTcpRst) != 0) {
     // A RST payload is a diagnostic text, not stream data: it is not delivered.
     flags_ |= kRstSeen;
-    Finish(p.ts, sink);
+    half_[0].Finish(p.ts, Direction::kToServer, sink, /*reset=*/true);
+    half_[1].Finish(p.ts, Direction::kToClient, sink, /*reset=*/true);
     return;
   }
 
@@ -23,8 +31,14 @@ void TcpConnection::OnPacket(const decode::PacketMeta& p, Direction dir, StreamS
     self.InitFromSyn(seq);
     ++seq;  // the SYN occupies one sequence number; any payload (TFO) follows it
   }
-  if ((f & decode::kTcpAck) != 0) NoteWindow(p, dir);
-  self.OnSegment(seq, p.payload, p.payload_wire_len, (f & decode::kTcpFin) != 0, p.ts, dir, sink);
+  if ((f & decode::kTcpAck) != 0) {
+    NoteWindow(p, dir);
+    // Before this segment's own data: the request it acknowledges is delivered ahead of a
+    // response it carries.
+    peer.NoteAck(p.tcp_ack, p.ts, Opposite(dir), sink);
+  }
+  self.OnSegment(seq, p.payload, p.payload_wire_len, (f & decode::kTcpFin) != 0, p.ts, dir, sink,
+                 weak);
   peer.CheckTimeout(p.ts, Opposite(dir), sink);
 }
 

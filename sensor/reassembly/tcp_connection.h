@@ -13,8 +13,13 @@
 // direction how far ahead its receiver accepts data. Without the handshake nothing is dropped
 // for being beyond a window.
 //
+// Checksums (decode/tcp_checksum.h): each direction keeps a TcpChecksumTrust that turns the
+// decoder's verdict into strong or weak. A weak segment's data goes to reassembly as weak; its SYN,
+// RST and FIN are ignored (counted), since the receiver never acted on them: a fake RST with a bad
+// sum must not end the flow the sensor follows. Its ACK still counts (see NoteAck).
+//
 // The connection keeps only a pointer to the worker's ReassemblyContext and two small
-// reassemblers (sizeof(TcpConnection) is about 220 bytes, 64 of them the two directions'
+// reassemblers (sizeof(TcpConnection) is about 232 bytes, 64 of them the two directions'
 // DeliveredHistory).
 
 #include <cstddef>
@@ -22,6 +27,7 @@
 
 #include "dissectors/common/direction.h"
 #include "sensor/decode/packet_meta.h"
+#include "sensor/decode/tcp_checksum.h"
 #include "sensor/reassembly/reassembly_context.h"
 #include "sensor/reassembly/stream_sink.h"
 #include "sensor/reassembly/tcp_reassembler.h"
@@ -57,6 +63,7 @@ class TcpConnection {
   }
 
   const TcpReassembler& half(Direction d) const { return half_[Index(d)]; }
+  const decode::TcpChecksumTrust& checksum_trust(Direction d) const { return trust_[Index(d)]; }
 
  private:
   enum : uint8_t { kSynSeen = 1, kSynAckSeen = 2, kRstSeen = 4 };
@@ -64,6 +71,7 @@ class TcpConnection {
   void NoteWindow(const decode::PacketMeta& p, Direction dir);
 
   TcpReassembler half_[2];
+  decode::TcpChecksumTrust trust_[2];  // by the direction its sender sends in
   uint8_t flags_ = 0;
   // The window-scale shift each side announced in its SYN, by the direction it sends in.
   uint8_t wscale_[2] = {decode::kTcpWscaleAbsent, decode::kTcpWscaleAbsent};

@@ -56,10 +56,12 @@ struct TcpReassembler::Accounting {
 // The copy a segment's bytes belong to in the out-of-order queue: its first and end sequence
 // numbers. `start` is earlier than the segment when it extends a buffered copy (coalescing).
 // `provisional`: it starts beyond the receiver's known window (see BeyondReceiveWindow).
+// `weak`: its checksum is one the receiver rejects.
 struct TcpReassembler::Copy {
   uint32_t start;
   uint32_t end;
   bool provisional;
+  bool weak;
 };
 
 TcpReassembler::~TcpReassembler() { FreeAll(); }
@@ -77,10 +79,12 @@ TcpReassembler::TcpReassembler(TcpReassembler&& o) noexcept
       provisional_segments_(std::exchange(o.provisional_segments_, 0)),
       window_edge_(o.window_edge_),
       window_max_(o.window_max_),
+      acked_(o.acked_),
       started_(o.started_),
       ended_(o.ended_),
       fin_known_(o.fin_known_),
       window_known_(o.window_known_),
+      ack_known_(o.ack_known_),
       history_(o.history_) {}
 
 TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
@@ -98,10 +102,12 @@ TcpReassembler& TcpReassembler::operator=(TcpReassembler&& o) noexcept {
     provisional_segments_ = std::exchange(o.provisional_segments_, 0);
     window_edge_ = o.window_edge_;
     window_max_ = o.window_max_;
+    acked_ = o.acked_;
     started_ = o.started_;
     ended_ = o.ended_;
     fin_known_ = o.fin_known_;
     window_known_ = o.window_known_;
+    ack_known_ = o.ack_known_;
     history_ = o.history_;
   }
   return *this;
@@ -127,6 +133,73 @@ void TcpReassembler::NoteReceiverWindow(uint32_t ack, uint32_t window) {
   }
   window_max_ = window_known_ ? std::max(window_max_, window) : window;
   window_known_ = true;
+}
+
+void TcpReassembler::NoteAck(uint32_t ack, TimestampNs ts, Direction dir, StreamSink& sink) {
+  if (!started_ || ended_) return;
+  constexpr int64_t kReach = int64_t{1} << 30;
+  const int64_t r = Rel(ack);
+  if (r < -kReach || r > kReach) return;
+  if (!ack_known_ || r >= Rel(acked_)) {
+    acked_ = ack;
+    ack_known_ = true;
+  }
+  // A weak range this ACK reaches into, without passing it, was refused if nothing passes it
+  // later (Refused).
+  // Most ACKs stop at or before the delivery point: no walk of the list for them.
+  if (head_ != nullptr && Rel(acked_) >= Rel(head_->seq)) {
+    Segment* at = FirstEndingAfter(Rel(acked_));
+    if (at != nullptr && at->weak && Rel(at->seq) <= Rel(acked_)) at->refused = true;
+  }
+  if (!WeakWaiting() || AckedLength(head_) == 0) return;
+  Emitter out(sink, dir, ts, ctx_->counters);
+  DrainContiguous(out);
+  MaybeEnd(out);
+  out.Flush();
+}
+
+void TcpReassembler::CountIgnoredWeakControl() { Bump(ctx_->counters.weak_controls_ignored); }
+
+// How many of a weak range's first bytes the receiver acknowledged.
+uint32_t TcpReassembler::AckedLength(const Segment* s) const {
+  if (!ack_known_) return 0;
+  return static_cast<uint32_t>(std::clamp<int64_t>(Rel(acked_) - Rel(s->seq), 0, int64_t{s->len}));
+}
+
+// The receiver had every byte before the weak range, said so after the range was captured, and
+// never acknowledged it. (An ACK already on its way when the range was sent looks the same; it
+// matters only when the flow ends or times out within that round trip.)
+bool TcpReassembler::Refused(const Segment* s) const {
+  return s->refused && AckedLength(s) < s->len;
+}
+
+// A weak range waits at the delivery point.
+bool TcpReassembler::WeakWaiting() const {
+  return head_ != nullptr && head_->weak && Rel(head_->seq) <= 0;
+}
+
+// The weak range at the delivery point will not be replaced in time: used, unless refused.
+void TcpReassembler::ResolveWeakHead(Emitter& out, bool reset) {
+  Segment* s = head_;
+  if (Refused(s) || (reset && ack_known_)) {
+    Bump(ctx_->counters.weak_discarded);
+    const TimestampNs ts = s->ts;
+    Unlink(s);
+    Free(s);
+    // The range is a hole again, as old as the segment that left it.
+    if (head_ != nullptr) hole_since_ = ts;
+    return;
+  }
+  const int64_t skip = -Rel(s->seq);
+  if (skip < int64_t{s->len}) {
+    const uint32_t k = s->len - static_cast<uint32_t>(skip);
+    Deliver(End(s) - k, s->bytes() + skip, k, s->ts, out);
+    next_seq_ = End(s);
+  }
+  Bump(ctx_->counters.weak_used);
+  Unlink(s);
+  Free(s);
+  DrainContiguous(out);
 }
 
 // Linux accepts a segment starting up to rcv_nxt + receive window (tcp_sequence). The sensor
@@ -163,9 +236,10 @@ bool TcpReassembler::DiscardUnconfirmed() {
 }
 
 void TcpReassembler::OnSegment(uint32_t seq, ByteView payload, uint32_t payload_wire_len, bool fin,
-                               TimestampNs ts, Direction dir, StreamSink& sink) {
+                               TimestampNs ts, Direction dir, StreamSink& sink, bool weak) {
   ReassemblyCounters& c = ctx_->counters;
   Bump(c.segments);
+  if (weak && payload_wire_len > 0) Bump(c.weak_segments);
   // The capture never keeps more than the wire carried; trust the bytes we hold if it claims so.
   uint32_t captured =
       static_cast<uint32_t>(std::min<size_t>(payload.size(), std::numeric_limits<uint32_t>::max()));
@@ -206,7 +280,7 @@ void TcpReassembler::OnSegment(uint32_t seq, ByteView payload, uint32_t payload_
     }
     if (wire_len > 0) {
       Accounting acc;
-      const Copy copy = CopyOf(seq, wire_len, provisional);
+      const Copy copy = CopyOf(seq, wire_len, provisional, weak);
       Add(seq, payload.data(), captured, copy, ts, acc, out);
       if (wire_len > captured) {
         Add(seq + captured, nullptr, wire_len - captured, copy, ts, acc, out);
@@ -235,13 +309,14 @@ void TcpReassembler::CheckTimeout(TimestampNs now, Direction dir, StreamSink& si
   out.Flush();
 }
 
-void TcpReassembler::Finish(TimestampNs ts, Direction dir, StreamSink& sink) {
+void TcpReassembler::Finish(TimestampNs ts, Direction dir, StreamSink& sink, bool reset) {
   if (ended_) return;
   Emitter out(sink, dir, ts, ctx_->counters);
   DiscardUnconfirmed();
   while (head_ != nullptr) {
     DeclareGapTo(head_->seq, out);
     DrainContiguous(out);
+    if (WeakWaiting()) ResolveWeakHead(out, reset);
   }
   if (fin_known_ && Rel(fin_seq_) > 0) DeclareGapTo(fin_seq_, out);
   EndDirection(out);
@@ -250,14 +325,16 @@ void TcpReassembler::Finish(TimestampNs ts, Direction dir, StreamSink& sink) {
 // Which copy [seq, seq + len) belongs to. A segment that starts in a hole exactly where a
 // buffered copy ends joins that copy (Linux tcp_ooo_try_coalesce appends it to the queued skb),
 // so later overlaps compare against the copy's start, not the segment's.
-TcpReassembler::Copy TcpReassembler::CopyOf(uint32_t seq, uint32_t len, bool provisional) {
-  Copy copy{seq, seq + len, provisional};
+TcpReassembler::Copy TcpReassembler::CopyOf(uint32_t seq, uint32_t len, bool provisional,
+                                            bool weak) {
+  Copy copy{seq, seq + len, provisional, weak};
   const int64_t r = Rel(seq);
-  if (r <= 0 || head_ == nullptr || provisional) return copy;
+  if (r <= 0 || head_ == nullptr || provisional || weak) return copy;
   Segment* it = FirstEndingAfter(r);
   if (it != nullptr && Rel(it->seq) <= r) return copy;  // starts inside buffered bytes
   Segment* before = it != nullptr ? it->prev : tail_;
-  if (before != nullptr && End(before) == seq && before->copy_end && !before->provisional) {
+  if (before != nullptr && End(before) == seq && before->copy_end && !before->provisional &&
+      !before->weak) {
     copy.start = before->origin;
     before->copy_end = false;
   }
@@ -268,8 +345,10 @@ TcpReassembler::Copy TcpReassembler::CopyOf(uint32_t seq, uint32_t len, bool pro
 // byte): it starts earlier, or at the same place and ends later (tcp_data_queue_ofo).
 bool TcpReassembler::Displaces(const Copy& copy, const Segment* owner) const {
   // Data the receiver accepted beats data it may never have seen, and never the reverse.
-  if (Unconfirmed(owner)) return !copy.provisional;
+  if (Unconfirmed(owner)) return !copy.provisional && !copy.weak;
   if (copy.provisional) return false;
+  // A strong copy beats a weak one (Add replaces such ranges whole), never the reverse.
+  if (owner->weak != copy.weak) return owner->weak;
   const int64_t start = Rel(copy.start);
   const int64_t owner_start = Rel(owner->origin);
   if (start != owner_start) return start < owner_start;
@@ -313,6 +392,16 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
     (fresh ? acc.fresh : acc.seen) += k - done;
   };
   bool displaced = false;
+  // A cap stopped a weak piece from waiting at the delivery point: nothing buffered can make room
+  // for it there, so it is used at once.
+  bool no_room_to_wait = false;
+  auto no_room = [&](uint32_t at, Emitter& e) {
+    if (Rel(at) == 0) {
+      no_room_to_wait = true;
+    } else {
+      MakeRoom(at, e);
+    }
+  };
   while (len > 0) {
     const int64_t r = Rel(seq);
     if (r < 0) {  // already delivered (or declared lost)
@@ -328,11 +417,21 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
     if (it != nullptr && Rel(it->seq) <= r) {  // inside a buffered range
       const int64_t off = r - Rel(it->seq);
       uint32_t k = static_cast<uint32_t>(std::min<int64_t>(len, Rel(End(it)) - r));
+      if (it->weak && !copy.weak && !copy.provisional) {
+        // A strong copy replaces the weak range whole: bytes of it this copy does not carry
+        // become a hole again rather than keep what the receiver rejected. The receiver never
+        // had the weak bytes, so this copy's are new to the stream, not an overlap.
+        Bump(ctx_->counters.weak_replaced);
+        Unlink(it);
+        Free(it);
+        displaced = true;
+        continue;
+      }
       if (data != nullptr && !it->lost && std::memcmp(data, it->bytes() + off, k) != 0) {
         acc.conflict = true;
       }
       tally(k, false);
-      if (off > 0 && !copy.provisional && Unconfirmed(it)) {
+      if (off > 0 && !copy.provisional && !copy.weak && Unconfirmed(it)) {
         // Accepted data starting inside an unconfirmed range: the range ends where it starts.
         if (static_cast<int32_t>(seq + k - counted_to) > 0) counted_to = seq + k;
         it->len = static_cast<uint32_t>(off);
@@ -359,7 +458,12 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
     // In a hole: the piece runs to the next buffered segment or the end of the range.
     uint32_t piece =
         it == nullptr ? len : static_cast<uint32_t>(std::min<int64_t>(len, Rel(it->seq) - r));
-    if (r == 0) {
+    // A weak piece at the delivery point waits in the list, unless the receiver already
+    // acknowledged it.
+    const bool wait = copy.weak && data != nullptr && !no_room_to_wait &&
+                      (!ack_known_ || Rel(acked_) - r < int64_t{piece});
+    if (r == 0 && !wait) {
+      if (copy.weak && data != nullptr) Bump(ctx_->counters.weak_used);
       if (data != nullptr) {
         Deliver(seq, data, piece, ts, out);
       } else {
@@ -375,25 +479,25 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
     const size_t charge = capacity + kSegmentOverhead;
     if (buffered_ + charge > std::min(limits.per_flow_bytes, kMaxFlowBytes)) {
       Bump(ctx_->counters.per_flow_cap_hits);
-      MakeRoom(seq, out);
+      no_room(seq, out);
       continue;
     }
     // Checked after the byte cap so that a flood both caps bind on is counted once, as before.
     if (segments_ >= limits.max_segments_per_flow) {
       Bump(ctx_->counters.segment_cap_hits);
-      MakeRoom(seq, out);
+      no_room(seq, out);
       continue;
     }
     if (!ctx_->memory.TryCharge(charge)) {
       Bump(ctx_->counters.global_cap_hits);
-      MakeRoom(seq, out);
+      no_room(seq, out);
       continue;
     }
     void* mem = ::operator new(sizeof(Segment) + capacity, std::nothrow);
     if (mem == nullptr) {
       ctx_->memory.Release(charge);
       Bump(ctx_->counters.global_cap_hits);
-      MakeRoom(seq, out);
+      no_room(seq, out);
       continue;
     }
     Segment* s = new (mem) Segment{nullptr,
@@ -405,7 +509,9 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
                                    capacity,
                                    data == nullptr,
                                    seq + piece == copy.end,
-                                   copy.provisional};
+                                   copy.provisional,
+                                   copy.weak && data != nullptr,  // a cut tail is a gap anyway
+                                   false};
     if (data != nullptr) std::memcpy(s->bytes(), data, piece);
     buffered_ += static_cast<uint32_t>(charge);  // fits: the cap above is below 2^32
     ++segments_;
@@ -426,7 +532,7 @@ void TcpReassembler::Add(uint32_t seq, const uint8_t* data, uint32_t len, const 
       tail_ = s;
     }
     tally(piece, true);
-    acc.buffered = true;
+    if (r > 0) acc.buffered = true;  // weak bytes waiting at the delivery point are in order
     advance(piece);
   }
 }
@@ -460,6 +566,10 @@ void TcpReassembler::MakeRoom(uint32_t seq, Emitter& out) {
   DiscardUnconfirmed();
   DrainContiguous(out);
   if (buffered_ < before) return;
+  if (WeakWaiting()) {
+    ResolveWeakHead(out);
+    return;
+  }
   if (head_ == nullptr || Rel(seq) < Rel(head_->seq)) {
     DeclareGapTo(seq, out);
   } else {
@@ -494,6 +604,21 @@ void TcpReassembler::DrainContiguous(Emitter& out) {
       drained = true;
       continue;
     }
+    if (s->weak) {
+      // Only what the receiver acknowledged; the rest waits (ResolveWeakHead decides).
+      const uint32_t acked = AckedLength(s);
+      const int64_t skip = -Rel(s->seq);
+      if (acked < s->len) {
+        if (acked <= skip) break;
+        const uint32_t k = acked - static_cast<uint32_t>(skip);
+        Deliver(s->seq + acked - k, s->bytes() + skip, k, s->ts, out);
+        next_seq_ = s->seq + acked;
+        DropPrefix(s, acked);
+        drained = true;
+        break;
+      }
+      Bump(ctx_->counters.weak_used);
+    }
     // Segments never start behind the delivered point; tolerate it rather than trust it.
     const int64_t skip = -Rel(s->seq);
     if (skip < int64_t{s->len}) {
@@ -516,7 +641,13 @@ void TcpReassembler::DrainContiguous(Emitter& out) {
 
 void TcpReassembler::ExpireHoles(TimestampNs now, Emitter& out) {
   const TimestampNs limit = ctx_->limits.hole_timeout;
-  while (head_ != nullptr && now - hole_since_ > limit) {
+  while (head_ != nullptr) {
+    if (WeakWaiting()) {  // not a hole: weak bytes waiting as long as a hole may
+      if (now - head_->ts <= limit) break;
+      ResolveWeakHead(out);
+      continue;
+    }
+    if (now - hole_since_ <= limit) break;
     if (DiscardUnconfirmed()) {
       if (head_ != nullptr) hole_since_ = std::max(hole_since_, head_->ts);
       continue;
@@ -540,7 +671,7 @@ void TcpReassembler::NoteFin(uint32_t fin_seq, TimestampNs ts) {
   }
   // Bytes held beyond the window do not count: the receiver may never have had them.
   const Segment* last = tail_;
-  while (last != nullptr && Unconfirmed(last)) last = last->prev;
+  while (last != nullptr && (Unconfirmed(last) || last->weak)) last = last->prev;
   if (Rel(fin_seq) < 0 || (last != nullptr && Rel(fin_seq) < Rel(End(last)))) {
     Bump(ctx_->counters.bad_fins);
     return;
@@ -555,6 +686,10 @@ void TcpReassembler::MaybeEnd(Emitter& out) {
 }
 
 void TcpReassembler::EndDirection(Emitter& out) {
+  // Weak ranges left are beyond the FIN: bytes that do not exist.
+  for (const Segment* s = head_; s != nullptr; s = s->next) {
+    if (s->weak) Bump(ctx_->counters.weak_discarded);
+  }
   FreeAll();
   ended_ = true;
   out.End();

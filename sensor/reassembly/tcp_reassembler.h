@@ -29,6 +29,20 @@
 //    time its bytes are due (the hole before it filled, timed out, a cap, or the end), it is
 //    discarded and counted (out_of_window), leaving no data and no gap. Until the window is
 //    known nothing is held back.
+//  - Weak segments (a checksum the receiver rejects; decode/tcp_checksum.h decides) are never
+//    delivered on arrival. Their bytes are buffered, even in order, in ranges of their own (never
+//    coalesced with another copy), and never displace bytes of a strong copy. A strong copy that
+//    overlaps any byte of a weak range replaces the whole range (weak_replaced): a fake sent with
+//    a bad sum ahead of the real bytes loses. A weak range waiting at the delivery point is used
+//    as soon as the receiver's cumulative ACK (NoteAck, from any segment of the other direction)
+//    passes its bytes: a receiver acknowledges only what it accepted, and when the capture missed
+//    the good copy the weak one is the best there is (weak_used). When it is still waiting at the
+//    flow's end, after the hole timeout, or when a cap needs its memory, it is discarded
+//    (weak_discarded, its range a hole again) if the receiver refused it, i.e. acknowledged up to
+//    its start by an ACK captured after it and never past it; otherwise it is used, because
+//    nothing says the receiver refused it and dropping it would lose the request of a capture
+//    whose sums are all wrong or whose other direction is missing. Data behind a waiting weak
+//    range waits with it, bounded by the same caps and timeout.
 //  - Sequence numbers use 32-bit serial arithmetic, so streams crossing 2^32 are seamless.
 //  - Buffered bytes are charged to the per-direction cap and the worker's global budget, and the
 //    buffered ranges are counted against a per-direction segment cap; when a cap would be
@@ -67,6 +81,8 @@ class TcpReassembler {
     bool lost;
     bool copy_end;     // holds the last byte of its copy
     bool provisional;  // arrived beyond the receiver's window: see Unconfirmed()
+    bool weak;         // from a segment with a wrong checksum: see the class comment
+    bool refused;      // weak, and an ACK captured after it reached its start but not its end
     uint8_t* bytes() { return reinterpret_cast<uint8_t*>(this + 1); }
   };
 
@@ -90,8 +106,18 @@ class TcpReassembler {
   // the payload length on the wire (larger when snaplen cut the packet). `fin` marks the end
   // of the direction at seq + payload_wire_len. A direction not started by InitFromSyn starts
   // at the first segment carrying data or FIN (mid-stream pickup). Also checks hole timeouts.
+  // `weak`: the segment's checksum is one the receiver rejects (see the class comment); a weak
+  // segment's FIN is the caller's to ignore.
   void OnSegment(uint32_t seq, ByteView payload, uint32_t payload_wire_len, bool fin,
-                 TimestampNs ts, Direction dir, StreamSink& sink);
+                 TimestampNs ts, Direction dir, StreamSink& sink, bool weak = false);
+
+  // The receiver of this direction acknowledged every byte before `ack` (any ACK, handshake seen
+  // or not, checksum good or not: a forged ACK could as well carry a good one). Weak bytes it
+  // passes are delivered. Ignored before the direction started and for ACKs more than 1 GiB away.
+  void NoteAck(uint32_t ack, TimestampNs ts, Direction dir, StreamSink& sink);
+
+  // A weak SYN, RST or FIN the caller ignored (counted here, with the other weak counters).
+  void CountIgnoredWeakControl();
 
   // The receiver of this direction acknowledged `ack` and advertised `window` bytes (already
   // scaled). Only the furthest right edge counts: a smaller window later never narrows it, so
@@ -104,7 +130,10 @@ class TcpReassembler {
 
   // The direction is over (RST, flow end, eviction): delivers everything buffered, holes as
   // gaps (up to the FIN when one was seen), then OnEnd. No effect when already ended.
-  void Finish(TimestampNs ts, Direction dir, StreamSink& sink);
+  // `reset`: a RST ends it. A weak range still waiting is then used only when no ACK of the
+  // receiver was ever seen: the sender gave up on the connection, and a receiver that was seen
+  // acknowledging and did not acknowledge these bytes is taken to have refused them.
+  void Finish(TimestampNs ts, Direction dir, StreamSink& sink, bool reset = false);
 
   bool started() const { return started_; }
   bool ended() const { return ended_; }
@@ -135,12 +164,16 @@ class TcpReassembler {
 
   void Add(uint32_t seq, const uint8_t* data, uint32_t len, const Copy& copy, TimestampNs ts,
            Accounting& acc, Emitter& out);
-  Copy CopyOf(uint32_t seq, uint32_t len, bool provisional);
+  Copy CopyOf(uint32_t seq, uint32_t len, bool provisional, bool weak);
   bool Displaces(const Copy& copy, const Segment* owner) const;
   void DropPrefix(Segment* s, uint32_t k);
   bool BeyondReceiveWindow(int64_t rel) const;
   bool Unconfirmed(const Segment* s) const;
   bool DiscardUnconfirmed();
+  uint32_t AckedLength(const Segment* s) const;
+  bool Refused(const Segment* s) const;
+  bool WeakWaiting() const;
+  void ResolveWeakHead(Emitter& out, bool reset = false);
   Segment* FirstEndingAfter(int64_t rel) const;
   void MakeRoom(uint32_t seq, Emitter& out);
   void Deliver(uint32_t seq, const uint8_t* data, uint32_t len, TimestampNs ts, Emitter& out);
@@ -166,10 +199,12 @@ class TcpReassembler {
   uint32_t provisional_segments_ = 0;  // buffered ranges held beyond the window
   uint32_t window_edge_ = 0;           // furthest ack + window the receiver advertised
   uint32_t window_max_ = 0;            // largest window it advertised
+  uint32_t acked_ = 0;                 // furthest cumulative ACK of the receiver (NoteAck)
   bool started_ = false;
   bool ended_ = false;
   bool fin_known_ = false;
   bool window_known_ = false;
+  bool ack_known_ = false;
   DeliveredHistory history_;  // the last pieces delivered, to compare retransmissions with
 };
 

@@ -312,6 +312,69 @@ def bad_checksum(cap):
     c.close()
 
 
+def bad_checksum_longer_fake(cap):
+    # The fake (bad sum) is longer than the real request that replaces its start: its tail would
+    # read as a second, pipelined request. A strong copy replaces the whole weak segment, so the
+    # tail goes too; the server's ACK never passes it.
+    c = Conn(cap, 41042)
+    c.handshake()
+    real = get(LIST_A)
+    fake = get(LIST_B) + get("/bucket-b/secret.txt")
+    assert len(fake) > len(real)
+    c.send(fake, seq=c.cseq, advance=False, bad_checksum=True)
+    c.send(real)
+    c.reply(listing("bucket-a", KEYS_A))
+    c.close()
+
+
+def bad_checksum_acked(cap):
+    # The only copy of the request carries a wrong sum (as a capture host's garbage sums do), and
+    # the server acknowledges and answers it: the receiver accepted good bytes the capture did not
+    # keep, so the weak copy is used.
+    c = Conn(cap, 41043)
+    c.handshake()
+    c.send(get(LIST_A), bad_checksum=True)
+    c.reply(listing("bucket-a", KEYS_A))
+    c.close()
+
+
+def bad_checksum_refused(cap):
+    # After a real listing, a fake request with a wrong sum that no copy replaces. The server
+    # acknowledges up to its first byte after it was sent, never past it, and closes: it refused
+    # it. Discarded at the flow's end.
+    c = Conn(cap, 41044)
+    c.handshake()
+    c.send(get(LIST_A))
+    c.reply(listing("bucket-a", KEYS_A))
+    c.send(get(LIST_B), seq=c.cseq, advance=False, bad_checksum=True)
+    c.frame(False, c.sseq, c.cseq, ACK)
+    c.frame(False, c.sseq, c.cseq, FIN | ACK)
+    c.sseq += 1
+    c.frame(True, c.cseq, c.sseq, ACK)
+
+
+def bad_checksum_then_rst(cap):
+    # A fake request with a wrong sum, then the client resets the connection before the server
+    # acknowledged anything of it: the server never took it. The sensor saw the server ACK the
+    # handshake, so a weak range still waiting at the RST is discarded, not used.
+    c = Conn(cap, 41046)
+    c.handshake()
+    c.frame(False, c.sseq, c.cseq, ACK)
+    c.send(get(LIST_B), seq=c.cseq, advance=False, bad_checksum=True)
+    c.frame(True, c.cseq, c.sseq, RST | ACK)
+
+
+def bad_checksum_one_sided(cap):
+    # A tap that sees only the client's side (asymmetric routing) and a request whose only copy has
+    # a wrong sum: no ACK says whether the server took it, so it is used at the flow's end rather
+    # than lost (outcome no_response: the answer went another way).
+    c = Conn(cap, 41045)
+    c.frame(True, c.cisn, 0, SYN)
+    c.frame(True, c.cseq, c.sseq, ACK)
+    c.send(get(LIST_A), bad_checksum=True)
+    c.frame(True, c.cseq, c.sseq, FIN | ACK)
+
+
 def duplicate_host(same):
     # RFC 9112 section 3.2: more than one Host field line -> 400. S3 refuses it; nothing listed.
     def build(cap):
@@ -463,6 +526,11 @@ CASES = {
     "out_of_window": out_of_window,
     "beyond_receive_window": beyond_receive_window,
     "bad_checksum": bad_checksum,
+    "bad_checksum_longer_fake": bad_checksum_longer_fake,
+    "bad_checksum_acked": bad_checksum_acked,
+    "bad_checksum_refused": bad_checksum_refused,
+    "bad_checksum_one_sided": bad_checksum_one_sided,
+    "bad_checksum_then_rst": bad_checksum_then_rst,
     "duplicate_host_same": duplicate_host(True),
     "duplicate_host_different": duplicate_host(False),
     "absolute_form_host": absolute_form,

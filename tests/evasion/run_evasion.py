@@ -44,6 +44,8 @@ STATS_FIELDS = [
     "decode.drops", "packets.tcp", "flows.created", "reassembly.segments",
     "reassembly.out_of_order_segments", "reassembly.retransmissions", "reassembly.overlaps",
     "reassembly.overlap_conflicts", "reassembly.retransmission_conflicts", "reassembly.gaps", "reassembly.out_of_window",
+    "reassembly.weak_segments", "reassembly.weak_replaced", "reassembly.weak_used",
+    "reassembly.weak_discarded", "reassembly.weak_controls_ignored",
     "app.http_flows", "app.storage_requests", "app.non_storage_http", "ledger.lines",
 ]
 METRIC_FIELDS = [

@@ -8,7 +8,10 @@
 // Input layout (all little-endian, missing bytes read as zero):
 //   u8 per_flow_kib, u8 global_kib, u8 hole_timeout, u32 isn[2], then records of 8 bytes:
 //   u16 offset, u16 length, u8 flags, u8 captured_pct, u8 ts_delta, u8 corrupt_xor
-//   flags: bit0 direction, bit1 FIN, bit2 SYN, bit3 RST, bit4 use Tick, bit5 no SYN seq shift
+//   flags: bit0 direction, bit1 FIN, bit2 SYN, bit3 RST, bit4 use Tick, bit5 no SYN seq shift,
+//          bit6 wrong checksum, bit7 unfilled checksum (weak segments, issue 16)
+// Each segment acknowledges the other direction's stream at offset captured_pct * 64, so weak
+// bytes are used, refused or replaced as ACKs pass them or stop short.
 
 #include <cstddef>
 #include <cstdint>
@@ -116,6 +119,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (proper_syn) seq = isn[d];
       }
       p.tcp_seq = seq;
+      p.tcp_ack = isn[1 - d] + 1 + uint32_t{captured_pct} * 64;
+      if ((flags & 64) != 0) {
+        p.tcp_checksum = bw::decode::TcpChecksumVerdict::kBad;
+      } else if ((flags & 128) != 0) {
+        p.tcp_checksum = bw::decode::TcpChecksumVerdict::kUnfilled;
+      }
       p.payload = ByteView(payload.data(), payload.size());
       p.payload_wire_len = length;
       // Without the SYN a direction starts mid-stream, where offsets no longer line up.

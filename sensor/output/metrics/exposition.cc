@@ -233,6 +233,16 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
   }
   f.Counter("bucketwatch_reassembly_hole_timeouts_total", "Holes declared lost by age.",
             D(r.hole_timeouts));
+  {
+    auto& fam = f.Family("bucketwatch_reassembly_weak_total",
+                         "Weak segments (TCP checksum a receiver rejects), by what became of them.",
+                         MetricType::Counter);
+    Families::AddCounter(fam, D(r.weak_segments), {{"event", "received"}});
+    Families::AddCounter(fam, D(r.weak_replaced), {{"event", "replaced"}});
+    Families::AddCounter(fam, D(r.weak_used), {{"event", "used"}});
+    Families::AddCounter(fam, D(r.weak_discarded), {{"event", "discarded"}});
+    Families::AddCounter(fam, D(r.weak_controls_ignored), {{"event", "control_ignored"}});
+  }
 
   // --- HTTP
   const auto& h = s.http;

@@ -82,10 +82,10 @@ struct PacketSnapshot {
 struct TcpChecksumSnapshot {
   std::string mode;  // decode.tcp_checksum: verify, ignore or auto (known from the start)
   uint64_t good = 0;
-  uint64_t unfilled_accepted = 0;  // zero checksums accepted (offloaded)
-  uint64_t rejected = 0;
+  uint64_t unfilled = 0;  // unfilled (offloaded) sums seen
+  uint64_t bad = 0;       // wrong sums seen (weak in auto mode, see reassembly.weak_*)
+  uint64_t rejected = 0;  // dropped: verify mode
   uint64_t unverifiable = 0;
-  bool auto_disabled = false;  // auto mode saw offloading and stopped verifying
 };
 
 struct DecodeSnapshot {
@@ -127,6 +127,11 @@ struct ReassemblySnapshot {
   uint64_t hole_timeouts = 0;
   uint64_t out_of_window = 0;
   uint64_t truncated_segments = 0;
+  uint64_t weak_segments = 0;  // segments with a checksum the receiver rejects (auto mode)
+  uint64_t weak_replaced = 0;
+  uint64_t weak_used = 0;
+  uint64_t weak_discarded = 0;
+  uint64_t weak_controls_ignored = 0;
   uint64_t buffered_high_water = 0;  // the most one worker buffered (a maximum, not a sum)
 };
 

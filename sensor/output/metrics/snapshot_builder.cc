@@ -105,6 +105,11 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     r.hole_timeouts += Load(c.hole_timeouts);
     r.out_of_window += Load(c.out_of_window);
     r.truncated_segments += Load(c.truncated_segments);
+    r.weak_segments += Load(c.weak_segments);
+    r.weak_replaced += Load(c.weak_replaced);
+    r.weak_used += Load(c.weak_used);
+    r.weak_discarded += Load(c.weak_discarded);
+    r.weak_controls_ignored += Load(c.weak_controls_ignored);
     r.buffered_high_water =
         std::max<uint64_t>(r.buffered_high_water, w.reassembly->memory.high_water());
   }
@@ -163,10 +168,10 @@ void AddDecodeDrops(SensorSnapshot& s, const decode::DropCounters& drops) {
 void AddTcpChecksum(SensorSnapshot& s, const decode::TcpChecksumPolicy& checksum) {
   TcpChecksumSnapshot& t = s.decode.tcp_checksum;
   t.good += checksum.good();
-  t.unfilled_accepted += checksum.unfilled_accepted();
+  t.unfilled += checksum.unfilled();
+  t.bad += checksum.bad();
   t.rejected += checksum.rejected();
   t.unverifiable += checksum.unverifiable();
-  t.auto_disabled = t.auto_disabled || checksum.auto_disabled();
 }
 
 namespace {

@@ -1,5 +1,6 @@
 // TCP checksum verification: the verdicts (against an independent big-endian implementation),
-// the three policies, and the decoder dropping what a receiver would discard.
+// the three modes, the per-direction trust of auto mode, and the decoder dropping (verify) or
+// marking (auto) what a receiver would discard.
 
 #include "sensor/decode/tcp_checksum.h"
 
@@ -119,46 +120,66 @@ TEST(TcpChecksumPolicy, VerifyAndIgnore) {
   EXPECT_EQ(ignore.rejected(), 0u);
 }
 
-TEST(TcpChecksumPolicy, AutoDropsBadAcceptsUnfilledWhileSampling) {
+TEST(TcpChecksumPolicy, AutoKeepsEverythingAndCounts) {
   TcpChecksumPolicy p(TcpChecksumMode::kAuto);
-  EXPECT_TRUE(p.Accept(TcpChecksumVerdict::kGood));
-  EXPECT_FALSE(p.Accept(TcpChecksumVerdict::kBad));
-  EXPECT_TRUE(p.Accept(TcpChecksumVerdict::kUnfilled));
-  EXPECT_TRUE(p.verifying());
-  EXPECT_EQ(p.rejected(), 1u);
-  EXPECT_EQ(p.unfilled_accepted(), 1u);
-}
-
-TEST(TcpChecksumPolicy, AutoTurnsOffOnAnOffloadedCapture) {
-  // A loopback capture: every segment unfilled, with a few genuinely wrong ones among them.
-  TcpChecksumPolicy p(TcpChecksumMode::kAuto);
-  uint32_t n = 0;
-  while (p.verifying()) {
-    ASSERT_LT(n, TcpChecksumPolicy::kAutoSample);
-    const bool bad = n % 10 == 3 && n < TcpChecksumPolicy::kAutoOffThreshold;
-    EXPECT_EQ(p.Accept(bad ? TcpChecksumVerdict::kBad : TcpChecksumVerdict::kUnfilled), !bad);
-    ++n;
-  }
-  EXPECT_EQ(n, TcpChecksumPolicy::kAutoOffThreshold + 1);
-  EXPECT_TRUE(p.auto_disabled());
-  EXPECT_TRUE(p.Accept(TcpChecksumVerdict::kBad));  // no longer judged
-}
-
-TEST(TcpChecksumPolicy, AutoBecomesStrictOnACleanCapture) {
-  TcpChecksumPolicy p(TcpChecksumMode::kAuto);
-  // Up to the threshold of suspicious segments inside the sample keeps verification on.
-  for (uint32_t i = 0; i < TcpChecksumPolicy::kAutoOffThreshold; ++i) {
-    p.Accept(TcpChecksumVerdict::kUnfilled);
-  }
-  for (uint32_t i = TcpChecksumPolicy::kAutoOffThreshold; i < TcpChecksumPolicy::kAutoSample; ++i) {
-    EXPECT_TRUE(p.Accept(TcpChecksumVerdict::kGood));
+  // However many wrong sums come first (the old sample turned strict or off after 1,000), none
+  // is dropped here: reassembly decides what a weak segment is worth.
+  for (int i = 0; i < 3000; ++i) {
+    EXPECT_TRUE(p.Accept(i % 3 == 0   ? TcpChecksumVerdict::kGood
+                         : i % 3 == 1 ? TcpChecksumVerdict::kUnfilled
+                                      : TcpChecksumVerdict::kBad));
   }
   EXPECT_TRUE(p.verifying());
-  EXPECT_FALSE(p.auto_disabled());
-  // A tap whose checksums are right: an unfilled value now is a forged segment.
-  EXPECT_FALSE(p.Accept(TcpChecksumVerdict::kUnfilled));
-  EXPECT_FALSE(p.Accept(TcpChecksumVerdict::kBad));
-  EXPECT_TRUE(p.Accept(TcpChecksumVerdict::kGood));
+  EXPECT_EQ(p.good(), 1000u);
+  EXPECT_EQ(p.unfilled(), 1000u);
+  EXPECT_EQ(p.bad(), 1000u);
+  EXPECT_EQ(p.rejected(), 0u);
+}
+
+// The capture host's own direction: its SYN leaves with an unfilled sum, so every unfilled sum
+// after it is the NIC's to fill, and strong.
+TEST(TcpChecksumTrust, UnfilledSynMakesTheDirectionOffloading) {
+  TcpChecksumTrust t;
+  EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kUnfilled, /*syn=*/true));
+  EXPECT_TRUE(t.offloading());
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kUnfilled, false));
+  // A wrong sum stays weak even there: the NIC never leaves anything but the unfilled values.
+  EXPECT_FALSE(t.Strong(TcpChecksumVerdict::kBad, false));
+  EXPECT_TRUE(t.offloading());
+}
+
+// The peer of a host capture, or any sender on a tap: its sums check out, so an unfilled one
+// from it later is a segment the receiver dropped, weak.
+TEST(TcpChecksumTrust, GoodSumsMakeTheDirectionStrictForGood) {
+  TcpChecksumTrust t;
+  EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kGood, true));
+  EXPECT_TRUE(t.strict());
+  EXPECT_FALSE(t.Strong(TcpChecksumVerdict::kUnfilled, false));
+  EXPECT_FALSE(t.Strong(TcpChecksumVerdict::kUnfilled, true));
+  EXPECT_FALSE(t.Strong(TcpChecksumVerdict::kBad, false));
+  EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kGood, false));
+  EXPECT_TRUE(t.strict());
+}
+
+// An attacker's unfilled SYN first, then the good one the server answers: the direction is
+// strict before any data, so a fake with an unfilled sum stays weak.
+TEST(TcpChecksumTrust, AGoodSumEndsOffloading) {
+  TcpChecksumTrust t;
+  EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kUnfilled, true));
+  EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kGood, true));
+  EXPECT_TRUE(t.strict());
+  EXPECT_FALSE(t.Strong(TcpChecksumVerdict::kUnfilled, false));
+}
+
+// Picked up mid-stream: the first unfilled segment is weak, the second proves the offloading host.
+TEST(TcpChecksumTrust, MidStreamNeedsTwoUnfilledSegments) {
+  static_assert(TcpChecksumTrust::kOffloadEvidence == 2);
+  TcpChecksumTrust t;
+  EXPECT_FALSE(t.Strong(TcpChecksumVerdict::kBad, false));  // a wrong sum proves nothing
+  EXPECT_FALSE(t.Strong(TcpChecksumVerdict::kUnfilled, false));
+  EXPECT_FALSE(t.offloading());
+  EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kUnfilled, false));
+  EXPECT_TRUE(t.offloading());
 }
 
 class TcpChecksumDecodeTest : public DecoderTest {
@@ -168,15 +189,21 @@ class TcpChecksumDecodeTest : public DecoderTest {
   }
 };
 
-TEST_F(TcpChecksumDecodeTest, BadChecksumIsDroppedGoodAndUnfilledPass) {
+TEST_F(TcpChecksumDecodeTest, AutoModeMarksEachSegmentWithItsVerdict) {
   ASSERT_EQ(Run(Frame(0)), DecodeStatus::kOk);
   EXPECT_EQ(AsStringView(meta_.payload), "GET /bucket-b/ HTTP/1.1\r\n\r\n");
-  EXPECT_EQ(Run(Frame(1)), DecodeStatus::kOk);
-  EXPECT_EQ(Run(Frame(2)), DecodeStatus::kOk);
-  ExpectDrop(Frame(3), DropReason::kTcpBadChecksum);
+  EXPECT_EQ(meta_.tcp_checksum, TcpChecksumVerdict::kGood);
+  ASSERT_EQ(Run(Frame(1)), DecodeStatus::kOk);
+  EXPECT_EQ(meta_.tcp_checksum, TcpChecksumVerdict::kUnfilled);
+  ASSERT_EQ(Run(Frame(2)), DecodeStatus::kOk);
+  EXPECT_EQ(meta_.tcp_checksum, TcpChecksumVerdict::kUnfilled);
+  ASSERT_EQ(Run(Frame(3)), DecodeStatus::kOk);
+  EXPECT_EQ(meta_.tcp_checksum, TcpChecksumVerdict::kBad);
+  EXPECT_EQ(Count(DropReason::kTcpBadChecksum), 0u);
   EXPECT_EQ(decoder_->tcp_checksum().good(), 1u);
-  EXPECT_EQ(decoder_->tcp_checksum().unfilled_accepted(), 2u);
-  EXPECT_EQ(decoder_->tcp_checksum().rejected(), 1u);
+  EXPECT_EQ(decoder_->tcp_checksum().unfilled(), 2u);
+  EXPECT_EQ(decoder_->tcp_checksum().bad(), 1u);
+  EXPECT_EQ(decoder_->tcp_checksum().rejected(), 0u);
 }
 
 TEST_F(TcpChecksumDecodeTest, SnaplenCutSegmentIsNotJudged) {
@@ -184,9 +211,13 @@ TEST_F(TcpChecksumDecodeTest, SnaplenCutSegmentIsNotJudged) {
   Bytes cut(frame.begin(), frame.end() - 4);
   ASSERT_EQ(Run(cut, LinkType::kEthernet, static_cast<uint32_t>(frame.size())), DecodeStatus::kOk);
   EXPECT_EQ(decoder_->tcp_checksum().unverifiable(), 1u);
+  EXPECT_EQ(meta_.tcp_checksum, TcpChecksumVerdict::kGood);  // nothing to hold against it
 }
 
 TEST_F(TcpChecksumDecodeTest, Ipv6AndTunnelledSegmentsAreVerified) {
+  DecoderLimits limits;
+  limits.tcp_checksum = TcpChecksumMode::kVerify;
+  Reset(limits);
   V6Addr s6 = V6(1), d6 = V6(2);
   Bytes src6(s6.begin(), s6.end()), dst6(d6.begin(), d6.end());
   Ipv6Spec v6;
@@ -221,7 +252,9 @@ TEST_F(TcpChecksumDecodeTest, VerifyModeDropsUnfilled) {
   Reset(limits);
   ExpectDrop(Frame(1), DropReason::kTcpBadChecksum);
   ExpectDrop(Frame(2), DropReason::kTcpBadChecksum);
+  ExpectDrop(Frame(3), DropReason::kTcpBadChecksum);
   EXPECT_EQ(Run(Frame(0)), DecodeStatus::kOk);
+  EXPECT_EQ(decoder_->tcp_checksum().rejected(), 3u);
 }
 
 }  // namespace

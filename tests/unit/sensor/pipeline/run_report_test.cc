@@ -43,7 +43,7 @@ SensorSnapshot Distinct() {
   s.decode.drops[static_cast<size_t>(decode::DropReason::kNotIp)] = 1013;
   s.decode.fragments_reassembled = 1014;
   s.decode.fragments_stored = 1015;
-  s.decode.tcp_checksum = {"auto", 1016, 1017, 1018, 1019, true};
+  s.decode.tcp_checksum = {"auto", 1016, 1017, 2016, 1018, 1019};
   s.packets = {1020, 1021, 1022, 1023};
   s.flows.created = 1024;
   s.flows.evicted = 1025;
@@ -73,6 +73,11 @@ SensorSnapshot Distinct() {
   r.out_of_window = 1047;
   r.truncated_segments = 1048;
   r.buffered_high_water = 1049;
+  r.weak_segments = 2050;
+  r.weak_replaced = 2051;
+  r.weak_used = 2052;
+  r.weak_discarded = 2053;
+  r.weak_controls_ignored = 2054;
   s.app = {1050, 1051, 1052, 1053, 1054, 1055};
   auto& h = s.http;
   h.requests = 1056;
@@ -119,20 +124,35 @@ TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
   EXPECT_EQ(Keys(j["config"]), (std::vector<std::string>{"reloads", "reload_failures"}));
   EXPECT_EQ(Keys(j["decode"]), (std::vector<std::string>{"drops", "fragments_reassembled",
                                                          "fragments_stored", "tcp_checksum"}));
-  EXPECT_EQ(Keys(j["decode"]["tcp_checksum"]),
-            (std::vector<std::string>{"mode", "good", "unfilled_accepted", "rejected",
-                                      "unverifiable", "auto_disabled"}));
+  EXPECT_EQ(
+      Keys(j["decode"]["tcp_checksum"]),
+      (std::vector<std::string>{"mode", "good", "unfilled", "bad", "rejected", "unverifiable"}));
   EXPECT_EQ(Keys(j["packets"]), (std::vector<std::string>{"processed", "tcp", "udp", "other"}));
   EXPECT_EQ(Keys(j["flows"]),
             (std::vector<std::string>{"created", "evicted", "idle_timeouts", "hard_timeouts",
                                       "closed", "drained", "evicted_memory", "memory_bytes",
                                       "memory_high_water_bytes", "memory_cap_bytes"}));
-  EXPECT_EQ(Keys(j["reassembly"]),
-            (std::vector<std::string>{
-                "segments", "bytes_delivered", "out_of_order_segments", "retransmissions",
-                "overlaps", "overlap_conflicts", "retransmission_conflicts", "gaps", "gap_bytes",
-                "per_flow_cap_hits", "segment_cap_hits", "global_cap_hits", "hole_timeouts",
-                "out_of_window", "truncated_segments", "buffered_high_water"}));
+  EXPECT_EQ(Keys(j["reassembly"]), (std::vector<std::string>{"segments",
+                                                             "bytes_delivered",
+                                                             "out_of_order_segments",
+                                                             "retransmissions",
+                                                             "overlaps",
+                                                             "overlap_conflicts",
+                                                             "retransmission_conflicts",
+                                                             "gaps",
+                                                             "gap_bytes",
+                                                             "per_flow_cap_hits",
+                                                             "segment_cap_hits",
+                                                             "global_cap_hits",
+                                                             "hole_timeouts",
+                                                             "out_of_window",
+                                                             "truncated_segments",
+                                                             "weak_segments",
+                                                             "weak_replaced",
+                                                             "weak_used",
+                                                             "weak_discarded",
+                                                             "weak_controls_ignored",
+                                                             "buffered_high_water"}));
   EXPECT_EQ(Keys(j["app"]),
             (std::vector<std::string>{"http_flows", "tls_flows", "other_flows", "tls_client_hellos",
                                       "storage_requests", "non_storage_http"}));
@@ -175,12 +195,18 @@ TEST(RunReport, StatsJsonWiresEachKeyToItsField) {
   EXPECT_EQ(j["decode"]["fragments_stored"], 1015);
   EXPECT_EQ(j["decode"]["tcp_checksum"]["mode"], "auto");
   EXPECT_EQ(j["decode"]["tcp_checksum"]["unverifiable"], 1019);
-  EXPECT_EQ(j["decode"]["tcp_checksum"]["auto_disabled"], true);
+  EXPECT_EQ(j["decode"]["tcp_checksum"]["unfilled"], 1017);
+  EXPECT_EQ(j["decode"]["tcp_checksum"]["bad"], 2016);
   EXPECT_EQ(j["packets"]["other"], 1023);
   EXPECT_EQ(j["flows"]["memory_high_water_bytes"], 1032);
   EXPECT_EQ(j["flows"]["memory_cap_bytes"], 1033);
   EXPECT_EQ(j["reassembly"]["segment_cap_hits"], 1044);
   EXPECT_EQ(j["reassembly"]["buffered_high_water"], 1049);
+  EXPECT_EQ(j["reassembly"]["weak_segments"], 2050);
+  EXPECT_EQ(j["reassembly"]["weak_replaced"], 2051);
+  EXPECT_EQ(j["reassembly"]["weak_used"], 2052);
+  EXPECT_EQ(j["reassembly"]["weak_discarded"], 2053);
+  EXPECT_EQ(j["reassembly"]["weak_controls_ignored"], 2054);
   EXPECT_EQ(j["app"]["tls_client_hellos"], 1053);
   EXPECT_EQ(j["http"]["pipelined_max_depth"], 1066);
   EXPECT_EQ(j["detection"]["storage_events"], 1068);

@@ -172,9 +172,10 @@ TEST(TcpConnection, SnaplenCutPacketFromDecoder) {
 }
 
 TEST(TcpConnection, StateIsSmall) {
-  // Our own per-flow reassembly state, excluding buffered segments: 152 bytes plus the two
-  // directions' DeliveredHistory (32 bytes each).
-  EXPECT_LE(sizeof(TcpConnection), 216u);
+  // Our own per-flow reassembly state, excluding buffered segments: 168 bytes (16 of them the
+  // receivers' ACKs and the checksum trusts, issue 16) plus the two directions' DeliveredHistory
+  // (32 bytes each).
+  EXPECT_LE(sizeof(TcpConnection), 232u);
 }
 
 }  // namespace

@@ -119,25 +119,25 @@ TEST(SnapshotBuilder, ProtocolsOnlyWhenGiven) {
   EXPECT_TRUE(s.protocols.empty());
 }
 
-TEST(SnapshotBuilder, TcpChecksumsAddUpAndAnyDisabledAutoShows) {
+TEST(SnapshotBuilder, TcpChecksumsAddUp) {
   decode::TcpChecksumPolicy verify(decode::TcpChecksumMode::kVerify);
   EXPECT_TRUE(verify.Accept(decode::TcpChecksumVerdict::kGood));
   EXPECT_FALSE(verify.Accept(decode::TcpChecksumVerdict::kBad));
   verify.NoteUnverifiable();
   decode::TcpChecksumPolicy automatic(decode::TcpChecksumMode::kAuto);
-  for (uint32_t i = 0; i < decode::TcpChecksumPolicy::kAutoSample; ++i) {
-    automatic.Accept(decode::TcpChecksumVerdict::kBad);
+  for (uint32_t i = 0; i < 7; ++i) {
+    EXPECT_TRUE(automatic.Accept(decode::TcpChecksumVerdict::kBad));
+    EXPECT_TRUE(automatic.Accept(decode::TcpChecksumVerdict::kUnfilled));
   }
-  ASSERT_TRUE(automatic.auto_disabled());
   SensorSnapshot s;
   AddTcpChecksum(s, verify);
-  EXPECT_FALSE(s.decode.tcp_checksum.auto_disabled);
   AddTcpChecksum(s, automatic);
   AddTcpChecksum(s, verify);
   EXPECT_EQ(s.decode.tcp_checksum.good, 2u);
-  EXPECT_EQ(s.decode.tcp_checksum.rejected, 2u + automatic.rejected());
+  EXPECT_EQ(s.decode.tcp_checksum.rejected, 2u);
+  EXPECT_EQ(s.decode.tcp_checksum.bad, 9u);
+  EXPECT_EQ(s.decode.tcp_checksum.unfilled, 7u);
   EXPECT_EQ(s.decode.tcp_checksum.unverifiable, 2u);
-  EXPECT_TRUE(s.decode.tcp_checksum.auto_disabled);
 }
 
 TEST(SnapshotBuilder, SharedStorageCountersAddToTheWorkers) {
