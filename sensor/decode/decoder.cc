@@ -117,6 +117,11 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
         break;
     }
   }
+  if (c.anomaly != DropReason::kCount && step.kind != StepKind::kDrop &&
+      step.kind != StepKind::kNext) {
+    (hint.owned ? drops_ : shared_drops_).Count(c.anomaly);
+    ++anomalies_;
+  }
   switch (step.kind) {
     case StepKind::kDone:
       // TCP asked in DecodeTcp, before its checksum; other transports are cheap to finish.

@@ -1,6 +1,8 @@
 #pragma once
 // The single table of reasons a frame is dropped or a decoder notices an anomaly. Names are
 // stable: they become the bounded `reason` label in Prometheus and lines in the run summary.
+// Anomalies end in `_kept`: the frame was decoded anyway (Decoder::anomalies() counts them), the
+// way Wireshark and Zeek read it, and the counter says how often the sensor had to.
 
 #include <array>
 #include <atomic>
@@ -46,7 +48,9 @@ namespace bw::decode {
   X(kTruncatedGre, "truncated_gre")                                  \
   X(kGreUnsupported, "gre_unsupported")                              \
   X(kTruncatedErspan, "truncated_erspan")                            \
-  X(kErspanUnsupported, "erspan_unsupported")
+  X(kErspanUnsupported, "erspan_unsupported")                        \
+  X(kIpv4ZeroTotalLengthKept, "ipv4_zero_total_length_kept")         \
+  X(kIpv6ZeroPayloadLengthKept, "ipv6_zero_payload_length_kept")
 
 enum class DropReason : uint8_t {
 #define BW_DROP_ENUM(id, name) id,

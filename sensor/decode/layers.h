@@ -41,6 +41,8 @@ struct Cursor {
   uint16_t ethertype = 0;
   const PacketOwnership* owner = nullptr;  // set when this decoder keeps only some flows
   FrameHint hint;                          // what another decoder found out about the frame
+  // Something a layer tolerated (an anomaly, see drop_reason.h); counted if the frame is kept.
+  DropReason anomaly = DropReason::kCount;
 
   // Moves past `n` bytes of header; the caller has checked that they were captured.
   void Advance(size_t n) {

@@ -51,13 +51,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (end + 1 >= input.size()) end = input.size();
     bw::ByteView bytes = input.subspan(start, end - start);
     const uint64_t before = TotalDrops(drops);
-    const uint64_t side =
-        decoder.fragment_datagrams_evicted() + decoder.fragment_datagrams_expired();
+    const uint64_t side = decoder.fragment_datagrams_evicted() +
+                          decoder.fragment_datagrams_expired() + decoder.anomalies();
     bw::decode::PacketMeta meta;
     auto status =
         decoder.Decode(link, bytes, static_cast<uint32_t>(bytes.size()) + slack, ts, meta);
-    const uint64_t side_delta =
-        decoder.fragment_datagrams_evicted() + decoder.fragment_datagrams_expired() - side;
+    const uint64_t side_delta = decoder.fragment_datagrams_evicted() +
+                                decoder.fragment_datagrams_expired() + decoder.anomalies() - side;
     const uint64_t expected = (status == bw::decode::DecodeStatus::kDropped ? 1 : 0) + side_delta;
     if (TotalDrops(drops) - before != expected) std::abort();
     if (status == bw::decode::DecodeStatus::kOk && meta.payload.size() > meta.payload_wire_len) {
