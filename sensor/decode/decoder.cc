@@ -112,6 +112,18 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
       case Layer::kErspanIII:
         step = DecodeErspanIII(c, out);
         break;
+      case Layer::kGeneve:
+        step = DecodeGeneve(c, out);
+        break;
+      case Layer::kTeredo:
+        step = DecodeTeredo(c, out);
+        break;
+      case Layer::kAyiya:
+        step = DecodeAyiya(c, out);
+        break;
+      case Layer::kGtpU:
+        step = DecodeGtpU(c, out);
+        break;
       case Layer::kOtherTransport:
         step = DecodeOtherTransport(c, out);
         break;

@@ -49,6 +49,13 @@ namespace bw::decode {
   X(kGreUnsupported, "gre_unsupported")                              \
   X(kTruncatedErspan, "truncated_erspan")                            \
   X(kErspanUnsupported, "erspan_unsupported")                        \
+  X(kTruncatedGeneve, "truncated_geneve")                            \
+  X(kGeneveUnsupported, "geneve_unsupported")                        \
+  X(kTruncatedTeredo, "truncated_teredo")                            \
+  X(kTruncatedAyiya, "truncated_ayiya")                              \
+  X(kAyiyaUnsupported, "ayiya_unsupported")                          \
+  X(kTruncatedGtp, "truncated_gtp")                                  \
+  X(kGtpUnsupported, "gtp_unsupported")                              \
   X(kIpv4ZeroTotalLengthKept, "ipv4_zero_total_length_kept")         \
   X(kIpv6ZeroPayloadLengthKept, "ipv6_zero_payload_length_kept")
 

@@ -53,7 +53,7 @@ Step DecodeGre(Cursor& c, PacketMeta& m) {
   if (c.data.size() < header_len) return Drop(DropReason::kTruncatedGre);
 
   Layer next = Layer::kEthernet;
-  uint8_t tunnel = kTunnelGre;
+  uint16_t tunnel = kTunnelGre;
   switch (proto) {
     case kProtoIpv4:
       next = Layer::kIpv4;

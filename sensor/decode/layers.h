@@ -31,6 +31,10 @@ enum class Layer : uint8_t {
   kGre,
   kErspanII,
   kErspanIII,
+  kGeneve,
+  kTeredo,
+  kAyiya,
+  kGtpU,
   kOtherTransport,
 };
 
@@ -99,9 +103,15 @@ Step DecodeVxlan(Cursor& c, PacketMeta& m);
 Step DecodeGre(Cursor& c, PacketMeta& m);
 Step DecodeErspanII(Cursor& c, PacketMeta& m);
 Step DecodeErspanIII(Cursor& c, PacketMeta& m);
+// UDP tunnels: geneve.cc, teredo.cc, ayiya.cc, gtp_u.cc. Each leaves a datagram that does not
+// look like its tunnel as the plain UDP packet it is (Done), as VXLAN does.
+Step DecodeGeneve(Cursor& c, PacketMeta& m);
+Step DecodeTeredo(Cursor& c, PacketMeta& m);
+Step DecodeAyiya(Cursor& c, PacketMeta& m);
+Step DecodeGtpU(Cursor& c, PacketMeta& m);
 
 // Entering a tunnel: counts one level of encapsulation, or refuses past the bound.
-inline bool EnterTunnel(PacketMeta& m, uint8_t flag) {
+inline bool EnterTunnel(PacketMeta& m, uint16_t flag) {
   if (m.encapsulation_depth >= kMaxEncapsulationDepth) return false;
   ++m.encapsulation_depth;
   m.tunnel_flags |= flag;

@@ -28,12 +28,16 @@ constexpr size_t kMaxVlanTags = 4;
 constexpr size_t kMaxMplsLabels = 8;
 constexpr uint8_t kMaxEncapsulationDepth = 4;  // nested tunnels (VXLAN in GRE in ...)
 
-enum TunnelFlags : uint8_t {
+enum TunnelFlags : uint16_t {
   kTunnelNone = 0,
   kTunnelVxlan = 1 << 0,
   kTunnelGre = 1 << 1,
   kTunnelErspan = 1 << 2,
   kTunnelMpls = 1 << 3,
+  kTunnelGeneve = 1 << 4,
+  kTunnelTeredo = 1 << 5,
+  kTunnelAyiya = 1 << 6,
+  kTunnelGtp = 1 << 7,
 };
 
 enum TcpFlags : uint8_t {
@@ -61,7 +65,7 @@ struct PacketMeta {
   std::array<uint16_t, kMaxVlanTags> vlan_ids{};
   uint8_t mpls_count = 0;
   uint8_t encapsulation_depth = 0;  // tunnels unwrapped to reach the inner packet
-  uint8_t tunnel_flags = kTunnelNone;
+  uint16_t tunnel_flags = kTunnelNone;
 
   // Innermost IP layer: the packet the flow belongs to.
   IpAddress src;

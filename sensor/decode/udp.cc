@@ -1,4 +1,7 @@
-// UDP header (RFC 768); port 4789 continues into VXLAN.
+// UDP header (RFC 768), and the UDP tunnels by their IANA ports: VXLAN 4789 and GENEVE 6081 as
+// destination (both directions of a mirror or load-balancer tunnel are sent to it), Teredo
+// 3544, AYIYA 5072 and GTP-U 2152 on either side (a relay or peer answers from the port).
+// Each tunnel decoder leaves a datagram that does not parse as its tunnel as plain UDP.
 
 #include "sensor/decode/layers.h"
 
@@ -7,6 +10,14 @@ namespace {
 
 constexpr size_t kHeader = 8;
 constexpr uint16_t kVxlanPort = 4789;
+constexpr uint16_t kGenevePort = 6081;
+constexpr uint16_t kTeredoPort = 3544;
+constexpr uint16_t kAyiyaPort = 5072;
+constexpr uint16_t kGtpUPort = 2152;
+
+bool EitherSide(const PacketMeta& m, uint16_t port) {
+  return m.dst_port == port || m.src_port == port;
+}
 
 }  // namespace
 
@@ -23,9 +34,18 @@ Step DecodeUdp(Cursor& c, PacketMeta& m) {
   m.payload_wire_len = static_cast<uint32_t>(c.wire_len);
   if (m.dst_port == kVxlanPort) {
     c.layer = Layer::kVxlan;
-    return Next();
+  } else if (m.dst_port == kGenevePort) {
+    c.layer = Layer::kGeneve;
+  } else if (EitherSide(m, kGtpUPort)) {
+    c.layer = Layer::kGtpU;
+  } else if (EitherSide(m, kTeredoPort)) {
+    c.layer = Layer::kTeredo;
+  } else if (EitherSide(m, kAyiyaPort)) {
+    c.layer = Layer::kAyiya;
+  } else {
+    return Done();
   }
-  return Done();
+  return Next();
 }
 
 }  // namespace bw::decode::internal
