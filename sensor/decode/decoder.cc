@@ -24,6 +24,16 @@ bool IsSupportedLinkType(int dlt) {
     case LinkType::kIpv4:
     case LinkType::kIpv6:
     case LinkType::kLinuxSll2:
+    case LinkType::kPpp:
+    case LinkType::kPppSerial:
+    case LinkType::kPppEther:
+    case LinkType::kCiscoHdlc:
+    case LinkType::kIeee80211:
+    case LinkType::kHdlc:
+    case LinkType::kRadiotap:
+    case LinkType::kPppWithDir:
+    case LinkType::kCiscoHdlcWithDir:
+    case LinkType::kNflog:
       return true;
   }
   return false;
@@ -123,6 +133,15 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
         break;
       case Layer::kGtpU:
         step = DecodeGtpU(c, out);
+        break;
+      case Layer::kPppoe:
+        step = DecodePppoe(c, out);
+        break;
+      case Layer::kPpp:
+        step = DecodePpp(c, out);
+        break;
+      case Layer::kIeee80211:
+        step = DecodeIeee80211(c, out);
         break;
       case Layer::kOtherTransport:
         step = DecodeOtherTransport(c, out);

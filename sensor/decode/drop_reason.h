@@ -56,6 +56,13 @@ namespace bw::decode {
   X(kAyiyaUnsupported, "ayiya_unsupported")                          \
   X(kTruncatedGtp, "truncated_gtp")                                  \
   X(kGtpUnsupported, "gtp_unsupported")                              \
+  X(kTruncatedPppoe, "truncated_pppoe")                              \
+  X(kTruncatedPpp, "truncated_ppp")                                  \
+  X(kTruncatedIeee80211, "truncated_ieee80211")                      \
+  X(kIeee80211NotData, "ieee80211_not_data")                         \
+  X(kIeee80211Protected, "ieee80211_protected")                      \
+  X(kIeee80211Unsupported, "ieee80211_unsupported")                  \
+  X(kNflogNoPayload, "nflog_no_payload")                             \
   X(kIpv4ZeroTotalLengthKept, "ipv4_zero_total_length_kept")         \
   X(kIpv6ZeroPayloadLengthKept, "ipv6_zero_payload_length_kept")
 

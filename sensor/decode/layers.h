@@ -35,6 +35,9 @@ enum class Layer : uint8_t {
   kTeredo,
   kAyiya,
   kGtpU,
+  kPppoe,  // PPPoE session header, then PPP
+  kPpp,    // the PPP protocol field
+  kIeee80211,
   kOtherTransport,
 };
 
@@ -109,6 +112,11 @@ Step DecodeGeneve(Cursor& c, PacketMeta& m);
 Step DecodeTeredo(Cursor& c, PacketMeta& m);
 Step DecodeAyiya(Cursor& c, PacketMeta& m);
 Step DecodeGtpU(Cursor& c, PacketMeta& m);
+// ppp.cc: PPPoE sessions and the PPP protocol field.
+Step DecodePppoe(Cursor& c, PacketMeta& m);
+Step DecodePpp(Cursor& c, PacketMeta& m);
+// ieee80211.cc: 802.11 data frames and their LLC/SNAP header.
+Step DecodeIeee80211(Cursor& c, PacketMeta& m);
 
 // Entering a tunnel: counts one level of encapsulation, or refuses past the bound.
 inline bool EnterTunnel(PacketMeta& m, uint16_t flag) {

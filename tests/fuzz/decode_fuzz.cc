@@ -12,11 +12,16 @@
 namespace {
 
 constexpr bw::decode::LinkType kLinks[] = {
-    bw::decode::LinkType::kNull,     bw::decode::LinkType::kEthernet,
-    bw::decode::LinkType::kRaw,      bw::decode::LinkType::kRawAlt,
-    bw::decode::LinkType::kLoop,     bw::decode::LinkType::kLinuxSll,
-    bw::decode::LinkType::kIpv4,     bw::decode::LinkType::kIpv6,
-    bw::decode::LinkType::kLinuxSll2};
+    bw::decode::LinkType::kNull,       bw::decode::LinkType::kEthernet,
+    bw::decode::LinkType::kRaw,        bw::decode::LinkType::kRawAlt,
+    bw::decode::LinkType::kLoop,       bw::decode::LinkType::kLinuxSll,
+    bw::decode::LinkType::kIpv4,       bw::decode::LinkType::kIpv6,
+    bw::decode::LinkType::kLinuxSll2,  bw::decode::LinkType::kPpp,
+    bw::decode::LinkType::kPppSerial,  bw::decode::LinkType::kPppEther,
+    bw::decode::LinkType::kCiscoHdlc,  bw::decode::LinkType::kIeee80211,
+    bw::decode::LinkType::kHdlc,       bw::decode::LinkType::kRadiotap,
+    bw::decode::LinkType::kPppWithDir, bw::decode::LinkType::kCiscoHdlcWithDir,
+    bw::decode::LinkType::kNflog};
 
 uint64_t TotalDrops(const bw::decode::DropCounters& drops) {
   uint64_t n = 0;
