@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Builds the fuzzers' seed corpora from the project's real captures (tests/pcap/e2e and
-tests/pcap/captures), in each target's input format, into tests/fuzz/corpus/<target>/.
+tests/pcap/captures) and the generated encapsulation cases (tests/pcap/encap), in each target's
+input format, into tests/fuzz/corpus/<target>/.
 
   tests/fuzz/make_seed_corpus.py          (needs tshark)
 
@@ -20,6 +21,10 @@ CAPTURES = sorted(
     [os.path.join(ROOT, "tests/pcap/e2e", f) for f in os.listdir(os.path.join(ROOT, "tests/pcap/e2e")) if f.endswith(".pcap")]
     + [os.path.join(ROOT, "tests/pcap/captures", f) for f in os.listdir(os.path.join(ROOT, "tests/pcap/captures")) if f.endswith(".pcap")])
 MAX_SEED = 8192
+# pcap link type -> its position in kLinks of decode_fuzz.cc (the seed's first byte).
+DECODE_LINK_INDEX = {0: 0, 1: 1, 12: 2, 14: 3, 108: 4, 113: 5, 228: 6, 229: 7, 276: 8, 9: 9,
+                     50: 10, 51: 11, 104: 12, 105: 13, 112: 14, 127: 15, 204: 16, 205: 17, 239: 18}
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 
 def tshark(*args):
@@ -91,6 +96,14 @@ def main():
             off += 16 + incl
         for fr in frames:
             save("decode", bytes([1]) + fr)
+    # Decoder: the first frames of each encapsulation case (tests/pcap/encap), under the index
+    # of its link type in decode_fuzz.cc's kLinks.
+    sys.path.insert(0, os.path.join(ROOT, "tests/pcap/encap"))
+    import make_encap  # noqa: E402
+    for name in make_encap.CASES:
+        link, frames = make_encap.build(name)
+        for fr in frames[:4]:
+            save("decode", bytes([DECODE_LINK_INDEX[link]]) + fr[:1500])
     print("seed corpora:", {d: len(os.listdir(os.path.join(HERE, "corpus", d))) for d in sorted(os.listdir(os.path.join(HERE, "corpus")))})
 
 
