@@ -1,19 +1,13 @@
-// UDP header (RFC 768), and the UDP tunnels by their IANA ports: VXLAN 4789 and GENEVE 6081 as
-// destination (both directions of a mirror or load-balancer tunnel are sent to it), Teredo
-// 3544, AYIYA 5072 and GTP-U 2152 on either side (a relay or peer answers from the port).
-// Each tunnel decoder leaves a datagram that does not parse as its tunnel as plain UDP.
+// UDP header (RFC 768), and the UDP tunnels by their IANA ports (udp_tunnel_ports.h). Each tunnel
+// decoder leaves a datagram that does not parse as its tunnel as plain UDP.
 
 #include "sensor/decode/layers.h"
+#include "sensor/decode/udp_tunnel_ports.h"
 
 namespace bw::decode::internal {
 namespace {
 
 constexpr size_t kHeader = 8;
-constexpr uint16_t kVxlanPort = 4789;
-constexpr uint16_t kGenevePort = 6081;
-constexpr uint16_t kTeredoPort = 3544;
-constexpr uint16_t kAyiyaPort = 5072;
-constexpr uint16_t kGtpUPort = 2152;
 
 bool EitherSide(const PacketMeta& m, uint16_t port) {
   return m.dst_port == port || m.src_port == port;

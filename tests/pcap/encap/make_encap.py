@@ -66,9 +66,11 @@ def udp(sport, dport, payload):
     return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
 
 
-def outer_v4_udp(sport, dport, payload, ident):
-    return eth(0x0800, ipv4(bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2]), 17,
-                            udp(sport, dport, payload), ident))
+def outer_v4_udp(sport, dport, payload, ident, to_server):
+    # Each tunnel end encapsulates what it sends: the outer addresses follow the direction.
+    a, b = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])
+    src, dst = (a, b) if to_server else (b, a)
+    return eth(0x0800, ipv4(src, dst, 17, udp(sport, dport, payload), ident), to_server)
 
 
 class Packet:
@@ -146,12 +148,13 @@ def w_geneve_gwlb(p):
                    (3, b"\x12\x34\x56\x78")):
         opts += struct.pack("!HBB", 0x0108, t, len(val) // 4) + val
     hdr = struct.pack("!BBH", len(opts) // 4, 0, 0x0800 if p.version == 4 else 0x86DD) + b"\x00\x01\x00\x00"
-    return outer_v4_udp(40000 + p.ident, 6081, hdr + opts + p.ip, p.ident)
+    return outer_v4_udp(40000 + p.ident, 6081, hdr + opts + p.ip, p.ident, p.to_server)
 
 
 def w_geneve_eth(p):
     hdr = struct.pack("!BBH", 0, 0, 0x6558) + b"\x00\x00\x2a\x00"
-    return outer_v4_udp(50000, 6081, hdr + ether_of(p), p.ident)
+    return outer_v4_udp(50000 if p.to_server else 50003, 6081, hdr + ether_of(p), p.ident,
+                        p.to_server)
 
 
 def w_teredo(p):
@@ -163,7 +166,7 @@ def w_teredo(p):
     if not p.to_server:
         pre += struct.pack("!HH4s", 0, 0xFFFF ^ 3544, bytes(x ^ 0xFF for x in (192, 0, 2, 1)))
     sp, dp = (50001, 3544) if p.to_server else (3544, 50001)
-    return outer_v4_udp(sp, dp, pre + p.ip, p.ident)
+    return outer_v4_udp(sp, dp, pre + p.ip, p.ident, p.to_server)
 
 
 def w_ayiya(p):
@@ -171,7 +174,7 @@ def w_ayiya(p):
     hdr = struct.pack("!BBBBI", (4 << 4) | 1, (5 << 4) | 2, (2 << 4) | 1, 41 if p.version == 6 else 4,
                       1700000000) + ident + b"\x5a" * 20  # identity 2^4 bytes, SHA-1 signature
     sp, dp = (50002, 5072) if p.to_server else (5072, 50002)
-    return outer_v4_udp(sp, dp, hdr + p.ip, p.ident)
+    return outer_v4_udp(sp, dp, hdr + p.ip, p.ident, p.to_server)
 
 
 def w_gtp_u(p):
@@ -179,7 +182,7 @@ def w_gtp_u(p):
     ext = bytes([1, 0x10 if p.to_server else 0x00, 0x09, 0x00])  # length 1 (4 bytes), next 0
     body = struct.pack("!HBB", p.ident, 0, 0x85) + ext + p.ip
     hdr = struct.pack("!BBHI", 0x36, 0xFF, len(body), 0x0000ABCD if p.to_server else 0x0000DCBA)
-    return outer_v4_udp(2152, 2152, hdr + body, p.ident)
+    return outer_v4_udp(2152, 2152, hdr + body, p.ident, p.to_server)
 
 
 def wlan_data(p, fc1, qos=True):
@@ -215,7 +218,8 @@ def w_erspan_gre_vxlan(p):
     inner = eth(0x0800, ipv4(bytes([198, 51, 100, 1]), bytes([198, 51, 100, 2]), 47,
                              gre + erspan + ether_of(p), p.ident))
     vx = struct.pack("!BBHI", 0x08, 0, 0, 4242 << 8)
-    return outer_v4_udp(33333, 4789, vx + inner, p.ident)
+    # VTEPs pick the source port from a hash of the inner flow, each its own.
+    return outer_v4_udp(33333 if p.to_server else 47001, 4789, vx + inner, p.ident, p.to_server)
 
 
 def w_mpls_in_vlan(p):

@@ -2,7 +2,7 @@
 """One encapsulation case (make_encap.py): writes its capture, reads it with tshark (the oracle)
 and with the sensor in its default configuration, and checks that the sensor's ledger holds
 exactly the HTTP requests tshark shows (method, host, target, status) and that the decoder
-counted exactly the drops and anomalies the case names.
+counted exactly the drops and anomalies the case names, with one worker and with three.
 
   run_encap.py BUCKETWATCH WORKDIR CASE
 """
@@ -33,14 +33,14 @@ def tshark_requests(pcap, extra):
     return requests, statuses
 
 
-def sensor(binary, pcap, work):
-    ledger = os.path.join(work, "ledger.jsonl")
-    stats = os.path.join(work, "stats.json")
+def sensor(binary, pcap, work, workers):
+    ledger = os.path.join(work, "ledger%d.jsonl" % workers)
+    stats = os.path.join(work, "stats%d.json" % workers)
     for p in (ledger, stats):  # the ledger appends (hash chain): start each run afresh
         if os.path.exists(p):
             os.remove(p)
-    proc = subprocess.run([binary, "-q", "--read", pcap, "--ledger", ledger, "--stats-json", stats],
-                          capture_output=True, text=True)
+    proc = subprocess.run([binary, "-q", "--workers", str(workers), "--read", pcap, "--ledger",
+                           ledger, "--stats-json", stats], capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit("bucketwatch failed (%d): %s" % (proc.returncode, proc.stderr))
     with open(ledger) as f:
@@ -66,17 +66,22 @@ def main(argv):
     if not want:
         print("FAIL %s: tshark shows no HTTP request: the capture is not what the case says" % case)
         return 1
-    got, got_status, drops = sensor(binary, pcap, work)
     ok = True
-    if got != want:
-        print("FAIL %s: sensor ledger %s, tshark %s" % (case, got, want))
-        ok = False
-    if got_status != want_status:
-        print("FAIL %s: sensor statuses %s, tshark %s" % (case, got_status, want_status))
-        ok = False
-    if drops != expected_drops:
-        print("FAIL %s: decode drops %s, expected %s" % (case, drops, expected_drops))
-        ok = False
+    # One worker, and three reading the file side by side (file fanout: each frame's flow is
+    # found by a decoder stopped at the ports, and every drop must still count once).
+    for workers in (1, 3):
+        got, got_status, drops = sensor(binary, pcap, work, workers)
+        if got != want:
+            print("FAIL %s (%d workers): sensor ledger %s, tshark %s" % (case, workers, got, want))
+            ok = False
+        if got_status != want_status:
+            print("FAIL %s (%d workers): sensor statuses %s, tshark %s"
+                  % (case, workers, got_status, want_status))
+            ok = False
+        if drops != expected_drops:
+            print("FAIL %s (%d workers): decode drops %s, expected %s"
+                  % (case, workers, drops, expected_drops))
+            ok = False
     if ok:
         print("ok %s: %d request(s) as tshark reads them %s; drops %s" % (case, len(got), got, drops))
     return 0 if ok else 1
