@@ -30,6 +30,9 @@ Step DecodeUdp(Cursor& c, PacketMeta& m) {
     c.layer = Layer::kVxlan;
   } else if (m.dst_port == kGenevePort) {
     c.layer = Layer::kGeneve;
+  } else if (m.dst_port == kGreInUdpPort) {
+    // The GRE header follows the UDP header directly; GRE counts the tunnel level.
+    c.layer = Layer::kGre;
   } else if (EitherSide(m, kGtpUPort)) {
     c.layer = Layer::kGtpU;
   } else if (EitherSide(m, kTeredoPort)) {

@@ -222,6 +222,12 @@ def w_erspan_gre_vxlan(p):
     return outer_v4_udp(33333 if p.to_server else 47001, 4789, vx + inner, p.ident, p.to_server)
 
 
+def w_gre_in_udp(p):
+    # RFC 8086: the GRE header right after UDP; the source port is the sender's flow entropy.
+    gre = struct.pack("!BBH", 0, 0, 0x0800 if p.version == 4 else 0x86DD)
+    return outer_v4_udp(49152 + p.ident, 4754, gre + p.ip, p.ident, p.to_server)
+
+
 def w_mpls_in_vlan(p):
     labels = struct.pack("!I", (1000 << 12) | 64) + struct.pack("!I", (2000 << 12) | 0x100 | 64)
     return eth(0x8100, struct.pack("!HH", 100, 0x8847) + labels + p.ip, p.to_server)
@@ -291,6 +297,7 @@ CASES = {
     "gtp_u": (1, 4, {}, w_gtp_u, None, {}),
     "aruba_gre_80211": (1, 4, {}, w_aruba_gre, None, {}),
     "erspan_gre_in_vxlan": (1, 4, {}, w_erspan_gre_vxlan, None, {}),
+    "gre_in_udp": (1, 4, {}, w_gre_in_udp, None, {}),
     "mpls_in_vlan": (1, 4, {}, w_mpls_in_vlan, None, {}),
     "mpls_pw_cw_vlan": (1, 4, {}, w_mpls_pw_vlan, None, {}),
     "mpls_pw_no_cw": (1, 4, {}, w_mpls_pw_nocw, None, {}),

@@ -191,6 +191,18 @@ TEST_F(UdpTunnelTest, GtpUTruncation) {
                         DropReason::kTruncatedGtp);
 }
 
+// GRE-in-UDP (RFC 8086): the GRE header right after UDP, to port 4754.
+TEST_F(UdpTunnelTest, GreInUdp) {
+  ASSERT_EQ(Run(InUdp(50000, 4754, Cat({Gre(0x0800), InnerV4Packet()}))), DecodeStatus::kOk);
+  EXPECT_EQ(meta_.src.ToString(), "192.168.1.10");
+  EXPECT_EQ(AsStringView(meta_.payload), "GET / HTTP/1.1\r\n");
+  EXPECT_EQ(meta_.tunnel_flags, kTunnelGre);
+  EXPECT_EQ(meta_.encapsulation_depth, 1);
+  ExpectInnerV4(InUdp(50000, 4754, Cat({Gre(0x6558), Eth(0x0800), InnerV4Packet()})), kTunnelGre);
+  Bytes frame = InUdp(50000, 4754, Cat({Gre(0x0800, 0x20), InnerV4Packet()}));
+  ExpectEveryCutCounted(frame, LinkType::kEthernet, kOuter, kOuter + 8, DropReason::kTruncatedGre);
+}
+
 TEST_F(UdpTunnelTest, NestedUdpTunnelsAreBounded) {
   Bytes frame = InnerV4Packet();
   for (uint8_t i = 0; i < kMaxEncapsulationDepth; ++i) {
