@@ -18,16 +18,15 @@ constexpr uint16_t kPppMpls = 0x0281;
 }  // namespace
 
 Step DecodePppoe(Cursor& c, PacketMeta& m) {
-  uint16_t length = 0;
-  if (c.data.size() < kPppoeHeader || !LoadBe16(c.data, 4, length)) {
-    return Drop(DropReason::kTruncatedPppoe);
-  }
+  if (c.data.size() < kPppoeHeader) return Drop(DropReason::kTruncatedPppoe);
   if (c.data[0] != kPppoeVersionType || c.data[1] != kPppoeCodeSession) {
     return Drop(DropReason::kNotIp);
   }
   m.tunnel_flags |= kTunnelPppoe;
   c.Advance(kPppoeHeader);
-  if (length <= c.wire_len) c.Trim(length);  // Ethernet padding is not payload
+  // The length field is not trusted to cut the payload: some access concentrators understate it
+  // (Zeek's pppoe-over-qinq trace: 42 for a 46-byte IP packet; Wireshark reads the packet whole).
+  // The IP layer trims Ethernet padding by its own length.
   c.layer = Layer::kPpp;
   return Next();
 }

@@ -45,6 +45,15 @@ TEST_F(PppTest, PppoeSession) {
   Expect(Cat({Eth(0x8864), Pppoe(Cat({Bytes{0x21}, V4()}))}), LinkType::kEthernet, 4);
 }
 
+// A PPPoE length shorter than the IP packet it carries (seen in Zeek's pppoe-over-qinq trace,
+// which tshark reads whole): the IP header's own length decides.
+TEST_F(PppTest, PppoeLengthUnderstated) {
+  Bytes frame = Cat({Eth(0x8864), Pppoe(Ppp(0x0021, V4()))});
+  frame[14 + 5] = static_cast<uint8_t>(frame[14 + 5] - 4);
+  Expect(frame, LinkType::kEthernet, 4);
+  EXPECT_EQ(TotalDrops(), 0u);
+}
+
 TEST_F(PppTest, PppoeNotIp) {
   ExpectDrop(Cat({Eth(0x8864), Pppoe(Ppp(0xC021, Bytes(10, 0)))}), DropReason::kNotIp);  // LCP
   ExpectDrop(Cat({Eth(0x8864), Pppoe(Ppp(0x0021, V4()), 0x09)}), DropReason::kNotIp);
