@@ -24,6 +24,16 @@ bool IsSupportedLinkType(int dlt) {
     case LinkType::kIpv4:
     case LinkType::kIpv6:
     case LinkType::kLinuxSll2:
+    case LinkType::kPpp:
+    case LinkType::kPppSerial:
+    case LinkType::kPppEther:
+    case LinkType::kCiscoHdlc:
+    case LinkType::kIeee80211:
+    case LinkType::kHdlc:
+    case LinkType::kRadiotap:
+    case LinkType::kPppWithDir:
+    case LinkType::kCiscoHdlcWithDir:
+    case LinkType::kNflog:
       return true;
   }
   return false;
@@ -112,10 +122,36 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
       case Layer::kErspanIII:
         step = DecodeErspanIII(c, out);
         break;
+      case Layer::kGeneve:
+        step = DecodeGeneve(c, out);
+        break;
+      case Layer::kTeredo:
+        step = DecodeTeredo(c, out);
+        break;
+      case Layer::kAyiya:
+        step = DecodeAyiya(c, out);
+        break;
+      case Layer::kGtpU:
+        step = DecodeGtpU(c, out);
+        break;
+      case Layer::kPppoe:
+        step = DecodePppoe(c, out);
+        break;
+      case Layer::kPpp:
+        step = DecodePpp(c, out);
+        break;
+      case Layer::kIeee80211:
+        step = DecodeIeee80211(c, out);
+        break;
       case Layer::kOtherTransport:
         step = DecodeOtherTransport(c, out);
         break;
     }
+  }
+  if (c.anomaly != DropReason::kCount && step.kind != StepKind::kDrop &&
+      step.kind != StepKind::kNext) {
+    (hint.owned ? drops_ : shared_drops_).Count(c.anomaly);
+    ++anomalies_;
   }
   switch (step.kind) {
     case StepKind::kDone:

@@ -1,9 +1,11 @@
 #pragma once
 // Layer 2..4 decoder of one worker thread. Guarantees: every frame either decodes fully
 // (kOk, with `PacketMeta` filled for the innermost IP packet), is held as an IP fragment (kHeld),
-// or is dropped (kDropped) after incrementing exactly one `DropReason` counter. TCP segments
-// whose checksum a receiver would reject are dropped (tcp_bad_checksum) in kVerify mode and
-// marked (PacketMeta::tcp_checksum) otherwise, as DecoderLimits says.
+// or is dropped (kDropped) after incrementing exactly one `DropReason` counter. A frame that is
+// kept although a header was off in a way Wireshark and Zeek tolerate (IPv4 total length 0 from
+// segmentation offload) counts its `_kept` anomaly reason instead. TCP segments whose checksum a
+// receiver would reject are dropped (tcp_bad_checksum) in kVerify mode and marked
+// (PacketMeta::tcp_checksum) otherwise, as DecoderLimits says.
 // Reads are bounds-checked, nesting is bounded (kMaxEncapsulationDepth, kMaxVlanTags,
 // kMaxMplsLabels), nothing throws, and after warm-up no packet allocates: fragment buffers are
 // pooled. Not thread-safe: one Decoder per worker.
@@ -64,6 +66,9 @@ class Decoder {
   uint64_t fragment_datagrams_expired() const { return reassembler_.datagrams_expired(); }
   size_t fragment_datagrams_held() const { return reassembler_.datagrams_held(); }
   size_t fragment_bytes_held() const { return reassembler_.bytes_held(); }
+  // Frames kept despite an anomaly (the `_kept` reasons of drop_reason.h), each also counted
+  // under its reason: the drop counters grow by one per kDropped frame plus this.
+  uint64_t anomalies() const { return anomalies_; }
   // TCP checksum verdicts so far (good, unfilled, bad, rejected = kTcpBadChecksum drops,
   // unverifiable).
   const TcpChecksumPolicy& tcp_checksum() const { return checksum_; }
@@ -74,6 +79,7 @@ class Decoder {
   const PacketOwnership* owner_ = nullptr;
   FragmentReassembler reassembler_;
   TcpChecksumPolicy checksum_;
+  uint64_t anomalies_ = 0;
 };
 
 }  // namespace bw::decode

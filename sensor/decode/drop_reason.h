@@ -1,6 +1,8 @@
 #pragma once
 // The single table of reasons a frame is dropped or a decoder notices an anomaly. Names are
 // stable: they become the bounded `reason` label in Prometheus and lines in the run summary.
+// Anomalies end in `_kept`: the frame was decoded anyway (Decoder::anomalies() counts them), the
+// way Wireshark and Zeek read it, and the counter says how often the sensor had to.
 
 #include <array>
 #include <atomic>
@@ -46,7 +48,23 @@ namespace bw::decode {
   X(kTruncatedGre, "truncated_gre")                                  \
   X(kGreUnsupported, "gre_unsupported")                              \
   X(kTruncatedErspan, "truncated_erspan")                            \
-  X(kErspanUnsupported, "erspan_unsupported")
+  X(kErspanUnsupported, "erspan_unsupported")                        \
+  X(kTruncatedGeneve, "truncated_geneve")                            \
+  X(kGeneveUnsupported, "geneve_unsupported")                        \
+  X(kTruncatedTeredo, "truncated_teredo")                            \
+  X(kTruncatedAyiya, "truncated_ayiya")                              \
+  X(kAyiyaUnsupported, "ayiya_unsupported")                          \
+  X(kTruncatedGtp, "truncated_gtp")                                  \
+  X(kGtpUnsupported, "gtp_unsupported")                              \
+  X(kTruncatedPppoe, "truncated_pppoe")                              \
+  X(kTruncatedPpp, "truncated_ppp")                                  \
+  X(kTruncatedIeee80211, "truncated_ieee80211")                      \
+  X(kIeee80211NotData, "ieee80211_not_data")                         \
+  X(kIeee80211Protected, "ieee80211_protected")                      \
+  X(kIeee80211Unsupported, "ieee80211_unsupported")                  \
+  X(kNflogNoPayload, "nflog_no_payload")                             \
+  X(kIpv4ZeroTotalLengthKept, "ipv4_zero_total_length_kept")         \
+  X(kIpv6ZeroPayloadLengthKept, "ipv6_zero_payload_length_kept")
 
 enum class DropReason : uint8_t {
 #define BW_DROP_ENUM(id, name) id,

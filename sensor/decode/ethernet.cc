@@ -1,4 +1,5 @@
-// Ethernet II header and the EtherType dispatch shared by Ethernet, VLAN tags and Linux SLL.
+// Ethernet II header and the EtherType dispatch shared by Ethernet, VLAN tags, Linux SLL, Cisco
+// HDLC, 802.11 SNAP and GENEVE.
 
 #include "sensor/decode/layers.h"
 
@@ -15,6 +16,9 @@ constexpr uint16_t kEthertypeQinQ = 0x88A8;     // 802.1ad service tag
 constexpr uint16_t kEthertypeQinQOld = 0x9100;  // pre-standard QinQ still seen on switches
 constexpr uint16_t kEthertypeMpls = 0x8847;
 constexpr uint16_t kEthertypeMplsMulti = 0x8848;
+constexpr uint16_t kEthertypePppoeSession = 0x8864;
+// Transparent Ethernet bridging: what GENEVE and NVGRE name an inner Ethernet frame.
+constexpr uint16_t kEthertypeBridging = 0x6558;
 
 }  // namespace
 
@@ -45,6 +49,12 @@ Step DispatchEthertype(Cursor& c, PacketMeta& m) {
     case kEthertypeMpls:
     case kEthertypeMplsMulti:
       c.layer = Layer::kMpls;
+      return Next();
+    case kEthertypePppoeSession:
+      c.layer = Layer::kPppoe;
+      return Next();
+    case kEthertypeBridging:
+      c.layer = Layer::kEthernet;
       return Next();
     default:
       // ARP, LLDP, 802.3 length fields, ...: nothing for a storage sensor.

@@ -1,6 +1,6 @@
 // GRE version 0 (RFC 2784/2890) and the ERSPAN headers mirrored sessions arrive in: type I (no
 // header), type II (8 bytes, GRE sequence bit set) and type III (12 bytes, optional 8-byte
-// platform subheader).
+// platform subheader); Aruba's 802.11 tunnels.
 
 #include "sensor/decode/layers.h"
 
@@ -22,6 +22,14 @@ constexpr uint16_t kProtoMpls = 0x8847;
 constexpr uint16_t kProtoMplsMulti = 0x8848;
 constexpr uint16_t kProtoErspanII = 0x88BE;  // type I as well, told apart by the S bit
 constexpr uint16_t kProtoErspanIII = 0x22EB;
+// Aruba controllers tunnel their access points' 802.11 frames in GRE with protocol types
+// 0x8200 to 0x8370 in steps of 0x10 (as Wireshark and Zeek register them).
+constexpr uint16_t kProtoArubaFirst = 0x8200;
+constexpr uint16_t kProtoArubaLast = 0x8370;
+
+constexpr bool IsAruba(uint16_t proto) {
+  return proto >= kProtoArubaFirst && proto <= kProtoArubaLast && (proto & 0x000F) == 0;
+}
 
 constexpr size_t kErspanIIHeader = 8;
 constexpr size_t kErspanIIIHeader = 12;
@@ -53,7 +61,7 @@ Step DecodeGre(Cursor& c, PacketMeta& m) {
   if (c.data.size() < header_len) return Drop(DropReason::kTruncatedGre);
 
   Layer next = Layer::kEthernet;
-  uint8_t tunnel = kTunnelGre;
+  uint16_t tunnel = kTunnelGre;
   switch (proto) {
     case kProtoIpv4:
       next = Layer::kIpv4;
@@ -77,7 +85,9 @@ Step DecodeGre(Cursor& c, PacketMeta& m) {
       tunnel |= kTunnelErspan;
       break;
     default:
-      return Drop(DropReason::kGreUnsupported);
+      if (!IsAruba(proto)) return Drop(DropReason::kGreUnsupported);
+      next = Layer::kIeee80211;
+      break;
   }
   if (!EnterTunnel(m, tunnel)) return Drop(DropReason::kEncapsulationTooDeep);
   c.Advance(header_len);

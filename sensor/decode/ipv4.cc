@@ -23,13 +23,22 @@ Step DecodeIpv4(Cursor& c, PacketMeta& m, FragmentContext& f) {
   }
   if (header_len > c.data.size()) return Drop(DropReason::kTruncatedIpv4);
   const uint8_t* p = c.data.data();
-  const uint16_t total_len = Be16(p + 2);
+  uint64_t total_len = Be16(p + 2);
+  const uint16_t id = Be16(p + 4);
+  const uint16_t fragment = Be16(p + 6);
+  // A capture on the sending host of TCP segmentation offload sees the stack's large segment
+  // before the NIC cuts it, with total length 0 (the real one does not fit 16 bits or is left
+  // to the NIC). Wireshark and Zeek then take the length the frame gives; so does the sensor,
+  // for whole datagrams only, and counts it.
+  if (total_len == 0 && (fragment & (kMoreFragments | kOffsetMask)) == 0 &&
+      c.wire_len >= header_len) {
+    total_len = c.wire_len;
+    c.anomaly = DropReason::kIpv4ZeroTotalLengthKept;
+  }
   // Larger than the frame on the wire is a lie; larger than the capture is a snaplen cut.
   if (total_len < header_len || total_len > c.wire_len) {
     return Drop(DropReason::kIpv4BadTotalLength);
   }
-  const uint16_t id = Be16(p + 4);
-  const uint16_t fragment = Be16(p + 6);
   const uint8_t proto = p[9];
   m.src = IpAddress::V4(p + 12);
   m.dst = IpAddress::V4(p + 16);

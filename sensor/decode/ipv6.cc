@@ -19,6 +19,7 @@ constexpr uint8_t kDestinationOptions = 60;
 constexpr uint8_t kMobility = 135;
 constexpr uint8_t kHip = 139;
 constexpr uint8_t kShim6 = 140;
+constexpr uint8_t kNoNextHeader = 59;
 
 bool IsGenericExtension(uint8_t h) {
   return h == kHopByHop || h == kRouting || h == kDestinationOptions || h == kMobility ||
@@ -33,7 +34,14 @@ Step DecodeIpv6(Cursor& c, PacketMeta& m, FragmentContext& f) {
   if ((first >> 4) != 6) return Drop(DropReason::kIpv6BadVersion);
   if (c.data.size() < kFixedHeader) return Drop(DropReason::kTruncatedIpv6);
   const uint8_t* p = c.data.data();
-  const size_t total_len = kFixedHeader + Be16(p + 4);
+  size_t total_len = kFixedHeader + Be16(p + 4);
+  // Payload length 0 with something after the header: a jumbogram (RFC 2675) or a large segment
+  // captured before segmentation offload (Linux BIG TCP). As for IPv4, the frame gives the length.
+  if (total_len == kFixedHeader && p[kNextHeaderPos] != kNoNextHeader &&
+      c.wire_len > kFixedHeader) {
+    total_len = c.wire_len;
+    c.anomaly = DropReason::kIpv6ZeroPayloadLengthKept;
+  }
   if (total_len > c.wire_len) return Drop(DropReason::kIpv6BadPayloadLength);
   m.src = IpAddress::V6(p + 8);
   m.dst = IpAddress::V6(p + 24);

@@ -31,6 +31,13 @@ enum class Layer : uint8_t {
   kGre,
   kErspanII,
   kErspanIII,
+  kGeneve,
+  kTeredo,
+  kAyiya,
+  kGtpU,
+  kPppoe,  // PPPoE session header, then PPP
+  kPpp,    // the PPP protocol field
+  kIeee80211,
   kOtherTransport,
 };
 
@@ -41,6 +48,8 @@ struct Cursor {
   uint16_t ethertype = 0;
   const PacketOwnership* owner = nullptr;  // set when this decoder keeps only some flows
   FrameHint hint;                          // what another decoder found out about the frame
+  // Something a layer tolerated (an anomaly, see drop_reason.h); counted if the frame is kept.
+  DropReason anomaly = DropReason::kCount;
 
   // Moves past `n` bytes of header; the caller has checked that they were captured.
   void Advance(size_t n) {
@@ -97,9 +106,20 @@ Step DecodeVxlan(Cursor& c, PacketMeta& m);
 Step DecodeGre(Cursor& c, PacketMeta& m);
 Step DecodeErspanII(Cursor& c, PacketMeta& m);
 Step DecodeErspanIII(Cursor& c, PacketMeta& m);
+// UDP tunnels: geneve.cc, teredo.cc, ayiya.cc, gtp_u.cc. Each leaves a datagram that does not
+// look like its tunnel as the plain UDP packet it is (Done), as VXLAN does.
+Step DecodeGeneve(Cursor& c, PacketMeta& m);
+Step DecodeTeredo(Cursor& c, PacketMeta& m);
+Step DecodeAyiya(Cursor& c, PacketMeta& m);
+Step DecodeGtpU(Cursor& c, PacketMeta& m);
+// ppp.cc: PPPoE sessions and the PPP protocol field.
+Step DecodePppoe(Cursor& c, PacketMeta& m);
+Step DecodePpp(Cursor& c, PacketMeta& m);
+// ieee80211.cc: 802.11 data frames and their LLC/SNAP header.
+Step DecodeIeee80211(Cursor& c, PacketMeta& m);
 
 // Entering a tunnel: counts one level of encapsulation, or refuses past the bound.
-inline bool EnterTunnel(PacketMeta& m, uint8_t flag) {
+inline bool EnterTunnel(PacketMeta& m, uint16_t flag) {
   if (m.encapsulation_depth >= kMaxEncapsulationDepth) return false;
   ++m.encapsulation_depth;
   m.tunnel_flags |= flag;

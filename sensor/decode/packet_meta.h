@@ -14,27 +14,42 @@ namespace bw::decode {
 
 // pcap DLT values the sensor accepts (pcap_datalink() numbering, not LINKTYPE_).
 enum class LinkType : int {
-  kNull = 0,         // DLT_NULL: BSD loopback, 4-byte host-order family
-  kEthernet = 1,     // DLT_EN10MB
-  kRaw = 12,         // DLT_RAW on Linux: raw IPv4 or IPv6
-  kRawAlt = 14,      // DLT_RAW on OpenBSD numbering
-  kLoop = 108,       // DLT_LOOP: like NULL but network-order family
-  kLinuxSll = 113,   // DLT_LINUX_SLL
-  kIpv4 = 228,       // DLT_IPV4
-  kIpv6 = 229,       // DLT_IPV6
-  kLinuxSll2 = 276,  // DLT_LINUX_SLL2
+  kNull = 0,                // DLT_NULL: BSD loopback, 4-byte host-order family
+  kEthernet = 1,            // DLT_EN10MB
+  kPpp = 9,                 // DLT_PPP: optional HDLC address/control, then the PPP protocol
+  kRaw = 12,                // DLT_RAW on Linux: raw IPv4 or IPv6
+  kRawAlt = 14,             // DLT_RAW on OpenBSD numbering
+  kPppSerial = 50,          // DLT_PPP_SERIAL: PPP in HDLC-like framing
+  kPppEther = 51,           // DLT_PPP_ETHER: PPPoE session header without Ethernet
+  kCiscoHdlc = 104,         // DLT_C_HDLC: address, control, EtherType
+  kIeee80211 = 105,         // DLT_IEEE802_11: 802.11 frames, no radio header
+  kLoop = 108,              // DLT_LOOP: like NULL but network-order family
+  kHdlc = 112,              // DLT_HDLC (LINKTYPE_NETBSD_HDLC): Cisco HDLC framing as well
+  kLinuxSll = 113,          // DLT_LINUX_SLL
+  kRadiotap = 127,          // DLT_IEEE802_11_RADIO: radiotap header, then 802.11
+  kPppWithDir = 204,        // DLT_PPP_WITH_DIR: direction byte, then PPP
+  kCiscoHdlcWithDir = 205,  // DLT_C_HDLC_WITH_DIR: direction byte, then Cisco HDLC
+  kIpv4 = 228,              // DLT_IPV4
+  kIpv6 = 229,              // DLT_IPV6
+  kNflog = 239,             // DLT_NFLOG: Linux netfilter log (`tcpdump -i nflog`)
+  kLinuxSll2 = 276,         // DLT_LINUX_SLL2
 };
 
 constexpr size_t kMaxVlanTags = 4;
 constexpr size_t kMaxMplsLabels = 8;
 constexpr uint8_t kMaxEncapsulationDepth = 4;  // nested tunnels (VXLAN in GRE in ...)
 
-enum TunnelFlags : uint8_t {
+enum TunnelFlags : uint16_t {
   kTunnelNone = 0,
   kTunnelVxlan = 1 << 0,
   kTunnelGre = 1 << 1,
   kTunnelErspan = 1 << 2,
   kTunnelMpls = 1 << 3,
+  kTunnelGeneve = 1 << 4,
+  kTunnelTeredo = 1 << 5,
+  kTunnelAyiya = 1 << 6,
+  kTunnelGtp = 1 << 7,
+  kTunnelPppoe = 1 << 8,
 };
 
 enum TcpFlags : uint8_t {
@@ -62,7 +77,7 @@ struct PacketMeta {
   std::array<uint16_t, kMaxVlanTags> vlan_ids{};
   uint8_t mpls_count = 0;
   uint8_t encapsulation_depth = 0;  // tunnels unwrapped to reach the inner packet
-  uint8_t tunnel_flags = kTunnelNone;
+  uint16_t tunnel_flags = kTunnelNone;
 
   // Innermost IP layer: the packet the flow belongs to.
   IpAddress src;

@@ -1,12 +1,17 @@
-// UDP header (RFC 768); port 4789 continues into VXLAN.
+// UDP header (RFC 768), and the UDP tunnels by their IANA ports (udp_tunnel_ports.h). Each tunnel
+// decoder leaves a datagram that does not parse as its tunnel as plain UDP.
 
 #include "sensor/decode/layers.h"
+#include "sensor/decode/udp_tunnel_ports.h"
 
 namespace bw::decode::internal {
 namespace {
 
 constexpr size_t kHeader = 8;
-constexpr uint16_t kVxlanPort = 4789;
+
+bool EitherSide(const PacketMeta& m, uint16_t port) {
+  return m.dst_port == port || m.src_port == port;
+}
 
 }  // namespace
 
@@ -23,9 +28,21 @@ Step DecodeUdp(Cursor& c, PacketMeta& m) {
   m.payload_wire_len = static_cast<uint32_t>(c.wire_len);
   if (m.dst_port == kVxlanPort) {
     c.layer = Layer::kVxlan;
-    return Next();
+  } else if (m.dst_port == kGenevePort) {
+    c.layer = Layer::kGeneve;
+  } else if (m.dst_port == kGreInUdpPort) {
+    // The GRE header follows the UDP header directly; GRE counts the tunnel level.
+    c.layer = Layer::kGre;
+  } else if (EitherSide(m, kGtpUPort)) {
+    c.layer = Layer::kGtpU;
+  } else if (EitherSide(m, kTeredoPort)) {
+    c.layer = Layer::kTeredo;
+  } else if (EitherSide(m, kAyiyaPort)) {
+    c.layer = Layer::kAyiya;
+  } else {
+    return Done();
   }
-  return Done();
+  return Next();
 }
 
 }  // namespace bw::decode::internal

@@ -1,5 +1,6 @@
 #include "sensor/pipeline/flow_splitter.h"
 
+#include "sensor/decode/udp_tunnel_ports.h"
 #include "sensor/pipeline/flow_share.h"
 
 namespace bw::pipeline {
@@ -65,6 +66,10 @@ bool FlowSplitter::ShortPath(ByteView frame, Verdict& out) const {
   if (m.ip_proto != decode::kIpProtoTcp && m.ip_proto != decode::kIpProtoUdp) return false;
   m.src_port = Be16(ip + l4);
   m.dst_port = Be16(ip + l4 + 2);
+  // A tunnel's flow is the inner one: the outer ports differ per direction and per packet.
+  if (m.ip_proto == decode::kIpProtoUdp && decode::MayBeUdpTunnel(m.src_port, m.dst_port)) {
+    return false;
+  }
   decode::FrameHint hint;
   hint.owned = true;
   // The checksum, when the segment is whole in the capture and its lengths make sense (else

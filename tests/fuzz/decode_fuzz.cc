@@ -12,11 +12,16 @@
 namespace {
 
 constexpr bw::decode::LinkType kLinks[] = {
-    bw::decode::LinkType::kNull,     bw::decode::LinkType::kEthernet,
-    bw::decode::LinkType::kRaw,      bw::decode::LinkType::kRawAlt,
-    bw::decode::LinkType::kLoop,     bw::decode::LinkType::kLinuxSll,
-    bw::decode::LinkType::kIpv4,     bw::decode::LinkType::kIpv6,
-    bw::decode::LinkType::kLinuxSll2};
+    bw::decode::LinkType::kNull,       bw::decode::LinkType::kEthernet,
+    bw::decode::LinkType::kRaw,        bw::decode::LinkType::kRawAlt,
+    bw::decode::LinkType::kLoop,       bw::decode::LinkType::kLinuxSll,
+    bw::decode::LinkType::kIpv4,       bw::decode::LinkType::kIpv6,
+    bw::decode::LinkType::kLinuxSll2,  bw::decode::LinkType::kPpp,
+    bw::decode::LinkType::kPppSerial,  bw::decode::LinkType::kPppEther,
+    bw::decode::LinkType::kCiscoHdlc,  bw::decode::LinkType::kIeee80211,
+    bw::decode::LinkType::kHdlc,       bw::decode::LinkType::kRadiotap,
+    bw::decode::LinkType::kPppWithDir, bw::decode::LinkType::kCiscoHdlcWithDir,
+    bw::decode::LinkType::kNflog};
 
 uint64_t TotalDrops(const bw::decode::DropCounters& drops) {
   uint64_t n = 0;
@@ -51,13 +56,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (end + 1 >= input.size()) end = input.size();
     bw::ByteView bytes = input.subspan(start, end - start);
     const uint64_t before = TotalDrops(drops);
-    const uint64_t side =
-        decoder.fragment_datagrams_evicted() + decoder.fragment_datagrams_expired();
+    const uint64_t side = decoder.fragment_datagrams_evicted() +
+                          decoder.fragment_datagrams_expired() + decoder.anomalies();
     bw::decode::PacketMeta meta;
     auto status =
         decoder.Decode(link, bytes, static_cast<uint32_t>(bytes.size()) + slack, ts, meta);
-    const uint64_t side_delta =
-        decoder.fragment_datagrams_evicted() + decoder.fragment_datagrams_expired() - side;
+    const uint64_t side_delta = decoder.fragment_datagrams_evicted() +
+                                decoder.fragment_datagrams_expired() + decoder.anomalies() - side;
     const uint64_t expected = (status == bw::decode::DecodeStatus::kDropped ? 1 : 0) + side_delta;
     if (TotalDrops(drops) - before != expected) std::abort();
     if (status == bw::decode::DecodeStatus::kOk && meta.payload.size() > meta.payload_wire_len) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Builds the fuzzers' seed corpora from the project's real captures (tests/pcap/e2e and
-tests/pcap/captures), in each target's input format, into tests/fuzz/corpus/<target>/, and
-seeds the HTTP parser with the request-form captures of tests/pcap/http_forms (HTTP/0.9, SOCKS
-handshakes, odd versions; written to a temporary directory by make_http_forms.py).
+tests/pcap/captures) and the generated encapsulation cases (tests/pcap/encap), in each target's
+input format, into tests/fuzz/corpus/<target>/, and seeds the HTTP parser with the request-form
+captures of tests/pcap/http_forms (HTTP/0.9, SOCKS handshakes, odd versions; written to a
+temporary directory by make_http_forms.py).
 
   tests/fuzz/make_seed_corpus.py          (needs tshark)
 
@@ -23,6 +24,10 @@ CAPTURES = sorted(
     [os.path.join(ROOT, "tests/pcap/e2e", f) for f in os.listdir(os.path.join(ROOT, "tests/pcap/e2e")) if f.endswith(".pcap")]
     + [os.path.join(ROOT, "tests/pcap/captures", f) for f in os.listdir(os.path.join(ROOT, "tests/pcap/captures")) if f.endswith(".pcap")])
 MAX_SEED = 8192
+# pcap link type -> its position in kLinks of decode_fuzz.cc (the seed's first byte).
+DECODE_LINK_INDEX = {0: 0, 1: 1, 12: 2, 14: 3, 108: 4, 113: 5, 228: 6, 229: 7, 276: 8, 9: 9,
+                     50: 10, 51: 11, 104: 12, 105: 13, 112: 14, 127: 15, 204: 16, 205: 17, 239: 18}
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 
 def tshark(*args):
@@ -100,6 +105,14 @@ def main():
         for name in sorted(os.listdir(tmp)):
             for chunks in streams(os.path.join(tmp, name)):
                 save("http_parser", http_script(chunks))
+    # Decoder: the first frames of each encapsulation case (tests/pcap/encap), under the index
+    # of its link type in decode_fuzz.cc's kLinks.
+    sys.path.insert(0, os.path.join(ROOT, "tests/pcap/encap"))
+    import make_encap  # noqa: E402
+    for name in make_encap.CASES:
+        link, frames = make_encap.build(name)
+        for fr in frames[:4]:
+            save("decode", bytes([DECODE_LINK_INDEX[link]]) + fr[:1500])
     print("seed corpora:", {d: len(os.listdir(os.path.join(HERE, "corpus", d))) for d in sorted(os.listdir(os.path.join(HERE, "corpus")))})
 
 

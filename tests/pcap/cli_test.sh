@@ -57,14 +57,15 @@ expect 1 "cannot capture on bw-no-such-if0: no such interface" -- "$bw" --interf
 printf 'not a capture file at all' >"$work/garbage.pcap"
 expect 1 "cannot read capture" -- "$bw" --read "$work/garbage.pcap"
 
-# An 802.11 capture (link type 105): a clear refusal, not a crash.
+# An 802.11 capture behind an AVS radio header (link type 163, which the sensor does not read):
+# a clear refusal, not a crash.
 python3 - "$work/wifi.pcap" <<'PY'
 import struct, sys
 with open(sys.argv[1], "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 105))
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 163))
     f.write(struct.pack("<IIII", 1, 0, 4, 4) + b"\x00" * 4)
 PY
-expect 1 "unsupported link type 105" -- "$bw" --read "$work/wifi.pcap"
+expect 1 "unsupported link type 163" -- "$bw" --read "$work/wifi.pcap"
 
 # Cut the capture in the middle of a packet: exit 1 with one line, and every packet before the
 # cut processed (flows and requests reported).

@@ -81,6 +81,29 @@ TEST_F(EthernetTest, MplsPseudowireWithControlWord) {
   EXPECT_EQ(AsStringView(meta_.payload), "data");
 }
 
+// RFC 4448 makes the control word optional: an Ethernet pseudowire without one starts with the
+// destination MAC, whatever its first nibble.
+TEST_F(EthernetTest, MplsPseudowireWithoutControlWord) {
+  Bytes inner = Cat({Eth(0x8100), Vlan(9, 0x0800), Packet()});
+  ASSERT_EQ(inner[0] >> 4, 0);  // reads like a control word, but an EtherType follows at 12
+  ASSERT_EQ(Run(Cat({Eth(0x8847), Mpls(1000, true), inner})), DecodeStatus::kOk);
+  EXPECT_EQ(meta_.vlan_ids[0], 9);
+  EXPECT_EQ(AsStringView(meta_.payload), "data");
+  Bytes other = inner;
+  other[0] = 0xA2;  // a first nibble that is neither IP nor a control word
+  ASSERT_EQ(Run(Cat({Eth(0x8847), Mpls(1000, true), other})), DecodeStatus::kOk);
+  EXPECT_EQ(AsStringView(meta_.payload), "data");
+}
+
+TEST_F(EthernetTest, MplsInsideVlan) {
+  ASSERT_EQ(
+      Run(Cat({Eth(0x8100), Vlan(100, 0x8847), Mpls(1000, false), Mpls(2000, true), Packet()})),
+      DecodeStatus::kOk);
+  EXPECT_EQ(meta_.vlan_ids[0], 100);
+  EXPECT_EQ(meta_.mpls_count, 2);
+  EXPECT_EQ(AsStringView(meta_.payload), "data");
+}
+
 TEST_F(EthernetTest, MplsErrors) {
   Bytes nine = Eth(0x8847);
   for (int i = 0; i < 8; ++i) nine = Cat({nine, Mpls(16 + i, false)});

@@ -257,12 +257,41 @@ class DecoderTest : public ::testing::Test {
     frame_ = frame;
     const uint64_t before = TotalDrops();
     const uint64_t side = SideDrops();
+    const uint64_t anomalies = decoder_->anomalies();
     DecodeStatus s =
         decoder_->Decode(link, ByteView(frame_.data(), frame_.size()),
                          wire.value_or(static_cast<uint32_t>(frame_.size())), ts, meta_);
     const uint64_t side_delta = SideDrops() - side;
-    EXPECT_EQ(TotalDrops() - before, (s == DecodeStatus::kDropped ? 1u : 0u) + side_delta);
+    const uint64_t anomaly_delta = decoder_->anomalies() - anomalies;
+    EXPECT_LE(anomaly_delta, s == DecodeStatus::kDropped ? 0u : 1u);
+    EXPECT_EQ(TotalDrops() - before,
+              (s == DecodeStatus::kDropped ? 1u : 0u) + side_delta + anomaly_delta);
     return s;
+  }
+
+  // Cuts `frame` at every length, once as a snaplen cut (the wire length stays) and once as a
+  // frame that short on the wire: no crash, one reason per drop (Run checks), and a kept frame
+  // never claims more payload than was captured. Snaplen cuts in [from, to) must drop for
+  // `reason`: the header of the layer under test.
+  void ExpectEveryCutCounted(const Bytes& frame, LinkType link, size_t from, size_t to,
+                             DropReason reason) {
+    const Bytes whole = frame;
+    for (size_t n = 0; n < whole.size(); ++n) {
+      const Bytes cut(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n));
+      for (bool snaplen : {true, false}) {
+        const uint64_t before = Count(reason);
+        const DecodeStatus s =
+            Run(cut, link, snaplen ? std::optional<uint32_t>(whole.size()) : std::nullopt);
+        if (s == DecodeStatus::kOk) {
+          EXPECT_LE(meta_.payload.size(), meta_.payload_wire_len) << n;
+        }
+        if (snaplen && n >= from && n < to) {
+          EXPECT_EQ(s, DecodeStatus::kDropped) << "cut at " << n;
+          EXPECT_EQ(Count(reason) - before, 1u)
+              << "cut at " << n << ": expected " << DropReasonName(reason);
+        }
+      }
+    }
   }
 
   // Expects the frame to be dropped for `reason` (and only that reason).

@@ -61,6 +61,47 @@ TEST_F(IpTest, Ipv4HeaderErrors) {
   ExpectDrop(Eth(0x0800), DropReason::kTruncatedIpv4);
 }
 
+// Issue 16: a capture on the sending host of TCP segmentation offload (tcpdump on a client
+// uploading) holds IPv4 packets with total length 0. Wireshark and Zeek read them with the
+// captured length; dropping them lost the host's own requests.
+TEST_F(IpTest, Ipv4TotalLengthZeroTakesTheFrameLength) {
+  Ipv4Spec tso;
+  tso.total_len = 0;
+  const std::string request(3000, 'r');  // larger than any MTU: the stack's unsplit segment
+  ASSERT_EQ(Run(Cat({Eth(0x0800), Ipv4Tcp(tso, {}, Text(request))})), DecodeStatus::kOk);
+  EXPECT_EQ(AsStringView(meta_.payload), request);
+  EXPECT_EQ(meta_.payload_wire_len, request.size());
+  EXPECT_EQ(meta_.l3.size(), 20u + 20u + request.size());
+  EXPECT_EQ(Count(DropReason::kIpv4ZeroTotalLengthKept), 1u);
+  EXPECT_EQ(decoder_->anomalies(), 1u);
+  EXPECT_EQ(TotalDrops(), 1u);  // the anomaly, nothing dropped
+  // Under a snaplen cut the wire length still gives the payload's length.
+  Bytes frame = Cat({Eth(0x0800), Ipv4Tcp(tso, {}, Text("0123456789"))});
+  Bytes cut(frame.begin(), frame.end() - 4);
+  ASSERT_EQ(Run(cut, LinkType::kEthernet, static_cast<uint32_t>(frame.size())), DecodeStatus::kOk);
+  EXPECT_EQ(AsStringView(meta_.payload), "012345");
+  EXPECT_EQ(meta_.payload_wire_len, 10u);
+  // A fragment with total length 0 is not an offloaded segment: still an error.
+  Ipv4Spec frag = tso;
+  frag.more_fragments = true;
+  ExpectDrop(Cat({Eth(0x0800), Ipv4Tcp(frag, {}, Text("x"))}), DropReason::kIpv4BadTotalLength);
+  EXPECT_EQ(decoder_->anomalies(), 2u);
+}
+
+TEST_F(IpTest, Ipv6PayloadLengthZeroTakesTheFrameLength) {
+  Ipv6Spec big;
+  big.payload_len = 0;
+  const std::string request(3000, 'r');
+  ASSERT_EQ(Run(Cat({Eth(0x86DD), Ipv6(big, Tcp({}, Text(request)))})), DecodeStatus::kOk);
+  EXPECT_EQ(AsStringView(meta_.payload), request);
+  EXPECT_EQ(Count(DropReason::kIpv6ZeroPayloadLengthKept), 1u);
+  // No next header and nothing after: an ordinary empty packet, no anomaly.
+  Ipv6Spec empty;
+  empty.next = 59;
+  ASSERT_EQ(Run(Cat({Eth(0x86DD), Ipv6(empty, {})})), DecodeStatus::kOk);
+  EXPECT_EQ(decoder_->anomalies(), 1u);
+}
+
 TEST_F(IpTest, OtherIpProtocolsHaveNoPorts) {
   Ipv4Spec icmp;
   icmp.proto = 1;

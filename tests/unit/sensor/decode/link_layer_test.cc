@@ -61,14 +61,15 @@ class LinkLayerTest : public DecoderTest {
 };
 
 TEST_F(LinkLayerTest, SupportedLinkTypes) {
-  for (int dlt : {0, 1, 12, 14, 108, 113, 228, 229, 276}) {
+  for (int dlt :
+       {0, 1, 9, 12, 14, 50, 51, 104, 105, 108, 112, 113, 127, 204, 205, 228, 229, 239, 276}) {
     EXPECT_TRUE(IsSupportedLinkType(dlt)) << dlt;
   }
-  for (int dlt : {-1, 2, 9, 10, 105, 127, 197, 277}) EXPECT_FALSE(IsSupportedLinkType(dlt)) << dlt;
+  for (int dlt : {-1, 2, 10, 119, 163, 197, 277}) EXPECT_FALSE(IsSupportedLinkType(dlt)) << dlt;
 }
 
 TEST_F(LinkLayerTest, UnsupportedLinkTypeIsDropped) {
-  ExpectDrop(V4Packet(), DropReason::kUnsupportedLinkType, static_cast<LinkType>(127));
+  ExpectDrop(V4Packet(), DropReason::kUnsupportedLinkType, static_cast<LinkType>(197));
 }
 
 TEST_F(LinkLayerTest, EthernetFillsEveryField) {
@@ -152,6 +153,56 @@ TEST_F(LinkLayerTest, LoopIsNetworkOrder) {
   // Host order on a loop link reads as a huge family: not IP.
   ExpectDrop(Cat({NullLe(2), V4Packet()}), DropReason::kNotIp, LinkType::kLoop);
   ExpectDrop(Bytes{0, 0}, DropReason::kTruncatedLinkHeader, LinkType::kLoop);
+}
+
+// NFLOG attribute in the logging host's byte order (little-endian here unless `big`).
+Bytes NflogTlv(uint16_t type, const Bytes& value, bool big = false) {
+  Bytes b;
+  const auto len = static_cast<uint16_t>(4 + value.size());
+  if (big) {
+    PutBe16(b, len);
+    PutBe16(b, type);
+  } else {
+    b.push_back(static_cast<uint8_t>(len));
+    b.push_back(static_cast<uint8_t>(len >> 8));
+    b.push_back(static_cast<uint8_t>(type));
+    b.push_back(static_cast<uint8_t>(type >> 8));
+  }
+  b.insert(b.end(), value.begin(), value.end());
+  b.resize((b.size() + 3) & ~size_t{3}, 0);
+  return b;
+}
+
+Bytes Nflog(uint8_t family, const Bytes& packet, bool big = false) {
+  return Cat({Bytes{family, 0, 0, 5}, NflogTlv(1, Bytes{0x08, 0x00, 3, 0}, big),
+              NflogTlv(10, Text("prefix\0"), big), NflogTlv(9, packet, big),
+              NflogTlv(11, Bytes(4, 0), big)});
+}
+
+TEST_F(LinkLayerTest, NflogFindsThePayloadAttribute) {
+  ExpectV4(Nflog(2, V4Packet()), LinkType::kNflog);
+  ExpectV6(Nflog(10, V6Packet()), LinkType::kNflog);
+  ExpectV4(Nflog(2, V4Packet(), true), LinkType::kNflog);
+  // An odd-sized attribute before the payload: padding to 4 bytes.
+  Bytes odd = Cat({Bytes{2, 0, 0, 5}, NflogTlv(10, Text("abc")), NflogTlv(9, V4Packet())});
+  ExpectV4(odd, LinkType::kNflog);
+  // Family 0: the version nibble decides.
+  ExpectV6(Nflog(0, V6Packet()), LinkType::kNflog);
+  // No payload attribute, or an attribute list that runs off the end.
+  ExpectDrop(Cat({Bytes{2, 0, 0, 5}, NflogTlv(10, Text("abc"))}), DropReason::kNflogNoPayload,
+             LinkType::kNflog);
+  Bytes broken = Cat({Bytes{2, 0, 0, 5}, NflogTlv(9, V4Packet())});
+  broken[4] = 2;  // length below the attribute header
+  ExpectDrop(broken, DropReason::kNflogNoPayload, LinkType::kNflog);
+  ExpectDrop(Bytes{2, 0, 0}, DropReason::kTruncatedLinkHeader, LinkType::kNflog);
+}
+
+TEST_F(LinkLayerTest, NflogTruncation) {
+  Bytes frame = Nflog(2, V4Packet());
+  // Header and the two attributes before the payload's, cut by the snaplen.
+  const size_t payload_tlv = 4 + 8 + 12;
+  ExpectEveryCutCounted(frame, LinkType::kNflog, 0, payload_tlv + 4,
+                        DropReason::kTruncatedLinkHeader);
 }
 
 TEST_F(LinkLayerTest, EthernetTruncatedAndNonIp) {

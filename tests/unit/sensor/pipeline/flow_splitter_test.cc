@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -88,6 +89,47 @@ TEST(FlowSplitter, LanesFedByTheSplitterDecodeWhatOneDecoderDoes) {
     EXPECT_EQ(rejected, single.tcp_checksum().rejected());
     EXPECT_EQ(unfilled, single.tcp_checksum().unfilled());
   }
+}
+
+// Issue 16: the short path took UDP tunnel packets for plain UDP and sharded them by the outer
+// ports, which differ per direction (each VTEP hashes its own) and per packet (GWLB): the two
+// halves of one inner connection reached different workers.
+TEST(FlowSplitter, UdpTunnelsAreShardedByTheInnerFlow) {
+  DecoderLimits limits;
+  DropCounters drops;
+  Decoder single(limits, drops);
+  constexpr size_t kLanes = 4;
+  FlowSplitter splitter(kLanes, LinkType::kEthernet, limits);
+  std::vector<size_t> lanes;
+  for (uint16_t dport : {uint16_t{4789}, uint16_t{6081}, uint16_t{2152}}) {
+    for (uint16_t sport = 30000; sport < 30016; ++sport) {
+      Bytes inner = Ipv4Tcp({}, {}, Text("GET / HTTP/1.1\r\n"));
+      Bytes tunnel;
+      if (dport == 4789) {
+        tunnel = Cat({Vxlan(7), Eth(0x0800), inner});
+      } else if (dport == 6081) {
+        tunnel = Cat({Bytes{0, 0, 0x08, 0x00, 0, 0, 1, 0}, inner});
+      } else {
+        tunnel = Cat({Bytes{0x30, 0xFF, 0, static_cast<uint8_t>(inner.size()), 0, 0, 0, 1}, inner});
+      }
+      Ipv4Spec outer;
+      outer.proto = kIpProtoUdp;
+      outer.src = {192, 0, 2, static_cast<uint8_t>(sport & 0xFF)};
+      Bytes frame = Cat({Eth(0x0800), Ipv4(outer, Udp(sport, dport, tunnel))});
+      ByteView view(frame.data(), frame.size());
+      const auto wire = static_cast<uint32_t>(frame.size());
+      PacketMeta meta;
+      ASSERT_EQ(single.Decode(LinkType::kEthernet, view, wire, kNsPerSecond, meta),
+                DecodeStatus::kOk);
+      ASSERT_EQ(meta.encapsulation_depth, 1) << dport;
+      capture::RecordSplitter::Verdict v = splitter.LaneOf(view, wire);
+      EXPECT_EQ(v.lane, WorkerOf(meta, kLanes)) << dport << " " << sport;
+      lanes.push_back(v.lane);
+    }
+  }
+  // One inner flow, one lane, whatever the outer header said.
+  EXPECT_EQ(std::count(lanes.begin(), lanes.end(), lanes.front()),
+            static_cast<std::ptrdiff_t>(lanes.size()));
 }
 
 }  // namespace
