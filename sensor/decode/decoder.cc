@@ -113,6 +113,13 @@ DecodeStatus Decoder::Decode(LinkType link, ByteView frame, uint32_t wire_length
       case Layer::kVxlan:
         step = DecodeVxlan(c, out);
         break;
+      case Layer::kVxlanGpe:
+        step = DecodeVxlanGpe(c, out);
+        break;
+      case Layer::kIpv4InIp:
+      case Layer::kIpv6InIp:
+        step = DecodeIpInIp(c, out, c.layer == Layer::kIpv4InIp ? Layer::kIpv4 : Layer::kIpv6);
+        break;
       case Layer::kGre:
         step = DecodeGre(c, out);
         break;

@@ -28,6 +28,9 @@ enum class Layer : uint8_t {
   kTcp,
   kUdp,
   kVxlan,
+  kVxlanGpe,
+  kIpv4InIp,  // IPv4 or IPv6 carried directly by IP (protocols 4 and 41)
+  kIpv6InIp,
   kGre,
   kErspanII,
   kErspanIII,
@@ -103,6 +106,9 @@ Step DecodeUdp(Cursor& c, PacketMeta& m);
 Step DecodeOtherTransport(Cursor& c, PacketMeta& m);
 // vxlan.cc / gre.cc (GRE and ERSPAN)
 Step DecodeVxlan(Cursor& c, PacketMeta& m);
+Step DecodeVxlanGpe(Cursor& c, PacketMeta& m);
+// transport.cc: IP in IP (RFC 2003, RFC 4213 6in4, RFC 2473), `inner` the IP layer inside.
+Step DecodeIpInIp(Cursor& c, PacketMeta& m, Layer inner);
 Step DecodeGre(Cursor& c, PacketMeta& m);
 Step DecodeErspanII(Cursor& c, PacketMeta& m);
 Step DecodeErspanIII(Cursor& c, PacketMeta& m);

@@ -50,6 +50,7 @@ enum TunnelFlags : uint16_t {
   kTunnelAyiya = 1 << 6,
   kTunnelGtp = 1 << 7,
   kTunnelPppoe = 1 << 8,
+  kTunnelIpInIp = 1 << 9,
 };
 
 enum TcpFlags : uint8_t {

@@ -1,4 +1,5 @@
-// Chooses the layer after IP, and reports protocols the sensor does not dissect (ICMP, ESP, ...)
+// Chooses the layer after IP (IP in IP, as 6in4 tunnel brokers and IPsec-less site links use,
+// is a tunnel like any other), and reports protocols the sensor does not dissect (ICMP, ESP, ...)
 // as whole packets without ports: the pipeline counts them as "other".
 
 #include "sensor/decode/layers.h"
@@ -7,6 +8,8 @@ namespace bw::decode::internal {
 namespace {
 
 constexpr uint8_t kIpProtoGre = 47;
+constexpr uint8_t kIpProtoIpv4 = 4;
+constexpr uint8_t kIpProtoIpv6 = 41;
 
 }  // namespace
 
@@ -30,6 +33,12 @@ void SelectTransport(uint8_t proto, Cursor& c, PacketMeta& m) {
     case kIpProtoGre:
       c.layer = Layer::kGre;
       break;
+    case kIpProtoIpv4:
+      c.layer = Layer::kIpv4InIp;
+      break;
+    case kIpProtoIpv6:
+      c.layer = Layer::kIpv6InIp;
+      break;
     default:
       c.layer = Layer::kOtherTransport;
       break;
@@ -37,5 +46,11 @@ void SelectTransport(uint8_t proto, Cursor& c, PacketMeta& m) {
 }
 
 Step DecodeOtherTransport(Cursor& c, PacketMeta& m) { return Done(); }
+
+Step DecodeIpInIp(Cursor& c, PacketMeta& m, Layer inner) {
+  if (!EnterTunnel(m, kTunnelIpInIp)) return Drop(DropReason::kEncapsulationTooDeep);
+  c.layer = inner;
+  return Next();
+}
 
 }  // namespace bw::decode::internal

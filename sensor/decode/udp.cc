@@ -28,6 +28,8 @@ Step DecodeUdp(Cursor& c, PacketMeta& m) {
   m.payload_wire_len = static_cast<uint32_t>(c.wire_len);
   if (m.dst_port == kVxlanPort) {
     c.layer = Layer::kVxlan;
+  } else if (m.dst_port == kVxlanGpePort) {
+    c.layer = Layer::kVxlanGpe;
   } else if (m.dst_port == kGenevePort) {
     c.layer = Layer::kGeneve;
   } else if (m.dst_port == kGreInUdpPort) {

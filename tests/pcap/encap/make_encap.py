@@ -222,6 +222,25 @@ def w_erspan_gre_vxlan(p):
     return outer_v4_udp(33333 if p.to_server else 47001, 4789, vx + inner, p.ident, p.to_server)
 
 
+def w_vxlan_gpe_in_erspan(p):
+    # Arkime's gre-erspan-vxlan: an ERSPAN II mirror (GRE) of VXLAN-GPE (UDP 4790, P flag, next
+    # protocol 3 = Ethernet) carrying the connection.
+    gpe = struct.pack("!BBBBI", 0x0C, 0, 0, 3, 4242 << 8)
+    overlay = eth(0x0800, ipv4(bytes([172, 16, 27, 131]), bytes([172, 16, 27, 121]), 17,
+                               udp(4789, 4790, gpe + ether_of(p)), p.ident), p.to_server)
+    erspan = struct.pack("!HHI", (1 << 12) | 100, 20, 0)
+    gre = struct.pack("!BBHI", 0x10, 0, 0x88BE, p.ident)
+    a, b = bytes([100, 20, 9, 2]), bytes([100, 20, 9, 1])
+    return eth(0x0800, ipv4(a, b, 47, gre + erspan + overlay, p.ident), True)
+
+
+def w_six_in_four(p):
+    # 6in4 (IP protocol 41), as tunnel brokers and nDPI's 6in4tunnel capture carry IPv6.
+    a, b = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])
+    src, dst = (a, b) if p.to_server else (b, a)
+    return eth(0x0800, ipv4(src, dst, 41, p.ip, p.ident), p.to_server)
+
+
 def w_gre_in_udp(p):
     # RFC 8086: the GRE header right after UDP; the source port is the sender's flow entropy.
     gre = struct.pack("!BBH", 0, 0, 0x0800 if p.version == 4 else 0x86DD)
@@ -298,6 +317,8 @@ CASES = {
     "aruba_gre_80211": (1, 4, {}, w_aruba_gre, None, {}),
     "erspan_gre_in_vxlan": (1, 4, {}, w_erspan_gre_vxlan, None, {}),
     "gre_in_udp": (1, 4, {}, w_gre_in_udp, None, {}),
+    "vxlan_gpe_in_erspan": (1, 4, {}, w_vxlan_gpe_in_erspan, None, {}),
+    "six_in_four": (1, 6, {}, w_six_in_four, None, {}),
     "mpls_in_vlan": (1, 4, {}, w_mpls_in_vlan, None, {}),
     "mpls_pw_cw_vlan": (1, 4, {}, w_mpls_pw_vlan, None, {}),
     "mpls_pw_no_cw": (1, 4, {}, w_mpls_pw_nocw, None, {}),

@@ -46,7 +46,7 @@ Bytes InGre(const Bytes& gre_and_payload) {
 
 class TunnelResultTest : public TunnelTest {
  protected:
-  void ExpectInner(const Bytes& frame, uint8_t depth, uint8_t flags,
+  void ExpectInner(const Bytes& frame, uint8_t depth, uint16_t flags,
                    std::string_view payload = "inner") {
     ASSERT_EQ(Run(frame), DecodeStatus::kOk);
     EXPECT_EQ(meta_.src.ToString(), "192.168.1.10");
@@ -182,6 +182,42 @@ TEST_F(TunnelResultTest, VxlanQinQInside) {
   EXPECT_EQ(meta_.vlan_count, 3);
   EXPECT_EQ(meta_.vlan_ids[0], 5);
   EXPECT_EQ(meta_.vlan_ids[2], 40);
+}
+
+// VXLAN-GPE on 4790 (Arkime's gre-erspan-vxlan mirror): byte 3 names the inner protocol when
+// the P flag is set; without it the inner frame is Ethernet as in VXLAN.
+Bytes InVxlanGpe(uint8_t flags, uint8_t next, const Bytes& inner) {
+  Bytes gpe = Vxlan(1000, flags);
+  gpe[3] = next;
+  return Cat({Eth(0x0800), Ipv4(Outer(kIpProtoUdp), Udp(4789, 4790, Cat({gpe, inner})))});
+}
+
+TEST_F(TunnelResultTest, VxlanGpeByNextProtocol) {
+  ExpectInner(InVxlanGpe(0x0C, 3, InnerFrame()), 1, kTunnelVxlan);
+  ExpectInner(InVxlanGpe(0x0C, 1, Ipv4Tcp(InnerIp(), InnerTcp(), Text("inner"))), 1, kTunnelVxlan);
+  ExpectInner(InVxlanGpe(0x08, 0, InnerFrame()), 1, kTunnelVxlan);
+  // NSH (4) is not a packet the sensor reads: the datagram stays plain UDP.
+  ASSERT_EQ(Run(InVxlanGpe(0x0C, 4, InnerFrame())), DecodeStatus::kOk);
+  EXPECT_EQ(meta_.dst_port, 4790);
+  EXPECT_EQ(meta_.encapsulation_depth, 0);
+}
+
+// IP in IP: IPv4 in IPv4 (protocol 4), and IPv6 in IPv4 (protocol 41, nDPI's 6in4tunnel).
+TEST_F(TunnelResultTest, IpInIp) {
+  ExpectInner(Cat({Eth(0x0800), Ipv4(Outer(4), Ipv4Tcp(InnerIp(), InnerTcp(), Text("inner")))}), 1,
+              kTunnelIpInIp);
+  TcpSpec tcp = InnerTcp();
+  Bytes six = Cat({Eth(0x0800), Ipv4(Outer(41), Ipv6({}, Tcp(tcp, Text("inner"))))});
+  ASSERT_EQ(Run(six), DecodeStatus::kOk);
+  EXPECT_EQ(meta_.src.ToString(), "2001:db8::1");
+  EXPECT_EQ(meta_.dst_port, 443);
+  EXPECT_EQ(AsStringView(meta_.payload), "inner");
+  EXPECT_EQ(meta_.tunnel_flags, kTunnelIpInIp);
+  // Nesting is bounded like any tunnel, and a cut inner header is the inner layer's drop.
+  Bytes nested = Ipv4Tcp(InnerIp(), InnerTcp(), Text("inner"));
+  for (uint8_t i = 0; i <= kMaxEncapsulationDepth; ++i) nested = Ipv4(Outer(4), nested);
+  ExpectDrop(Cat({Eth(0x0800), nested}), DropReason::kEncapsulationTooDeep);
+  ExpectDrop(Cat({Eth(0x0800), Ipv4(Outer(4), Bytes{0x45, 0})}), DropReason::kTruncatedIpv4);
 }
 
 }  // namespace
