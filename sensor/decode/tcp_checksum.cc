@@ -127,7 +127,11 @@ bool TcpChecksumPolicy::Accept(TcpChecksumVerdict v) {
 bool TcpChecksumTrust::Strong(TcpChecksumVerdict v, bool syn) {
   switch (v) {
     case TcpChecksumVerdict::kGood:
-      state_ = State::kStrict;
+      // Past the handshake, a good sum from an offloading sender is a control segment its kernel
+      // summed in software, or an unfilled field that verifies by chance (1 in 65,536 for 0 or
+      // the pseudo-header sum): neither means the NIC stopped filling in. A good SYN still ends
+      // it, so a fake unfilled SYN ahead of the real one does not make the direction lenient.
+      if (state_ != State::kOffload || syn) state_ = State::kStrict;
       return true;
     case TcpChecksumVerdict::kUnfilled:
       if (state_ == State::kOffload) return true;

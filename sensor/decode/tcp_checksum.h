@@ -99,7 +99,7 @@ class TcpChecksumTrust {
 
  private:
   // kStrict is final: a sender seen filling its sums correctly never sends unfilled ones that a
-  // receiver accepted. kOffload ends at the first good sum.
+  // receiver accepted. kOffload ends at a good SYN, not at good data (see Strong).
   enum class State : uint8_t { kUnknown, kOffload, kStrict };
   State state_ = State::kUnknown;
   uint8_t unfilled_ = 0;

@@ -171,6 +171,17 @@ TEST(TcpChecksumTrust, AGoodSumEndsOffloading) {
   EXPECT_FALSE(t.Strong(TcpChecksumVerdict::kUnfilled, false));
 }
 
+// flood_gen's zero sums: one segment's 0 verifies by chance. An offloading direction stays so;
+// flipping to strict there made every later segment wait for an ACK that never came.
+TEST(TcpChecksumTrust, GoodDataKeepsAnOffloadingDirection) {
+  TcpChecksumTrust t;
+  EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kUnfilled, true));
+  EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kGood, false));
+  EXPECT_TRUE(t.offloading());
+  EXPECT_TRUE(t.Strong(TcpChecksumVerdict::kUnfilled, false));
+  EXPECT_FALSE(t.Strong(TcpChecksumVerdict::kBad, false));
+}
+
 // Picked up mid-stream: the first unfilled segment is weak, the second proves the offloading host.
 TEST(TcpChecksumTrust, MidStreamNeedsTwoUnfilledSegments) {
   static_assert(TcpChecksumTrust::kOffloadEvidence == 2);
