@@ -108,6 +108,7 @@ Json Reassembly(const metrics::ReassemblySnapshot& r) {
           {"weak_used", r.weak_used},
           {"weak_discarded", r.weak_discarded},
           {"weak_controls_ignored", r.weak_controls_ignored},
+          {"weak_syns_confirmed", r.weak_syns_confirmed},
           {"buffered_high_water", r.buffered_high_water}};
 }
 
@@ -262,10 +263,11 @@ std::string SummaryText(const SensorSnapshot& s) {
   if (r.weak_segments + r.weak_controls_ignored > 0) {
     std::snprintf(line, sizeof(line),
                   "  checksums:  %llu weak segments (%llu ranges replaced, %llu used, %llu "
-                  "discarded), %llu weak SYN/RST/FIN ignored\n",
+                  "discarded), %llu weak SYN/RST/FIN ignored (%llu SYNs later acknowledged)\n",
                   static_cast<ULL>(r.weak_segments), static_cast<ULL>(r.weak_replaced),
                   static_cast<ULL>(r.weak_used), static_cast<ULL>(r.weak_discarded),
-                  static_cast<ULL>(r.weak_controls_ignored));
+                  static_cast<ULL>(r.weak_controls_ignored),
+                  static_cast<ULL>(r.weak_syns_confirmed));
     out += line;
   }
   std::snprintf(line, sizeof(line),

@@ -113,6 +113,7 @@ struct ReassemblyCounters {
   std::atomic<uint64_t> weak_used{0};
   std::atomic<uint64_t> weak_discarded{0};
   std::atomic<uint64_t> weak_controls_ignored{0};
+  std::atomic<uint64_t> weak_syns_confirmed{0};  // ignored weak SYNs the peer then acknowledged
 };
 
 using bw::Bump;

@@ -16,7 +16,9 @@
 // Checksums (decode/tcp_checksum.h): each direction keeps a TcpChecksumTrust that turns the
 // decoder's verdict into strong or weak. A weak segment's data goes to reassembly as weak; its SYN,
 // RST and FIN are ignored (counted), since the receiver never acted on them: a fake RST with a bad
-// sum must not end the flow the sensor follows. Its ACK still counts (see NoteAck).
+// sum must not end the flow the sensor follows. Its ACK still counts (see NoteAck). A weak SYN is
+// kept aside and starts its direction once the peer acknowledges exactly its ISN + 1 (and no
+// strong SYN came first): the peer accepted it (counted as weak_syns_confirmed).
 //
 // The connection keeps only a pointer to the worker's ReassemblyContext and two small
 // reassemblers (sizeof(TcpConnection) is about 232 bytes, 64 of them the two directions'
@@ -66,9 +68,27 @@ class TcpConnection {
   const decode::TcpChecksumTrust& checksum_trust(Direction d) const { return trust_[Index(d)]; }
 
  private:
-  enum : uint8_t { kSynSeen = 1, kSynAckSeen = 2, kRstSeen = 4 };
+  // kWeakSyn*: a weak SYN (or SYN+ACK, with kWeakSynAck*) waits for its acknowledgement, one
+  // bit per direction it was sent in.
+  enum : uint8_t {
+    kSynSeen = 1,
+    kSynAckSeen = 2,
+    kRstSeen = 4,
+    kWeakSynToServer = 8,
+    kWeakSynToClient = 16,
+    kWeakSynAckToServer = 32,
+    kWeakSynAckToClient = 64,
+  };
+  static uint8_t PendingBit(Direction d) {
+    return d == Direction::kToServer ? kWeakSynToServer : kWeakSynToClient;
+  }
+  static uint8_t PendingAckBit(Direction d) {
+    return d == Direction::kToServer ? kWeakSynAckToServer : kWeakSynAckToClient;
+  }
 
   void NoteWindow(const decode::PacketMeta& p, Direction dir);
+  void StartFromSyn(Direction dir, uint32_t isn, bool syn_ack);
+  void ConfirmWeakSyn(Direction dir, uint32_t ack);
 
   TcpReassembler half_[2];
   decode::TcpChecksumTrust trust_[2];  // by the direction its sender sends in

@@ -159,6 +159,7 @@ void TcpReassembler::NoteAck(uint32_t ack, TimestampNs ts, Direction dir, Stream
 }
 
 void TcpReassembler::CountIgnoredWeakControl() { Bump(ctx_->counters.weak_controls_ignored); }
+void TcpReassembler::CountConfirmedWeakSyn() { Bump(ctx_->counters.weak_syns_confirmed); }
 
 // How many of a weak range's first bytes the receiver acknowledged.
 uint32_t TcpReassembler::AckedLength(const Segment* s) const {

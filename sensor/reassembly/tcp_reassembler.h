@@ -118,6 +118,15 @@ class TcpReassembler {
 
   // A weak SYN, RST or FIN the caller ignored (counted here, with the other weak counters).
   void CountIgnoredWeakControl();
+  // An ignored weak SYN of this direction that the peer acknowledged, so it started the stream.
+  void CountConfirmedWeakSyn();
+  // The ISN of the last weak SYN of this direction, kept until the peer acknowledges it
+  // (TcpConnection keeps whether one waits). Held in next_seq_, which means nothing before the
+  // direction starts, so a connection stays as small as before; meaningful only while !started().
+  void HoldWeakSyn(uint32_t isn) {
+    if (!started_) next_seq_ = isn;
+  }
+  uint32_t weak_syn_isn() const { return next_seq_; }
 
   // The receiver of this direction acknowledged `ack` and advertised `window` bytes (already
   // scaled). Only the furthest right edge counts: a smaller window later never narrows it, so

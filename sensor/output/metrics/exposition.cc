@@ -242,6 +242,7 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
     Families::AddCounter(fam, D(r.weak_used), {{"event", "used"}});
     Families::AddCounter(fam, D(r.weak_discarded), {{"event", "discarded"}});
     Families::AddCounter(fam, D(r.weak_controls_ignored), {{"event", "control_ignored"}});
+    Families::AddCounter(fam, D(r.weak_syns_confirmed), {{"event", "syn_confirmed"}});
   }
 
   // --- HTTP

@@ -132,6 +132,7 @@ struct ReassemblySnapshot {
   uint64_t weak_used = 0;
   uint64_t weak_discarded = 0;
   uint64_t weak_controls_ignored = 0;
+  uint64_t weak_syns_confirmed = 0;
   uint64_t buffered_high_water = 0;  // the most one worker buffered (a maximum, not a sum)
 };
 

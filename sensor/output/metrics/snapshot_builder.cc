@@ -110,6 +110,7 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     r.weak_used += Load(c.weak_used);
     r.weak_discarded += Load(c.weak_discarded);
     r.weak_controls_ignored += Load(c.weak_controls_ignored);
+    r.weak_syns_confirmed += Load(c.weak_syns_confirmed);
     r.buffered_high_water =
         std::max<uint64_t>(r.buffered_high_water, w.reassembly->memory.high_water());
   }

@@ -78,6 +78,7 @@ SensorSnapshot Distinct() {
   r.weak_used = 2052;
   r.weak_discarded = 2053;
   r.weak_controls_ignored = 2054;
+  r.weak_syns_confirmed = 2055;
   s.app = {1050, 1051, 1052, 1053, 1054, 1055};
   auto& h = s.http;
   h.requests = 1056;
@@ -152,6 +153,7 @@ TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
                                                              "weak_used",
                                                              "weak_discarded",
                                                              "weak_controls_ignored",
+                                                             "weak_syns_confirmed",
                                                              "buffered_high_water"}));
   EXPECT_EQ(Keys(j["app"]),
             (std::vector<std::string>{"http_flows", "tls_flows", "other_flows", "tls_client_hellos",
@@ -207,6 +209,7 @@ TEST(RunReport, StatsJsonWiresEachKeyToItsField) {
   EXPECT_EQ(j["reassembly"]["weak_used"], 2052);
   EXPECT_EQ(j["reassembly"]["weak_discarded"], 2053);
   EXPECT_EQ(j["reassembly"]["weak_controls_ignored"], 2054);
+  EXPECT_EQ(j["reassembly"]["weak_syns_confirmed"], 2055);
   EXPECT_EQ(j["app"]["tls_client_hellos"], 1053);
   EXPECT_EQ(j["http"]["pipelined_max_depth"], 1066);
   EXPECT_EQ(j["detection"]["storage_events"], 1068);

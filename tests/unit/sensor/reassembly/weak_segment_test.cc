@@ -308,6 +308,53 @@ TEST(WeakConnection, AllSumsWrongStillYieldsBothSidesInOrder) {
   EXPECT_EQ(Text(sink[kDown]), "HTTP/1.1 200 OK\r\n");
   EXPECT_EQ(ctx.counters.weak_used.load(), 2u);
   EXPECT_EQ(ctx.counters.weak_controls_ignored.load(), 2u);
+  EXPECT_EQ(ctx.counters.weak_syns_confirmed.load(), 2u);
+  EXPECT_TRUE(conn.syn_seen());
+  EXPECT_TRUE(conn.syn_ack_seen());
+}
+
+// Arkime's http-tcp-seq-issue: every sum wrong, the request's second segment captured first and
+// the whole request retransmitted later. The acknowledged SYN fixes where the stream starts, so
+// the early segment waits in order instead of becoming the stream's first byte.
+TEST(WeakConnection, AnAcknowledgedWeakSynFixesTheStreamStart) {
+  ReassemblyContext ctx;
+  TcpConnection conn(ctx);
+  RecordingSink sink;
+  conn.OnPacket(Pkt(100, 0, kSyn, {}, 1, kBad), kUp, sink);
+  conn.OnPacket(Pkt(500, 101, kSyn | kAck, {}, 2, kBad), kDown, sink);
+  conn.OnPacket(Pkt(111, 501, kAck, kReal.substr(10), 3, kBad), kUp, sink);
+  conn.OnPacket(Pkt(501, 101, kAck, {}, 4, kBad), kDown, sink);
+  conn.OnPacket(Pkt(101, 501, kAck, kReal, 5, kBad), kUp, sink);
+  const uint32_t acked = 101 + static_cast<uint32_t>(kReal.size());
+  conn.OnPacket(Pkt(501, acked, kAck, "HTTP/1.1 200 OK\r\n", 6, kBad), kDown, sink);
+  EXPECT_EQ(Text(sink[kUp]), kReal);
+  EXPECT_EQ(sink[kUp].GapBytes(), 0u);
+  EXPECT_EQ(ctx.counters.weak_syns_confirmed.load(), 2u);
+}
+
+// A weak SYN the peer does not acknowledge exactly is never used: a fake one ahead of the real,
+// strong SYN leaves the stream to the real ISN; one acked at another number changes nothing.
+TEST(WeakConnection, AnUnacknowledgedWeakSynIsNotUsed) {
+  {
+    ReassemblyContext ctx;
+    TcpConnection conn(ctx);
+    RecordingSink sink;
+    conn.OnPacket(Pkt(5000, 0, kSyn, {}, 1, kBad), kUp, sink);  // fake ISN
+    conn.OnPacket(Pkt(100, 0, kSyn, {}, 2, kGood), kUp, sink);
+    conn.OnPacket(Pkt(500, 5001, kSyn | kAck, {}, 3, kGood), kDown, sink);  // forged ack, too
+    conn.OnPacket(Pkt(101, 501, kAck, kReal, 4, kGood), kUp, sink);
+    EXPECT_EQ(Text(sink[kUp]), kReal);
+    EXPECT_EQ(ctx.counters.weak_syns_confirmed.load(), 0u);
+  }
+  {
+    ReassemblyContext ctx;
+    TcpConnection conn(ctx);
+    RecordingSink sink;
+    conn.OnPacket(Pkt(5000, 0, kSyn, {}, 1, kBad), kUp, sink);
+    conn.OnPacket(Pkt(500, 101, kSyn | kAck, {}, 2, kGood), kDown, sink);
+    EXPECT_FALSE(conn.syn_seen());
+    EXPECT_EQ(ctx.counters.weak_syns_confirmed.load(), 0u);
+  }
 }
 
 }  // namespace
