@@ -153,17 +153,7 @@ void AppSession::FeedTls(Direction dir, ByteView data) {
     }
     if (t.client_hello_done) std::string().swap(t.client_hello_buffer);
   }
-  auto& tracker = t.records[Index(dir)];
-  tracker.Feed(data);
-  // A turn is a burst of client application data after the server spoke: one request of an
-  // encrypted keep-alive connection.
-  uint64_t app_records = tracker.application_data_records();
-  if (app_records > t.app_seen[Index(dir)]) {
-    t.app_seen[Index(dir)] = app_records;
-    if (dir == Direction::kToServer && t.last_app_dir != Index(Direction::kToServer)) ++t.turns;
-    t.last_app_dir = Index(dir);
-  }
-  t.app_bytes[Index(dir)] = tracker.application_data_bytes();
+  t.turns.Feed(dir, data);
 }
 
 void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
@@ -173,7 +163,7 @@ void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
   if (layer_ == AppLayer::kHttp) {
     http_->Gap(dir, length, ts);
   } else if (layer_ == AppLayer::kTls) {
-    tls_->records[Index(dir)].Gap(length);
+    tls_->turns.Gap(dir, length);
     if (dir == Direction::kToServer && !tls_->client_hello_done) {
       tls_->client_hello_done = true;
       std::string().swap(tls_->client_hello_buffer);
