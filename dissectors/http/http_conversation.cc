@@ -155,6 +155,7 @@ void HttpConversation::Emit(Pending& p, TransactionEnd end) {
   if (request_open_ && p.seq == open_request_seq_) {
     // The response ended before the request body did (an early error): report what was seen.
     p.tx.request.body_bytes = request_parser_.body_wire_bytes();
+    p.tx.request.body_content_bytes = request_parser_.body_content_bytes();
   }
   HttpCounters::Add(counters_.transactions);
   if (end == TransactionEnd::kNoResponse) HttpCounters::Add(counters_.no_response);
@@ -377,6 +378,7 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
     if (!p) return;
     HttpRequest& r = p->tx.request;
     r.body_bytes = body_wire_bytes;
+    r.body_content_bytes = request_parser_.body_content_bytes();
     r.missing_bytes = r.missing_bytes || missing || end == MessageEnd::kTruncated;
     r.last_ts = ts;
     return;
@@ -387,6 +389,7 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
   if (target == ResponseTarget::kInflight) {
     HttpResponse& r = inflight_.tx.response;
     r.body_bytes = body_wire_bytes;
+    r.body_content_bytes = response_parser_.body_content_bytes();
     r.missing_bytes = r.missing_bytes || missing;
     r.last_ts = ts;
     close = response_close_ || inflight_.close_after;

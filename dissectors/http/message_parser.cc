@@ -143,6 +143,7 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
         in = in.subspan(n);
         remaining_ -= n;
         body_wire_ += n;
+        body_content_ += n;
         if (remaining_ == 0) {
           if (state_ == State::kBodyLength) {
             EndMessage(MessageEnd::kComplete, ts);
@@ -155,6 +156,7 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
       case State::kBodyUntilEnd:
         sink_.OnBody(dir_, in);
         body_wire_ += in.size();
+        body_content_ += in.size();
         in = {};
         break;
       case State::kChunkSize:
@@ -239,6 +241,7 @@ void MessageParser::StartMessage(const Line& line, TimestampNs ts) {
   NoteLineEnding(line);
   remaining_ = 0;
   body_wire_ = 0;
+  body_content_ = 0;
   missing_ = false;
   state_ = State::kHeaders;
   if (head_bytes_ > limits_.max_header_block) {
@@ -458,6 +461,7 @@ void MessageParser::Gap(uint64_t length, TimestampNs ts) {
       HttpCounters::Add(counters_.body_bytes_skipped_in_gap, skipped);
       remaining_ -= skipped;
       body_wire_ += skipped;
+      body_content_ += skipped;
       missing_ = true;
       if (length <= skipped) {
         if (remaining_ > 0) return;
@@ -478,6 +482,7 @@ void MessageParser::Gap(uint64_t length, TimestampNs ts) {
     case State::kBodyUntilEnd:
       HttpCounters::Add(counters_.body_bytes_skipped_in_gap, length);
       body_wire_ += length;
+      body_content_ += length;
       missing_ = true;
       return;
     case State::kHeaders:

@@ -68,8 +68,8 @@ class TlsTurnCounter {
   // possibly in several records, CertificateVerify).
   static constexpr uint8_t kMaxClientHandshakeRecords = 4;
 
-  TlsTurnCounter() : observers_{Observer(*this, Direction::kToServer),
-                                Observer(*this, Direction::kToClient)} {}
+  TlsTurnCounter()
+      : observers_{Observer(*this, Direction::kToServer), Observer(*this, Direction::kToClient)} {}
   TlsTurnCounter(const TlsTurnCounter&) = delete;
   TlsTurnCounter& operator=(const TlsTurnCounter&) = delete;
 
@@ -89,7 +89,9 @@ class TlsTurnCounter {
   class Observer final : public RecordObserver {
    public:
     Observer(TlsTurnCounter& owner, Direction dir) : owner_(&owner), dir_(dir) {}
-    void OnRecord(ContentType type, uint16_t length) override { owner_->OnRecord(dir_, type, length); }
+    void OnRecord(ContentType type, uint16_t length) override {
+      owner_->OnRecord(dir_, type, length);
+    }
     void OnHandshakeBytes(ByteView bytes) override { owner_->OnHandshakeBytes(dir_, bytes); }
 
    private:

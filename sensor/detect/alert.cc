@@ -43,6 +43,8 @@ std::string Alert::ToJson() const {
                  {buckets ? "distinct_buckets" : "distinct_keys",
                   buckets ? counts.distinct_buckets : counts.distinct_keys},
                  {"bytes", counts.bytes},
+                 {"message_bytes", counts.message_bytes},
+                 {"tls_wire_bytes", counts.tls_wire_bytes},
                  {"pages", counts.pages},
                  {"listed_keys", counts.listed_keys},
                  {"denied", counts.denied},

@@ -418,12 +418,13 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
   }
   if (is_read) {
     a.counts.objects += 1;
-    a.counts.bytes += ev.response_bytes;
+    a.counts.bytes += ev.response_body_bytes;
+    a.counts.message_bytes += ev.response_bytes;
     if (!ev.key.empty()) {
       a.distinct.Add(ev.key, cfg.max_distinct, s.distinct_entries, cfg.max_distinct_total);
       AddSample(a.read_samples, ev.key, sample_cap);
     }
-    a.reads.Add(ts, s.bulk_slot_ns, 1, ev.response_bytes);
+    a.reads.Add(ts, s.bulk_slot_ns, 1, ev.response_body_bytes);
   }
   s.activities.Recharge(a, OwnBytes(a));
 
@@ -453,7 +454,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
   }
   s.Publish(rules::AnonymousList(a, request, cfg.anonymous_list), a, ts, crawler, c, alerts);
   s.Publish(rules::AnonymousRead(a, request, cfg.anonymous_read), a, ts, crawler, c, alerts);
-  rules::Reads reads{client, ts, is_read ? 1u : 0u, is_read ? ev.response_bytes : 0, false};
+  rules::Reads reads{client, ts, is_read ? 1u : 0u, is_read ? ev.response_body_bytes : 0, false};
   s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, crawler, c, alerts);
   s.EnforceBudget();
   PublishGauges(s);
@@ -510,6 +511,8 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
   a.counts.requests += turns;
   a.counts.objects += turns;
   a.counts.bytes += bytes;
+  a.counts.message_bytes += bytes;
+  a.counts.tls_wire_bytes += bytes;
   if (turns || bytes) a.reads.Add(ts, s.bulk_slot_ns, turns, bytes);
   s.activities.Recharge(a, OwnBytes(a));
 

@@ -20,9 +20,10 @@ std::optional<Candidate> BulkExfiltration(const Activity& a, const Reads& reads,
   c.dedup_window = config.dedup_window;
   c.summary =
       reads.client + " read " + Plural(in_window.count, "object", "objects") + " (" +
-      HumanBytes(in_window.bytes) + ") from " + BucketUrl(a.provider, a.account, a.bucket) +
-      " within " + HumanWindow(config.window) +
-      (reads.tls ? " over TLS (" + a.server_name + "; objects counted as request/response turns)"
+      HumanBytes(in_window.bytes) + (reads.tls ? " on the wire" : "") + ") from " +
+      BucketUrl(a.provider, a.account, a.bucket) + " within " + HumanWindow(config.window) +
+      (reads.tls ? " over TLS (" + a.server_name +
+                       "; objects counted as request/response turns, bytes as TLS application data)"
                  : " (" + AuthClassesName(a.auth_classes) + ")");
   return c;
 }

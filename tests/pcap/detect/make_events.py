@@ -101,6 +101,7 @@ def storage_events(bucketwatch: str, pcap: Path) -> list[dict]:
             "list_keys": st.get("list", {}).get("keys", -1),
             "list_truncated": st.get("list", {}).get("truncated", False),
             "response_bytes": ln["http"].get("response", {}).get("bytes", 0),
+            "response_body_bytes": ln["http"].get("response", {}).get("body", {}).get("bytes", 0),
         }
         out.append(ev)
     return out

@@ -258,9 +258,9 @@ TEST(TlsTurnCounterTest, Tls13Ccm8Suite) {
 TEST(TlsTurnCounterTest, Tls12FullHandshakeWithTicket) {
   Conversation c;
   c.Hs(kC, 512);
-  c.Hello({false, 0xC030}).Hs(kS, 1500);       // Certificate, ServerKeyExchange, HelloDone
-  c.Hs(kC, 37).Ccs(kC).Hs(kC, 40);              // ClientKeyExchange, Finished
-  c.Hs(kS, 202).Ccs(kS).Hs(kS, 40);             // NewSessionTicket, Finished
+  c.Hello({false, 0xC030}).Hs(kS, 1500);  // Certificate, ServerKeyExchange, HelloDone
+  c.Hs(kC, 37).Ccs(kC).Hs(kC, 40);        // ClientKeyExchange, Finished
+  c.Hs(kS, 202).Ccs(kS).Hs(kS, 40);       // NewSessionTicket, Finished
   for (int i = 0; i < 25; ++i) c.App(kC, {141}).App(kS, {336});
   c.Alert12(kC);
   TlsTurnCounter t;

@@ -376,7 +376,10 @@ TEST(BulkExfiltration, FiftyObjectsWithinTenMinutes) {
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0].counts.objects, 50u);
   EXPECT_EQ(b[0].counts.distinct_keys, 50u);
+  // Object bytes count; the messages that carried them (heads included) are kept apart.
   EXPECT_EQ(b[0].counts.bytes, 50000u);
+  EXPECT_EQ(b[0].counts.message_bytes, 50000u + 50 * kResponseHeadBytes);
+  EXPECT_EQ(b[0].counts.tls_wire_bytes, 0u);
   EXPECT_EQ(b[0].auth_class, "signed");
   EXPECT_EQ(b[0].dedup_key, "bulk_exfiltration/203.0.113.9/s3//data-lake");
   EXPECT_EQ(b[0].summary,
@@ -453,6 +456,8 @@ TEST(BulkExfiltration, EncryptedFlowsCountTurnsAndBytesBySni) {
   EXPECT_TRUE(b[0].encrypted);
   EXPECT_EQ(b[0].counts.objects, 60u);
   EXPECT_EQ(b[0].counts.bytes, 60u * 4096);
+  EXPECT_EQ(b[0].counts.tls_wire_bytes, 60u * 4096);  // says counts.bytes are wire bytes
+  EXPECT_EQ(b[0].counts.message_bytes, 60u * 4096);
   EXPECT_EQ(b[0].bucket, "data-lake");
   EXPECT_EQ(b[0].provider, "s3");
   EXPECT_EQ(b[0].server_name, sni);
@@ -460,8 +465,9 @@ TEST(BulkExfiltration, EncryptedFlowsCountTurnsAndBytesBySni) {
   EXPECT_EQ(b[0].destination_ip, "198.51.100.30");
   EXPECT_EQ(b[0].first_seen, kT0);
   EXPECT_EQ(b[0].summary,
-            "203.0.113.9 read 60 objects (240.0 KiB) from s3://data-lake within 10 min over TLS "
-            "(data-lake.s3.amazonaws.com; objects counted as request/response turns)");
+            "203.0.113.9 read 60 objects (240.0 KiB on the wire) from s3://data-lake within 10 min "
+            "over TLS (data-lake.s3.amazonaws.com; objects counted as request/response turns, "
+            "bytes as TLS application data)");
   EXPECT_TRUE(sink.ByRule("anonymous_read").empty());
   EXPECT_TRUE(sink.ByRule("bucket_enumeration").empty());
   EXPECT_EQ(engine.Stats().tracked_flows, 0u);  // final summary forgets the flow
