@@ -33,6 +33,10 @@ std::string Alert::ToJson() const {
   PutIfNotEmpty(storage, "provider", provider);
   PutIfNotEmpty(storage, "account", account);
   PutIfNotEmpty(storage, "bucket", bucket);
+  if (!endpoint.empty()) {
+    storage["endpoint"] = endpoint;
+    storage["bucket_visible"] = false;
+  }
   if (!auth_class.empty()) storage["auth"] = {{"class", auth_class}};
   if (!storage.empty()) j["storage"] = std::move(storage);
   j["encrypted"] = encrypted;

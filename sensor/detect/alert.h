@@ -83,6 +83,9 @@ struct Alert {
   std::string provider;
   std::string account;
   std::string bucket;
+  // The storage endpoint of an activity whose bucket is not visible (path-style over TLS);
+  // ToJson writes it as storage.endpoint with storage.bucket_visible: false.
+  std::string endpoint;
   std::string auth_class;
   std::vector<std::pair<std::string, uint64_t>> operations;  // operation name -> requests
   bool encrypted = false;

@@ -30,7 +30,8 @@ TEST(HttpBodyContent, ContentLengthChunkedRangeHeadAndEmpty) {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nobje\r\nA\r\nct-01-data\r\n"
       "0\r\nx-amz-checksum-crc32: AAAA\r\n\r\n";
   const std::string ranged =
-      "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-5/14\r\nContent-Length: 4\r\n\r\nject";
+      "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-5/14\r\nContent-Length: "
+      "4\r\n\r\nject";
   const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n";
   const std::string none = "HTTP/1.1 304 Not Modified\r\n\r\n";
   auto n = Contents({FeedC(Get("/o"), 1), FeedS(plain, 2), FeedC(Get("/o"), 3), FeedS(chunked, 4),
@@ -39,7 +40,7 @@ TEST(HttpBodyContent, ContentLengthChunkedRangeHeadAndEmpty) {
   EXPECT_EQ(n, (std::vector<uint64_t>{14, 14, 4, 0, 0}));
   Outcome o = RunChunkInvariant({FeedC(Get("/o"), 1), FeedS(plain, 2)});
   ASSERT_EQ(o.txs.size(), 1u);
-  EXPECT_EQ(o.txs[0].tx.response.body_bytes, 14u);                 // wire body
+  EXPECT_EQ(o.txs[0].tx.response.body_bytes, 14u);                  // wire body
   EXPECT_EQ(o.txs[0].tx.response.header_bytes, plain.size() - 14);  // the head is not content
 }
 
