@@ -32,7 +32,8 @@
 // its first request look like handshake (-1 unless it sends a second record first); a
 // NewSessionTicket that lands between two records of the first request (an upload's headers and
 // body) splits it into two turns; a rejected 0-RTT whose EndOfEarlyData signal is coalesced
-// costs one turn; without the ServerHello the client Finished counts as a turn (+1); HTTP/2
+// costs one turn; without the ServerHello the client Finished counts as a turn (+1); requests
+// pipelined in one burst count once, and an upload answered by 100 Continue twice; HTTP/2
 // multiplexes many requests into bursts (turns are then not requests).
 //
 // Guarantees: fixed memory (two record trackers and a ServerHello scanner, no buffers); counts
