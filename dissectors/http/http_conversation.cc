@@ -157,6 +157,7 @@ void HttpConversation::Emit(Pending& p, TransactionEnd end) {
     // lines an HTTP/0.9 request may have (nginx answers on its line): report what was seen.
     p.tx.request.body_bytes = request_parser_.body_wire_bytes();
     if (p.tx.request.header_bytes == 0) p.tx.request.header_bytes = request_parser_.head_bytes();
+    p.tx.request.body_content_bytes = request_parser_.body_content_bytes();
   }
   HttpCounters::Add(counters_.transactions);
   if (end == TransactionEnd::kNoResponse) HttpCounters::Add(counters_.no_response);
@@ -385,6 +386,7 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
     if (!p) return;
     HttpRequest& r = p->tx.request;
     r.body_bytes = body_wire_bytes;
+    r.body_content_bytes = request_parser_.body_content_bytes();
     r.missing_bytes = r.missing_bytes || missing || end == MessageEnd::kTruncated;
     r.last_ts = ts;
     if (r.version_major == 0) ArmHeadless();
@@ -396,6 +398,7 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
   if (target == ResponseTarget::kInflight) {
     HttpResponse& r = inflight_.tx.response;
     r.body_bytes = body_wire_bytes;
+    r.body_content_bytes = response_parser_.body_content_bytes();
     r.missing_bytes = r.missing_bytes || missing;
     r.last_ts = ts;
     close = response_close_ || inflight_.close_after;

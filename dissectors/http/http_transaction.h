@@ -33,8 +33,9 @@ struct HttpRequest {
   // Body bytes on the wire (chunk framing and gap bytes included); for a request answered before
   // its body ended (an early 403 to an upload), the bytes seen by then.
   uint64_t body_bytes = 0;
-  bool missing_bytes = false;   // a gap (or the end of the stream) cut into this message
-  bool head_truncated = false;  // a parser limit cut the request line or dropped headers
+  uint64_t body_content_bytes = 0;  // body bytes after de-chunking (see HttpResponse)
+  bool missing_bytes = false;       // a gap (or the end of the stream) cut into this message
+  bool head_truncated = false;      // a parser limit cut the request line or dropped headers
   TimestampNs first_ts = 0;
   TimestampNs last_ts = 0;
 
@@ -48,7 +49,11 @@ struct HttpResponse {
   uint8_t version_minor = 1;
   std::vector<Header> headers;
   uint64_t header_bytes = 0;
-  uint64_t body_bytes = 0;
+  uint64_t body_bytes = 0;  // on the wire: chunk framing and gap bytes included
+  // The content the body carried: de-chunked bytes, plus bytes a gap took from inside a body of
+  // known length (sent, not seen). For a complete response this is its Content-Length (the
+  // Content-Range span of a 206); 0 for HEAD, 1xx, 204 and 304.
+  uint64_t body_content_bytes = 0;
   bool missing_bytes = false;
   bool head_truncated = false;  // a parser limit cut the status line or dropped headers
   // The first bytes of the decoded (de-chunked) body, bounded by the parser's limit; enough for

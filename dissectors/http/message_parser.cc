@@ -149,6 +149,7 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
         in = in.subspan(n);
         remaining_ -= n;
         body_wire_ += n;
+        body_content_ += n;
         if (remaining_ == 0) {
           if (state_ == State::kBodyLength) {
             EndMessage(MessageEnd::kComplete, ts);
@@ -161,6 +162,7 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
       case State::kBodyUntilEnd:
         sink_.OnBody(dir_, in);
         body_wire_ += in.size();
+        body_content_ += in.size();
         in = {};
         break;
       case State::kChunkSize:
@@ -264,6 +266,7 @@ void MessageParser::ResetMessage(uint64_t head_bytes) {
   bare_lf_counted_ = false;
   remaining_ = 0;
   body_wire_ = 0;
+  body_content_ = 0;
   missing_ = false;
   http09_ = false;
   http09_headers_counted_ = false;
@@ -541,6 +544,7 @@ void MessageParser::Gap(uint64_t length, TimestampNs ts) {
       HttpCounters::Add(counters_.body_bytes_skipped_in_gap, skipped);
       remaining_ -= skipped;
       body_wire_ += skipped;
+      body_content_ += skipped;
       missing_ = true;
       if (length <= skipped) {
         if (remaining_ > 0) return;
@@ -561,6 +565,7 @@ void MessageParser::Gap(uint64_t length, TimestampNs ts) {
     case State::kBodyUntilEnd:
       HttpCounters::Add(counters_.body_bytes_skipped_in_gap, length);
       body_wire_ += length;
+      body_content_ += length;
       missing_ = true;
       return;
     case State::kHeaders:

@@ -110,6 +110,10 @@ class MessageParser {
   uint64_t body_wire_bytes() const { return body_wire_; }
   // Wire bytes of the current message's head so far (likewise).
   uint64_t head_bytes() const { return head_bytes_; }
+  // Content bytes of the current message's body so far: de-chunked, and bytes a gap took from
+  // inside a body of known length included (they were sent, only not seen). Valid until the
+  // next message starts, so the sink may read it in OnMessageEnd.
+  uint64_t body_content_bytes() const { return body_content_; }
 
  private:
   enum class State : uint8_t {
@@ -175,6 +179,7 @@ class MessageParser {
   bool bare_lf_counted_ = false;
   uint64_t remaining_ = 0;
   uint64_t body_wire_ = 0;
+  uint64_t body_content_ = 0;
   bool missing_ = false;
   bool http09_ = false;  // the current request is HTTP/0.9
   bool http09_headers_counted_ = false;

@@ -271,6 +271,7 @@ std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const Lis
   if (tx.has_response) {
     const http::HttpResponse& resp = tx.response;
     ev.response_bytes = resp.header_bytes + resp.body_bytes;
+    ev.response_body_bytes = resp.body_content_bytes;
     if (const std::string* code = FindHeaderCi(resp.headers, "x-ms-error-code")) {
       ev.error_code = Bounded(*code, kMaxErrorCodeBytes);
     }

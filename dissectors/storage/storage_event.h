@@ -54,6 +54,11 @@ struct StorageEvent {
 
   uint64_t request_bytes = 0;   // request header + body bytes on the wire
   uint64_t response_bytes = 0;  // response header + body bytes on the wire; 0 without response
+  // Object bytes: the content of the response body (de-chunked; Content-Length, or the
+  // Content-Range span of a 206, when it was complete; bytes lost in a capture gap inside a
+  // body of known length included). What a read took away, for detection and the exposure
+  // report; response_bytes is the message on the wire.
+  uint64_t response_body_bytes = 0;
 };
 
 }  // namespace bw::storage

@@ -6,7 +6,7 @@
 
 namespace bw::tls {
 
-bool TlsRecordTracker::OnHeader(const uint8_t* header) {
+bool TlsRecordTracker::OnHeader(const uint8_t* header, RecordObserver* observer) {
   uint8_t type = header[0];
   uint16_t length = Be16(header + 3);
   if (type < 20 || type > 24 || header[1] != 3 || header[2] > 4 || length > kMaxRecordLength) {
@@ -20,23 +20,28 @@ bool TlsRecordTracker::OnHeader(const uint8_t* header) {
     counts_.application_data_bytes += length;
   }
   body_remaining_ = length;
+  body_type_ = type;
+  if (observer) observer->OnRecord(static_cast<ContentType>(type), length);
   return true;
 }
 
-size_t TlsRecordTracker::Feed(ByteView bytes) {
+size_t TlsRecordTracker::Feed(ByteView bytes, RecordObserver* observer) {
   counts_.bytes_fed += bytes.size();
   const uint64_t app_before = counts_.application_data_records;
   size_t pos = 0;
   while (in_sync() && pos < bytes.size()) {
     if (body_remaining_ > 0) {
       size_t skip = static_cast<size_t>(std::min<uint64_t>(body_remaining_, bytes.size() - pos));
+      if (observer && body_type_ == static_cast<uint8_t>(ContentType::kHandshake)) {
+        observer->OnHandshakeBytes(bytes.subspan(pos, skip));
+      }
       body_remaining_ -= skip;
       pos += skip;
       continue;
     }
     // Whole headers are read in place; only a header split across feeds is copied.
     if (header_len_ == 0 && bytes.size() - pos >= header_.size()) {
-      if (!OnHeader(bytes.data() + pos)) break;
+      if (!OnHeader(bytes.data() + pos, observer)) break;
       pos += header_.size();
     } else {
       size_t take = std::min(header_.size() - header_len_, bytes.size() - pos);
@@ -45,7 +50,7 @@ size_t TlsRecordTracker::Feed(ByteView bytes) {
       pos += take;
       if (header_len_ < header_.size()) break;
       header_len_ = 0;
-      if (!OnHeader(header_.data())) break;
+      if (!OnHeader(header_.data(), observer)) break;
     }
   }
   if (!in_sync()) counts_.bytes_after_sync_loss += bytes.size() - pos;

@@ -12,9 +12,9 @@
 // length is known is stepped over without losing sync, so one lost packet in a large
 // application-data record does not end the count.
 //
-// The sensor uses it to count request/response turns of encrypted flows: a turn is a change
-// of the direction that sends application data, so Feed() returns how many application-data
-// records started in the bytes it was given.
+// TlsTurnCounter (turn_counter.h) drives one per direction and reads each record as it starts
+// through a RecordObserver: which content type, how long, and the bodies of handshake records
+// (the ServerHello).
 
 #include <array>
 #include <cstddef>
@@ -53,11 +53,24 @@ struct TlsRecordCounts {
   uint64_t count(ContentType type) const { return records_by_type[static_cast<size_t>(type) - 20]; }
 };
 
+// Told of each record in stream order, from inside Feed().
+class RecordObserver {
+ public:
+  // A record header completed (and was plausible).
+  virtual void OnRecord(ContentType type, uint16_t length) = 0;
+  // Body bytes of a handshake record, in order; a record body may arrive in several pieces.
+  virtual void OnHandshakeBytes(ByteView bytes) = 0;
+
+ protected:
+  ~RecordObserver() = default;
+};
+
 class TlsRecordTracker {
  public:
   // Consumes the next bytes of the stream. Returns how many application-data records started
-  // (their header completed) within these bytes; 0 once sync is lost.
-  size_t Feed(ByteView bytes);
+  // (their header completed) within these bytes; 0 once sync is lost. `observer`, when given,
+  // hears of every record that starts and of handshake body bytes.
+  size_t Feed(ByteView bytes, RecordObserver* observer = nullptr);
 
   // `length` bytes of the stream are missing (a reassembly gap).
   void Gap(uint64_t length);
@@ -70,12 +83,13 @@ class TlsRecordTracker {
 
  private:
   // Handles one complete header; returns false (and loses sync) if it is not plausible.
-  bool OnHeader(const uint8_t* header);
+  bool OnHeader(const uint8_t* header, RecordObserver* observer);
 
   TlsRecordCounts counts_;
   std::array<uint8_t, 5> header_{};
   size_t header_len_ = 0;        // bytes of a split header carried over between feeds
   uint64_t body_remaining_ = 0;  // bytes of the current record body still to skip
+  uint8_t body_type_ = 0;        // content type of that record
   SyncLoss sync_loss_ = SyncLoss::kNone;
 };
 

@@ -190,17 +190,7 @@ void AppSession::FeedTls(Direction dir, ByteView data) {
     }
     if (t.client_hello_done) std::string().swap(t.client_hello_buffer);
   }
-  auto& tracker = t.records[Index(dir)];
-  tracker.Feed(data);
-  // A turn is a burst of client application data after the server spoke: one request of an
-  // encrypted keep-alive connection.
-  uint64_t app_records = tracker.application_data_records();
-  if (app_records > t.app_seen[Index(dir)]) {
-    t.app_seen[Index(dir)] = app_records;
-    if (dir == Direction::kToServer && t.last_app_dir != Index(Direction::kToServer)) ++t.turns;
-    t.last_app_dir = Index(dir);
-  }
-  t.app_bytes[Index(dir)] = tracker.application_data_bytes();
+  t.turns.Feed(dir, data);
 }
 
 void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
@@ -220,7 +210,7 @@ void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
   if (layer_ == AppLayer::kHttp) {
     http_->Gap(dir, length, ts);
   } else if (layer_ == AppLayer::kTls) {
-    tls_->records[Index(dir)].Gap(length);
+    tls_->turns.Gap(dir, length);
     if (dir == Direction::kToServer && !tls_->client_hello_done) {
       tls_->client_hello_done = true;
       std::string().swap(tls_->client_hello_buffer);
@@ -381,6 +371,7 @@ event::RequestContext AppSession::Context(const http::HttpTransaction& tx) const
   ctx.status = tx.has_response ? tx.response.status : 0;
   ctx.request_bytes = tx.request.header_bytes + tx.request.body_bytes;
   ctx.response_bytes = tx.has_response ? tx.response.header_bytes + tx.response.body_bytes : 0;
+  ctx.response_body_bytes = tx.has_response ? tx.response.body_content_bytes : 0;
   if (const std::string* ua = tx.request.Find("User-Agent")) ctx.user_agent = *ua;
   ctx.sni = server_name();
   ctx.missing_bytes = tx.request.missing_bytes || (tx.has_response && tx.response.missing_bytes);

@@ -21,7 +21,7 @@
 #include "dissectors/storage/listing_scanner.h"
 #include "dissectors/storage/recogniser.h"
 #include "dissectors/tls/client_hello.h"
-#include "dissectors/tls/record_tracker.h"
+#include "dissectors/tls/turn_counter.h"
 #include "sensor/app/app_counters.h"
 #include "sensor/app/known_servers.h"
 #include "sensor/decode/ip_address.h"
@@ -101,9 +101,10 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   const std::string& alpn() const { return tls_ ? tls_->alpn : kNoText; }
   uint64_t http_transactions() const { return http_transactions_; }
   uint64_t storage_events() const { return storage_events_; }
-  // Encrypted flows: client->server application-data bursts that followed server data.
-  uint64_t tls_turns() const { return tls_ ? tls_->turns : 0; }
-  uint64_t tls_app_bytes(Direction d) const { return tls_ ? tls_->app_bytes[Index(d)] : 0; }
+  // Encrypted flows: client->server application-data bursts that followed server data, and
+  // application-data record bytes each way (tls/turn_counter.h says which records those are).
+  uint64_t tls_turns() const { return tls_ ? tls_->turns.turns() : 0; }
+  uint64_t tls_app_bytes(Direction d) const { return tls_ ? tls_->turns.application_bytes(d) : 0; }
 
  private:
   void Decide(Direction dir, ByteView data);
@@ -144,15 +145,11 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   uint64_t storage_events_ = 0;
 
   // TLS: allocated when the connection turns out to be TLS, so that HTTP and other sessions
-  // do not carry it (record trackers alone are ~270 bytes).
+  // do not carry it (the turn counter alone is ~400 bytes).
   struct TlsState {
     std::string client_hello_buffer;
     bool client_hello_done = false;
-    std::array<tls::TlsRecordTracker, 2> records{};
-    std::array<uint64_t, 2> app_seen{};
-    std::array<uint64_t, 2> app_bytes{};
-    int last_app_dir = -1;
-    uint64_t turns = 0;
+    tls::TlsTurnCounter turns;
     std::string server_name;
     std::string alpn;
   };

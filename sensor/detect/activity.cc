@@ -68,10 +68,10 @@ void AddSample(std::vector<std::string>& samples, const std::string& key, size_t
 }
 
 size_t OwnBytes(const Activity& a) {
-  return HeapBytes(a.account) + HeapBytes(a.bucket) + HeapBytes(a.server_ip) +
-         HeapBytes(a.community_id) + HeapBytes(a.user_agent) + HeapBytes(a.server_name) +
-         OperationsBytes(a.operations) + a.distinct.HeapBytes() + SamplesBytes(a.read_samples) +
-         SamplesBytes(a.listed_samples) + a.reads.HeapBytes();
+  return HeapBytes(a.account) + HeapBytes(a.bucket) + HeapBytes(a.endpoint) +
+         HeapBytes(a.server_ip) + HeapBytes(a.community_id) + HeapBytes(a.user_agent) +
+         HeapBytes(a.server_name) + OperationsBytes(a.operations) + a.distinct.HeapBytes() +
+         SamplesBytes(a.read_samples) + SamplesBytes(a.listed_samples) + a.reads.HeapBytes();
 }
 
 size_t OwnBytes(const ClientProbes& c) {

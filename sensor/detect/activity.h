@@ -27,12 +27,14 @@ inline constexpr size_t kMaxOperations = 32;
 
 using OperationCounts = std::vector<std::pair<std::string, uint64_t>>;
 
-// All requests of one client to one bucket (provider, account, bucket).
+// All requests of one client to one bucket (provider, account, bucket), or, when the bucket is
+// not visible (TLS to a provider's service name: path-style requests), to one endpoint.
 struct Activity {
   decode::IpAddress client;
   storage::Provider provider = storage::Provider::kS3;
   std::string account;
   std::string bucket;
+  std::string endpoint;  // the service name when the bucket is not visible; empty otherwise
   TimestampNs first_seen = 0;
   TimestampNs last_seen = 0;
   std::string server_ip;

@@ -33,6 +33,10 @@ std::string Alert::ToJson() const {
   PutIfNotEmpty(storage, "provider", provider);
   PutIfNotEmpty(storage, "account", account);
   PutIfNotEmpty(storage, "bucket", bucket);
+  if (!endpoint.empty()) {
+    storage["endpoint"] = endpoint;
+    storage["bucket_visible"] = false;
+  }
   if (!auth_class.empty()) storage["auth"] = {{"class", auth_class}};
   if (!storage.empty()) j["storage"] = std::move(storage);
   j["encrypted"] = encrypted;
@@ -43,6 +47,8 @@ std::string Alert::ToJson() const {
                  {buckets ? "distinct_buckets" : "distinct_keys",
                   buckets ? counts.distinct_buckets : counts.distinct_keys},
                  {"bytes", counts.bytes},
+                 {"message_bytes", counts.message_bytes},
+                 {"tls_wire_bytes", counts.tls_wire_bytes},
                  {"pages", counts.pages},
                  {"listed_keys", counts.listed_keys},
                  {"denied", counts.denied},

@@ -56,9 +56,15 @@ struct AlertCounts {
   uint64_t objects = 0;           // object reads (GetObject, GetBlob, objects.get, ...)
   uint64_t distinct_keys = 0;     // distinct object keys read
   uint64_t distinct_buckets = 0;  // distinct bucket names probed (bucket_enumeration)
-  uint64_t bytes = 0;             // bytes served to the client
-  uint64_t pages = 0;             // listing pages
-  uint64_t listed_keys = 0;       // keys disclosed by listings
+  // Bytes served to the client, the figure thresholds use: object bytes (response body content)
+  // of plaintext reads, plus TLS application-data bytes of encrypted flows (tls_wire_bytes),
+  // where bodies are not visible.
+  uint64_t bytes = 0;
+  uint64_t message_bytes = 0;   // the same responses on the wire (HTTP headers and bodies as sent;
+                                // TLS application-data bytes)
+  uint64_t tls_wire_bytes = 0;  // the part of bytes measured as TLS application data
+  uint64_t pages = 0;           // listing pages
+  uint64_t listed_keys = 0;     // keys disclosed by listings
   uint64_t denied = 0;
   uint64_t not_found = 0;
   uint64_t suppressed = 0;  // repeats of this dedup key suppressed since the last alert
@@ -77,6 +83,9 @@ struct Alert {
   std::string provider;
   std::string account;
   std::string bucket;
+  // The storage endpoint of an activity whose bucket is not visible (path-style over TLS);
+  // ToJson writes it as storage.endpoint with storage.bucket_visible: false.
+  std::string endpoint;
   std::string auth_class;
   std::vector<std::pair<std::string, uint64_t>> operations;  // operation name -> requests
   bool encrypted = false;

@@ -42,11 +42,20 @@ std::string AuthClassesName(uint8_t mask) {
 }
 
 std::string RuleKey(Rule rule, const std::string& client, Provider p, const std::string& account,
-                    const std::string& bucket) {
+                    const std::string& bucket, const std::string& endpoint) {
   std::string k = RuleName(rule);
   if (!client.empty()) k += "/" + client;
-  k += "/" + std::string(storage::ProviderName(p)) + "/" + account + "/" + bucket;
+  k += "/" + std::string(storage::ProviderName(p)) + "/";
+  k += endpoint.empty() ? account + "/" + bucket : "endpoint/" + endpoint;
   return k;
+}
+
+std::string SourceText(Provider p, const std::string& account, const std::string& bucket,
+                       const std::string& endpoint) {
+  if (endpoint.empty()) return BucketUrl(p, account, bucket);
+  const char* name = p == Provider::kGcs ? "GCS" : p == Provider::kAzureBlob ? "Azure" : "S3";
+  return std::string("the ") + name + " endpoint " + endpoint +
+         " (bucket not visible: path-style requests carry it in the encrypted path)";
 }
 
 }  // namespace bw::detect

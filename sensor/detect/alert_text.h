@@ -15,6 +15,10 @@ namespace bw::detect {
 
 // "s3://bucket", "gs://bucket", "az://account/container" ("az://account" without one).
 std::string BucketUrl(storage::Provider p, const std::string& account, const std::string& bucket);
+// What an activity read from: its bucket URL, or, when only the endpoint is known, "the S3
+// endpoint s3.amazonaws.com (bucket not visible)".
+std::string SourceText(storage::Provider p, const std::string& account, const std::string& bucket,
+                       const std::string& endpoint);
 using common::HumanBytes;
 // "2 h", "10 min", "90 s".
 std::string HumanWindow(TimestampNs window);
@@ -24,7 +28,9 @@ std::string Plural(uint64_t n, const char* one, const char* many);
 // for several, "unknown" for none.
 std::string AuthClassesName(uint8_t mask);
 // "<rule>[/<client>]/<provider>/<account>/<bucket>"; no client part when `client` is empty.
+// With an endpoint (bucket not visible): "<rule>[/<client>]/<provider>/endpoint/<endpoint>".
 std::string RuleKey(Rule rule, const std::string& client, storage::Provider p,
-                    const std::string& account, const std::string& bucket);
+                    const std::string& account, const std::string& bucket,
+                    const std::string& endpoint = "");
 
 }  // namespace bw::detect

@@ -52,14 +52,20 @@ std::string ClientKey(const decode::IpAddress& client) {
   return k;
 }
 
+// An activity whose bucket is not visible is keyed on its endpoint instead: no bucket name is
+// empty-and-endpoint, so the two kinds never share a key.
 std::string ActivityKey(const decode::IpAddress& client, Provider p, const std::string& account,
-                        const std::string& bucket) {
+                        const std::string& bucket, const std::string& endpoint) {
   std::string k = ClientKey(client);
-  k.reserve(k.size() + 2 + account.size() + bucket.size());
+  k.reserve(k.size() + 3 + account.size() + bucket.size() + endpoint.size());
   k.push_back(static_cast<char>(p));
   k.append(account);
   k.push_back('\0');
   k.append(bucket);
+  if (!endpoint.empty()) {
+    k.push_back('\0');
+    k.append(endpoint);
+  }
   return k;
 }
 
@@ -87,6 +93,7 @@ void FillFrom(Alert& alert, const Activity& a, size_t sample_cap) {
   alert.provider = std::string(storage::ProviderName(a.provider));
   alert.account = a.account;
   alert.bucket = a.bucket;
+  alert.endpoint = a.endpoint;
   alert.auth_class = AuthClassesName(a.auth_classes);
   alert.operations = a.operations;
   alert.encrypted = a.encrypted;
@@ -258,8 +265,8 @@ struct DetectionEngine::State {
   }
 
   Activity& Touch(const decode::IpAddress& client, Provider p, const std::string& account,
-                  const std::string& bucket, TimestampNs ts) {
-    std::string key = ActivityKey(client, p, account, bucket);
+                  const std::string& bucket, TimestampNs ts, const std::string& endpoint = "") {
+    std::string key = ActivityKey(client, p, account, bucket, endpoint);
     Activity* a = activities.Find(key);
     if (!a) {
       Activity fresh;
@@ -267,6 +274,7 @@ struct DetectionEngine::State {
       fresh.provider = p;
       fresh.account = account;
       fresh.bucket = bucket;
+      fresh.endpoint = endpoint;
       fresh.first_seen = ts;
       fresh.last_seen = ts;
       a = &activities.Insert(key, std::move(fresh), config.max_tracked_keys, evicted_activities);
@@ -418,12 +426,13 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
   }
   if (is_read) {
     a.counts.objects += 1;
-    a.counts.bytes += ev.response_bytes;
+    a.counts.bytes += ev.response_body_bytes;
+    a.counts.message_bytes += ev.response_bytes;
     if (!ev.key.empty()) {
       a.distinct.Add(ev.key, cfg.max_distinct, s.distinct_entries, cfg.max_distinct_total);
       AddSample(a.read_samples, ev.key, sample_cap);
     }
-    a.reads.Add(ts, s.bulk_slot_ns, 1, ev.response_bytes);
+    a.reads.Add(ts, s.bulk_slot_ns, 1, ev.response_body_bytes);
   }
   s.activities.Recharge(a, OwnBytes(a));
 
@@ -453,7 +462,7 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
   }
   s.Publish(rules::AnonymousList(a, request, cfg.anonymous_list), a, ts, crawler, c, alerts);
   s.Publish(rules::AnonymousRead(a, request, cfg.anonymous_read), a, ts, crawler, c, alerts);
-  rules::Reads reads{client, ts, is_read ? 1u : 0u, is_read ? ev.response_bytes : 0, false};
+  rules::Reads reads{client, ts, is_read ? 1u : 0u, is_read ? ev.response_body_bytes : 0, false};
   s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, crawler, c, alerts);
   s.EnforceBudget();
   PublishGauges(s);
@@ -478,6 +487,7 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
   }
   target.account = BoundedName(target.account);
   target.bucket = BoundedName(target.bucket);
+  target.endpoint = Bounded(target.endpoint, kMaxServerNameBytes);
   const std::string server_name = Bounded(f.server_name, kMaxServerNameBytes);
   TimestampNs ts = f.last_ts > 0 ? f.last_ts : f.first_ts;
   s.AdvanceTo(ts);
@@ -499,7 +509,7 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
   if (f.final) s.flows.Erase(fkey);
 
   Activity& a = s.Touch(f.client_ip, target.provider, target.account, target.bucket,
-                        f.first_ts > 0 ? std::min(f.first_ts, ts) : ts);
+                        f.first_ts > 0 ? std::min(f.first_ts, ts) : ts, target.endpoint);
   a.last_seen = std::max(a.last_seen, ts);
   a.server_ip = f.server_ip.ToString();
   a.server_port = f.server_port;
@@ -510,12 +520,14 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
   a.counts.requests += turns;
   a.counts.objects += turns;
   a.counts.bytes += bytes;
+  a.counts.message_bytes += bytes;
+  a.counts.tls_wire_bytes += bytes;
   if (turns || bytes) a.reads.Add(ts, s.bulk_slot_ns, turns, bytes);
   s.activities.Recharge(a, OwnBytes(a));
 
   // A TLS connection to a bucket's name is a probe of that name: its answer is not visible,
-  // so it counts as unresolved towards the failure ratio.
-  if (first && cfg.bucket_enumeration.enabled) {
+  // so it counts as unresolved towards the failure ratio. A service name names no bucket.
+  if (first && cfg.bucket_enumeration.enabled && target.bucket_visible()) {
     std::string name = BucketUrl(target.provider, target.account, target.bucket);
     ClientProbes& p = s.Probe(f.client_ip, target.provider, name, ts, false);
     p.counts.requests += 1;

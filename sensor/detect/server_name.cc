@@ -21,15 +21,22 @@ bool ValidHostName(std::string_view s) {
   return true;
 }
 
+std::string_view AwsPrefix(std::string_view host) {
+  if (EndsWith(host, ".amazonaws.com")) return host.substr(0, host.size() - 14);
+  if (EndsWith(host, ".amazonaws.com.cn")) return host.substr(0, host.size() - 17);
+  return {};
+}
+
+// "s3", "s3.<region>", "s3-<region>", "s3.dualstack.<region>", "s3-external-1", "s3-fips...":
+// the S3 service itself, addressed path style. Access points and the control plane have
+// names of their own before ".s3" and are not this.
+bool S3ServiceName(std::string_view rest) {
+  return rest == "s3" || rest.rfind("s3.", 0) == 0 || rest.rfind("s3-", 0) == 0;
+}
+
 bool S3Bucket(std::string_view host, std::string& bucket) {
-  std::string_view rest;
-  if (EndsWith(host, ".amazonaws.com")) {
-    rest = host.substr(0, host.size() - 14);
-  } else if (EndsWith(host, ".amazonaws.com.cn")) {
-    rest = host.substr(0, host.size() - 17);
-  } else {
-    return false;
-  }
+  std::string_view rest = AwsPrefix(host);
+  if (rest.empty()) return false;
   // rest = "<bucket>.s3" or "<bucket>.s3.<region...>" or "<bucket>.s3-<...>": find the
   // rightmost ".s3." / ".s3-" / trailing ".s3" (regions never contain those).
   size_t best = std::string_view::npos;
@@ -64,8 +71,13 @@ bool TargetFromServerName(std::string_view server_name, ServerNameTarget& out) {
     }
   }
   constexpr std::string_view kGcs = ".storage.googleapis.com";
+  if (h == kGcs.substr(1)) {
+    t.provider = storage::Provider::kGcs;
+    t.endpoint = host;
+    out = std::move(t);
+    return true;
+  }
   if (EndsWith(h, kGcs)) {
-    if (h.size() == kGcs.size()) return false;
     t.provider = storage::Provider::kGcs;
     t.bucket.assign(h.substr(0, h.size() - kGcs.size()));
     out = std::move(t);
@@ -73,6 +85,12 @@ bool TargetFromServerName(std::string_view server_name, ServerNameTarget& out) {
   }
   if (S3Bucket(h, t.bucket)) {
     t.provider = storage::Provider::kS3;
+    out = std::move(t);
+    return true;
+  }
+  if (S3ServiceName(AwsPrefix(h))) {
+    t.provider = storage::Provider::kS3;
+    t.endpoint = host;
     out = std::move(t);
     return true;
   }

@@ -1,7 +1,9 @@
 #pragma once
 // Storage addressing recovered from a TLS server name alone, for encrypted flows: the bucket of
-// an S3 or GCS virtual-hosted name, the account of an Azure Blob (or Data Lake) endpoint.
-// Pure function of the name; never fails on garbage, it just answers "not storage".
+// an S3 or GCS virtual-hosted name, the account of an Azure Blob (or Data Lake) endpoint, or,
+// for a provider's service name (path-style requests: the bucket is in the encrypted path),
+// only the endpoint. Pure function of the name; never fails on garbage, it just answers "not
+// storage".
 
 #include <string>
 #include <string_view>
@@ -14,6 +16,10 @@ struct ServerNameTarget {
   storage::Provider provider = storage::Provider::kS3;
   std::string account;  // Azure storage account; empty otherwise
   std::string bucket;   // S3/GCS bucket; empty for Azure (the container is in the path)
+  // A service name without a bucket (s3.amazonaws.com, s3.<region>.amazonaws.com,
+  // storage.googleapis.com): the lower-cased name, and the bucket is not visible.
+  std::string endpoint;
+  bool bucket_visible() const { return endpoint.empty(); }
 };
 
 // Recognises (case-insensitively, a trailing dot ignored):
@@ -22,7 +28,9 @@ struct ServerNameTarget {
 //   amazonaws.com.cn);  <account>.blob.core.windows.net, <account>.dfs.core.windows.net;
 //   <bucket>.storage.googleapis.com.
 // Bucket names may contain dots: the provider suffix is matched from the right. Service names
-// without a bucket (s3.amazonaws.com, storage.googleapis.com) answer false.
+// without a bucket answer true with `endpoint` set: s3.amazonaws.com, s3.<region>...,
+// s3-<region>..., s3.dualstack.<region>..., s3-external-1..., s3-fips... (and .amazonaws.com.cn),
+// and storage.googleapis.com.
 bool TargetFromServerName(std::string_view server_name, ServerNameTarget& out);
 
 }  // namespace bw::detect

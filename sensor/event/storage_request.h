@@ -24,9 +24,10 @@ struct RequestContext {
   uint16_t server_port = 0;
   std::string community_id;
   std::string method;
-  uint16_t status = 0;          // 0 without response
-  uint64_t request_bytes = 0;   // headers + body as sent
-  uint64_t response_bytes = 0;  // headers + body as sent
+  uint16_t status = 0;               // 0 without response
+  uint64_t request_bytes = 0;        // headers + body as sent
+  uint64_t response_bytes = 0;       // headers + body as sent
+  uint64_t response_body_bytes = 0;  // the body's content (object bytes), see StorageEvent
   std::string user_agent;
   std::string sni;             // TLS server name when the request was decrypted from TLS
   bool missing_bytes = false;  // a capture gap fell inside the request or response

@@ -32,6 +32,9 @@ std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::St
   if (ctx.status) {
     j.Key("response").BeginObject();
     j.Field("status_code", ctx.status).Field("bytes", ctx.response_bytes);
+    j.Key("body").BeginObject();
+    j.Field("bytes", ctx.response_body_bytes);
+    j.EndObject();
     j.EndObject();
   }
   j.EndObject();

@@ -73,7 +73,7 @@ bool ExposureAggregator::Add(const LedgerEntry& e) {
     AuthenticatedStats& a = b.authenticated;
     Touch(e.ts, a.first, a.last, a.outcomes.requests > 0);
     a.outcomes.Add(e.outcome);
-    if (e.success()) a.bytes += e.response_bytes;
+    if (e.success()) a.bytes += e.ObjectBytes();
     ++a.by_class[e.auth_class.empty() ? "unknown" : e.auth_class];
     if (!e.access_key_id.empty()) {
       if (a.access_key_ids.size() < limits_.max_access_keys ||
@@ -137,9 +137,9 @@ bool ExposureAggregator::Add(const LedgerEntry& e) {
   }
   if (e.ObjectRead()) {
     ++b.object_reads;
-    b.object_read_bytes += e.response_bytes;
+    b.object_read_bytes += e.ObjectBytes();
     if (e.PartialRead()) ++b.range_reads;
-    if (!objects_.Add(b.id, e.key, e.ts, e.client_ip, e.response_bytes, e.PartialRead())) {
+    if (!objects_.Add(b.id, e.key, e.ts, e.client_ip, e.ObjectBytes(), e.PartialRead())) {
       error_ = objects_.error();
       return false;
     }
@@ -168,7 +168,7 @@ void ExposureAggregator::AddClient(BucketReport& b, const LedgerEntry& e) {
   ++c->requests;
   if (e.success()) {
     ++c->successes;
-    c->bytes += e.response_bytes;
+    c->bytes += e.ObjectBytes();
     if (e.listing()) ++c->listings;
     if (e.ObjectRead()) ++c->reads;
   }
@@ -182,7 +182,7 @@ void ExposureAggregator::AddTimeline(BucketReport& b, const LedgerEntry& e) {
     ++bin.anon_requests;
     if (e.success()) {
       ++bin.anon_success;
-      bin.anon_bytes += e.response_bytes;
+      bin.anon_bytes += e.ObjectBytes();
     }
   } else {
     ++bin.auth_requests;

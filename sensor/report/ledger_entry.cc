@@ -396,6 +396,10 @@ bool ParseLedgerEntry(std::string_view line, LedgerEntry& out) {
         if (p[2] == "status_code" && !ToInt(v.text, out.status)) out.status = 0;
         if (p[2] == "bytes" && !ToInt(v.text, out.response_bytes)) out.response_bytes = 0;
       }
+    } else if (n == 4 && p[0] == "http" && p[1] == "response" && p[2] == "body" &&
+               p[3] == "bytes" && v.kind == S::kInt && !v.in_array) {
+      out.has_body_bytes = ToInt(v.text, out.body_bytes);
+      if (!out.has_body_bytes) out.body_bytes = 0;
     }
   };
   Scanner scanner(line);

@@ -18,8 +18,10 @@ struct LedgerEntry {
   std::string client_ip;
   std::string user_agent;
   std::string method;
-  uint16_t status = 0;  // 0 without response
-  uint64_t response_bytes = 0;
+  uint16_t status = 0;          // 0 without response
+  uint64_t response_bytes = 0;  // http.response.bytes: the message on the wire
+  uint64_t body_bytes = 0;      // http.response.body.bytes: the object bytes it carried
+  bool has_body_bytes = false;  // ledgers written before issue 16 have only the message
   std::string url_path;
   std::string url_query;
   std::string provider;
@@ -45,6 +47,9 @@ struct LedgerEntry {
   bool ObjectRead() const;
   // A Range request or a 206 answer: part of the object was read.
   bool PartialRead() const { return range || status == 206; }
+  // What a read took away: the object bytes when the ledger has them, else (older ledgers) the
+  // whole response message.
+  uint64_t ObjectBytes() const { return has_body_bytes ? body_bytes : response_bytes; }
 };
 
 // Fills `out` from one ledger line; false when the line is not a usable ledger

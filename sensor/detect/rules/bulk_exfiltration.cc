@@ -16,13 +16,15 @@ std::optional<Candidate> BulkExfiltration(const Activity& a, const Reads& reads,
   Candidate c;
   c.rule = Rule::kBulkExfiltration;
   c.severity = config.severity;
-  c.dedup_key = RuleKey(c.rule, reads.client, a.provider, a.account, a.bucket);
+  c.dedup_key = RuleKey(c.rule, reads.client, a.provider, a.account, a.bucket, a.endpoint);
   c.dedup_window = config.dedup_window;
   c.summary =
       reads.client + " read " + Plural(in_window.count, "object", "objects") + " (" +
-      HumanBytes(in_window.bytes) + ") from " + BucketUrl(a.provider, a.account, a.bucket) +
-      " within " + HumanWindow(config.window) +
-      (reads.tls ? " over TLS (" + a.server_name + "; objects counted as request/response turns)"
+      HumanBytes(in_window.bytes) + (reads.tls ? " on the wire" : "") + ") from " +
+      SourceText(a.provider, a.account, a.bucket, a.endpoint) + " within " +
+      HumanWindow(config.window) +
+      (reads.tls ? " over TLS (" + a.server_name +
+                       "; objects counted as request/response turns, bytes as TLS application data)"
                  : " (" + AuthClassesName(a.auth_classes) + ")");
   return c;
 }

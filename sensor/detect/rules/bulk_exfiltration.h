@@ -19,7 +19,7 @@ struct Reads {
   const std::string& client;  // the client's address as text
   TimestampNs ts = 0;
   uint64_t objects = 0;  // object reads, or TLS turns
-  uint64_t bytes = 0;    // bytes served to the client
+  uint64_t bytes = 0;    // object bytes served, or TLS application-data bytes to the client
   bool tls = false;      // counted from an encrypted flow (turns as objects)
 };
 

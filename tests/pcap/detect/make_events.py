@@ -11,8 +11,9 @@ in packet-time order (end of each request, last packet of each TLS flow):
                             is named from the operation, as the storage dissector does.
   {"type": "tls", ...}      one TLS flow summary (final), from tshark's TLS record dissection:
                             the SNI, application-data bytes server->client, and turns = bursts
-                            of client application-data records that follow server ones (what
-                            sensor/app/app_session.cc counts).
+                            of client application-data records that follow server ones, TLS 1.3
+                            handshake records and alerts left out (what
+                            dissectors/tls/turn_counter.cc counts, 0-RTT aside).
 
 tests/unit/sensor/detect/replay_test.cc feeds these to DetectionEngine and compares the alerts
 with SCENARIO_DIR/expected_alerts.json. Once the engine is wired into the sensor,
@@ -100,6 +101,7 @@ def storage_events(bucketwatch: str, pcap: Path) -> list[dict]:
             "list_keys": st.get("list", {}).get("keys", -1),
             "list_truncated": st.get("list", {}).get("truncated", False),
             "response_bytes": ln["http"].get("response", {}).get("bytes", 0),
+            "response_body_bytes": ln["http"].get("response", {}).get("body", {}).get("bytes", 0),
         }
         out.append(ev)
     return out
@@ -108,7 +110,8 @@ def storage_events(bucketwatch: str, pcap: Path) -> list[dict]:
 def tls_flows(tshark: str, pcap: Path) -> list[dict]:
     fields = ["tcp.stream", "frame.time_epoch", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst",
               "tcp.dstport", "tcp.flags.syn", "tcp.flags.ack", "tls.record.content_type", "tls.record.length",
-              "tls.handshake.extensions_server_name", "tls.record.opaque_type"]
+              "tls.handshake.extensions_server_name", "tls.record.opaque_type", "tls.handshake.type",
+              "tls.handshake.extensions.supported_version", "tls.handshake.ciphersuite"]
     # Server ports from the SYNs, so tshark dissects TLS on whatever port the scenario used.
     syns = subprocess.run([tshark, "-n", "-r", str(pcap), "-Y", "tcp.flags.syn==1 && tcp.flags.ack==0",
                            "-T", "fields", "-e", "tcp.dstport"], check=True, capture_output=True,
@@ -122,8 +125,8 @@ def tls_flows(tshark: str, pcap: Path) -> list[dict]:
     text = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=300).stdout
     streams: dict[str, dict] = {}
     for row in text.splitlines():
-        (stream, t, src4, src6, sport, dst4, dst6, dport, syn, ack, ctype, clen, sni, otype) = (
-            row.split("\t") + [""] * 14)[:14]
+        (stream, t, src4, src6, sport, dst4, dst6, dport, syn, ack, ctype, clen, sni, otype, hstype,
+         version, suite) = (row.split("\t") + [""] * 17)[:17]
         # TLS 1.3 records carry their outer type as opaque_type; in one segment the plaintext
         # records (ServerHello, ChangeCipherSpec) always precede the encrypted ones.
         ctype = ",".join(x for x in (ctype, otype) if x)
@@ -131,7 +134,9 @@ def tls_flows(tshark: str, pcap: Path) -> list[dict]:
         secs, _, frac = t.partition(".")
         ts = int(secs) * 1_000_000_000 + int(frac.ljust(9, "0")[:9])
         s = streams.setdefault(stream, {"first_ts": ts, "last_ts": ts, "client": None, "sni": "",
-                                        "turns": 0, "to_client": 0, "to_server": 0, "last_dir": None})
+                                        "turns": 0, "to_client": 0, "to_server": 0, "last_dir": None,
+                                        "version": None, "finished": 0, "client_hs": 0,
+                                        "client_done": False, "server_done": False})
         s["last_ts"] = ts
         if s["client"] is None and syn == "1" and ack == "0":
             s["client"] = (src, int(sport), dst, int(dport))
@@ -140,16 +145,38 @@ def tls_flows(tshark: str, pcap: Path) -> list[dict]:
         if not ctype or s["client"] is None:
             continue
         to_server = (src, int(sport)) == s["client"][:2]
+        if not to_server and s["version"] is None and "2" in hstype.split(","):
+            # The ServerHello: TLS 1.3 when supported_versions says so; the Finished of its
+            # suite is 4 + hash + 1 + 16 bytes (tls/turn_counter.h).
+            tls13 = "0x0304" in version.split(",")
+            s["version"] = "1.3" if tls13 else "1.2"
+            first_suite = suite.split(",")[0]
+            hashes = {"0x1301": 32, "0x1302": 48, "0x1303": 32, "0x1304": 32}
+            s["finished"] = 4 + hashes[first_suite] + 1 + 16 if tls13 and first_suite in hashes else 0
         for ct, ln in zip(ctype.split(","), clen.split(",")):
             if ct != "23":
                 continue
+            n = int(ln)
+            # As sensor/app feeds dissectors/tls/turn_counter.cc (0-RTT aside): records too short
+            # for data are alerts or KeyUpdates; TLS 1.3 handshake flights are not data.
+            if s["version"] != "1.2" and n <= 5 + 1 + 16:
+                continue
+            if s["version"] == "1.3" and not s["client_done"]:
+                if to_server:
+                    s["client_hs"] += 1
+                    if not s["finished"] or n == s["finished"] or s["client_hs"] >= 4:
+                        s["client_done"] = True
+                    continue
+                if not s["server_done"]:
+                    s["server_done"] = n == s["finished"]
+                    continue
             if to_server:
                 if s["last_dir"] != "c":
                     s["turns"] += 1
-                s["to_server"] += int(ln)
+                s["to_server"] += n
                 s["last_dir"] = "c"
             else:
-                s["to_client"] += int(ln)
+                s["to_client"] += n
                 s["last_dir"] = "s"
     out = []
     for s in streams.values():

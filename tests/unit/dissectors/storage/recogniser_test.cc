@@ -512,7 +512,8 @@ TEST(Recognise, ListingSummaryFlowsIntoTheEvent) {
       "<Contents><Key>c</Key></Contents></ListBucketResult>";
   scanner.Feed(AsBytes(body));
   http::HttpTransaction tx = b.tx();
-  tx.response.body_bytes = body.size();
+  tx.response.body_bytes = body.size() + 32;  // chunk framing on the wire
+  tx.response.body_content_bytes = body.size();
   std::optional<StorageEvent> ev = Recognise(tx, &scanner.summary(), cfg);
   ASSERT_TRUE(ev.has_value());
   EXPECT_EQ(OperationName(ev->operation), "ListObjectsV2");
@@ -522,7 +523,8 @@ TEST(Recognise, ListingSummaryFlowsIntoTheEvent) {
   EXPECT_TRUE(ev->list_truncated);
   EXPECT_EQ(ev->sample_keys, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(ev->request_bytes, 100u);
-  EXPECT_EQ(ev->response_bytes, 200u + body.size());
+  EXPECT_EQ(ev->response_bytes, 200u + body.size() + 32);  // the message on the wire
+  EXPECT_EQ(ev->response_body_bytes, body.size());         // the content it carried
   EXPECT_EQ(ev->url_domain, "open-data.s3.us-east-1.amazonaws.com");
   EXPECT_EQ(ev->url_path, "/");
   EXPECT_EQ(ev->url_query, "list-type=2&max-keys=3");

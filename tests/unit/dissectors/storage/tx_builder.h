@@ -40,6 +40,7 @@ class TxBuilder {
   }
   TxBuilder& Body(std::string body) {
     tx_.response.body_bytes = body.size();
+    tx_.response.body_content_bytes = body.size();
     tx_.response.body_prefix = std::move(body);
     return *this;
   }

@@ -19,6 +19,7 @@ struct NameCase {
   storage::Provider provider;
   const char* account;
   const char* bucket;
+  const char* endpoint = "";  // service names: the bucket is not visible
 };
 
 TEST(ServerName, RecognisesEveryProvidersVirtualHostedNames) {
@@ -32,15 +33,25 @@ TEST(ServerName, RecognisesEveryProvidersVirtualHostedNames) {
       {"site.s3-website-us-east-1.amazonaws.com", true, storage::Provider::kS3, "", "site"},
       {"site.s3-website.eu-west-1.amazonaws.com", true, storage::Provider::kS3, "", "site"},
       {"b.s3.cn-north-1.amazonaws.com.cn", true, storage::Provider::kS3, "", "b"},
-      {"s3.amazonaws.com", false, storage::Provider::kS3, "", ""},
-      {"s3.us-east-1.amazonaws.com", false, storage::Provider::kS3, "", ""},
+      // Service names (path style over TLS): storage, the endpoint known, the bucket not.
+      {"s3.amazonaws.com", true, storage::Provider::kS3, "", "", "s3.amazonaws.com"},
+      {"S3.US-East-1.amazonaws.com.", true, storage::Provider::kS3, "", "",
+       "s3.us-east-1.amazonaws.com"},
+      {"s3-eu-west-1.amazonaws.com", true, storage::Provider::kS3, "", "",
+       "s3-eu-west-1.amazonaws.com"},
+      {"s3.dualstack.us-east-2.amazonaws.com", true, storage::Provider::kS3, "", "",
+       "s3.dualstack.us-east-2.amazonaws.com"},
+      {"s3.cn-north-1.amazonaws.com.cn", true, storage::Provider::kS3, "", "",
+       "s3.cn-north-1.amazonaws.com.cn"},
+      {"storage.googleapis.com", true, storage::Provider::kGcs, "", "", "storage.googleapis.com"},
+      {"sts.amazonaws.com", false, storage::Provider::kS3, "", ""},
+      {"xs3.amazonaws.com", false, storage::Provider::kS3, "", ""},
       {"ec2.amazonaws.com", false, storage::Provider::kS3, "", ""},
       {"bluebleed.blob.core.windows.net", true, storage::Provider::kAzureBlob, "bluebleed", ""},
       {"lake.dfs.core.windows.net", true, storage::Provider::kAzureBlob, "lake", ""},
       {"blob.core.windows.net", false, storage::Provider::kS3, "", ""},
       {"media.storage.googleapis.com", true, storage::Provider::kGcs, "", "media"},
       {"a.b.storage.googleapis.com", true, storage::Provider::kGcs, "", "a.b"},
-      {"storage.googleapis.com", false, storage::Provider::kS3, "", ""},
       {"www.example.com", false, storage::Provider::kS3, "", ""},
       {"", false, storage::Provider::kS3, "", ""},
       {"bad name.s3.amazonaws.com", false, storage::Provider::kS3, "", ""},
@@ -52,6 +63,8 @@ TEST(ServerName, RecognisesEveryProvidersVirtualHostedNames) {
     EXPECT_EQ(t.provider, c.provider) << c.sni;
     EXPECT_EQ(t.account, c.account) << c.sni;
     EXPECT_EQ(t.bucket, c.bucket) << c.sni;
+    EXPECT_EQ(t.endpoint, c.endpoint) << c.sni;
+    EXPECT_EQ(t.bucket_visible(), std::string(c.endpoint).empty()) << c.sni;
   }
 }
 

@@ -376,7 +376,10 @@ TEST(BulkExfiltration, FiftyObjectsWithinTenMinutes) {
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0].counts.objects, 50u);
   EXPECT_EQ(b[0].counts.distinct_keys, 50u);
+  // Object bytes count; the messages that carried them (heads included) are kept apart.
   EXPECT_EQ(b[0].counts.bytes, 50000u);
+  EXPECT_EQ(b[0].counts.message_bytes, 50000u + 50 * kResponseHeadBytes);
+  EXPECT_EQ(b[0].counts.tls_wire_bytes, 0u);
   EXPECT_EQ(b[0].auth_class, "signed");
   EXPECT_EQ(b[0].dedup_key, "bulk_exfiltration/203.0.113.9/s3//data-lake");
   EXPECT_EQ(b[0].summary,
@@ -453,6 +456,8 @@ TEST(BulkExfiltration, EncryptedFlowsCountTurnsAndBytesBySni) {
   EXPECT_TRUE(b[0].encrypted);
   EXPECT_EQ(b[0].counts.objects, 60u);
   EXPECT_EQ(b[0].counts.bytes, 60u * 4096);
+  EXPECT_EQ(b[0].counts.tls_wire_bytes, 60u * 4096);  // says counts.bytes are wire bytes
+  EXPECT_EQ(b[0].counts.message_bytes, 60u * 4096);
   EXPECT_EQ(b[0].bucket, "data-lake");
   EXPECT_EQ(b[0].provider, "s3");
   EXPECT_EQ(b[0].server_name, sni);
@@ -460,8 +465,9 @@ TEST(BulkExfiltration, EncryptedFlowsCountTurnsAndBytesBySni) {
   EXPECT_EQ(b[0].destination_ip, "198.51.100.30");
   EXPECT_EQ(b[0].first_seen, kT0);
   EXPECT_EQ(b[0].summary,
-            "203.0.113.9 read 60 objects (240.0 KiB) from s3://data-lake within 10 min over TLS "
-            "(data-lake.s3.amazonaws.com; objects counted as request/response turns)");
+            "203.0.113.9 read 60 objects (240.0 KiB on the wire) from s3://data-lake within 10 min "
+            "over TLS (data-lake.s3.amazonaws.com; objects counted as request/response turns, "
+            "bytes as TLS application data)");
   EXPECT_TRUE(sink.ByRule("anonymous_read").empty());
   EXPECT_TRUE(sink.ByRule("bucket_enumeration").empty());
   EXPECT_EQ(engine.Stats().tracked_flows, 0u);  // final summary forgets the flow
@@ -479,6 +485,50 @@ TEST(BulkExfiltration, EncryptedFlowsAddUpAcrossConnections) {
   EXPECT_EQ(b[0].provider, "azure_blob");
   EXPECT_EQ(b[0].account, "acct");
   EXPECT_EQ(b[0].counts.objects, 50u);
+}
+
+// Issue 16: path-style HTTPS names only the service (s3.amazonaws.com); the bucket is in the
+// encrypted path. Bulk transfer still alerts, keyed on client and endpoint.
+TEST(BulkExfiltration, PathStyleTlsAlertsOnTheEndpointWithoutABucket) {
+  Recorder sink;
+  auto cfg = Defaults();
+  cfg.allowlist.trusted_cidrs = {"192.0.2.0/24"};
+  DetectionEngine engine(cfg, sink);
+  const std::string sni = "s3.amazonaws.com";
+  engine.OnEncryptedFlow(Tls("203.0.113.9", sni, kT0, kT0 + Sec(1), 30, 30 * 900, false));
+  // Another endpoint is another activity: 30 + 25 must not add up.
+  engine.OnEncryptedFlow(
+      Tls("203.0.113.9", "s3.eu-west-1.amazonaws.com", kT0, kT0 + Sec(1), 25, 1, true, 50001));
+  engine.OnEncryptedFlow(Tls("192.0.2.5", sni, kT0, kT0 + Sec(1), 80, 1, true, 50002));
+  EXPECT_TRUE(sink.ByRule("bulk_exfiltration").empty());
+  engine.OnEncryptedFlow(Tls("203.0.113.9", sni, kT0, kT0 + Sec(2), 60, 60 * 900, true));
+  auto b = sink.ByRule("bulk_exfiltration");
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].counts.objects, 60u);
+  EXPECT_EQ(b[0].counts.tls_wire_bytes, 60u * 900);
+  EXPECT_EQ(b[0].bucket, "");
+  EXPECT_EQ(b[0].endpoint, "s3.amazonaws.com");
+  EXPECT_EQ(b[0].dedup_key, "bulk_exfiltration/203.0.113.9/s3/endpoint/s3.amazonaws.com");
+  EXPECT_EQ(b[0].summary,
+            "203.0.113.9 read 60 objects (52.7 KiB on the wire) from the S3 endpoint "
+            "s3.amazonaws.com (bucket not visible: path-style requests carry it in the encrypted "
+            "path) within 10 min over TLS (s3.amazonaws.com; objects counted as request/response "
+            "turns, bytes as TLS application data)");
+  auto j = nlohmann::json::parse(b[0].ToJson());
+  EXPECT_FALSE(j["storage"].contains("bucket"));
+  EXPECT_EQ(j["storage"]["endpoint"], "s3.amazonaws.com");
+  EXPECT_EQ(j["storage"]["bucket_visible"], false);
+  EXPECT_EQ(j["storage"]["provider"], "s3");
+  // A service name is not a bucket name: no probe, whatever the number of connections.
+  EXPECT_TRUE(sink.ByRule("bucket_enumeration").empty());
+  EXPECT_EQ(engine.Stats().allowlisted_cidr, 1u);
+  // Repeats within the dedup window are suppressed like any other bulk alert.
+  engine.OnEncryptedFlow(Tls("203.0.113.9", sni, kT0, kT0 + Sec(3), 10, 1, true, 50003));
+  EXPECT_EQ(sink.ByRule("bulk_exfiltration").size(), 1u);
+  EXPECT_EQ(engine.Stats().suppressed[3], 1u);
+  // A bucket's own name stays its own activity.
+  auto vhost = nlohmann::json::parse(Alert{}.ToJson());
+  EXPECT_FALSE(vhost["storage"].contains("bucket_visible"));
 }
 
 // --- memory bounds, packet time, reconfiguration -----------------------------------------

@@ -77,6 +77,7 @@ void Feed(DetectionEngine& engine, const Json& e) {
     ev.list_truncated = e["list_truncated"];
     if (!ev.key.empty()) ev.sample_keys.push_back(ev.key);
     ev.response_bytes = e["response_bytes"];
+    ev.response_body_bytes = e["response_body_bytes"];
     engine.OnStorageEvent(ctx, ev);
     engine.Advance(ctx.end_ts);
   } else {

@@ -76,12 +76,18 @@ inline storage::StorageEvent List(const std::string& bucket, int64_t keys,
   return e;
 }
 
+inline constexpr uint64_t kResponseHeadBytes = 268;
+
 inline storage::StorageEvent Read(const std::string& bucket, const std::string& key, uint64_t bytes,
                                   storage::AuthClass auth = storage::AuthClass::kAnonymous,
                                   storage::Outcome outcome = storage::Outcome::kSuccess) {
   auto e = Event(storage::Operation::kGetObject, bucket, outcome, auth);
   e.key = key;
-  if (outcome == storage::Outcome::kSuccess) e.response_bytes = bytes;
+  if (outcome == storage::Outcome::kSuccess) {
+    // `bytes` of object; the message adds a response head of a typical S3 size.
+    e.response_body_bytes = bytes;
+    e.response_bytes = bytes + kResponseHeadBytes;
+  }
   e.sample_keys.push_back(key);
   return e;
 }

@@ -88,6 +88,7 @@ TEST(JsonWriterTest, LedgerLineRoundTrips) {
   ctx.status = 200;
   ctx.request_bytes = 120;
   ctx.response_bytes = 4096;
+  ctx.response_body_bytes = 3800;
   ctx.user_agent = "curl/7.88\x01\xff";
   storage::StorageEvent e;
   e.provider = storage::Provider::kS3;
@@ -105,6 +106,8 @@ TEST(JsonWriterTest, LedgerLineRoundTrips) {
   EXPECT_EQ(parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), line);
   EXPECT_EQ(parsed["storage"]["list"]["sample_keys"][1], "b\"c");
   EXPECT_EQ(parsed["http"]["response"]["status_code"], 200);
+  EXPECT_EQ(parsed["http"]["response"]["bytes"], 4096);
+  EXPECT_EQ(parsed["http"]["response"]["body"]["bytes"], 3800);
   EXPECT_EQ(parsed["event"]["duration"], 5000);
   EXPECT_FALSE(parsed["storage"].contains("account"));
 }

@@ -24,6 +24,25 @@ TEST(ParseTime, AcceptsRfc3339DatesAndEpochSeconds) {
   }
 }
 
+// Issue 16: objects are counted by the bytes they carried, not by their messages; ledgers
+// written before http.response.body.bytes existed fall back to the message.
+TEST(ParseLedgerEntry, ObjectBytesFromTheBodyWhenTheLedgerHasThem) {
+  testing::Line l;
+  std::string with = l.Json();
+  LedgerEntry old;
+  ASSERT_TRUE(ParseLedgerEntry(with, old));
+  EXPECT_FALSE(old.has_body_bytes);
+  EXPECT_EQ(old.ObjectBytes(), 100u);
+  size_t at = with.find("\"bytes\":100");
+  ASSERT_NE(at, std::string::npos);
+  with.insert(at + 11, ",\"body\":{\"bytes\":14}");
+  LedgerEntry e;
+  ASSERT_TRUE(ParseLedgerEntry(with, e)) << with;
+  EXPECT_TRUE(e.has_body_bytes);
+  EXPECT_EQ(e.response_bytes, 100u);
+  EXPECT_EQ(e.ObjectBytes(), 14u);
+}
+
 TEST(ParseLedgerEntry, ReadsTheFieldsTheReportUses) {
   testing::Line l;
   l.key = "a/b.csv";
@@ -154,6 +173,10 @@ std::optional<LedgerEntry> Oracle(std::string_view line) {
   if (const Json* v = at({"http", "response", "bytes"}); v && v->is_number_unsigned()) {
     e.response_bytes = v->get<uint64_t>();
   }
+  if (const Json* v = at({"http", "response", "body", "bytes"}); v && v->is_number_unsigned()) {
+    e.body_bytes = v->get<uint64_t>();
+    e.has_body_bytes = true;
+  }
   e.url_path = str({"url", "path"});
   e.url_query = str({"url", "query"});
   e.provider = str({"storage", "provider"});
@@ -188,6 +211,8 @@ void ExpectSameAsOracle(const std::string& line) {
   EXPECT_EQ(e.method, o->method) << line;
   EXPECT_EQ(e.status, o->status) << line;
   EXPECT_EQ(e.response_bytes, o->response_bytes) << line;
+  EXPECT_EQ(e.has_body_bytes, o->has_body_bytes) << line;
+  EXPECT_EQ(e.body_bytes, o->body_bytes) << line;
   EXPECT_EQ(e.url_path, o->url_path) << line;
   EXPECT_EQ(e.url_query, o->url_query) << line;
   EXPECT_EQ(e.provider, o->provider) << line;

@@ -138,8 +138,9 @@ TEST(BulkExfiltrationRule, OneRuleForPlaintextReadsAndTlsTurns) {
   ASSERT_TRUE(t);
   EXPECT_EQ(t->dedup_key, c->dedup_key);  // one dedup key whichever path fed the window
   EXPECT_EQ(t->summary,
-            "203.0.113.9 read 3 objects (300 B) from s3://b within 10 min over TLS "
-            "(b.s3.amazonaws.com; objects counted as request/response turns)");
+            "203.0.113.9 read 3 objects (300 B on the wire) from s3://b within 10 min over TLS "
+            "(b.s3.amazonaws.com; objects counted as request/response turns, bytes as TLS "
+            "application data)");
 
   Reads nothing{kClient, kT0, 0, 0, true};
   EXPECT_FALSE(BulkExfiltration(a, nothing, cfg));
