@@ -481,7 +481,7 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
     return;
   }
   ServerNameTarget target;
-  if (!TargetFromServerName(f.server_name, target)) {
+  if (!TargetFromServerName(f.server_name, f.server_port, endpoints_, target)) {
     Counters::Inc(c.encrypted_not_storage);
     return;
   }

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "dissectors/common/timestamp.h"
+#include "dissectors/storage/endpoint.h"
 #include "dissectors/storage/storage_event.h"
 #include "sensor/config/detection_config.h"
 #include "sensor/decode/ip_address.h"
@@ -87,6 +88,11 @@ class DetectionEngine {
   // SIGHUP: new thresholds, severities and allowlists apply to the next event. State is kept;
   // bulk windows restart when their length changed; caps shrink by evicting LRU entries.
   void Reconfigure(const config::DetectionConfig& config);
+  // The stores the operator named (storage.endpoints), so an encrypted flow to one of them is
+  // storage traffic by its server name (TargetFromServerName). Before the first event.
+  void SetStorageEndpoints(std::vector<storage::EndpointRule> endpoints) {
+    endpoints_ = std::move(endpoints);
+  }
 
   // Safe from any thread, concurrently with the calls above.
   DetectionStats Stats() const;
@@ -98,6 +104,7 @@ class DetectionEngine {
   void PublishGauges(State& state);
 
   AlertSink& sink_;
+  std::vector<storage::EndpointRule> endpoints_;
   std::unique_ptr<State> state_;        // the engine thread's alone
   std::unique_ptr<Counters> counters_;  // written by the engine thread, read by Stats()
 };

@@ -50,13 +50,20 @@ bool S3Bucket(std::string_view host, std::string& bucket) {
   return true;
 }
 
-}  // namespace
-
-bool TargetFromServerName(std::string_view server_name, ServerNameTarget& out) {
+// Lower case, trailing dots gone; empty when it is not a host name at all.
+std::string NormalisedHost(std::string_view server_name) {
   std::string host(server_name);
   while (!host.empty() && host.back() == '.') host.pop_back();
   for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!ValidHostName(host)) return false;
+  if (!ValidHostName(host)) host.clear();
+  return host;
+}
+
+}  // namespace
+
+bool TargetFromServerName(std::string_view server_name, ServerNameTarget& out) {
+  const std::string host = NormalisedHost(server_name);
+  if (host.empty()) return false;
 
   ServerNameTarget t;
   std::string_view h = host;
@@ -91,6 +98,40 @@ bool TargetFromServerName(std::string_view server_name, ServerNameTarget& out) {
   if (S3ServiceName(AwsPrefix(h))) {
     t.provider = storage::Provider::kS3;
     t.endpoint = host;
+    out = std::move(t);
+    return true;
+  }
+  return false;
+}
+
+bool TargetFromServerName(std::string_view server_name, uint16_t server_port,
+                          const std::vector<storage::EndpointRule>& endpoints,
+                          ServerNameTarget& out) {
+  if (TargetFromServerName(server_name, out)) return true;
+  storage::HostPort hp;
+  hp.host = NormalisedHost(server_name);
+  if (hp.host.empty()) return false;
+  hp.port = server_port;
+  ServerNameTarget t;
+  std::string prefix;
+  if (const storage::EndpointRule* rule = storage::MatchEndpoint(endpoints, hp, &prefix)) {
+    t.provider = rule->provider;
+    if (!rule->virtual_hosted || prefix.empty()) {
+      t.endpoint = hp.host;
+    } else if (rule->provider == storage::Provider::kAzureBlob) {
+      t.account = std::move(prefix);
+    } else {
+      t.bucket = std::move(prefix);
+    }
+    out = std::move(t);
+    return true;
+  }
+  storage::S3Host known;
+  if (storage::ParseKnownS3CompatibleHost(hp.host, known)) {
+    t.provider = storage::Provider::kS3Compatible;
+    t.account = std::move(known.account);
+    t.bucket = std::move(known.bucket);
+    if (t.bucket.empty()) t.endpoint = hp.host;
     out = std::move(t);
     return true;
   }

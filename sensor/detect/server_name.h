@@ -5,9 +5,12 @@
 // only the endpoint. Pure function of the name; never fails on garbage, it just answers "not
 // storage".
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "dissectors/storage/endpoint.h"
 #include "dissectors/storage/storage_event.h"
 
 namespace bw::detect {
@@ -32,5 +35,13 @@ struct ServerNameTarget {
 // s3-<region>..., s3.dualstack.<region>..., s3-external-1..., s3-fips... (and .amazonaws.com.cn),
 // and storage.googleapis.com.
 bool TargetFromServerName(std::string_view server_name, ServerNameTarget& out);
+
+// The same, then the stores the operator named (storage.endpoints: a self-hosted MinIO or Ceph
+// behind TLS is where the sensor matters most) for the server's port, then the well-known
+// S3-compatible services (Wasabi, R2, Spaces, ...). A virtual-hosted match names the bucket (the
+// account, for Azure); any other names only the endpoint, the bucket being in the encrypted path.
+bool TargetFromServerName(std::string_view server_name, uint16_t server_port,
+                          const std::vector<storage::EndpointRule>& endpoints,
+                          ServerNameTarget& out);
 
 }  // namespace bw::detect

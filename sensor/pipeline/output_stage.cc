@@ -31,6 +31,7 @@ OutputStage::OutputStage(const OutputStageOptions& options,
     : targets_(targets),
       detection_(detection, *this),
       known_(options.known_servers, options.known_server_ttl) {
+  detection_.SetStorageEndpoints(options.storage_endpoints);
   for (size_t i = 0; i < std::max<size_t>(1, options.workers); ++i) {
     queues_.push_back(
         std::make_unique<OutputQueue>(options.queue_capacity, options.when_full, doorbell_));

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "dissectors/storage/endpoint.h"
 #include "sensor/app/known_servers.h"
 #include "sensor/config/detection_config.h"
 #include "sensor/detect/detection_engine.h"
@@ -43,6 +44,7 @@ struct OutputStageOptions {
   OutputQueue::WhenFull when_full = OutputQueue::WhenFull::kWait;
   uint64_t known_servers = 4096;
   TimestampNs known_server_ttl = 3600 * kNsPerSecond;
+  std::vector<storage::EndpointRule> storage_endpoints;  // storage.endpoints, for TLS names
 };
 
 // Where the stage writes; each may be closed (not configured). Outlive the stage.

@@ -78,6 +78,17 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     error = "alerting: " + error;
     return false;
   }
+  for (const auto& e : c.storage.endpoints) {
+    storage::EndpointRule rule;
+    rule.host_pattern = e.host;
+    rule.port = e.port;
+    rule.virtual_hosted = e.virtual_hosted;
+    rule.provider = e.provider == "s3"           ? storage::Provider::kS3
+                    : e.provider == "azure_blob" ? storage::Provider::kAzureBlob
+                    : e.provider == "gcs"        ? storage::Provider::kGcs
+                                                 : storage::Provider::kS3Compatible;
+    app_config_.storage.endpoints.push_back(std::move(rule));
+  }
   OutputStageOptions oo;
   oo.workers = c.workers;
   oo.queue_capacity = c.output.queue_records;
@@ -86,6 +97,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   oo.when_full = source_->live() ? OutputQueue::WhenFull::kDrop : OutputQueue::WhenFull::kWait;
   oo.known_servers = c.storage.known_servers;
   oo.known_server_ttl = c.storage.known_server_ttl;
+  oo.storage_endpoints = app_config_.storage.endpoints;
   OutputTargets targets;
   targets.ledger = &ledger_;
   targets.flow_log = &flow_log_;
@@ -105,17 +117,6 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   app_config_.http.body_prefix_bytes = c.http.body_prefix_bytes;
   app_config_.storage.fingerprint = c.storage.fingerprint;
   app_config_.storage.sample_keys = c.storage.sample_keys;
-  for (const auto& e : c.storage.endpoints) {
-    storage::EndpointRule rule;
-    rule.host_pattern = e.host;
-    rule.port = e.port;
-    rule.virtual_hosted = e.virtual_hosted;
-    rule.provider = e.provider == "s3"           ? storage::Provider::kS3
-                    : e.provider == "azure_blob" ? storage::Provider::kAzureBlob
-                    : e.provider == "gcs"        ? storage::Provider::kGcs
-                                                 : storage::Provider::kS3Compatible;
-    app_config_.storage.endpoints.push_back(std::move(rule));
-  }
 
   // Setting up nDPI takes about 25 ms of CPU per worker (its address trees), so the workers are
   // built in parallel, worker 0 on this thread: only its module initialises the libraries nDPI

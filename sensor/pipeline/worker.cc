@@ -228,8 +228,10 @@ void Worker::ReportEncrypted(FlowState& state, const flow::FlowTimes& times, boo
     const std::string& sni = state.app->server_name();
     if (sni.empty()) return;  // no ClientHello yet, or none with a name: nothing to tell
     detect::ServerNameTarget target;
-    state.storage_name = detect::TargetFromServerName(sni, target) ? FlowState::Storage::kYes
-                                                                   : FlowState::Storage::kNo;
+    state.storage_name = detect::TargetFromServerName(sni, state.app->identity().server_port,
+                                                      app_config_.storage.endpoints, target)
+                             ? FlowState::Storage::kYes
+                             : FlowState::Storage::kNo;
   }
   if (state.storage_name != FlowState::Storage::kYes) return;
   const uint64_t turns = state.app->tls_turns();

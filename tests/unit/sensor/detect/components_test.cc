@@ -68,6 +68,31 @@ TEST(ServerName, RecognisesEveryProvidersVirtualHostedNames) {
   }
 }
 
+// Self-hosted stores behind TLS are known only by the operator's storage.endpoints (and the
+// well-known S3-compatible services by their names); the port must match the rule's.
+TEST(ServerName, ConfiguredEndpointsAndKnownServicesCountAsStorage) {
+  std::vector<storage::EndpointRule> rules(2);
+  rules[0].host_pattern = "minio.corp.example";
+  rules[0].port = 9000;
+  rules[1].host_pattern = "*.objects.corp.example";
+  rules[1].virtual_hosted = true;
+  ServerNameTarget t;
+  ASSERT_TRUE(TargetFromServerName("MinIO.corp.example.", 9000, rules, t));
+  EXPECT_EQ(t.provider, storage::Provider::kS3Compatible);
+  EXPECT_EQ(t.endpoint, "minio.corp.example");
+  EXPECT_FALSE(t.bucket_visible());
+  EXPECT_FALSE(TargetFromServerName("minio.corp.example", 443, rules, t));
+  ASSERT_TRUE(TargetFromServerName("backups.objects.corp.example", 443, rules, t));
+  EXPECT_EQ(t.bucket, "backups");
+  EXPECT_TRUE(t.bucket_visible());
+  ASSERT_TRUE(TargetFromServerName("s3.wasabisys.com", 443, rules, t));
+  EXPECT_EQ(t.endpoint, "s3.wasabisys.com");
+  ASSERT_TRUE(TargetFromServerName("data-lake.s3.amazonaws.com", 443, rules, t));  // built-in first
+  EXPECT_EQ(t.provider, storage::Provider::kS3);
+  EXPECT_FALSE(TargetFromServerName("www.corp.example", 443, rules, t));
+  EXPECT_FALSE(TargetFromServerName("bad name", 9000, rules, t));
+}
+
 // --- allowlist ------------------------------------------------------------------------------
 
 TEST(Glob, MatchesStarsAndQuestionMarksCaseInsensitively) {

@@ -531,6 +531,26 @@ TEST(BulkExfiltration, PathStyleTlsAlertsOnTheEndpointWithoutABucket) {
   EXPECT_FALSE(vhost["storage"].contains("bucket_visible"));
 }
 
+// A self-hosted store behind TLS (placement (a) in the README): its name is storage only
+// because the operator listed it in storage.endpoints, and then bulk reads alert on it.
+TEST(BulkExfiltration, TlsToAConfiguredEndpointAlertsWithoutABucket) {
+  Recorder sink;
+  DetectionEngine engine(Defaults(), sink);
+  storage::EndpointRule minio;
+  minio.host_pattern = "minio.corp.example";
+  engine.SetStorageEndpoints({minio});
+  engine.OnEncryptedFlow(Tls("203.0.113.9", "minio.corp.example", kT0, kT0 + Sec(2), 60, 60, true));
+  auto b = sink.ByRule("bulk_exfiltration");
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].provider, "s3_compatible");
+  EXPECT_EQ(b[0].endpoint, "minio.corp.example");
+  EXPECT_EQ(b[0].bucket, "");
+  DetectionEngine plain(Defaults(), sink);
+  plain.OnEncryptedFlow(Tls("203.0.113.9", "minio.corp.example", kT0, kT0 + Sec(2), 60, 60, true));
+  EXPECT_EQ(sink.ByRule("bulk_exfiltration").size(), 1u);
+  EXPECT_EQ(plain.Stats().encrypted_not_storage, 1u);
+}
+
 // --- memory bounds, packet time, reconfiguration -----------------------------------------
 
 TEST(Bounds, TrackedKeysAreCappedWithLruEviction) {
