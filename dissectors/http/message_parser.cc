@@ -28,14 +28,19 @@ void ForEachListElement(std::string_view value, Fn fn) {
   }
 }
 
-// 1*DIGIT without overflow; 19 digits always fit in uint64_t.
+// 1*DIGIT without overflow. Leading zeros, however many, are part of a valid decimal (nginx,
+// llhttp and Go read "000050" as 50); 19 significant digits always fit in uint64_t.
 bool ParseDecimal(std::string_view s, uint64_t& out) {
-  if (s.empty() || s.size() > 19) return false;
-  uint64_t v = 0;
+  if (s.empty()) return false;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
   }
+  size_t zeros = s.find_first_not_of('0');
+  if (zeros == std::string_view::npos) zeros = s.size();
+  s.remove_prefix(zeros);
+  if (s.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : s) v = v * 10 + static_cast<uint64_t>(c - '0');
   out = v;
   return true;
 }
@@ -117,7 +122,7 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
         return;
       case State::kIgnoreRest:
         // Counted once, so that the count does not depend on packetisation.
-        if (!ignored_counted_) counters_.Count(HttpError::kDataAfterHttp09);
+        if (!ignored_counted_) counters_.Count(ignored_error_);
         ignored_counted_ = true;
         in = {};
         break;
@@ -174,7 +179,7 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
         if (!line.text.empty() || line.overflow) {
           counters_.Count(HttpError::kBadChunkTerminator);
           EndMessage(MessageEnd::kTruncated, ts);
-          LoseSync(SyncLoss::kBadFraming, ts);
+          FramingError(ts);
         } else {
           state_ = State::kChunkSize;
         }
@@ -439,7 +444,7 @@ void MessageParser::FinishHead(TimestampNs ts) {
   const bool request = dir_ == Direction::kToServer;
   if (http09_) {
     EndMessage(MessageEnd::kComplete, ts);
-    if (state_ != State::kStopped) state_ = State::kIgnoreRest;
+    IgnoreRest(HttpError::kDataAfterHttp09);
     return;
   }
   if (info_.content_length_repeated && !info_.content_length_conflict &&
@@ -456,7 +461,7 @@ void MessageParser::FinishHead(TimestampNs ts) {
       counters_.Count(HttpError::kBadTransferEncoding);
       missing_ = true;
       EndMessage(MessageEnd::kTruncated, ts);
-      LoseSync(SyncLoss::kBadFraming, ts);
+      FramingError(ts);
     } else {
       state_ = State::kBodyUntilEnd;
     }
@@ -468,7 +473,7 @@ void MessageParser::FinishHead(TimestampNs ts) {
                                                    : HttpError::kConflictingContentLength);
       missing_ = true;
       EndMessage(MessageEnd::kTruncated, ts);
-      LoseSync(SyncLoss::kBadFraming, ts);
+      FramingError(ts);
       return;
     }
     if (info_.content_length == 0) {
@@ -493,8 +498,10 @@ void MessageParser::ChunkSizeLine(const Line& line, TimestampNs ts) {
   uint64_t size = 0;
   size_t i = 0;
   bool ok = !line.overflow;
+  // Leading zeros are allowed (nginx, llhttp); a value past 64 bits is refused, never wrapped:
+  // nginx and llhttp answer 400 and close, so nothing after it on the connection is read.
   while (ok && i < text.size() && HexValue(text[i]) >= 0) {
-    if (i >= 16) {
+    if (size >> 60 != 0) {
       ok = false;
       break;
     }
@@ -509,7 +516,7 @@ void MessageParser::ChunkSizeLine(const Line& line, TimestampNs ts) {
   if (!ok) {
     counters_.Count(line.overflow ? HttpError::kLineTooLong : HttpError::kBadChunkSize);
     EndMessage(MessageEnd::kTruncated, ts);
-    LoseSync(SyncLoss::kBadFraming, ts);
+    FramingError(ts);
     return;
   }
   if (size == 0) {
@@ -524,6 +531,24 @@ void MessageParser::EndMessage(MessageEnd end, TimestampNs ts) {
   // The state changes first: the owner may Stop() this parser from inside the callback.
   state_ = State::kStartLine;
   sink_.OnMessageEnd(dir_, end, body_wire_, missing_, ts);
+}
+
+void MessageParser::IgnoreRest(HttpError counted_as) {
+  if (state_ == State::kStopped) return;
+  state_ = State::kIgnoreRest;
+  ignored_error_ = counted_as;
+}
+
+void MessageParser::FramingError(TimestampNs ts) {
+  // A server that cannot frame a request body answers 400 (or 501) and closes: nginx, Apache
+  // httpd, llhttp and Go all do. Whatever follows was never read as a request, so it is not
+  // scanned for one (that is where a smuggled request hides). A response the sensor cannot
+  // frame is the sensor's problem, not the client's: that side looks for the next status line.
+  if (dir_ == Direction::kToServer) {
+    IgnoreRest(HttpError::kDataAfterBadFraming);
+  } else {
+    LoseSync(SyncLoss::kBadFraming, ts);
+  }
 }
 
 void MessageParser::LoseSync(SyncLoss why, TimestampNs ts) {
