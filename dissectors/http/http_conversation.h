@@ -24,18 +24,18 @@
 // counted as lost_requests.
 //
 // Deliberate parsing decisions: bare LF ends lines (as RFC 9112 section 2.2 allows); obs-fold
-// continuation lines are joined to the previous header with one SP and counted (obs_fold), except
-// onto Content-Length, Transfer-Encoding, Host, Connection and Expect, where they are dropped as
-// bad_header; whitespace before the colon drops the header (bad_header); the first Host wins
-// (repeated_host); an absolute-form target supplies the host even when a Host header names
-// another (host_mismatch); Transfer-Encoding beats Content-Length (te_and_cl); CONNECT 2xx and
-// 101 end dissection (a tunnel). Lines ended by a bare LF are accepted and counted (bare_lf).
-// A GET line without a version is HTTP/0.9 (http09_request): the request can be answered from
-// its line on (nginx, Apache httpd), header lines that follow are read into it up to an empty
-// line (llhttp, so Node servers: http09_headers), bytes after that are ignored as servers
-// ignore them (data_after_http09), and its answer is the server's bytes up to the end of the
-// stream, without a head (status 0, version 0.9), unless the server answers with a status line
-// (Node does; Go and strict Apache refuse with 400).
+// continuation lines are joined to the previous header with one SP and counted (obs_fold), onto
+// Transfer-Encoding too (its codings continue the list, as Go and Apache httpd read it), except
+// onto Content-Length, Host, Connection and Expect, where they are dropped as bad_header;
+// whitespace before the colon drops the header (bad_header); the first Host wins (repeated_host);
+// an absolute-form target supplies the host even when a Host header names another (host_mismatch);
+// Transfer-Encoding beats Content-Length (te_and_cl); CONNECT 2xx and 101 end dissection (a
+// tunnel). Lines ended by a bare LF are accepted and counted (bare_lf). A GET line without a
+// version is HTTP/0.9 (http09_request): the request can be answered from its line on (nginx, Apache
+// httpd), header lines that follow are read into it up to an empty line (llhttp, so Node servers:
+// http09_headers), bytes after that are ignored as servers ignore them (data_after_http09), and its
+// answer is the server's bytes up to the end of the stream, without a head (status 0, version 0.9),
+// unless the server answers with a status line (Node does; Go and strict Apache refuse with 400).
 
 #include <cstdint>
 #include <vector>

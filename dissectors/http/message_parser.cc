@@ -264,6 +264,7 @@ void MessageParser::ResetMessage(uint64_t head_bytes) {
   head_bytes_ = head_bytes;
   stored_headers_ = 0;
   last_header_foldable_ = false;
+  last_header_te_ = false;
   too_many_counted_ = false;
   block_overflow_ = false;
   bare_lf_counted_ = false;
@@ -339,6 +340,7 @@ void MessageParser::HeaderLine(const Line& line) {
     counters_.Count(HttpError::kLineTooLong);
     info_.head_truncated = true;
     last_header_foldable_ = false;
+    last_header_te_ = false;
     return;
   }
   std::string_view text = line.text;
@@ -346,6 +348,15 @@ void MessageParser::HeaderLine(const Line& line) {
     // obs-fold (RFC 9112 section 5.2): joined to the previous header with one SP, as a proxy
     // would, unless that header steers framing or pairing, or was not stored.
     std::string_view more = Trim(text);
+    if (last_header_te_) {
+      // Folded onto Transfer-Encoding: servers that accept obs-fold (Go's textproto, Apache
+      // httpd, llhttp when lenient) join the line, so its codings continue the list and the
+      // last one decides the framing. Reading it as they do is what shows the request they
+      // see after the body; the strict ones answer 400.
+      counters_.Count(HttpError::kObsFold);
+      if (!more.empty()) Interpret("transfer-encoding", more);
+      return;
+    }
     if (!last_header_foldable_) {
       counters_.Count(HttpError::kBadHeader);
       return;
@@ -355,6 +366,7 @@ void MessageParser::HeaderLine(const Line& line) {
     return;
   }
   last_header_foldable_ = false;
+  last_header_te_ = false;
   size_t colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0) {
     counters_.Count(HttpError::kBadHeader);
@@ -378,6 +390,7 @@ void MessageParser::HeaderLine(const Line& line) {
     }
   }
   Interpret(name, value);
+  last_header_te_ = EqualsIgnoreCase(name, "transfer-encoding");
   if (stored_headers_ >= limits_.max_headers) {
     if (!too_many_counted_) {
       too_many_counted_ = true;

@@ -175,6 +175,7 @@ class MessageParser {
   uint64_t head_bytes_ = 0;
   size_t stored_headers_ = 0;
   bool last_header_foldable_ = false;
+  bool last_header_te_ = false;  // the last header line was Transfer-Encoding
   bool too_many_counted_ = false;
   bool block_overflow_ = false;
   bool bare_lf_counted_ = false;

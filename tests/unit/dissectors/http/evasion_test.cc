@@ -178,5 +178,19 @@ TEST(HttpEvasion, ChunkSizePast64BitsIsRefusedAndNothingAfterItIsRead) {
   EXPECT_EQ(Err(z, HttpError::kBadChunkSize), 0u);
 }
 
+TEST(HttpEvasion, TransferEncodingFoldedOntoTheNextLineIsJoined) {
+  // Go's textproto and Apache httpd join obs-fold: the request is chunked, its body is the
+  // empty chunked body, and the line after it is the next request those servers read.
+  std::string req =
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n"
+      "GET /after-fold HTTP/1.1\r\nHost: t\r\n\r\n";
+  Outcome o = RunChunkInvariant({FeedC(req, 1), FeedS(Ok("1") + Ok("2"), 2)});
+  ASSERT_EQ(o.txs.size(), 2u);
+  EXPECT_FALSE(o.txs[0].tx.request.missing_bytes);
+  EXPECT_EQ(o.txs[1].tx.request.target, "/after-fold");
+  EXPECT_EQ(Err(o, HttpError::kObsFold), 1u);
+  EXPECT_EQ(Err(o, HttpError::kBadTransferEncoding), 0u);
+}
+
 }  // namespace
 }  // namespace bw::http::testing
