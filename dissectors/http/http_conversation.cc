@@ -33,6 +33,17 @@ std::string_view AuthorityOf(std::string_view target) {
   return authority;
 }
 
+// A CONNECT target in authority form, host ":" port (RFC 9112 section 3.2.3). Servers answer
+// 400 to anything else ("CONNECT / HTTP/1.1"), and then the Host header names the server asked.
+bool IsAuthorityForm(std::string_view target) {
+  size_t colon = target.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == target.size()) return false;
+  for (size_t i = colon + 1; i < target.size(); ++i) {
+    if (target[i] < '0' || target[i] > '9') return false;
+  }
+  return target.substr(0, colon).find_first_of("/?#@") == std::string_view::npos;
+}
+
 }  // namespace
 
 HttpConversation::Pending& HttpConversation::PendingQueue::PushBack(size_t cap) {
@@ -220,8 +231,8 @@ void HttpConversation::StartRequest(const RequestLine& line, bool truncated, Tim
   std::string_view authority = AuthorityOf(line.target);
   if (!authority.empty()) {
     r.host.assign(authority);
-  } else if (line.method == "CONNECT") {
-    r.host.assign(line.target);  // authority-form
+  } else if (line.method == "CONNECT" && IsAuthorityForm(line.target)) {
+    r.host.assign(line.target);
   }
   open_request_seq_ = p.seq;
   request_open_ = true;

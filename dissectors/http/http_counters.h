@@ -36,11 +36,12 @@ namespace bw::http {
   X(kTruncatedAtEnd, "truncated_at_end")            /* a message was cut by the end of stream */  \
   X(kDataAfterClose, "data_after_close")            /* per conversation, after close: ignored */  \
   X(kHttp09, "http09_request")                      /* GET without a version: HTTP/0.9 */         \
-  X(kHttp09Method, "http09_method")                 /* no version, not GET: servers refuse */     \
-  X(kDataAfterHttp09, "data_after_http09")          /* bytes after an HTTP/0.9 head: ignored */   \
-  X(kHttp09Headers, "http09_headers")               /* header lines after an HTTP/0.9 line */     \
-  X(kSpaceInTarget, "space_in_target")              /* SP in the target, version last (nginx) */  \
-  X(kOddVersion, "odd_version")                     /* "HTTP/1.01", "HTTP/2.0": not 1.0 or 1.1 */ \
+  X(kHttp09Method, "http09_method") /* no version, not GET of a path: refused (400), recorded */  \
+  X(kNoTarget, "no_target")         /* a known method alone: refused (400), recorded */           \
+  X(kDataAfterHttp09, "data_after_http09") /* bytes after an HTTP/0.9 head: ignored */            \
+  X(kHttp09Headers, "http09_headers")      /* header lines after an HTTP/0.9 line */              \
+  X(kSpaceInTarget, "space_in_target")     /* SP in the target, version last (nginx) */           \
+  X(kOddVersion, "odd_version")            /* "HTTP/1.01", "HTTP/2.0": not 1.0 or 1.1 */          \
   X(kDuplicateContentLength, "duplicate_content_length") /* equal values: taken as one */         \
   X(kSocksPrelude, "socks_prelude")            /* SOCKS handshake skipped: HTTP/TLS follows */    \
   X(kSocksRefused, "socks_refused")            /* the proxy refused: nothing to parse */          \

@@ -279,13 +279,10 @@ void MessageParser::ResetMessage(uint64_t head_bytes) {
 
 void MessageParser::StartMessage(const Line& line, TimestampNs ts) {
   StartLine start{};
-  RequestLineRefusal why = RequestLineRefusal::kMalformed;
-  bool ok = dir_ == Direction::kToServer
-                ? ParseRequestLine(line.text, line.overflow, start.request, &why)
-                : ParseStatusLine(line.text, start.status);
+  bool ok = dir_ == Direction::kToServer ? ParseRequestLine(line.text, line.overflow, start.request)
+                                         : ParseStatusLine(line.text, start.status);
   if (!ok) {
-    counters_.Count(why == RequestLineRefusal::kHttp09Method ? HttpError::kHttp09Method
-                                                             : HttpError::kBadStartLine);
+    counters_.Count(HttpError::kBadStartLine);
     LoseSync(SyncLoss::kBadStartLine, ts);
     return;
   }
@@ -298,7 +295,12 @@ void MessageParser::StartMessage(const Line& line, TimestampNs ts) {
   if (dir_ == Direction::kToServer) {
     if (start.request.space_in_target) counters_.Count(HttpError::kSpaceInTarget);
     if (start.request.odd_version) counters_.Count(HttpError::kOddVersion);
-    if (start.request.http09) counters_.Count(HttpError::kHttp09);
+    if (start.request.refused) {
+      counters_.Count(start.request.target.empty() ? HttpError::kNoTarget
+                                                   : HttpError::kHttp09Method);
+    } else if (start.request.http09) {
+      counters_.Count(HttpError::kHttp09);
+    }
     http09_ = start.request.http09;
   }
   if (head_bytes_ > limits_.max_header_block) {
