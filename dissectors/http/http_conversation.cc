@@ -176,7 +176,15 @@ void HttpConversation::Emit(Pending& p, TransactionEnd end) {
 }
 
 void HttpConversation::FlushFront() {
-  Emit(pending_.Front(), TransactionEnd::kNoResponse);
+  Pending& p = pending_.Front();
+  if (p.seq >= close_seq_ && !data_after_close_) {
+    // Sent after the server announced its close and never answered: most likely never read,
+    // so it is flagged. Counted once per conversation, so that the count does not depend on
+    // packetisation.
+    counters_.Count(HttpError::kDataAfterClose);
+    data_after_close_ = true;
+  }
+  Emit(p, TransactionEnd::kNoResponse);
   pending_.PopFront();
 }
 
@@ -418,9 +426,11 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
   if (tunnel_) {
     HttpCounters::Add(counters_.tunnels);
     Finish(/*gave_up=*/true);
-  } else if (close) {
-    Finish(/*gave_up=*/false);
   } else {
+    // A server that announced its close (Connection: close, HTTP/1.0, an HTTP/1.0 request) is
+    // expected to close, but some keep reading and answering (suricata-verify http-async), so
+    // later requests are still parsed and paired; one left unanswered is flagged (FlushFront).
+    if (close && close_seq_ == kNoSeq) close_seq_ = next_seq_;
     ArmHeadless();
   }
 }

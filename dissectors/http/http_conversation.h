@@ -5,7 +5,9 @@
 // Guarantees:
 //  - Every request whose start line was parsed is handed to HttpHandler::OnTransaction exactly
 //    once: complete, truncated (response cut), or kNoResponse (connection ended first, pending
-//    queue overflow, or its response was lost in a gap). Responses pair with requests first in,
+//    queue overflow, or its response was lost in a gap). A request sent after the server
+//    announced its close is still parsed and paired (some servers answer it); left unanswered it
+//    is kNoResponse and flagged (data_after_close). Responses pair with requests first in,
 //    first out; a response never pairs with a request first seen after it.
 //  - Memory is bounded by HttpLimits: one line buffer per direction, max_pending_requests
 //    transactions, body_prefix_bytes of body per transaction. Bodies are streamed, not kept.
@@ -84,8 +86,10 @@ class HttpConversation final : private MessageSink {
   // The stream is not HTTP (the client's first bytes are not a request line) or became a tunnel
   // (CONNECT, Upgrade): the sensor stops feeding.
   bool gave_up() const { return gave_up_; }
-  // No further transaction can come (Connection: close honoured, tunnel, or closed).
-  bool finished() const { return finished_; }
+  // No further transaction is expected (the server announced its close, tunnel, or closed).
+  // A close announced by the server counts too, although later requests are still parsed
+  // (some servers answer them).
+  bool finished() const { return finished_ || close_seq_ != kNoSeq; }
   size_t pending_requests() const { return pending_.size(); }
   // Heap bytes held: line buffers, the pending queue and the messages in it, the response in
   // flight. O(pending requests x headers) after a message changed (a start line, a header, a
@@ -155,6 +159,9 @@ class HttpConversation final : private MessageSink {
 
   PendingQueue pending_;
   uint64_t next_seq_ = 0;
+  static constexpr uint64_t kNoSeq = UINT64_MAX;
+  // The first request sent after a response that announced the server's close.
+  uint64_t close_seq_ = kNoSeq;
   uint64_t open_request_seq_ = 0;  // the request the client parser is inside, if request_open_
   bool request_open_ = false;
 

@@ -223,6 +223,26 @@ def refused_forms(cap):
         c.close(server_first=True)
 
 
+def answered_after_close(cap):
+    # HTTP/1.0 requests without keep-alive announce the close, yet this server (as in
+    # suricata-verify http-gap-simple and http-async) keeps reading and answers each one. The
+    # capture also lost a segment inside the second answer's body: only that body is short.
+    c = Conn(cap, 42131)
+    c.handshake()
+    for n, key in enumerate(["notes.txt", "report.csv", "keys.txt"]):
+        c.send(request("GET", "/bucket-a/" + key, [("Host", "s3.amazonaws.com"),
+                                                   ("User-Agent", UA)], version="1.0"))
+        answer = obj(BODY * 4, seed="close%d" % n).replace(b"HTTP/1.1", b"HTTP/1.0", 1)
+        if n == 1:
+            cut = len(answer) - 60
+            c.reply(answer[:cut])
+            c.sseq += 30  # 30 bytes the capture missed
+            c.reply(answer[cut + 30:])
+        else:
+            c.reply(answer)
+    c.close(server_first=True)
+
+
 CASES = {
     "http09_get": http09_get,
     "http09_headers_node": http09_headers_node,
@@ -239,6 +259,7 @@ CASES = {
     "socks5_refused": socks5_refused,
     "response_until_close": response_until_close,
     "refused_forms": refused_forms,
+    "answered_after_close": answered_after_close,
 }
 
 
