@@ -86,6 +86,9 @@ class HttpConversation final : private MessageSink {
   // The stream is not HTTP (the client's first bytes are not a request line) or became a tunnel
   // (CONNECT, Upgrade): the sensor stops feeding.
   bool gave_up() const { return gave_up_; }
+  // It gave up because the connection became a tunnel (CONNECT 2xx, 101): what follows is
+  // another protocol's first bytes, which the owner may dissect anew.
+  bool tunnel() const { return tunnel_; }
   // No further transaction is expected (the server announced its close, tunnel, or closed).
   // A close announced by the server counts too, although later requests are still parsed
   // (some servers answer them).
