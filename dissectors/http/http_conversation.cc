@@ -33,6 +33,17 @@ std::string_view AuthorityOf(std::string_view target) {
   return authority;
 }
 
+// A CONNECT target in authority form, host ":" port (RFC 9112 section 3.2.3). Servers answer
+// 400 to anything else ("CONNECT / HTTP/1.1"), and then the Host header names the server asked.
+bool IsAuthorityForm(std::string_view target) {
+  size_t colon = target.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == target.size()) return false;
+  for (size_t i = colon + 1; i < target.size(); ++i) {
+    if (target[i] < '0' || target[i] > '9') return false;
+  }
+  return target.substr(0, colon).find_first_of("/?#@") == std::string_view::npos;
+}
+
 }  // namespace
 
 HttpConversation::Pending& HttpConversation::PendingQueue::PushBack(size_t cap) {
@@ -166,7 +177,15 @@ void HttpConversation::Emit(Pending& p, TransactionEnd end) {
 }
 
 void HttpConversation::FlushFront() {
-  Emit(pending_.Front(), TransactionEnd::kNoResponse);
+  Pending& p = pending_.Front();
+  if (p.seq >= close_seq_ && !data_after_close_) {
+    // Sent after the server announced its close and never answered: most likely never read,
+    // so it is flagged. Counted once per conversation, so that the count does not depend on
+    // packetisation.
+    counters_.Count(HttpError::kDataAfterClose);
+    data_after_close_ = true;
+  }
+  Emit(p, TransactionEnd::kNoResponse);
   pending_.PopFront();
 }
 
@@ -221,8 +240,8 @@ void HttpConversation::StartRequest(const RequestLine& line, bool truncated, Tim
   std::string_view authority = AuthorityOf(line.target);
   if (!authority.empty()) {
     r.host.assign(authority);
-  } else if (line.method == "CONNECT") {
-    r.host.assign(line.target);  // authority-form
+  } else if (line.method == "CONNECT" && IsAuthorityForm(line.target)) {
+    r.host.assign(line.target);
   }
   open_request_seq_ = p.seq;
   request_open_ = true;
@@ -410,9 +429,11 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
   if (tunnel_) {
     HttpCounters::Add(counters_.tunnels);
     Finish(/*gave_up=*/true);
-  } else if (close) {
-    Finish(/*gave_up=*/false);
   } else {
+    // A server that announced its close (Connection: close, HTTP/1.0, an HTTP/1.0 request) is
+    // expected to close, but some keep reading and answering (suricata-verify http-async), so
+    // later requests are still parsed and paired; one left unanswered is flagged (FlushFront).
+    if (close && close_seq_ == kNoSeq) close_seq_ = next_seq_;
     ArmHeadless();
   }
 }

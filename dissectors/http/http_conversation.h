@@ -5,7 +5,9 @@
 // Guarantees:
 //  - Every request whose start line was parsed is handed to HttpHandler::OnTransaction exactly
 //    once: complete, truncated (response cut), or kNoResponse (connection ended first, pending
-//    queue overflow, or its response was lost in a gap). Responses pair with requests first in,
+//    queue overflow, or its response was lost in a gap). A request sent after the server
+//    announced its close is still parsed and paired (some servers answer it); left unanswered it
+//    is kNoResponse and flagged (data_after_close). Responses pair with requests first in,
 //    first out; a response never pairs with a request first seen after it.
 //  - Memory is bounded by HttpLimits: one line buffer per direction, max_pending_requests
 //    transactions, body_prefix_bytes of body per transaction. Bodies are streamed, not kept.
@@ -24,18 +26,18 @@
 // counted as lost_requests.
 //
 // Deliberate parsing decisions: bare LF ends lines (as RFC 9112 section 2.2 allows); obs-fold
-// continuation lines are joined to the previous header with one SP and counted (obs_fold), except
-// onto Content-Length, Transfer-Encoding, Host, Connection and Expect, where they are dropped as
-// bad_header; whitespace before the colon drops the header (bad_header); the first Host wins
-// (repeated_host); an absolute-form target supplies the host even when a Host header names
-// another (host_mismatch); Transfer-Encoding beats Content-Length (te_and_cl); CONNECT 2xx and
-// 101 end dissection (a tunnel). Lines ended by a bare LF are accepted and counted (bare_lf).
-// A GET line without a version is HTTP/0.9 (http09_request): the request can be answered from
-// its line on (nginx, Apache httpd), header lines that follow are read into it up to an empty
-// line (llhttp, so Node servers: http09_headers), bytes after that are ignored as servers
-// ignore them (data_after_http09), and its answer is the server's bytes up to the end of the
-// stream, without a head (status 0, version 0.9), unless the server answers with a status line
-// (Node does; Go and strict Apache refuse with 400).
+// continuation lines are joined to the previous header with one SP and counted (obs_fold), onto
+// Transfer-Encoding too (its codings continue the list, as Go and Apache httpd read it), except
+// onto Content-Length, Host, Connection and Expect, where they are dropped as bad_header;
+// whitespace before the colon drops the header (bad_header); the first Host wins (repeated_host);
+// an absolute-form target supplies the host even when a Host header names another (host_mismatch);
+// Transfer-Encoding beats Content-Length (te_and_cl); CONNECT 2xx and 101 end dissection (a
+// tunnel). Lines ended by a bare LF are accepted and counted (bare_lf). A GET line without a
+// version is HTTP/0.9 (http09_request): the request can be answered from its line on (nginx, Apache
+// httpd), header lines that follow are read into it up to an empty line (llhttp, so Node servers:
+// http09_headers), bytes after that are ignored as servers ignore them (data_after_http09), and its
+// answer is the server's bytes up to the end of the stream, without a head (status 0, version 0.9),
+// unless the server answers with a status line (Node does; Go and strict Apache refuse with 400).
 
 #include <cstdint>
 #include <vector>
@@ -84,8 +86,13 @@ class HttpConversation final : private MessageSink {
   // The stream is not HTTP (the client's first bytes are not a request line) or became a tunnel
   // (CONNECT, Upgrade): the sensor stops feeding.
   bool gave_up() const { return gave_up_; }
-  // No further transaction can come (Connection: close honoured, tunnel, or closed).
-  bool finished() const { return finished_; }
+  // It gave up because the connection became a tunnel (CONNECT 2xx, 101): what follows is
+  // another protocol's first bytes, which the owner may dissect anew.
+  bool tunnel() const { return tunnel_; }
+  // No further transaction is expected (the server announced its close, tunnel, or closed).
+  // A close announced by the server counts too, although later requests are still parsed
+  // (some servers answer them).
+  bool finished() const { return finished_ || close_seq_ != kNoSeq; }
   size_t pending_requests() const { return pending_.size(); }
   // Heap bytes held: line buffers, the pending queue and the messages in it, the response in
   // flight. O(pending requests x headers) after a message changed (a start line, a header, a
@@ -155,6 +162,9 @@ class HttpConversation final : private MessageSink {
 
   PendingQueue pending_;
   uint64_t next_seq_ = 0;
+  static constexpr uint64_t kNoSeq = UINT64_MAX;
+  // The first request sent after a response that announced the server's close.
+  uint64_t close_seq_ = kNoSeq;
   uint64_t open_request_seq_ = 0;  // the request the client parser is inside, if request_open_
   bool request_open_ = false;
 

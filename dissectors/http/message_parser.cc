@@ -28,14 +28,19 @@ void ForEachListElement(std::string_view value, Fn fn) {
   }
 }
 
-// 1*DIGIT without overflow; 19 digits always fit in uint64_t.
+// 1*DIGIT without overflow. Leading zeros, however many, are part of a valid decimal (nginx,
+// llhttp and Go read "000050" as 50); 19 significant digits always fit in uint64_t.
 bool ParseDecimal(std::string_view s, uint64_t& out) {
-  if (s.empty() || s.size() > 19) return false;
-  uint64_t v = 0;
+  if (s.empty()) return false;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
   }
+  size_t zeros = s.find_first_not_of('0');
+  if (zeros == std::string_view::npos) zeros = s.size();
+  s.remove_prefix(zeros);
+  if (s.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : s) v = v * 10 + static_cast<uint64_t>(c - '0');
   out = v;
   return true;
 }
@@ -117,7 +122,7 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
         return;
       case State::kIgnoreRest:
         // Counted once, so that the count does not depend on packetisation.
-        if (!ignored_counted_) counters_.Count(HttpError::kDataAfterHttp09);
+        if (!ignored_counted_) counters_.Count(ignored_error_);
         ignored_counted_ = true;
         in = {};
         break;
@@ -176,7 +181,7 @@ void MessageParser::Feed(ByteView in, TimestampNs ts) {
         if (!line.text.empty() || line.overflow) {
           counters_.Count(HttpError::kBadChunkTerminator);
           EndMessage(MessageEnd::kTruncated, ts);
-          LoseSync(SyncLoss::kBadFraming, ts);
+          FramingError(ts);
         } else {
           state_ = State::kChunkSize;
         }
@@ -261,6 +266,7 @@ void MessageParser::ResetMessage(uint64_t head_bytes) {
   head_bytes_ = head_bytes;
   stored_headers_ = 0;
   last_header_foldable_ = false;
+  last_header_te_ = false;
   too_many_counted_ = false;
   block_overflow_ = false;
   bare_lf_counted_ = false;
@@ -276,13 +282,10 @@ void MessageParser::ResetMessage(uint64_t head_bytes) {
 
 void MessageParser::StartMessage(const Line& line, TimestampNs ts) {
   StartLine start{};
-  RequestLineRefusal why = RequestLineRefusal::kMalformed;
-  bool ok = dir_ == Direction::kToServer
-                ? ParseRequestLine(line.text, line.overflow, start.request, &why)
-                : ParseStatusLine(line.text, start.status);
+  bool ok = dir_ == Direction::kToServer ? ParseRequestLine(line.text, line.overflow, start.request)
+                                         : ParseStatusLine(line.text, start.status);
   if (!ok) {
-    counters_.Count(why == RequestLineRefusal::kHttp09Method ? HttpError::kHttp09Method
-                                                             : HttpError::kBadStartLine);
+    counters_.Count(HttpError::kBadStartLine);
     LoseSync(SyncLoss::kBadStartLine, ts);
     return;
   }
@@ -295,7 +298,12 @@ void MessageParser::StartMessage(const Line& line, TimestampNs ts) {
   if (dir_ == Direction::kToServer) {
     if (start.request.space_in_target) counters_.Count(HttpError::kSpaceInTarget);
     if (start.request.odd_version) counters_.Count(HttpError::kOddVersion);
-    if (start.request.http09) counters_.Count(HttpError::kHttp09);
+    if (start.request.refused) {
+      counters_.Count(start.request.target.empty() ? HttpError::kNoTarget
+                                                   : HttpError::kHttp09Method);
+    } else if (start.request.http09) {
+      counters_.Count(HttpError::kHttp09);
+    }
     http09_ = start.request.http09;
   }
   if (head_bytes_ > limits_.max_header_block) {
@@ -337,6 +345,7 @@ void MessageParser::HeaderLine(const Line& line) {
     counters_.Count(HttpError::kLineTooLong);
     info_.head_truncated = true;
     last_header_foldable_ = false;
+    last_header_te_ = false;
     return;
   }
   std::string_view text = line.text;
@@ -344,6 +353,15 @@ void MessageParser::HeaderLine(const Line& line) {
     // obs-fold (RFC 9112 section 5.2): joined to the previous header with one SP, as a proxy
     // would, unless that header steers framing or pairing, or was not stored.
     std::string_view more = Trim(text);
+    if (last_header_te_) {
+      // Folded onto Transfer-Encoding: servers that accept obs-fold (Go's textproto, Apache
+      // httpd, llhttp when lenient) join the line, so its codings continue the list and the
+      // last one decides the framing. Reading it as they do is what shows the request they
+      // see after the body; the strict ones answer 400.
+      counters_.Count(HttpError::kObsFold);
+      if (!more.empty()) Interpret("transfer-encoding", more);
+      return;
+    }
     if (!last_header_foldable_) {
       counters_.Count(HttpError::kBadHeader);
       return;
@@ -353,6 +371,7 @@ void MessageParser::HeaderLine(const Line& line) {
     return;
   }
   last_header_foldable_ = false;
+  last_header_te_ = false;
   size_t colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0) {
     counters_.Count(HttpError::kBadHeader);
@@ -376,6 +395,7 @@ void MessageParser::HeaderLine(const Line& line) {
     }
   }
   Interpret(name, value);
+  last_header_te_ = EqualsIgnoreCase(name, "transfer-encoding");
   if (stored_headers_ >= limits_.max_headers) {
     if (!too_many_counted_) {
       too_many_counted_ = true;
@@ -442,7 +462,7 @@ void MessageParser::FinishHead(TimestampNs ts) {
   const bool request = dir_ == Direction::kToServer;
   if (http09_) {
     EndMessage(MessageEnd::kComplete, ts);
-    if (state_ != State::kStopped) state_ = State::kIgnoreRest;
+    IgnoreRest(HttpError::kDataAfterHttp09);
     return;
   }
   if (info_.content_length_repeated && !info_.content_length_conflict &&
@@ -459,7 +479,7 @@ void MessageParser::FinishHead(TimestampNs ts) {
       counters_.Count(HttpError::kBadTransferEncoding);
       missing_ = true;
       EndMessage(MessageEnd::kTruncated, ts);
-      LoseSync(SyncLoss::kBadFraming, ts);
+      FramingError(ts);
     } else {
       state_ = State::kBodyUntilEnd;
     }
@@ -471,7 +491,7 @@ void MessageParser::FinishHead(TimestampNs ts) {
                                                    : HttpError::kConflictingContentLength);
       missing_ = true;
       EndMessage(MessageEnd::kTruncated, ts);
-      LoseSync(SyncLoss::kBadFraming, ts);
+      FramingError(ts);
       return;
     }
     if (info_.content_length == 0) {
@@ -496,8 +516,10 @@ void MessageParser::ChunkSizeLine(const Line& line, TimestampNs ts) {
   uint64_t size = 0;
   size_t i = 0;
   bool ok = !line.overflow;
+  // Leading zeros are allowed (nginx, llhttp); a value past 64 bits is refused, never wrapped:
+  // nginx and llhttp answer 400 and close, so nothing after it on the connection is read.
   while (ok && i < text.size() && HexValue(text[i]) >= 0) {
-    if (i >= 16) {
+    if (size >> 60 != 0) {
       ok = false;
       break;
     }
@@ -512,7 +534,7 @@ void MessageParser::ChunkSizeLine(const Line& line, TimestampNs ts) {
   if (!ok) {
     counters_.Count(line.overflow ? HttpError::kLineTooLong : HttpError::kBadChunkSize);
     EndMessage(MessageEnd::kTruncated, ts);
-    LoseSync(SyncLoss::kBadFraming, ts);
+    FramingError(ts);
     return;
   }
   if (size == 0) {
@@ -527,6 +549,24 @@ void MessageParser::EndMessage(MessageEnd end, TimestampNs ts) {
   // The state changes first: the owner may Stop() this parser from inside the callback.
   state_ = State::kStartLine;
   sink_.OnMessageEnd(dir_, end, body_wire_, missing_, ts);
+}
+
+void MessageParser::IgnoreRest(HttpError counted_as) {
+  if (state_ == State::kStopped) return;
+  state_ = State::kIgnoreRest;
+  ignored_error_ = counted_as;
+}
+
+void MessageParser::FramingError(TimestampNs ts) {
+  // A server that cannot frame a request body answers 400 (or 501) and closes: nginx, Apache
+  // httpd, llhttp and Go all do. Whatever follows was never read as a request, so it is not
+  // scanned for one (that is where a smuggled request hides). A response the sensor cannot
+  // frame is the sensor's problem, not the client's: that side looks for the next status line.
+  if (dir_ == Direction::kToServer) {
+    IgnoreRest(HttpError::kDataAfterBadFraming);
+  } else {
+    LoseSync(SyncLoss::kBadFraming, ts);
+  }
 }
 
 void MessageParser::LoseSync(SyncLoss why, TimestampNs ts) {

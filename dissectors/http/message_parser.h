@@ -9,7 +9,10 @@
 // 1 bytes, and shrinks back after a long one (bodies are never buffered); no exceptions; every
 // limit hit and every malformation is counted in HttpCounters. After a gap it skips a body of known
 // length (marking the message missing_bytes); anywhere else it loses sync and scans for the next
-// start line (resync).
+// start line (resync). A request whose body cannot be framed (bad Content-Length or chunk size,
+// Transfer-Encoding not ending in chunked) ends the request side as it ends the connection for
+// a server: what follows is ignored, not scanned (data_after_bad_framing); a response that cannot
+// be framed loses sync.
 
 #include <cstdint>
 #include <string>
@@ -126,7 +129,7 @@ class MessageParser {
     kChunkDataEnd,
     kTrailers,
     kResync,
-    kIgnoreRest,  // after an HTTP/0.9 request: the server reads no further byte
+    kIgnoreRest,  // after HTTP/0.9 or a request it cannot frame: the server reads no further byte
     kStopped,
   };
   struct Line {
@@ -148,6 +151,8 @@ class MessageParser {
   void ChunkSizeLine(const Line& line, TimestampNs ts);
   void EndMessage(MessageEnd end, TimestampNs ts);
   void LoseSync(SyncLoss why, TimestampNs ts);
+  void FramingError(TimestampNs ts);
+  void IgnoreRest(HttpError counted_as);
   void StepStartLine(ByteView& in, TimestampNs ts);
   void StepResync(ByteView& in, TimestampNs ts);
   void Finish(bool clean, TimestampNs ts);
@@ -174,6 +179,7 @@ class MessageParser {
   uint64_t head_bytes_ = 0;
   size_t stored_headers_ = 0;
   bool last_header_foldable_ = false;
+  bool last_header_te_ = false;  // the last header line was Transfer-Encoding
   bool too_many_counted_ = false;
   bool block_overflow_ = false;
   bool bare_lf_counted_ = false;
@@ -185,6 +191,7 @@ class MessageParser {
   bool http09_headers_counted_ = false;
   bool headless_next_ = false;  // see ExpectHeadless
   bool ignored_counted_ = false;
+  HttpError ignored_error_ = HttpError::kDataAfterHttp09;  // what kIgnoreRest counts
   // The first bytes of an answer to HTTP/0.9, held until they show whether it has a status line.
   static constexpr std::string_view kStatusPrefix = "HTTP/";
   char peek_[kStatusPrefix.size()] = {};

@@ -50,7 +50,7 @@ bool ParseVersionNumber(std::string_view s, size_t& i, uint32_t& value) {
 }
 
 // A request's version the way the most lenient servers read it, exactly s[i..end): "HTTP/"
-// 1*DIGIT "." 1*DIGIT with a major number below 10 and a minor below 1000. nginx reads the
+// 1*DIGIT "." *DIGIT with a major number below 10 and a minor below 1000. nginx reads the
 // minor as a number ("1.01", "1.10"), Apache httpd with HttpProtocolOptions Unsafe both numbers
 // ("01.1"), llhttp (Node) takes "2.0" even in strict mode and any digit pair when lenient. The
 // message syntax stays HTTP/1's: that is how those servers read the rest.
@@ -61,12 +61,13 @@ bool ParseRequestVersion(std::string_view s, size_t i, size_t end, RequestLine& 
     out.odd_version = out.version_minor > 1;
     return true;
   }
-  if (v.size() < 8 || v.substr(0, 5) != "HTTP/") return false;
+  if (v.size() < 7 || v.substr(0, 5) != "HTTP/") return false;
   k = 5;
   uint32_t major = 0, minor = 0;
   if (!ParseVersionNumber(v, k, major) || k == v.size() || v[k] != '.') return false;
   ++k;
-  if (!ParseVersionNumber(v, k, minor) || k != v.size()) return false;
+  // No minor digit ("HTTP/1."): Google's front end serves it as 1.0.
+  if (k != v.size() && (!ParseVersionNumber(v, k, minor) || k != v.size())) return false;
   if (major > 9 || minor > 999) return false;
   out.version_major = static_cast<uint8_t>(major);
   out.version_minor = static_cast<uint8_t>(std::min<uint32_t>(minor, 255));
@@ -101,16 +102,25 @@ bool IsTokenChar(uint8_t c) {
   }
 }
 
-bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out,
-                      RequestLineRefusal* why) {
-  if (why) *why = RequestLineRefusal::kMalformed;
+bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out) {
   out.space_in_target = false;
   out.odd_version = false;
   out.http09 = false;
+  out.refused = false;
   size_t i = 0;
   while (i < line.size() && IsTokenChar(static_cast<uint8_t>(line[i]))) ++i;
-  if (i == 0 || i > kMaxMethodLength || i == line.size() || !IsSpace(line[i])) return false;
+  if (i == 0 || i > kMaxMethodLength) return false;
   out.method = line.substr(0, i);
+  if (!truncated && SkipSpaces(line, i) == line.size() && IsKnownMethod(out.method)) {
+    // A known method alone ("OPTIONS"): servers answer 400, but the client sent a request.
+    out.target = {};
+    out.version_major = 0;
+    out.version_minor = 9;
+    out.http09 = true;
+    out.refused = true;
+    return true;
+  }
+  if (i == line.size() || !IsSpace(line[i])) return false;
   i = SkipSpaces(line, i);
   size_t target_start = i;
   while (i < line.size() && IsTargetChar(line[i])) ++i;
@@ -131,18 +141,16 @@ bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out,
   size_t end = line.size();
   while (end > i && IsSpace(line[end - 1])) --end;
   if (end == i) {
+    if (!IsKnownMethod(out.method)) return false;  // "WORD word": text, not a request
     // No version: an HTTP/0.9 simple request, which servers accept for GET only, to a path or
-    // an absolute URI (so "GET  HTTP/1.1", a request line without target, is not one).
-    if (out.target.front() != '/' && out.target.find("://") == std::string_view::npos) {
-      return false;
-    }
-    if (out.method != "GET") {
-      if (why) *why = RequestLineRefusal::kHttp09Method;
-      return false;
-    }
+    // an absolute URI. Any other known method, or a target that is neither ("OPTIONS HTTP/1.1", a
+    // line without target), is answered 400 (nginx INVALID_09_METHOD): still a request the
+    // client sent, read in the same form and marked refused.
     out.version_major = 0;
     out.version_minor = 9;
     out.http09 = true;
+    out.refused = out.method != "GET" ||
+                  (out.target.front() != '/' && out.target.find("://") == std::string_view::npos);
     return true;
   }
   // The version is the last token; anything between it and the first token is more target.
@@ -190,6 +198,8 @@ bool StartLinePrefixPlausible(Direction dir, std::string_view prefix) {
   }
   for (size_t i = 0; i < prefix.size(); ++i) {
     if (IsSpace(prefix[i])) return i > 0;
+    // A method alone, its line end still coming: refused by servers, but a request.
+    if (prefix[i] == '\r' && i + 1 == prefix.size()) return i > 0;
     if (!IsTokenChar(static_cast<uint8_t>(prefix[i])) || i >= kMaxMethodLength) return false;
   }
   return true;
@@ -222,6 +232,18 @@ bool LooksLikeHttpRequest(ByteView first_bytes) {
   while (i < s.size() && (s[i] == '\r' || s[i] == '\n')) ++i;
   s.remove_prefix(i);
   size_t sp = s.find_first_of(" \t");  // the request parser accepts either after the method
+  size_t eol = s.find('\n');
+  if (eol != std::string_view::npos) {
+    // A whole first line: a known method alone is a request servers refuse, and any token is a
+    // method (RFC 9110 section 9: "CCM_POST") when the line is a full request line with a
+    // version, which text of other protocols rarely is.
+    std::string_view first = s.substr(0, eol);
+    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+    if (IsKnownMethod(first)) return true;
+    RequestLine r;
+    if (sp > eol) return false;
+    if (!IsKnownMethod(s.substr(0, sp))) return ParseRequestLine(first, false, r) && !r.http09;
+  }
   if (sp == std::string_view::npos) {
     // Too short to decide (a client sending a byte or three per segment): a prefix of a known
     // method may still become a request line. If it does not, the request parser gives up on

@@ -7,9 +7,11 @@
 // Apache httpd's default Allow0.9, llhttp), SP inside the target with the version as the last
 // token (nginx before 1.21.1) and leading zeros or extra digits in the version numbers (nginx
 // reads the minor version as a number, Apache httpd with HttpProtocolOptions Unsafe both, llhttp
-// takes "HTTP/2.0" and, when lenient, any digit pair). Strict where accepting would mis-frame:
-// responses must be HTTP/1.x, the HTTP/2 preface is no request, and the target holds no
-// control characters.
+// takes "HTTP/2.0" and, when lenient, any digit pair; Google's front end serves "HTTP/1."). Lines
+// servers refuse with 400 but a client still sent (a versionless non-GET, a known method alone)
+// parse too, marked refused, so that the attempt is recorded with its answer. Strict where
+// accepting would mis-frame: responses must be HTTP/1.x, the HTTP/2 preface is no request, and the
+// target holds no control characters.
 
 #include <cstdint>
 #include <string_view>
@@ -27,6 +29,9 @@ struct RequestLine {
   bool space_in_target = false;  // SP inside the target: the last token was the version
   bool odd_version = false;      // the version was neither "HTTP/1.0" nor "HTTP/1.1"
   bool http09 = false;           // no version: HTTP/0.9 (no body; the answer may have no head)
+  // Servers answer 400 to this form (no version and not a GET of a path or URI, or a known
+  // method alone, with an empty target); read as HTTP/0.9 and recorded with that answer.
+  bool refused = false;
 };
 
 struct StatusLine {
@@ -39,16 +44,9 @@ struct StatusLine {
 // Longest method token accepted; longer "methods" are not HTTP.
 inline constexpr size_t kMaxMethodLength = 32;
 
-// Why a request line was refused, for the counters.
-enum class RequestLineRefusal : uint8_t {
-  kMalformed,     // not a request line at all
-  kHttp09Method,  // no version and not GET: servers answer 400 (nginx INVALID_09_METHOD)
-};
-
 // `line` without its line ending. When `truncated` (a limit cut the line) the version may be
 // missing: method and a non-empty target prefix suffice, and the version defaults to 1.1.
-bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out,
-                      RequestLineRefusal* why = nullptr);
+bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out);
 bool ParseStatusLine(std::string_view line, StatusLine& out);
 
 // True when `prefix` (the first bytes of a line still arriving) can still become a start line
@@ -68,6 +66,8 @@ bool IsResyncStatusLine(std::string_view line);
 
 // Classification from the first payload bytes of a connection: a known method followed by SP or
 // HTAB after any empty lines (client side), or "HTTP/1.x " followed by a digit (server side).
+// Once the first line is whole, also a known method alone on it, or any token method when the
+// line is a full request line with a version.
 // Client bytes too short to decide that are a prefix of a known method ("G", "GE", "\r\nPU")
 // count as a request: splitting the request line into tiny segments must not hide it. The
 // request parser gives up on the conversation when the full line turns out not to be one.

@@ -201,6 +201,9 @@ Outcome ClassifyOutcome(const http::HttpTransaction& tx, std::string_view error_
     if (InList(error_code, kNotFoundCodes)) return Outcome::kNotFound;
   }
   uint16_t status = tx.response.status;
+  // An answer to HTTP/0.9 (version 0) has no status line: a server refusing the request answers
+  // with one (400), so bytes without one are the object itself, served.
+  if (tx.response.version_major == 0 && tx.response.body_bytes > 0) return Outcome::kSuccess;
   if ((status >= 200 && status < 300) || status == 304) {
     return error_code.empty() ? Outcome::kSuccess : Outcome::kError;
   }

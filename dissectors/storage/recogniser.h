@@ -58,7 +58,8 @@ inline bool WantsBodyScan(const http::HttpTransaction& tx, const RecogniserConfi
 std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const ListingSummary* body,
                                       const RecogniserConfig& cfg, const ServerHint& hint = {});
 
-// Outcome of a response given the provider error code ("" when none).
+// Outcome of a response given the provider error code ("" when none). A headless answer to
+// HTTP/0.9 (version 0, no status) that carried body bytes is success: the object was served.
 Outcome ClassifyOutcome(const http::HttpTransaction& tx, std::string_view error_code);
 
 }  // namespace bw::storage

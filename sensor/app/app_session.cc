@@ -130,7 +130,16 @@ void AppSession::OnData(Direction dir, ByteView data, TimestampNs ts) {
     http_->Feed(dir, data, ts);
     if (http_->gave_up()) {
       http_->Close(ts);
-      layer_ = AppLayer::kNone;
+      if (http_->tunnel() && !tunnelled_) {
+        // After CONNECT 2xx the tunnel carries the client's own protocol to the target: its
+        // first bytes decide again (TLS to a storage endpoint, or plain HTTP through a proxy).
+        // Once only: a tunnel inside the tunnel is not followed.
+        tunnelled_ = true;
+        http_.reset();
+        layer_ = AppLayer::kUndecided;
+      } else {
+        layer_ = AppLayer::kNone;
+      }
     }
   } else if (layer_ == AppLayer::kTls) {
     FeedTls(dir, data);

@@ -3,6 +3,8 @@
 // the first bytes whether they carry HTTP/1.x or TLS, and runs our own dissectors on them:
 // HTTP transactions become storage events (ledger), TLS yields the full SNI and ALPN and the
 // request/response turns of encrypted traffic. Anything else stops being dissected at once.
+// An HTTP tunnel (CONNECT 2xx, 101) ends the HTTP conversation; the tunnel's first bytes then
+// decide the layer once more, as a new connection's would.
 // It also keeps per-direction stream accounting (delivered bytes, gaps, optional SHA-256) for
 // the flow log.
 
@@ -136,6 +138,7 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
 
   // HTTP
   std::unique_ptr<http::HttpConversation> http_;
+  bool tunnelled_ = false;  // an HTTP tunnel was established; the layer was decided again
   // Allocated only while a response body is scanned: most sessions never scan, and an idle
   // connection should not carry the scanner's ~500 bytes.
   std::unique_ptr<storage::ListingScanner> scanner_;

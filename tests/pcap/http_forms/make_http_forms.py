@@ -202,6 +202,47 @@ def response_until_close(cap):
     c.close(server_first=True)
 
 
+def refused_forms(cap):
+    # Request lines a server refuses (400, 405) or, for a cut version, serves: each is still a
+    # request the client sent, recorded with the server's answer. Shapes from Zeek's
+    # methods.pcap against Google's front end, which served "HTTP/1." as 1.0. (A method alone
+    # and "CONNECT /" are in request_forms_test.cc: neither is a storage request, so neither
+    # reaches the ledger this test reads.)
+    lines = [
+        (b"GET /bucket-a/notes.txt HTTP/1.", obj(BODY, seed="cut")),
+        (b"DELETE /bucket-a/notes.txt",
+         error(400, "Bad Request", "BadRequest", "no version", "/", seed="del")),
+        (b"CCM_POST /bucket-a/notes.txt HTTP/1.1",
+         error(405, "Method Not Allowed", "MethodNotAllowed", "method", "/", seed="ccm")),
+    ]
+    for n, (line, answer) in enumerate(lines):
+        c = Conn(cap, 42121 + n)
+        c.handshake()
+        c.send(line + b"\r\nHost: s3.amazonaws.com\r\nUser-Agent: " + UA.encode() + b"\r\n\r\n")
+        c.reply(answer.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
+        c.close(server_first=True)
+
+
+def answered_after_close(cap):
+    # HTTP/1.0 requests without keep-alive announce the close, yet this server (as in
+    # suricata-verify http-gap-simple and http-async) keeps reading and answers each one. The
+    # capture also lost a segment inside the second answer's body: only that body is short.
+    c = Conn(cap, 42131)
+    c.handshake()
+    for n, key in enumerate(["notes.txt", "report.csv", "keys.txt"]):
+        c.send(request("GET", "/bucket-a/" + key, [("Host", "s3.amazonaws.com"),
+                                                   ("User-Agent", UA)], version="1.0"))
+        answer = obj(BODY * 4, seed="close%d" % n).replace(b"HTTP/1.1", b"HTTP/1.0", 1)
+        if n == 1:
+            cut = len(answer) - 60
+            c.reply(answer[:cut])
+            c.sseq += 30  # 30 bytes the capture missed
+            c.reply(answer[cut + 30:])
+        else:
+            c.reply(answer)
+    c.close(server_first=True)
+
+
 CASES = {
     "http09_get": http09_get,
     "http09_headers_node": http09_headers_node,
@@ -217,6 +258,8 @@ CASES = {
     "socks4a": socks4a,
     "socks5_refused": socks5_refused,
     "response_until_close": response_until_close,
+    "refused_forms": refused_forms,
+    "answered_after_close": answered_after_close,
 }
 
 

@@ -140,5 +140,57 @@ TEST(HttpEvasion, RequestPipelinedBehindExpectContinue) {
   EXPECT_EQ(o.counters[kInterim], 1u);
 }
 
+TEST(HttpEvasion, ContentLengthWithManyLeadingZerosIsItsValue) {
+  // nginx, llhttp and Go read any number of leading zeros: the request after the 5-byte body
+  // is a request.
+  std::string req =
+      "POST /a HTTP/1.1\r\nContent-Length: 00000000000000000000000000000005\r\n\r\n"
+      "XXXXXGET /b HTTP/1.1\r\n\r\n";
+  Outcome o = RunChunkInvariant({FeedC(req, 1), FeedS(Ok("1") + Ok("2"), 2)});
+  ASSERT_EQ(o.txs.size(), 2u);
+  EXPECT_EQ(o.txs[0].tx.request.body_bytes, 5u);
+  EXPECT_EQ(o.txs[1].tx.request.target, "/b");
+  EXPECT_EQ(Err(o, HttpError::kBadContentLength), 0u);
+}
+
+TEST(HttpEvasion, ChunkSizePast64BitsIsRefusedAndNothingAfterItIsRead) {
+  // 2^64 must not wrap to 0 (which would end the body and expose the smuggled line); servers
+  // answer 400 and close, so the line after it is no request either.
+  std::string req =
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n\r\n"
+      "GET /smuggled HTTP/1.1\r\n\r\n";
+  Outcome o = RunChunkInvariant(
+      {FeedC(req, 1), FeedS("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 2)});
+  ASSERT_EQ(o.txs.size(), 1u);
+  EXPECT_EQ(o.txs[0].tx.request.target, "/");
+  EXPECT_EQ(o.txs[0].tx.response.status, 400);
+  EXPECT_EQ(Err(o, HttpError::kBadChunkSize), 1u);
+  EXPECT_EQ(Err(o, HttpError::kDataAfterBadFraming), 1u);
+
+  // Leading zeros do not count against the 64 bits.
+  std::string zeros =
+      "POST / HTTP/1.1\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n00000000000000000003\r\nabc\r\n0\r\n\r\n"
+      "GET /next HTTP/1.1\r\n\r\n";
+  Outcome z = RunChunkInvariant({FeedC(zeros, 1), FeedS(Ok("1") + Ok("2"), 2)});
+  ASSERT_EQ(z.txs.size(), 2u);
+  EXPECT_EQ(z.txs[1].tx.request.target, "/next");
+  EXPECT_EQ(Err(z, HttpError::kBadChunkSize), 0u);
+}
+
+TEST(HttpEvasion, TransferEncodingFoldedOntoTheNextLineIsJoined) {
+  // Go's textproto and Apache httpd join obs-fold: the request is chunked, its body is the
+  // empty chunked body, and the line after it is the next request those servers read.
+  std::string req =
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n"
+      "GET /after-fold HTTP/1.1\r\nHost: t\r\n\r\n";
+  Outcome o = RunChunkInvariant({FeedC(req, 1), FeedS(Ok("1") + Ok("2"), 2)});
+  ASSERT_EQ(o.txs.size(), 2u);
+  EXPECT_FALSE(o.txs[0].tx.request.missing_bytes);
+  EXPECT_EQ(o.txs[1].tx.request.target, "/after-fold");
+  EXPECT_EQ(Err(o, HttpError::kObsFold), 1u);
+  EXPECT_EQ(Err(o, HttpError::kBadTransferEncoding), 0u);
+}
+
 }  // namespace
 }  // namespace bw::http::testing

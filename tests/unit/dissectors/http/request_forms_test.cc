@@ -127,12 +127,43 @@ TEST(RequestForms, Http09AnswerCutByCloseWithoutFinIsTruncated) {
   EXPECT_EQ(o.txs[0].tx.end, TransactionEnd::kTruncated);
 }
 
-TEST(RequestForms, VersionlessNonGetIsCountedNotParsed) {
-  Outcome o = RunChunkInvariant({FeedC("DELETE /bucket/key\r\n", 1)});
-  EXPECT_EQ(o.txs.size(), 0u);
+TEST(RequestForms, VersionlessNonGetIsRecordedWithItsRefusal) {
+  // nginx answers 400 (INVALID_09_METHOD) and closes; the client still asked for the delete.
+  Outcome o = RunChunkInvariant(
+      {FeedC("DELETE /bucket/key\r\n", 1),
+       FeedS("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 2),
+       EndS(3)});
+  ASSERT_EQ(o.txs.size(), 1u);
+  EXPECT_EQ(o.txs[0].tx.request.method, "DELETE");
+  EXPECT_EQ(o.txs[0].tx.request.target, "/bucket/key");
+  EXPECT_EQ(o.txs[0].tx.response.status, 400);
   EXPECT_EQ(Err(o, HttpError::kHttp09Method), 1u);
+  EXPECT_EQ(Err(o, HttpError::kHttp09), 0u);
   EXPECT_EQ(Err(o, HttpError::kBadStartLine), 0u);
-  EXPECT_TRUE(o.gave_up);
+  EXPECT_FALSE(o.gave_up);
+}
+
+TEST(RequestForms, MethodAloneIsRecordedWithItsRefusal) {
+  Outcome o = RunChunkInvariant({FeedC("OPTIONS\r\nHost: www.example.com\r\n\r\n", 1),
+                                 FeedS("HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 2),
+                                 EndS(3)});
+  ASSERT_EQ(o.txs.size(), 1u);
+  EXPECT_EQ(o.txs[0].tx.request.method, "OPTIONS");
+  EXPECT_EQ(o.txs[0].tx.request.target, "");
+  EXPECT_EQ(o.txs[0].tx.request.host, "www.example.com");
+  EXPECT_EQ(o.txs[0].tx.response.status, 400);
+  EXPECT_EQ(Err(o, HttpError::kNoTarget), 1u);
+}
+
+TEST(RequestForms, ConnectTargetIsTheHostOnlyInAuthorityForm) {
+  Outcome o =
+      RunChunkInvariant({FeedC("CONNECT / HTTP/1.1\r\nHost: www.example.com\r\n\r\n", 1),
+                         FeedS("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 2),
+                         FeedC("CONNECT s3.amazonaws.com:443 HTTP/1.1\r\nHost: other\r\n\r\n", 3),
+                         FeedS("HTTP/1.1 200 Connection established\r\n\r\n", 4)});
+  ASSERT_EQ(o.txs.size(), 2u);
+  EXPECT_EQ(o.txs[0].tx.request.host, "www.example.com");
+  EXPECT_EQ(o.txs[1].tx.request.host, "s3.amazonaws.com:443");
 }
 
 TEST(RequestForms, SpaceInsideTarget) {

@@ -30,11 +30,10 @@ TEST(StartLine, RequestLineRejects) {
   EXPECT_FALSE(ParseRequestLine("PRI * HTTP/2.0", false, r));   // the HTTP/2 preface
   EXPECT_FALSE(ParseRequestLine("GET / http/1.1", false, r));
   EXPECT_FALSE(ParseRequestLine(" GET / HTTP/1.1", false, r));  // leading whitespace
-  EXPECT_FALSE(ParseRequestLine("GET  HTTP/1.1", false, r));    // no target
+  EXPECT_FALSE(ParseRequestLine("GETAWAY now", false, r));      // versionless needs a known method
   EXPECT_FALSE(ParseRequestLine("GE(T / HTTP/1.1", false, r));
   EXPECT_FALSE(ParseRequestLine("GET /a\x01 HTTP/1.1", false, r));
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.1 extra", false, r));
-  EXPECT_FALSE(ParseRequestLine("POST /", false, r));  // HTTP/0.9 knows only GET
   EXPECT_FALSE(ParseRequestLine(std::string(33, 'A') + " / HTTP/1.1", false, r));
 }
 
@@ -48,15 +47,31 @@ TEST(StartLine, Http09RequestLine) {
   ASSERT_TRUE(ParseRequestLine("GET  /k \t ", false, r));  // nginx: spaces then the line end
   EXPECT_TRUE(r.http09);
   EXPECT_EQ(r.target, "/k");
-  RequestLineRefusal why = RequestLineRefusal::kMalformed;
-  EXPECT_FALSE(ParseRequestLine("HEAD /k", false, r, &why));
-  EXPECT_EQ(why, RequestLineRefusal::kHttp09Method);
-  EXPECT_FALSE(ParseRequestLine("GET /k HTTP/1.1x", false, r, &why));
-  EXPECT_EQ(why, RequestLineRefusal::kMalformed);
+  EXPECT_FALSE(r.refused);
+  // Forms servers answer 400 to: parsed in the same form, marked refused.
+  ASSERT_TRUE(ParseRequestLine("HEAD /k", false, r));
+  EXPECT_TRUE(r.http09);
+  EXPECT_TRUE(r.refused);
+  ASSERT_TRUE(ParseRequestLine("POST /", false, r));  // HTTP/0.9 knows only GET
+  EXPECT_TRUE(r.refused);
+  ASSERT_TRUE(ParseRequestLine("GET  HTTP/1.1", false, r));  // no target: the version is read
+  EXPECT_TRUE(r.refused);                                    // as one, as tshark does
+  ASSERT_TRUE(ParseRequestLine("OPTIONS HTTP/1.1", false, r));
+  EXPECT_EQ(r.target, "HTTP/1.1");
+  EXPECT_TRUE(r.refused);
+  ASSERT_TRUE(ParseRequestLine("GET k", false, r));
+  EXPECT_TRUE(r.refused);
+  ASSERT_TRUE(ParseRequestLine("OPTIONS", false, r));
+  EXPECT_EQ(r.method, "OPTIONS");
+  EXPECT_EQ(r.target, "");
+  EXPECT_TRUE(r.refused);
+  EXPECT_FALSE(ParseRequestLine("FROBNICATE", false, r));  // one word, not a known method
+  EXPECT_FALSE(ParseRequestLine("GET /k HTTP/1.1x", false, r));
   ASSERT_TRUE(ParseRequestLine("GET http://h/k", false, r));
-  EXPECT_FALSE(ParseRequestLine("GET k", false, r));
+  EXPECT_FALSE(r.refused);
   ASSERT_TRUE(ParseRequestLine("GET /k HTTP/1.1", false, r));
   EXPECT_FALSE(r.http09);  // reset from the previous parse
+  EXPECT_FALSE(r.refused);
   // Resynchronisation never stops at a version-less line: a body line "GET it" is no request.
   EXPECT_FALSE(IsResyncRequestLine("GET /k"));
 }
@@ -107,7 +122,6 @@ TEST(StartLine, LenientVersionNumbers) {
   ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.0", false, r));
   EXPECT_FALSE(r.odd_version);
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/10.0", false, r));
-  EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.", false, r));
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/.1", false, r));
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/1.1.1", false, r));
   EXPECT_FALSE(ParseRequestLine("GET / HTTP/000000001.1", false, r));  // digit bound
@@ -189,6 +203,29 @@ TEST(StartLine, ResyncNeedsKnownMethodAndFullLine) {
   EXPECT_FALSE(IsResyncRequestLine("GET /a"));
   EXPECT_TRUE(IsResyncStatusLine("HTTP/1.1 503 Slow Down"));
   EXPECT_FALSE(IsResyncStatusLine("xHTTP/1.1 200 OK"));
+}
+
+TEST(StartLine, CutVersionAndAnyTokenMethod) {
+  RequestLine r;
+  // "HTTP/1." without its minor digit: Google's front end serves it.
+  ASSERT_TRUE(ParseRequestLine("GET / HTTP/1.", false, r));
+  EXPECT_EQ(r.target, "/");
+  EXPECT_EQ(r.version_major, 1);
+  EXPECT_EQ(r.version_minor, 0);
+  EXPECT_TRUE(r.odd_version);
+  EXPECT_FALSE(r.http09);
+  EXPECT_FALSE(ParseRequestLine("GET / HTTP/.", false, r));
+  // Any tchar token is a method (RFC 9110 section 9).
+  ASSERT_TRUE(ParseRequestLine("CCM_POST / HTTP/1.1", false, r));
+  EXPECT_EQ(r.method, "CCM_POST");
+  EXPECT_TRUE(
+      LooksLikeHttpRequest(AsBytes(std::string_view("CCM_POST / HTTP/1.1\r\nHost: h\r\n"))));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes(std::string_view("CCM_POST /\r\n"))));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes(std::string_view("HELO mail.example\r\n"))));
+  EXPECT_TRUE(LooksLikeHttpRequest(AsBytes(std::string_view("OPTIONS\r\nHost: h\r\n"))));
+  EXPECT_FALSE(LooksLikeHttpRequest(AsBytes(std::string_view("QUIT\r\n"))));
+  // A method alone whose line end is still coming can become a request line.
+  EXPECT_TRUE(StartLinePrefixPlausible(Direction::kToServer, "OPTIONS\r"));
 }
 
 }  // namespace

@@ -461,6 +461,23 @@ TEST(Recognise, Outcomes) {
     EXPECT_EQ(ev->error_code, c.code) << c.status << " " << c.body;
   }
 
+  // An answer to HTTP/0.9 has no status line: with bytes it is the object served; without any
+  // it tells nothing, and stays an error as status 0 does.
+  TxBuilder raw("GET", "b.s3.amazonaws.com", "/k");
+  raw.Status(0).Body("object bytes");
+  http::HttpTransaction headless = raw.tx();
+  headless.response.version_major = 0;
+  headless.response.version_minor = 9;
+  headless.response.header_bytes = 0;
+  std::optional<StorageEvent> served = Recognise(headless, nullptr, cfg);
+  ASSERT_TRUE(served.has_value());
+  EXPECT_EQ(served->outcome, Outcome::kSuccess);
+  headless.response.body_bytes = 0;
+  headless.response.body_prefix.clear();
+  EXPECT_EQ(Recognise(headless, nullptr, cfg)->outcome, Outcome::kError);
+  http::HttpTransaction status0 = raw.tx();  // status 0 with a version: not headless
+  EXPECT_EQ(Recognise(status0, nullptr, cfg)->outcome, Outcome::kError);
+
   TxBuilder none("GET", "b.s3.amazonaws.com", "/k");
   none.NoResponse();
   std::optional<StorageEvent> ev = Recognise(none.tx(), nullptr, cfg);
