@@ -13,38 +13,37 @@
 
 namespace bw::http {
 
-#define BW_HTTP_ERRORS(X)                                                                         \
-  X(kLineTooLong, "line_too_long")                  /* start/header/chunk line over its limit */  \
-  X(kTooManyHeaders, "too_many_headers")            /* per message, headers past max_headers */   \
-  X(kHeaderBlockTooLarge, "header_block_too_large") /* per message, head over the limit */        \
-  X(kBadStartLine, "bad_start_line")                /* not a request/status line */               \
-  X(kBadHeader, "bad_header")                       /* line skipped: no colon, bad name, CTL */   \
-  X(kObsFold, "obs_fold")                           /* continuation line joined to its header */  \
-  X(kRepeatedHost, "repeated_host")                 /* more than one Host: the first wins */      \
-  X(kHostMismatch, "host_mismatch")                 /* absolute target names another host */      \
-  X(kBareLf, "bare_lf")                             /* per message: line ended by a bare LF */    \
-  X(kBadChunkSize, "bad_chunk_size")                /* chunk-size invalid or past 64 bits */      \
-  X(kBadChunkTerminator, "bad_chunk_terminator")    /* no line end after chunk data */            \
-  X(kBadContentLength, "bad_content_length")        /* not a decimal number */                    \
-  X(kConflictingContentLength, "conflicting_content_length") /* differing values */               \
-  X(kTeAndCl, "te_and_cl")                          /* both present: Transfer-Encoding wins */    \
-  X(kBadTransferEncoding, "bad_transfer_encoding")  /* request TE not ending in chunked */        \
-  X(kDataAfterBadFraming, "data_after_bad_framing") /* after a request the server refused */      \
-  X(kPendingOverflow, "pending_overflow")           /* oldest pending request flushed */          \
-  X(kUnmatchedResponse, "unmatched_response")       /* response without a request: discarded */   \
-  X(kAmbiguousResync, "ambiguous_resync")           /* pipelined, cannot tell whose: discarded */ \
-  X(kTruncatedAtEnd, "truncated_at_end")            /* a message was cut by the end of stream */  \
-  X(kDataAfterClose, "data_after_close")            /* per conversation, after close: ignored */  \
-  X(kHttp09, "http09_request")                      /* GET without a version: HTTP/0.9 */         \
-  X(kHttp09Method, "http09_method") /* no version, not GET of a path: refused (400), recorded */  \
-  X(kNoTarget, "no_target")         /* a known method alone: refused (400), recorded */           \
-  X(kDataAfterHttp09, "data_after_http09") /* bytes after an HTTP/0.9 head: ignored */            \
-  X(kHttp09Headers, "http09_headers")      /* header lines after an HTTP/0.9 line */              \
-  X(kSpaceInTarget, "space_in_target")     /* SP in the target, version last (nginx) */           \
-  X(kOddVersion, "odd_version")            /* "HTTP/1.01", "HTTP/2.0": not 1.0 or 1.1 */          \
-  X(kDuplicateContentLength, "duplicate_content_length") /* equal values: taken as one */         \
-  X(kSocksPrelude, "socks_prelude")            /* SOCKS handshake skipped: HTTP/TLS follows */    \
-  X(kSocksRefused, "socks_refused")            /* the proxy refused: nothing to parse */          \
+#define BW_HTTP_ERRORS(X)                                                                        \
+  X(kLineTooLong, "line_too_long")                  /* start/header/chunk line over its limit */ \
+  X(kTooManyHeaders, "too_many_headers")            /* per message, headers past max_headers */  \
+  X(kHeaderBlockTooLarge, "header_block_too_large") /* per message, head over the limit */       \
+  X(kBadStartLine, "bad_start_line")                /* not a request/status line */              \
+  X(kBadHeader, "bad_header")                       /* line skipped: no colon, bad name, CTL */  \
+  X(kObsFold, "obs_fold")                           /* continuation line joined to its header */ \
+  X(kRepeatedHost, "repeated_host")                 /* more than one Host: the first wins */     \
+  X(kHostMismatch, "host_mismatch")                 /* absolute target names another host */     \
+  X(kBareLf, "bare_lf")                             /* per message: line ended by a bare LF */   \
+  X(kBadChunkSize, "bad_chunk_size")                /* chunk-size invalid or past 64 bits */     \
+  X(kBadChunkTerminator, "bad_chunk_terminator")    /* no line end after chunk data */           \
+  X(kBadContentLength, "bad_content_length")        /* not a decimal number */                   \
+  X(kConflictingContentLength, "conflicting_content_length") /* differing values */              \
+  X(kTeAndCl, "te_and_cl")                         /* both present: Transfer-Encoding wins */    \
+  X(kBadTransferEncoding, "bad_transfer_encoding") /* request TE not ending in chunked */        \
+  X(kPendingOverflow, "pending_overflow")          /* oldest pending request flushed */          \
+  X(kUnmatchedResponse, "unmatched_response")      /* response without a request: discarded */   \
+  X(kAmbiguousResync, "ambiguous_resync")          /* pipelined, cannot tell whose: discarded */ \
+  X(kTruncatedAtEnd, "truncated_at_end")           /* a message was cut by the end of stream */  \
+  X(kDataAfterClose, "data_after_close")           /* per conversation, after close: ignored */  \
+  X(kHttp09, "http09_request")                     /* GET without a version: HTTP/0.9 */         \
+  X(kHttp09Method, "http09_method") /* no version, not GET of a path: refused (400), recorded */ \
+  X(kNoTarget, "no_target")         /* a known method alone: refused (400), recorded */          \
+  X(kDataAfterHttp09, "data_after_http09") /* bytes after an HTTP/0.9 head: ignored */           \
+  X(kHttp09Headers, "http09_headers")      /* header lines after an HTTP/0.9 line */             \
+  X(kSpaceInTarget, "space_in_target")     /* SP in the target, version last (nginx) */          \
+  X(kOddVersion, "odd_version")            /* "HTTP/1.01", "HTTP/2.0": not 1.0 or 1.1 */         \
+  X(kDuplicateContentLength, "duplicate_content_length") /* equal values: taken as one */        \
+  X(kSocksPrelude, "socks_prelude")            /* SOCKS handshake skipped: HTTP/TLS follows */   \
+  X(kSocksRefused, "socks_refused")            /* the proxy refused: nothing to parse */         \
   X(kSocksBadHandshake, "socks_bad_handshake") /* garbled, unfollowed or cut by a gap */
 
 enum class HttpError : uint8_t {

@@ -558,15 +558,12 @@ void MessageParser::IgnoreRest(HttpError counted_as) {
 }
 
 void MessageParser::FramingError(TimestampNs ts) {
-  // A server that cannot frame a request body answers 400 (or 501) and closes: nginx, Apache
-  // httpd, llhttp and Go all do. Whatever follows was never read as a request, so it is not
-  // scanned for one (that is where a smuggled request hides). A response the sensor cannot
-  // frame is the sensor's problem, not the client's: that side looks for the next status line.
-  if (dir_ == Direction::kToServer) {
-    IgnoreRest(HttpError::kDataAfterBadFraming);
-  } else {
-    LoseSync(SyncLoss::kBadFraming, ts);
-  }
+  // Both sides look for the next start line. A server that cannot frame a request body answers
+  // 400 (or 501) and closes, so a request line found after it was never acted on by that server;
+  // but it is exactly what a request-smuggling attempt puts there for a front end that frames
+  // differently, so the sensor records it (answered or, more often, not: no_response) rather
+  // than hide it. Such a request is never a successful read, so it raises no read alert.
+  LoseSync(SyncLoss::kBadFraming, ts);
 }
 
 void MessageParser::LoseSync(SyncLoss why, TimestampNs ts) {

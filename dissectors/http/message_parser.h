@@ -9,10 +9,9 @@
 // 1 bytes, and shrinks back after a long one (bodies are never buffered); no exceptions; every
 // limit hit and every malformation is counted in HttpCounters. After a gap it skips a body of known
 // length (marking the message missing_bytes); anywhere else it loses sync and scans for the next
-// start line (resync). A request whose body cannot be framed (bad Content-Length or chunk size,
-// Transfer-Encoding not ending in chunked) ends the request side as it ends the connection for
-// a server: what follows is ignored, not scanned (data_after_bad_framing); a response that cannot
-// be framed loses sync.
+// start line (resync). A message whose body cannot be framed (bad Content-Length or chunk size,
+// Transfer-Encoding not ending in chunked) loses sync too: a request line after it is what a
+// smuggling attempt hides there, and is recorded (see FramingError).
 
 #include <cstdint>
 #include <string>

@@ -26,8 +26,7 @@ class Collect : public EventOutput {
 const std::string kConnect =
     "CONNECT s3.amazonaws.com:80 HTTP/1.1\r\nHost: s3.amazonaws.com:80\r\n\r\n";
 const std::string kEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
-const std::string kGet =
-    "GET /report.pdf HTTP/1.1\r\nHost: bucket-a.s3.amazonaws.com\r\n\r\n";
+const std::string kGet = "GET /report.pdf HTTP/1.1\r\nHost: bucket-a.s3.amazonaws.com\r\n\r\n";
 const std::string kOk =
     "HTTP/1.1 200 OK\r\nx-amz-request-id: 4442587FB7D0A2F9\r\nx-amz-id-2: abc\r\n"
     "Content-Length: 5\r\nServer: AmazonS3\r\n\r\nhello";
