@@ -34,6 +34,8 @@ bool IsSupportedLinkType(int dlt) {
     case LinkType::kPppWithDir:
     case LinkType::kCiscoHdlcWithDir:
     case LinkType::kNflog:
+    case LinkType::kArcnet:
+    case LinkType::kArcnetLinux:
       return true;
   }
   return false;

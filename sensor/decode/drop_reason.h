@@ -64,7 +64,8 @@ namespace bw::decode {
   X(kIeee80211Unsupported, "ieee80211_unsupported")                  \
   X(kNflogNoPayload, "nflog_no_payload")                             \
   X(kIpv4ZeroTotalLengthKept, "ipv4_zero_total_length_kept")         \
-  X(kIpv6ZeroPayloadLengthKept, "ipv6_zero_payload_length_kept")
+  X(kIpv6ZeroPayloadLengthKept, "ipv6_zero_payload_length_kept")     \
+  X(kArcnetSplitPacket, "arcnet_split_packet")
 
 enum class DropReason : uint8_t {
 #define BW_DROP_ENUM(id, name) id,

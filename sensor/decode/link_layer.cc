@@ -35,6 +35,41 @@ constexpr size_t kNflogTlvHeader = 4;
 constexpr uint16_t kNflogPayload = 9;  // NFULA_PAYLOAD
 constexpr int kMaxNflogTlvs = 32;      // a log message has about a dozen attributes
 
+// ARCNET (tcpdump's print-arcnet.c documents the layouts): RFC 1051 frames carry IPv4 right after
+// the type; RFC 1201 frames have a split flag and a sequence number first, and an exception
+// frame repeats them after four filler bytes. A split packet spans several frames, which are not
+// reassembled (counted). Linux captures add two bytes of offset before the type.
+constexpr uint8_t kArcTypeIpRfc1051 = 0xF0;
+constexpr uint8_t kArcTypeIpRfc1201 = 0xD4;
+constexpr uint8_t kArcTypeIpv6 = 0xC4;
+constexpr uint8_t kArcFlagException = 0xFF;
+constexpr size_t kArcRfc1201Fields = 3;  // split flag, 16-bit sequence number
+constexpr size_t kArcExceptionFiller = 4;
+
+Step Arcnet(Cursor& c, size_t type_offset) {
+  uint8_t type = 0;
+  if (!LoadU8(c.data, type_offset, type)) return Drop(DropReason::kTruncatedLinkHeader);
+  size_t header = type_offset + 1;
+  if (type == kArcTypeIpRfc1051) {
+    c.Advance(header);
+    c.layer = Layer::kIpv4;
+    return Next();
+  }
+  if (type != kArcTypeIpRfc1201 && type != kArcTypeIpv6) return Drop(DropReason::kNotIp);
+  uint8_t flag = 0;
+  if (!LoadU8(c.data, header, flag)) return Drop(DropReason::kTruncatedLinkHeader);
+  if (flag == kArcFlagException) {
+    header += kArcExceptionFiller;
+    if (!LoadU8(c.data, header, flag)) return Drop(DropReason::kTruncatedLinkHeader);
+  }
+  header += kArcRfc1201Fields;
+  if (c.data.size() < header) return Drop(DropReason::kTruncatedLinkHeader);
+  if (flag != 0) return Drop(DropReason::kArcnetSplitPacket);
+  c.Advance(header);
+  c.layer = type == kArcTypeIpv6 ? Layer::kIpv6 : Layer::kIpv4;
+  return Next();
+}
+
 Step CiscoHdlc(Cursor& c) {
   uint16_t protocol = 0;
   if (c.data.size() < kCiscoHdlcHeader || !LoadBe16(c.data, 2, protocol)) {
@@ -218,6 +253,10 @@ Step DecodeLinkLayer(LinkType link, Cursor& c, PacketMeta& m) {
       return Radiotap(c);
     case LinkType::kNflog:
       return Nflog(c);
+    case LinkType::kArcnet:
+      return Arcnet(c, 2);
+    case LinkType::kArcnetLinux:
+      return Arcnet(c, 4);
   }
   return Drop(DropReason::kUnsupportedLinkType);
 }

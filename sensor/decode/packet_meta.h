@@ -15,6 +15,7 @@ namespace bw::decode {
 // pcap DLT values the sensor accepts (pcap_datalink() numbering, not LINKTYPE_).
 enum class LinkType : int {
   kNull = 0,                // DLT_NULL: BSD loopback, 4-byte host-order family
+  kArcnet = 7,              // DLT_ARCNET (BSD): source, destination, ARCNET type
   kEthernet = 1,            // DLT_EN10MB
   kPpp = 9,                 // DLT_PPP: optional HDLC address/control, then the PPP protocol
   kRaw = 12,                // DLT_RAW on Linux: raw IPv4 or IPv6
@@ -26,6 +27,7 @@ enum class LinkType : int {
   kLoop = 108,              // DLT_LOOP: like NULL but network-order family
   kHdlc = 112,              // DLT_HDLC (LINKTYPE_NETBSD_HDLC): Cisco HDLC framing as well
   kLinuxSll = 113,          // DLT_LINUX_SLL
+  kArcnetLinux = 129,       // DLT_ARCNET_LINUX: source, destination, 2-byte offset, type
   kRadiotap = 127,          // DLT_IEEE802_11_RADIO: radiotap header, then 802.11
   kPppWithDir = 204,        // DLT_PPP_WITH_DIR: direction byte, then PPP
   kCiscoHdlcWithDir = 205,  // DLT_C_HDLC_WITH_DIR: direction byte, then Cisco HDLC

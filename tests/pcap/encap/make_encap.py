@@ -241,6 +241,13 @@ def w_six_in_four(p):
     return eth(0x0800, ipv4(src, dst, 41, p.ip, p.ident), p.to_server)
 
 
+def w_arcnet(p):
+    # tcpdump's arcnet-rfc1201 captures: Linux ARCNET (source, destination, 2-byte offset), type
+    # 0xD4 (RFC 1201 IP), split flag 0 and a sequence number, then IPv4.
+    src, dst = (0xBE, 0x50) if p.to_server else (0x50, 0xBE)
+    return bytes([src, dst, 0, 0, 0xD4, 0]) + struct.pack("!H", p.ident) + p.ip
+
+
 def w_gre_in_udp(p):
     # RFC 8086: the GRE header right after UDP; the source port is the sender's flow entropy.
     gre = struct.pack("!BBH", 0, 0, 0x0800 if p.version == 4 else 0x86DD)
@@ -319,6 +326,7 @@ CASES = {
     "gre_in_udp": (1, 4, {}, w_gre_in_udp, None, {}),
     "vxlan_gpe_in_erspan": (1, 4, {}, w_vxlan_gpe_in_erspan, None, {}),
     "six_in_four": (1, 6, {}, w_six_in_four, None, {}),
+    "arcnet_linux": (129, 4, {}, w_arcnet, None, {}),
     "mpls_in_vlan": (1, 4, {}, w_mpls_in_vlan, None, {}),
     "mpls_pw_cw_vlan": (1, 4, {}, w_mpls_pw_vlan, None, {}),
     "mpls_pw_no_cw": (1, 4, {}, w_mpls_pw_nocw, None, {}),

@@ -61,11 +61,31 @@ class LinkLayerTest : public DecoderTest {
 };
 
 TEST_F(LinkLayerTest, SupportedLinkTypes) {
-  for (int dlt :
-       {0, 1, 9, 12, 14, 50, 51, 104, 105, 108, 112, 113, 127, 204, 205, 228, 229, 239, 276}) {
+  for (int dlt : {0,   1,   7,   9,   12,  14,  50,  51,  104, 105, 108,
+                  112, 113, 127, 129, 204, 205, 228, 229, 239, 276}) {
     EXPECT_TRUE(IsSupportedLinkType(dlt)) << dlt;
   }
   for (int dlt : {-1, 2, 10, 119, 163, 197, 277}) EXPECT_FALSE(IsSupportedLinkType(dlt)) << dlt;
+}
+
+// tcpdump's arcnet-rfc1051/rfc1201 captures: Linux ARCNET headers in front of IPv4.
+TEST_F(LinkLayerTest, Arcnet) {
+  const Bytes linux_head = {0xBE, 0x50, 0xA8, 0xE7};  // source, destination, offset
+  ExpectV4(Cat({linux_head, Bytes{0xF0}, V4Packet()}), LinkType::kArcnetLinux);  // RFC 1051
+  ExpectV4(Cat({linux_head, Bytes{0xD4, 0, 0, 1}, V4Packet()}), LinkType::kArcnetLinux);
+  ExpectV4(Cat({Bytes{0xBE, 0x50, 0xD4, 0, 0, 1}, V4Packet()}), LinkType::kArcnet);  // BSD
+  ExpectV4(Cat({linux_head, Bytes{0xD4, 0xFF, 0xFF, 0xFF, 0xD4, 0, 0, 1}, V4Packet()}),
+           LinkType::kArcnetLinux);  // exception frame
+  ExpectV6(Cat({linux_head, Bytes{0xC4, 0, 0, 1}, V6Packet()}), LinkType::kArcnetLinux);
+  ExpectDrop(Cat({linux_head, Bytes{0xD4, 3, 0, 1}, V4Packet()}), DropReason::kArcnetSplitPacket,
+             LinkType::kArcnetLinux);
+  ExpectDrop(Cat({linux_head, Bytes{0xD5, 0, 0, 1}, Bytes(28, 0)}), DropReason::kNotIp,
+             LinkType::kArcnetLinux);  // ARP
+  const Bytes exception_head = Cat({linux_head, Bytes{0xD4, 0xFF, 0xFF, 0xFF, 0xD4, 0, 0, 1}});
+  for (size_t n = 0; n < exception_head.size(); ++n) {
+    ExpectDrop(Bytes(exception_head.begin(), exception_head.begin() + static_cast<ptrdiff_t>(n)),
+               DropReason::kTruncatedLinkHeader, LinkType::kArcnetLinux);
+  }
 }
 
 TEST_F(LinkLayerTest, UnsupportedLinkTypeIsDropped) {
