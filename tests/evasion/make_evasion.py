@@ -546,27 +546,33 @@ CASES = {
 }
 
 
-def write_case(name, path):
+def write_case(name, path, cases=None):
     cap = Capture()
-    CASES[name](cap)
+    (cases or CASES)[name](cap)
     cap.write(path)
 
 
-def main():
-    if len(sys.argv) >= 2 and sys.argv[1] == "--list":
-        print("\n".join(CASES))
+def cases_main(cases, doc, argv=None):
+    """OUTDIR [CASE ...] writes the cases' captures (all without CASE); --list names them."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--list"]:
+        print("\n".join(cases))
         return 0
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
+    if not argv:
+        print(doc, file=sys.stderr)
         return 2
-    out = sys.argv[1]
+    out = argv[0]
     os.makedirs(out, exist_ok=True)
-    for name in sys.argv[2:] or list(CASES):
-        if name not in CASES:
+    for name in argv[1:] or list(cases):
+        if name not in cases:
             print("unknown case %s" % name, file=sys.stderr)
             return 2
-        write_case(name, os.path.join(out, name + ".pcap"))
+        write_case(name, os.path.join(out, name + ".pcap"), cases)
     return 0
+
+
+def main():
+    return cases_main(CASES, __doc__)
 
 
 if __name__ == "__main__":

@@ -209,24 +209,30 @@ def compare(expected, got):
     return problems
 
 
-def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    update = "--update" in sys.argv
+def run_case(group, write_case, expected_dir, extra_problems=None, doc=None, argv=None):
+    """The command line both case groups share: BUCKETWATCH WORKDIR CASE [--update]. Writes the
+    case's capture with write_case(case, path), replays it and compares with
+    expected_dir/<case>.json (or rewrites that file with --update); extra_problems(pcap, got)
+    may add checks of its own."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = [a for a in argv if not a.startswith("--")]
+    update = "--update" in argv
     if len(args) != 3:
-        print(__doc__, file=sys.stderr)
+        print(doc or __doc__, file=sys.stderr)
         return 2
     binary, work, case = args
     work = os.path.join(work, case)
     os.makedirs(work, exist_ok=True)
     pcap = os.path.join(work, case + ".pcap")
-    make_evasion.write_case(case, pcap)
+    write_case(case, pcap)
     started = time.time()
     got = observe(*run_sensor(binary, pcap, work))
-    exp_path = os.path.join(HERE, "expected", case + ".json")
+    exp_path = os.path.join(expected_dir, case + ".json")
     if update:
         old = json.load(open(exp_path)) if os.path.exists(exp_path) else {}
         out = {"case": case, "server_sees": old.get("server_sees", ""),
                "verdict": old.get("verdict", ""), **got}
+        os.makedirs(expected_dir, exist_ok=True)
         with open(exp_path, "w") as f:
             json.dump(out, f, indent=2)
             f.write("\n")
@@ -234,16 +240,22 @@ def main():
         return 0
     expected = json.load(open(exp_path))
     problems = compare(expected, got)
+    if extra_problems:
+        problems += extra_problems(pcap, got)
     if problems:
-        print("evasion.%s FAILED (%s)" % (case, expected.get("server_sees", "")))
+        print("%s.%s FAILED (%s)" % (group, case, expected.get("server_sees", "")))
         for p in problems:
             print("  " + p)
         print("observed (for --update review):\n" + json.dumps(got, indent=2))
         return 1
-    print("evasion.%s: ok in %.1f s: %s; sensor: %s" % (case, time.time() - started,
-                                                       expected.get("server_sees", ""),
-                                                       expected.get("verdict", "")))
+    print("%s.%s: ok in %.1f s: %s; sensor: %s" % (group, case, time.time() - started,
+                                                  expected.get("server_sees", ""),
+                                                  expected.get("verdict", "")))
     return 0
+
+
+def main():
+    return run_case("evasion", make_evasion.write_case, os.path.join(HERE, "expected"))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(HERE, "..", "..", "evasion"))
+import make_evasion  # noqa: E402
 from make_evasion import (  # noqa: E402
     ACK, DATE, KEYS_A, LIST_A, RST, UA, Capture, Conn, error, get, listing, obj, request,
     request_ids)
@@ -264,26 +265,11 @@ CASES = {
 
 
 def write_case(name, path):
-    cap = Capture()
-    CASES[name](cap)
-    cap.write(path)
+    make_evasion.write_case(name, path, CASES)
 
 
 def main():
-    if len(sys.argv) >= 2 and sys.argv[1] == "--list":
-        print("\n".join(CASES))
-        return 0
-    if len(sys.argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
-    for name in sys.argv[2:] or list(CASES):
-        if name not in CASES:
-            print("unknown case %s" % name, file=sys.stderr)
-            return 2
-        write_case(name, os.path.join(out, name + ".pcap"))
-    return 0
+    return make_evasion.cases_main(CASES, __doc__)
 
 
 if __name__ == "__main__":

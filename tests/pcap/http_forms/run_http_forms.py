@@ -12,12 +12,10 @@ When tshark is installed it is the oracle too: every request tshark decodes in t
 upload cut before its body ended, and no SOCKS5 handshake whose client does not wait for the
 proxy: those cases rest on the expected file alone.
 """
-import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -48,43 +46,10 @@ def tshark_problems(pcap, ledger):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    update = "--update" in sys.argv
-    if len(args) != 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    binary, work, case = args
-    work = os.path.join(work, case)
-    os.makedirs(work, exist_ok=True)
-    pcap = os.path.join(work, case + ".pcap")
-    make_http_forms.write_case(case, pcap)
-    started = time.time()
-    got = run_evasion.observe(*run_evasion.run_sensor(binary, pcap, work))
-    exp_path = os.path.join(HERE, "expected", case + ".json")
-    if update:
-        old = json.load(open(exp_path)) if os.path.exists(exp_path) else {}
-        out = {"case": case, "server_sees": old.get("server_sees", ""),
-               "verdict": old.get("verdict", ""), **got}
-        os.makedirs(os.path.dirname(exp_path), exist_ok=True)
-        with open(exp_path, "w") as f:
-            json.dump(out, f, indent=2)
-            f.write("\n")
-        print("%s: wrote %s" % (case, exp_path))
-        return 0
-    expected = json.load(open(exp_path))
-    problems = run_evasion.compare(expected, got)
-    if shutil.which("tshark"):
-        problems += tshark_problems(pcap, got["ledger"])
-    if problems:
-        print("http_forms.%s FAILED (%s)" % (case, expected.get("server_sees", "")))
-        for p in problems:
-            print("  " + p)
-        print("observed (for --update review):\n" + json.dumps(got, indent=2))
-        return 1
-    print("http_forms.%s: ok in %.1f s: %s; sensor: %s" % (case, time.time() - started,
-                                                          expected.get("server_sees", ""),
-                                                          expected.get("verdict", "")))
-    return 0
+    def tshark_check(pcap, got):
+        return tshark_problems(pcap, got["ledger"]) if shutil.which("tshark") else []
+    return run_evasion.run_case("http_forms", make_http_forms.write_case,
+                                os.path.join(HERE, "expected"), tshark_check, __doc__)
 
 
 if __name__ == "__main__":
