@@ -6,6 +6,8 @@
             endpoints, duplicates at most one per sink (the attempt in flight), HMAC verified.
   failing   a receiver answering 500 forever: submission is not slowed, the spool bound holds,
             memory stays small.
+  hostile   replies announcing 10^11 bytes or an endless body: delivered on their status, the
+            sender neither crashes nor grows.
   syslog    RFC 5424 over UDP and over TCP with octet-counting framing.
   alertmanager  a real prometheus-alertmanager on loopback; alerts read back via /api/v2/alerts
             and amtool.
@@ -105,6 +107,66 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class HostileReceiver:
+    """Answers every POST 200 with a reply no sink should trust: a Content-Length of 10^11 and
+    one byte, or a chunked body that keeps coming (for at most 2 s per connection)."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.requests = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            threading.Thread(target=self.answer, args=(conn,), daemon=True).start()
+
+    def answer(self, conn):
+        with conn:
+            conn.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data and len(data) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            while len(body) < length:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                body += chunk
+            self.requests += 1
+            try:
+                if self.mode == "huge_length":
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\nx")
+                    self.stop.wait(1.0)
+                else:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    deadline = time.time() + 2
+                    while time.time() < deadline and not self.stop.is_set():
+                        conn.sendall(b"10000\r\n" + b"z" * 0x10000 + b"\r\n")
+            except OSError:
+                pass  # the sink closed after the head, as it should
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
 
 
 def write_config(path, spool, sinks, **extra):
@@ -228,6 +290,28 @@ class SinksTest(unittest.TestCase):
                 self.assertNotIn("R0UTING", log)
         finally:
             rx.close()
+
+    def test_hostile_replies_neither_crash_nor_lose_alerts(self):
+        # Issue 18: "Content-Length: 10^11" with one body byte aborted the sender with
+        # bad_alloc (Beast reserved the length), and crash-looped it since the spool goes first;
+        # an endless chunked body must not hold or grow it either. The head decides: 200 is
+        # delivered, the body is never read.
+        for mode in ("huge_length", "endless_body"):
+            with self.subTest(mode=mode):
+                shutil.rmtree(self.spool, ignore_errors=True)
+                rx = HostileReceiver(mode)
+                try:
+                    write_config(self.config, self.spool,
+                                 [http_sink("hook", "webhook", "http://127.0.0.1:%d/" % rx.port)])
+                    p = self.sender("--generate", "5", "--wait-ms", "30000")
+                    out, _ = p.communicate(timeout=60)
+                    self.assertEqual(p.returncode, 0, self.stderr_of(p))
+                    counters = json.loads(out.strip().splitlines()[-1])
+                    self.assertEqual(counters["spool"]["alerts"], 0, self.stderr_of(p))
+                    self.assertEqual(self.spool_alerts(), [])
+                    self.assertGreaterEqual(rx.requests, 5)
+                finally:
+                    rx.close()
 
     def test_failing_receiver_bounds_spool_and_memory(self):
         port = free_port()

@@ -15,6 +15,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cstdint>
+#include <limits>
 #include <memory>
 
 namespace bw::output::sinks {
@@ -27,7 +29,18 @@ using udp = asio::ip::udp;
 
 namespace {
 
-constexpr size_t kMaxResponseBody = 1 << 20;
+// Beast's string_body reserves a Content-Length before body_limit applies (Boost 1.74), so a
+// receiver announcing 10^11 bytes aborted the sensor with bad_alloc, and again after every
+// restart, since the spool is delivered first. The body is never read: empty_body, header only.
+using ReplyParser = http::response_parser<http::empty_body>;
+
+void Configure(ReplyParser& parser) {
+  parser.header_limit(static_cast<std::uint32_t>(kMaxReplyHead));
+  // The body is not read, so what it announces is no reason to refuse the status. (Not
+  // boost::none: Boost 1.74 compares the length with the optional, and none is below any.)
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  parser.eager(false);
+}
 
 // Resolves with a deadline: a resolver has no timeout of its own, so a timer
 // cancels it. Both live in a shared state the timer's handler keeps alive.
@@ -82,10 +95,11 @@ asio::awaitable<AttemptResult> Exchange(Stream& stream, const HttpUrl& url,
     result.error = Describe("send", ec);
     co_return result;
   }
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxResponseBody);
-  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  beast::flat_buffer buffer(kMaxReplyHead);
+  ReplyParser parser;
+  Configure(parser);
+  co_await http::async_read_header(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     result.error = Describe("response", ec);
     co_return result;
@@ -97,6 +111,34 @@ asio::awaitable<AttemptResult> Exchange(Stream& stream, const HttpUrl& url,
 }
 
 }  // namespace
+
+unsigned ParseSinkReplyHead(std::string_view bytes, std::string& error) {
+  ReplyParser parser;
+  Configure(parser);
+  boost::system::error_code ec;
+  // put() consumes what it can; a head split anywhere is fed again from where it stopped.
+  while (!parser.is_header_done()) {
+    if (bytes.empty()) {
+      error = "response: head cut short";
+      return 0;
+    }
+    const size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+    if (ec == http::error::need_more) {
+      error = "response: head cut short";
+      return 0;
+    }
+    if (ec) {
+      error = Describe("response", ec);
+      return 0;
+    }
+    if (used == 0) {
+      error = "response: head cut short";
+      return 0;
+    }
+    bytes.remove_prefix(used);
+  }
+  return parser.get().result_int();
+}
 
 bool ParseHttpUrl(std::string_view url, HttpUrl& out) {
   HttpUrl u;

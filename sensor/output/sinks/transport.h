@@ -37,6 +37,15 @@ struct AttemptResult {
   std::string error;    // why it failed, for logs
 };
 
+// A receiver's reply is read up to the end of its head only (the status is all a delivery
+// needs; the request said Connection: close), within kMaxReplyHead bytes: whatever the reply
+// announces (Content-Length: 10^11, an endless body) nothing is allocated for its body.
+constexpr size_t kMaxReplyHead = 16 * 1024;
+
+// The same parsing over bytes already received (tests, fuzz_sink_reply): the status of the
+// complete head at the start of `bytes`, or 0 with `error` set (head cut, too long, malformed).
+unsigned ParseSinkReplyHead(std::string_view bytes, std::string& error);
+
 // POSTs `payload` as application/json; ok on a 2xx response. `tls` is required
 // for https.
 boost::asio::awaitable<AttemptResult> HttpPost(const HttpUrl& url, boost::asio::ssl::context* tls,

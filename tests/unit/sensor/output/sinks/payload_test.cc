@@ -188,5 +188,27 @@ TEST(UrlTest, ParsesHttpAndHttps) {
   EXPECT_FALSE(ParseHttpUrl("http://x/a b", u));
 }
 
+// Issue 18: a receiver's reply is read to the end of its head only, within kMaxReplyHead.
+TEST(SinkReplyTest, StatusFromTheHeadWhateverTheBodyAnnounces) {
+  std::string error;
+  EXPECT_EQ(ParseSinkReplyHead("HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok", error),
+            202u);
+  // 10^11 announced with one byte sent (this aborted the sensor with bad_alloc), and a chunked
+  // body that never ends: the head decides, nothing is allocated for the body.
+  EXPECT_EQ(ParseSinkReplyHead("HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\nx", error),
+            200u);
+  EXPECT_EQ(ParseSinkReplyHead("HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\nffffff\r\n",
+                               error),
+            503u);
+  EXPECT_EQ(ParseSinkReplyHead("HTTP/1.1 200 OK\r\nContent-Len", error), 0u);
+  EXPECT_EQ(error, "response: head cut short");
+  EXPECT_EQ(ParseSinkReplyHead("garbage\r\n\r\n", error), 0u);
+  EXPECT_NE(error.find("response: "), std::string::npos);
+  const std::string huge =
+      "HTTP/1.1 200 OK\r\nX-Pad: " + std::string(kMaxReplyHead, 'a') + "\r\n\r\n";
+  EXPECT_EQ(ParseSinkReplyHead(huge, error), 0u);
+  EXPECT_NE(error.find("response: "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bw::output::sinks
