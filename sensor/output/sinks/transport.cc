@@ -137,7 +137,13 @@ unsigned ParseSinkReplyHead(std::string_view bytes, std::string& error) {
     }
     bytes.remove_prefix(used);
   }
-  return parser.get().result_int();
+  // Beast reads any three digits; "000" is no status (fuzz_sink_reply found it).
+  const unsigned status = parser.get().result_int();
+  if (status < 100) {
+    error = "response: no valid status";
+    return 0;
+  }
+  return status;
 }
 
 bool ParseHttpUrl(std::string_view url, HttpUrl& out) {

@@ -202,6 +202,8 @@ TEST(SinkReplyTest, StatusFromTheHeadWhateverTheBodyAnnounces) {
             503u);
   EXPECT_EQ(ParseSinkReplyHead("HTTP/1.1 200 OK\r\nContent-Len", error), 0u);
   EXPECT_EQ(error, "response: head cut short");
+  EXPECT_EQ(ParseSinkReplyHead("HTTP/1.1 000 OK\r\n\r\n", error), 0u);
+  EXPECT_EQ(error, "response: no valid status");
   EXPECT_EQ(ParseSinkReplyHead("garbage\r\n\r\n", error), 0u);
   EXPECT_NE(error.find("response: "), std::string::npos);
   const std::string huge =
