@@ -11,8 +11,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string error;
-  const unsigned status =
-      bw::output::sinks::ParseSinkReplyHead(std::string_view(reinterpret_cast<const char*>(data), size), error);
+  const unsigned status = bw::output::sinks::ParseSinkReplyHead(
+      std::string_view(reinterpret_cast<const char*>(data), size), error);
   if (status == 0 && error.empty()) __builtin_trap();  // a failure always says why
   if (status > 999) __builtin_trap();
   return 0;
