@@ -60,6 +60,29 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
   return false;
 }
 
+// Gateways differ in what they take apart: some split a query on ';' as well as '&', and some
+// decode the query once or twice more before splitting, so an encoded "%3D" (or "%253D") is a
+// separator to them. Redaction must cut wherever any of them would, or a signature survives
+// verbatim. Returns the length of the separator at `pos` (a raw char from `chars`, or its
+// percent-encoding nested up to kMaxEncodingDepth times), 0 if there is none.
+constexpr int kMaxEncodingDepth = 3;
+
+size_t EncodedCharAt(std::string_view s, size_t pos, std::string_view chars) {
+  if (chars.find(s[pos]) != std::string_view::npos) return 1;
+  if (s[pos] != '%') return 0;
+  // Depth d is '%', then "25" d-1 times, then the character's two hex digits.
+  size_t p = pos + 1;
+  for (int depth = 1; depth <= kMaxEncodingDepth && p + 2 <= s.size(); ++depth, p += 2) {
+    int hi = HexValue(s[p]);
+    int lo = HexValue(s[p + 1]);
+    if (hi < 0 || lo < 0) return 0;
+    char c = static_cast<char>(hi * 16 + lo);
+    if (chars.find(c) != std::string_view::npos) return p + 2 - pos;
+    if (c != '%') return 0;
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string PercentDecode(std::string_view in, bool plus_is_space) {
@@ -164,6 +187,19 @@ std::string_view QueryParams::Value(std::string_view key) const {
   return p == nullptr ? std::string_view() : std::string_view(p->value);
 }
 
+namespace {
+
+// A key name as the most-decoding gateway would read it.
+std::string DecodeNested(std::string_view raw) {
+  std::string key = PercentDecode(raw, true);
+  for (int depth = 1; depth < kMaxEncodingDepth && key.find('%') != std::string::npos; ++depth) {
+    key = PercentDecode(key, true);
+  }
+  return key;
+}
+
+}  // namespace
+
 bool IsCredentialParam(std::string_view decoded_key) {
   std::string_view k = TrimAscii(decoded_key);
   for (std::string_view s : kNotSecret) {
@@ -178,25 +214,52 @@ bool IsCredentialParam(std::string_view decoded_key) {
   return false;
 }
 
+namespace {
+
+// Where a credential's value starts inside one '&'/';'-separated segment, or npos. The key may
+// also hide behind an encoded separator inside the segment ("prefix=a%26sig%3Dx"), which a
+// gateway that decodes before splitting reads as a parameter of its own.
+size_t CredentialValueStart(std::string_view seg) {
+  size_t pos = 0;
+  while (pos < seg.size()) {
+    size_t end = pos;
+    size_t sep_len = 0;
+    while (end < seg.size() && (sep_len = EncodedCharAt(seg, end, "&;")) == 0) ++end;
+    std::string_view sub = seg.substr(pos, end - pos);
+    size_t eq = 0;
+    size_t eq_len = 0;
+    while (eq < sub.size() && (eq_len = EncodedCharAt(sub, eq, "=")) == 0) ++eq;
+    if (eq_len != 0 && IsCredentialParam(DecodeNested(sub.substr(0, eq)))) {
+      return pos + eq + eq_len;
+    }
+    pos = end + sep_len;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 std::string RedactQuery(std::string_view query) {
   static constexpr std::string_view kRedacted = "REDACTED";
   std::string out;
   out.reserve(query.size());
   size_t pos = 0;
   while (true) {
-    size_t amp = query.find('&', pos);
-    size_t end = amp == std::string_view::npos ? query.size() : amp;
+    size_t end = query.find_first_of("&;", pos);
+    if (end == std::string_view::npos) end = query.size();
     std::string_view seg = query.substr(pos, end - pos);
-    size_t eq = seg.find('=');
-    if (eq != std::string_view::npos && IsCredentialParam(PercentDecode(seg.substr(0, eq), true))) {
-      out.append(seg.substr(0, eq + 1));
+    size_t value = CredentialValueStart(seg);
+    if (value != std::string_view::npos) {
+      // Everything to the next raw separator goes: a value cut at an encoded one would leak the
+      // rest to a gateway that does not decode first.
+      out.append(seg.substr(0, value));
       out.append(kRedacted);
     } else {
       out.append(seg);
     }
-    if (amp == std::string_view::npos) break;
-    out.push_back('&');
-    pos = amp + 1;
+    if (end == query.size()) break;
+    out.push_back(query[end]);
+    pos = end + 1;
   }
   return out;
 }

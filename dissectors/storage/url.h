@@ -57,7 +57,9 @@ class QueryParams {
 bool IsCredentialParam(std::string_view decoded_key);
 
 // The query with every credential value replaced by REDACTED; keys, order and all other values
-// are kept byte for byte.
+// are kept byte for byte. Parameters are separated by '&' or ';', and a key counts however
+// many times (up to three) it and its '=' are percent-encoded, as some S3-compatible gateways
+// read them; a redacted value runs to the next raw '&' or ';'.
 std::string RedactQuery(std::string_view query);
 
 }  // namespace bw::storage

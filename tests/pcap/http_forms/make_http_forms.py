@@ -244,6 +244,32 @@ def answered_after_close(cap):
     c.close(server_first=True)
 
 
+SIGNATURE = "7a3c0de5ecre7519ba7a3c0de5ecre7519ba7a3c0de5ecre7519ba7a3c0de5ecre7"
+
+
+def signature_separators(cap):
+    # Presigned GETs to a self-hosted S3-compatible gateway whose query parser splits on ';'
+    # as well as '&' and decodes once more before splitting, so "X-Amz-Signature%3D..." is a
+    # signature to it. AWS refuses both forms; a gateway may serve them, and either way the
+    # signature must not reach the ledger (issue 18 item 9).
+    cred = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20231101"
+            "%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20231101T093000Z&X-Amz-Expires=900"
+            "&X-Amz-SignedHeaders=host")
+    store = "10.20.0.22"
+    c = Conn(cap, 42040, server_ip=store)
+    c.handshake()
+    c.send(get("/bucket-a/notes.txt?" + cred.replace("&", ";") + ";X-Amz-Signature=" +
+               SIGNATURE, host="storage.corp.internal"))
+    c.reply(obj(BODY, seed="sig-semicolon"))
+    c.send(get("/bucket-a/report.csv?" + cred + "&X-Amz-Signature%3D" + SIGNATURE,
+               host="storage.corp.internal"))
+    c.reply(obj(BODY, seed="sig-encoded"))
+    c.send(get("/bucket-a/keys.txt?prefix=x%26X-Amz-Signature%253D" + SIGNATURE + "&" + cred,
+               host="storage.corp.internal"))
+    c.reply(obj(BODY, seed="sig-nested"))
+    c.close()
+
+
 CASES = {
     "http09_get": http09_get,
     "http09_headers_node": http09_headers_node,
@@ -261,6 +287,7 @@ CASES = {
     "response_until_close": response_until_close,
     "refused_forms": refused_forms,
     "answered_after_close": answered_after_close,
+    "signature_separators": signature_separators,
 }
 
 

@@ -12,6 +12,7 @@ When tshark is installed it is the oracle too: every request tshark decodes in t
 upload cut before its body ended, and no SOCKS5 handshake whose client does not wait for the
 proxy: those cases rest on the expected file alone.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -33,21 +34,44 @@ def tshark_requests(pcap):
 
 
 def tshark_problems(pcap, ledger):
-    seen = set()
+    seen, redacted = set(), set()
     for line in ledger:
-        path, query = line.get("url.path") or "", line.get("url.query")
+        method, path, query = (run_evasion.ledger_path(line, "http.request.method"),
+                               run_evasion.ledger_path(line, "url.path") or "",
+                               run_evasion.ledger_path(line, "url.query"))
         target = path + ("?" + query if query else "")
-        seen.add((line.get("http.request.method"), target))
+        seen.add((method, target))
         # tshark ends the target at the first SP, where nginx before 1.21.1 (which the sensor
         # follows) took the last token as the version: "/a b" is "/a" to tshark.
-        seen.add((line.get("http.request.method"), target.split(" ")[0]))
+        seen.add((method, target.split(" ")[0]))
+        if query and "REDACTED" in query:
+            redacted.add((method, path))  # tshark shows the credential the ledger must not
     return ["tshark decodes %s %s, the ledger does not have it" % r
-            for r in tshark_requests(pcap) if r not in seen]
+            for r in tshark_requests(pcap)
+            if r not in seen and (r[0], r[1].split("?")[0]) not in redacted]
+
+
+def secret_problems(pcap):
+    # Every file the replay wrote (ledger, stats, log) is searched for the case's signature.
+    work = os.path.dirname(pcap)
+    found = []
+    for name in sorted(os.listdir(work)):
+        path = os.path.join(work, name)
+        if path != pcap and os.path.isfile(path):
+            with open(path, "rb") as f:
+                if make_http_forms.SIGNATURE.encode() in f.read():
+                    found.append("the signature is in %s" % name)
+    return found
 
 
 def main():
     def tshark_check(pcap, got):
-        return tshark_problems(pcap, got["ledger"]) if shutil.which("tshark") else []
+        problems = secret_problems(pcap)
+        if shutil.which("tshark"):
+            # The raw lines: got["ledger"] has long values summarised.
+            with open(os.path.join(os.path.dirname(pcap), "ledger.jsonl")) as f:
+                problems += tshark_problems(pcap, [json.loads(line) for line in f])
+        return problems
     return run_evasion.run_case("http_forms", make_http_forms.write_case,
                                 os.path.join(HERE, "expected"), tshark_check, __doc__)
 

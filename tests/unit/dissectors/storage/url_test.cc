@@ -92,6 +92,23 @@ TEST(RedactQuery, ReplacesCredentialValuesKeepingKeys) {
       {"acl", "acl"},
       {"", ""},
       {"&&sig=x&", "&&sig=REDACTED&"},
+      // ';' separates parameters for some gateways (issue 18 item 9).
+      {"X-Amz-Algorithm=AWS4-HMAC-SHA256;X-Amz-Signature=deadbeef;x-id=GetObject",
+       "X-Amz-Algorithm=AWS4-HMAC-SHA256;X-Amz-Signature=REDACTED;x-id=GetObject"},
+      // An encoded '=' is still the key's end to a gateway that decodes before splitting.
+      {"X-Amz-Signature%3Ddeadbeef", "X-Amz-Signature%3DREDACTED"},
+      {"a=1&X-Amz-Signature%3ddeadbeef&b=2", "a=1&X-Amz-Signature%3dREDACTED&b=2"},
+      {"X-Amz-Signature%253Ddeadbeef", "X-Amz-Signature%253DREDACTED"},
+      {"X%252DAmz%252DSignature%253Ddeadbeef", "X%252DAmz%252DSignature%253DREDACTED"},
+      // A credential behind an encoded separator inside another value, and the redaction
+      // running to the next raw separator so no part of a value cut at "%26" survives.
+      {"prefix=photos%26sig%3Dabc&max-keys=1", "prefix=photos%26sig%3DREDACTED&max-keys=1"},
+      {"token=abc%26def&x=1", "token=REDACTED&x=1"},
+      {"prefix=a%3Bb;acl", "prefix=a%3Bb;acl"},
+      // Not separators: a lone '%', a short or non-hex escape, an encoded other character.
+      {"prefix=100%&sig", "prefix=100%&sig"},
+      {"prefix=%3&list-type=2", "prefix=%3&list-type=2"},
+      {"prefix=%2Fa%2F", "prefix=%2Fa%2F"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(RedactQuery(c.in), c.out) << c.in;
@@ -106,6 +123,24 @@ TEST(RedactQuery, NoSecretSurvives) {
   std::string out = RedactQuery(q);
   for (const std::string& s : secrets) EXPECT_EQ(out.find(s), std::string::npos) << s;
   EXPECT_NE(out.find("prefix=photos"), std::string::npos);
+}
+
+TEST(RedactQuery, NoSecretSurvivesAnySeparatorForm) {
+  const std::string secret = "S3CR3TSIGNATURE";
+  const std::string forms[] = {
+      "X-Amz-Signature=",     "X-Amz-Signature%3D",     "X-Amz-Signature%3d",
+      "X-Amz-Signature%253D", "X-Amz-Signature%25253D", "X%2DAmz%2DSignature%3D",
+      "x-amz-signature =",
+  };
+  const std::string before[] = {"", "a=1&", "a=1;", "prefix=x%26", "prefix=x%3B", "prefix=x%2526"};
+  for (const std::string& b : before) {
+    for (const std::string& f : forms) {
+      const std::string q = b + f + secret + "&c=3";
+      const std::string out = RedactQuery(q);
+      EXPECT_EQ(out.find(secret), std::string::npos) << q << " -> " << out;
+      EXPECT_NE(out.find("c=3"), std::string::npos) << q;
+    }
+  }
 }
 
 TEST(IsCredentialParam, CaseInsensitive) {
