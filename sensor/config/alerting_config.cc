@@ -58,6 +58,54 @@ void ReadHeaders(const YAML::Node& node, const std::string& path,
   }
 }
 
+// The labels FormatAlertmanager sets from each alert: static labels may not shadow them.
+constexpr const char* kPerAlertLabels[] = {"alertname", "severity", "rule",      "provider",
+                                           "account",   "bucket",   "source_ip", "auth_class",
+                                           "encrypted", "sensor"};
+constexpr size_t kMaxStaticLabels = 16;
+constexpr size_t kMaxLabelValue = 256;
+
+bool ValidLabelName(const std::string& s) {
+  if (s.empty() || s.rfind("__", 0) == 0 || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s) {
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void ReadLabels(const YAML::Node& node, const std::string& path,
+                std::vector<std::pair<std::string, std::string>>& out) {
+  if (!node) return;
+  if (node.IsNull()) {
+    out.clear();
+    return;
+  }
+  if (!node.IsMap()) yaml::Fail(path, "expected a mapping of label name to value");
+  if (node.size() > kMaxStaticLabels) {
+    yaml::Fail(path, "at most " + std::to_string(kMaxStaticLabels) + " labels");
+  }
+  out.clear();
+  for (const auto& kv : node) {
+    if (!kv.first.IsScalar()) yaml::Fail(path, "label names must be plain strings");
+    auto name = kv.first.Scalar();
+    const std::string at = yaml::Join(path, name);
+    if (!ValidLabelName(name)) {
+      yaml::Fail(at, "invalid label name: [a-zA-Z_][a-zA-Z0-9_]*, not starting with __");
+    }
+    for (const char* own : kPerAlertLabels) {
+      if (name == own) yaml::Fail(at, "set by the sink from each alert; choose another name");
+    }
+    if (!kv.second.IsScalar() || kv.second.Scalar().empty() ||
+        kv.second.Scalar().size() > kMaxLabelValue || !ValidHeaderValue(kv.second.Scalar())) {
+      yaml::Fail(at, "expected a value of 1-" + std::to_string(kMaxLabelValue) +
+                         " characters without line breaks");
+    }
+    out.emplace_back(name, kv.second.Scalar());
+  }
+}
+
 void ReadSink(const YAML::Node& node, const std::string& path, SinkConfig& s) {
   yaml::MapReader r(node, path);
   r.String("name", s.name);
@@ -70,6 +118,7 @@ void ReadSink(const YAML::Node& node, const std::string& path, SinkConfig& s) {
   r.String("routing_key", s.routing_key);
   r.Uint("resolve_timeout_seconds", s.resolve_timeout_seconds, 60, 30ull * 86400);
   r.String("generator_url", s.generator_url);
+  ReadLabels(r.Child("labels"), r.ChildPath("labels"), s.labels);
   r.String("host", s.host);
   r.Uint("port", s.port, 1, 65535);
   r.Choice("transport", s.transport, {"udp", "tcp"});
@@ -180,6 +229,9 @@ void DumpAlertingConfig(YAML::Emitter& e, const AlertingConfig& c) {
     if (s.type == "alertmanager") {
       e << YAML::Key << "resolve_timeout_seconds" << YAML::Value << s.resolve_timeout_seconds;
       e << YAML::Key << "generator_url" << YAML::Value << YAML::DoubleQuoted << s.generator_url;
+      e << YAML::Key << "labels" << YAML::Value << YAML::BeginMap;
+      for (const auto& [k, v] : s.labels) e << YAML::Key << k << YAML::Value << v;
+      e << YAML::EndMap;
     }
     if (s.type == "syslog") {
       e << YAML::Key << "host" << YAML::Value << s.host;

@@ -39,6 +39,10 @@ struct SinkConfig {
   // generatorURL optional.
   uint64_t resolve_timeout_seconds = 3600;
   std::string generator_url;
+  // Alertmanager: labels added to every alert, for routing (`service`, `team`, `env`). A
+  // present `labels` mapping replaces the default; names follow Prometheus
+  // ([a-zA-Z_][a-zA-Z0-9_]*, not `__`-prefixed) and may not be a label the sink sets per alert.
+  std::vector<std::pair<std::string, std::string>> labels = {{"service", "bucketwatch"}};
 
   // Syslog: RFC 5424 to host:port over udp or tcp (octet-counting framing).
   std::string host = "127.0.0.1";

@@ -135,6 +135,7 @@ HttpPayload FormatAlertmanager(const config::SinkConfig& sink, const json& alert
   label("encrypted", "encrypted");
   if (!labels.contains("alertname")) labels["alertname"] = "bucketwatch";
   labels["sensor"] = "bucketwatch";
+  for (const auto& [name, value] : sink.labels) labels[name] = value;
 
   json annotations = json::object();
   annotations["summary"] = AlertField(alert, "summary");

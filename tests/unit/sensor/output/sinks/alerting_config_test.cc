@@ -124,5 +124,40 @@ TEST(AlertingConfigTest, ErrorsNameTheKey) {
   EXPECT_NE(ReadError("sinks: {name: a}").find("expected a list"), std::string::npos);
 }
 
+TEST(AlertingConfigTest, AlertmanagerLabelsReplaceTheDefault) {
+  AlertingConfig c;
+  ReadAlertingConfig(YAML::Load("sinks: [{name: am, type: alertmanager, url: http://x}]"),
+                     "alerting", c);
+  ASSERT_EQ(c.sinks.size(), 1u);
+  // The shipped Alertmanager route matches service="bucketwatch": the default must send it.
+  EXPECT_EQ(c.sinks[0].labels,
+            (std::vector<std::pair<std::string, std::string>>{{"service", "bucketwatch"}}));
+  ReadAlertingConfig(YAML::Load("sinks: [{name: am, type: alertmanager, url: http://x, "
+                                "labels: {service: bucketwatch, team: soc, env: prod}}]"),
+                     "alerting", c);
+  EXPECT_EQ(c.sinks[0].labels, (std::vector<std::pair<std::string, std::string>>{
+                                   {"service", "bucketwatch"}, {"team", "soc"}, {"env", "prod"}}));
+  ReadAlertingConfig(
+      YAML::Load("sinks: [{name: am, type: alertmanager, url: http://x, labels: {}}]"), "alerting",
+      c);
+  EXPECT_TRUE(c.sinks[0].labels.empty());
+}
+
+TEST(AlertingConfigTest, AlertmanagerLabelErrorsNameTheLabel) {
+  auto err = [](const std::string& labels) {
+    return ReadError("sinks: [{name: am, type: alertmanager, url: http://x, labels: " + labels +
+                     "}]");
+  };
+  EXPECT_NE(err("{severity: critical}").find("alerting.sinks[0].labels.severity: set by the sink"),
+            std::string::npos);
+  EXPECT_NE(err("{alertname: x}").find("labels.alertname"), std::string::npos);
+  EXPECT_NE(err("{'bad-name': x}").find("invalid label name"), std::string::npos);
+  EXPECT_NE(err("{__meta: x}").find("invalid label name"), std::string::npos);
+  EXPECT_NE(err("{9lives: x}").find("invalid label name"), std::string::npos);
+  EXPECT_NE(err("{team: ''}").find("labels.team: expected a value"), std::string::npos);
+  EXPECT_NE(err("{team: [a, b]}").find("labels.team"), std::string::npos);
+  EXPECT_NE(err("[service]").find("expected a mapping"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bw::config

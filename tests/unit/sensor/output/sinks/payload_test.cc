@@ -91,6 +91,19 @@ TEST(AlertmanagerTest, LabelsAnnotationsAndEndsAt) {
   EXPECT_EQ(json::parse(p.body)[0]["endsAt"], "2026-11-23T11:26:15.000000Z");
 }
 
+TEST(AlertmanagerTest, StaticLabelsReachEveryAlert) {
+  config::SinkConfig sink;
+  sink.type = "alertmanager";
+  auto text = SampleAlertJson();
+  auto labels = json::parse(FormatAlertmanager(sink, json::parse(text), text, 0).body)[0]["labels"];
+  EXPECT_EQ(labels["service"], "bucketwatch");  // the default, which the shipped route matches
+  sink.labels = {{"service", "storage-sensor"}, {"team", "soc"}};
+  labels = json::parse(FormatAlertmanager(sink, json::parse(text), text, 0).body)[0]["labels"];
+  EXPECT_EQ(labels["service"], "storage-sensor");
+  EXPECT_EQ(labels["team"], "soc");
+  EXPECT_EQ(labels["alertname"], "anonymous_list");
+}
+
 TEST(AlertmanagerTest, DescriptionIsBoundedAndValidUtf8) {
   config::SinkConfig sink;
   std::string summary;
