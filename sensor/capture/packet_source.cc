@@ -44,14 +44,18 @@ std::string UnsupportedLinkType(const std::string& source, int dlt) {
          (name ? std::string(" (") + name + ")" : std::string());
 }
 
+bool CompileFilter(pcap_t* handle, const std::string& bpf, bpf_program& prog, std::string& error,
+                   bool& usage_error) {
+  if (pcap_compile(handle, &prog, bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) == 0) return true;
+  error = "invalid BPF filter '" + bpf + "': " + OneLine(pcap_geterr(handle));
+  usage_error = true;
+  return false;
+}
+
 bool ApplyFilter(pcap_t* handle, const std::string& bpf, std::string& error, bool& usage_error) {
   if (bpf.empty()) return true;
   bpf_program prog{};
-  if (pcap_compile(handle, &prog, bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-    error = "invalid BPF filter '" + bpf + "': " + OneLine(pcap_geterr(handle));
-    usage_error = true;
-    return false;
-  }
+  if (!CompileFilter(handle, bpf, prog, error, usage_error)) return false;
   int rc = pcap_setfilter(handle, &prog);
   pcap_freecode(&prog);
   if (rc != 0) {
@@ -150,9 +154,12 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options, 
     }
     src->link_type_ = static_cast<decode::LinkType>(dlt);
     if (!options.bpf.empty()) {
-      // Compile once now so an invalid expression is a usage error before any packet.
+      // Compile once now so an invalid expression is a usage error before any packet; the
+      // packets are filtered by PassesFilter (a dead handle takes no filter).
       pcap_t* dead = pcap_open_dead(dlt, static_cast<int>(options.snaplen));
-      bool ok = dead && ApplyFilter(dead, options.bpf, error, usage_error);
+      bpf_program prog{};
+      bool ok = dead && CompileFilter(dead, options.bpf, prog, error, usage_error);
+      if (ok) pcap_freecode(&prog);
       if (dead) pcap_close(dead);
       if (!ok) return nullptr;
     }

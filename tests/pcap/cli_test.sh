@@ -52,6 +52,16 @@ expect 0 EMPTY -- "$bw" --check-config --config "$work/printed.yaml"
 expect 0 EMPTY -- "$bw" --print-config --set workers=3
 grep -q "^workers: 3" "$work/out" || { echo "FAIL: --print-config does not show --set"; failures=$((failures + 1)); }
 expect 2 "invalid BPF filter" -- "$bw" --read "$base" --bpf "tcp port nonsense("
+# A filter applies to a read capture file too (it used to fail: "A filter cannot be set on a
+# pcap_open_dead pcap_t"): "tcp" keeps every flow, "not tcp" none.
+expect 0 EMPTY -- "$bw" --read "$base" --flow-log "$work/unfiltered.jsonl" -q
+expect 0 EMPTY -- "$bw" --read "$base" --bpf tcp --flow-log "$work/tcp.jsonl" -q
+expect 0 EMPTY -- "$bw" --read "$base" --bpf "not tcp" --flow-log "$work/nottcp.jsonl" -q
+if [[ ! -s "$work/unfiltered.jsonl" ]] || ! cmp -s "$work/unfiltered.jsonl" "$work/tcp.jsonl" ||
+   [[ -s "$work/nottcp.jsonl" ]]; then
+  echo "FAIL: --bpf on a capture file: flows with tcp/none/not tcp $(wc -l <"$work/tcp.jsonl")/$(wc -l <"$work/unfiltered.jsonl")/$(wc -l <"$work/nottcp.jsonl")"
+  failures=$((failures + 1))
+fi
 expect 1 "cannot read capture /nonexistent.pcap" -- "$bw" --read /nonexistent.pcap
 expect 1 "cannot capture on bw-no-such-if0: no such interface" -- "$bw" --interface bw-no-such-if0
 printf 'not a capture file at all' >"$work/garbage.pcap"
