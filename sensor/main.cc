@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("bucketwatch ") + BW_VERSION);
 
   std::string read_file, interface, bpf, config_path, ledger, alerts, metrics_listen;
-  std::string flow_log, http_log, stats_json;
+  std::string flow_log, http_log, stats_json, state_dir;
   std::vector<std::string> sets;
   std::string user, log_level;
   uint32_t workers = 0;
@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
                  "Write one JSON line per HTTP request parsed, storage or not ('-' = stdout)");
   app.add_flag("--flow-digests", flow_digests,
                "Add the SHA-256 of each direction's reassembled bytes to the flow log");
+  app.add_option("--state-dir", state_dir,
+                 "Keep learned servers and alert dedup here across restarts (overrides state.dir)");
   app.add_option("--stats-json", stats_json, "Write the final counters as JSON to this file");
   app.add_flag("-q,--quiet", quiet, "No run summary on stderr");
   app.add_option("--user", user, "Drop root to this user once capture and outputs are open");
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
   if (snaplen) config.capture.snaplen = snaplen;
   if (!ledger.empty()) config.output.ledger = ledger;
   if (!alerts.empty()) config.output.alerts = alerts;
+  if (!state_dir.empty()) config.state.dir = state_dir;
   if (!metrics_listen.empty()) config.metrics.listen = metrics_listen;
   if (!log_level.empty()) {
     config.log.level = log_level;

@@ -47,4 +47,21 @@ void KnownServers::Learn(const decode::IpAddress& ip, uint16_t port, storage::Pr
   size_.store(map_.size(), std::memory_order_relaxed);
 }
 
+std::vector<KnownServerEntry> KnownServers::Export() const {
+  std::vector<KnownServerEntry> out;
+  out.reserve(map_.size());
+  for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) {
+    const Entry& e = map_.at(*it);
+    out.push_back(KnownServerEntry{it->ip, it->port, e.provider, e.last_seen});
+  }
+  return out;
+}
+
+void KnownServers::Restore(const std::vector<KnownServerEntry>& entries) {
+  const uint64_t learned = learned_.load(std::memory_order_relaxed);
+  for (const KnownServerEntry& e : entries) Learn(e.ip, e.port, e.provider, e.last_seen);
+  // Restored servers were learned in an earlier run: the counter is of this run's lessons.
+  learned_.store(learned, std::memory_order_relaxed);
+}
+
 }  // namespace bw::app

@@ -14,12 +14,21 @@
 #include <list>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "dissectors/common/timestamp.h"
 #include "dissectors/storage/storage_event.h"
 #include "sensor/decode/ip_address.h"
 
 namespace bw::app {
+
+// One remembered server, as Export gives it and Restore takes it (the persisted state).
+struct KnownServerEntry {
+  decode::IpAddress ip;
+  uint16_t port = 0;
+  storage::Provider provider = storage::Provider::kS3Compatible;
+  TimestampNs last_seen = 0;
+};
 
 class KnownServers {
  public:
@@ -29,6 +38,12 @@ class KnownServers {
                                           TimestampNs now);
   void Learn(const decode::IpAddress& ip, uint16_t port, storage::Provider provider,
              TimestampNs now);
+
+  // Every server, least recently seen first (so Restore of the list rebuilds the same order).
+  std::vector<KnownServerEntry> Export() const;
+  // Learns each entry as if seen at its last_seen (a later Lookup applies the ttl as usual);
+  // capacity bounds it like Learn. Entries the map already holds keep the later of the two.
+  void Restore(const std::vector<KnownServerEntry>& entries);
 
   size_t size() const { return size_.load(std::memory_order_relaxed); }
   uint64_t learned() const { return learned_.load(std::memory_order_relaxed); }

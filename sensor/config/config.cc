@@ -127,6 +127,12 @@ Config Extract(const YAML::Node& root) {
     m.Seconds("known_server_ttl_seconds", c.storage.known_server_ttl, 1, 30 * kDay);
     ReadEndpoints(m.Child("endpoints"), m.ChildPath("endpoints"), c.storage.endpoints);
   }
+  {
+    MapReader m(top.Child("state"), "state");
+    m.String("dir", c.state.dir);
+    m.Seconds("save_interval_seconds", c.state.save_interval, 1, kDay);
+    m.Uint("max_bytes", c.state.max_bytes, 4096, 1ull << 32);
+  }
   ReadDetectionConfig(top.Child("detection"), "detection", c.detection);
   ReadAlertingConfig(top.Child("alerting"), "alerting", c.alerting);
   ReadLedgerConfig(top.Child("ledger"), "ledger", c.ledger);
@@ -324,6 +330,11 @@ std::string DumpConfig(const Config& c) {
         << YAML::Key << "virtual_hosted" << YAML::Value << e.virtual_hosted << YAML::EndMap;
   }
   out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::Key << "state" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "dir" << YAML::Value << YAML::DoubleQuoted << c.state.dir;
+  out << YAML::Key << "save_interval_seconds" << YAML::Value << secs(c.state.save_interval);
+  out << YAML::Key << "max_bytes" << YAML::Value << c.state.max_bytes;
+  out << YAML::EndMap;
   out << YAML::Key << "detection" << YAML::Value;
   DumpDetectionConfig(out, c.detection);
   out << YAML::Key << "alerting" << YAML::Value << YAML::BeginMap;

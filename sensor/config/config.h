@@ -86,6 +86,15 @@ struct Config {
     std::vector<EndpointConfig> endpoints;
   } storage;
 
+  // What the sensor learned that must outlive a restart (state/learned_state.h): the servers
+  // known as storage and the dedup windows, saved to dir/state.json every save_interval, at
+  // exit, and read at start. Empty dir: nothing is kept (a restart forgets).
+  struct Persist {
+    std::string dir;
+    TimestampNs save_interval = 60 * kNsPerSecond;
+    uint64_t max_bytes = 64ull << 20;
+  } state;
+
   DetectionConfig detection;
   AlertingConfig alerting;
   LedgerConfig ledger;

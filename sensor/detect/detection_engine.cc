@@ -548,6 +548,27 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
   if (!alerts.empty()) Deliver(alerts);
 }
 
+std::vector<DedupRecord> DetectionEngine::ExportDedup() const {
+  std::vector<DedupRecord> out;
+  out.reserve(state_->dedup.size());
+  state_->dedup.ForEachKeyed([&](const std::string& key, const DedupEntry& e) {
+    out.push_back(DedupRecord{key, e.fired, e.window, e.suppressed});
+  });
+  return out;
+}
+
+void DetectionEngine::RestoreDedup(const std::vector<DedupRecord>& records) {
+  State& s = *state_;
+  for (const DedupRecord& r : records) {
+    if (r.window <= 0) continue;
+    if (s.dedup.Find(r.key) != nullptr) s.dedup.Erase(r.key);
+    s.dedup.Insert(r.key, DedupEntry{r.fired, r.window, r.suppressed, 0}, s.config.max_dedup_keys,
+                   s.evicted_dedup);
+  }
+  s.EnforceBudget();
+  PublishGauges(s);
+}
+
 void DetectionEngine::Advance(TimestampNs now) {
   state_->AdvanceTo(now);
   PublishGauges(*state_);

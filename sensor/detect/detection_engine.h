@@ -49,6 +49,15 @@ class AlertSink {
   virtual void OnAlert(const Alert& alert) = 0;
 };
 
+// One dedup entry, as the persisted state holds it: the key of an alert that fired, when it did,
+// its window, and the repeats suppressed since.
+struct DedupRecord {
+  std::string key;
+  TimestampNs fired = 0;
+  TimestampNs window = 0;
+  uint64_t suppressed = 0;
+};
+
 // A plain copy of the counters (for metrics and tests).
 struct DetectionStats {
   uint64_t storage_events = 0;
@@ -93,6 +102,14 @@ class DetectionEngine {
   void SetStorageEndpoints(std::vector<storage::EndpointRule> endpoints) {
     endpoints_ = std::move(endpoints);
   }
+
+  // The dedup windows, least recently used first, so that a restarted sensor does not page
+  // again for what it already reported (state/learned_state.h). Engine thread only.
+  std::vector<DedupRecord> ExportDedup() const;
+  // Before the first event: takes over saved dedup entries (at most max_dedup_keys, the most
+  // recent kept, in packet time as saved). Entries whose window has passed go with the next
+  // sweep, once packet time is known. Engine thread only.
+  void RestoreDedup(const std::vector<DedupRecord>& records);
 
   // Safe from any thread, concurrently with the calls above.
   DetectionStats Stats() const;

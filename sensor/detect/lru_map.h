@@ -95,6 +95,11 @@ class LruMap {
   void ForEach(F f) {
     for (auto& e : order_) f(e.second);
   }
+  // f(key, value) from the least to the most recently used entry.
+  template <typename F>
+  void ForEachKeyed(F f) const {
+    for (const auto& e : order_) f(e.first, e.second);
+  }
   void Erase(const std::string& key) {
     auto it = index_.find(key);
     if (it == index_.end()) return;

@@ -1,5 +1,7 @@
 #include "sensor/pipeline/output_stage.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <type_traits>
 
@@ -30,7 +32,8 @@ OutputStage::OutputStage(const OutputStageOptions& options,
                          const config::DetectionConfig& detection, OutputTargets targets)
     : targets_(targets),
       detection_(detection, *this),
-      known_(options.known_servers, options.known_server_ttl) {
+      known_(options.known_servers, options.known_server_ttl),
+      state_save_interval_(options.state_save_interval) {
   detection_.SetStorageEndpoints(options.storage_endpoints);
   for (size_t i = 0; i < std::max<size_t>(1, options.workers); ++i) {
     queues_.push_back(
@@ -46,7 +49,13 @@ OutputStage::~OutputStage() {
   }
 }
 
+void OutputStage::Restore(const state::LearnedState& state) {
+  known_.Restore(state.known_servers);
+  detection_.RestoreDedup(state.dedup);
+}
+
 void OutputStage::Start() {
+  next_state_save_ = std::chrono::steady_clock::now() + state_save_interval_;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -77,6 +86,10 @@ void OutputStage::Run() {
     const bool finishing = finishing_.load(std::memory_order_acquire);
     size_t handled = MergeReady(kBatchRecords);
     FlushAlerts();
+    if (targets_.state && std::chrono::steady_clock::now() >= next_state_save_) {
+      SaveState();
+      next_state_save_ = std::chrono::steady_clock::now() + state_save_interval_;
+    }
     if (handled > 0) {
       Bump(counters_.batches);
       continue;
@@ -91,6 +104,24 @@ void OutputStage::Run() {
   }
   if (end_ > advanced_) detection_.Advance(end_);
   FlushAlerts();
+  SaveState();
+}
+
+void OutputStage::SaveState() {
+  if (!targets_.state) return;
+  state::LearnedState learned{known_.Export(), detection_.ExportDedup()};
+  std::string error;
+  if (targets_.state->Save(state::Serialise(learned, advanced_), error)) {
+    Bump(counters_.state_saves);
+    state_error_logged_ = false;
+    return;
+  }
+  Bump(counters_.state_save_errors);
+  if (!state_error_logged_) {
+    spdlog::error("state: {} (a restart now would forget what was learned since the last save)",
+                  error);
+    state_error_logged_ = true;
+  }
 }
 
 TimestampNs OutputStage::IdleWatermark() const {

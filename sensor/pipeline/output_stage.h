@@ -15,9 +15,13 @@
 //    HTTP-log entry, which the worker queues right after it, is decided the same way.
 //  - Alerts raised while one batch of records is merged reach the spool together (one group
 //    commit), so an alert storm costs the stage a few fsyncs per batch, not two per alert.
+//  - What the stage learned (known servers, dedup windows) is saved to the state file, when one
+//    is given, every save_interval of wall time and once more when Finish() has handled the
+//    last record; Restore() puts a saved state back before Start().
 //  - Finish() returns once every record was handled; the counters may be read from any thread.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -35,6 +39,8 @@
 #include "sensor/output/metrics/storage_request_counters.h"
 #include "sensor/output/sinks/alert_dispatcher.h"
 #include "sensor/pipeline/output_queue.h"
+#include "sensor/state/learned_state.h"
+#include "sensor/state/state_file.h"
 
 namespace bw::pipeline {
 
@@ -45,6 +51,7 @@ struct OutputStageOptions {
   uint64_t known_servers = 4096;
   TimestampNs known_server_ttl = 3600 * kNsPerSecond;
   std::vector<storage::EndpointRule> storage_endpoints;  // storage.endpoints, for TLS names
+  TimestampNs state_save_interval = 60 * kNsPerSecond;   // wall time between state saves
 };
 
 // Where the stage writes; each may be closed (not configured). Outlive the stage.
@@ -55,6 +62,7 @@ struct OutputTargets {
   output::LineWriter* alerts = nullptr;
   output::AlertDispatcher* dispatcher = nullptr;
   metrics::StorageRequestCounters* storage_counters = nullptr;
+  state::StateFile* state = nullptr;
 };
 
 struct OutputStageCounters {
@@ -67,6 +75,8 @@ struct OutputStageCounters {
   std::atomic<uint64_t> alerts_raised{0};
   std::atomic<uint64_t> batches{0};        // merge rounds that handled at least one record
   std::atomic<uint64_t> alert_batches{0};  // group commits of alerts to the sinks' spool
+  std::atomic<uint64_t> state_saves{0};    // state files written
+  std::atomic<uint64_t> state_save_errors{0};
 };
 
 class OutputStage final : private detect::AlertSink {
@@ -81,6 +91,8 @@ class OutputStage final : private detect::AlertSink {
   const OutputQueue& queue(size_t worker) const { return *queues_[worker]; }
   size_t workers() const { return queues_.size(); }
 
+  // Before Start(): the known servers and dedup windows of an earlier run.
+  void Restore(const state::LearnedState& state);
   void Start();
   // Every producer has pushed its last record and advanced its watermark to kForever: handles
   // what is left, advances detection to `end` (packet time) and stops the thread. Idempotent.
@@ -102,6 +114,7 @@ class OutputStage final : private detect::AlertSink {
   void OnAlert(const detect::Alert& alert) override;
   void FlushAlerts();
   void AdvanceDetection(TimestampNs now);
+  void SaveState();
   // The lowest watermark among queues with nothing queued, or kForever.
   TimestampNs IdleWatermark() const;
 
@@ -119,6 +132,9 @@ class OutputStage final : private detect::AlertSink {
   std::thread thread_;
   std::atomic<bool> finishing_{false};
   TimestampNs end_ = 0;
+  std::chrono::nanoseconds state_save_interval_;
+  std::chrono::steady_clock::time_point next_state_save_;
+  bool state_error_logged_ = false;  // one log line per run of failed saves
   std::atomic<bool> reconfigure_{false};
   std::mutex reconfigure_mu_;
   std::optional<config::DetectionConfig> next_detection_;

@@ -45,6 +45,26 @@ Sensor::~Sensor() {
   for (auto& t : teardown) t.join();
 }
 
+void Sensor::RestoreState() {
+  state::ParseResult saved;
+  std::string message;
+  switch (state_file_->Load(saved, message)) {
+    case state::StateFile::LoadStatus::kNone:
+      spdlog::info("state: no {} yet; it is written every {} s and at exit", state_file_->path(),
+                   options_.config.state.save_interval / kNsPerSecond);
+      return;
+    case state::StateFile::LoadStatus::kRejected:
+      spdlog::warn("state: {}", message);
+      return;
+    case state::StateFile::LoadStatus::kLoaded:
+      break;
+  }
+  output_->Restore(saved.state);
+  spdlog::info("state: restored {} known storage servers and {} alert dedup windows from {}{}",
+               saved.state.known_servers.size(), saved.state.dedup.size(), state_file_->path(),
+               saved.skipped ? fmt::format(" ({} malformed entries skipped)", saved.skipped) : "");
+}
+
 bool Sensor::Open(std::string& error, bool& usage_error) {
   const config::Config& c = options_.config;
   options_.capture.file_lanes = c.workers;
@@ -98,6 +118,11 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   oo.known_servers = c.storage.known_servers;
   oo.known_server_ttl = c.storage.known_server_ttl;
   oo.storage_endpoints = app_config_.storage.endpoints;
+  oo.state_save_interval = c.state.save_interval;
+  if (!c.state.dir.empty()) {
+    state_file_ = std::make_unique<state::StateFile>(c.state.dir, c.state.max_bytes);
+    if (!state_file_->Prepare(error)) return false;
+  }
   OutputTargets targets;
   targets.ledger = &ledger_;
   targets.flow_log = &flow_log_;
@@ -105,7 +130,9 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   targets.alerts = &alerts_;
   targets.dispatcher = dispatcher_.get();
   targets.storage_counters = &storage_counters_;
+  targets.state = state_file_.get();
   output_ = std::make_unique<OutputStage>(oo, c.detection, targets);
+  if (state_file_) RestoreState();
 
   app_config_.digests = options_.flow_digests;
   app_config_.http_log = http_log_.is_open();

@@ -74,6 +74,9 @@ class Sensor {
   metrics::SensorSnapshot Snapshot() const;
 
  private:
+  // state.dir: loads what an earlier run learned into the output stage (a bad file is logged and
+  // moved aside; the run starts without it).
+  void RestoreState();
   struct Lane;  // file_lane.h
   // Packet time between two Tick()s of a worker, and of the fragment expiry.
   static constexpr TimestampNs kTickInterval = kNsPerSecond;
@@ -112,6 +115,7 @@ class Sensor {
   output::LineWriter alerts_;
   std::unique_ptr<output::AlertDispatcher> dispatcher_;
   // Everything after dissection; stopped before what it writes to is closed.
+  std::unique_ptr<state::StateFile> state_file_;  // state.dir; null when none
   std::unique_ptr<OutputStage> output_;
   MemoryBudget memory_budget_;  // read by the workers: outlives them
   std::vector<std::unique_ptr<Worker>> workers_;

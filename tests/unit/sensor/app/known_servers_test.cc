@@ -36,5 +36,27 @@ TEST(KnownServersTest, BoundedWithLeastRecentlySeenEvicted) {
   EXPECT_EQ(known.Lookup(Ip("10.0.0.3"), 80, 5), storage::Provider::kGcs);
 }
 
+TEST(KnownServersTest, ExportRestoreKeepsOrderProvidersAndTimes) {
+  KnownServers known(8, 1000);
+  known.Learn(Ip("10.0.0.1"), 80, storage::Provider::kS3Compatible, 1);
+  known.Learn(Ip("::1"), 10000, storage::Provider::kAzureBlob, 2);
+  known.Learn(Ip("10.0.0.1"), 80, storage::Provider::kS3Compatible, 3);  // now the most recent
+  auto saved = known.Export();
+  ASSERT_EQ(saved.size(), 2u);
+  EXPECT_EQ(saved[0].ip, Ip("::1"));  // least recently seen first
+  EXPECT_EQ(saved[1].last_seen, 3);
+
+  KnownServers restarted(2, 1000);
+  restarted.Learn(Ip("10.0.0.9"), 80, storage::Provider::kGcs, 0);  // older than both: evicted
+  restarted.Restore(saved);
+  EXPECT_EQ(restarted.size(), 2u);
+  EXPECT_EQ(restarted.learned(), 1u);  // restored servers are not this run's lessons
+  EXPECT_EQ(restarted.Lookup(Ip("::1"), 10000, 500), storage::Provider::kAzureBlob);
+  EXPECT_EQ(restarted.Lookup(Ip("10.0.0.1"), 80, 500), storage::Provider::kS3Compatible);
+  EXPECT_FALSE(restarted.Lookup(Ip("10.0.0.9"), 80, 500).has_value());
+  // The ttl counts from when the server was last seen in the earlier run.
+  EXPECT_FALSE(restarted.Lookup(Ip("::1"), 10000, 1003).has_value());
+}
+
 }  // namespace
 }  // namespace bw::app

@@ -71,6 +71,58 @@ TEST(AnonymousList, DedupSuppressesRepeatsAndCarriesTheirCount) {
   EXPECT_EQ(engine.Stats().alerts[0][static_cast<size_t>(Severity::kHigh)], 2u);
 }
 
+TEST(AnonymousList, DedupSurvivesARestartThroughExportAndRestore) {
+  Recorder first;
+  std::vector<DedupRecord> saved;
+  {
+    DetectionEngine engine(Defaults(), first);
+    engine.OnStorageEvent(Ctx("203.0.113.9", kT0), List("contracts-2022", 48));
+    engine.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(1)), List("contracts-2022", 48));
+    saved = engine.ExportDedup();
+  }
+  ASSERT_EQ(first.alerts.size(), 1u);
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].key, "anonymous_list/203.0.113.9/s3//contracts-2022");
+  EXPECT_EQ(saved[0].fired, kT0 + kNsPerMillisecond);
+  EXPECT_EQ(saved[0].suppressed, 1u);
+
+  // The restarted engine: 6 minutes later the same listing is a repeat, not a page.
+  Recorder second;
+  DetectionEngine restarted(Defaults(), second);
+  restarted.RestoreDedup(saved);
+  EXPECT_EQ(restarted.Stats().tracked_dedup, 1u);
+  restarted.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(360)), List("contracts-2022", 48));
+  EXPECT_TRUE(second.alerts.empty());
+  // Past the hour it fires, carrying the repeats of both runs.
+  restarted.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(3601)), List("contracts-2022", 48));
+  ASSERT_EQ(second.alerts.size(), 1u);
+  EXPECT_EQ(second.alerts[0].counts.suppressed, 2u);
+
+  // An engine without the state pages at once (the control).
+  Recorder fresh_sink;
+  DetectionEngine fresh(Defaults(), fresh_sink);
+  fresh.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(360)), List("contracts-2022", 48));
+  EXPECT_EQ(fresh_sink.alerts.size(), 1u);
+}
+
+TEST(AnonymousList, RestoredDedupIsBoundedByMaxDedupKeys) {
+  auto cfg = Defaults();
+  cfg.max_dedup_keys = 2;
+  Recorder sink;
+  DetectionEngine engine(cfg, sink);
+  std::vector<DedupRecord> saved;
+  for (int i = 0; i < 5; ++i) {
+    saved.push_back({"k" + std::to_string(i), kT0 + Sec(i), 3600 * kNsPerSecond, 0});
+  }
+  saved.push_back({"no-window", kT0, 0, 0});  // refused: a window of 0 never suppresses
+  engine.RestoreDedup(saved);
+  auto kept = engine.ExportDedup();
+  ASSERT_EQ(kept.size(), 2u);  // the most recent two, oldest first
+  EXPECT_EQ(kept[0].key, "k3");
+  EXPECT_EQ(kept[1].key, "k4");
+  EXPECT_EQ(engine.Stats().evicted_dedup, 3u);
+}
+
 TEST(AnonymousList, PagesAccumulateWhileTheActivityLives) {
   Recorder sink;
   auto cfg = Defaults();

@@ -1,0 +1,42 @@
+#pragma once
+// What the sensor learned that must outlive a restart (DESIGN.md "Many sensors"): the servers
+// fingerprinted as storage, so that a restart does not hide their unmarked requests, and the
+// dedup windows, so that it does not page twice for what it already reported. Serialise and
+// Parse are the one document format (JSON, "format": "bucketwatch-state", "version": 1);
+// state_file.h puts it on disk.
+//
+// Guarantees: Parse never throws and never trusts the document. A document of another format
+// or version is refused whole (a newer sensor's state is not half-read); within a good
+// document, an entry with a missing or out-of-range field is skipped and counted, never
+// guessed. Dedup keys are hex-encoded, so any byte a bucket name carried survives the trip.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sensor/app/known_servers.h"
+#include "sensor/detect/detection_engine.h"
+
+namespace bw::state {
+
+inline constexpr int kStateVersion = 1;
+
+struct LearnedState {
+  std::vector<app::KnownServerEntry> known_servers;  // least recently seen first
+  std::vector<detect::DedupRecord> dedup;            // least recently used first
+};
+
+std::string Serialise(const LearnedState& state, TimestampNs saved_at);
+
+struct ParseResult {
+  bool ok = false;
+  std::string error;     // why the whole document was refused (ok == false)
+  uint64_t skipped = 0;  // entries refused one by one
+  TimestampNs saved_at = 0;
+  LearnedState state;
+};
+
+ParseResult Parse(std::string_view text);
+
+}  // namespace bw::state
