@@ -71,6 +71,14 @@ def main():
     check(svc.get("network_mode") == "host", "compose: host network to see the tap interface")
     check("healthcheck" in svc and "/healthz" in " ".join(svc["healthcheck"]["test"]), "compose: /healthz check")
     check(svc["build"]["dockerfile"] == "deploy/docker/Dockerfile", "compose builds the Dockerfile")
+    # Learned state survives a container restart only on the state volume.
+    command = [str(a) for a in svc.get("command", [])]
+    state_dir = command[command.index("--state-dir") + 1] if "--state-dir" in command else ""
+    volumes = [str(v).split(":")[1] for v in svc.get("volumes", []) if str(v).count(":") >= 1]
+    check(any(state_dir.startswith(v + "/") for v in volumes),
+          "compose: --state-dir inside a volume (learned state must outlive the container)")
+    check('"--state-dir", "/var/lib/bucketwatch/state"' in text,
+          "Dockerfile CMD keeps state in the /var/lib/bucketwatch volume")
     if os.environ.get("BW_DOCKER_BUILD") == "1":
         r = subprocess.run(["docker", "build", "-f", "deploy/docker/Dockerfile", "-t", "bucketwatch:test", "."],
                            cwd=src)

@@ -96,6 +96,11 @@ def main():
         check(config_path.startswith(mounts.get(cm_vols[0], "?") + "/"), "--config inside the ConfigMap mount")
         check(os.path.basename(config_path) in cm["data"], "--config names a ConfigMap key")
     check("--interface" in args, "--interface in args")
+    # Learned state survives a pod restart only on the node's persistent volume.
+    state_dir = args[args.index("--state-dir") + 1] if "--state-dir" in args else ""
+    persistent = [mounts[n] for n, v in vols.items() if "hostPath" in v and n in mounts]
+    check(any(state_dir.startswith(m + "/") for m in persistent),
+          "--state-dir inside a hostPath mount (learned state must outlive the pod)")
     # The sensor's own config, loaded by the real config reader.
     text = cm["data"].get("bucketwatch.yaml", "")
     conf = yaml.safe_load(text)

@@ -18,7 +18,7 @@ for want in 'User=bucketwatch' 'AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN' \
             'CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN' 'NoNewPrivileges=yes' \
             'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' 'StateDirectory=bucketwatch' \
             'SystemCallFilter=@system-service' 'ExecReload=/bin/kill -HUP $MAINPID' \
-            '--metrics-listen 127.0.0.1:9580'; do
+            '--metrics-listen 127.0.0.1:9580' '--state-dir /var/lib/bucketwatch/state'; do
   grep -qF -- "$want" "$unit" || { echo "FAIL: $unit lacks '$want'"; exit 1; }
 done
 # Offline security score: 0 (best) .. 10; the threshold makes the command fail above 3.0.
