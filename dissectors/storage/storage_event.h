@@ -22,7 +22,20 @@ inline constexpr size_t kMaxSampleKeys = 1000;
 // How the provider was recognised: by its own endpoint names, by a configured endpoint rule,
 // by a wire fingerprint of this transaction, or because the server endpoint was recognised
 // earlier (a store such as s3rver answers object reads with no fingerprint of its own).
-enum class RecognisedBy : uint8_t { kName, kEndpointRule, kFingerprint, kKnownServer };
+// kObjectDigest: an object read whose body has the MD5 its ETag claims (object_digest.h).
+enum class RecognisedBy : uint8_t {
+  kName,
+  kEndpointRule,
+  kFingerprint,
+  kKnownServer,
+  kObjectDigest
+};
+
+// The server showed it is storage of its own accord: its later requests that do not say so are
+// storage too (known servers).
+constexpr bool TeachesServer(RecognisedBy by) {
+  return by == RecognisedBy::kFingerprint || by == RecognisedBy::kObjectDigest;
+}
 
 struct StorageEvent {
   Provider provider = Provider::kS3;

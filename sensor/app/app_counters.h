@@ -22,6 +22,10 @@ struct AppCounters {
   std::atomic<uint64_t> non_storage_http{0};  // HTTP transactions that were not storage requests
   // Of those, handed to the output stage in case their server is known there as storage.
   std::atomic<uint64_t> known_server_candidates{0};
+  // Object reads from servers not known as storage whose body had the MD5 the ETag claims
+  // (storage/object_digest.h), and of those checked, the ones that did not.
+  std::atomic<uint64_t> object_digest_matches{0};
+  std::atomic<uint64_t> object_digest_mismatches{0};
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) { bw::Bump(c, n); }
 };

@@ -1,5 +1,6 @@
 #include "sensor/app/app_session.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string_view>
 
@@ -254,8 +255,34 @@ void AppSession::OnResponseBody(const http::HttpTransaction& tx, ByteView chunk)
     } else {
       scanner_.reset();
     }
+    // Nothing in the head said storage (kPrefix) and the server is not known: an object read
+    // can still prove itself by its bytes.
+    object_digest_.reset();
+    if (body_use_ == storage::BodyUse::kPrefix && config_.storage.fingerprint &&
+        !Hint(tx.response.first_ts).known_provider) {
+      if (auto claimed = storage::ClaimedObjectMd5(tx)) {
+        auto d = std::make_unique<ObjectDigest>();
+        d->claimed = *claimed;
+        d->md5 = EVP_MD_CTX_new();
+        if (d->md5 && EVP_DigestInit_ex(d->md5, EVP_md5(), nullptr) == 1) {
+          object_digest_ = std::move(d);
+        }
+      }
+    }
   }
   if (scanner_) scanner_->Feed(chunk);
+  if (object_digest_) EVP_DigestUpdate(object_digest_->md5, chunk.data(), chunk.size());
+}
+
+bool AppSession::ObjectDigestMatches(const http::HttpTransaction& tx) {
+  std::unique_ptr<ObjectDigest> d = std::move(object_digest_);
+  if (!d || tx.end != http::TransactionEnd::kComplete || tx.response.missing_bytes) return false;
+  std::array<uint8_t, EVP_MAX_MD_SIZE> out{};
+  unsigned int len = 0;
+  bool match = EVP_DigestFinal_ex(d->md5, out.data(), &len) == 1 && len == d->claimed.size() &&
+               std::equal(d->claimed.begin(), d->claimed.end(), out.begin());
+  AppCounters::Bump(match ? counters_.object_digest_matches : counters_.object_digest_mismatches);
+  return match;
 }
 
 bool AppSession::WantsBodyPrefix(const http::HttpTransaction&) const {
@@ -267,10 +294,17 @@ void AppSession::OnTransaction(http::HttpTransaction& tx) {
   const storage::ListingSummary* body = scanner_ ? &scanner_->summary() : nullptr;
   TimestampNs now = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
   auto event = storage::Recognise(tx, body, config_.storage, Hint(now));
+  if (!event && ObjectDigestMatches(tx)) {
+    storage::ServerHint as_store;
+    as_store.known_provider = storage::Provider::kS3Compatible;
+    event = storage::Recognise(tx, body, config_.storage, as_store);
+    if (event) event->recognised_by = storage::RecognisedBy::kObjectDigest;
+  }
+  object_digest_.reset();
   auto logged = event::HttpLogEntry::Storage::kNo;
   if (event) {
     logged = event::HttpLogEntry::Storage::kYes;
-    if (event->recognised_by == storage::RecognisedBy::kFingerprint && config_.known_servers) {
+    if (storage::TeachesServer(event->recognised_by) && config_.known_servers) {
       config_.known_servers->Learn(identity_.server_ip, identity_.server_port, event->provider,
                                    now);
     }

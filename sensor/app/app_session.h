@@ -21,6 +21,7 @@
 #include "dissectors/http/socks_handshake.h"
 #include "dissectors/http/start_line.h"
 #include "dissectors/storage/listing_scanner.h"
+#include "dissectors/storage/object_digest.h"
 #include "dissectors/storage/recogniser.h"
 #include "dissectors/tls/client_hello.h"
 #include "dissectors/tls/turn_counter.h"
@@ -144,6 +145,16 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   std::unique_ptr<storage::ListingScanner> scanner_;
   bool scan_decided_ = false;
   storage::BodyUse body_use_ = storage::BodyUse::kNone;  // of the response being read
+  // Allocated only while the body of an object-shaped answer from a server not known as storage
+  // is hashed (storage/object_digest.h).
+  struct ObjectDigest {
+    storage::Md5 claimed{};
+    EVP_MD_CTX* md5 = nullptr;
+    ~ObjectDigest() { EVP_MD_CTX_free(md5); }
+  };
+  std::unique_ptr<ObjectDigest> object_digest_;
+  // Whether the body hashed had the claimed MD5; resets object_digest_.
+  bool ObjectDigestMatches(const http::HttpTransaction& tx);
   uint64_t http_transactions_ = 0;
   uint64_t storage_events_ = 0;
 

@@ -215,7 +215,7 @@ void OutputStage::HandleStorage(event::StorageRequest& request) {
   const event::RequestContext& ctx = request.ctx;
   const storage::StorageEvent& ev = request.event;
   // The server spoke storage of its own accord: later requests to it that do not are storage too.
-  if (ev.recognised_by == storage::RecognisedBy::kFingerprint) {
+  if (storage::TeachesServer(ev.recognised_by)) {
     known_.Learn(ctx.server_ip, ctx.server_port, ev.provider, ctx.end_ts);
   }
   Bump(counters_.storage_requests);

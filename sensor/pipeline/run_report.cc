@@ -113,9 +113,14 @@ Json Reassembly(const metrics::ReassemblySnapshot& r) {
 }
 
 Json App(const SensorSnapshot& s) {
-  return {{"http_flows", s.app.http_flows},         {"tls_flows", s.app.tls_flows},
-          {"other_flows", s.app.other_flows},       {"tls_client_hellos", s.app.tls_client_hellos},
-          {"storage_requests", StorageRequests(s)}, {"non_storage_http", NonStorageHttp(s)}};
+  return {{"http_flows", s.app.http_flows},
+          {"tls_flows", s.app.tls_flows},
+          {"other_flows", s.app.other_flows},
+          {"tls_client_hellos", s.app.tls_client_hellos},
+          {"storage_requests", StorageRequests(s)},
+          {"non_storage_http", NonStorageHttp(s)},
+          {"object_digest_matches", s.app.object_digest_matches},
+          {"object_digest_mismatches", s.app.object_digest_mismatches}};
 }
 
 // Every error reason is listed, zero or not.

@@ -46,7 +46,8 @@ STATS_FIELDS = [
     "reassembly.overlap_conflicts", "reassembly.retransmission_conflicts", "reassembly.gaps", "reassembly.out_of_window",
     "reassembly.weak_segments", "reassembly.weak_replaced", "reassembly.weak_used",
     "reassembly.weak_discarded", "reassembly.weak_controls_ignored",
-    "app.http_flows", "app.storage_requests", "app.non_storage_http", "ledger.lines",
+    "app.http_flows", "app.storage_requests", "app.non_storage_http",
+    "app.object_digest_matches", "app.object_digest_mismatches", "ledger.lines",
 ]
 METRIC_FIELDS = [
     "bucketwatch_http_requests_total", "bucketwatch_http_responses_total",
@@ -231,7 +232,8 @@ def run_case(group, write_case, expected_dir, extra_problems=None, doc=None, arg
     if update:
         old = json.load(open(exp_path)) if os.path.exists(exp_path) else {}
         out = {"case": case, "server_sees": old.get("server_sees", ""),
-               "verdict": old.get("verdict", ""), **got}
+               "verdict": old.get("verdict", ""),
+               **{k: old[k] for k in ("not_storage",) if k in old}, **got}
         os.makedirs(expected_dir, exist_ok=True)
         with open(exp_path, "w") as f:
             json.dump(out, f, indent=2)

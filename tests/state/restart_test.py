@@ -6,12 +6,13 @@
 
 Uses the live-recorded s3rver session (tests/pcap/e2e/s3_anonymous_curl.pcap: curl lists the
 bucket, then reads objects; s3rver answers the reads with no S3 header, so only a server learned
-from the listings makes them storage):
+before makes a ranged read (206) or a HEAD storage; a whole object proves itself by its MD5):
 
-1. known servers: the listings and the reads as two runs, as if the sensor restarted between
-   them. With the state directory the second run ledgers the reads; without it, it does not.
+1. known servers: the session is cut before the ranged read, as if the sensor restarted there.
+   With the state directory the second run ledgers the ranged read and the HEAD; without it,
+   it does not.
 2. dedup: the whole session again 6 minutes later (timestamps shifted) pages nothing, inside
-   the 1-hour dedup windows; 2 hours later it pages again.
+   the 1-hour dedup windows; 90 minutes later it pages again.
 3. a corrupt state file and one of another version are moved aside with a log line naming why;
    the run goes on and saves a good state at exit.
 (The unit tests in tests/unit/sensor/state cover the size bound, FIFOs and atomic replacement.)
@@ -61,9 +62,9 @@ def run(binary, pcap, work, name, state_dir=None, extra=()):
     return read(ledger), read(alerts), proc.stderr
 
 
-def gets(ledger, served_only=False):
-    return sorted(l["url"]["path"] for l in ledger if l["storage"]["operation"] == "GetObject" and
-                  (not served_only or l["http"]["response"].get("status_code", 0) < 300))
+def served(ledger, since=""):
+    return sorted((l["storage"]["operation"], l["url"]["path"]) for l in ledger
+                  if l["http"]["response"].get("status_code", 0) < 300 and l["@timestamp"] >= since)
 
 
 def main():
@@ -76,14 +77,13 @@ def main():
     header, recs = records(SESSION)
     problems = []
 
-    # 1. Known servers. The first GET's connection starts after the last listing's ended.
+    # 1. Known servers. Each curl request has its own connection: cut at the ranged read's.
     first, _, _ = run(binary, SESSION, work, "whole")
-    first_get = min(l["@timestamp"] for l in first if l["storage"]["operation"] == "GetObject")
-    whole_gets = gets(first)
+    first_get = min(l["@timestamp"] for l in first
+                    if l["http"]["response"].get("status_code") == 206)
     t_get = datetime.datetime.strptime(first_get[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
         tzinfo=datetime.timezone.utc).timestamp()
-    # Each curl request is its own connection: cut at the SYN of the first GET's (Ethernet,
-    # IPv4 or IPv6, TCP flags SYN without ACK).
+    # The SYN of its connection (Ethernet, IPv4 or IPv6, TCP flags SYN without ACK).
     cut = None
     for i, (sec, frac, frame, _) in enumerate(recs):
         if sec + frac / 1e6 >= t_get:
@@ -105,17 +105,18 @@ def main():
         problems.append("no state.json after a run with --state-dir")
     with_state, _, log = run(binary, part_b, work, "b_state", state)
     without, _, _ = run(binary, part_b, work, "b_fresh")
-    if gets(with_state) != whole_gets:
+    want = served(first, first_get)
+    if not want or served(with_state) != want:
         problems.append("after a restart with state the reads ledgered %s, want %s (log: %s)" % (
-            gets(with_state), whole_gets, log.strip()[-300:]))
-    # A 404 carries S3's error XML and needs no state; the served reads carry nothing.
-    if gets(without, served_only=True) or not gets(with_state, served_only=True):
+            served(with_state), want, log.strip()[-300:]))
+    # A 404 carries S3's error XML and needs no state; the ranged read and the HEAD carry nothing.
+    if served(without):
         problems.append("control: without state the served reads were ledgered (%s): the test "
-                        "proves nothing" % gets(without, served_only=True))
+                        "proves nothing" % served(without))
     if "restored 1 known storage servers" not in log:
         problems.append("no restore log line: %s" % log.strip()[-300:])
-    print("known servers: split at %.3f; served reads ledgered %d with state, %d without" % (
-        cut_ts, len(gets(with_state, True)), len(gets(without, True))))
+    print("known servers: cut at %.3f; served reads ledgered %d with state, %d without" % (
+        cut_ts, len(served(with_state)), len(served(without))))
 
     # 2. Dedup across a restart.
     state2 = os.path.join(work, "state2")
@@ -125,7 +126,7 @@ def main():
     _, alerts6, _ = run(binary, later, work, "d6", state2)
     _, alerts_fresh, _ = run(binary, later, work, "d6_fresh")
     much_later = os.path.join(work, "much_later.pcap")
-    write(much_later, header, recs, 2 * 3600)
+    write(much_later, header, recs, 90 * 60)
     _, alerts120, _ = run(binary, much_later, work, "d120", state2)
     rules = lambda alerts: sorted(a["rule"] for a in alerts)  # noqa: E731
     if not alerts0 or rules(alerts_fresh) != rules(alerts0):
@@ -134,10 +135,10 @@ def main():
     if alerts6:
         problems.append("paged again 6 min after a restart: %s" % rules(alerts6))
     if rules(alerts120) != rules(alerts0):
-        problems.append("2 h later (past the dedup windows) alerts %s, want %s" % (
+        problems.append("90 min later (past the dedup windows) alerts %s, want %s" % (
             rules(alerts120), rules(alerts0)))
     suppressed = sum(a["counts"].get("suppressed", 0) for a in alerts120)
-    print("dedup: %d alerts, 6 min later with state %d (without %d), 2 h later %d carrying %d "
+    print("dedup: %d alerts, 6 min later with state %d (without %d), 90 min later %d carrying %d "
           "suppressed repeats" % (len(alerts0), len(alerts6), len(alerts_fresh), len(alerts120),
                                   suppressed))
 

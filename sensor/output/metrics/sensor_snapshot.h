@@ -142,9 +142,11 @@ struct AppSnapshot {
   uint64_t tls_flows = 0;
   uint64_t other_flows = 0;
   uint64_t tls_client_hellos = 0;
-  uint64_t storage_events = 0;    // requests the workers knew were storage
-  uint64_t non_storage_http = 0;  // HTTP transactions they did not (some of them the output
-                                  // stage finds were: OutputSnapshot::known_server_requests)
+  uint64_t storage_events = 0;         // requests the workers knew were storage
+  uint64_t non_storage_http = 0;       // HTTP transactions they did not (some of them the output
+                                       // stage finds were: OutputSnapshot::known_server_requests)
+  uint64_t object_digest_matches = 0;  // object reads proven by their MD5 (object_digest.h)
+  uint64_t object_digest_mismatches = 0;
 };
 
 struct HttpSnapshot {

@@ -122,6 +122,8 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     s.app.tls_client_hellos += Load(a.tls_client_hellos);
     s.app.storage_events += Load(a.storage_events);
     s.app.non_storage_http += Load(a.non_storage_http);
+    s.app.object_digest_matches += Load(a.object_digest_matches);
+    s.app.object_digest_mismatches += Load(a.object_digest_mismatches);
     const auto& h = a.http;
     auto& o = s.http;
     o.requests += Load(h.requests);

@@ -9,6 +9,7 @@ a stream cut by RST, HTTP through a SOCKS 4a/5 proxy, 100-continue, a body read 
 
 README.md next to this file describes each case and what the server does with it.
 """
+import hashlib
 import os
 import sys
 
@@ -270,6 +271,58 @@ def signature_separators(cap):
     c.close()
 
 
+def object_answer(body, etag=None, accept_ranges=True, status="200 OK", extra=()):
+    # s3rver's answer to an object GET: no x-amz-* header, the object's MD5 as ETag.
+    etag = etag or hashlib.md5(body).hexdigest()
+    hdrs = ["HTTP/1.1 " + status]
+    if accept_ranges:
+        hdrs.append("Accept-Ranges: bytes")
+    hdrs += ["Content-Type: application/octet-stream",
+             "Last-Modified: Wed, 01 Nov 2023 09:30:00 GMT", 'ETag: "%s"' % etag]
+    hdrs += list(extra) + ["Content-Length: %d" % len(body), "Date: " + DATE,
+                           "Connection: keep-alive"]
+    return ("\r\n".join(hdrs) + "\r\n\r\n").encode() + body
+
+
+def object_digest(cap):
+    # Object reads from stores the sensor never saw list or sign (it started after that): the
+    # only proof is the body's MD5 in the ETag, with S3's answer shape (issue 17 item 1).
+    csv = b"id,name,email\n" + b"".join(b"%d,user%d,u%d@example.com\n" % (i, i, i)
+                                        for i in range(40))
+    # 1. s3rver: the MD5 matches. Then a ranged read (206, no MD5 to check) and a HEAD on a
+    #    new connection: storage too, the server having shown what it is.
+    c = Conn(cap, 42050, server_ip="10.20.0.30", dport=4568)
+    c.handshake()
+    c.send(get("/public-data/export/customers.csv", host="10.20.0.30:4568"))
+    c.reply(object_answer(csv))
+    c.close()
+    c = Conn(cap, 42051, server_ip="10.20.0.30", dport=4568)
+    c.handshake()
+    c.send(get("/public-data/export/customers.csv", host="10.20.0.30:4568",
+               extra=[("Range", "bytes=0-9")]))
+    c.reply(object_answer(csv[:10], etag=hashlib.md5(csv).hexdigest(),
+                          status="206 Partial Content",
+                          extra=["Content-Range: bytes 0-9/%d" % len(csv)]))
+    c.send(request("HEAD", "/public-data/export/orders.csv", [("Host", "10.20.0.30:4568")]))
+    c.reply(object_answer(b"", etag=hashlib.md5(b"orders").hexdigest())
+            .replace(b"Content-Length: 0", b"Content-Length: 6"))
+    c.close()
+    # 2. The same shape, but the body is not what the ETag says: not proof, not storage.
+    c = Conn(cap, 42052, server_ip="10.20.0.31", dport=8080)
+    c.handshake()
+    c.send(get("/reports-2023/q3.csv", host="10.20.0.31:8080"))
+    c.reply(object_answer(csv, etag=hashlib.md5(b"something else").hexdigest()))
+    c.close()
+    # 3. A web framework that sends the body's MD5 as ETag (Django's ConditionalGetMiddleware)
+    #    without Accept-Ranges: not the store's shape.
+    page = b"<html><body>dashboard</body></html>\n"
+    c = Conn(cap, 42053, server_ip="10.20.0.32", dport=8000)
+    c.handshake()
+    c.send(get("/dashboard/overview.html", host="10.20.0.32:8000"))
+    c.reply(object_answer(page, accept_ranges=False))
+    c.close()
+
+
 CASES = {
     "http09_get": http09_get,
     "http09_headers_node": http09_headers_node,
@@ -288,6 +341,7 @@ CASES = {
     "refused_forms": refused_forms,
     "answered_after_close": answered_after_close,
     "signature_separators": signature_separators,
+    "object_digest": object_digest,
 }
 
 

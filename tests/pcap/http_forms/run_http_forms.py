@@ -33,7 +33,9 @@ def tshark_requests(pcap):
     return [tuple(line.split("\t")) for line in out.splitlines() if line]
 
 
-def tshark_problems(pcap, ledger):
+def tshark_problems(pcap, ledger, not_storage=()):
+    """`not_storage`: requests the case shows are not storage ([method, target] pairs from the
+    expected file), which tshark decodes and the ledger must not have."""
     seen, redacted = set(), set()
     for line in ledger:
         method, path, query = (run_evasion.ledger_path(line, "http.request.method"),
@@ -46,9 +48,12 @@ def tshark_problems(pcap, ledger):
         seen.add((method, target.split(" ")[0]))
         if query and "REDACTED" in query:
             redacted.add((method, path))  # tshark shows the credential the ledger must not
-    return ["tshark decodes %s %s, the ledger does not have it" % r
-            for r in tshark_requests(pcap)
-            if r not in seen and (r[0], r[1].split("?")[0]) not in redacted]
+    excluded = {tuple(r) for r in not_storage}
+    problems = ["%s %s is not storage, but the ledger has it" % r for r in excluded if r in seen]
+    return problems + ["tshark decodes %s %s, the ledger does not have it" % r
+                       for r in tshark_requests(pcap)
+                       if r not in seen and r not in excluded and
+                       (r[0], r[1].split("?")[0]) not in redacted]
 
 
 def secret_problems(pcap):
@@ -70,7 +75,11 @@ def main():
         if shutil.which("tshark"):
             # The raw lines: got["ledger"] has long values summarised.
             with open(os.path.join(os.path.dirname(pcap), "ledger.jsonl")) as f:
-                problems += tshark_problems(pcap, [json.loads(line) for line in f])
+                ledger = [json.loads(line) for line in f]
+            case = os.path.splitext(os.path.basename(pcap))[0]
+            with open(os.path.join(HERE, "expected", case + ".json")) as f:
+                not_storage = json.load(f).get("not_storage", [])
+            problems += tshark_problems(pcap, ledger, not_storage)
         return problems
     return run_evasion.run_case("http_forms", make_http_forms.write_case,
                                 os.path.join(HERE, "expected"), tshark_check, __doc__)

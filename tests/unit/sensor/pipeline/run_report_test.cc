@@ -157,7 +157,8 @@ TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
                                                              "buffered_high_water"}));
   EXPECT_EQ(Keys(j["app"]),
             (std::vector<std::string>{"http_flows", "tls_flows", "other_flows", "tls_client_hellos",
-                                      "storage_requests", "non_storage_http"}));
+                                      "storage_requests", "non_storage_http",
+                                      "object_digest_matches", "object_digest_mismatches"}));
   EXPECT_EQ(Keys(j["http"]),
             (std::vector<std::string>{"requests", "responses", "transactions", "no_response",
                                       "truncated", "gaps", "resyncs", "lost_requests", "tunnels",
