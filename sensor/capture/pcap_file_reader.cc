@@ -425,6 +425,9 @@ void PcapFileReader::ReportPassed(Packet& out) {
 
 PcapFileReader::Status PcapFileReader::Fail(Packet& out, std::string why) {
   error_ = std::move(why);
+  // The records before the bad one that other lanes took were passed over too: without them a
+  // lane's count of the file stops at its own share of the chunk that ends in the error.
+  Leave();
   Detach();
   ReportPassed(out);
   return Status::kError;
