@@ -1,5 +1,10 @@
 // bucketwatch: passive sensor for anonymous access to cloud object storage.
 // Command line per DESIGN.md; exit codes: 0 success, 1 runtime failure, 2 usage or config error.
+// A run that lost ledger lines (write errors: full disk, closed stdout, broken pipe) or alerts
+// (alerts file write errors, spool full, memory-only alerts undelivered at exit) is a runtime
+// failure (1) with a line saying how many. A --read stopped by SIGINT or SIGTERM before its
+// input ended says so and exits as a shell reports a process killed by that signal: 130
+// (SIGINT) or 143 (SIGTERM); a live capture stopped by them exits 0.
 
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -18,8 +23,8 @@ namespace {
 
 bw::pipeline::Sensor* g_sensor = nullptr;
 
-void OnStopSignal(int) {
-  if (g_sensor) g_sensor->RequestStop();
+void OnStopSignal(int signal) {
+  if (g_sensor) g_sensor->RequestStop(signal);
 }
 
 void OnReloadSignal(int) {

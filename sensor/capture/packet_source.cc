@@ -34,6 +34,8 @@ int64_t SteadyMs() {
 }
 
 constexpr int64_t kReopenIntervalMs = 1000;
+// After a reader's error in a gzip stream, how much more is inflated to look for the cause.
+constexpr uint64_t kReadOnBytes = 16u << 20;
 // After a reopen was refused for lack of CAP_NET_RAW: the privilege cannot come back by itself,
 // so retry rarely (the attempt is cheap and its counter shows the capture is still paused).
 constexpr int64_t kReopenDeniedIntervalMs = 30000;
@@ -132,15 +134,59 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options, 
   usage_error = false;
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<PacketSource> src(new PacketSource());
-  if (!options.file.empty() && options.file != "-") {
-    // A classic pcap file is read by our own reader (one copy, shareable by lanes; see
-    // pcap_file_reader.h). pcapng is read by our own reader: libpcap 1.10 refuses files whose
+  if (!options.file.empty()) {
+    // Opened once and sniffed from the same descriptor: a pipe's bytes read to sniff it are not
+    // there to read again (see capture_stream.h). A classic pcap file is read by our own reader
+    // (one copy, shareable by lanes; see pcap_file_reader.h), by offset, so only a regular
+    // uncompressed file. pcapng is read by our own reader: libpcap 1.10 refuses files whose
     // interfaces differ in link type or snap length, which the format allows and multi-interface
-    // tools write. Anything else (pipes, other formats) goes to libpcap.
-    src->pcap_file_ =
-        PcapFileReader::Open(options.file, error, std::max<size_t>(1, options.file_lanes));
-    if (!src->pcap_file_) src->pcapng_ = PcapngReader::Open(options.file, error);
-    if (!error.empty()) return nullptr;
+    // tools write. Anything else (pcap from a pipe or gzip, other formats) goes to libpcap,
+    // reading the same stream.
+    auto stream = CaptureStream::Open(options.file, error);
+    if (!stream) {
+      error = "cannot read capture " + options.file + ": " + error;
+      return nullptr;
+    }
+    ByteView head = stream->Peek(4);
+    if (!stream->error().empty()) {
+      error = "cannot read capture " + options.file + ": " + stream->error();
+      return nullptr;
+    }
+    uint32_t magic = 0;
+    if (head.size() == 4) std::memcpy(&magic, head.data(), 4);
+    if (stream->regular_file() && magic != kPcapngSectionHeader) {
+      src->pcap_file_ = PcapFileReader::OpenFd(::dup(stream->fd()), error,
+                                               std::max<size_t>(1, options.file_lanes));
+      if (!error.empty()) return nullptr;
+    }
+    if (!src->pcap_file_ && magic == kPcapngSectionHeader) {
+      src->stream_ = stream.get();
+      src->pcapng_ = PcapngReader::Open(std::move(stream), options.file, error);
+      if (!src->pcapng_) {
+        if (error.empty()) error = "cannot read capture " + options.file;
+        return nullptr;
+      }
+    }
+    if (!src->pcap_file_ && !src->pcapng_) {
+      src->stream_ = stream.get();
+      FILE* f = CaptureStream::ToFile(std::move(stream));
+      if (f == nullptr) {
+        error = "cannot read capture " + options.file + ": " + std::strerror(errno);
+        return nullptr;
+      }
+      src->handle_ =
+          pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+      if (!src->handle_) {
+        // The stream's own error (a corrupt gzip header) says more than libpcap's.
+        std::string why = src->stream_->error().empty() ? OneLine(errbuf) : src->stream_->error();
+        std::fclose(f);  // libpcap leaves a FILE* it was given to its caller on failure
+        src->stream_ = nullptr;
+        error = "cannot read capture " + options.file + ": " + why;
+        return nullptr;
+      }
+      src->nanosecond_ = pcap_get_tstamp_precision(src->handle_) == PCAP_TSTAMP_PRECISION_NANO;
+      src->description_ = "file " + options.file;
+    }
   }
   if (src->pcap_file_ || src->pcapng_) {
     src->description_ = "file " + options.file;
@@ -166,14 +212,7 @@ std::unique_ptr<PacketSource> PacketSource::Open(const CaptureOptions& options, 
     return src;
   }
   if (!options.file.empty()) {
-    src->handle_ = pcap_open_offline_with_tstamp_precision(options.file.c_str(),
-                                                           PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!src->handle_) {
-      error = "cannot read capture " + options.file + ": " + OneLine(errbuf);
-      return nullptr;
-    }
-    src->nanosecond_ = pcap_get_tstamp_precision(src->handle_) == PCAP_TSTAMP_PRECISION_NANO;
-    src->description_ = "file " + options.file;
+    // libpcap reads the stream (handle_ opened above).
   } else if (!options.interface.empty()) {
     src->live_ = true;
     src->options_ = options;
@@ -208,6 +247,14 @@ PacketSource::~PacketSource() {
   }
 }
 
+std::string PacketSource::StreamErrorOr(std::string reader_error) {
+  if (stream_ == nullptr) return reader_error;
+  // Corrupt gzip data inflates to garbage before zlib can tell (at the latest at the stream's
+  // checksum): read on a little so the cause, not its symptom, is reported.
+  stream_->ReadOn(kReadOnBytes);
+  return stream_->error().empty() ? reader_error : stream_->error();
+}
+
 bool PacketSource::PassesFilter(int dlt, const pcap_pkthdr& hdr, const uint8_t* data) {
   if (options_.bpf.empty()) return true;
   for (auto& f : filters_) {
@@ -230,8 +277,9 @@ NextStatus PacketSource::NextPcapng(RawPacket& out) {
     PcapngReader::Packet p;
     PcapngReader::Status st = pcapng_->Next(p);
     if (st == PcapngReader::Status::kEnd) return NextStatus::kEnd;
+    if (break_.load(std::memory_order_relaxed)) return NextStatus::kEnd;  // a cancelled read
     if (st == PcapngReader::Status::kError) {
-      error_ = pcapng_->error();
+      error_ = StreamErrorOr(pcapng_->error());
       return NextStatus::kError;
     }
     // As libpcap offline: the file's caplen stands (snaplen applies to live captures).
@@ -344,7 +392,8 @@ NextStatus PacketSource::Next(RawPacket& out) {
   }
   if (rc == 0) return NextStatus::kTimeout;
   if (rc == PCAP_ERROR_BREAK) return NextStatus::kEnd;
-  error_ = OneLine(pcap_geterr(handle_));
+  if (break_.load(std::memory_order_relaxed)) return NextStatus::kEnd;  // a cancelled read
+  error_ = StreamErrorOr(OneLine(pcap_geterr(handle_)));
   if (error_.empty()) error_ = "capture read failed";
   if (live_ && OnLiveError(false)) return NextStatus::kTimeout;
   return NextStatus::kError;
@@ -502,6 +551,7 @@ bool PacketSource::Stats(KernelStats& out) {
 
 void PacketSource::BreakLoop() {
   break_.store(true, std::memory_order_relaxed);
+  if (stream_) stream_->Cancel();  // a read waiting on a pipe's writer
   if (handle_) pcap_breakloop(handle_);
 }
 

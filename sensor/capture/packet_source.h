@@ -23,6 +23,7 @@
 
 #include "dissectors/common/bytes.h"
 #include "dissectors/common/timestamp.h"
+#include "sensor/capture/capture_stream.h"
 #include "sensor/capture/pcap_file_reader.h"
 #include "sensor/capture/pcapng_reader.h"
 #include "sensor/decode/packet_meta.h"
@@ -31,7 +32,9 @@ namespace bw::capture {
 
 struct CaptureOptions {
   std::string interface;  // live capture when non-empty
-  std::string file;       // offline capture when non-empty ("-" is stdin)
+  // Offline capture when non-empty ("-" is stdin): a file, a named pipe or /dev/stdin, pcap or
+  // pcapng, plain or gzip-compressed (by its magic).
+  std::string file;
   uint32_t snaplen = 262144;
   bool promiscuous = true;
   uint32_t buffer_mib = 256;
@@ -138,6 +141,9 @@ class PacketSource {
   // A failed reopen attempt (rc from pcap_activate): counts it, picks the retry interval, and
   // logs it unless the same failure was the last one logged.
   void OnReopenFailure(int pcap_rc);
+  // A reader's error, or the stream's when the stream has one (a corrupt or cut gzip stream
+  // reads to the reader as a file cut short or garbage).
+  std::string StreamErrorOr(std::string reader_error);
   NextStatus NextPcapng(RawPacket& out);
   NextStatus NextPcapFile(RawPacket& out);
   // Whether `p` passes the BPF filter (pcapng files: compiled per link type on first use).
@@ -150,6 +156,8 @@ class PacketSource {
   };
   std::unique_ptr<PcapFileReader> pcap_file_;
   std::unique_ptr<PcapngReader> pcapng_;
+  // The stream pcapng_ or libpcap (handle_) reads, owned by them: for its errors and Cancel().
+  CaptureStream* stream_ = nullptr;
   std::vector<CompiledFilter> filters_;
   std::atomic<bool> break_{false};
 

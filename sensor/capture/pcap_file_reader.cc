@@ -354,6 +354,12 @@ std::unique_ptr<PcapFileReader> PcapFileReader::Open(const std::string& path, st
   error.clear();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return nullptr;  // libpcap opens it again and words the error
+  return OpenFd(fd, error, lanes);
+}
+
+std::unique_ptr<PcapFileReader> PcapFileReader::OpenFd(int fd, std::string& error, size_t lanes) {
+  error.clear();
+  if (fd < 0) return nullptr;
   struct stat st {};
   uint8_t header[kFileHeader];
   bool candidate = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -425,6 +431,9 @@ void PcapFileReader::ReportPassed(Packet& out) {
 
 PcapFileReader::Status PcapFileReader::Fail(Packet& out, std::string why) {
   error_ = std::move(why);
+  // The records before the bad one that other lanes took were passed over too: without them a
+  // lane's count of the file stops at its own share of the chunk that ends in the error.
+  Leave();
   Detach();
   ReportPassed(out);
   return Status::kError;

@@ -88,6 +88,8 @@ class PcapFileReader {
   // Lane 0 of `lanes`; the others come from OpenLane() and must all be opened, or Detach()ed.
   static std::unique_ptr<PcapFileReader> Open(const std::string& path, std::string& error,
                                               size_t lanes = 1);
+  // The same over `fd`, which it owns (closed on every return): the file a CaptureStream sniffed.
+  static std::unique_ptr<PcapFileReader> OpenFd(int fd, std::string& error, size_t lanes = 1);
   // Lane `lane` (1 .. lanes − 1) of the same file, before any lane has read.
   std::unique_ptr<PcapFileReader> OpenLane(size_t lane) const;
   ~PcapFileReader();

@@ -30,45 +30,47 @@ uint32_t LoadNative32(const uint8_t* p) {
 }  // namespace
 
 std::unique_ptr<PcapngReader> PcapngReader::Open(const std::string& path, std::string& error) {
-  error.clear();
-  FILE* f = std::fopen(path.c_str(), "rbe");
-  if (!f) {
-    error = "cannot read capture " + path + ": " + std::strerror(errno);
+  auto stream = CaptureStream::Open(path, error);
+  if (!stream) {
+    error = "cannot read capture " + path + ": " + error;
     return nullptr;
   }
-  uint8_t magic[4];
-  if (std::fread(magic, 1, 4, f) != 4 || LoadNative32(magic) != kPcapngSectionHeader) {
-    std::fclose(f);
+  return Open(std::move(stream), path, error);
+}
+
+std::unique_ptr<PcapngReader> PcapngReader::Open(std::unique_ptr<CaptureStream> stream,
+                                                 const std::string& name, std::string& error) {
+  error.clear();
+  ByteView magic = stream->Peek(4);
+  if (magic.size() != 4 || LoadNative32(magic.data()) != kPcapngSectionHeader) {
+    if (!stream->error().empty()) error = "cannot read capture " + name + ": " + stream->error();
     return nullptr;  // not pcapng: libpcap reads it (and explains what is wrong with it)
   }
-  std::rewind(f);
   std::unique_ptr<PcapngReader> r(new PcapngReader());
-  r->file_ = f;
-  r->path_ = path;
+  r->stream_ = std::move(stream);
   // Read up to the first packet's interface so first_dlt() is known before any packet.
   uint32_t type = 0;
   while (r->first_dlt_ < 0) {
-    long pos = std::ftell(f);
     Status st = r->ReadBlock(type);
     if (st == Status::kEnd) break;
     if (st == Status::kError) {
-      error = "cannot read capture " + path + ": " + r->error_;
+      error = "cannot read capture " + name + ": " + r->error_;
       return nullptr;
     }
     if (type == kPcapngSectionHeader) {
       if (!r->ParseSectionHeader()) {
-        error = "cannot read capture " + path + ": " + r->error_;
+        error = "cannot read capture " + name + ": " + r->error_;
         return nullptr;
       }
     } else if (type == kInterfaceDescription) {
       if (!r->ParseInterface()) {
-        error = "cannot read capture " + path + ": " + r->error_;
+        error = "cannot read capture " + name + ": " + r->error_;
         return nullptr;
       }
     } else if (type == kEnhancedPacket || type == kSimplePacket || type == kObsoletePacket) {
       // A packet before any interface: Next() reports it as an error in order.
-      std::fseek(f, pos, SEEK_SET);
-      r->offset_ = static_cast<uint64_t>(pos);
+      r->pending_ = true;
+      r->pending_type_ = type;
       break;
     } else {
       ++r->blocks_skipped_;
@@ -77,9 +79,7 @@ std::unique_ptr<PcapngReader> PcapngReader::Open(const std::string& path, std::s
   return r;
 }
 
-PcapngReader::~PcapngReader() {
-  if (file_) std::fclose(file_);
-}
+PcapngReader::~PcapngReader() = default;
 
 PcapngReader::Status PcapngReader::Fail(std::string why) {
   error_ = std::move(why) + " (block at offset " + std::to_string(offset_) + ")";
@@ -97,19 +97,29 @@ uint16_t PcapngReader::U16(size_t at) const {
   return swapped_ ? static_cast<uint16_t>(__builtin_bswap16(v)) : v;
 }
 
+PcapngReader::Status PcapngReader::FailRead(std::string why) {
+  return Fail(stream_->error().empty() ? std::move(why) : stream_->error());
+}
+
+size_t PcapngReader::ReadSome(uint8_t* out, size_t n) {
+  const size_t got = stream_->Read(out, n);
+  position_ += got;
+  return got;
+}
+
 PcapngReader::Status PcapngReader::ReadBlock(uint32_t& type) {
-  long pos = std::ftell(file_);
-  offset_ = pos < 0 ? offset_ : static_cast<uint64_t>(pos);
+  offset_ = position_;
   uint8_t hdr[8];
-  size_t got = std::fread(hdr, 1, 8, file_);
-  if (got == 0 && std::feof(file_)) return Status::kEnd;
-  if (got != 8) return Fail("truncated pcapng block header");
+  size_t got = ReadSome(hdr, 8);
+  if (got == 0 && stream_->error().empty()) return Status::kEnd;
+  if (got != 8) return FailRead("truncated pcapng block header");
   uint32_t raw_type = LoadNative32(hdr);
   uint32_t raw_len = LoadNative32(hdr + 4);
-  if (raw_type == kPcapngSectionHeader) {
-    // A new section may change the byte order: its magic decides.
-    uint8_t bom[4];
-    if (std::fread(bom, 1, 4, file_) != 4) return Fail("truncated pcapng section header");
+  // A new section may change the byte order: its magic, the body's first 4 bytes, decides.
+  uint8_t bom[4];
+  const bool section = raw_type == kPcapngSectionHeader;
+  if (section) {
+    if (ReadSome(bom, 4) != 4) return FailRead("truncated pcapng section header");
     uint32_t magic = LoadNative32(bom);
     if (magic == kByteOrderMagic) {
       swapped_ = false;
@@ -118,18 +128,22 @@ PcapngReader::Status PcapngReader::ReadBlock(uint32_t& type) {
     } else {
       return Fail("bad pcapng byte-order magic");
     }
-    std::fseek(file_, -4, SEEK_CUR);
   }
   type = swapped_ ? Swap32(raw_type) : raw_type;
   uint32_t len = swapped_ ? Swap32(raw_len) : raw_len;
-  if (len < 12 || len % 4 != 0) return Fail("pcapng block length " + std::to_string(len));
+  // A section header's body holds at least its byte-order magic and the trailer.
+  if (len < (section ? 16u : 12u) || len % 4 != 0) {
+    return Fail("pcapng block length " + std::to_string(len));
+  }
   if (len > kMaxBlockBytes) {
     return Fail("pcapng block of " + std::to_string(len) + " bytes exceeds " +
                 std::to_string(kMaxBlockBytes));
   }
   body_.resize(len - 8);
-  if (std::fread(body_.data(), 1, body_.size(), file_) != body_.size()) {
-    return Fail("truncated pcapng block");
+  const size_t at = section ? 4 : 0;
+  if (section) std::memcpy(body_.data(), bom, 4);
+  if (ReadSome(body_.data() + at, body_.size() - at) != body_.size() - at) {
+    return FailRead("truncated pcapng block");
   }
   if (U32(body_.size() - 4) != len) return Fail("pcapng block trailer length mismatch");
   body_.resize(body_.size() - 4);
@@ -216,8 +230,13 @@ TimestampNs PcapngReader::ToNs(const Interface& iface, uint64_t units) const {
 PcapngReader::Status PcapngReader::Next(Packet& out) {
   for (;;) {
     uint32_t type = 0;
-    Status st = ReadBlock(type);
-    if (st != Status::kPacket) return st;
+    if (pending_) {
+      pending_ = false;
+      type = pending_type_;
+    } else {
+      Status st = ReadBlock(type);
+      if (st != Status::kPacket) return st;
+    }
     switch (type) {
       case kPcapngSectionHeader:
         if (!ParseSectionHeader()) return Status::kError;

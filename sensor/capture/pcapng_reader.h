@@ -6,16 +6,17 @@
 // link type; every other block (Interface Statistics, Name Resolution, Decryption Secrets,
 // custom 0x00000BAD/0x40000BAD, unknown types) is skipped and counted. Blocks are bounded
 // (kMaxBlockBytes); a malformed or truncated block is a one-line error after which earlier
-// packets stand. One reusable buffer, no allocation per packet in steady state.
+// packets stand. One reusable buffer, no allocation per packet in steady state. The file is read
+// front to back, never seeked, so a pipe or a gzip stream reads as a file does (CaptureStream).
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "dissectors/common/bytes.h"
 #include "dissectors/common/timestamp.h"
+#include "sensor/capture/capture_stream.h"
 
 namespace bw::capture {
 
@@ -35,6 +36,10 @@ class PcapngReader {
   // Opens `path` when it starts with a pcapng Section Header Block; nullptr with `error` empty
   // when it is not pcapng (let libpcap have it), or with `error` set when it cannot be read.
   static std::unique_ptr<PcapngReader> Open(const std::string& path, std::string& error);
+  // The same over a stream already open (`name` for messages): nullptr with `error` empty when
+  // it does not start like pcapng (the stream is gone then: peek at it first).
+  static std::unique_ptr<PcapngReader> Open(std::unique_ptr<CaptureStream> stream,
+                                            const std::string& name, std::string& error);
   ~PcapngReader();
   PcapngReader(const PcapngReader&) = delete;
   PcapngReader& operator=(const PcapngReader&) = delete;
@@ -66,9 +71,16 @@ class PcapngReader {
   uint32_t U32(size_t at) const;
   uint16_t U16(size_t at) const;
   Status Fail(std::string why);
+  // A short read: the stream's own error (a corrupt gzip stream) when it has one, else `why`.
+  Status FailRead(std::string why);
+  // Up to n bytes of the stream; counts them for offset_.
+  size_t ReadSome(uint8_t* out, size_t n);
 
-  FILE* file_ = nullptr;
-  std::string path_;
+  std::unique_ptr<CaptureStream> stream_;
+  uint64_t position_ = 0;  // bytes read so far
+  // Open() read a packet block before any interface: Next() handles it (in body_) first.
+  bool pending_ = false;
+  uint32_t pending_type_ = 0;
   std::vector<uint8_t> body_;
   bool swapped_ = false;
   std::vector<Interface> interfaces_;

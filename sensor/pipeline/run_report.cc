@@ -1,5 +1,7 @@
 #include "sensor/pipeline/run_report.h"
 
+#include <algorithm>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -189,7 +191,8 @@ Json Alerts(const SensorSnapshot& s) {
           {"write_errors", s.alert_totals.write_errors},
           {"delivered", delivered},
           {"spool_write_errors", s.spool.write_errors},
-          {"spool_memory_only", s.spool.memory_only}};
+          {"spool_memory_only", s.spool.memory_only},
+          {"spool_memory_only_held", s.spool.memory_only_held}};
 }
 
 // "name n, name n" or "none".
@@ -204,7 +207,56 @@ std::string List(const Pairs& pairs) {
 
 using ULL = unsigned long long;
 
+std::string SignalName(int signal) {
+  switch (signal) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return signal > 0 ? "signal " + std::to_string(signal) : std::string("a stop request");
+  }
+}
+
 }  // namespace
+
+RunLosses Losses(const SensorSnapshot& s) {
+  RunLosses l;
+  l.ledger_lines = s.ledger.write_errors;
+  l.alerts = s.alert_totals.write_errors + s.spool.evicted + s.spool.memory_only_held;
+  return l;
+}
+
+std::string LossText(const SensorSnapshot& s) {
+  std::string out;
+  char line[512];
+  if (s.capture.interrupted_by != 0) {
+    std::snprintf(line, sizeof(line),
+                  "bucketwatch: interrupted by %s after %llu packets: the rest of %s was not "
+                  "read\n",
+                  SignalName(s.capture.interrupted_by).c_str(), static_cast<ULL>(s.capture.packets),
+                  s.capture.source.c_str());
+    out += line;
+  }
+  const RunLosses l = Losses(s);
+  if (l.ledger_lines > 0) {
+    std::snprintf(line, sizeof(line),
+                  "bucketwatch: lost %llu ledger line%s (write errors; %llu written)\n",
+                  static_cast<ULL>(l.ledger_lines), l.ledger_lines == 1 ? "" : "s",
+                  static_cast<ULL>(s.ledger.lines));
+    out += line;
+  }
+  if (l.alerts > 0) {
+    std::snprintf(line, sizeof(line),
+                  "bucketwatch: lost %llu alert%s (%llu not written to the alerts file, %llu "
+                  "dropped by the full spool, %llu held in memory only and undelivered)\n",
+                  static_cast<ULL>(l.alerts), l.alerts == 1 ? "" : "s",
+                  static_cast<ULL>(s.alert_totals.write_errors), static_cast<ULL>(s.spool.evicted),
+                  static_cast<ULL>(s.spool.memory_only_held));
+    out += line;
+  }
+  return out;
+}
 
 std::string StatsJson(const SensorSnapshot& s) {
   Json j;
@@ -225,6 +277,11 @@ std::string StatsJson(const SensorSnapshot& s) {
   j["process"] = Process(s.process);
   j["output"] = Output(s.output);
   j["alerts"] = Alerts(s);
+  const RunLosses lost = Losses(s);
+  j["run"] = {{"interrupted_by_signal", std::max(0, s.capture.interrupted_by)},
+              {"interrupted", s.capture.interrupted_by != 0},
+              {"ledger_lines_lost", lost.ledger_lines},
+              {"alerts_lost", lost.alerts}};
   return j.dump(2);
 }
 

@@ -25,4 +25,19 @@ std::string StatsJson(const metrics::SensorSnapshot& s);
 // capture.
 std::string SummaryText(const metrics::SensorSnapshot& s);
 
+// What a run lost, from its end-of-run snapshot. Any of it makes the exit code 1.
+struct RunLosses {
+  // Ledger lines not written: write errors (full disk, closed stdout, broken pipe).
+  uint64_t ledger_lines = 0;
+  // Alerts lost: lines the --alerts file could not take, alerts the spool dropped at its bound
+  // (undelivered), and alerts held in memory only (the spool's disk was full) still undelivered
+  // when the process ends.
+  uint64_t alerts = 0;
+};
+RunLosses Losses(const metrics::SensorSnapshot& s);
+
+// One line per loss, and one for a --read interrupted before its input ended (which signal,
+// how many packets were read); "" for a complete run. Printed even with --quiet.
+std::string LossText(const metrics::SensorSnapshot& s);
+
 }  // namespace bw::pipeline

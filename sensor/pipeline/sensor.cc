@@ -266,7 +266,9 @@ void Sensor::Linger() {
   }
 }
 
-void Sensor::RequestStop() {
+void Sensor::RequestStop(int signal) {
+  int none = 0;
+  if (signal != 0) stop_signal_.compare_exchange_strong(none, signal, std::memory_order_relaxed);
   stop_.store(true, std::memory_order_relaxed);
   if (source_) source_->BreakLoop();
 }
@@ -318,6 +320,13 @@ int Sensor::Run() {
   // sees "finished" (or "failed") sees all of it.
   if (input_ended_) capture_status_.Finish();
   if (failed) capture_status_.Fail(capture_error_);
+  // A --read stopped before its input ended: what follows in the file was not read. (A live
+  // capture is stopped that way normally; a lingering run ended its input first.)
+  const bool interrupted = !source_->live() && !input_ended_ && !failed;
+  if (interrupted) {
+    interrupted_by_ = stop_signal_.load(std::memory_order_relaxed);
+    if (interrupted_by_ == 0) interrupted_by_ = -1;  // stopped, but not by a signal
+  }
   stopped_.store(true, std::memory_order_release);
   if (!source_->live() && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Close();
@@ -336,6 +345,8 @@ int Sensor::Run() {
   metrics::SensorSnapshot snapshot = Snapshot();
   snapshot.capture.seconds = seconds;
   if (options_.summary) std::fputs(SummaryText(snapshot).c_str(), stderr);
+  // Even with --quiet: what was lost, or left unread, is why the exit code is not 0.
+  std::fputs(LossText(snapshot).c_str(), stderr);
   if (!options_.stats_json.empty()) {
     std::ofstream out(options_.stats_json);
     out << StatsJson(snapshot) << "\n";
@@ -344,7 +355,9 @@ int Sensor::Run() {
       return 1;
     }
   }
-  return failed ? 1 : 0;
+  if (interrupted) return interrupted_by_ > 0 ? 128 + interrupted_by_ : 1;
+  const RunLosses lost = Losses(snapshot);
+  return failed || lost.ledger_lines > 0 || lost.alerts > 0 ? 1 : 0;
 }
 
 }  // namespace bw::pipeline

@@ -62,10 +62,13 @@ class Sensor {
   // Opens the capture and the output files; false with a one-line error. `usage_error` is set
   // when the request itself was wrong (exit code 2) rather than the environment (exit code 1).
   [[nodiscard]] bool Open(std::string& error, bool& usage_error);
-  // Processes until the end of the file or RequestStop(); returns the process exit code.
+  // Processes until the end of the file or RequestStop(); returns the process exit code: 0, or
+  // 1 when the capture failed or the run lost ledger lines or alerts (RunLosses), or 128 + the
+  // signal when one stopped a --read before its input ended (130 SIGINT, 143 SIGTERM).
   int Run();
-  // Async-signal-safe: asks Run() to stop, drain and return.
-  void RequestStop();
+  // Async-signal-safe: asks Run() to stop, drain and return; `signal` (SIGINT, SIGTERM, or 0
+  // when no signal asked) names what interrupted a --read.
+  void RequestStop(int signal = 0);
   // Async-signal-safe: asks Run() to reload the config file at its next loop turn.
   void RequestReload() { reload_.store(true, std::memory_order_relaxed); }
   uint64_t config_reloads() const { return reloads_.load(); }
@@ -127,6 +130,7 @@ class Sensor {
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
+  std::atomic<int> stop_signal_{0};  // the first signal that asked to stop
   std::atomic<bool> reload_{false};
   std::atomic<uint64_t> reloads_{0};  // read by the metrics thread
   std::atomic<uint64_t> reload_failures_{0};
@@ -140,6 +144,7 @@ class Sensor {
   capture::KernelStats kernel_stats_;
   std::string capture_error_;
   bool input_ended_ = false;  // the capture reached its end (not stopped, not failed)
+  int interrupted_by_ = 0;    // end of run: the signal that stopped a --read before its end
   uint64_t packets_ = 0;      // of the capture (file fanout: with those the other lanes took)
   uint64_t frames_read_ = 0;  // by the capture thread
   uint64_t bytes_ = 0;

@@ -107,13 +107,15 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
                .bytes = dc.spool.bytes,
                .evicted = dc.spool.evicted,
                .write_errors = dc.spool.write_errors,
-               .memory_only = dc.spool.memory_only};
+               .memory_only = dc.spool.memory_only,
+               .memory_only_held = dc.spool.memory_only_held};
   }
   if (s.stopped) {
     // The whole message: CaptureStatus keeps a cut copy only so that it can hand it across
     // threads without a lock.
     s.capture.error = capture_error_;
     s.capture.ring_waits = ring_waits_;
+    s.capture.interrupted_by = interrupted_by_;
     s.capture.pcapng_blocks_skipped = source_->pcapng_blocks_skipped();
     // Fragments: every decoder of a fanout sees all of them, so the capture thread's counts are
     // the totals. Checksums: each verifies its own packets.

@@ -4,7 +4,10 @@
 // first line of the first file must chain to the genesis value, or the chain is
 // reported as starting mid-way (older files not given). A mismatch is reported
 // at the line after the edited, deleted or inserted one, and checking
-// resynchronises there so one tampering is one finding.
+// resynchronises there so one tampering is one finding. A line without the chain
+// field at its end is told apart: not JSON, no log.prev_sha256, or re-serialised
+// (the field is there, but key order or spacing changed, so the bytes hashed are
+// gone); the line after it is not checked against it.
 
 #include <cstdint>
 #include <string>

@@ -2,7 +2,8 @@
 """faults.disk_full: the ledger, the alerts file and the alert spool on a 256 KiB tmpfs (in a
 private mount namespace, so nothing outlives the test), filled up while a capture that makes
 many ledger lines and alerts is read. Two rounds: the disk fills during the run (a few KiB
-free), and the disk is full from the start. Each must: exit 0; log each full file once (not
+free), and the disk is full from the start. Each must: exit 1 saying how many ledger lines it
+lost (issue 18: no silent success); log each full file once (not
 per line); count ledger write errors and spool write errors; keep the ledger a file of whole,
 chained lines (`bucketwatch report --verify` passes); deliver every alert to a local webhook
 although the spool could not persist it (spool_memory_only); and, with room, write them all.
@@ -86,10 +87,11 @@ def run_round(bw, capture, work, port, free_kib, name):
         sys.exit(SKIP)
     read = lambda n: open(os.path.join(out, n)).read()
     rc = int(read("rc"))
-    if rc != 0:
-        fail("%s: sensor exited %d" % (name, rc), out)
     stats = json.loads(read("stats.json"))
     stderr = read("stderr")
+    lost = "bucketwatch: lost %d ledger lines" % stats["ledger"]["write_errors"]
+    if rc != 1 or lost not in stderr:
+        fail("%s: sensor exited %d, want 1 with '%s'" % (name, rc, lost), out)
     return out, stats, stderr, int(read("ledger_lines")), int(read("verify_rc")), read("verify.txt")
 
 

@@ -15,6 +15,7 @@ usage: test_hash_chain.py --bucketwatch PATH
 import argparse
 import gzip
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -126,6 +127,18 @@ def main():
         write(edited_parts[1], lines[n // 2:])
         rc, out = verify(args.bucketwatch, edited_parts)
         check(rc == 1 and ("%s:3:" % edited_parts[0]) in out, "edit in .gz: %s" % out)
+
+        # Re-serialised lines (issue 18): the field is there, the bytes are not the hashed
+        # ones. The finding says so at that line, and not "no log.prev_sha256"; nor does it
+        # blame the line after it.
+        resorted = list(lines)
+        resorted[k] = json.dumps(json.loads(resorted[k]), sort_keys=True).encode()
+        bad = os.path.join(work, "reserialised.jsonl")
+        write(bad, resorted)
+        rc, out = verify(args.bucketwatch, [bad])
+        check(rc == 1 and ("%s:%d:" % (bad, k + 1)) in out and "re-serialised" in out
+              and "no log.prev_sha256" not in out and ("%s:%d:" % (bad, k + 2)) not in out,
+              "re-serialised line: %s" % out)
 
         unchained = os.path.join(work, "plain.jsonl")
         write(unchained, raw if not already else [l[:l.rfind(b',"log"')] + b"}" for l in raw])

@@ -60,8 +60,9 @@ struct CaptureSnapshot {
   uint64_t link_reopens = 0;          // ... by reopening the interface
   uint64_t link_reopen_failures = 0;  // reopen attempts that failed (no CAP_NET_RAW, ...)
   // End of run.
-  double seconds = 0;                  // wall time of the run (set by whoever times it)
-  uint64_t ring_waits = 0;             // the capture thread waited for room in a worker's ring
+  int interrupted_by = 0;   // the signal (SIGINT, SIGTERM) that stopped a --read before its end
+  double seconds = 0;       // wall time of the run (set by whoever times it)
+  uint64_t ring_waits = 0;  // the capture thread waited for room in a worker's ring
   uint64_t pcapng_blocks_skipped = 0;  // pcapng blocks the reader does not use
 };
 
@@ -244,11 +245,12 @@ struct SinkSnapshot {
 
 // The persistent spool shared by the sinks (at-least-once delivery across restarts).
 struct SpoolSnapshot {
-  uint64_t alerts = 0;        // gauge: alerts held, not yet delivered to every sink
-  uint64_t bytes = 0;         // gauge: their bytes on disk
-  uint64_t evicted = 0;       // oldest dropped at the size bound, undelivered: alerts lost
-  uint64_t write_errors = 0;  // append/remove failures
-  uint64_t memory_only = 0;   // alerts the disk could not take, held in memory only
+  uint64_t alerts = 0;            // gauge: alerts held, not yet delivered to every sink
+  uint64_t bytes = 0;             // gauge: their bytes on disk
+  uint64_t evicted = 0;           // oldest dropped at the size bound, undelivered: alerts lost
+  uint64_t write_errors = 0;      // append/remove failures
+  uint64_t memory_only = 0;       // alerts the disk could not take, held in memory only
+  uint64_t memory_only_held = 0;  // gauge: of those, not yet delivered (at exit: lost)
 };
 
 struct ProcessSnapshot {

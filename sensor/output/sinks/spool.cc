@@ -542,7 +542,10 @@ bool Spool::Contains(uint64_t id) const {
 
 SpoolStats Spool::Stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  SpoolStats s = stats_;
+  // Bounded by the spool's alert bound; read at scrapes and at the end of a run.
+  for (const auto& [id, entry] : entries_) s.memory_only_held += entry.memory_json ? 1 : 0;
+  return s;
 }
 
 }  // namespace bw::output::sinks

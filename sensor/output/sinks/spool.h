@@ -44,6 +44,8 @@ struct SpoolStats {
   // Alerts the disk could not take (full, read-only): held in memory only, still delivered,
   // lost if the process dies before every sink acknowledged them.
   uint64_t memory_only = 0;
+  // Of the alerts held now, those in memory only: at exit, lost (the run's exit code says so).
+  uint64_t memory_only_held = 0;
 };
 
 class Spool {

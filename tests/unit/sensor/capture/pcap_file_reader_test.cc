@@ -437,6 +437,63 @@ TEST(PcapFileReader, SplittingLanesGetTheirShareAndCountTheRest) {
   fs::remove(path);
 }
 
+// A file cut short (issue 18: --workers 2 counted 158 of 313 packets): every lane ends with the
+// error, and what it read plus what it was told it passed over is every record before the cut, as
+// with one lane. Cut inside the first chunk and inside a later one.
+TEST(PcapFileReader, SplittingLanesOfACutFileCountEveryRecordBeforeTheCut) {
+  std::string whole = LargeCapture("cut_whole.pcap", 4 * PcapFileReader::kChunkBytes);
+  std::vector<uint8_t> bytes = ReadAll(whole);
+  for (size_t cut : {size_t{70001}, 3 * PcapFileReader::kChunkBytes + 4099}) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    std::string path = TempPath("cut.pcap");
+    WriteAll(path, std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<long>(cut)));
+    Ref ref = ReadWithLibpcap(path);
+    ASSERT_FALSE(ref.error.empty());
+    uint64_t total_wire = 0;
+    for (uint32_t len : ref.len) total_wire += len;
+    constexpr size_t kLanes = 2;
+    std::string error;
+    std::vector<std::unique_ptr<PcapFileReader>> lanes;
+    lanes.push_back(PcapFileReader::Open(path, error, kLanes));
+    ASSERT_TRUE(lanes[0]);
+    lanes.push_back(lanes[0]->OpenLane(1));
+    std::vector<std::unique_ptr<TestSplitter>> splitters;
+    for (auto& lane : lanes) {
+      splitters.push_back(std::make_unique<TestSplitter>(kLanes));
+      lane->SetSplitter(splitters.back().get());
+    }
+    struct Got {
+      uint64_t own = 0, passed = 0, wire = 0, passed_bytes = 0;
+      PcapFileReader::Status end = PcapFileReader::Status::kPacket;
+    };
+    std::vector<Got> got(kLanes);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < kLanes; ++i) {
+      threads.emplace_back([&, i] {
+        PcapFileReader::Packet p;
+        while ((got[i].end = lanes[i]->Next(p)) == PcapFileReader::Status::kPacket) {
+          ++got[i].own;
+          got[i].wire += p.wire_length;
+          got[i].passed += p.passed;
+          got[i].passed_bytes += p.passed_wire_bytes;
+        }
+        got[i].passed += p.passed;
+        got[i].passed_bytes += p.passed_wire_bytes;
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (size_t lane = 0; lane < kLanes; ++lane) {
+      SCOPED_TRACE("lane " + std::to_string(lane));
+      EXPECT_EQ(got[lane].end, PcapFileReader::Status::kError);
+      EXPECT_LT(got[lane].own, ref.data.size());
+      EXPECT_EQ(got[lane].own + got[lane].passed, ref.data.size());
+      EXPECT_EQ(got[lane].wire + got[lane].passed_bytes, total_wire);
+    }
+    fs::remove(path);
+  }
+  fs::remove(whole);
+}
+
 // Someone truncates the file while it is read (log rotation with copytruncate): every lane ends
 // with an error after the packets before the cut, none waits forever for a chunk.
 TEST(PcapFileReader, FileTruncatedWhileReadIsAnErrorForEveryLane) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -116,7 +117,7 @@ TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
   EXPECT_EQ(Keys(j),
             (std::vector<std::string>{"capture", "config", "decode", "packets", "flows",
                                       "protocols", "reassembly", "app", "http", "detection",
-                                      "ledger", "process", "output", "alerts"}));
+                                      "ledger", "process", "output", "alerts", "run"}));
   EXPECT_EQ(
       Keys(j["capture"]),
       (std::vector<std::string>{"source", "packets", "bytes", "seconds", "error", "readers",
@@ -181,7 +182,10 @@ TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
                                       "known_server_requests", "known_servers"}));
   EXPECT_EQ(Keys(j["alerts"]),
             (std::vector<std::string>{"raised", "lines", "write_errors", "delivered",
-                                      "spool_write_errors", "spool_memory_only"}));
+                                      "spool_write_errors", "spool_memory_only",
+                                      "spool_memory_only_held"}));
+  EXPECT_EQ(Keys(j["run"]), (std::vector<std::string>{"interrupted_by_signal", "interrupted",
+                                                      "ledger_lines_lost", "alerts_lost"}));
 }
 
 // Each key reads its own field: with every value distinct, the numbers 1001.. appear once each,
@@ -286,6 +290,42 @@ TEST(RunReport, SummaryText) {
             "  storage:    6 requests (6 ledger lines); 5 HTTP flows, 2 TLS flows, "
             "3 other HTTP requests\n"
             "  alerts:     2 raised\n");
+}
+
+// What a run lost makes its exit code 1 (issue 18): each kind counted, and said in one line
+// each; nothing at all for a complete run.
+TEST(RunReport, LossesAndTheirLines) {
+  SensorSnapshot s;
+  s.capture.source = "file x.pcap";
+  s.capture.packets = 313;
+  s.ledger.lines = 5;
+  EXPECT_EQ(LossText(s), "");
+  EXPECT_EQ(Losses(s).ledger_lines + Losses(s).alerts, 0u);
+  s.ledger.write_errors = 7;
+  s.alert_totals.write_errors = 2;
+  s.spool.evicted = 3;
+  s.spool.memory_only = 9;  // held in memory, but delivered: not lost
+  s.spool.memory_only_held = 4;
+  EXPECT_EQ(Losses(s).ledger_lines, 7u);
+  EXPECT_EQ(Losses(s).alerts, 9u);
+  EXPECT_EQ(LossText(s),
+            "bucketwatch: lost 7 ledger lines (write errors; 5 written)\n"
+            "bucketwatch: lost 9 alerts (2 not written to the alerts file, 3 dropped by the full "
+            "spool, 4 held in memory only and undelivered)\n");
+  Json j = Json::parse(StatsJson(s));
+  EXPECT_EQ(j["run"]["ledger_lines_lost"], 7);
+  EXPECT_EQ(j["run"]["alerts_lost"], 9);
+  EXPECT_EQ(j["run"]["interrupted"], false);
+  SensorSnapshot cut;
+  cut.capture.source = "file x.pcap";
+  cut.capture.packets = 313;
+  cut.capture.interrupted_by = SIGINT;
+  EXPECT_EQ(LossText(cut),
+            "bucketwatch: interrupted by SIGINT after 313 packets: the rest of file x.pcap was "
+            "not read\n");
+  j = Json::parse(StatsJson(cut));
+  EXPECT_EQ(j["run"]["interrupted"], true);
+  EXPECT_EQ(j["run"]["interrupted_by_signal"], SIGINT);
 }
 
 TEST(RunReport, SummaryTextOfAnEmptyLiveRun) {

@@ -90,6 +90,34 @@ TEST(ChainVerifier, UnchainedLinesFail) {
   EXPECT_FALSE(Verify({}).ok());  // nothing verified is not "intact"
 }
 
+// A line re-serialised by another JSON writer (jq -S, json.dumps) still carries the field: the
+// finding says its bytes changed, at that line only, not that the field is missing.
+TEST(ChainVerifier, ReserialisedLineIsReportedAsSuch) {
+  auto lines = Chained(5);
+  const std::string& field = lines[2].substr(lines[2].find(",\"log\""));
+  const std::string hex = field.substr(field.find(":\"") + 2, 64);
+  for (const std::string& changed : {"{\"log\":{\"prev_sha256\":\"" + hex + "\"},\"n\":2}",
+                                     "{\"n\": 2, \"log\": {\"prev_sha256\": \"" + hex + "\"}}"}) {
+    SCOPED_TRACE(changed);
+    auto copy = lines;
+    copy[2] = changed;
+    auto v = Verify({copy});
+    ASSERT_EQ(v.findings_total(), 1u);
+    EXPECT_EQ(v.findings()[0].line, 3u);
+    EXPECT_NE(v.findings()[0].message.find("re-serialised"), std::string::npos);
+    EXPECT_EQ(v.findings()[0].message.find("no log.prev_sha256"), std::string::npos);
+  }
+  auto copy = lines;
+  copy[2] = "{\"n\":2,\"log\":{\"prev_sha256\":\"xyz\"}}";
+  auto v = Verify({copy});
+  ASSERT_EQ(v.findings_total(), 1u);
+  EXPECT_NE(v.findings()[0].message.find("not a lower-case hex"), std::string::npos);
+  copy[2] = "not json";
+  v = Verify({copy});
+  ASSERT_EQ(v.findings_total(), 1u);
+  EXPECT_NE(v.findings()[0].message.find("not a JSON object"), std::string::npos);
+}
+
 TEST(ChainVerifier, RestartedChainIsReported) {
   auto a = Chained(3);
   auto b = Chained(2);
