@@ -3,12 +3,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
 
+#include "sensor/config/config_file.h"
 #include "sensor/config/embedded_config.h"
 #include "sensor/config/yaml_depth.h"
 #include "sensor/config/yaml_reader.h"
@@ -227,32 +226,8 @@ LoadResult Build(const std::string& user_text, const std::string& origin,
 LoadResult LoadConfig(const std::string& path, const std::vector<std::string>& sets) {
   std::string text;
   if (!path.empty()) {
-    // A directory opens fine and reads as empty text, which would silently load the defaults.
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      LoadResult r;
-      r.error = path + ": is a directory, not a config file";
-      return r;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      LoadResult r;
-      r.error = path + ": cannot open file";
-      return r;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-      LoadResult r;
-      r.error = path + ": read error";
-      return r;
-    }
-    if (ss.str().size() > (16u << 20)) {
-      LoadResult r;
-      r.error = path + ": larger than 16 MiB";
-      return r;
-    }
-    text = ss.str();
+    LoadResult r;
+    if (!ReadConfigFile(path, text, r.error)) return r;
   }
   return Build(text, path.empty() ? "config" : path, sets);
 }

@@ -174,7 +174,7 @@ TEST(ConfigTest, KeepNetRawIsOffByDefaultAndDumped) {
 TEST(ConfigTest, MissingFileIsAClearError) {
   auto r = LoadConfig("/nonexistent/bw.yaml", {});
   ASSERT_FALSE(r.ok);
-  EXPECT_EQ(r.error, "/nonexistent/bw.yaml: cannot open file");
+  EXPECT_EQ(r.error, "/nonexistent/bw.yaml: cannot open file: No such file or directory");
 }
 
 TEST(ConfigTest, EmbeddedDefaultIsTheShippedFile) {

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""faults.hostile_config: the command line and config loader against hostile input (issue 18).
+Each case runs bucketwatch with a hostile --config/--set/--user/--bpf and checks the exit code
+(2: usage or config error), that the message names the file or key path and the reason, and
+that time and peak memory stay bounded (no hang on a FIFO, no read of /dev/zero, no expansion
+of an alias bomb). Nothing here needs root or the network.
+
+usage: hostile_config_test.py BUCKETWATCH WORKDIR
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+BW = os.path.abspath(sys.argv[1])
+WORK = sys.argv[2]
+TIMEOUT = 20
+failures = []
+
+
+def run_measured(args):
+    """As run(), with the child's peak RSS from wait4 (subprocess would reap it first)."""
+    start = time.monotonic()
+    out_path = os.path.join(WORK, "out.txt")
+    err_path = os.path.join(WORK, "err.txt")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        pid = os.fork()
+        if pid == 0:
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+            try:
+                os.chdir(WORK)
+                os.execv(BW, [BW] + args)
+            finally:
+                os._exit(127)
+    rc = None
+    deadline = start + TIMEOUT
+    while time.monotonic() < deadline:
+        wpid, status, usage = os.wait4(pid, os.WNOHANG)
+        if wpid == pid:
+            rc = os.waitstatus_to_exitcode(status)
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(pid, 9)
+        _, _, usage = os.wait4(pid, 0)
+    seconds = time.monotonic() - start
+    return (rc, open(out_path).read(), open(err_path, errors="replace").read(), seconds,
+            usage.ru_maxrss / 1024)
+
+
+def case(name, args, rc=2, contains=(), max_seconds=5, max_rss_mib=200, stdout_has=None):
+    got_rc, out, err, seconds, rss = run_measured(args)
+    problems = []
+    if got_rc != rc:
+        problems.append("exit %s, expected %d" % (got_rc, rc))
+    for text in contains:
+        if text not in err:
+            problems.append("stderr lacks %r" % text)
+    if stdout_has is not None and stdout_has not in out:
+        problems.append("stdout lacks %r" % stdout_has)
+    if seconds > max_seconds:
+        problems.append("took %.1f s (bound %d s)" % (seconds, max_seconds))
+    if rss > max_rss_mib:
+        problems.append("peak RSS %.0f MiB (bound %d MiB)" % (rss, max_rss_mib))
+    if len(err) > 4096:
+        problems.append("stderr is %d bytes long" % len(err))
+    status = "FAIL" if problems else "ok"
+    print("%s: %s: exit %s, %.2f s, %.0f MiB: %s" % (status, name, got_rc, seconds, rss,
+                                                     err.strip()[:200] or out.strip()[:200]))
+    for p in problems:
+        print("    " + p)
+    if problems:
+        failures.append(name)
+
+
+def write(name, text):
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def main():
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+
+    # Item 3: special files are refused, never read or waited on.
+    case("config /dev/zero", ["--check-config", "--config", "/dev/zero"],
+         contains=["/dev/zero: is a character device, not a regular file"])
+    fifo = os.path.join(WORK, "fifo.yaml")
+    os.mkfifo(fifo)
+    case("config FIFO without a writer", ["--check-config", "--config", fifo],
+         contains=[fifo + ": is a named pipe (FIFO), not a regular file"])
+    case("config directory", ["--check-config", "--config", WORK],
+         contains=[WORK + ": is a directory, not a config file"])
+    big = os.path.join(WORK, "big.yaml")
+    with open(big, "wb") as f:
+        f.truncate(100 << 20)  # sparse: costs no disk
+    case("config of 100 MB", ["--check-config", "--config", big], max_rss_mib=64,
+         contains=[big + ": larger than 16 MiB (104857600 bytes)"])
+    case("config missing", ["--check-config", "--config", os.path.join(WORK, "none.yaml")],
+         contains=["none.yaml: cannot open file: No such file or directory"])
+
+    if failures:
+        print("FAILED: " + ", ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
