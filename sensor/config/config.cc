@@ -10,6 +10,7 @@
 #include "sensor/config/config_file.h"
 #include "sensor/config/embedded_config.h"
 #include "sensor/config/yaml_depth.h"
+#include "sensor/config/yaml_document_check.h"
 #include "sensor/config/yaml_reader.h"
 
 namespace bw::config {
@@ -162,6 +163,11 @@ void ApplySet(YAML::Node& root, const std::string& assignment) {
   }
   std::string path = assignment.substr(0, eq);
   std::string value_text = assignment.substr(eq + 1);
+  // The same bounds as a file's text, in the same order (the parser recurses per level).
+  if (YamlDepthResult d = CheckYamlDepth(value_text); !d.ok) Fail(path, "value: " + d.error);
+  if (YamlDocumentResult d = CheckYamlDocument(value_text); !d.ok) {
+    Fail(path, "value: " + d.error);
+  }
   YAML::Node value;
   try {
     value = YAML::Load(value_text);
@@ -205,6 +211,12 @@ LoadResult Build(const std::string& user_text, const std::string& origin,
   // yaml-cpp recurses per nesting level: bound the depth before it sees untrusted text.
   if (YamlDepthResult d = CheckYamlDepth(user_text); !d.ok) {
     r.error = origin + ": " + d.error;
+    return r;
+  }
+  // yaml-cpp shares an aliased node; anything that walks the tree expands it. Bound the
+  // expansion (and refuse what the tree would silently lose) before the tree exists.
+  if (YamlDocumentResult d = CheckYamlDocument(user_text); !d.ok) {
+    r.error = d.at_key ? d.error : origin + ": " + d.error;
     return r;
   }
   try {

@@ -40,8 +40,7 @@ class Fd {
 
 }  // namespace
 
-bool ReadConfigFile(const std::string& path, std::string& text, std::string& error,
-                    size_t limit) {
+bool ReadConfigFile(const std::string& path, std::string& text, std::string& error, size_t limit) {
   // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever. It changes
   // nothing for a regular file, the only kind read below.
   Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
@@ -58,10 +57,9 @@ bool ReadConfigFile(const std::string& path, std::string& text, std::string& err
     error = path + ": " + FileKind(st.st_mode);
     return false;
   }
-  const std::string too_large =
-      path + ": larger than " +
-      (limit % (1u << 20) == 0 ? std::to_string(limit >> 20) + " MiB"
-                                : std::to_string(limit) + " bytes");
+  const std::string too_large = path + ": larger than " +
+                                (limit % (1u << 20) == 0 ? std::to_string(limit >> 20) + " MiB"
+                                                         : std::to_string(limit) + " bytes");
   if (static_cast<uint64_t>(st.st_size) > limit) {
     error = too_large + " (" + std::to_string(st.st_size) + " bytes)";
     return false;

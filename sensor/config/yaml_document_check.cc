@@ -1,0 +1,215 @@
+#include "sensor/config/yaml_document_check.h"
+
+#include <yaml-cpp/anchor.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/yaml.h>
+
+#include <sstream>
+#include <unordered_map>
+#include <vector>
+
+namespace bw::config {
+namespace {
+
+// Thrown out of the event handler to stop the parser at the first event past a bound.
+struct Rejected {
+  std::string message;
+  bool at_key = false;
+};
+
+struct Size {
+  uint64_t nodes = 0;
+  uint64_t bytes = 0;
+};
+
+class Checker : public YAML::EventHandler {
+ public:
+  explicit Checker(const YamlDocumentLimits& limits) : limits_(limits) {}
+
+  const Size& total() const { return total_; }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    Leaf(mark, anchor, nullptr);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    Leaf(mark, anchor, &value);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    line_ = mark.line + 1;
+    const std::string name = AliasName(anchor);
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {
+      // Still open: the alias sits inside the node it names, a cycle no walk would finish.
+      Fail(name + " refers to a list or mapping that contains it");
+    }
+    if (InKeyPosition()) {
+      auto scalar = scalar_anchors_.find(anchor);
+      if (scalar != scalar_anchors_.end()) stack_.back().key = scalar->second;
+    }
+    Add(it->second, "through " + name);
+    AfterNode();
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, anchor, /*map=*/false);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, anchor, /*map=*/true);
+  }
+  void OnMapEnd() override { Close(); }
+
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { pending_name_ = name; }
+
+ private:
+  struct Frame {
+    bool map = false;
+    YAML::anchor_t anchor = 0;
+    Size size;                // this node and everything under it, aliases expanded
+    uint64_t index = 0;       // a list's next item
+    bool expect_key = true;   // a mapping alternates key, value
+    std::string key;          // a mapping's current key
+  };
+
+  bool InKeyPosition() const { return !stack_.empty() && stack_.back().map && stack_.back().expect_key; }
+
+  void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor, const std::string* value) {
+    line_ = mark.line + 1;
+    if (InKeyPosition() && value) stack_.back().key = *value;
+    Size size{1, value ? value->size() : 0};
+    Add(size, "");
+    if (anchor) {
+      Name(anchor);
+      anchors_[anchor] = size;
+      if (value) scalar_anchors_[anchor] = *value;
+    }
+    AfterNode();
+  }
+
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
+    line_ = mark.line + 1;
+    Add(Size{1, 0}, "");
+    if (anchor) Name(anchor);
+    Frame f;
+    f.map = map;
+    f.anchor = anchor;
+    f.size = Size{1, 0};
+    stack_.push_back(std::move(f));
+  }
+
+  void Close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    if (f.anchor) anchors_[f.anchor] = f.size;
+    if (!stack_.empty()) {
+      // Already in the total; the enclosing nodes' sizes grow for their own anchors.
+      stack_.back().size.nodes += f.size.nodes - 1;
+      stack_.back().size.bytes += f.size.bytes;
+    }
+    AfterNode();
+  }
+
+  // Counts `size` into the total and into the enclosing node; stops past a bound. Every size
+  // added was itself counted into the total once, so no sum here can wrap around.
+  void Add(const Size& size, const std::string& how) {
+    total_.nodes += size.nodes;
+    total_.bytes += size.bytes;
+    if (!stack_.empty()) {
+      stack_.back().size.nodes += size.nodes;
+      stack_.back().size.bytes += size.bytes;
+    }
+    const std::string via = how.empty() ? "" : " " + how;
+    if (total_.nodes > limits_.max_nodes) {
+      Fail("the document grows past " + std::to_string(limits_.max_nodes) + " values" + via +
+           " (aliases count as what they repeat)");
+    }
+    if (total_.bytes > limits_.max_value_bytes) {
+      Fail("the document's values grow past " + Bytes(limits_.max_value_bytes) + via +
+           " (aliases count as what they repeat)");
+    }
+  }
+
+  void AfterNode() {
+    if (stack_.empty()) return;
+    Frame& f = stack_.back();
+    if (f.map) {
+      f.expect_key = !f.expect_key;
+    } else {
+      ++f.index;
+    }
+  }
+
+  void Name(YAML::anchor_t anchor) {
+    if (!pending_name_.empty()) names_[anchor] = std::move(pending_name_);
+    pending_name_.clear();
+  }
+  std::string AliasName(YAML::anchor_t anchor) const {
+    auto it = names_.find(anchor);
+    return it == names_.end() ? std::string("an alias") : "alias *" + it->second;
+  }
+
+  static std::string Bytes(uint64_t n) {
+    return n % (1u << 20) == 0 ? std::to_string(n >> 20) + " MiB" : std::to_string(n) + " bytes";
+  }
+
+  // The key path of the node being read: "detection.allowlist.crawler_user_agents[12]"; at a
+  // mapping's key, the mapping's own path.
+  std::string Path() const {
+    std::string path;
+    for (const Frame& f : stack_) {
+      if (f.map) {
+        if (f.expect_key) break;
+        path += (path.empty() ? "" : ".") + f.key;
+      } else {
+        path += "[" + std::to_string(f.index) + "]";
+      }
+    }
+    return path.empty() ? "(top level)" : path;
+  }
+
+  [[noreturn]] void Fail(const std::string& reason) {
+    throw Rejected{Path() + ": " + reason + " (line " + std::to_string(line_) + ")", true};
+  }
+
+  const YamlDocumentLimits& limits_;
+  Size total_;
+  size_t line_ = 0;
+  std::vector<Frame> stack_;
+  // Completed anchors: what an alias of each brings in. An anchor still open is absent.
+  std::unordered_map<YAML::anchor_t, Size> anchors_;
+  std::unordered_map<YAML::anchor_t, std::string> scalar_anchors_;  // for paths through alias keys
+  std::unordered_map<YAML::anchor_t, std::string> names_;
+  std::string pending_name_;
+};
+
+}  // namespace
+
+YamlDocumentResult CheckYamlDocument(std::string_view text, const YamlDocumentLimits& limits) {
+  YamlDocumentResult r;
+  std::istringstream in{std::string(text)};
+  Checker checker(limits);
+  try {
+    YAML::Parser parser(in);
+    parser.HandleNextDocument(checker);  // the first, the one yaml-cpp loads
+  } catch (const Rejected& e) {
+    r.ok = false;
+    r.error = e.message;
+    r.at_key = e.at_key;
+  } catch (const YAML::Exception& e) {
+    r.ok = false;
+    r.error = "line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
+  }
+  r.nodes = checker.total().nodes;
+  r.value_bytes = checker.total().bytes;
+  return r;
+}
+
+}  // namespace bw::config

@@ -1,0 +1,35 @@
+#pragma once
+// A streaming pass over a YAML text's parse events, before yaml-cpp builds a tree of it and
+// before any value is converted. yaml-cpp keeps an alias as a second handle on the anchored
+// node, so a 2 MB text that names a 1 MiB string 200,000 times loads cheaply and then expands
+// to 200 GB the moment anything walks it. The pass counts what every alias brings in, over
+// the whole document, and stops at the first event past a bound; it also refuses an alias of
+// the node it sits in (a cycle no walk would finish).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bw::config {
+
+struct YamlDocumentLimits {
+  // Nodes (scalars, nulls, lists, mappings, keys included), an alias counting as every node
+  // of what it names. The largest config the per-key limits admit holds ~30,000.
+  uint64_t max_nodes = 65536;
+  // Bytes of scalar text, keys included and aliases expanded. Half the file-size limit.
+  uint64_t max_value_bytes = 8u << 20;
+};
+
+struct YamlDocumentResult {
+  bool ok = true;
+  uint64_t nodes = 0;        // as expanded (stops counting at the first bound passed)
+  uint64_t value_bytes = 0;  // as expanded
+  bool at_key = false;       // the error names a key path (else only a line)
+  std::string error;         // "<key path>: <reason> (line N)", or "line N: <reason>"
+};
+
+[[nodiscard]] YamlDocumentResult CheckYamlDocument(std::string_view text,
+                                                   const YamlDocumentLimits& limits = {});
+
+}  // namespace bw::config

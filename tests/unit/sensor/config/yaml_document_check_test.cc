@@ -1,0 +1,81 @@
+#include "sensor/config/yaml_document_check.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "sensor/config/config.h"
+
+namespace bw::config {
+namespace {
+
+// The case of issue 18 scaled down: one anchored string, repeated by aliases in a list.
+std::string AliasBomb(size_t string_bytes, size_t aliases) {
+  std::string text = "detection:\n  allowlist:\n    crawler_user_agents: [&ua ";
+  text += std::string(string_bytes, 'x');
+  for (size_t i = 0; i < aliases; ++i) text += ", *ua";
+  text += "]\n";
+  return text;
+}
+
+TEST(YamlDocumentCheck, AliasBombIsStoppedAtTheBoundNamingTheKey) {
+  // 64 KiB x 200 = 12.5 MiB expanded from a 65 KiB text; item 127 passes 8 MiB (with the keys).
+  auto r = CheckYamlDocument(AliasBomb(64 << 10, 200));
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "detection.allowlist.crawler_user_agents[127]: the document's values grow past "
+            "8 MiB through alias *ua (aliases count as what they repeat) (line 3)");
+  // It stopped there: it did not walk the rest.
+  EXPECT_LE(r.value_bytes, (8u << 20) + (64u << 10));
+}
+
+TEST(YamlDocumentCheck, AliasesOfAliasesAreCountedExpanded) {
+  // Billion laughs: ten levels of ten aliases each, 10^10 leaves from a few hundred bytes.
+  std::string text = "a0: &a0 x\n";
+  for (int i = 1; i <= 10; ++i) {
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) text += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    text += "]\n";
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto r = CheckYamlDocument(text);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("grows past 65536 values through alias *a4"), std::string::npos)
+      << r.error;
+  EXPECT_EQ(r.error.rfind("a5[", 0), 0u) << r.error;
+}
+
+TEST(YamlDocumentCheck, NodeCountIncludesPlainLists) {
+  std::string text = "trusted: [";
+  for (int i = 0; i < 70000; ++i) text += "1,";
+  text += "1]\n";
+  auto r = CheckYamlDocument(text);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("trusted[65533]: the document grows past 65536 values", 0), 0u)
+      << r.error;
+}
+
+TEST(YamlDocumentCheck, ModestAliasesPass) {
+  auto r = CheckYamlDocument("a: &a [1, 2]\nb: *a\nc: &c {x: *a}\nd: *c\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  // a: 1 + 2, b: 3, c: 1 + x (key) + 3, d: 5, the top mapping and its 4 keys.
+  EXPECT_EQ(r.nodes, 3u + 3u + 5u + 5u + 1u + 4u);
+}
+
+TEST(YamlDocumentCheck, AliasInsideItsOwnAnchorIsACycle) {
+  auto r = CheckYamlDocument("detection: &d\n  allowlist: *d\n");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "detection.allowlist: alias *d refers to a list or mapping that contains it (line 2)");
+}
+
+TEST(YamlDocumentCheck, SyntaxErrorsKeepTheirLine) {
+  auto r = CheckYamlDocument("a: [1, 2\nb: 3\n");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("line ", 0), 0u) << r.error;
+}
+
+}  // namespace
+}  // namespace bw::config
