@@ -7,6 +7,7 @@
 
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace bw::config {
@@ -29,7 +30,13 @@ class Checker : public YAML::EventHandler {
 
   const Size& total() const { return total_; }
 
-  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents_ > 1) {
+      throw Rejected{"line " + std::to_string(mark.line + 1) +
+                     ": a second YAML document (after '---') is not allowed; put the whole "
+                     "configuration in one"};
+    }
+  }
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -50,7 +57,8 @@ class Checker : public YAML::EventHandler {
     }
     if (InKeyPosition()) {
       auto scalar = scalar_anchors_.find(anchor);
-      if (scalar != scalar_anchors_.end()) stack_.back().key = scalar->second;
+      if (scalar == scalar_anchors_.end()) KeyNotPlain();
+      Key(scalar->second);
     }
     Add(it->second, "through " + name);
     AfterNode();
@@ -73,17 +81,23 @@ class Checker : public YAML::EventHandler {
   struct Frame {
     bool map = false;
     YAML::anchor_t anchor = 0;
-    Size size;                // this node and everything under it, aliases expanded
-    uint64_t index = 0;       // a list's next item
-    bool expect_key = true;   // a mapping alternates key, value
-    std::string key;          // a mapping's current key
+    Size size;               // this node and everything under it, aliases expanded
+    uint64_t index = 0;      // a list's next item
+    bool expect_key = true;  // a mapping alternates key, value
+    std::string key;         // a mapping's current key
+    std::unordered_set<std::string> keys;
   };
 
-  bool InKeyPosition() const { return !stack_.empty() && stack_.back().map && stack_.back().expect_key; }
+  bool InKeyPosition() const {
+    return !stack_.empty() && stack_.back().map && stack_.back().expect_key;
+  }
 
   void Leaf(const YAML::Mark& mark, YAML::anchor_t anchor, const std::string* value) {
     line_ = mark.line + 1;
-    if (InKeyPosition() && value) stack_.back().key = *value;
+    if (InKeyPosition()) {
+      if (!value) KeyNotPlain();
+      Key(*value);
+    }
     Size size{1, value ? value->size() : 0};
     Add(size, "");
     if (anchor) {
@@ -96,6 +110,7 @@ class Checker : public YAML::EventHandler {
 
   void Open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
     line_ = mark.line + 1;
+    if (InKeyPosition()) KeyNotPlain();
     Add(Size{1, 0}, "");
     if (anchor) Name(anchor);
     Frame f;
@@ -147,6 +162,19 @@ class Checker : public YAML::EventHandler {
     }
   }
 
+  void Key(const std::string& key) {
+    Frame& f = stack_.back();
+    f.key = key;
+    if (!f.keys.insert(key).second) {
+      f.expect_key = false;  // the path names the key
+      Fail("duplicate key (only one of them would count)");
+    }
+  }
+
+  [[noreturn]] void KeyNotPlain() {
+    Fail("a key must be a plain value, not a list, a mapping or null");
+  }
+
   void Name(YAML::anchor_t anchor) {
     if (!pending_name_.empty()) names_[anchor] = std::move(pending_name_);
     pending_name_.clear();
@@ -181,11 +209,12 @@ class Checker : public YAML::EventHandler {
 
   const YamlDocumentLimits& limits_;
   Size total_;
+  int documents_ = 0;
   size_t line_ = 0;
   std::vector<Frame> stack_;
   // Completed anchors: what an alias of each brings in. An anchor still open is absent.
   std::unordered_map<YAML::anchor_t, Size> anchors_;
-  std::unordered_map<YAML::anchor_t, std::string> scalar_anchors_;  // for paths through alias keys
+  std::unordered_map<YAML::anchor_t, std::string> scalar_anchors_;  // for aliases used as keys
   std::unordered_map<YAML::anchor_t, std::string> names_;
   std::string pending_name_;
 };
@@ -198,7 +227,9 @@ YamlDocumentResult CheckYamlDocument(std::string_view text, const YamlDocumentLi
   Checker checker(limits);
   try {
     YAML::Parser parser(in);
-    parser.HandleNextDocument(checker);  // the first, the one yaml-cpp loads
+    // Bounded: the second document start is refused.
+    while (parser.HandleNextDocument(checker)) {
+    }
   } catch (const Rejected& e) {
     r.ok = false;
     r.error = e.message;

@@ -3,8 +3,9 @@
 // before any value is converted. yaml-cpp keeps an alias as a second handle on the anchored
 // node, so a 2 MB text that names a 1 MiB string 200,000 times loads cheaply and then expands
 // to 200 GB the moment anything walks it. The pass counts what every alias brings in, over
-// the whole document, and stops at the first event past a bound; it also refuses an alias of
-// the node it sits in (a cycle no walk would finish).
+// the whole document, and stops at the first event past a bound; it also refuses what yaml-cpp
+// would silently accept and the typed readers cannot explain (a second document, duplicate
+// keys, keys that are not plain values, an alias of the node it sits in).
 
 #include <cstddef>
 #include <cstdint>

@@ -125,6 +125,18 @@ def main():
          max_rss_mib=100, contains=["config error: detection.allowlist.crawler_user_agents: "
                                     "value: [128]: the document's values grow past 8 MiB"])
 
+    # Item 8: what yaml-cpp silently drops is an error naming the key (was: last key wins,
+    # second document ignored, "bad conversion").
+    case("duplicate key", ["--check-config", "--config",
+                           write("dup.yaml", "flows:\n  max_flows: 10\n  max_flows: 20\n")],
+         contains=["config error: flows.max_flows: duplicate key"])
+    case("second document", ["--check-config", "--config",
+                             write("docs.yaml", "workers: 2\n---\nworkers: 3\n")],
+         contains=["docs.yaml: line 2: a second YAML document"])
+    case("complex key", ["--check-config", "--config",
+                         write("complex.yaml", "detection:\n  ? [a, b]\n  : 1\n")],
+         contains=["config error: detection: a key must be a plain value"])
+
     if failures:
         print("FAILED: " + ", ".join(failures))
         return 1

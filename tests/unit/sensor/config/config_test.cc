@@ -177,6 +177,30 @@ TEST(ConfigTest, MissingFileIsAClearError) {
   EXPECT_EQ(r.error, "/nonexistent/bw.yaml: cannot open file: No such file or directory");
 }
 
+TEST(ConfigTest, WhatYamlCppWouldSilentlyDropIsAnErrorWithItsPath) {
+  // yaml-cpp keeps the last of two equal keys and loads only the first document.
+  auto r = LoadConfigText("workers: 2\nflows:\n  max_flows: 10\n  max_flows: 20\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "flows.max_flows: duplicate key (only one of them would count) (line 4)");
+  r = LoadConfigText("workers: 2\n---\nworkers: 3\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "config: line 2: a second YAML document (after '---') is not allowed; put the whole "
+            "configuration in one");
+  // A complex key was "bad conversion", with no key and no reason.
+  r = LoadConfigText("detection:\n  ? [a, b]\n  : 1\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "detection: a key must be a plain value, not a list, a mapping or null (line 2)");
+  r = LoadConfigText(
+      "alerting:\n  sinks:\n    - name: a\n      url: http://h/\n"
+      "      headers: {? [x] : 1}\n",
+      {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("alerting.sinks[0].headers: a key must be a plain value", 0), 0u)
+      << r.error;
+}
+
 TEST(ConfigTest, EmbeddedDefaultIsTheShippedFile) {
   std::ifstream in(std::string(BW_SOURCE_DIR) + "/config/bucketwatch.yaml");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

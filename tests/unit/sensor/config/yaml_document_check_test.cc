@@ -71,6 +71,44 @@ TEST(YamlDocumentCheck, AliasInsideItsOwnAnchorIsACycle) {
             "detection.allowlist: alias *d refers to a list or mapping that contains it (line 2)");
 }
 
+TEST(YamlDocumentCheck, DuplicateKeysAreErrors) {
+  auto r = CheckYamlDocument("workers: 2\nflows:\n  max_flows: 10\n  max_flows: 20\n");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "flows.max_flows: duplicate key (only one of them would count) (line 4)");
+  r = CheckYamlDocument("workers: 2\nworkers: 3\n");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "workers: duplicate key (only one of them would count) (line 2)");
+  // The same key in two different mappings is fine.
+  EXPECT_TRUE(CheckYamlDocument("a: {x: 1}\nb: {x: 1}\n").ok);
+}
+
+TEST(YamlDocumentCheck, KeysMustBePlainValues) {
+  auto r = CheckYamlDocument("detection:\n  ? [a, b]\n  : 1\n");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "detection: a key must be a plain value, not a list, a mapping or null (line 2)");
+  r = CheckYamlDocument("? {a: 1}\n: 1\n");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("(top level): a key must be a plain value", 0), 0u) << r.error;
+  r = CheckYamlDocument("~: 1\n");
+  EXPECT_FALSE(r.ok);
+  // An alias of a plain value is a plain key.
+  r = CheckYamlDocument("a: &k workers\n*k : 2\n");
+  EXPECT_TRUE(r.ok) << r.error;
+  r = CheckYamlDocument("a: &k [1]\n*k : 2\n");
+  EXPECT_FALSE(r.ok);
+}
+
+TEST(YamlDocumentCheck, SecondDocumentIsAnError) {
+  auto r = CheckYamlDocument("workers: 2\n---\nworkers: 3\n");
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "line 2: a second YAML document (after '---') is not allowed; put the whole "
+            "configuration in one");
+  EXPECT_TRUE(CheckYamlDocument("---\nworkers: 2\n...\n").ok);
+  EXPECT_TRUE(CheckYamlDocument("# only a comment\n").ok);
+}
+
 TEST(YamlDocumentCheck, SyntaxErrorsKeepTheirLine) {
   auto r = CheckYamlDocument("a: [1, 2\nb: 3\n");
   ASSERT_FALSE(r.ok);
