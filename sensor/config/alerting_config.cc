@@ -8,6 +8,7 @@ namespace bw::config {
 
 namespace {
 constexpr uint64_t kMaxSinks = 32;
+constexpr uint64_t kMaxHeaders = 64;  // per sink
 constexpr uint64_t kMaxTimeoutMs = 10 * 60 * 1000;
 constexpr uint64_t kMaxBackoffMs = 24ull * 3600 * 1000;
 constexpr uint64_t kMaxQueue = 1000000;
@@ -47,6 +48,10 @@ void ReadHeaders(const YAML::Node& node, const std::string& path,
                  std::vector<std::pair<std::string, std::string>>& out) {
   if (!node || node.IsNull()) return;
   if (!node.IsMap()) yaml::Fail(path, "expected a mapping of header name to value");
+  if (node.size() > kMaxHeaders) {
+    yaml::Fail(path, "at most " + std::to_string(kMaxHeaders) + " headers, got " +
+                         std::to_string(node.size()));
+  }
   out.clear();
   for (const auto& kv : node) {
     auto name = kv.first.as<std::string>();

@@ -28,7 +28,9 @@ void ReadEndpoints(const YAML::Node& node, const std::string& path,
   out.clear();
   if (!node || node.IsNull()) return;
   if (!node.IsSequence()) Fail(path, "expected a list of endpoints");
-  if (node.size() > 1024) Fail(path, "at most 1024 endpoints");
+  if (node.size() > 1024) {
+    Fail(path, "at most 1024 endpoints, got " + std::to_string(node.size()));
+  }
   for (size_t i = 0; i < node.size(); ++i) {
     std::string item_path = path + "[" + std::to_string(i) + "]";
     EndpointConfig e;
@@ -80,6 +82,10 @@ Config Extract(const YAML::Node& root) {
       if (ec != std::errc() || ptr != item.data() + item.size() || cpu < 0 || cpu > 4095) {
         yaml::Fail("cpu_affinity", "expected a comma-separated list of CPU numbers, got '" +
                                        std::string(cpus) + "'");
+      }
+      // A CPU more than once is allowed (threads may share one), but the list stays finite.
+      if (c.cpu_affinity.size() == 4096) {
+        yaml::Fail("cpu_affinity", "at most 4096 CPUs in the list");
       }
       c.cpu_affinity.push_back(cpu);
     }

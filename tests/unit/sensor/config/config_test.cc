@@ -201,6 +201,43 @@ TEST(ConfigTest, WhatYamlCppWouldSilentlyDropIsAnErrorWithItsPath) {
       << r.error;
 }
 
+std::string YamlList(const std::string& item, size_t count) {
+  std::string text = "[";
+  for (size_t i = 0; i < count; ++i) text += (i ? ", " : "") + item;
+  return text + "]";
+}
+
+TEST(ConfigTest, ListsHaveDocumentedLimits) {
+  const std::string allowlist = "detection:\n  allowlist:\n    ";
+  auto r = LoadConfigText(allowlist + "trusted_cidrs: " + YamlList("10.0.0.0/8", 16384) + "\n", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.detection.allowlist.trusted_cidrs.size(), 16384u);
+  r = LoadConfigText(allowlist + "trusted_cidrs: " + YamlList("10.0.0.0/8", 16385) + "\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.trusted_cidrs: at most 16384 entries, got 16385");
+  r = LoadConfigText(allowlist + "public_buckets: " + YamlList("s3//b", 4097) + "\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.public_buckets: at most 4096 entries, got 4097");
+  r = LoadConfigText(allowlist + "crawler_user_agents: " + YamlList("bot", 1025) + "\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.crawler_user_agents: at most 1024 entries, got 1025");
+  r = LoadConfigText(allowlist + "crawler_user_agents: [bot, " + std::string(513, 'b') + "]\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.crawler_user_agents[1]: at most 512 bytes, got 513");
+
+  std::string headers = "{";
+  for (int i = 0; i < 65; ++i) headers += (i ? ", " : "") + ("X-H" + std::to_string(i)) + ": v";
+  r = LoadConfigText(
+      "alerting:\n  sinks:\n    - {name: a, url: 'http://h/', headers: " + headers + "}}\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "alerting.sinks[0].headers: at most 64 headers, got 65");
+  std::string cpus = "0";
+  for (int i = 0; i < 4096; ++i) cpus += ",0";
+  r = LoadConfigText("cpu_affinity: '" + cpus + "'\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "cpu_affinity: at most 4096 CPUs in the list");
+}
+
 TEST(ConfigTest, EmbeddedDefaultIsTheShippedFile) {
   std::ifstream in(std::string(BW_SOURCE_DIR) + "/config/bucketwatch.yaml");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
