@@ -150,7 +150,7 @@ void ReadAlertingConfig(const YAML::Node& node, const std::string& path, Alertin
     SinkConfig s;
     ReadSink(sinks[i], item_path, s);
     if (!names.insert(s.name).second) {
-      yaml::Fail(yaml::Join(item_path, "name"), "duplicate sink name '" + s.name + "'");
+      yaml::Fail(yaml::Join(item_path, "name"), "duplicate sink name " + yaml::Quote(s.name));
     }
     result.push_back(std::move(s));
   }

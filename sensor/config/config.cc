@@ -80,8 +80,8 @@ Config Extract(const YAML::Node& root) {
       int cpu = -1;
       auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), cpu);
       if (ec != std::errc() || ptr != item.data() + item.size() || cpu < 0 || cpu > 4095) {
-        yaml::Fail("cpu_affinity", "expected a comma-separated list of CPU numbers, got '" +
-                                       std::string(cpus) + "'");
+        yaml::Fail("cpu_affinity",
+                   "expected a comma-separated list of CPU numbers, got " + yaml::Quote(cpus));
       }
       // A CPU more than once is allowed (threads may share one), but the list stays finite.
       if (c.cpu_affinity.size() == 4096) {

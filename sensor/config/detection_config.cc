@@ -35,7 +35,7 @@ void ReadRatio(yaml::MapReader& r, const std::string& key, double& out) {
   double value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
-    yaml::Fail(r.ChildPath(key), "expected a number between 0 and 1, got '" + text + "'");
+    yaml::Fail(r.ChildPath(key), "expected a number between 0 and 1, got " + yaml::Quote(text));
   }
   if (!(value >= 0.0 && value <= 1.0)) {
     yaml::Fail(r.ChildPath(key), "must be between 0 and 1, got " + text);
@@ -176,7 +176,7 @@ void ReadDetectionConfig(const YAML::Node& node, const std::string& path, Detect
       uint8_t prefix = 0;
       if (!ParseCidr(c.trusted_cidrs[i], a, prefix)) {
         yaml::Fail(s.ChildPath("trusted_cidrs") + "[" + std::to_string(i) + "]",
-                   "expected an IPv4/IPv6 address or CIDR, got '" + c.trusted_cidrs[i] + "'");
+                   "expected an IPv4/IPv6 address or CIDR, got " + yaml::Quote(c.trusted_cidrs[i]));
       }
     }
     ReadStringList(s, "public_buckets", kMaxPublicBuckets, c.public_buckets);
@@ -184,8 +184,8 @@ void ReadDetectionConfig(const YAML::Node& node, const std::string& path, Detect
       if (!ValidPublicBucket(c.public_buckets[i])) {
         yaml::Fail(s.ChildPath("public_buckets") + "[" + std::to_string(i) + "]",
                    "expected provider/account/bucket (provider s3, s3_compatible, azure_blob, "
-                   "gcs or a glob; account may be empty or *), got '" +
-                       c.public_buckets[i] + "'");
+                   "gcs or a glob; account may be empty or *), got " +
+                       yaml::Quote(c.public_buckets[i]));
       }
     }
     ReadStringList(s, "crawler_user_agents", kMaxCrawlerUserAgents, c.crawler_user_agents);

@@ -201,6 +201,23 @@ TEST(ConfigTest, WhatYamlCppWouldSilentlyDropIsAnErrorWithItsPath) {
       << r.error;
 }
 
+TEST(ConfigTest, EchoedValuesAreCutAndEscaped) {
+  // A huge bad value was echoed whole into the error (and the log line of a reload).
+  auto r = LoadConfigText("workers: " + std::string(1 << 20, '7') + "\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "workers: expected a non-negative integer, got '" + std::string(80, '7') +
+                         "...' (1048576 bytes)");
+  r = LoadConfigText("log:\n  level: \"info\\nbucketwatch error: forged\"\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.find('\n'), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("got 'info\\x0abucketwatch error: forged'"), std::string::npos) << r.error;
+  // A UTF-8 sequence is not cut in the middle: 79 ASCII bytes, then a 2-byte character.
+  r = LoadConfigText("log:\n  level: " + std::string(79, 'a') + "\u00e9tat\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("got '" + std::string(79, 'a') + "...' (84 bytes)"), std::string::npos)
+      << r.error;
+}
+
 std::string YamlList(const std::string& item, size_t count) {
   std::string text = "[";
   for (size_t i = 0; i < count; ++i) text += (i ? ", " : "") + item;
