@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sensor/config/bpf_filter_check.h"
 #include "sensor/config/config.h"
 #include "sensor/config/embedded_config.h"
 #include "sensor/pipeline/process.h"
@@ -101,6 +102,12 @@ int main(int argc, char** argv) {
     sets.push_back("log.level=" + log_level);
   }
   bw::pipeline::SetupLogging(config.log.level);
+  // What start-up would refuse, --check-config refuses too (and both before opening anything).
+  if (std::string reason;
+      !bw::config::CheckBpfFilter(config.capture.bpf, config.capture.snaplen, reason)) {
+    return Fail(
+        2, "config error: " + std::string(bpf.empty() ? "capture.bpf" : "--bpf") + ": " + reason);
+  }
 
   if (check_config) {
     std::printf("config ok%s\n", config_path.empty() ? " (embedded default)" : "");

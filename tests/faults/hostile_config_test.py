@@ -137,6 +137,18 @@ def main():
                          write("complex.yaml", "detection:\n  ? [a, b]\n  : 1\n")],
          contains=["config error: detection: a key must be a plain value"])
 
+    # Item 8: --check-config refuses what start-up refuses: an invalid filter (it said
+    # "config ok"), naming the key; a 14 MB one is not echoed whole.
+    case("invalid capture.bpf", ["--check-config", "--set", "capture.bpf=tcp prot 80"],
+         contains=["config error: capture.bpf: invalid BPF filter (", "'tcp prot 80'"])
+    case("invalid --bpf", ["--check-config", "--bpf", "tcp prot 80"],
+         contains=["config error: --bpf: invalid BPF filter ("])
+    case("huge --bpf", ["--check-config", "--bpf", "tcp port " + "8" * 100000],
+         contains=["config error: --bpf: at most 65536 bytes, got 100009"])
+    case("14 MB capture.bpf", ["--check-config", "--config",
+                               write("bpf.yaml", "capture:\n  bpf: '" + "x" * (14 << 20) + "'\n")],
+         contains=["config error: capture.bpf: "])
+
     if failures:
         print("FAILED: " + ", ".join(failures))
         return 1
