@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "sensor/config/http_url.h"
 #include "sensor/config/yaml_reader.h"
 
 namespace bw::config {
@@ -98,6 +99,13 @@ void ReadSink(const YAML::Node& node, const std::string& path, SinkConfig& s) {
     if (s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0) {
       yaml::Fail(yaml::Join(path, "url"),
                  "required for a " + s.type + " sink, an http:// or https:// URL");
+    }
+    // The sinks parse it again at start: a URL they would refuse is a config error here, so
+    // --check-config catches it. Not echoed: webhook URLs carry tokens.
+    if (HttpUrl parsed; !ParseHttpUrl(s.url, parsed)) {
+      yaml::Fail(yaml::Join(path, "url"),
+                 "malformed, expected http[s]://host[:port][/path][?query] without user "
+                 "info (the value is not shown, it may hold a token)");
     }
   } else if (s.host.empty()) {
     yaml::Fail(yaml::Join(path, "host"), "required for a syslog sink");

@@ -149,6 +149,17 @@ def main():
                                write("bpf.yaml", "capture:\n  bpf: '" + "x" * (14 << 20) + "'\n")],
          contains=["config error: capture.bpf: "])
 
+    # A malformed sink URL was "config ok", then exit 1 at start; the URL (a token) not shown.
+    sink = write("sink.yaml", "alerting:\n  sinks:\n    - name: hook\n"
+                              "      url: 'http://user:s3cr3t@hooks.example/x'\n")
+    case("malformed sink url", ["--check-config", "--config", sink],
+         contains=["config error: alerting.sinks[0].url: malformed"])
+    case("malformed sink url at start", ["--config", sink, "--read", "/dev/null"],
+         contains=["config error: alerting.sinks[0].url: malformed"])
+    case("sink url secret", ["--check-config", "--config", sink], contains=[])
+    if "s3cr3t" in open(os.path.join(WORK, "err.txt")).read():
+        failures.append("sink url secret echoed")
+
     if failures:
         print("FAILED: " + ", ".join(failures))
         return 1

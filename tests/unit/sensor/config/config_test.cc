@@ -255,6 +255,23 @@ TEST(ConfigTest, ListsHaveDocumentedLimits) {
   EXPECT_EQ(r.error, "cpu_affinity: at most 4096 CPUs in the list");
 }
 
+TEST(ConfigTest, MalformedSinkUrlIsAConfigErrorWithoutTheUrl) {
+  // The sinks refused these at start (exit 1) after --check-config had passed them.
+  for (const char* url :
+       {"http://user:secret-token@hooks.example/x", "http://:80/", "https://hooks.example:99999/x",
+        "http://hooks.example/a b", "http://[::1/x"}) {
+    auto r = LoadConfigText(
+        std::string("alerting:\n  sinks:\n    - name: hook\n      url: \"") + url + "\"\n", {});
+    ASSERT_FALSE(r.ok) << url;
+    EXPECT_EQ(r.error.rfind("alerting.sinks[0].url: malformed, expected http[s]://", 0), 0u)
+        << r.error;
+    EXPECT_EQ(r.error.find("secret-token"), std::string::npos) << r.error;
+  }
+  auto r = LoadConfigText(
+      "alerting:\n  sinks:\n    - {name: am, type: alertmanager, url: 'http://[::1]:9093'}\n", {});
+  EXPECT_TRUE(r.ok) << r.error;
+}
+
 TEST(ConfigTest, EmbeddedDefaultIsTheShippedFile) {
   std::ifstream in(std::string(BW_SOURCE_DIR) + "/config/bucketwatch.yaml");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
