@@ -88,6 +88,14 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
+  // Before anything is read or created: a bad --user is a usage error, not a failure after the
+  // ledger and spool exist.
+  if (app.count("--user") > 0) {
+    if (user.empty()) return Fail(2, "--user: empty user name");
+    if (std::string error; !bw::pipeline::UserExists(user, error)) {
+      return Fail(2, "--user: " + error);
+    }
+  }
   auto loaded = bw::config::LoadConfig(config_path, sets);
   if (!loaded.ok) return Fail(2, "config error: " + loaded.error);
   bw::config::Config config = loaded.config;

@@ -160,6 +160,21 @@ def main():
     if "s3cr3t" in open(os.path.join(WORK, "err.txt")).read():
         failures.append("sink url secret echoed")
 
+    # --user: an unknown or empty user is a usage error found before any file is created (was:
+    # exit 1 after the ledger and alerts files existed; '' ran as root).
+    capture = os.path.join(WORK, "empty.pcap")
+    with open(capture, "wb") as f:  # a pcap header, no packets
+        f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    outputs = ["--ledger", "user_ledger.jsonl", "--alerts", "user_alerts.jsonl"]
+    case("--user nosuchuser", ["--user", "bw-no-such-user", "--read", capture] + outputs,
+         contains=["--user: no such user: bw-no-such-user"])
+    case("--user ''", ["--user", "", "--read", capture] + outputs,
+         contains=["--user: empty user name"])
+    for name in ("user_ledger.jsonl", "user_alerts.jsonl"):
+        if os.path.exists(os.path.join(WORK, name)):
+            print("FAIL: --user: %s was created before the user was checked" % name)
+            failures.append("--user created " + name)
+
     if failures:
         print("FAILED: " + ", ".join(failures))
         return 1
