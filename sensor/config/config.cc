@@ -162,6 +162,26 @@ YAML::Node Merge(const YAML::Node& base, const YAML::Node& overlay) {
   return out;
 }
 
+// The value of a --set as YAML; false with the reason when it is not one bounded document.
+bool ParseSetValue(const std::string& text, YAML::Node& value, std::string& reason) {
+  // The same bounds as a file's text, in the same order (the parser recurses per level).
+  if (YamlDepthResult d = CheckYamlDepth(text); !d.ok) {
+    reason = "value: " + d.error;
+    return false;
+  }
+  if (YamlDocumentResult d = CheckYamlDocument(text); !d.ok) {
+    reason = "value: " + d.error;
+    return false;
+  }
+  try {
+    value = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    reason = "value is not valid YAML: " + e.msg;
+    return false;
+  }
+  return true;
+}
+
 void ApplySet(YAML::Node& root, const std::string& assignment) {
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
@@ -169,17 +189,6 @@ void ApplySet(YAML::Node& root, const std::string& assignment) {
   }
   std::string path = assignment.substr(0, eq);
   std::string value_text = assignment.substr(eq + 1);
-  // The same bounds as a file's text, in the same order (the parser recurses per level).
-  if (YamlDepthResult d = CheckYamlDepth(value_text); !d.ok) Fail(path, "value: " + d.error);
-  if (YamlDocumentResult d = CheckYamlDocument(value_text); !d.ok) {
-    Fail(path, "value: " + d.error);
-  }
-  YAML::Node value;
-  try {
-    value = YAML::Load(value_text);
-  } catch (const YAML::Exception& e) {
-    Fail(path, "value is not valid YAML: " + e.msg);
-  }
   std::vector<std::string> parts;
   std::stringstream ss(path);
   for (std::string part; std::getline(ss, part, '.');) {
@@ -196,6 +205,19 @@ void ApplySet(YAML::Node& root, const std::string& assignment) {
       next = chain.back()[parts[i]];
     }
     chain.push_back(next);
+  }
+  // A key that holds a single value takes the text as it is when YAML would read it as
+  // something else: "[::1]:9580" (metrics.listen) is not a list, and "a: b" not a mapping.
+  const YAML::Node& parent = chain.back();
+  const YAML::Node current = parent[parts.back()];
+  const bool scalar_key = current.IsDefined() && current.IsScalar();
+  YAML::Node value;
+  std::string reason;
+  if (!ParseSetValue(value_text, value, reason)) {
+    if (!scalar_key) Fail(path, reason);
+    value = YAML::Node(value_text);
+  } else if (scalar_key && !value.IsScalar() && !value.IsNull()) {
+    value = YAML::Node(value_text);
   }
   chain.back()[parts.back()] = value;
 }

@@ -68,7 +68,8 @@ def case(name, args, rc=2, contains=(), max_seconds=5, max_rss_mib=200, stdout_h
         problems.append("stderr is %d bytes long" % len(err))
     status = "FAIL" if problems else "ok"
     print("%s: %s: exit %s, %.2f s, %.0f MiB: %s" % (status, name, got_rc, seconds, rss,
-                                                     err.strip()[:200] or out.strip()[:200]))
+                                                     (err.strip() or out.strip())[:200]
+                                                     .replace("\n", " | ")))
     for p in problems:
         print("    " + p)
     if problems:
@@ -174,6 +175,10 @@ def main():
         if os.path.exists(os.path.join(WORK, name)):
             print("FAIL: --user: %s was created before the user was checked" % name)
             failures.append("--user created " + name)
+
+    # --set of an IPv6 listen address was read as a YAML flow list ("expected a single value").
+    case("--set metrics.listen=[::1]:9580", ["--print-config", "--set", "metrics.listen=[::1]:9580"],
+         rc=0, stdout_has='listen: "[::1]:9580"')
 
     if failures:
         print("FAILED: " + ", ".join(failures))

@@ -272,6 +272,32 @@ TEST(ConfigTest, MalformedSinkUrlIsAConfigErrorWithoutTheUrl) {
   EXPECT_TRUE(r.ok) << r.error;
 }
 
+TEST(ConfigTest, SetOfASingleValueKeyTakesTheTextAsItIs) {
+  // "[::1]:9580" read as YAML is a flow list followed by garbage: it failed.
+  auto r = LoadConfigText("", {"metrics.listen=[::1]:9580"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.metrics.listen, "[::1]:9580");
+  r = LoadConfigText("", {"metrics.listen=\"[::1]:9581\""});  // YAML quoting still works
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.metrics.listen, "[::1]:9581");
+  r = LoadConfigText("", {"capture.bpf=tcp port 80 and host 10.0.0.1"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.capture.bpf, "tcp port 80 and host 10.0.0.1");
+  r = LoadConfigText("", {"metrics.listen="});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.metrics.listen, "");
+  // A list-valued key still reads YAML, and a bad value still names the key.
+  r = LoadConfigText("", {"detection.allowlist.trusted_cidrs=[10.0.0.0/8, 192.0.2.1]"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.detection.allowlist.trusted_cidrs.size(), 2u);
+  r = LoadConfigText("", {"workers=[1, 2]"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "workers: expected a non-negative integer, got '[1, 2]'");
+  r = LoadConfigText("", {"detection.allowlist.trusted_cidrs=[10.0.0.0/8"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("detection.allowlist.trusted_cidrs: value", 0), 0u) << r.error;
+}
+
 TEST(ConfigTest, EmbeddedDefaultIsTheShippedFile) {
   std::ifstream in(std::string(BW_SOURCE_DIR) + "/config/bucketwatch.yaml");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
