@@ -10,7 +10,7 @@
 #include "sensor/config/config_file.h"
 #include "sensor/config/embedded_config.h"
 #include "sensor/config/yaml_depth.h"
-#include "sensor/config/yaml_document_check.h"
+#include "sensor/config/yaml_document.h"
 #include "sensor/config/yaml_reader.h"
 
 namespace bw::config {
@@ -169,16 +169,12 @@ bool ParseSetValue(const std::string& text, YAML::Node& value, std::string& reas
     reason = "value: " + d.error;
     return false;
   }
-  if (YamlDocumentResult d = CheckYamlDocument(text); !d.ok) {
-    reason = "value: " + d.error;
+  YamlDocumentResult d = LoadYamlDocument(text);
+  if (!d.ok) {
+    reason = d.at_key ? "value: " + d.error : "value is not valid YAML: " + d.error;
     return false;
   }
-  try {
-    value = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    reason = "value is not valid YAML: " + e.msg;
-    return false;
-  }
+  value.reset(d.root);
   return true;
 }
 
@@ -215,19 +211,24 @@ void ApplySet(YAML::Node& root, const std::string& assignment) {
   std::string reason;
   if (!ParseSetValue(value_text, value, reason)) {
     if (!scalar_key) Fail(path, reason);
-    value = YAML::Node(value_text);
+    value.reset(YAML::Node(value_text));
   } else if (scalar_key && !value.IsScalar() && !value.IsNull()) {
-    value = YAML::Node(value_text);
+    value.reset(YAML::Node(value_text));
   }
   chain.back()[parts.back()] = value;
 }
 
-YAML::Node ParseYaml(const std::string& text, const std::string& origin) {
+YAML::Node CheckTopLevel(const YAML::Node& n, const std::string& origin) {
+  if (n && !n.IsNull() && !n.IsMap()) {
+    throw ConfigError{origin + ": expected a mapping at top level"};
+  }
+  return n;
+}
+
+// The embedded default: trusted text, loaded as yaml-cpp loads it.
+YAML::Node ParseTrustedYaml(const std::string& text, const std::string& origin) {
   try {
-    YAML::Node n = YAML::Load(text);
-    if (n && !n.IsNull() && !n.IsMap())
-      throw ConfigError{origin + ": expected a mapping at top level"};
-    return n;
+    return CheckTopLevel(YAML::Load(text), origin);
   } catch (const YAML::Exception& e) {
     throw ConfigError{origin + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg};
   }
@@ -242,14 +243,15 @@ LoadResult Build(const std::string& user_text, const std::string& origin,
     return r;
   }
   // yaml-cpp shares an aliased node; anything that walks the tree expands it. Bound the
-  // expansion (and refuse what the tree would silently lose) before the tree exists.
-  if (YamlDocumentResult d = CheckYamlDocument(user_text); !d.ok) {
-    r.error = d.at_key ? d.error : origin + ": " + d.error;
+  // expansion (and refuse what the tree would silently lose) while the tree is built.
+  YamlDocumentResult doc = LoadYamlDocument(user_text);
+  if (!doc.ok) {
+    r.error = doc.at_key ? doc.error : origin + ": " + doc.error;
     return r;
   }
   try {
-    YAML::Node base = ParseYaml(std::string(EmbeddedDefaultConfig()), "embedded default");
-    YAML::Node merged = Merge(base, ParseYaml(user_text, origin));
+    YAML::Node base = ParseTrustedYaml(std::string(EmbeddedDefaultConfig()), "embedded default");
+    YAML::Node merged = Merge(base, CheckTopLevel(doc.root, origin));
     for (const auto& s : sets) ApplySet(merged, s);
     r.config = Extract(merged);
     r.ok = true;

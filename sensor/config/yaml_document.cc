@@ -1,4 +1,4 @@
-#include "sensor/config/yaml_document_check.h"
+#include "sensor/config/yaml_document.h"
 
 #include <yaml-cpp/anchor.h>
 #include <yaml-cpp/eventhandler.h>
@@ -29,6 +29,7 @@ class Checker : public YAML::EventHandler {
   explicit Checker(const YamlDocumentLimits& limits) : limits_(limits) {}
 
   const Size& total() const { return total_; }
+  const YAML::Node& root() const { return root_; }
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++documents_ > 1) {
@@ -61,17 +62,18 @@ class Checker : public YAML::EventHandler {
       Key(scalar->second);
     }
     Add(it->second, "through " + name);
+    Attach(anchor_nodes_.at(anchor));  // shared, as yaml-cpp's own loader shares it
     AfterNode();
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    Open(mark, anchor, /*map=*/false);
+                       YAML::EmitterStyle::value style) override {
+    Open(mark, anchor, /*map=*/false, style);
   }
   void OnSequenceEnd() override { Close(); }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    Open(mark, anchor, /*map=*/true);
+                  YAML::EmitterStyle::value style) override {
+    Open(mark, anchor, /*map=*/true, style);
   }
   void OnMapEnd() override { Close(); }
 
@@ -86,6 +88,8 @@ class Checker : public YAML::EventHandler {
     bool expect_key = true;  // a mapping alternates key, value
     std::string key;         // a mapping's current key
     std::unordered_set<std::string> keys;
+    YAML::Node node;      // the list or mapping being built
+    YAML::Node key_node;  // a mapping's current key, until its value arrives
   };
 
   bool InKeyPosition() const {
@@ -100,23 +104,33 @@ class Checker : public YAML::EventHandler {
     }
     Size size{1, value ? value->size() : 0};
     Add(size, "");
+    YAML::Node node = value ? YAML::Node(*value) : YAML::Node(YAML::NodeType::Null);
     if (anchor) {
       Name(anchor);
       anchors_[anchor] = size;
       if (value) scalar_anchors_[anchor] = *value;
+      Remember(anchor, node);
     }
+    Attach(node);
     AfterNode();
   }
 
-  void Open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map,
+            YAML::EmitterStyle::value style) {
     line_ = mark.line + 1;
     if (InKeyPosition()) KeyNotPlain();
     Add(Size{1, 0}, "");
     if (anchor) Name(anchor);
+    // Attached before its children exist: they are added through the shared handle.
+    YAML::Node node(map ? YAML::NodeType::Map : YAML::NodeType::Sequence);
+    node.SetStyle(style);
+    if (anchor) Remember(anchor, node);
+    Attach(node);
     Frame f;
     f.map = map;
     f.anchor = anchor;
     f.size = Size{1, 0};
+    f.node.reset(node);
     stack_.push_back(std::move(f));
   }
 
@@ -150,6 +164,28 @@ class Checker : public YAML::EventHandler {
       Fail("the document's values grow past " + Bytes(limits_.max_value_bytes) + via +
            " (aliases count as what they repeat)");
     }
+  }
+
+  // YAML::Node's operator= assigns through the handle (it would rewrite the node a handle held
+  // before); reset() only rebinds the handle, the only thing wanted here.
+  void Attach(const YAML::Node& node) {
+    if (stack_.empty()) {
+      root_.reset(node);
+      return;
+    }
+    Frame& f = stack_.back();
+    if (!f.map) {
+      f.node.push_back(node);
+    } else if (f.expect_key) {
+      f.key_node.reset(node);
+    } else {
+      f.node.force_insert(f.key_node, node);  // keys are unique already: no lookup
+    }
+  }
+
+  void Remember(YAML::anchor_t anchor, const YAML::Node& node) {
+    anchor_nodes_.erase(anchor);
+    anchor_nodes_.emplace(anchor, node);
   }
 
   void AfterNode() {
@@ -216,12 +252,14 @@ class Checker : public YAML::EventHandler {
   std::unordered_map<YAML::anchor_t, Size> anchors_;
   std::unordered_map<YAML::anchor_t, std::string> scalar_anchors_;  // for aliases used as keys
   std::unordered_map<YAML::anchor_t, std::string> names_;
+  std::unordered_map<YAML::anchor_t, YAML::Node> anchor_nodes_;
+  YAML::Node root_;
   std::string pending_name_;
 };
 
 }  // namespace
 
-YamlDocumentResult CheckYamlDocument(std::string_view text, const YamlDocumentLimits& limits) {
+YamlDocumentResult LoadYamlDocument(std::string_view text, const YamlDocumentLimits& limits) {
   YamlDocumentResult r;
   std::istringstream in{std::string(text)};
   Checker checker(limits);
@@ -238,6 +276,7 @@ YamlDocumentResult CheckYamlDocument(std::string_view text, const YamlDocumentLi
     r.ok = false;
     r.error = "line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
   }
+  if (r.ok) r.root.reset(checker.root());
   r.nodes = checker.total().nodes;
   r.value_bytes = checker.total().bytes;
   return r;
