@@ -298,6 +298,21 @@ TEST(ConfigTest, SetOfASingleValueKeyTakesTheTextAsItIs) {
   EXPECT_EQ(r.error.rfind("detection.allowlist.trusted_cidrs: value", 0), 0u) << r.error;
 }
 
+TEST(ConfigTest, SetValuesHaveTheBoundsOfAFile) {
+  std::string bomb = "detection.allowlist.crawler_user_agents=[&a " + std::string(65536, 'y');
+  for (int i = 0; i < 200; ++i) bomb += ", *a";
+  auto r = LoadConfigText("", {bomb + "]"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("detection.allowlist.crawler_user_agents: value: [128]: the "
+                          "document's values grow past 8 MiB through alias *a",
+                          0),
+            0u)
+      << r.error;
+  r = LoadConfigText("", {"detection.allowlist.trusted_cidrs=" + std::string(100000, '[')});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.trusted_cidrs: value: nesting deeper than 64 (line 1)");
+}
+
 TEST(ConfigTest, EmbeddedDefaultIsTheShippedFile) {
   std::ifstream in(std::string(BW_SOURCE_DIR) + "/config/bucketwatch.yaml");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
