@@ -50,18 +50,17 @@ class Checker : public YAML::EventHandler {
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     line_ = mark.line + 1;
-    const std::string name = AliasName(anchor);
     auto it = anchors_.find(anchor);
     if (it == anchors_.end()) {
       // Still open: the alias sits inside the node it names, a cycle no walk would finish.
-      Fail(name + " refers to a list or mapping that contains it");
+      Fail(AliasName(anchor) + " refers to a list or mapping that contains it");
     }
     if (InKeyPosition()) {
       auto scalar = scalar_anchors_.find(anchor);
       if (scalar == scalar_anchors_.end()) KeyNotPlain();
       Key(scalar->second);
     }
-    Add(it->second, "through " + name);
+    Add(it->second, anchor);
     Attach(anchor_nodes_.at(anchor));  // shared, as yaml-cpp's own loader shares it
     AfterNode();
   }
@@ -103,7 +102,7 @@ class Checker : public YAML::EventHandler {
       Key(*value);
     }
     Size size{1, value ? value->size() : 0};
-    Add(size, "");
+    Add(size, 0);
     YAML::Node node = value ? YAML::Node(*value) : YAML::Node(YAML::NodeType::Null);
     if (anchor) {
       Name(anchor);
@@ -119,7 +118,7 @@ class Checker : public YAML::EventHandler {
             YAML::EmitterStyle::value style) {
     line_ = mark.line + 1;
     if (InKeyPosition()) KeyNotPlain();
-    Add(Size{1, 0}, "");
+    Add(Size{1, 0}, 0);
     if (anchor) Name(anchor);
     // Attached before its children exist: they are added through the shared handle.
     YAML::Node node(map ? YAML::NodeType::Map : YAML::NodeType::Sequence);
@@ -148,22 +147,27 @@ class Checker : public YAML::EventHandler {
 
   // Counts `size` into the total and into the enclosing node; stops past a bound. Every size
   // added was itself counted into the total once, so no sum here can wrap around.
-  void Add(const Size& size, const std::string& how) {
+  // `alias`: the anchor an alias being counted names (0: not an alias).
+  void Add(const Size& size, YAML::anchor_t alias) {
     total_.nodes += size.nodes;
     total_.bytes += size.bytes;
     if (!stack_.empty()) {
       stack_.back().size.nodes += size.nodes;
       stack_.back().size.bytes += size.bytes;
     }
-    const std::string via = how.empty() ? "" : " " + how;
+    if (alias) aliases_seen_ = true;
     if (total_.nodes > limits_.max_nodes) {
-      Fail("the document grows past " + std::to_string(limits_.max_nodes) + " values" + via +
-           " (aliases count as what they repeat)");
+      Fail("the document grows past " + std::to_string(limits_.max_nodes) + " values" + Via(alias));
     }
     if (total_.bytes > limits_.max_value_bytes) {
-      Fail("the document's values grow past " + Bytes(limits_.max_value_bytes) + via +
-           " (aliases count as what they repeat)");
+      Fail("the document's values grow past " + Bytes(limits_.max_value_bytes) + Via(alias));
     }
+  }
+
+  std::string Via(YAML::anchor_t alias) const {
+    std::string via = alias ? " through " + AliasName(alias) : "";
+    if (aliases_seen_) via += " (aliases count as what they repeat)";
+    return via;
   }
 
   // YAML::Node's operator= assigns through the handle (it would rewrite the node a handle held
@@ -255,6 +259,7 @@ class Checker : public YAML::EventHandler {
   std::unordered_map<YAML::anchor_t, YAML::Node> anchor_nodes_;
   YAML::Node root_;
   std::string pending_name_;
+  bool aliases_seen_ = false;
 };
 
 }  // namespace

@@ -57,8 +57,8 @@ TEST(YamlDocument, NodeCountIncludesPlainLists) {
   text += "1]\n";
   auto r = LoadYamlDocument(text);
   ASSERT_FALSE(r.ok);
-  EXPECT_EQ(r.error.rfind("trusted[65533]: the document grows past 65536 values", 0), 0u)
-      << r.error;
+  // No alias involved: the message does not talk about aliases.
+  EXPECT_EQ(r.error, "trusted[65533]: the document grows past 65536 values (line 1)");
 }
 
 TEST(YamlDocument, ModestAliasesPass) {
