@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "sensor/config/bpf_filter_check.h"
 #include "sensor/config/config.h"
 #include "sensor/config/embedded_config.h"
 #include "sensor/pipeline/process.h"
@@ -94,6 +95,14 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
+  // Before anything is read or created: a bad --user is a usage error, not a failure after the
+  // ledger and spool exist.
+  if (app.count("--user") > 0) {
+    if (user.empty()) return Fail(2, "--user: empty user name");
+    if (std::string error; !bw::pipeline::UserExists(user, error)) {
+      return Fail(2, "--user: " + error);
+    }
+  }
   auto loaded = bw::config::LoadConfig(config_path, sets);
   if (!loaded.ok) return Fail(2, "config error: " + loaded.error);
   bw::config::Config config = loaded.config;
@@ -109,6 +118,12 @@ int main(int argc, char** argv) {
     sets.push_back("log.level=" + log_level);
   }
   bw::pipeline::SetupLogging(config.log.level);
+  // What start-up would refuse, --check-config refuses too (and both before opening anything).
+  if (std::string reason;
+      !bw::config::CheckBpfFilter(config.capture.bpf, config.capture.snaplen, reason)) {
+    return Fail(
+        2, "config error: " + std::string(bpf.empty() ? "capture.bpf" : "--bpf") + ": " + reason);
+  }
 
   if (check_config) {
     std::printf("config ok%s\n", config_path.empty() ? " (embedded default)" : "");

@@ -2,12 +2,14 @@
 
 #include <set>
 
+#include "sensor/config/http_url.h"
 #include "sensor/config/yaml_reader.h"
 
 namespace bw::config {
 
 namespace {
 constexpr uint64_t kMaxSinks = 32;
+constexpr uint64_t kMaxHeaders = 64;  // per sink
 constexpr uint64_t kMaxTimeoutMs = 10 * 60 * 1000;
 constexpr uint64_t kMaxBackoffMs = 24ull * 3600 * 1000;
 constexpr uint64_t kMaxQueue = 1000000;
@@ -47,6 +49,10 @@ void ReadHeaders(const YAML::Node& node, const std::string& path,
                  std::vector<std::pair<std::string, std::string>>& out) {
   if (!node || node.IsNull()) return;
   if (!node.IsMap()) yaml::Fail(path, "expected a mapping of header name to value");
+  if (node.size() > kMaxHeaders) {
+    yaml::Fail(path, "at most " + std::to_string(kMaxHeaders) + " headers, got " +
+                         std::to_string(node.size()));
+  }
   out.clear();
   for (const auto& kv : node) {
     auto name = kv.first.as<std::string>();
@@ -143,6 +149,13 @@ void ReadSink(const YAML::Node& node, const std::string& path, SinkConfig& s) {
       yaml::Fail(yaml::Join(path, "url"),
                  "required for a " + s.type + " sink, an http:// or https:// URL");
     }
+    // The sinks parse it again at start: a URL they would refuse is a config error here, so
+    // --check-config catches it. Not echoed: webhook URLs carry tokens.
+    if (HttpUrl parsed; !ParseHttpUrl(s.url, parsed)) {
+      yaml::Fail(yaml::Join(path, "url"),
+                 "malformed, expected http[s]://host[:port][/path][?query] without user "
+                 "info (the value is not shown, it may hold a token)");
+    }
   } else if (s.host.empty()) {
     yaml::Fail(yaml::Join(path, "host"), "required for a syslog sink");
   }
@@ -194,7 +207,7 @@ void ReadAlertingConfig(const YAML::Node& node, const std::string& path, Alertin
     SinkConfig s;
     ReadSink(sinks[i], item_path, s);
     if (!names.insert(s.name).second) {
-      yaml::Fail(yaml::Join(item_path, "name"), "duplicate sink name '" + s.name + "'");
+      yaml::Fail(yaml::Join(item_path, "name"), "duplicate sink name " + yaml::Quote(s.name));
     }
     result.push_back(std::move(s));
   }

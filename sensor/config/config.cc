@@ -3,14 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
 
+#include "sensor/config/config_file.h"
 #include "sensor/config/embedded_config.h"
 #include "sensor/config/yaml_depth.h"
+#include "sensor/config/yaml_document.h"
 #include "sensor/config/yaml_reader.h"
 
 namespace bw::config {
@@ -28,7 +28,9 @@ void ReadEndpoints(const YAML::Node& node, const std::string& path,
   out.clear();
   if (!node || node.IsNull()) return;
   if (!node.IsSequence()) Fail(path, "expected a list of endpoints");
-  if (node.size() > 1024) Fail(path, "at most 1024 endpoints");
+  if (node.size() > 1024) {
+    Fail(path, "at most 1024 endpoints, got " + std::to_string(node.size()));
+  }
   for (size_t i = 0; i < node.size(); ++i) {
     std::string item_path = path + "[" + std::to_string(i) + "]";
     EndpointConfig e;
@@ -78,8 +80,12 @@ Config Extract(const YAML::Node& root) {
       int cpu = -1;
       auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), cpu);
       if (ec != std::errc() || ptr != item.data() + item.size() || cpu < 0 || cpu > 4095) {
-        yaml::Fail("cpu_affinity", "expected a comma-separated list of CPU numbers, got '" +
-                                       std::string(cpus) + "'");
+        yaml::Fail("cpu_affinity",
+                   "expected a comma-separated list of CPU numbers, got " + yaml::Quote(cpus));
+      }
+      // A CPU more than once is allowed (threads may share one), but the list stays finite.
+      if (c.cpu_affinity.size() == 4096) {
+        yaml::Fail("cpu_affinity", "at most 4096 CPUs in the list");
       }
       c.cpu_affinity.push_back(cpu);
     }
@@ -162,6 +168,22 @@ YAML::Node Merge(const YAML::Node& base, const YAML::Node& overlay) {
   return out;
 }
 
+// The value of a --set as YAML; false with the reason when it is not one bounded document.
+bool ParseSetValue(const std::string& text, YAML::Node& value, std::string& reason) {
+  // The same bounds as a file's text, in the same order (the parser recurses per level).
+  if (YamlDepthResult d = CheckYamlDepth(text); !d.ok) {
+    reason = "value: " + d.error;
+    return false;
+  }
+  YamlDocumentResult d = LoadYamlDocument(text);
+  if (!d.ok) {
+    reason = d.at_key ? "value: " + d.error : "value is not valid YAML: " + d.error;
+    return false;
+  }
+  value.reset(d.root);
+  return true;
+}
+
 void ApplySet(YAML::Node& root, const std::string& assignment) {
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
@@ -169,12 +191,6 @@ void ApplySet(YAML::Node& root, const std::string& assignment) {
   }
   std::string path = assignment.substr(0, eq);
   std::string value_text = assignment.substr(eq + 1);
-  YAML::Node value;
-  try {
-    value = YAML::Load(value_text);
-  } catch (const YAML::Exception& e) {
-    Fail(path, "value is not valid YAML: " + e.msg);
-  }
   std::vector<std::string> parts;
   std::stringstream ss(path);
   for (std::string part; std::getline(ss, part, '.');) {
@@ -192,15 +208,33 @@ void ApplySet(YAML::Node& root, const std::string& assignment) {
     }
     chain.push_back(next);
   }
+  // A key that holds a single value takes the text as it is when YAML would read it as
+  // something else: "[::1]:9580" (metrics.listen) is not a list, and "a: b" not a mapping.
+  const YAML::Node& parent = chain.back();
+  const YAML::Node current = parent[parts.back()];
+  const bool scalar_key = current.IsDefined() && current.IsScalar();
+  YAML::Node value;
+  std::string reason;
+  if (!ParseSetValue(value_text, value, reason)) {
+    if (!scalar_key) Fail(path, reason);
+    value.reset(YAML::Node(value_text));
+  } else if (scalar_key && !value.IsScalar() && !value.IsNull()) {
+    value.reset(YAML::Node(value_text));
+  }
   chain.back()[parts.back()] = value;
 }
 
-YAML::Node ParseYaml(const std::string& text, const std::string& origin) {
+YAML::Node CheckTopLevel(const YAML::Node& n, const std::string& origin) {
+  if (n && !n.IsNull() && !n.IsMap()) {
+    throw ConfigError{origin + ": expected a mapping at top level"};
+  }
+  return n;
+}
+
+// The embedded default: trusted text, loaded as yaml-cpp loads it.
+YAML::Node ParseTrustedYaml(const std::string& text, const std::string& origin) {
   try {
-    YAML::Node n = YAML::Load(text);
-    if (n && !n.IsNull() && !n.IsMap())
-      throw ConfigError{origin + ": expected a mapping at top level"};
-    return n;
+    return CheckTopLevel(YAML::Load(text), origin);
   } catch (const YAML::Exception& e) {
     throw ConfigError{origin + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg};
   }
@@ -214,9 +248,16 @@ LoadResult Build(const std::string& user_text, const std::string& origin,
     r.error = origin + ": " + d.error;
     return r;
   }
+  // yaml-cpp shares an aliased node; anything that walks the tree expands it. Bound the
+  // expansion (and refuse what the tree would silently lose) while the tree is built.
+  YamlDocumentResult doc = LoadYamlDocument(user_text);
+  if (!doc.ok) {
+    r.error = doc.at_key ? doc.error : origin + ": " + doc.error;
+    return r;
+  }
   try {
-    YAML::Node base = ParseYaml(std::string(EmbeddedDefaultConfig()), "embedded default");
-    YAML::Node merged = Merge(base, ParseYaml(user_text, origin));
+    YAML::Node base = ParseTrustedYaml(std::string(EmbeddedDefaultConfig()), "embedded default");
+    YAML::Node merged = Merge(base, CheckTopLevel(doc.root, origin));
     for (const auto& s : sets) ApplySet(merged, s);
     r.config = Extract(merged);
     r.ok = true;
@@ -233,32 +274,8 @@ LoadResult Build(const std::string& user_text, const std::string& origin,
 LoadResult LoadConfig(const std::string& path, const std::vector<std::string>& sets) {
   std::string text;
   if (!path.empty()) {
-    // A directory opens fine and reads as empty text, which would silently load the defaults.
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      LoadResult r;
-      r.error = path + ": is a directory, not a config file";
-      return r;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      LoadResult r;
-      r.error = path + ": cannot open file";
-      return r;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-      LoadResult r;
-      r.error = path + ": read error";
-      return r;
-    }
-    if (ss.str().size() > (16u << 20)) {
-      LoadResult r;
-      r.error = path + ": larger than 16 MiB";
-      return r;
-    }
-    text = ss.str();
+    LoadResult r;
+    if (!ReadConfigFile(path, text, r.error)) return r;
   }
   return Build(text, path.empty() ? "config" : path, sets);
 }

@@ -21,6 +21,13 @@ void ReadSeverity(yaml::MapReader& r, const std::string& key, Severity& out) {
 constexpr uint64_t kMaxSeconds = 30ull * 86400;  // a month: windows stay finite
 constexpr uint64_t kMaxEntries = 100'000'000;
 
+// The allowlists are scanned entry by entry for each request (detect/allowlist.cc), so their
+// length is a cost per request as well as memory: bounded, and documented in README.md.
+constexpr size_t kMaxTrustedCidrs = 16384;  // a cloud provider's published ranges fit
+constexpr size_t kMaxPublicBuckets = 4096;
+constexpr size_t kMaxCrawlerUserAgents = 1024;
+constexpr size_t kMaxListEntryBytes = 512;
+
 void ReadRatio(yaml::MapReader& r, const std::string& key, double& out) {
   std::string text;
   r.String(key, text);
@@ -28,7 +35,7 @@ void ReadRatio(yaml::MapReader& r, const std::string& key, double& out) {
   double value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
-    yaml::Fail(r.ChildPath(key), "expected a number between 0 and 1, got '" + text + "'");
+    yaml::Fail(r.ChildPath(key), "expected a number between 0 and 1, got " + yaml::Quote(text));
   }
   if (!(value >= 0.0 && value <= 1.0)) {
     yaml::Fail(r.ChildPath(key), "must be between 0 and 1, got " + text);
@@ -36,7 +43,8 @@ void ReadRatio(yaml::MapReader& r, const std::string& key, double& out) {
   out = value;
 }
 
-void ReadStringList(yaml::MapReader& r, const std::string& key, std::vector<std::string>& out) {
+void ReadStringList(yaml::MapReader& r, const std::string& key, size_t max_entries,
+                    std::vector<std::string>& out) {
   YAML::Node node = r.Child(key);
   if (!node) return;
   std::string path = r.ChildPath(key);
@@ -45,10 +53,20 @@ void ReadStringList(yaml::MapReader& r, const std::string& key, std::vector<std:
     return;
   }
   if (!node.IsSequence()) yaml::Fail(path, "expected a list");
+  if (node.size() > max_entries) {
+    yaml::Fail(path, "at most " + std::to_string(max_entries) + " entries, got " +
+                         std::to_string(node.size()));
+  }
   std::vector<std::string> values;
+  values.reserve(node.size());
   for (size_t i = 0; i < node.size(); ++i) {
+    std::string item_path = path + "[" + std::to_string(i) + "]";
     if (!node[i].IsScalar() || node[i].Scalar().empty()) {
-      yaml::Fail(path + "[" + std::to_string(i) + "]", "expected a non-empty string");
+      yaml::Fail(item_path, "expected a non-empty string");
+    }
+    if (node[i].Scalar().size() > kMaxListEntryBytes) {
+      yaml::Fail(item_path, "at most " + std::to_string(kMaxListEntryBytes) + " bytes, got " +
+                                std::to_string(node[i].Scalar().size()));
     }
     values.push_back(node[i].Scalar());
   }
@@ -152,25 +170,25 @@ void ReadDetectionConfig(const YAML::Node& node, const std::string& path, Detect
   if (YAML::Node child = r.Child("allowlist"); Present(child)) {
     auto& c = out.allowlist;
     yaml::MapReader s(child, r.ChildPath("allowlist"));
-    ReadStringList(s, "trusted_cidrs", c.trusted_cidrs);
+    ReadStringList(s, "trusted_cidrs", kMaxTrustedCidrs, c.trusted_cidrs);
     for (size_t i = 0; i < c.trusted_cidrs.size(); ++i) {
       decode::IpAddress a;
       uint8_t prefix = 0;
       if (!ParseCidr(c.trusted_cidrs[i], a, prefix)) {
         yaml::Fail(s.ChildPath("trusted_cidrs") + "[" + std::to_string(i) + "]",
-                   "expected an IPv4/IPv6 address or CIDR, got '" + c.trusted_cidrs[i] + "'");
+                   "expected an IPv4/IPv6 address or CIDR, got " + yaml::Quote(c.trusted_cidrs[i]));
       }
     }
-    ReadStringList(s, "public_buckets", c.public_buckets);
+    ReadStringList(s, "public_buckets", kMaxPublicBuckets, c.public_buckets);
     for (size_t i = 0; i < c.public_buckets.size(); ++i) {
       if (!ValidPublicBucket(c.public_buckets[i])) {
         yaml::Fail(s.ChildPath("public_buckets") + "[" + std::to_string(i) + "]",
                    "expected provider/account/bucket (provider s3, s3_compatible, azure_blob, "
-                   "gcs or a glob; account may be empty or *), got '" +
-                       c.public_buckets[i] + "'");
+                   "gcs or a glob; account may be empty or *), got " +
+                       yaml::Quote(c.public_buckets[i]));
       }
     }
-    ReadStringList(s, "crawler_user_agents", c.crawler_user_agents);
+    ReadStringList(s, "crawler_user_agents", kMaxCrawlerUserAgents, c.crawler_user_agents);
   }
 }
 

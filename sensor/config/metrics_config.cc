@@ -51,7 +51,7 @@ void ReadMetricsConfig(const YAML::Node& node, const std::string& path, MetricsC
   m.String("listen", out.listen);
   std::string reason;
   if (!PlausibleListen(out.listen, reason)) {
-    yaml::Fail(yaml::Join(path, "listen"), reason + ", got '" + out.listen + "'");
+    yaml::Fail(yaml::Join(path, "listen"), reason + ", got " + yaml::Quote(out.listen));
   }
   m.Uint("stall_seconds", out.stall_seconds, 1, 86400);
   m.Uint("request_timeout_seconds", out.request_timeout_seconds, 1, 300);

@@ -11,6 +11,7 @@
 #include <exception>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "dissectors/common/timestamp.h"
 
@@ -23,6 +24,33 @@ struct ConfigError {
 
 [[noreturn]] inline void Fail(const std::string& path, const std::string& reason) {
   throw ConfigError{path + ": " + reason};
+}
+
+// A value as error messages echo it: quoted, control bytes escaped (a message is one log line),
+// and cut after 80 bytes with the full length (a 14 MB value is not echoed whole).
+inline std::string Quote(std::string_view value) {
+  constexpr size_t kShown = 80;
+  size_t shown = value.size() <= kShown ? value.size() : kShown;
+  // Do not cut a UTF-8 sequence: back off over continuation bytes.
+  if (shown < value.size()) {
+    while (shown > 0 && (static_cast<unsigned char>(value[shown]) & 0xC0) == 0x80) --shown;
+  }
+  std::string out = "'";
+  for (size_t i = 0; i < shown; ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (shown < value.size()) {
+    return out + "...' (" + std::to_string(value.size()) + " bytes)";
+  }
+  return out + "'";
 }
 
 inline std::string Join(const std::string& parent, const std::string& key) {
@@ -52,7 +80,7 @@ class MapReader {
     uint64_t value = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || ptr != text.data() + text.size()) {
-      Fail(Join(path_, key), "expected a non-negative integer, got '" + text + "'");
+      Fail(Join(path_, key), "expected a non-negative integer, got " + Quote(text));
     }
     if (value < min || value > max) {
       Fail(Join(path_, key), "must be between " + std::to_string(min) + " and " +
@@ -76,7 +104,7 @@ class MapReader {
     } else if (text == "false" || text == "no" || text == "off") {
       out = false;
     } else {
-      Fail(Join(path_, key), "expected true or false, got '" + text + "'");
+      Fail(Join(path_, key), "expected true or false, got " + Quote(text));
     }
   }
 
@@ -93,7 +121,7 @@ class MapReader {
     if (!allowed.count(text)) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      Fail(Join(path_, key), "expected one of " + list + ", got '" + text + "'");
+      Fail(Join(path_, key), "expected one of " + list + ", got " + Quote(text));
     }
     out = text;
   }

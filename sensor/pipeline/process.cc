@@ -26,11 +26,11 @@ void SetupLogging(const std::string& level) {
 
 void SetLogLevel(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
 
-bool DropPrivileges(const std::string& user, bool keep_net_raw, std::string& error) {
-  if (user.empty()) return true;
-  struct passwd pw {};
+namespace {
+
+// `user` as a name, else as a numeric uid. `buf` holds the strings `pw` points to.
+bool LookupUser(const std::string& user, struct passwd& pw, char (&buf)[4096], std::string& error) {
   struct passwd* found = nullptr;
-  char buf[4096];
   errno = 0;
   int rc = getpwnam_r(user.c_str(), &pw, buf, sizeof(buf), &found);
   if (rc != 0 || !found) {
@@ -44,6 +44,22 @@ bool DropPrivileges(const std::string& user, bool keep_net_raw, std::string& err
       return false;
     }
   }
+  return true;
+}
+
+}  // namespace
+
+bool UserExists(const std::string& user, std::string& error) {
+  struct passwd pw {};
+  char buf[4096];
+  return LookupUser(user, pw, buf, error);
+}
+
+bool DropPrivileges(const std::string& user, bool keep_net_raw, std::string& error) {
+  if (user.empty()) return true;
+  struct passwd pw {};
+  char buf[4096];
+  if (!LookupUser(user, pw, buf, error)) return false;
   if (setgroups(0, nullptr) != 0 && geteuid() == 0) {
     error = std::string("cannot drop supplementary groups: ") + std::strerror(errno);
     return false;

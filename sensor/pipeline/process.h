@@ -21,6 +21,10 @@ void SetLogLevel(const std::string& level);
 // success when `user` is empty.
 [[nodiscard]] bool DropPrivileges(const std::string& user, bool keep_net_raw, std::string& error);
 
+// Whether DropPrivileges would find `user` (name or numeric uid): checked before anything is
+// opened or created, so an unknown user is a usage error that leaves no file behind.
+[[nodiscard]] bool UserExists(const std::string& user, std::string& error);
+
 // Pins the calling thread to CPU `index_in_list` of `cpus` (wrapping around); logs a warning when
 // the kernel refuses (CPU offline or outside the cgroup's set) and carries on unpinned. A no-op
 // for an empty list.

@@ -4,6 +4,8 @@
 # reload must be rejected with a clear log line and counted (config.reload_failures), the
 # running config kept, and the sensor must keep capturing: storage requests made after the
 # failed reloads reach the ledger. A readable file then reloads again (config.reloads).
+# Last, a 2 MB alias bomb (one 1 MiB string repeated 200,000 times) must be rejected the same
+# way, naming the key, without the sensor's resident memory growing (issue 18).
 # Runs in a network namespace of its own (lo + a small S3-like server); exits 77 without root.
 # usage: sighup_unreadable_test.sh BUCKETWATCH WORKDIR
 set -uo pipefail
@@ -54,14 +56,35 @@ rmdir "$cfg"; printf 'log:\n  level: debug\n' >"$cfg"; chmod 644 "$cfg"
 kill -HUP "$pid"
 wait_for 10 grep -q "config reloaded from $cfg" "$work/stderr" || fail "no reload of the good file"
 
+# 4. An alias bomb: rejected naming the key, the running config kept, memory flat.
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
+rss_before=$(rss_kib)
+python3 - "$cfg" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("detection:\n  allowlist:\n    crawler_user_agents: [&ua " + "x" * (1 << 20))
+    f.write(", *ua" * 200000 + "]\n")
+PY
+kill -HUP "$pid"
+wait_for 10 grep -q "config reload rejected, keeping the running config: \
+detection.allowlist.crawler_user_agents\[[0-9]*\]: the document's values grow past" \
+  "$work/stderr" || fail "alias bomb: no rejection line naming the key"
+kill -0 "$pid" 2>/dev/null || fail "sensor died on the alias bomb"
+rss_after=$(rss_kib)
+((rss_after < rss_before + 65536)) || fail "RSS grew from $rss_before to $rss_after KiB"
+request after-bomb
+wait_for 15 in_ledger after-bomb || fail "sensor stopped capturing after the alias bomb"
+
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 [[ $rc -eq 0 ]] || fail "exit $rc after SIGTERM"
 python3 - "$work/stats.json" <<'PY' || fail "stats"
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["config"] == {"reloads": 1, "reload_failures": 2}, s["config"]
-assert s["ledger"]["lines"] >= 2, s["ledger"]
-print("ok: unreadable and directory configs rejected (reload_failures=2), good one reloaded "
+assert s["config"] == {"reloads": 1, "reload_failures": 3}, s["config"]
+assert s["ledger"]["lines"] >= 3, s["ledger"]
+print("ok: unreadable, directory and alias-bomb configs rejected (reload_failures=3), good one "
+      "reloaded "
       "(reloads=1), %d ledger lines, %d packets" % (s["ledger"]["lines"], s["capture"]["packets"]))
 PY
+echo "RSS before/after the alias bomb: $rss_before / $rss_after KiB"
 grep "config reload" "$work/stderr" | sed 's/^[^ ]* //'

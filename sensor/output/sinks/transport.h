@@ -16,20 +16,14 @@
 #include <string>
 #include <string_view>
 
+#include "sensor/config/http_url.h"
 #include "sensor/output/sinks/payload.h"
 
 namespace bw::output::sinks {
 
-struct HttpUrl {
-  bool tls = false;
-  std::string host;    // without brackets for IPv6 literals
-  std::string port;    // "80"/"443" when absent
-  std::string target;  // path + query, at least "/"
-  std::string host_header;
-};
-
-// http[s]://host[:port][/path][?query]; no user info. False if malformed.
-bool ParseHttpUrl(std::string_view url, HttpUrl& out);
+// The URL syntax lives with the config, which refuses a malformed sink URL at load.
+using config::HttpUrl;
+using config::ParseHttpUrl;
 
 struct AttemptResult {
   bool ok = false;

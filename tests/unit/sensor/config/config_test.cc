@@ -174,7 +174,143 @@ TEST(ConfigTest, KeepNetRawIsOffByDefaultAndDumped) {
 TEST(ConfigTest, MissingFileIsAClearError) {
   auto r = LoadConfig("/nonexistent/bw.yaml", {});
   ASSERT_FALSE(r.ok);
-  EXPECT_EQ(r.error, "/nonexistent/bw.yaml: cannot open file");
+  EXPECT_EQ(r.error, "/nonexistent/bw.yaml: cannot open file: No such file or directory");
+}
+
+TEST(ConfigTest, WhatYamlCppWouldSilentlyDropIsAnErrorWithItsPath) {
+  // yaml-cpp keeps the last of two equal keys and loads only the first document.
+  auto r = LoadConfigText("workers: 2\nflows:\n  max_flows: 10\n  max_flows: 20\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "flows.max_flows: duplicate key (only one of them would count) (line 4)");
+  r = LoadConfigText("workers: 2\n---\nworkers: 3\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "config: line 2: a second YAML document (after '---') is not allowed; put the whole "
+            "configuration in one");
+  // A complex key was "bad conversion", with no key and no reason.
+  r = LoadConfigText("detection:\n  ? [a, b]\n  : 1\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error,
+            "detection: a key must be a plain value, not a list, a mapping or null (line 2)");
+  r = LoadConfigText(
+      "alerting:\n  sinks:\n    - name: a\n      url: http://h/\n"
+      "      headers: {? [x] : 1}\n",
+      {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("alerting.sinks[0].headers: a key must be a plain value", 0), 0u)
+      << r.error;
+}
+
+TEST(ConfigTest, EchoedValuesAreCutAndEscaped) {
+  // A huge bad value was echoed whole into the error (and the log line of a reload).
+  auto r = LoadConfigText("workers: " + std::string(1 << 20, '7') + "\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "workers: expected a non-negative integer, got '" + std::string(80, '7') +
+                         "...' (1048576 bytes)");
+  r = LoadConfigText("log:\n  level: \"info\\nbucketwatch error: forged\"\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.find('\n'), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("got 'info\\x0abucketwatch error: forged'"), std::string::npos) << r.error;
+  // A UTF-8 sequence is not cut in the middle: 79 ASCII bytes, then a 2-byte character.
+  r = LoadConfigText("log:\n  level: " + std::string(79, 'a') + "\u00e9tat\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("got '" + std::string(79, 'a') + "...' (84 bytes)"), std::string::npos)
+      << r.error;
+}
+
+std::string YamlList(const std::string& item, size_t count) {
+  std::string text = "[";
+  for (size_t i = 0; i < count; ++i) text += (i ? ", " : "") + item;
+  return text + "]";
+}
+
+TEST(ConfigTest, ListsHaveDocumentedLimits) {
+  const std::string allowlist = "detection:\n  allowlist:\n    ";
+  auto r = LoadConfigText(allowlist + "trusted_cidrs: " + YamlList("10.0.0.0/8", 16384) + "\n", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.detection.allowlist.trusted_cidrs.size(), 16384u);
+  r = LoadConfigText(allowlist + "trusted_cidrs: " + YamlList("10.0.0.0/8", 16385) + "\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.trusted_cidrs: at most 16384 entries, got 16385");
+  r = LoadConfigText(allowlist + "public_buckets: " + YamlList("s3//b", 4097) + "\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.public_buckets: at most 4096 entries, got 4097");
+  r = LoadConfigText(allowlist + "crawler_user_agents: " + YamlList("bot", 1025) + "\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.crawler_user_agents: at most 1024 entries, got 1025");
+  r = LoadConfigText(allowlist + "crawler_user_agents: [bot, " + std::string(513, 'b') + "]\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.crawler_user_agents[1]: at most 512 bytes, got 513");
+
+  std::string headers = "{";
+  for (int i = 0; i < 65; ++i) headers += (i ? ", " : "") + ("X-H" + std::to_string(i)) + ": v";
+  r = LoadConfigText(
+      "alerting:\n  sinks:\n    - {name: a, url: 'http://h/', headers: " + headers + "}}\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "alerting.sinks[0].headers: at most 64 headers, got 65");
+  std::string cpus = "0";
+  for (int i = 0; i < 4096; ++i) cpus += ",0";
+  r = LoadConfigText("cpu_affinity: '" + cpus + "'\n", {});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "cpu_affinity: at most 4096 CPUs in the list");
+}
+
+TEST(ConfigTest, MalformedSinkUrlIsAConfigErrorWithoutTheUrl) {
+  // The sinks refused these at start (exit 1) after --check-config had passed them.
+  for (const char* url :
+       {"http://user:secret-token@hooks.example/x", "http://:80/", "https://hooks.example:99999/x",
+        "http://hooks.example/a b", "http://[::1/x"}) {
+    auto r = LoadConfigText(
+        std::string("alerting:\n  sinks:\n    - name: hook\n      url: \"") + url + "\"\n", {});
+    ASSERT_FALSE(r.ok) << url;
+    EXPECT_EQ(r.error.rfind("alerting.sinks[0].url: malformed, expected http[s]://", 0), 0u)
+        << r.error;
+    EXPECT_EQ(r.error.find("secret-token"), std::string::npos) << r.error;
+  }
+  auto r = LoadConfigText(
+      "alerting:\n  sinks:\n    - {name: am, type: alertmanager, url: 'http://[::1]:9093'}\n", {});
+  EXPECT_TRUE(r.ok) << r.error;
+}
+
+TEST(ConfigTest, SetOfASingleValueKeyTakesTheTextAsItIs) {
+  // "[::1]:9580" read as YAML is a flow list followed by garbage: it failed.
+  auto r = LoadConfigText("", {"metrics.listen=[::1]:9580"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.metrics.listen, "[::1]:9580");
+  r = LoadConfigText("", {"metrics.listen=\"[::1]:9581\""});  // YAML quoting still works
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.metrics.listen, "[::1]:9581");
+  r = LoadConfigText("", {"capture.bpf=tcp port 80 and host 10.0.0.1"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.capture.bpf, "tcp port 80 and host 10.0.0.1");
+  r = LoadConfigText("", {"metrics.listen="});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.metrics.listen, "");
+  // A list-valued key still reads YAML, and a bad value still names the key.
+  r = LoadConfigText("", {"detection.allowlist.trusted_cidrs=[10.0.0.0/8, 192.0.2.1]"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.config.detection.allowlist.trusted_cidrs.size(), 2u);
+  r = LoadConfigText("", {"workers=[1, 2]"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "workers: expected a non-negative integer, got '[1, 2]'");
+  r = LoadConfigText("", {"detection.allowlist.trusted_cidrs=[10.0.0.0/8"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("detection.allowlist.trusted_cidrs: value", 0), 0u) << r.error;
+}
+
+TEST(ConfigTest, SetValuesHaveTheBoundsOfAFile) {
+  std::string bomb = "detection.allowlist.crawler_user_agents=[&a " + std::string(65536, 'y');
+  for (int i = 0; i < 200; ++i) bomb += ", *a";
+  auto r = LoadConfigText("", {bomb + "]"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("detection.allowlist.crawler_user_agents: value: [128]: the "
+                          "document's values grow past 8 MiB through alias *a",
+                          0),
+            0u)
+      << r.error;
+  r = LoadConfigText("", {"detection.allowlist.trusted_cidrs=" + std::string(100000, '[')});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "detection.allowlist.trusted_cidrs: value: nesting deeper than 64 (line 1)");
 }
 
 TEST(ConfigTest, EmbeddedDefaultIsTheShippedFile) {
