@@ -5,6 +5,7 @@
 #include <utility>
 // clang-format on
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -106,15 +107,22 @@ class MetricsServer::Impl {
   uint64_t scrapes() const { return scrapes_.load(); }
 
  private:
+  static constexpr size_t kHeadLimit = 8 * 1024;
+  static constexpr size_t kBodyLimit = 8 * 1024;
+  // Head and body plus what a pipelining client sent after them: more closes the connection.
+  static constexpr size_t kBufferLimit = 32 * 1024;
+
   struct Connection : std::enable_shared_from_this<Connection> {
     Connection(Impl& owner, tcp::socket socket) : impl(owner), stream(std::move(socket)) {}
     ~Connection() { impl.connections_.fetch_sub(1); }
 
     void Read() {
       parser.emplace();
-      parser->header_limit(8 * 1024);
-      parser->body_limit(8 * 1024);
-      stream.expires_after(std::chrono::seconds(impl.options_.request_timeout_seconds));
+      parser->header_limit(kHeadLimit);
+      parser->body_limit(kBodyLimit);
+      // One deadline for the whole head, set once: a client dripping a byte at a time gains
+      // nothing, and a keep-alive connection waiting for its next request is held no longer.
+      stream.expires_after(impl.HeadTimeout());
       http::async_read(stream, buffer, *parser,
                        [self = shared_from_this()](beast::error_code ec, size_t) {
                          if (!ec) self->Respond();
@@ -125,6 +133,7 @@ class MetricsServer::Impl {
       const auto& req = parser->get();
       response = impl.Handle(req);
       response.keep_alive(req.keep_alive());
+      stream.expires_after(std::chrono::seconds(impl.options_.request_timeout_seconds));
       http::async_write(stream, response,
                         [self = shared_from_this()](beast::error_code ec, size_t) {
                           if (ec) return;
@@ -139,10 +148,17 @@ class MetricsServer::Impl {
 
     Impl& impl;
     beast::tcp_stream stream;
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer{kBufferLimit};
     std::optional<http::request_parser<http::string_body>> parser;
     http::response<http::string_body> response;
   };
+
+  std::chrono::milliseconds HeadTimeout() const {
+    return std::clamp(
+        std::chrono::milliseconds(options_.head_timeout_ms), std::chrono::milliseconds(1),
+        std::chrono::milliseconds(
+            std::chrono::seconds(std::max<int64_t>(1, options_.request_timeout_seconds))));
+  }
 
   void Accept() {
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {

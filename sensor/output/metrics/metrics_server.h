@@ -4,10 +4,11 @@
 //   GET /healthz  200 "ok" while the capture is alive, 503 "<reason>" when it has stalled,
 //                 failed or not started (see EvaluateHealth).
 // Guarantees: the packet path is never blocked by a scrape (the snapshot callback only reads
-// relaxed atomics); every connection has a deadline, so a slow or idle client cannot pin the
-// server; request heads are size-capped by Beast's parser limit; at most kMaxConnections
-// connections are served at once (more are closed on accept). Start/Stop are control plane and
-// report errors as values.
+// relaxed atomics); a request head (and its small body) must arrive within head_timeout_ms of
+// when the server starts waiting for it, and bytes dripping in do not extend that deadline, so
+// a slow or idle client cannot pin the server; request heads are size-capped by Beast's parser
+// limit; at most kMaxConnections connections are served at once (more are closed on accept).
+// Start/Stop are control plane and report errors as values.
 
 #include <cstdint>
 #include <functional>
@@ -22,6 +23,8 @@ struct MetricsServerOptions {
   std::string listen = "127.0.0.1:9580";  // host:port, [v6]:port; port 0 picks a free port
   int64_t stall_seconds = 30;             // /healthz fails after this long without heartbeat
   int64_t request_timeout_seconds = 10;   // per connection: read the request, write the reply
+  // For the request head (and body) alone; the smaller of the two applies to reading.
+  int64_t head_timeout_ms = 3000;
 };
 
 // Splits "host:port" or "[v6]:port"; false with a reason on a malformed address.

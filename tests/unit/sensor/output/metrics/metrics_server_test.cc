@@ -167,6 +167,53 @@ TEST_F(Fixture, OversizedHeadIsRefused) {
   EXPECT_EQ(Get(server.port(), "/metrics").rfind("HTTP/1.1 200", 0), 0u);
 }
 
+TEST_F(Fixture, IdleConnectionsAreClosedAtTheHeadDeadline) {
+  MetricsServerOptions o{"127.0.0.1:0", 30, 10};
+  o.head_timeout_ms = 500;
+  MetricsServer server(o, Source());
+  std::string error;
+  ASSERT_TRUE(server.Start(error)) << error;
+  std::vector<int> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(Connect(server.port()));
+  // recv returns 0 when the server closes, well before the 5 s receive timeout.
+  auto start = std::chrono::steady_clock::now();
+  for (int fd : idle) {
+    EXPECT_EQ(ReadAll(fd), "");
+    close(fd);
+  }
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(400));
+  EXPECT_LT(waited, std::chrono::seconds(3));
+  EXPECT_EQ(Get(server.port(), "/metrics").rfind("HTTP/1.1 200", 0), 0u);
+}
+
+// Slowloris: a byte of the head every 100 ms keeps the connection busy but not alive; the
+// deadline counts from the start of the head.
+TEST_F(Fixture, ADrippedHeadDoesNotExtendTheDeadline) {
+  MetricsServerOptions o{"127.0.0.1:0", 30, 10};
+  o.head_timeout_ms = 1000;
+  MetricsServer server(o, Source());
+  std::string error;
+  ASSERT_TRUE(server.Start(error)) << error;
+  int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string head = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(100, 'a');
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (size_t i = 0; i < head.size() && !closed; ++i) {
+    if (send(fd, &head[i], 1, MSG_NOSIGNAL) != 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    char c;
+    closed = recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+  }
+  auto dripped = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(closed);
+  EXPECT_GE(dripped, std::chrono::milliseconds(900));
+  EXPECT_LT(dripped, std::chrono::milliseconds(2500));
+  close(fd);
+  EXPECT_EQ(server.scrapes(), 0u);
+}
+
 TEST_F(Fixture, IdleConnectionsHitTheDeadlineAndTheConnectionCap) {
   MetricsServer server({"127.0.0.1:0", 30, 1}, Source());
   std::string error;
