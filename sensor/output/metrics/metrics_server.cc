@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <chrono>
+#include <list>
 #include <optional>
 #include <thread>
 
@@ -97,6 +98,7 @@ class MetricsServer::Impl {
     asio::post(io_, [this] {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
+      backoff_.cancel();
     });
     // Open connections end at their deadline at the latest; stopping the context ends them now.
     io_.stop();
@@ -112,9 +114,18 @@ class MetricsServer::Impl {
   // Head and body plus what a pipelining client sent after them: more closes the connection.
   static constexpr size_t kBufferLimit = 32 * 1024;
 
+  struct Connection;
+  // Connections waiting for a request head, the longest-waiting first: the eviction order.
+  using WaitList = std::list<Connection*>;
+
   struct Connection : std::enable_shared_from_this<Connection> {
-    Connection(Impl& owner, tcp::socket socket) : impl(owner), stream(std::move(socket)) {}
-    ~Connection() { impl.connections_.fetch_sub(1); }
+    Connection(Impl& owner, tcp::socket socket) : impl(owner), stream(std::move(socket)) {
+      impl.open_.fetch_add(1);
+    }
+    ~Connection() {
+      StopWaiting();
+      Release();
+    }
 
     void Read() {
       parser.emplace();
@@ -123,9 +134,13 @@ class MetricsServer::Impl {
       // One deadline for the whole head, set once: a client dripping a byte at a time gains
       // nothing, and a keep-alive connection waiting for its next request is held no longer.
       stream.expires_after(impl.HeadTimeout());
+      waiting = impl.waiting_.insert(impl.waiting_.end(), this);
+      is_waiting = true;
       http::async_read(stream, buffer, *parser,
                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                         if (!ec) self->Respond();
+                         self->StopWaiting();
+                         // Evicted after its head arrived: nobody to answer.
+                         if (!ec && self->counted) self->Respond();
                        });
     }
 
@@ -146,11 +161,35 @@ class MetricsServer::Impl {
                         });
     }
 
+    // Closes the socket now (its descriptor is free at once); the pending read then ends with
+    // operation_aborted and the object goes with its last handler.
+    void Evict() {
+      StopWaiting();
+      Release();
+      stream.close();
+    }
+
+    void StopWaiting() {
+      if (!is_waiting) return;
+      impl.waiting_.erase(waiting);
+      is_waiting = false;
+    }
+
+    // An evicted connection no longer takes a slot, though its handler has yet to run.
+    void Release() {
+      if (!counted) return;
+      counted = false;
+      impl.open_.fetch_sub(1);
+    }
+
     Impl& impl;
     beast::tcp_stream stream;
     beast::flat_buffer buffer{kBufferLimit};
     std::optional<http::request_parser<http::string_body>> parser;
     http::response<http::string_body> response;
+    WaitList::iterator waiting;
+    bool is_waiting = false;
+    bool counted = true;
   };
 
   std::chrono::milliseconds HeadTimeout() const {
@@ -160,17 +199,33 @@ class MetricsServer::Impl {
             std::chrono::seconds(std::max<int64_t>(1, options_.request_timeout_seconds))));
   }
 
+  bool EvictOldestWaiting() {
+    if (waiting_.empty()) return false;
+    waiting_.front()->Evict();
+    return true;
+  }
+
   void Accept() {
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) {
-        if (connections_.load() >= kMaxConnections) {
-          beast::error_code ignored;
-          socket.close(ignored);
+      if (ec) {
+        // EMFILE, ENFILE, ENOBUFS, ...: the connection stays queued and accepting again at once
+        // fails the same way. Free a descriptor of ours if any waits, else pause briefly.
+        if (EvictOldestWaiting()) {
+          Accept();
         } else {
-          connections_.fetch_add(1);
-          std::make_shared<Connection>(*this, std::move(socket))->Read();
+          backoff_.expires_after(std::chrono::milliseconds(50));
+          backoff_.async_wait([this](beast::error_code wait_ec) {
+            if (!wait_ec && acceptor_.is_open()) Accept();
+          });
         }
+        return;
+      }
+      if (open_.load() >= kMaxConnections && !EvictOldestWaiting()) {
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<Connection>(*this, std::move(socket))->Read();
       }
       Accept();
     });
@@ -218,12 +273,14 @@ class MetricsServer::Impl {
 
   MetricsServerOptions options_;
   std::function<SensorSnapshot()> snapshot_;
-  // Declared before io_: pending handlers destroyed with io_ still decrement connections_.
+  // Declared before io_: pending handlers destroyed with io_ still update open_ and waiting_.
   std::atomic<uint16_t> port_{0};
   std::atomic<uint64_t> scrapes_{0};
-  std::atomic<int> connections_{0};
+  std::atomic<int> open_{0};
+  WaitList waiting_;  // the io thread's only
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
+  asio::steady_timer backoff_{io_};
   std::thread thread_;
 };
 

@@ -4,10 +4,15 @@
 //   GET /healthz  200 "ok" while the capture is alive, 503 "<reason>" when it has stalled,
 //                 failed or not started (see EvaluateHealth).
 // Guarantees: the packet path is never blocked by a scrape (the snapshot callback only reads
-// relaxed atomics); a request head (and its small body) must arrive within head_timeout_ms of
-// when the server starts waiting for it, and bytes dripping in do not extend that deadline, so
-// a slow or idle client cannot pin the server; request heads are size-capped by Beast's parser
-// limit; at most kMaxConnections connections are served at once (more are closed on accept).
+// relaxed atomics). A flood of idle or slow connections cannot lock scrapes and probes out:
+//  - a request head (and its small body) must arrive within head_timeout_ms of when the server
+//    starts waiting for it; bytes dripping in do not extend that deadline; heads are capped at
+//    8 KiB;
+//  - at most kMaxConnections are open; a new connection beyond that evicts the connection that
+//    has waited longest for its request, so an attacker's older idle connections make room for
+//    a scraper's new one; only when every slot is busy answering is the newest refused;
+//  - accept failures (EMFILE, ...) evict the oldest waiting connection too, and otherwise back
+//    off briefly: the acceptor neither spins nor stops.
 // Start/Stop are control plane and report errors as values.
 
 #include <cstdint>
@@ -33,7 +38,7 @@ struct MetricsServerOptions {
 
 class MetricsServer {
  public:
-  static constexpr int kMaxConnections = 16;
+  static constexpr int kMaxConnections = 64;
 
   MetricsServer(MetricsServerOptions options, std::function<SensorSnapshot()> snapshot);
   ~MetricsServer();  // Stop()
