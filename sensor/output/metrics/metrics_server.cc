@@ -107,6 +107,15 @@ class MetricsServer::Impl {
 
   uint16_t port() const { return port_.load(); }
   uint64_t scrapes() const { return scrapes_.load(); }
+  MetricsServerSnapshot counters() const {
+    MetricsServerSnapshot m;
+    m.connections = static_cast<uint64_t>(std::max(0, open_.load()));
+    m.evicted = evicted_.load();
+    m.refused = refused_.load();
+    m.timed_out = timed_out_.load();
+    m.accept_errors = accept_errors_.load();
+    return m;
+  }
 
  private:
   static constexpr size_t kHeadLimit = 8 * 1024;
@@ -139,6 +148,7 @@ class MetricsServer::Impl {
       http::async_read(stream, buffer, *parser,
                        [self = shared_from_this()](beast::error_code ec, size_t) {
                          self->StopWaiting();
+                         if (ec == beast::error::timeout) self->impl.timed_out_.fetch_add(1);
                          // Evicted after its head arrived: nobody to answer.
                          if (!ec && self->counted) self->Respond();
                        });
@@ -151,6 +161,7 @@ class MetricsServer::Impl {
       stream.expires_after(std::chrono::seconds(impl.options_.request_timeout_seconds));
       http::async_write(stream, response,
                         [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec == beast::error::timeout) self->impl.timed_out_.fetch_add(1);
                           if (ec) return;
                           if (self->response.keep_alive()) {
                             self->Read();
@@ -202,6 +213,7 @@ class MetricsServer::Impl {
   bool EvictOldestWaiting() {
     if (waiting_.empty()) return false;
     waiting_.front()->Evict();
+    evicted_.fetch_add(1);
     return true;
   }
 
@@ -211,6 +223,7 @@ class MetricsServer::Impl {
       if (ec) {
         // EMFILE, ENFILE, ENOBUFS, ...: the connection stays queued and accepting again at once
         // fails the same way. Free a descriptor of ours if any waits, else pause briefly.
+        accept_errors_.fetch_add(1);
         if (EvictOldestWaiting()) {
           Accept();
         } else {
@@ -222,6 +235,7 @@ class MetricsServer::Impl {
         return;
       }
       if (open_.load() >= kMaxConnections && !EvictOldestWaiting()) {
+        refused_.fetch_add(1);
         beast::error_code ignored;
         socket.close(ignored);
       } else {
@@ -247,7 +261,9 @@ class MetricsServer::Impl {
       scrapes_.fetch_add(1);
       res.result(http::status::ok);
       res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res.body() = RenderText(snapshot_());
+      SensorSnapshot s = snapshot_();
+      s.metrics_server = counters();
+      res.body() = RenderText(s);
     } else if (target == "/healthz") {
       SensorSnapshot s = snapshot_();
       HealthVerdict v =
@@ -277,6 +293,10 @@ class MetricsServer::Impl {
   std::atomic<uint16_t> port_{0};
   std::atomic<uint64_t> scrapes_{0};
   std::atomic<int> open_{0};
+  std::atomic<uint64_t> evicted_{0};
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> timed_out_{0};
+  std::atomic<uint64_t> accept_errors_{0};
   WaitList waiting_;  // the io thread's only
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
@@ -293,5 +313,6 @@ bool MetricsServer::Start(std::string& error) { return impl_->Start(error); }
 void MetricsServer::Stop() { impl_->Stop(); }
 uint16_t MetricsServer::port() const { return impl_->port(); }
 uint64_t MetricsServer::scrapes() const { return impl_->scrapes(); }
+MetricsServerSnapshot MetricsServer::counters() const { return impl_->counters(); }
 
 }  // namespace bw::metrics

@@ -12,7 +12,8 @@
 //    has waited longest for its request, so an attacker's older idle connections make room for
 //    a scraper's new one; only when every slot is busy answering is the newest refused;
 //  - accept failures (EMFILE, ...) evict the oldest waiting connection too, and otherwise back
-//    off briefly: the acceptor neither spins nor stops.
+//    off briefly: the acceptor neither spins nor stops;
+//  - evictions, refusals, timeouts and accept errors are counted (SensorSnapshot::metrics_server).
 // Start/Stop are control plane and report errors as values.
 
 #include <cstdint>
@@ -53,6 +54,8 @@ class MetricsServer {
   uint16_t port() const;
   // Scrapes served, for the run summary and tests.
   uint64_t scrapes() const;
+  // The listener's own counters (also in every /metrics answer).
+  MetricsServerSnapshot counters() const;
 
  private:
   class Impl;

@@ -67,6 +67,15 @@ std::string Get(uint16_t port, const std::string& path) {
   return Request(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 }
 
+// The server closes a connection before the handler that counts why runs: poll for the count.
+template <typename Predicate>
+bool WaitFor(Predicate done) {
+  for (int i = 0; i < 2000 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
 struct Fixture : ::testing::Test {
   std::atomic<uint64_t> packets{0};
   std::atomic<int> state{static_cast<int>(CaptureState::kRunning)};
@@ -184,6 +193,8 @@ TEST_F(Fixture, IdleConnectionsAreClosedAtTheHeadDeadline) {
   auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, std::chrono::milliseconds(400));
   EXPECT_LT(waited, std::chrono::seconds(3));
+  EXPECT_TRUE(WaitFor([&] { return server.counters().timed_out == 3u; }))
+      << server.counters().timed_out;
   EXPECT_EQ(Get(server.port(), "/metrics").rfind("HTTP/1.1 200", 0), 0u);
 }
 
@@ -211,6 +222,8 @@ TEST_F(Fixture, ADrippedHeadDoesNotExtendTheDeadline) {
   EXPECT_GE(dripped, std::chrono::milliseconds(900));
   EXPECT_LT(dripped, std::chrono::milliseconds(2500));
   close(fd);
+  EXPECT_TRUE(WaitFor([&] { return server.counters().timed_out == 1u; }))
+      << server.counters().timed_out;
   EXPECT_EQ(server.scrapes(), 0u);
 }
 
@@ -224,10 +237,16 @@ TEST_F(Fixture, AFullServerEvictsTheOldestWaitingConnection) {
   for (int i = 0; i < MetricsServer::kMaxConnections; ++i) {
     idle.push_back(Connect(server.port()));
     // Accepted in order, so the first is the oldest.
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int tries = 0; tries < 200 && server.counters().connections < idle.size(); ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
+  ASSERT_EQ(server.counters().connections, static_cast<uint64_t>(MetricsServer::kMaxConnections));
   std::string r = Get(server.port(), "/metrics");
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_NE(r.find("\nbucketwatch_metrics_connections_dropped_total{reason=\"evicted\"} 1\n"),
+            std::string::npos)
+      << r;
   // Closed by the server: recv returns 0 at once, not at the 5 s receive timeout.
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(ReadAll(idle.front()), "");
@@ -237,6 +256,10 @@ TEST_F(Fixture, AFullServerEvictsTheOldestWaitingConnection) {
     EXPECT_EQ(recv(idle[i], &c, 1, MSG_DONTWAIT), -1) << i;  // still open, nothing to read
   }
   for (int fd : idle) close(fd);
+  MetricsServerSnapshot m = server.counters();
+  EXPECT_EQ(m.evicted, 1u);
+  EXPECT_EQ(m.refused, 0u);
+  EXPECT_EQ(m.accept_errors, 0u);
 }
 
 TEST(MetricsServer, StartErrors) {
