@@ -234,7 +234,7 @@ class MetricsServer::Impl {
         }
         return;
       }
-      if (open_.load() >= kMaxConnections && !EvictOldestWaiting()) {
+      if (open_.load() >= std::max(1, options_.max_connections) && !EvictOldestWaiting()) {
         refused_.fetch_add(1);
         beast::error_code ignored;
         socket.close(ignored);

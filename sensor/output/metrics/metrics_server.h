@@ -8,9 +8,11 @@
 //  - a request head (and its small body) must arrive within head_timeout_ms of when the server
 //    starts waiting for it; bytes dripping in do not extend that deadline; heads are capped at
 //    8 KiB;
-//  - at most kMaxConnections are open; a new connection beyond that evicts the connection that
+//  - at most max_connections are open; a new connection beyond that evicts the connection that
 //    has waited longest for its request, so an attacker's older idle connections make room for
-//    a scraper's new one; only when every slot is busy answering is the newest refused;
+//    a scraper's new one; only when every slot is busy answering is the newest refused. A new
+//    connection is safe until max_connections newer ones arrive before its request: that many,
+//    not a handful, so the window stays wide under a fast reopening flood;
 //  - accept failures (EMFILE, ...) evict the oldest waiting connection too, and otherwise back
 //    off briefly: the acceptor neither spins nor stops;
 //  - evictions, refusals, timeouts and accept errors are counted (SensorSnapshot::metrics_server).
@@ -31,6 +33,8 @@ struct MetricsServerOptions {
   int64_t request_timeout_seconds = 10;   // per connection: read the request, write the reply
   // For the request head (and body) alone; the smaller of the two applies to reading.
   int64_t head_timeout_ms = 3000;
+  // A waiting connection costs a descriptor, a timer and a parser (about 1 KiB); see above.
+  int max_connections = 1024;
 };
 
 // Splits "host:port" or "[v6]:port"; false with a reason on a malformed address.
@@ -39,8 +43,6 @@ struct MetricsServerOptions {
 
 class MetricsServer {
  public:
-  static constexpr int kMaxConnections = 64;
-
   MetricsServer(MetricsServerOptions options, std::function<SensorSnapshot()> snapshot);
   ~MetricsServer();  // Stop()
   MetricsServer(const MetricsServer&) = delete;

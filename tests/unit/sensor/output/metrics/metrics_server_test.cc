@@ -230,18 +230,20 @@ TEST_F(Fixture, ADrippedHeadDoesNotExtendTheDeadline) {
 // A full server makes room for a new connection by closing the one that waited longest for its
 // request, so idle connections cannot lock scrapes out.
 TEST_F(Fixture, AFullServerEvictsTheOldestWaitingConnection) {
-  MetricsServer server({"127.0.0.1:0", 30, 30}, Source());
+  MetricsServerOptions o{"127.0.0.1:0", 30, 30};
+  o.max_connections = 16;
+  MetricsServer server(o, Source());
   std::string error;
   ASSERT_TRUE(server.Start(error)) << error;
   std::vector<int> idle;
-  for (int i = 0; i < MetricsServer::kMaxConnections; ++i) {
+  for (int i = 0; i < o.max_connections; ++i) {
     idle.push_back(Connect(server.port()));
     // Accepted in order, so the first is the oldest.
     for (int tries = 0; tries < 200 && server.counters().connections < idle.size(); ++tries) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
-  ASSERT_EQ(server.counters().connections, static_cast<uint64_t>(MetricsServer::kMaxConnections));
+  ASSERT_EQ(server.counters().connections, static_cast<uint64_t>(o.max_connections));
   std::string r = Get(server.port(), "/metrics");
   EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
   EXPECT_NE(r.find("\nbucketwatch_metrics_connections_dropped_total{reason=\"evicted\"} 1\n"),
