@@ -10,6 +10,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <list>
@@ -71,7 +72,10 @@ bool ParseListenAddress(const std::string& text, std::string& host, uint16_t& po
 class MetricsServer::Impl {
  public:
   Impl(MetricsServerOptions options, std::function<SensorSnapshot()> snapshot)
-      : options_(std::move(options)), snapshot_(std::move(snapshot)), acceptor_(io_) {}
+      : options_(std::move(options)),
+        snapshot_(std::move(snapshot)),
+        slots_(options_.max_connections),
+        acceptor_(io_) {}
 
   bool Start(std::string& error) {
     std::string host;
@@ -217,14 +221,37 @@ class MetricsServer::Impl {
     return true;
   }
 
+  // Out of descriptors, the listener holds kDescriptorReserve fewer connections than it had, so
+  // the rest of the sensor (ledger rotation, sink connections, /proc reads) still finds some; the
+  // full count returns kSlotsRestoreAfter after the last shortage.
+  static constexpr int kDescriptorReserve = 16;
+  static constexpr auto kSlotsRestoreAfter = std::chrono::seconds(10);
+
+  int Slots() {
+    if (slots_ < options_.max_connections &&
+        std::chrono::steady_clock::now() - last_shortage_ >= kSlotsRestoreAfter) {
+      slots_ = options_.max_connections;
+    }
+    return std::max(1, slots_);
+  }
+
   void Accept() {
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (ec) {
         // EMFILE, ENFILE, ENOBUFS, ...: the connection stays queued and accepting again at once
-        // fails the same way. Free a descriptor of ours if any waits, else pause briefly.
+        // fails the same way. Free descriptors of ours if any wait, else pause briefly.
         accept_errors_.fetch_add(1);
-        if (EvictOldestWaiting()) {
+        bool freed = false;
+        if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+          last_shortage_ = std::chrono::steady_clock::now();
+          slots_ = std::max(1, open_.load() - kDescriptorReserve);
+          for (int i = 0; i <= kDescriptorReserve && open_.load() >= slots_; ++i) {
+            if (!EvictOldestWaiting()) break;
+            freed = true;
+          }
+        }
+        if (freed || EvictOldestWaiting()) {
           Accept();
         } else {
           backoff_.expires_after(std::chrono::milliseconds(50));
@@ -234,7 +261,7 @@ class MetricsServer::Impl {
         }
         return;
       }
-      if (open_.load() >= std::max(1, options_.max_connections) && !EvictOldestWaiting()) {
+      if (open_.load() >= Slots() && !EvictOldestWaiting()) {
         refused_.fetch_add(1);
         beast::error_code ignored;
         socket.close(ignored);
@@ -298,6 +325,8 @@ class MetricsServer::Impl {
   std::atomic<uint64_t> timed_out_{0};
   std::atomic<uint64_t> accept_errors_{0};
   WaitList waiting_;  // the io thread's only
+  int slots_ = 0;     // the io thread's: max_connections, or fewer after a descriptor shortage
+  std::chrono::steady_clock::time_point last_shortage_{};
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_{io_};

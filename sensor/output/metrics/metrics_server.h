@@ -14,7 +14,8 @@
 //    connection is safe until max_connections newer ones arrive before its request: that many,
 //    not a handful, so the window stays wide under a fast reopening flood;
 //  - accept failures (EMFILE, ...) evict the oldest waiting connection too, and otherwise back
-//    off briefly: the acceptor neither spins nor stops;
+//    off briefly: the acceptor neither spins nor stops; out of descriptors, the listener keeps
+//    16 fewer connections than it had for 10 s, so the rest of the sensor still finds some;
 //  - evictions, refusals, timeouts and accept errors are counted (SensorSnapshot::metrics_server).
 // Start/Stop are control plane and report errors as values.
 
