@@ -161,6 +161,7 @@ int main(int argc, char** argv) {
   options.config_path = config_path;
   options.config_sets = sets;
 
+  bw::pipeline::RaiseOpenFileLimit();
   bw::pipeline::Sensor sensor(options);
   std::string error;
   bool usage_error = false;

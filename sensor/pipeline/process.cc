@@ -7,8 +7,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +27,24 @@ void SetupLogging(const std::string& level) {
 }
 
 void SetLogLevel(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
+
+uint64_t RaiseOpenFileLimit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return 0;
+  rlim_t want =
+      r.rlim_max == RLIM_INFINITY ? kOpenFileTarget : std::min<rlim_t>(r.rlim_max, kOpenFileTarget);
+  if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < want) {
+    rlimit raised{want, r.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      spdlog::debug("open file limit raised from {} to {}", r.rlim_cur, want);
+      r.rlim_cur = want;
+    } else {
+      spdlog::warn("cannot raise the open file limit from {}: {}", r.rlim_cur,
+                   std::strerror(errno));
+    }
+  }
+  return r.rlim_cur == RLIM_INFINITY ? UINT64_MAX : static_cast<uint64_t>(r.rlim_cur);
+}
 
 namespace {
 

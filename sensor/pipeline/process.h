@@ -4,6 +4,7 @@
 // interface that was deleted and re-created needs CAP_NET_RAW again, see privileges.keep_net_raw).
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,13 @@ namespace bw::pipeline {
 // spdlog to stderr, UTC timestamps; level is trace|debug|info|warn|error|off.
 void SetupLogging(const std::string& level);
 void SetLogLevel(const std::string& level);
+
+// Raises the soft limit on open files to the hard limit (at most kOpenFileTarget): the default
+// soft limit (1024) is a compatibility relic of select(), which the sensor does not use, and
+// descriptors should not run out before the metrics listener's own bounds apply. Returns the
+// soft limit now in force.
+inline constexpr uint64_t kOpenFileTarget = 65536;
+uint64_t RaiseOpenFileLimit();
 
 // Switches to `user` (name or numeric uid) and its primary group, drops supplementary groups and
 // every capability. With `keep_net_raw` (privileges.keep_net_raw on a live capture) CAP_NET_RAW

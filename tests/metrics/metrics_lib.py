@@ -62,7 +62,7 @@ def require_linger(binary):
 class Sensor:
     """bucketwatch --read PCAP, serving metrics while it lingers."""
 
-    def __init__(self, binary, pcap, workdir, linger=120, extra=()):
+    def __init__(self, binary, pcap, workdir, linger=120, extra=(), preexec_fn=None):
         self.port = free_port()
         self.stats = os.path.join(workdir, "stats.json")
         self.ledger = os.path.join(workdir, "ledger.jsonl")
@@ -70,7 +70,7 @@ class Sensor:
         self.proc = subprocess.Popen(
             [binary, "--read", pcap, "--metrics-listen", "127.0.0.1:%d" % self.port,
              "--linger", str(linger), "--stats-json", self.stats, "--ledger", self.ledger,
-             *extra], stdout=self.log, stderr=subprocess.STDOUT)
+             *extra], stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         self.url = "http://127.0.0.1:%d" % self.port
 
     def wait_finished(self, timeout=60):

@@ -117,6 +117,23 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
             D(s.output.records_dropped));
   f.Gauge("bucketwatch_output_queued_records", "Records waiting in the workers' output queues.",
           D(s.output.queued));
+  {
+    const auto& m = s.metrics_server;
+    f.Gauge("bucketwatch_metrics_connections", "Connections open to the /metrics listener.",
+            D(m.connections));
+    auto& fam = f.Family("bucketwatch_metrics_connections_dropped_total",
+                         "Connections to the /metrics listener closed before they were served, by "
+                         "reason (evicted: the oldest waiting one, to make room when full; "
+                         "refused: every slot was answering; timeout: request head late or reply "
+                         "not taken).",
+                         MetricType::Counter);
+    Families::AddCounter(fam, D(m.evicted), {{"reason", "evicted"}});
+    Families::AddCounter(fam, D(m.refused), {{"reason", "refused"}});
+    Families::AddCounter(fam, D(m.timed_out), {{"reason", "timeout"}});
+    f.Counter("bucketwatch_metrics_accept_errors_total",
+              "accept() failures of the /metrics listener (EMFILE: out of file descriptors).",
+              D(m.accept_errors));
+  }
 
   // --- capture
   const auto& c = s.capture;

@@ -5,12 +5,15 @@
 #include <utility>
 // clang-format on
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <list>
 #include <optional>
 #include <thread>
 
@@ -69,7 +72,10 @@ bool ParseListenAddress(const std::string& text, std::string& host, uint16_t& po
 class MetricsServer::Impl {
  public:
   Impl(MetricsServerOptions options, std::function<SensorSnapshot()> snapshot)
-      : options_(std::move(options)), snapshot_(std::move(snapshot)), acceptor_(io_) {}
+      : options_(std::move(options)),
+        snapshot_(std::move(snapshot)),
+        slots_(options_.max_connections),
+        acceptor_(io_) {}
 
   bool Start(std::string& error) {
     std::string host;
@@ -96,6 +102,7 @@ class MetricsServer::Impl {
     asio::post(io_, [this] {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
+      backoff_.cancel();
     });
     // Open connections end at their deadline at the latest; stopping the context ends them now.
     io_.stop();
@@ -104,20 +111,50 @@ class MetricsServer::Impl {
 
   uint16_t port() const { return port_.load(); }
   uint64_t scrapes() const { return scrapes_.load(); }
+  MetricsServerSnapshot counters() const {
+    MetricsServerSnapshot m;
+    m.connections = static_cast<uint64_t>(std::max(0, open_.load()));
+    m.evicted = evicted_.load();
+    m.refused = refused_.load();
+    m.timed_out = timed_out_.load();
+    m.accept_errors = accept_errors_.load();
+    return m;
+  }
 
  private:
+  static constexpr size_t kHeadLimit = 8 * 1024;
+  static constexpr size_t kBodyLimit = 8 * 1024;
+  // Head and body plus what a pipelining client sent after them: more closes the connection.
+  static constexpr size_t kBufferLimit = 32 * 1024;
+
+  struct Connection;
+  // Connections waiting for a request head, the longest-waiting first: the eviction order.
+  using WaitList = std::list<Connection*>;
+
   struct Connection : std::enable_shared_from_this<Connection> {
-    Connection(Impl& owner, tcp::socket socket) : impl(owner), stream(std::move(socket)) {}
-    ~Connection() { impl.connections_.fetch_sub(1); }
+    Connection(Impl& owner, tcp::socket socket) : impl(owner), stream(std::move(socket)) {
+      impl.open_.fetch_add(1);
+    }
+    ~Connection() {
+      StopWaiting();
+      Release();
+    }
 
     void Read() {
       parser.emplace();
-      parser->header_limit(8 * 1024);
-      parser->body_limit(8 * 1024);
-      stream.expires_after(std::chrono::seconds(impl.options_.request_timeout_seconds));
+      parser->header_limit(kHeadLimit);
+      parser->body_limit(kBodyLimit);
+      // One deadline for the whole head, set once: a client dripping a byte at a time gains
+      // nothing, and a keep-alive connection waiting for its next request is held no longer.
+      stream.expires_after(impl.HeadTimeout());
+      waiting = impl.waiting_.insert(impl.waiting_.end(), this);
+      is_waiting = true;
       http::async_read(stream, buffer, *parser,
                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                         if (!ec) self->Respond();
+                         self->StopWaiting();
+                         if (ec == beast::error::timeout) self->impl.timed_out_.fetch_add(1);
+                         // Evicted after its head arrived: nobody to answer.
+                         if (!ec && self->counted) self->Respond();
                        });
     }
 
@@ -125,8 +162,10 @@ class MetricsServer::Impl {
       const auto& req = parser->get();
       response = impl.Handle(req);
       response.keep_alive(req.keep_alive());
+      stream.expires_after(std::chrono::seconds(impl.options_.request_timeout_seconds));
       http::async_write(stream, response,
                         [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec == beast::error::timeout) self->impl.timed_out_.fetch_add(1);
                           if (ec) return;
                           if (self->response.keep_alive()) {
                             self->Read();
@@ -137,24 +176,97 @@ class MetricsServer::Impl {
                         });
     }
 
+    // Closes the socket now (its descriptor is free at once); the pending read then ends with
+    // operation_aborted and the object goes with its last handler.
+    void Evict() {
+      StopWaiting();
+      Release();
+      stream.close();
+    }
+
+    void StopWaiting() {
+      if (!is_waiting) return;
+      impl.waiting_.erase(waiting);
+      is_waiting = false;
+    }
+
+    // An evicted connection no longer takes a slot, though its handler has yet to run.
+    void Release() {
+      if (!counted) return;
+      counted = false;
+      impl.open_.fetch_sub(1);
+    }
+
     Impl& impl;
     beast::tcp_stream stream;
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer{kBufferLimit};
     std::optional<http::request_parser<http::string_body>> parser;
     http::response<http::string_body> response;
+    WaitList::iterator waiting;
+    bool is_waiting = false;
+    bool counted = true;
   };
+
+  std::chrono::milliseconds HeadTimeout() const {
+    return std::clamp(
+        std::chrono::milliseconds(options_.head_timeout_ms), std::chrono::milliseconds(1),
+        std::chrono::milliseconds(
+            std::chrono::seconds(std::max<int64_t>(1, options_.request_timeout_seconds))));
+  }
+
+  bool EvictOldestWaiting() {
+    if (waiting_.empty()) return false;
+    waiting_.front()->Evict();
+    evicted_.fetch_add(1);
+    return true;
+  }
+
+  // Out of descriptors, the listener holds kDescriptorReserve fewer connections than it had, so
+  // the rest of the sensor (ledger rotation, sink connections, /proc reads) still finds some; the
+  // full count returns kSlotsRestoreAfter after the last shortage.
+  static constexpr int kDescriptorReserve = 16;
+  static constexpr auto kSlotsRestoreAfter = std::chrono::seconds(10);
+
+  int Slots() {
+    if (slots_ < options_.max_connections &&
+        std::chrono::steady_clock::now() - last_shortage_ >= kSlotsRestoreAfter) {
+      slots_ = options_.max_connections;
+    }
+    return std::max(1, slots_);
+  }
 
   void Accept() {
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) {
-        if (connections_.load() >= kMaxConnections) {
-          beast::error_code ignored;
-          socket.close(ignored);
-        } else {
-          connections_.fetch_add(1);
-          std::make_shared<Connection>(*this, std::move(socket))->Read();
+      if (ec) {
+        // EMFILE, ENFILE, ENOBUFS, ...: the connection stays queued and accepting again at once
+        // fails the same way. Free descriptors of ours if any wait, else pause briefly.
+        accept_errors_.fetch_add(1);
+        bool freed = false;
+        if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+          last_shortage_ = std::chrono::steady_clock::now();
+          slots_ = std::max(1, open_.load() - kDescriptorReserve);
+          for (int i = 0; i <= kDescriptorReserve && open_.load() >= slots_; ++i) {
+            if (!EvictOldestWaiting()) break;
+            freed = true;
+          }
         }
+        if (freed || EvictOldestWaiting()) {
+          Accept();
+        } else {
+          backoff_.expires_after(std::chrono::milliseconds(50));
+          backoff_.async_wait([this](beast::error_code wait_ec) {
+            if (!wait_ec && acceptor_.is_open()) Accept();
+          });
+        }
+        return;
+      }
+      if (open_.load() >= Slots() && !EvictOldestWaiting()) {
+        refused_.fetch_add(1);
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        std::make_shared<Connection>(*this, std::move(socket))->Read();
       }
       Accept();
     });
@@ -176,7 +288,9 @@ class MetricsServer::Impl {
       scrapes_.fetch_add(1);
       res.result(http::status::ok);
       res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res.body() = RenderText(snapshot_());
+      SensorSnapshot s = snapshot_();
+      s.metrics_server = counters();
+      res.body() = RenderText(s);
     } else if (target == "/healthz") {
       SensorSnapshot s = snapshot_();
       HealthVerdict v =
@@ -202,12 +316,20 @@ class MetricsServer::Impl {
 
   MetricsServerOptions options_;
   std::function<SensorSnapshot()> snapshot_;
-  // Declared before io_: pending handlers destroyed with io_ still decrement connections_.
+  // Declared before io_: pending handlers destroyed with io_ still update open_ and waiting_.
   std::atomic<uint16_t> port_{0};
   std::atomic<uint64_t> scrapes_{0};
-  std::atomic<int> connections_{0};
+  std::atomic<int> open_{0};
+  std::atomic<uint64_t> evicted_{0};
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> timed_out_{0};
+  std::atomic<uint64_t> accept_errors_{0};
+  WaitList waiting_;  // the io thread's only
+  int slots_ = 0;     // the io thread's: max_connections, or fewer after a descriptor shortage
+  std::chrono::steady_clock::time_point last_shortage_{};
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
+  asio::steady_timer backoff_{io_};
   std::thread thread_;
 };
 
@@ -220,5 +342,6 @@ bool MetricsServer::Start(std::string& error) { return impl_->Start(error); }
 void MetricsServer::Stop() { impl_->Stop(); }
 uint16_t MetricsServer::port() const { return impl_->port(); }
 uint64_t MetricsServer::scrapes() const { return impl_->scrapes(); }
+MetricsServerSnapshot MetricsServer::counters() const { return impl_->counters(); }
 
 }  // namespace bw::metrics

@@ -253,6 +253,15 @@ struct SpoolSnapshot {
   uint64_t memory_only_held = 0;  // gauge: of those, not yet delivered (at exit: lost)
 };
 
+// The /metrics and /healthz listener itself, filled in by MetricsServer for what it serves.
+struct MetricsServerSnapshot {
+  uint64_t connections = 0;    // gauge: open now
+  uint64_t evicted = 0;        // waiting connections closed to make room for a newer one
+  uint64_t refused = 0;        // new connections closed: every slot was answering a request
+  uint64_t timed_out = 0;      // closed at a deadline (request head late, reply not taken)
+  uint64_t accept_errors = 0;  // accept() failures (EMFILE, ENFILE, ENOBUFS, ...)
+};
+
 struct ProcessSnapshot {
   uint64_t resident_bytes = 0;
   uint64_t peak_resident_bytes = 0;    // VmHWM
@@ -290,6 +299,7 @@ struct SensorSnapshot {
   uint64_t config_reloads = 0;
   uint64_t config_reload_failures = 0;
   ProcessSnapshot process;
+  MetricsServerSnapshot metrics_server;
 };
 
 }  // namespace bw::metrics

@@ -248,6 +248,20 @@ TEST(Exposition, LabelSetsStayBoundedUnderManyDistinctRequests) {
   EXPECT_LE(storage_series, 4u * 2 * 5 * 5);
 }
 
+TEST(Exposition, MetricsListenerCounters) {
+  SensorSnapshot s;
+  s.metrics_server = {7, 100, 2, 30, 4};
+  Parsed p = Parse(RenderText(s));
+  EXPECT_EQ(Value(p, "bucketwatch_metrics_connections"), 7);
+  const char* dropped = "bucketwatch_metrics_connections_dropped_total";
+  EXPECT_EQ(Value(p, dropped, {{"reason", "evicted"}}), 100);
+  EXPECT_EQ(Value(p, dropped, {{"reason", "refused"}}), 2);
+  EXPECT_EQ(Value(p, dropped, {{"reason", "timeout"}}), 30);
+  EXPECT_EQ(Value(p, "bucketwatch_metrics_accept_errors_total"), 4);
+  EXPECT_EQ(p.types["bucketwatch_metrics_connections"], "gauge");
+  EXPECT_EQ(p.types[dropped], "counter");
+}
+
 TEST(Health, PausedCaptureIsUnhealthyOnlyWhenItCannotComeBack) {
   const int64_t s = 1000000000;
   CaptureSnapshot c;

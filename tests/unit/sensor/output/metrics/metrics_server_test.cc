@@ -67,6 +67,15 @@ std::string Get(uint16_t port, const std::string& path) {
   return Request(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 }
 
+// The server closes a connection before the handler that counts why runs: poll for the count.
+template <typename Predicate>
+bool WaitFor(Predicate done) {
+  for (int i = 0; i < 2000 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
 struct Fixture : ::testing::Test {
   std::atomic<uint64_t> packets{0};
   std::atomic<int> state{static_cast<int>(CaptureState::kRunning)};
@@ -167,25 +176,92 @@ TEST_F(Fixture, OversizedHeadIsRefused) {
   EXPECT_EQ(Get(server.port(), "/metrics").rfind("HTTP/1.1 200", 0), 0u);
 }
 
-TEST_F(Fixture, IdleConnectionsHitTheDeadlineAndTheConnectionCap) {
-  MetricsServer server({"127.0.0.1:0", 30, 1}, Source());
+TEST_F(Fixture, IdleConnectionsAreClosedAtTheHeadDeadline) {
+  MetricsServerOptions o{"127.0.0.1:0", 30, 10};
+  o.head_timeout_ms = 500;
+  MetricsServer server(o, Source());
   std::string error;
   ASSERT_TRUE(server.Start(error)) << error;
   std::vector<int> idle;
-  for (int i = 0; i < MetricsServer::kMaxConnections; ++i) idle.push_back(Connect(server.port()));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  // Over the cap: closed at once, nothing served.
-  std::string over = Get(server.port(), "/metrics");
-  EXPECT_EQ(over, "");
-  // The idle ones are closed by the deadline (recv returns 0, well before the 5 s timeout).
+  for (int i = 0; i < 3; ++i) idle.push_back(Connect(server.port()));
+  // recv returns 0 when the server closes, well before the 5 s receive timeout.
   auto start = std::chrono::steady_clock::now();
   for (int fd : idle) {
     EXPECT_EQ(ReadAll(fd), "");
     close(fd);
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(400));
+  EXPECT_LT(waited, std::chrono::seconds(3));
+  EXPECT_TRUE(WaitFor([&] { return server.counters().timed_out == 3u; }))
+      << server.counters().timed_out;
   EXPECT_EQ(Get(server.port(), "/metrics").rfind("HTTP/1.1 200", 0), 0u);
+}
+
+// Slowloris: a byte of the head every 100 ms keeps the connection busy but not alive; the
+// deadline counts from the start of the head.
+TEST_F(Fixture, ADrippedHeadDoesNotExtendTheDeadline) {
+  MetricsServerOptions o{"127.0.0.1:0", 30, 10};
+  o.head_timeout_ms = 1000;
+  MetricsServer server(o, Source());
+  std::string error;
+  ASSERT_TRUE(server.Start(error)) << error;
+  int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  const std::string head = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(100, 'a');
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (size_t i = 0; i < head.size() && !closed; ++i) {
+    if (send(fd, &head[i], 1, MSG_NOSIGNAL) != 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    char c;
+    closed = recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+  }
+  auto dripped = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(closed);
+  EXPECT_GE(dripped, std::chrono::milliseconds(900));
+  EXPECT_LT(dripped, std::chrono::milliseconds(2500));
+  close(fd);
+  EXPECT_TRUE(WaitFor([&] { return server.counters().timed_out == 1u; }))
+      << server.counters().timed_out;
+  EXPECT_EQ(server.scrapes(), 0u);
+}
+
+// A full server makes room for a new connection by closing the one that waited longest for its
+// request, so idle connections cannot lock scrapes out.
+TEST_F(Fixture, AFullServerEvictsTheOldestWaitingConnection) {
+  MetricsServerOptions o{"127.0.0.1:0", 30, 30};
+  o.max_connections = 16;
+  MetricsServer server(o, Source());
+  std::string error;
+  ASSERT_TRUE(server.Start(error)) << error;
+  std::vector<int> idle;
+  for (int i = 0; i < o.max_connections; ++i) {
+    idle.push_back(Connect(server.port()));
+    // Accepted in order, so the first is the oldest.
+    for (int tries = 0; tries < 200 && server.counters().connections < idle.size(); ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  ASSERT_EQ(server.counters().connections, static_cast<uint64_t>(o.max_connections));
+  std::string r = Get(server.port(), "/metrics");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200", 0), 0u) << r;
+  EXPECT_NE(r.find("\nbucketwatch_metrics_connections_dropped_total{reason=\"evicted\"} 1\n"),
+            std::string::npos)
+      << r;
+  // Closed by the server: recv returns 0 at once, not at the 5 s receive timeout.
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(ReadAll(idle.front()), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  char c;
+  for (size_t i = 1; i < idle.size(); ++i) {
+    EXPECT_EQ(recv(idle[i], &c, 1, MSG_DONTWAIT), -1) << i;  // still open, nothing to read
+  }
+  for (int fd : idle) close(fd);
+  MetricsServerSnapshot m = server.counters();
+  EXPECT_EQ(m.evicted, 1u);
+  EXPECT_EQ(m.refused, 0u);
+  EXPECT_EQ(m.accept_errors, 0u);
 }
 
 TEST(MetricsServer, StartErrors) {
