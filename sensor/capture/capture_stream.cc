@@ -201,6 +201,17 @@ size_t CaptureStream::Read(uint8_t* out, size_t n) {
   return got;
 }
 
+size_t CaptureStream::ReadSome(uint8_t* out, size_t n) {
+  if (!sniffed_) Sniff();
+  if (peeked_at_ < peeked_.size()) {
+    const size_t got = std::min(n, peeked_.size() - peeked_at_);
+    std::memcpy(out, peeked_.data() + peeked_at_, got);
+    peeked_at_ += got;
+    return got;
+  }
+  return Fill(out, n);
+}
+
 void CaptureStream::ReadOn(uint64_t limit) {
   if (!gzip_ || !error_.empty()) return;
   uint8_t scratch[16 * 1024];
@@ -215,7 +226,7 @@ FILE* CaptureStream::ToFile(std::unique_ptr<CaptureStream> stream) {
   cookie_io_functions_t io{};
   io.read = [](void* cookie, char* buf, size_t n) -> ssize_t {
     return static_cast<ssize_t>(
-        static_cast<CaptureStream*>(cookie)->Read(reinterpret_cast<uint8_t*>(buf), n));
+        static_cast<CaptureStream*>(cookie)->ReadSome(reinterpret_cast<uint8_t*>(buf), n));
   };
   io.close = [](void* cookie) -> int {
     delete static_cast<CaptureStream*>(cookie);

@@ -51,6 +51,10 @@ class CaptureStream {
   // Up to `n` bytes into `out`; fewer only at the end of the stream, on an error (error() set)
   // or after Cancel().
   size_t Read(uint8_t* out, size_t n);
+  // What is there now, at most n bytes, waiting only when nothing is: 0 at the end. stdio reads
+  // through this, asking for a whole buffer, so a pipe that stays open after a short write
+  // (a capture header, one packet) is read without waiting for more.
+  size_t ReadSome(uint8_t* out, size_t n);
   // After a reader met bad data in a gzip stream: reads on, discarding at most `limit` bytes,
   // so that corrupt compressed data, whose garbage the reader saw before zlib could tell, is
   // reported as such (error()). Nothing for a plain stream.
