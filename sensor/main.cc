@@ -167,7 +167,10 @@ int main(int argc, char** argv) {
   bool usage_error = false;
   if (!sensor.Open(error, usage_error)) return Fail(usage_error ? 2 : 1, error);
   const bool keep_net_raw = config.privileges.keep_net_raw && !interface.empty();
+  const bw::pipeline::RunUserPaths run_user_paths = sensor.PathsForRunUser();
+  if (!bw::pipeline::HandOverToUser(user, run_user_paths, error)) return Fail(1, error);
   if (!bw::pipeline::DropPrivileges(user, keep_net_raw, error)) return Fail(1, error);
+  if (!bw::pipeline::CheckRunUserCanWrite(user, run_user_paths, error)) return Fail(1, error);
   g_sensor = &sensor;
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;

@@ -8,12 +8,14 @@
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "sensor/capture/net_raw_capability.h"
 
@@ -73,6 +75,57 @@ bool UserExists(const std::string& user, std::string& error) {
   struct passwd pw {};
   char buf[4096];
   return LookupUser(user, pw, buf, error);
+}
+
+bool HandOverToUser(const std::string& user, const RunUserPaths& paths, std::string& error) {
+  if (user.empty()) return true;
+  struct passwd pw {};
+  char buf[4096];
+  if (!LookupUser(user, pw, buf, error)) return false;
+  auto give = [&](const std::string& path) {
+    // lchown: a symlink planted in a directory the sensor owns must not hand over its target.
+    if (::lchown(path.c_str(), pw.pw_uid, pw.pw_gid) == 0) return true;
+    error = "cannot give " + path + " to user " + user + ": " + std::strerror(errno);
+    return false;
+  };
+  for (const std::string& dir : paths.owned_dirs) {
+    if (!give(dir)) return false;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      if (!give(entry.path().string())) return false;
+    }
+    if (ec) {
+      error = "cannot list " + dir + ": " + ec.message();
+      return false;
+    }
+  }
+  for (const std::string& file : paths.files) {
+    struct stat st {};
+    // Only regular files the sensor writes; not /dev/null, a FIFO or a terminal.
+    if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::chown(file.c_str(), pw.pw_uid, pw.pw_gid) != 0) {
+      error = "cannot give " + file + " to user " + user + ": " + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool CheckRunUserCanWrite(const std::string& user, const RunUserPaths& paths, std::string& error) {
+  if (user.empty()) return true;
+  auto check = [&](const std::string& dir, const char* why) {
+    if (::access(dir.c_str(), W_OK | X_OK) == 0) return true;
+    error = "user " + user + " cannot write " + dir + " (" + std::strerror(errno) + "), which " +
+            why + ": run `chown " + user + " " + dir + "` or choose a directory " + user + " owns";
+    return false;
+  };
+  for (const std::string& dir : paths.owned_dirs) {
+    if (!check(dir, "holds the sensor's own files")) return false;
+  }
+  for (const std::string& dir : paths.writable_dirs) {
+    if (!check(dir, "the ledger is rotated in")) return false;
+  }
+  return true;
 }
 
 bool DropPrivileges(const std::string& user, bool keep_net_raw, std::string& error) {

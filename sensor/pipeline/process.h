@@ -29,6 +29,25 @@ uint64_t RaiseOpenFileLimit();
 // success when `user` is empty.
 [[nodiscard]] bool DropPrivileges(const std::string& user, bool keep_net_raw, std::string& error);
 
+// What the sensor writes after it gave up root (HandOverToUser). `owned_dirs` it created for
+// itself (spool, state): they and the files in them become the user's. `files` it opened and
+// may reopen or compress (ledger, logs): they become the user's too. `writable_dirs` must let
+// the user create and rename files (the ledger's directory, for rotation); they are only
+// checked, since the sensor does not own them.
+struct RunUserPaths {
+  std::vector<std::string> owned_dirs;
+  std::vector<std::string> files;
+  std::vector<std::string> writable_dirs;
+};
+
+// Before DropPrivileges: gives `paths` to `user`. False with a message naming the path.
+[[nodiscard]] bool HandOverToUser(const std::string& user, const RunUserPaths& paths,
+                                  std::string& error);
+// After DropPrivileges: false with a message naming the fix when the user cannot write one of
+// `paths.writable_dirs` or `owned_dirs` (a later rotation or spool write would fail silently).
+[[nodiscard]] bool CheckRunUserCanWrite(const std::string& user, const RunUserPaths& paths,
+                                        std::string& error);
+
 // Whether DropPrivileges would find `user` (name or numeric uid): checked before anything is
 // opened or created, so an unknown user is a usage error that leaves no file behind.
 [[nodiscard]] bool UserExists(const std::string& user, std::string& error);

@@ -2,10 +2,12 @@
 
 #include <sched.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "sensor/pipeline/file_lane.h"
@@ -43,6 +45,29 @@ Sensor::~Sensor() {
   }
   if (!workers_.empty()) workers_[0].reset();
   for (auto& t : teardown) t.join();
+}
+
+RunUserPaths Sensor::PathsForRunUser() const {
+  const config::Config& c = options_.config;
+  RunUserPaths p;
+  if (!c.alerting.sinks.empty()) p.owned_dirs.push_back(c.alerting.spool_dir);
+  if (state_file_) p.owned_dirs.push_back(c.state.dir);
+  auto file = [&](const std::string& path) {
+    if (!path.empty() && path != "-") p.files.push_back(path);
+  };
+  file(c.output.ledger);
+  file(c.output.alerts);
+  file(options_.flow_log);
+  file(options_.http_log);
+  if (!c.output.ledger.empty() && c.output.ledger != "-") {
+    struct stat st {};
+    // A ledger on a device or a pipe is not rotated.
+    if (::stat(c.output.ledger.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      std::string dir = std::filesystem::path(c.output.ledger).parent_path().string();
+      p.writable_dirs.push_back(dir.empty() ? "." : dir);
+    }
+  }
+  return p;
 }
 
 void Sensor::RestoreState() {

@@ -34,6 +34,7 @@
 #include "sensor/pipeline/memory_budget.h"
 #include "sensor/pipeline/output_stage.h"
 #include "sensor/pipeline/packet_ring.h"
+#include "sensor/pipeline/process.h"
 #include "sensor/pipeline/worker.h"
 
 namespace bw::pipeline {
@@ -62,6 +63,8 @@ class Sensor {
   // Opens the capture and the output files; false with a one-line error. `usage_error` is set
   // when the request itself was wrong (exit code 2) rather than the environment (exit code 1).
   [[nodiscard]] bool Open(std::string& error, bool& usage_error);
+  // After Open: what the sensor will write once it runs as --user (process.h).
+  RunUserPaths PathsForRunUser() const;
   // Processes until the end of the file or RequestStop(); returns the process exit code: 0, or
   // 1 when the capture failed or the run lost ledger lines or alerts (RunLosses), or 128 + the
   // signal when one stopped a --read before its input ended (130 SIGINT, 143 SIGTERM).
