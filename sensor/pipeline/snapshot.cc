@@ -108,7 +108,8 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
                .evicted = dc.spool.evicted,
                .write_errors = dc.spool.write_errors,
                .memory_only = dc.spool.memory_only,
-               .memory_only_held = dc.spool.memory_only_held};
+               .memory_only_held = dc.spool.memory_only_held,
+               .append_failing = dc.spool.append_failing};
   }
   if (s.stopped) {
     // The whole message: CaptureStatus keeps a cut copy only so that it can hand it across

@@ -394,7 +394,14 @@ std::string RenderText(const SensorSnapshot& s) {
   return out.str();
 }
 
-HealthVerdict EvaluateHealth(const CaptureSnapshot& c, int64_t now_steady_ns, int64_t stall_ns) {
+HealthVerdict EvaluateHealth(const CaptureSnapshot& c, const SpoolSnapshot& spool,
+                             int64_t now_steady_ns, int64_t stall_ns) {
+  if (spool.append_failing || spool.memory_only_held > 0) {
+    return {false, "alerts cannot be persisted: the spool's last write failed (" +
+                       std::to_string(spool.write_errors) + " write errors, " +
+                       std::to_string(spool.memory_only_held) +
+                       " alerts held in memory only; the log says why)"};
+  }
   switch (c.state) {
     case CaptureState::kStarting:
       return {false, "capture not started"};

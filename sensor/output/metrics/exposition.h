@@ -40,7 +40,9 @@ struct HealthVerdict {
 };
 // Healthy while the capture runs and has shown a packet or a loop heartbeat within `stall_ns`
 // of `now_steady_ns`, and after an input file ended normally. Unhealthy while starting, after a
-// capture error, and when stalled.
-HealthVerdict EvaluateHealth(const CaptureSnapshot& c, int64_t now_steady_ns, int64_t stall_ns);
+// capture error, when stalled, and while alerts cannot be persisted (the spool's last write
+// failed, or alerts are held in memory only): a crash then loses them.
+HealthVerdict EvaluateHealth(const CaptureSnapshot& c, const SpoolSnapshot& spool,
+                             int64_t now_steady_ns, int64_t stall_ns);
 
 }  // namespace bw::metrics

@@ -293,8 +293,8 @@ class MetricsServer::Impl {
       res.body() = RenderText(s);
     } else if (target == "/healthz") {
       SensorSnapshot s = snapshot_();
-      HealthVerdict v =
-          EvaluateHealth(s.capture, SteadyNowNs(), options_.stall_seconds * int64_t{1000000000});
+      HealthVerdict v = EvaluateHealth(s.capture, s.spool, SteadyNowNs(),
+                                       options_.stall_seconds * int64_t{1000000000});
       res.result(v.healthy ? http::status::ok : http::status::service_unavailable);
       res.set(http::field::content_type, "text/plain; charset=utf-8");
       res.body() = v.reason + "\n";

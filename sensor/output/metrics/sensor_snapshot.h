@@ -251,6 +251,7 @@ struct SpoolSnapshot {
   uint64_t write_errors = 0;      // append/remove failures
   uint64_t memory_only = 0;       // alerts the disk could not take, held in memory only
   uint64_t memory_only_held = 0;  // gauge: of those, not yet delivered (at exit: lost)
+  bool append_failing = false;    // the last write of new alerts failed (/healthz fails)
 };
 
 // The /metrics and /healthz listener itself, filled in by MetricsServer for what it serves.

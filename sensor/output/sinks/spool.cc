@@ -420,6 +420,7 @@ void Spool::AppendFileLocked(std::span<const std::string> records,
     // the log.
     ++stats_.write_errors;
     stats_.memory_only += kept.size();
+    stats_.append_failing = true;
     auto now_steady = std::chrono::steady_clock::now();
     if (last_write_error_log_ == std::chrono::steady_clock::time_point() ||
         now_steady - last_write_error_log_ >= std::chrono::seconds(10)) {
@@ -430,6 +431,7 @@ void Spool::AppendFileLocked(std::span<const std::string> records,
           dir_, std::strerror(err), stats_.write_errors);
     }
   } else {
+    stats_.append_failing = false;
     files_[first_id] = File{static_cast<uint32_t>(kept.size()), static_cast<uint32_t>(kept.size())};
   }
   for (uint32_t n = 0; n < kept.size(); ++n) {

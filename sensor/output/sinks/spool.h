@@ -46,6 +46,8 @@ struct SpoolStats {
   uint64_t memory_only = 0;
   // Of the alerts held now, those in memory only: at exit, lost (the run's exit code says so).
   uint64_t memory_only_held = 0;
+  // The last write of new alerts failed: alerts raised now are not persisted (/healthz).
+  bool append_failing = false;
 };
 
 class Spool {

@@ -269,39 +269,64 @@ TEST(Health, PausedCaptureIsUnhealthyOnlyWhenItCannotComeBack) {
   c.started_steady_ns = 10 * s;
   c.heartbeat_steady_ns = 50 * s;
   c.link_down = 1;
-  auto down = EvaluateHealth(c, 60 * s, 30 * s);
+  auto down = EvaluateHealth(c, SpoolSnapshot{}, 60 * s, 30 * s);
   EXPECT_TRUE(down.healthy);
   EXPECT_EQ(down.reason, "ok (capture paused: link down)");
   c.link_reopen_failures = 3;
-  auto stuck = EvaluateHealth(c, 60 * s, 30 * s);
+  auto stuck = EvaluateHealth(c, SpoolSnapshot{}, 60 * s, 30 * s);
   EXPECT_FALSE(stuck.healthy);
   EXPECT_NE(stuck.reason.find("cannot be reopened (3 failed attempts"), std::string::npos);
   c.link_resumed = 1;  // it came back after all
-  EXPECT_TRUE(EvaluateHealth(c, 60 * s, 30 * s).healthy);
-  EXPECT_EQ(EvaluateHealth(c, 60 * s, 30 * s).reason, "ok");
+  EXPECT_TRUE(EvaluateHealth(c, SpoolSnapshot{}, 60 * s, 30 * s).healthy);
+  EXPECT_EQ(EvaluateHealth(c, SpoolSnapshot{}, 60 * s, 30 * s).reason, "ok");
+}
+
+TEST(Health, AlertsThatCannotBePersistedMakeItUnhealthy) {
+  const int64_t s = 1000000000;
+  CaptureSnapshot c;
+  c.state = CaptureState::kRunning;
+  c.started_steady_ns = 10 * s;
+  c.heartbeat_steady_ns = 50 * s;
+  SpoolSnapshot spool;
+  spool.append_failing = true;
+  spool.write_errors = 4;
+  auto failing = EvaluateHealth(c, spool, 60 * s, 30 * s);
+  EXPECT_FALSE(failing.healthy);
+  EXPECT_NE(failing.reason.find("alerts cannot be persisted"), std::string::npos) << failing.reason;
+  EXPECT_NE(failing.reason.find("4 write errors"), std::string::npos) << failing.reason;
+  // The disk took the next alert, but one from before is still only in memory.
+  spool.append_failing = false;
+  spool.memory_only_held = 1;
+  EXPECT_FALSE(EvaluateHealth(c, spool, 60 * s, 30 * s).healthy);
+  spool.memory_only_held = 0;  // delivered, and writes work again
+  EXPECT_TRUE(EvaluateHealth(c, spool, 60 * s, 30 * s).healthy);
+  // Even a finished --read: the alerts of the run are at stake.
+  c.state = CaptureState::kFinished;
+  spool.append_failing = true;
+  EXPECT_FALSE(EvaluateHealth(c, spool, 60 * s, 30 * s).healthy);
 }
 
 TEST(Health, Verdicts) {
   const int64_t s = 1000000000;
   CaptureSnapshot c;
-  EXPECT_FALSE(EvaluateHealth(c, 100 * s, 30 * s).healthy);
+  EXPECT_FALSE(EvaluateHealth(c, SpoolSnapshot{}, 100 * s, 30 * s).healthy);
   c.state = CaptureState::kRunning;
   c.started_steady_ns = 10 * s;
   c.heartbeat_steady_ns = 50 * s;
-  EXPECT_TRUE(EvaluateHealth(c, 60 * s, 30 * s).healthy);
-  EXPECT_EQ(EvaluateHealth(c, 60 * s, 30 * s).reason, "ok");
-  auto stalled = EvaluateHealth(c, 81 * s, 30 * s);
+  EXPECT_TRUE(EvaluateHealth(c, SpoolSnapshot{}, 60 * s, 30 * s).healthy);
+  EXPECT_EQ(EvaluateHealth(c, SpoolSnapshot{}, 60 * s, 30 * s).reason, "ok");
+  auto stalled = EvaluateHealth(c, SpoolSnapshot{}, 81 * s, 30 * s);
   EXPECT_FALSE(stalled.healthy);
   EXPECT_NE(stalled.reason.find("stalled"), std::string::npos);
   EXPECT_NE(stalled.reason.find("31 s"), std::string::npos);
   // A packet is as good as a heartbeat.
   c.last_packet_steady_ns = 70 * s;
-  EXPECT_TRUE(EvaluateHealth(c, 81 * s, 30 * s).healthy);
+  EXPECT_TRUE(EvaluateHealth(c, SpoolSnapshot{}, 81 * s, 30 * s).healthy);
   c.state = CaptureState::kFinished;
-  EXPECT_TRUE(EvaluateHealth(c, 1000 * s, 30 * s).healthy);
+  EXPECT_TRUE(EvaluateHealth(c, SpoolSnapshot{}, 1000 * s, 30 * s).healthy);
   c.state = CaptureState::kFailed;
   c.error = "interface went down";
-  auto failed = EvaluateHealth(c, 71 * s, 30 * s);
+  auto failed = EvaluateHealth(c, SpoolSnapshot{}, 71 * s, 30 * s);
   EXPECT_FALSE(failed.healthy);
   EXPECT_NE(failed.reason.find("interface went down"), std::string::npos);
 }
