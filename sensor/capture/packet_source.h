@@ -124,6 +124,8 @@ class PacketSource {
   bool link_down() const { return down_; }
   // Makes a blocked Next() return kEnd; safe to call from another thread.
   void BreakLoop();
+  // Whether BreakLoop() was called: an end of input after it is a cut, not the real end.
+  bool broken() const { return break_.load(std::memory_order_relaxed); }
   // The file descriptor to poll for readiness (live), or -1.
   int selectable_fd() const;
 

@@ -93,7 +93,8 @@ bool Sensor::CaptureLoop() {
       }
       ClockAll(last_ts_);
     } else if (st == capture::NextStatus::kEnd) {
-      input_ended_ = true;
+      // A stop cancels a read waiting on a pipe, which then ends early: not the input's end.
+      input_ended_ = !source_->broken();
       break;
     } else {
       capture_error_ = source_->error();
