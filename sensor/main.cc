@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sensor/config/bpf_filter_check.h"
+#include "sensor/config/cli_overrides.h"
 #include "sensor/config/config.h"
 #include "sensor/config/embedded_config.h"
 #include "sensor/pipeline/process.h"
@@ -106,17 +107,9 @@ int main(int argc, char** argv) {
   auto loaded = bw::config::LoadConfig(config_path, sets);
   if (!loaded.ok) return Fail(2, "config error: " + loaded.error);
   bw::config::Config config = loaded.config;
-  if (!bpf.empty()) config.capture.bpf = bpf;
-  if (workers) config.workers = workers;
-  if (snaplen) config.capture.snaplen = snaplen;
-  if (!ledger.empty()) config.output.ledger = ledger;
-  if (!alerts.empty()) config.output.alerts = alerts;
-  if (!state_dir.empty()) config.state.dir = state_dir;
-  if (!metrics_listen.empty()) config.metrics.listen = metrics_listen;
-  if (!log_level.empty()) {
-    config.log.level = log_level;
-    sets.push_back("log.level=" + log_level);
-  }
+  const bw::config::CliOverrides overrides{bpf,    workers,        snaplen,   ledger,
+                                           alerts, metrics_listen, state_dir, log_level};
+  overrides.ApplyTo(config);
   bw::pipeline::SetupLogging(config.log.level);
   // What start-up would refuse, --check-config refuses too (and both before opening anything).
   if (std::string reason;
@@ -130,7 +123,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (print_config) {
-    if (config_path.empty() && sets.empty()) {
+    if (config_path.empty() && sets.empty() && log_level.empty()) {
       std::fwrite(bw::config::EmbeddedDefaultConfig().data(), 1,
                   bw::config::EmbeddedDefaultConfig().size(), stdout);
     } else {
@@ -160,6 +153,7 @@ int main(int argc, char** argv) {
   options.linger_seconds = linger;
   options.config_path = config_path;
   options.config_sets = sets;
+  options.cli_overrides = overrides;
 
   bw::pipeline::RaiseOpenFileLimit();
   bw::pipeline::Sensor sensor(options);

@@ -47,6 +47,17 @@ void KnownServers::Learn(const decode::IpAddress& ip, uint16_t port, storage::Pr
   size_.store(map_.size(), std::memory_order_relaxed);
 }
 
+void KnownServers::SetLimits(size_t capacity, TimestampNs ttl) {
+  capacity_ = capacity == 0 ? 1 : capacity;
+  ttl_ = ttl;
+  while (map_.size() > capacity_) {
+    map_.erase(lru_.back());
+    lru_.pop_back();
+    evicted_.fetch_add(1, std::memory_order_relaxed);
+  }
+  size_.store(map_.size(), std::memory_order_relaxed);
+}
+
 std::vector<KnownServerEntry> KnownServers::Export() const {
   std::vector<KnownServerEntry> out;
   out.reserve(map_.size());

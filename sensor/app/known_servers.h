@@ -39,6 +39,9 @@ class KnownServers {
   void Learn(const decode::IpAddress& ip, uint16_t port, storage::Provider provider,
              TimestampNs now);
 
+  // SIGHUP: new bounds; beyond the new capacity the least recently seen go (counted).
+  void SetLimits(size_t capacity, TimestampNs ttl);
+
   // Every server, least recently seen first (so Restore of the list rebuilds the same order).
   std::vector<KnownServerEntry> Export() const;
   // Learns each entry as if seen at its last_seen (a later Lookup applies the ttl as usual);

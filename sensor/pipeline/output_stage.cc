@@ -67,9 +67,9 @@ void OutputStage::Finish(TimestampNs end) {
   thread_.join();
 }
 
-void OutputStage::Reconfigure(const config::DetectionConfig& detection) {
+void OutputStage::Reconfigure(Reconfiguration next) {
   std::lock_guard lock(reconfigure_mu_);
-  next_detection_ = detection;
+  next_ = std::move(next);
   reconfigure_.store(true, std::memory_order_release);
 }
 
@@ -77,8 +77,12 @@ void OutputStage::Run() {
   for (;;) {
     if (reconfigure_.load(std::memory_order_acquire)) {
       std::lock_guard lock(reconfigure_mu_);
-      if (next_detection_) detection_.Reconfigure(*next_detection_);
-      next_detection_.reset();
+      if (next_) {
+        detection_.Reconfigure(next_->detection);
+        detection_.SetStorageEndpoints(std::move(next_->storage_endpoints));
+        known_.SetLimits(next_->known_servers, next_->known_server_ttl);
+      }
+      next_.reset();
       reconfigure_.store(false, std::memory_order_relaxed);
     }
     // Read before merging: if it was set, every producer had finished, so a round that then

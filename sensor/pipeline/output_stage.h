@@ -97,8 +97,15 @@ class OutputStage final : private detect::AlertSink {
   // Every producer has pushed its last record and advanced its watermark to kForever: handles
   // what is left, advances detection to `end` (packet time) and stops the thread. Idempotent.
   void Finish(TimestampNs end);
-  // SIGHUP, from any thread: the new rules apply from the next record the stage handles.
-  void Reconfigure(const config::DetectionConfig& detection);
+  // SIGHUP, from any thread: the new rules, storage endpoints (for TLS server names) and
+  // known-server bounds apply from the next record the stage handles.
+  struct Reconfiguration {
+    config::DetectionConfig detection;
+    std::vector<storage::EndpointRule> storage_endpoints;
+    uint64_t known_servers = 4096;
+    TimestampNs known_server_ttl = 3600 * kNsPerSecond;
+  };
+  void Reconfigure(Reconfiguration next);
 
   const OutputStageCounters& counters() const { return counters_; }
   detect::DetectionStats DetectionStats() const { return detection_.Stats(); }
@@ -137,7 +144,7 @@ class OutputStage final : private detect::AlertSink {
   bool state_error_logged_ = false;  // one log line per run of failed saves
   std::atomic<bool> reconfigure_{false};
   std::mutex reconfigure_mu_;
-  std::optional<config::DetectionConfig> next_detection_;
+  std::optional<Reconfiguration> next_;
 };
 
 }  // namespace bw::pipeline

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sensor/config/reload_scope.h"
 #include "sensor/pipeline/file_lane.h"
 #include "sensor/pipeline/process.h"
 #include "sensor/pipeline/run_report.h"
@@ -17,6 +18,28 @@
 namespace bw::pipeline {
 
 namespace {
+
+std::vector<storage::EndpointRule> EndpointRules(const config::Config& c) {
+  std::vector<storage::EndpointRule> rules;
+  for (const auto& e : c.storage.endpoints) {
+    storage::EndpointRule rule;
+    rule.host_pattern = e.host;
+    rule.port = e.port;
+    rule.virtual_hosted = e.virtual_hosted;
+    rule.provider = e.provider == "s3"           ? storage::Provider::kS3
+                    : e.provider == "azure_blob" ? storage::Provider::kAzureBlob
+                    : e.provider == "gcs"        ? storage::Provider::kGcs
+                                                 : storage::Provider::kS3Compatible;
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
 
 // Per worker. Small enough to stay mostly in cache and to cost few page faults to bring in
 // (the first pass over a 32 MiB ring cost more CPU than the packets it carried in a short
@@ -123,17 +146,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     error = "alerting: " + error;
     return false;
   }
-  for (const auto& e : c.storage.endpoints) {
-    storage::EndpointRule rule;
-    rule.host_pattern = e.host;
-    rule.port = e.port;
-    rule.virtual_hosted = e.virtual_hosted;
-    rule.provider = e.provider == "s3"           ? storage::Provider::kS3
-                    : e.provider == "azure_blob" ? storage::Provider::kAzureBlob
-                    : e.provider == "gcs"        ? storage::Provider::kGcs
-                                                 : storage::Provider::kS3Compatible;
-    app_config_.storage.endpoints.push_back(std::move(rule));
-  }
+  app_config_.storage.endpoints = EndpointRules(c);
   OutputStageOptions oo;
   oo.workers = c.workers;
   oo.queue_capacity = c.output.queue_records;
@@ -259,27 +272,44 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
 
 void Sensor::Reload() {
   reload_.store(false, std::memory_order_relaxed);
+  const std::string source =
+      options_.config_path.empty() ? "the embedded default" : options_.config_path;
   auto loaded = config::LoadConfig(options_.config_path, options_.config_sets);
   if (!loaded.ok) {
     ++reload_failures_;
     spdlog::error("config reload rejected, keeping the running config: {}", loaded.error);
     return;
   }
-  ++reloads_;
   config::Config next = loaded.config;
-  if (next.detection.memory_bytes != options_.config.detection.memory_bytes) {
-    // Its share of memory_cap_mib was planned at start; changing it now could pass the cap.
-    spdlog::warn("config reload: detection.memory_mib applies at the next restart");
-    next.detection.memory_bytes = options_.config.detection.memory_bytes;
+  options_.cli_overrides.ApplyTo(next);
+  // All or nothing: a change the running sensor cannot take makes the whole reload fail, so
+  // "reloaded" always means every change in the file is in force.
+  const std::vector<std::string> restart = config::RestartOnlyChanges(options_.config, next);
+  if (!restart.empty()) {
+    ++reload_failures_;
+    spdlog::error(
+        "config reload rejected, keeping the running config: {} changed in {}, which applies "
+        "only at a restart (restart the sensor, or undo the change and reload)",
+        Join(restart), source);
+    return;
   }
-  options_.config.detection = next.detection;
-  output_->Reconfigure(next.detection);
-  options_.config.log.level = next.log.level;
-  SetLogLevel(next.log.level);
-  spdlog::info(
-      "config reloaded from {} (log level {}, detection rules); capture, worker and "
-      "memory settings apply at the next restart",
-      options_.config_path.empty() ? "the embedded default" : options_.config_path, next.log.level);
+  const std::vector<std::string> changed = config::ReloadableChanges(options_.config, next);
+  ++reloads_;
+  config::Config& c = options_.config;
+  c.detection = next.detection;
+  c.storage = next.storage;
+  c.log = next.log;
+  app_config_.storage.endpoints = EndpointRules(c);
+  app_config_.storage.fingerprint = c.storage.fingerprint;
+  app_config_.storage.sample_keys = c.storage.sample_keys;
+  for (auto& w : workers_) {
+    w->ReconfigureStorage(app_config_.storage, c.storage.known_servers, c.storage.known_server_ttl);
+  }
+  output_->Reconfigure({c.detection, app_config_.storage.endpoints, c.storage.known_servers,
+                        c.storage.known_server_ttl});
+  SetLogLevel(c.log.level);
+  spdlog::info("config reloaded from {}: {}", source,
+               changed.empty() ? std::string("nothing changed") : "applied " + Join(changed));
 }
 
 void Sensor::Linger() {

@@ -21,6 +21,7 @@
 
 #include "sensor/app/app_session.h"
 #include "sensor/capture/packet_source.h"
+#include "sensor/config/cli_overrides.h"
 #include "sensor/config/config.h"
 #include "sensor/decode/decoder.h"
 #include "sensor/output/ledger_file.h"
@@ -51,6 +52,7 @@ struct SensorOptions {
   // Where the config came from, so SIGHUP can load it again.
   std::string config_path;
   std::vector<std::string> config_sets;
+  config::CliOverrides cli_overrides;  // applied again on top of what a reload reads
 };
 
 class Sensor {

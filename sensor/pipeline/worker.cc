@@ -196,7 +196,24 @@ void Worker::PublishMemory() {
   }
 }
 
+void Worker::ReconfigureStorage(const storage::RecogniserConfig& storage, uint64_t known_servers,
+                                TimestampNs known_server_ttl) {
+  std::lock_guard lock(reconfigure_mu_);
+  next_storage_ = StorageSettings{storage, known_servers, known_server_ttl};
+  reconfigure_.store(true, std::memory_order_release);
+}
+
 void Worker::Tick(TimestampNs now) {
+  if (reconfigure_.load(std::memory_order_acquire)) {
+    // Sessions read app_config_ on this thread only, so swapping it between packets is safe.
+    std::lock_guard lock(reconfigure_mu_);
+    if (next_storage_) {
+      app_config_.storage = std::move(next_storage_->storage);
+      known_servers_.SetLimits(next_storage_->known_servers, next_storage_->known_server_ttl);
+    }
+    next_storage_.reset();
+    reconfigure_.store(false, std::memory_order_relaxed);
+  }
   if (now > now_) now_ = now;
   flows_->Expire(now_);
   if (now_ - last_hole_check_ >= kHoleCheckInterval) {

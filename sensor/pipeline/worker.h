@@ -3,9 +3,12 @@
 // application sessions of the flows the dispatcher hashes to it. Touched by one thread only;
 // its counters are relaxed atomics so the metrics and summary threads may read them.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "sensor/app/app_counters.h"
@@ -59,6 +62,11 @@ class Worker final : private app::EventOutput {
   void AdvanceClock(TimestampNs now);
   TimestampNs clock() const { return now_; }
 
+  // From any thread (SIGHUP): the storage settings (endpoints, fingerprinting, sample keys,
+  // known-server bounds) apply from the worker's next tick, on its own thread.
+  void ReconfigureStorage(const storage::RecogniserConfig& storage, uint64_t known_servers,
+                          TimestampNs known_server_ttl);
+
   int id() const { return id_; }
   const WorkerCounters& counters() const { return counters_; }
   const flow::FlowTableCounters& flow_counters() const;
@@ -100,6 +108,14 @@ class Worker final : private app::EventOutput {
   size_t memory_ = 0;  // bytes charged by the flows of this worker (see Charge)
   TimestampNs now_ = 0;
   TimestampNs last_hole_check_ = 0;
+  struct StorageSettings {
+    storage::RecogniserConfig storage;
+    uint64_t known_servers = 0;
+    TimestampNs known_server_ttl = 0;
+  };
+  std::atomic<bool> reconfigure_{false};
+  std::mutex reconfigure_mu_;
+  std::optional<StorageSettings> next_storage_;  // guarded by reconfigure_mu_
 };
 
 }  // namespace bw::pipeline

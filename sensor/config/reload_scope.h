@@ -1,0 +1,23 @@
+#pragma once
+// What a SIGHUP may change in a running sensor. Some settings are built into what runs (the
+// capture handle and its filter, the worker threads, memory plans, the tables sized at start,
+// where outputs and state live, the metrics listener): changing them needs a restart, and a
+// reload that changes one is refused whole, naming the keys, so the sensor never reports a
+// change it did not apply. The rest (detection, storage, log level) is applied by the reload.
+
+#include <string>
+#include <vector>
+
+#include "sensor/config/config.h"
+
+namespace bw::config {
+
+// Key paths whose value differs between `running` and `next` and that apply only at a
+// restart, in configuration order ("capture.bpf", "workers", ...). Empty: `next` can be
+// applied to the running sensor.
+std::vector<std::string> RestartOnlyChanges(const Config& running, const Config& next);
+
+// Sections a reload would change ("detection", "storage", "log"), in configuration order.
+std::vector<std::string> ReloadableChanges(const Config& running, const Config& next);
+
+}  // namespace bw::config
