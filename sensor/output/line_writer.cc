@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -32,6 +33,61 @@ bool AppendWholeLine(int fd, std::string_view line, uint64_t size_before, bool t
     done += static_cast<size_t>(n);
   }
   return true;
+}
+
+FileFate FateOf(int fd, const std::string& path) {
+  struct stat open_st {};
+  if (::fstat(fd, &open_st) != 0 || !S_ISREG(open_st.st_mode)) return FileFate::kInPlace;
+  if (open_st.st_nlink == 0) return FileFate::kDeleted;
+  struct stat path_st {};
+  if (::stat(path.c_str(), &path_st) != 0) {
+    // Gone from the path but still linked elsewhere: renamed away. Any other error (a directory
+    // made unreadable) says nothing about the file.
+    return errno == ENOENT || errno == ENOTDIR ? FileFate::kMoved : FileFate::kInPlace;
+  }
+  if (path_st.st_dev != open_st.st_dev || path_st.st_ino != open_st.st_ino) return FileFate::kMoved;
+  return FileFate::kInPlace;
+}
+
+bool CopyTail(int from, uint64_t begin, uint64_t end, int to, uint64_t to_size, int& err) {
+  if (begin >= end) return true;
+  const std::string self = "/proc/self/fd/" + std::to_string(from);
+  int in = ::open(self.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    err = errno;
+    return false;
+  }
+  std::string buf(64 * 1024, '\0');
+  uint64_t pos = begin;
+  bool ok = true;
+  while (ok && pos < end) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - pos));
+    ssize_t n = ::pread(in, buf.data(), want, static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;  // the file is shorter than what was written to it
+      ok = false;
+      break;
+    }
+    size_t done = 0;
+    while (done < static_cast<size_t>(n)) {
+      ssize_t w = ::write(to, buf.data() + done, static_cast<size_t>(n) - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        err = w < 0 ? errno : ENOSPC;
+        ok = false;
+        break;
+      }
+      done += static_cast<size_t>(w);
+    }
+    pos += static_cast<uint64_t>(n);
+  }
+  ::close(in);
+  if (!ok) {
+    while (::ftruncate(to, static_cast<off_t>(to_size)) != 0 && errno == EINTR) {
+    }
+  }
+  return ok;
 }
 
 LineWriter::~LineWriter() {

@@ -20,6 +20,21 @@ namespace bw::output {
 [[nodiscard]] bool AppendWholeLine(int fd, std::string_view line, uint64_t size_before,
                                    bool truncatable, int& err);
 
+// What became of the regular file `fd` writes to, seen from `path`. kMoved: renamed away, or
+// another file is now at the path; what was written is in the moved file. kDeleted: the open
+// file has no name left, so whatever is written to it is lost when it is closed. Anything but a
+// regular file (a FIFO, /dev/full) is kInPlace. Two stat calls: cheap enough to ask once a
+// second.
+enum class FileFate : uint8_t { kInPlace, kMoved, kDeleted };
+FileFate FateOf(int fd, const std::string& path);
+
+// Copies bytes [begin, end) of the file `from` writes to (a deleted file too, read back through
+// /proc/self/fd) to the end of `to` (opened O_APPEND, `to_size` bytes now): the whole lines a
+// deleted file received after it was last seen in place, moved to its successor. On failure
+// `to` is cut back to `to_size` and `err` gets the errno.
+[[nodiscard]] bool CopyTail(int from, uint64_t begin, uint64_t end, int to, uint64_t to_size,
+                            int& err);
+
 class LineWriter {
  public:
   LineWriter() = default;
