@@ -21,6 +21,9 @@ constexpr size_t kBatchRecords = 1024;
 // How long the stage sleeps with nothing ready. Bounds how late it notices watermarks move (a
 // record waits for an idle worker's clock), so it is part of the alert latency.
 constexpr auto kIdleWait = std::chrono::milliseconds(1);
+// How often the stage looks whether its files were deleted or moved away: what a deleted ledger
+// received since the last look is copied to its successor, so this bounds that copy, not a loss.
+constexpr auto kFileCheckInterval = std::chrono::seconds(1);
 
 void Bump(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
 
@@ -64,8 +67,23 @@ void OutputStage::Reconfigure(const config::DetectionConfig& detection) {
   reconfigure_.store(true, std::memory_order_release);
 }
 
+void OutputStage::RequestFileCheck() {
+  check_files_.store(true, std::memory_order_release);
+  doorbell_.Ring();
+}
+
+void OutputStage::CheckFiles() {
+  files_checked_ = std::chrono::steady_clock::now();
+  if (targets_.ledger) targets_.ledger->CheckPath();
+}
+
 void OutputStage::Run() {
+  files_checked_ = std::chrono::steady_clock::now();
   for (;;) {
+    if (check_files_.exchange(false, std::memory_order_acq_rel) ||
+        std::chrono::steady_clock::now() - files_checked_ >= kFileCheckInterval) {
+      CheckFiles();
+    }
     if (reconfigure_.load(std::memory_order_acquire)) {
       std::lock_guard lock(reconfigure_mu_);
       if (next_detection_) detection_.Reconfigure(*next_detection_);

@@ -18,6 +18,7 @@
 //  - Finish() returns once every record was handled; the counters may be read from any thread.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,9 @@ class OutputStage final : private detect::AlertSink {
   void Finish(TimestampNs end);
   // SIGHUP, from any thread: the new rules apply from the next record the stage handles.
   void Reconfigure(const config::DetectionConfig& detection);
+  // From any thread (SIGHUP): check at once whether the output files were deleted or moved away,
+  // and reopen them (LedgerFile::CheckPath). The stage also checks about once a second.
+  void RequestFileCheck();
 
   const OutputStageCounters& counters() const { return counters_; }
   detect::DetectionStats DetectionStats() const { return detection_.Stats(); }
@@ -102,6 +106,7 @@ class OutputStage final : private detect::AlertSink {
   void OnAlert(const detect::Alert& alert) override;
   void FlushAlerts();
   void AdvanceDetection(TimestampNs now);
+  void CheckFiles();
   // The lowest watermark among queues with nothing queued, or kForever.
   TimestampNs IdleWatermark() const;
 
@@ -119,6 +124,8 @@ class OutputStage final : private detect::AlertSink {
   std::thread thread_;
   std::atomic<bool> finishing_{false};
   TimestampNs end_ = 0;
+  std::atomic<bool> check_files_{false};
+  std::chrono::steady_clock::time_point files_checked_{};
   std::atomic<bool> reconfigure_{false};
   std::mutex reconfigure_mu_;
   std::optional<config::DetectionConfig> next_detection_;
