@@ -190,11 +190,14 @@ struct DetectionSnapshot {
 };
 
 struct LedgerSnapshot {
-  uint64_t lines = 0;
+  uint64_t lines = 0;  // appended to the open file (also those later lost with it, deleted)
   uint64_t write_errors = 0;
   uint64_t rotations = 0;
   uint64_t files_compressed = 0;
   uint64_t compress_errors = 0;
+  // Lines in no ledger file: failed writes, no file open, a deleted file's lines not copied.
+  uint64_t lines_lost = 0;
+  uint64_t reopens = 0;  // the file was deleted or moved away and the path opened again
 };
 
 // The output stage: records the workers handed it, those a full queue dropped (live only),

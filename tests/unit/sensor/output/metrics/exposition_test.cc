@@ -190,6 +190,30 @@ TEST(Exposition, ValuesAndLabels) {
             1);
 }
 
+// Issue 18 item 5: the ledger had no metric; a deleted ledger and lost lines went unseen.
+TEST(Exposition, LedgerCounters) {
+  SensorSnapshot s;
+  s.ledger = {.lines = 41,
+              .write_errors = 42,
+              .rotations = 43,
+              .files_compressed = 44,
+              .compress_errors = 45,
+              .lines_lost = 46,
+              .reopens = 47};
+  Parsed p = Parse(RenderText(s));
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_lines_total"), 41);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_write_errors_total"), 42);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_rotations_total"), 43);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_compress_errors_total"), 45);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_lines_lost_total"), 46);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_reopens_total"), 47);
+  for (const char* name :
+       {"bucketwatch_ledger_lines_total", "bucketwatch_ledger_write_errors_total",
+        "bucketwatch_ledger_lines_lost_total", "bucketwatch_ledger_reopens_total"}) {
+    EXPECT_EQ(p.types[name], "counter") << name;
+  }
+}
+
 TEST(Exposition, CollectableAsksForAFreshSnapshotEachTime) {
   int calls = 0;
   SnapshotCollectable c([&] {
