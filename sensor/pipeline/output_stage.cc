@@ -226,12 +226,15 @@ void OutputStage::OnAlert(const detect::Alert& alert) {
 
 void OutputStage::FlushAlerts() {
   if (pending_alerts_.empty()) return;
-  if (targets_.alerts && targets_.alerts->is_open()) {
-    for (const std::string& json : pending_alerts_) targets_.alerts->Write(json);
-  }
+  // The spool first: once SubmitBatch returns the alerts are on disk (fsync'd) and will be
+  // delivered whatever happens next. Written to the alerts file first, an alert a SIGKILL caught
+  // in between was in the file but never delivered.
   if (targets_.dispatcher) {
     targets_.dispatcher->SubmitBatch(pending_alerts_);
     Bump(counters_.alert_batches);
+  }
+  if (targets_.alerts && targets_.alerts->is_open()) {
+    for (const std::string& json : pending_alerts_) targets_.alerts->Write(json);
   }
   pending_alerts_.clear();
 }

@@ -14,7 +14,8 @@
 //    decided here, against what every worker's requests taught before it in that order; its
 //    HTTP-log entry, which the worker queues right after it, is decided the same way.
 //  - Alerts raised while one batch of records is merged reach the spool together (one group
-//    commit), so an alert storm costs the stage a few fsyncs per batch, not two per alert.
+//    commit), so an alert storm costs the stage a few fsyncs per batch, not two per alert. The
+//    spool commit comes before the alerts file: an alert in the file is always in the spool.
 //  - Finish() returns once every record was handled; the counters may be read from any thread.
 
 #include <atomic>
