@@ -109,7 +109,9 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
                .bytes = dc.spool.bytes,
                .evicted = dc.spool.evicted,
                .write_errors = dc.spool.write_errors,
-               .memory_only = dc.spool.memory_only};
+               .memory_only = dc.spool.memory_only,
+               .recovered = dc.spool.recovered,
+               .temp_discarded = dc.spool.temp_discarded};
   }
   if (s.stopped) {
     // The whole message: CaptureStatus keeps a cut copy only so that it can hand it across

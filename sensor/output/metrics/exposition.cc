@@ -385,6 +385,14 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
               "Undelivered alerts dropped at the spool's size bound (lost).", D(s.spool.evicted));
     f.Counter("bucketwatch_spool_write_errors_total", "Spool append or remove failures.",
               D(s.spool.write_errors));
+    f.Counter("bucketwatch_spool_recovered_total",
+              "Alerts recovered at start from temporary spool files a crash left before their "
+              "rename.",
+              D(s.spool.recovered));
+    f.Counter("bucketwatch_spool_temp_discarded_total",
+              "Temporary spool files (or their torn tails) a crash left without a whole record, "
+              "removed at start.",
+              D(s.spool.temp_discarded));
   }
 
   return f.Take();

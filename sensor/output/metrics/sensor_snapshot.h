@@ -250,6 +250,10 @@ struct SpoolSnapshot {
   uint64_t evicted = 0;       // oldest dropped at the size bound, undelivered: alerts lost
   uint64_t write_errors = 0;  // append/remove failures
   uint64_t memory_only = 0;   // alerts the disk could not take, held in memory only
+  // At start: alerts recovered from temp files a crash left, and such files (or their torn
+  // tails) removed for want of a whole record.
+  uint64_t recovered = 0;
+  uint64_t temp_discarded = 0;
 };
 
 struct ProcessSnapshot {

@@ -214,6 +214,16 @@ TEST(Exposition, LedgerCounters) {
   }
 }
 
+// Issue 18 item 6: leftover temp records of a crash are recovered or removed, and counted.
+TEST(Exposition, SpoolLeftoverCounters) {
+  SensorSnapshot s;
+  s.spool.recovered = 51;
+  s.spool.temp_discarded = 52;
+  Parsed p = Parse(RenderText(s));
+  EXPECT_EQ(Value(p, "bucketwatch_spool_recovered_total"), 51);
+  EXPECT_EQ(Value(p, "bucketwatch_spool_temp_discarded_total"), 52);
+}
+
 TEST(Exposition, CollectableAsksForAFreshSnapshotEachTime) {
   int calls = 0;
   SnapshotCollectable c([&] {
