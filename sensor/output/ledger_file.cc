@@ -453,12 +453,17 @@ void LedgerFile::CheckPathLocked() {
                  "are in the moved file, new lines go to the file now at the path (the hash "
                  "chain continues)\n",
                  path_.c_str());
-  } else if (copied) {
+  } else if (copied && n > 0) {
     std::fprintf(stderr,
                  "bucketwatch: ledger %s was deleted while open; writing to a new file at the "
                  "path, which starts with the %llu lines written since the deleted one was last "
                  "seen in place (the hash chain continues)\n",
                  path_.c_str(), n);
+  } else if (copied) {
+    std::fprintf(stderr,
+                 "bucketwatch: ledger %s was deleted while open; writing to a new file at the "
+                 "path (the hash chain continues)\n",
+                 path_.c_str());
   } else {
     errors_.fetch_add(1, std::memory_order_relaxed);
     std::fprintf(stderr,

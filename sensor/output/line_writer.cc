@@ -95,51 +95,137 @@ LineWriter::~LineWriter() {
   if (file_ && owns_) std::fclose(file_);
 }
 
-bool LineWriter::Open(const std::string& path, std::string& error) {
-  path_ = path;
-  if (path == "-") {
-    file_ = stdout;
-    owns_ = false;
-    return true;
-  }
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+bool LineWriter::OpenFile(std::string& error) {
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) {
-    error = "cannot open " + path + ": " + std::strerror(errno);
+    error = "cannot open " + path_ + ": " + std::strerror(errno);
     return false;
   }
   file_ = ::fdopen(fd, "a");
   if (!file_) {
-    error = "cannot open " + path + ": " + std::strerror(errno);
+    error = "cannot open " + path_ + ": " + std::strerror(errno);
     ::close(fd);
     return false;
   }
   struct stat st {};
   size_ = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  checked_size_ = size_;
+  unchecked_lines_ = 0;
   owns_ = true;
   return true;
 }
 
-void LineWriter::Write(std::string_view line) {
-  if (!file_) return;
+bool LineWriter::Open(const std::string& path, std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
+  path_ = path;
+  if (path == "-") {
+    file_ = stdout;
+    owns_ = false;
+  } else if (!OpenFile(error)) {
+    return false;
+  }
+  open_.store(true, std::memory_order_relaxed);
+  return true;
+}
+
+void LineWriter::LoseLine(int err) {
+  lost_.fetch_add(1, std::memory_order_relaxed);
+  if (errors_.fetch_add(1, std::memory_order_relaxed) == 0 && err != 0) {
+    std::fprintf(stderr,
+                 "bucketwatch: cannot write %s: %s (lines are dropped and counted as write "
+                 "errors until there is room)\n",
+                 path_.c_str(), std::strerror(err));
+  }
+}
+
+void LineWriter::Write(std::string_view line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!file_) {
+    // Open, but the path could not be opened again after a deletion (logged then).
+    if (open_.load(std::memory_order_relaxed)) LoseLine(0);
+    return;
+  }
   int err = 0;
   if (!owns_) std::fflush(file_);  // stdout: whatever stdio holds goes first
   if (!AppendWholeLine(::fileno(file_), line, size_, owns_, err)) {
-    if (errors_.fetch_add(1, std::memory_order_relaxed) == 0) {
-      std::fprintf(stderr,
-                   "bucketwatch: cannot write %s: %s (lines are dropped and counted as write "
-                   "errors until there is room)\n",
-                   path_.c_str(), std::strerror(err));
-    }
+    LoseLine(err);
     return;
   }
   size_ += line.size() + 1;
+  ++unchecked_lines_;
   lines_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void LineWriter::Flush() {
-  if (!file_) return;
+void LineWriter::CheckPath() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!open_.load(std::memory_order_relaxed) || !owns_) return;
+  std::string error;
+  if (!file_) {
+    if (OpenFile(error)) {
+      std::fprintf(stderr, "bucketwatch: %s open again; %llu lines lost so far\n", path_.c_str(),
+                   static_cast<unsigned long long>(lines_lost()));
+    }
+    return;
+  }
+  const FileFate fate = FateOf(::fileno(file_), path_);
+  if (fate == FileFate::kInPlace) {
+    checked_size_ = size_;
+    unchecked_lines_ = 0;
+    return;
+  }
+  FILE* old = file_;
+  file_ = nullptr;
+  const uint64_t from = checked_size_, to = size_, pending = unchecked_lines_;
+  const bool opened = OpenFile(error);
+  int err = 0;
+  bool copied = fate == FileFate::kMoved || pending == 0;
+  if (!copied && opened) {
+    copied = CopyTail(::fileno(old), from, to, ::fileno(file_), size_, err);
+    if (copied) size_ += to - from;
+    checked_size_ = size_;
+  }
+  if (!copied) lost_.fetch_add(pending, std::memory_order_relaxed);
+  std::fclose(old);
+  const char* what = fate == FileFate::kDeleted ? "deleted" : "moved away";
+  if (!opened) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr,
+                 "bucketwatch: %s was %s while open and cannot be opened again: %s (%llu lines "
+                 "lost with it; further lines are counted as lost until it can be opened)\n",
+                 path_.c_str(), what, error.c_str(),
+                 static_cast<unsigned long long>(copied ? 0 : pending));
+    return;
+  }
+  reopens_.fetch_add(1, std::memory_order_relaxed);
+  const auto n = static_cast<unsigned long long>(pending);
+  if (fate == FileFate::kMoved) {
+    std::fprintf(stderr,
+                 "bucketwatch: %s was renamed or replaced while open; the lines before are in "
+                 "the moved file, new lines go to the file now at the path\n",
+                 path_.c_str());
+  } else if (copied && n > 0) {
+    std::fprintf(stderr,
+                 "bucketwatch: %s was deleted while open; writing to a new file at the path, "
+                 "which starts with the %llu lines written since the deleted one was last seen "
+                 "in place\n",
+                 path_.c_str(), n);
+  } else if (copied) {
+    std::fprintf(stderr,
+                 "bucketwatch: %s was deleted while open; writing to a new file at the path\n",
+                 path_.c_str());
+  } else {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr,
+                 "bucketwatch: %s was deleted while open; writing to a new file at the path; the "
+                 "%llu lines written since the deleted one was last seen in place could not be "
+                 "moved to it (%s) and are lost\n",
+                 path_.c_str(), n, std::strerror(err));
+  }
+}
+
+void LineWriter::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!file_) return;
   if (std::fflush(file_) != 0) errors_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -3,7 +3,10 @@
 // line), created 0640, "-" means stdout. Each line goes to the file with one write(2), so a
 // counted line is in the file, not in a buffer a crash or a full disk can still lose. A write
 // error (disk full) is counted per line, reported once, and any part of the line that did get
-// in is cut off again; the sensor keeps running and writes again once there is room.
+// in is cut off again; the sensor keeps running and writes again once there is room. A file
+// deleted or moved away while open is noticed by CheckPath() and its path opened again, as the
+// ledger does (ledger_file.h): a deleted file's lines since it was last seen in place are copied
+// to the new one.
 
 #include <atomic>
 #include <cstdint>
@@ -44,24 +47,39 @@ class LineWriter {
 
   // Opens (appends to) `path`; false with a one-line error when it cannot.
   [[nodiscard]] bool Open(const std::string& path, std::string& error);
-  bool is_open() const { return file_ != nullptr; }
+  bool is_open() const { return open_.load(std::memory_order_relaxed); }
 
   // Appends `line` and a newline. Thread-safe.
   void Write(std::string_view line);
   void Flush();
+  // Reopens the path when the open file was deleted or moved away, or could not be opened
+  // again before. Two stat calls when nothing changed. Thread-safe.
+  void CheckPath();
 
   uint64_t lines_written() const { return lines_.load(std::memory_order_relaxed); }
   uint64_t write_errors() const { return errors_.load(std::memory_order_relaxed); }
+  // Lines in no file: failed writes, no file open, a deleted file's lines not copied.
+  uint64_t lines_lost() const { return lost_.load(std::memory_order_relaxed); }
+  uint64_t reopens() const { return reopens_.load(std::memory_order_relaxed); }
   const std::string& path() const { return path_; }
 
  private:
+  bool OpenFile(std::string& error);  // mu_ held (or not yet shared)
+  void LoseLine(int err);
+
   std::mutex mu_;
   FILE* file_ = nullptr;
   bool owns_ = false;
   std::string path_;
+  std::atomic<bool> open_{false};  // since Open (file_ may be null after a failed reopen)
   std::atomic<uint64_t> lines_{0};
   std::atomic<uint64_t> errors_{0};
+  std::atomic<uint64_t> lost_{0};
+  std::atomic<uint64_t> reopens_{0};
   uint64_t size_ = 0;  // bytes in the file (guarded by mu_)
+  // The file was last seen in place at this size, with these lines written after (mu_).
+  uint64_t checked_size_ = 0;
+  uint64_t unchecked_lines_ = 0;
 };
 
 }  // namespace bw::output

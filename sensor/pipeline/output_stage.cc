@@ -75,6 +75,9 @@ void OutputStage::RequestFileCheck() {
 void OutputStage::CheckFiles() {
   files_checked_ = std::chrono::steady_clock::now();
   if (targets_.ledger) targets_.ledger->CheckPath();
+  for (output::LineWriter* w : {targets_.flow_log, targets_.http_log, targets_.alerts}) {
+    if (w) w->CheckPath();
+  }
 }
 
 void OutputStage::Run() {
@@ -109,6 +112,8 @@ void OutputStage::Run() {
   }
   if (end_ > advanced_) detection_.Advance(end_);
   FlushAlerts();
+  // What a file deleted in the last second received is still to be moved to its successor.
+  CheckFiles();
 }
 
 TimestampNs OutputStage::IdleWatermark() const {
