@@ -7,7 +7,8 @@ hours apart; the fault happens between them.
   rm:     a new file appears at the path within seconds, while the input is idle; the lines of
           the second copy (and any of the first written since the file was last seen in place)
           are in it, and `report --verify` accepts it; one log line; /metrics shows
-          bucketwatch_ledger_reopens_total 1 and no line lost; --stats-json agrees.
+          bucketwatch_ledger_reopens_total 1 and no line lost; --stats-json agrees. The flow log
+          and the alerts file, deleted with it, are reopened the same way.
   SIGHUP: after `mv ledger ledger.moved` and SIGHUP, the moved file keeps the first copy, a new
           file at the path gets the second; the reload does not end the piped input.
 usage: ledger_deleted_test.py BUCKETWATCH CAPTURE WORKDIR
@@ -50,9 +51,10 @@ def copy_of(e, records, k):
 
 
 def lines_of(path):
+    """The whole lines of a file (a line being written may be seen in part: left out)."""
     try:
         with open(path, "rb") as f:
-            return [json.loads(line) for line in f.read().splitlines()]
+            return [json.loads(line) for line in f.read().split(b"\n")[:-1]]
     except FileNotFoundError:
         return []
 
@@ -93,12 +95,15 @@ class Run:
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
         self.ledger = os.path.join(self.dir, "ledger.jsonl")
+        self.flows = os.path.join(self.dir, "flows.jsonl")
+        self.alerts = os.path.join(self.dir, "alerts.jsonl")
         self.stats = os.path.join(self.dir, "stats.json")
         self.err = os.path.join(self.dir, "stderr")
         self.port = free_port()
         self.errf = open(self.err, "w")
         self.p = subprocess.Popen(
             [bw, "--read", "-", "--ledger", self.ledger, "--stats-json", self.stats,
+             "--flow-log", self.flows, "--alerts", self.alerts,
              "--linger", "30", "--set", "metrics.listen=127.0.0.1:%d" % self.port, "-q"],
             stdin=subprocess.PIPE, stderr=self.errf)
         self.p.stdin.write(header)
@@ -135,17 +140,23 @@ class Run:
             self.p.wait()
 
 
-def check_rm(bw, work, header, e, records, per_copy):
+def check_rm(bw, work, header, e, records, per_copy, once):
     run = Run(bw, work, "rm", header)
     try:
         run.feed(copy_of(e, records, 0))
         wait_for("the first copy's lines", lambda: len(lines_of(run.ledger)) >= per_copy, 20,
                  run.err)
         # At once: some of these lines were not yet seen in place; they must move with the rest.
-        os.unlink(run.ledger)
+        # Flow-log lines come once packet time moves on, so most of them follow the rm.
+        wait_for("the first copy's alerts",
+                 lambda: len(lines_of(run.alerts)) >= len(once["alerts"]), 20, run.err)
+        for path in (run.ledger, run.flows, run.alerts):
+            os.unlink(path)
         # Noticed while nothing is written (the check runs about once a second), not only when
         # the ledger is closed.
-        wait_for("a new ledger at the path", lambda: os.path.exists(run.ledger), 5, run.err)
+        wait_for("new files at the paths",
+                 lambda: all(os.path.exists(p) for p in (run.ledger, run.flows, run.alerts)), 5,
+                 run.err)
         run.feed(copy_of(e, records, 1))
         metrics, stats, log = run.finish()
     finally:
@@ -160,9 +171,10 @@ def check_rm(bw, work, header, e, records, per_copy):
         fail("new ledger: %d lines of the second copy (want %d, at its end)" %
              (len(second), per_copy), run.err)
     moved = len(lines) - per_copy
-    if log.count("was deleted while open") != 1:
+    said = [x for x in log.splitlines() if "ledger %s was deleted while open" % run.ledger in x]
+    if len(said) != 1:
         fail("want one log line for the deleted ledger", run.err)
-    if "the %d lines written since" % moved not in log:
+    if moved and "the %d lines written since" % moved not in said[0]:
         fail("the log line does not say the %d lines moved" % moved, run.err)
     want = {"bucketwatch_ledger_lines_total": 2 * per_copy,
             "bucketwatch_ledger_reopens_total": 1,
@@ -177,6 +189,13 @@ def check_rm(bw, work, header, e, records, per_copy):
                        capture_output=True, text=True, timeout=60)
     if v.returncode != 0:
         fail("report --verify on the new ledger: %s%s" % (v.stdout, v.stderr))
+    for name, path in (("flows", run.flows), ("alerts", run.alerts)):
+        got = len(lines_of(path))
+        if got < len(once[name]) or got > 2 * len(once[name]):
+            fail("new %s file has %d lines, want the second copy's %d (and any of the first "
+                 "not yet seen in place)" % (name, got, len(once[name])), run.err)
+        if "%s was deleted while open" % path not in log:
+            fail("no log line for the deleted %s file" % name, run.err)
     return moved
 
 
@@ -201,7 +220,7 @@ def check_sighup(bw, work, header, e, records, per_copy):
              run.err)
     if min(stamp(x) for x in new) <= max(stamp(x) for x in old):
         fail("the new ledger holds lines of the first copy", run.err)
-    if log.count("was renamed or replaced while open") != 1:
+    if log.count("ledger %s was renamed or replaced while open" % run.ledger) != 1:
         fail("want one log line for the moved ledger", run.err)
     if "config reloaded" not in log:
         fail("SIGHUP was not handled", run.err)
@@ -220,13 +239,17 @@ def main():
     os.makedirs(work)
     header, e, records = split_capture(capture)
     # The lines one copy gives, from a plain run.
-    once = os.path.join(work, "once.jsonl")
-    subprocess.run([bw, "--read", capture, "--ledger", once, "-q", "--set", "metrics.listen="],
+    once = {name: os.path.join(work, "once.%s.jsonl" % name)
+            for name in ("ledger", "flows", "alerts")}
+    subprocess.run([bw, "--read", capture, "--ledger", once["ledger"], "--flow-log",
+                    once["flows"], "--alerts", once["alerts"], "-q", "--set", "metrics.listen="],
                    check=True, timeout=60)
-    per_copy = len(lines_of(once))
-    if per_copy < 10:
-        fail("the capture gives only %d ledger lines" % per_copy)
-    moved = check_rm(bw, work, header, e, records, per_copy)
+    once = {name: lines_of(path) for name, path in once.items()}
+    per_copy = len(once["ledger"])
+    if per_copy < 10 or not once["alerts"]:
+        fail("the capture gives only %d ledger lines and %d alerts" %
+             (per_copy, len(once["alerts"])))
+    moved = check_rm(bw, work, header, e, records, per_copy, once)
     check_sighup(bw, work, header, e, records, per_copy)
     print("ok: rm mid-run: %d lines of the second copy (and %d of the first, moved from the "
           "deleted file) in a new ledger that verifies, one log line, reopens 1, 0 lost; "
