@@ -142,6 +142,13 @@ size_t OutputStage::MergeReady(size_t budget) {
       }
     }
     if (best == n || best_stamp > bound) break;
+    // A SIGHUP's file check goes before the next record, not after the batch: a record a worker
+    // pushed after the request (the capture thread read its packets after the signal) then goes
+    // to the reopened file. One relaxed load per record.
+    if (check_files_.load(std::memory_order_relaxed)) {
+      check_files_.store(false, std::memory_order_relaxed);
+      CheckFiles();
+    }
     OutputRecord* record = queues_[best]->Front();
     Handle(*record, best);
     queues_[best]->Pop();
