@@ -174,6 +174,9 @@ int main(int argc, char** argv) {
   struct sigaction hup {};
   hup.sa_handler = OnReloadSignal;
   sigemptyset(&hup.sa_mask);
+  // A reload must not interrupt a blocking read: `--read -` from a pipe took the EINTR for the
+  // end of its input. The capture loop sees the request at its next packet or poll timeout.
+  hup.sa_flags = SA_RESTART;
   sigaction(SIGHUP, &hup, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   int rc = sensor.Run();

@@ -337,6 +337,8 @@ bool LedgerFile::OpenActive(std::string& error) {
   }
   owns_ = true;
   opened_at_ = Now();
+  checked_bytes_ = file_bytes_;
+  unchecked_lines_ = 0;
   return true;
 }
 
@@ -344,7 +346,11 @@ void LedgerFile::Write(std::string_view line) {
   // file_ is only read under the lock: a rotation leaves it null for a moment, and a writer
   // that looked without the lock would drop its line.
   std::lock_guard<std::mutex> lock(mu_);
-  if (!file_) return;
+  if (!file_) {
+    // Open, but no file could be opened again after a rotation or a deletion (logged then).
+    if (open_.load(std::memory_order_relaxed)) LoseLineLocked(0);
+    return;
+  }
   std::string chained;
   std::string_view out = line;
   if (options_.hash_chain) {
@@ -353,29 +359,119 @@ void LedgerFile::Write(std::string_view line) {
   }
   if (owns_) {
     TimestampNs now = Now();
-    bool too_big = file_bytes_ > 0 && file_bytes_ + out.size() + 1 > options_.rotate_bytes;
-    bool too_old = file_bytes_ > 0 && now - opened_at_ >= options_.rotate_interval;
-    if (too_big || too_old) {
-      RotateLocked(now);
-      if (!file_) return;
+    auto due = [&] {
+      return file_bytes_ > 0 && (file_bytes_ + out.size() + 1 > options_.rotate_bytes ||
+                                 now - opened_at_ >= options_.rotate_interval);
+    };
+    if (due()) {
+      // A rotation renames whatever is at the path: first make sure that is still this file.
+      CheckPathLocked();
+      if (file_ && due()) RotateLocked(now);
+      if (!file_) {
+        LoseLineLocked(0);
+        return;
+      }
     }
   }
   int err = 0;
   if (!owns_) std::fflush(file_);  // stdout: whatever stdio holds goes first
   if (!AppendWholeLine(::fileno(file_), out, file_bytes_, owns_, err)) {
-    if (errors_.fetch_add(1, std::memory_order_relaxed) == 0) {
-      std::fprintf(stderr,
-                   "bucketwatch: cannot write %s: %s (ledger lines are dropped and counted as "
-                   "write errors until there is room; the hash chain continues from the last "
-                   "line written)\n",
-                   path_.c_str(), std::strerror(err));
-    }
+    LoseLineLocked(err);
     return;
   }
   // The chain advances only over lines that reached the file.
   if (options_.hash_chain) prev_hash_ = Sha256Hex(out);
   file_bytes_ += out.size() + 1;
+  ++unchecked_lines_;
   lines_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void LedgerFile::LoseLineLocked(int err) {
+  lost_.fetch_add(1, std::memory_order_relaxed);
+  if (errors_.fetch_add(1, std::memory_order_relaxed) == 0 && err != 0) {
+    std::fprintf(stderr,
+                 "bucketwatch: cannot write %s: %s (ledger lines are dropped and counted as "
+                 "write errors until there is room; the hash chain continues from the last "
+                 "line written)\n",
+                 path_.c_str(), std::strerror(err));
+  }
+}
+
+void LedgerFile::CheckPath() {
+  std::lock_guard<std::mutex> lock(mu_);
+  CheckPathLocked();
+}
+
+void LedgerFile::CheckPathLocked() {
+  if (!open_.load(std::memory_order_relaxed) || !owns_) return;
+  std::string error;
+  if (!file_) {
+    // A rotation or an earlier reopen could not open the path: it may work again now (the
+    // directory is back, there is room).
+    if (OpenActive(error)) {
+      std::fprintf(stderr, "bucketwatch: ledger %s open again; %llu lines lost so far\n",
+                   path_.c_str(), static_cast<unsigned long long>(lines_lost()));
+    }
+    return;
+  }
+  const FileFate fate = FateOf(::fileno(file_), path_);
+  if (fate == FileFate::kInPlace) {
+    checked_bytes_ = file_bytes_;
+    unchecked_lines_ = 0;
+    return;
+  }
+  FILE* old = file_;
+  file_ = nullptr;
+  const uint64_t from = checked_bytes_, to = file_bytes_, pending = unchecked_lines_;
+  const bool opened = OpenActive(error);
+  int err = 0;
+  bool copied = fate == FileFate::kMoved || pending == 0;
+  if (!copied && opened) {
+    copied = CopyTail(::fileno(old), from, to, ::fileno(file_), file_bytes_, err);
+    if (copied) {
+      file_bytes_ += to - from;
+      checked_bytes_ = file_bytes_;
+    }
+  }
+  if (!copied) lost_.fetch_add(pending, std::memory_order_relaxed);
+  std::fclose(old);
+  const auto n = static_cast<unsigned long long>(pending);
+  if (!opened) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr,
+                 "bucketwatch: ledger %s was %s while open and cannot be opened again: %s "
+                 "(%llu lines written since it was last seen in place are lost; ledger lines "
+                 "are dropped and counted as lost until it can be opened)\n",
+                 path_.c_str(), fate == FileFate::kDeleted ? "deleted" : "moved away",
+                 error.c_str(), fate == FileFate::kDeleted ? n : 0ull);
+    return;
+  }
+  reopens_.fetch_add(1, std::memory_order_relaxed);
+  if (fate == FileFate::kMoved) {
+    std::fprintf(stderr,
+                 "bucketwatch: ledger %s was renamed or replaced while open; the lines before "
+                 "are in the moved file, new lines go to the file now at the path (the hash "
+                 "chain continues)\n",
+                 path_.c_str());
+  } else if (copied && n > 0) {
+    std::fprintf(stderr,
+                 "bucketwatch: ledger %s was deleted while open; writing to a new file at the "
+                 "path, which starts with the %llu lines written since the deleted one was last "
+                 "seen in place (the hash chain continues)\n",
+                 path_.c_str(), n);
+  } else if (copied) {
+    std::fprintf(stderr,
+                 "bucketwatch: ledger %s was deleted while open; writing to a new file at the "
+                 "path (the hash chain continues)\n",
+                 path_.c_str());
+  } else {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr,
+                 "bucketwatch: ledger %s was deleted while open; writing to a new file at the "
+                 "path; the %llu lines written since the deleted one was last seen in place "
+                 "could not be moved to it (%s) and are lost\n",
+                 path_.c_str(), n, std::strerror(err));
+  }
 }
 
 void LedgerFile::RotateLocked(TimestampNs now) {
@@ -438,6 +534,8 @@ void LedgerFile::Flush() {
 void LedgerFile::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Lines written since the last check to a file deleted meanwhile are still to be saved.
+    CheckPathLocked();
     open_.store(false, std::memory_order_relaxed);
     if (file_) {
       if (std::fflush(file_) != 0) errors_.fetch_add(1, std::memory_order_relaxed);

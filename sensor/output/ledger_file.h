@@ -20,6 +20,15 @@
 // once; a partly written line is cut off again so the file holds whole,
 // chained lines only, and the chain resumes from the last line written when
 // there is room again. The sensor keeps running.
+//
+// Deleted or replaced: CheckPath(), called by the writer thread about once a second, on SIGHUP
+// and by Close, notices a ledger deleted (`rm`) or moved away (renamed, or another file put at
+// the path) while open, logs it once and opens the file at the path again (created 0640 when
+// none is there). The lines a deleted file received since it was last seen in place are copied
+// to the new file, so nothing written after an `rm` is lost with it; a moved file keeps its lines.
+// The new file chains as after a rotation: its first line to the last line written before it.
+// Lines that reach no file (a failed write, no file open, a deleted file's lines that could not
+// be copied) are counted as lost.
 
 #include <atomic>
 #include <condition_variable>
@@ -95,13 +104,22 @@ class LedgerFile {
   // Appends `line` (one JSON object, no newline) and a newline; rotates first
   // when due. Thread-safe.
   void Write(std::string_view line);
+  // Reopens the file at the path when the open one was deleted or moved away (see above), or
+  // when no file could be opened before. Two stat calls when nothing changed. Thread-safe.
+  void CheckPath();
   void Flush();
   // Flushes, closes and waits for pending compressions. Idempotent.
   void Close();
 
+  // Lines appended to the open file (also those later lost with it when it was deleted).
   uint64_t lines_written() const { return lines_.load(std::memory_order_relaxed); }
+  // Lines in no ledger file: dropped on a write error or with no file open, or written to a
+  // deleted file and not copied to its successor.
+  uint64_t lines_lost() const { return lost_.load(std::memory_order_relaxed); }
   uint64_t write_errors() const { return errors_.load(std::memory_order_relaxed); }
   uint64_t rotations() const { return rotations_.load(std::memory_order_relaxed); }
+  // The file at the path was opened again: the open one was deleted or moved away.
+  uint64_t reopens() const { return reopens_.load(std::memory_order_relaxed); }
   uint64_t files_compressed() const { return compressed_.load(std::memory_order_relaxed); }
   uint64_t compress_errors() const { return compress_errors_.load(std::memory_order_relaxed); }
   const std::string& path() const { return path_; }
@@ -109,6 +127,8 @@ class LedgerFile {
  private:
   bool OpenActive(std::string& error);
   void RotateLocked(TimestampNs now);
+  void CheckPathLocked();
+  void LoseLineLocked(int err);
   // A last line without its newline (a crash mid-write) is moved to <path>.torn-<stamp>.
   void SetAsideTornLine();
   void ResumeChain();
@@ -122,6 +142,10 @@ class LedgerFile {
   std::string path_;
   LedgerFileOptions options_;
   uint64_t file_bytes_ = 0;
+  // The file was last seen in place at this size; lines written after that are the ones a
+  // deletion noticed later must copy to the new file.
+  uint64_t checked_bytes_ = 0;
+  uint64_t unchecked_lines_ = 0;
   TimestampNs opened_at_ = 0;
   std::string prev_hash_{kChainGenesis};
 
@@ -133,8 +157,10 @@ class LedgerFile {
 
   std::atomic<bool> open_{false};  // between Open and Close (file_ may be null mid-rotation)
   std::atomic<uint64_t> lines_{0};
+  std::atomic<uint64_t> lost_{0};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> rotations_{0};
+  std::atomic<uint64_t> reopens_{0};
   std::atomic<uint64_t> compressed_{0};
   std::atomic<uint64_t> compress_errors_{0};
 };

@@ -3,7 +3,10 @@
 // line), created 0640, "-" means stdout. Each line goes to the file with one write(2), so a
 // counted line is in the file, not in a buffer a crash or a full disk can still lose. A write
 // error (disk full) is counted per line, reported once, and any part of the line that did get
-// in is cut off again; the sensor keeps running and writes again once there is room.
+// in is cut off again; the sensor keeps running and writes again once there is room. A file
+// deleted or moved away while open is noticed by CheckPath() and its path opened again, as the
+// ledger does (ledger_file.h): a deleted file's lines since it was last seen in place are copied
+// to the new one.
 
 #include <atomic>
 #include <cstdint>
@@ -20,6 +23,21 @@ namespace bw::output {
 [[nodiscard]] bool AppendWholeLine(int fd, std::string_view line, uint64_t size_before,
                                    bool truncatable, int& err);
 
+// What became of the regular file `fd` writes to, seen from `path`. kMoved: renamed away, or
+// another file is now at the path; what was written is in the moved file. kDeleted: the open
+// file has no name left, so whatever is written to it is lost when it is closed. Anything but a
+// regular file (a FIFO, /dev/full) is kInPlace. Two stat calls: cheap enough to ask once a
+// second.
+enum class FileFate : uint8_t { kInPlace, kMoved, kDeleted };
+FileFate FateOf(int fd, const std::string& path);
+
+// Copies bytes [begin, end) of the file `from` writes to (a deleted file too, read back through
+// /proc/self/fd) to the end of `to` (opened O_APPEND, `to_size` bytes now): the whole lines a
+// deleted file received after it was last seen in place, moved to its successor. On failure
+// `to` is cut back to `to_size` and `err` gets the errno.
+[[nodiscard]] bool CopyTail(int from, uint64_t begin, uint64_t end, int to, uint64_t to_size,
+                            int& err);
+
 class LineWriter {
  public:
   LineWriter() = default;
@@ -29,24 +47,39 @@ class LineWriter {
 
   // Opens (appends to) `path`; false with a one-line error when it cannot.
   [[nodiscard]] bool Open(const std::string& path, std::string& error);
-  bool is_open() const { return file_ != nullptr; }
+  bool is_open() const { return open_.load(std::memory_order_relaxed); }
 
   // Appends `line` and a newline. Thread-safe.
   void Write(std::string_view line);
   void Flush();
+  // Reopens the path when the open file was deleted or moved away, or could not be opened
+  // again before. Two stat calls when nothing changed. Thread-safe.
+  void CheckPath();
 
   uint64_t lines_written() const { return lines_.load(std::memory_order_relaxed); }
   uint64_t write_errors() const { return errors_.load(std::memory_order_relaxed); }
+  // Lines in no file: failed writes, no file open, a deleted file's lines not copied.
+  uint64_t lines_lost() const { return lost_.load(std::memory_order_relaxed); }
+  uint64_t reopens() const { return reopens_.load(std::memory_order_relaxed); }
   const std::string& path() const { return path_; }
 
  private:
+  bool OpenFile(std::string& error);  // mu_ held (or not yet shared)
+  void LoseLine(int err);
+
   std::mutex mu_;
   FILE* file_ = nullptr;
   bool owns_ = false;
   std::string path_;
+  std::atomic<bool> open_{false};  // since Open (file_ may be null after a failed reopen)
   std::atomic<uint64_t> lines_{0};
   std::atomic<uint64_t> errors_{0};
+  std::atomic<uint64_t> lost_{0};
+  std::atomic<uint64_t> reopens_{0};
   uint64_t size_ = 0;  // bytes in the file (guarded by mu_)
+  // The file was last seen in place at this size, with these lines written after (mu_).
+  uint64_t checked_size_ = 0;
+  uint64_t unchecked_lines_ = 0;
 };
 
 }  // namespace bw::output

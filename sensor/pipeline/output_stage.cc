@@ -23,6 +23,9 @@ constexpr size_t kBatchRecords = 1024;
 // How long the stage sleeps with nothing ready. Bounds how late it notices watermarks move (a
 // record waits for an idle worker's clock), so it is part of the alert latency.
 constexpr auto kIdleWait = std::chrono::milliseconds(1);
+// How often the stage looks whether its files were deleted or moved away: what a deleted ledger
+// received since the last look is copied to its successor, so this bounds that copy, not a loss.
+constexpr auto kFileCheckInterval = std::chrono::seconds(1);
 
 void Bump(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
 
@@ -73,8 +76,26 @@ void OutputStage::Reconfigure(Reconfiguration next) {
   reconfigure_.store(true, std::memory_order_release);
 }
 
+void OutputStage::RequestFileCheck() {
+  check_files_.store(true, std::memory_order_release);
+  doorbell_.Ring();
+}
+
+void OutputStage::CheckFiles() {
+  files_checked_ = std::chrono::steady_clock::now();
+  if (targets_.ledger) targets_.ledger->CheckPath();
+  for (output::LineWriter* w : {targets_.flow_log, targets_.http_log, targets_.alerts}) {
+    if (w) w->CheckPath();
+  }
+}
+
 void OutputStage::Run() {
+  files_checked_ = std::chrono::steady_clock::now();
   for (;;) {
+    if (check_files_.exchange(false, std::memory_order_acq_rel) ||
+        std::chrono::steady_clock::now() - files_checked_ >= kFileCheckInterval) {
+      CheckFiles();
+    }
     if (reconfigure_.load(std::memory_order_acquire)) {
       std::lock_guard lock(reconfigure_mu_);
       if (next_) {
@@ -108,6 +129,8 @@ void OutputStage::Run() {
   }
   if (end_ > advanced_) detection_.Advance(end_);
   FlushAlerts();
+  // What a file deleted in the last second received is still to be moved to its successor.
+  CheckFiles();
   SaveState();
 }
 
@@ -154,6 +177,13 @@ size_t OutputStage::MergeReady(size_t budget) {
       }
     }
     if (best == n || best_stamp > bound) break;
+    // A SIGHUP's file check goes before the next record, not after the batch: a record a worker
+    // pushed after the request (the capture thread read its packets after the signal) then goes
+    // to the reopened file. One relaxed load per record.
+    if (check_files_.load(std::memory_order_relaxed)) {
+      check_files_.store(false, std::memory_order_relaxed);
+      CheckFiles();
+    }
     OutputRecord* record = queues_[best]->Front();
     Handle(*record, best);
     queues_[best]->Pop();
@@ -243,12 +273,15 @@ void OutputStage::OnAlert(const detect::Alert& alert) {
 
 void OutputStage::FlushAlerts() {
   if (pending_alerts_.empty()) return;
-  if (targets_.alerts && targets_.alerts->is_open()) {
-    for (const std::string& json : pending_alerts_) targets_.alerts->Write(json);
-  }
+  // The spool first: once SubmitBatch returns the alerts are on disk (fsync'd) and will be
+  // delivered whatever happens next. Written to the alerts file first, an alert a SIGKILL caught
+  // in between was in the file but never delivered.
   if (targets_.dispatcher) {
     targets_.dispatcher->SubmitBatch(pending_alerts_);
     Bump(counters_.alert_batches);
+  }
+  if (targets_.alerts && targets_.alerts->is_open()) {
+    for (const std::string& json : pending_alerts_) targets_.alerts->Write(json);
   }
   pending_alerts_.clear();
 }

@@ -14,7 +14,8 @@
 //    decided here, against what every worker's requests taught before it in that order; its
 //    HTTP-log entry, which the worker queues right after it, is decided the same way.
 //  - Alerts raised while one batch of records is merged reach the spool together (one group
-//    commit), so an alert storm costs the stage a few fsyncs per batch, not two per alert.
+//    commit), so an alert storm costs the stage a few fsyncs per batch, not two per alert. The
+//    spool commit comes before the alerts file: an alert in the file is always in the spool.
 //  - What the stage learned (known servers, dedup windows) is saved to the state file, when one
 //    is given, every save_interval of wall time and once more when Finish() has handled the
 //    last record; Restore() puts a saved state back before Start().
@@ -106,6 +107,9 @@ class OutputStage final : private detect::AlertSink {
     TimestampNs known_server_ttl = 3600 * kNsPerSecond;
   };
   void Reconfigure(Reconfiguration next);
+  // From any thread (SIGHUP): check at once whether the output files were deleted or moved away,
+  // and reopen them (LedgerFile::CheckPath). The stage also checks about once a second.
+  void RequestFileCheck();
 
   const OutputStageCounters& counters() const { return counters_; }
   detect::DetectionStats DetectionStats() const { return detection_.Stats(); }
@@ -122,6 +126,7 @@ class OutputStage final : private detect::AlertSink {
   void FlushAlerts();
   void AdvanceDetection(TimestampNs now);
   void SaveState();
+  void CheckFiles();
   // The lowest watermark among queues with nothing queued, or kForever.
   TimestampNs IdleWatermark() const;
 
@@ -142,6 +147,8 @@ class OutputStage final : private detect::AlertSink {
   std::chrono::nanoseconds state_save_interval_;
   std::chrono::steady_clock::time_point next_state_save_;
   bool state_error_logged_ = false;  // one log line per run of failed saves
+  std::atomic<bool> check_files_{false};
+  std::chrono::steady_clock::time_point files_checked_{};
   std::atomic<bool> reconfigure_{false};
   std::mutex reconfigure_mu_;
   std::optional<Reconfiguration> next_;

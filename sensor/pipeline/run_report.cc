@@ -160,7 +160,9 @@ Json Ledger(const metrics::LedgerSnapshot& l) {
           {"write_errors", l.write_errors},
           {"rotations", l.rotations},
           {"files_compressed", l.files_compressed},
-          {"compress_errors", l.compress_errors}};
+          {"compress_errors", l.compress_errors},
+          {"lines_lost", l.lines_lost},
+          {"reopens", l.reopens}};
 }
 
 Json Process(const metrics::ProcessSnapshot& p) {
@@ -339,6 +341,15 @@ std::string SummaryText(const SensorSnapshot& s) {
                 static_cast<ULL>(s.app.http_flows), static_cast<ULL>(s.app.tls_flows),
                 static_cast<ULL>(NonStorageHttp(s)));
   out += line;
+  // Only when something happened to the ledger: a run that lost lines must say so, and how many.
+  if (s.ledger.lines_lost + s.ledger.reopens > 0) {
+    std::snprintf(line, sizeof(line),
+                  "  ledger:     %llu lines LOST (in no ledger file: failed writes, no file open, "
+                  "or lines of a deleted file not recovered); reopened %llu times after the file "
+                  "was deleted or moved away\n",
+                  static_cast<ULL>(s.ledger.lines_lost), static_cast<ULL>(s.ledger.reopens));
+    out += line;
+  }
   std::snprintf(line, sizeof(line), "  alerts:     %llu raised\n",
                 static_cast<ULL>(s.alert_totals.raised));
   out += line;

@@ -272,6 +272,8 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
 
 void Sensor::Reload() {
   reload_.store(false, std::memory_order_relaxed);
+  // Whatever becomes of the config: a log rotation moves the files away and sends SIGHUP.
+  output_->RequestFileCheck();
   const std::string source =
       options_.config_path.empty() ? "the embedded default" : options_.config_path;
   auto loaded = config::LoadConfig(options_.config_path, options_.config_sets);

@@ -63,7 +63,9 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
               .write_errors = ledger_.write_errors(),
               .rotations = ledger_.rotations(),
               .files_compressed = ledger_.files_compressed(),
-              .compress_errors = ledger_.compress_errors()};
+              .compress_errors = ledger_.compress_errors(),
+              .lines_lost = ledger_.lines_lost(),
+              .reopens = ledger_.reopens()};
   s.config_reloads = reloads_.load(std::memory_order_relaxed);
   s.config_reload_failures = reload_failures_.load(std::memory_order_relaxed);
   s.flows.memory_cap_bytes = memory_budget_.flows_share();
@@ -109,7 +111,9 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
                .write_errors = dc.spool.write_errors,
                .memory_only = dc.spool.memory_only,
                .memory_only_held = dc.spool.memory_only_held,
-               .append_failing = dc.spool.append_failing};
+               .append_failing = dc.spool.append_failing,
+               .recovered = dc.spool.recovered,
+               .temp_discarded = dc.spool.temp_discarded};
   }
   if (s.stopped) {
     // The whole message: CaptureStatus keeps a cut copy only so that it can hand it across

@@ -334,6 +334,25 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
           "evicted beyond it.",
           D(s.detection.memory_cap_bytes));
 
+  // --- ledger
+  f.Counter("bucketwatch_ledger_lines_total",
+            "Lines appended to the ledger file (lines later lost with a deleted file count in "
+            "bucketwatch_ledger_lines_lost_total too).",
+            D(s.ledger.lines));
+  f.Counter("bucketwatch_ledger_lines_lost_total",
+            "Ledger lines in no file: failed writes (disk full), no file open, lines of a deleted "
+            "file that could not be copied to its successor.",
+            D(s.ledger.lines_lost));
+  f.Counter("bucketwatch_ledger_write_errors_total",
+            "Ledger write, open, close and rename failures.", D(s.ledger.write_errors));
+  f.Counter("bucketwatch_ledger_rotations_total", "Ledger files rotated (by size or age).",
+            D(s.ledger.rotations));
+  f.Counter("bucketwatch_ledger_reopens_total",
+            "The ledger file was deleted or moved away while open and its path opened again.",
+            D(s.ledger.reopens));
+  f.Counter("bucketwatch_ledger_compress_errors_total",
+            "Rotated ledger files that could not be compressed.", D(s.ledger.compress_errors));
+
   // --- alerts
   {
     auto& raised = f.Family("bucketwatch_alerts_total", "Alerts raised, by rule and severity.",
@@ -383,6 +402,14 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
               "Undelivered alerts dropped at the spool's size bound (lost).", D(s.spool.evicted));
     f.Counter("bucketwatch_spool_write_errors_total", "Spool append or remove failures.",
               D(s.spool.write_errors));
+    f.Counter("bucketwatch_spool_recovered_total",
+              "Alerts recovered at start from temporary spool files a crash left before their "
+              "rename.",
+              D(s.spool.recovered));
+    f.Counter("bucketwatch_spool_temp_discarded_total",
+              "Temporary spool files (or their torn tails) a crash left without a whole record, "
+              "removed at start.",
+              D(s.spool.temp_discarded));
   }
 
   return f.Take();

@@ -193,11 +193,14 @@ struct DetectionSnapshot {
 };
 
 struct LedgerSnapshot {
-  uint64_t lines = 0;
+  uint64_t lines = 0;  // appended to the open file (also those later lost with it, deleted)
   uint64_t write_errors = 0;
   uint64_t rotations = 0;
   uint64_t files_compressed = 0;
   uint64_t compress_errors = 0;
+  // Lines in no ledger file: failed writes, no file open, a deleted file's lines not copied.
+  uint64_t lines_lost = 0;
+  uint64_t reopens = 0;  // the file was deleted or moved away and the path opened again
 };
 
 // The output stage: records the workers handed it, those a full queue dropped (live only),
@@ -252,6 +255,10 @@ struct SpoolSnapshot {
   uint64_t memory_only = 0;       // alerts the disk could not take, held in memory only
   uint64_t memory_only_held = 0;  // gauge: of those, not yet delivered (at exit: lost)
   bool append_failing = false;    // the last write of new alerts failed (/healthz fails)
+  // At start: alerts recovered from temp files a crash left, and such files (or their torn
+  // tails) removed for want of a whole record.
+  uint64_t recovered = 0;
+  uint64_t temp_discarded = 0;
 };
 
 // The /metrics and /healthz listener itself, filled in by MetricsServer for what it serves.

@@ -127,27 +127,34 @@ bool Spool::DecodeRecord(std::string_view record, std::string& json) {
   return true;
 }
 
-bool Spool::DecodeRecords(std::string_view file, std::vector<std::string>& jsons,
-                          std::vector<uint64_t>* record_bytes) {
+size_t Spool::DecodeValidPrefix(std::string_view file, std::vector<std::string>& jsons,
+                                std::vector<uint64_t>* record_bytes) {
   jsons.clear();
   if (record_bytes) record_bytes->clear();
-  while (!file.empty()) {
+  size_t valid = 0;
+  while (valid < file.size()) {
+    std::string_view rest = file.substr(valid);
     // A record's own header says how long it is; DecodeRecord checks the rest.
-    auto nl = file.find('\n');
-    if (nl == std::string_view::npos || file.substr(0, kMagic.size()) != kMagic) return false;
+    auto nl = rest.find('\n');
+    if (nl == std::string_view::npos || rest.substr(0, kMagic.size()) != kMagic) break;
     unsigned long long len = 0;
-    if (std::sscanf(std::string(file.substr(kMagic.size(), nl - kMagic.size())).c_str(), "%llu",
+    if (std::sscanf(std::string(rest.substr(kMagic.size(), nl - kMagic.size())).c_str(), "%llu",
                     &len) != 1 ||
-        len > file.size() - nl - 1 - 1) {
-      return false;
+        len > rest.size() - nl - 1 - 1) {
+      break;
     }
     std::string json;
-    if (!DecodeRecord(file.substr(0, nl + 1 + len + 1), json)) return false;
+    if (!DecodeRecord(rest.substr(0, nl + 1 + len + 1), json)) break;
     jsons.push_back(std::move(json));
     if (record_bytes) record_bytes->push_back(nl + 1 + len + 1);
-    file.remove_prefix(nl + 1 + len + 1);
+    valid += nl + 1 + len + 1;
   }
-  return !jsons.empty();
+  return valid;
+}
+
+bool Spool::DecodeRecords(std::string_view file, std::vector<std::string>& jsons,
+                          std::vector<uint64_t>* record_bytes) {
+  return DecodeValidPrefix(file, jsons, record_bytes) == file.size() && !jsons.empty();
 }
 
 std::string Spool::AlertPath(uint64_t id) const { return dir_ + "/" + IdName(id) + ".alert"; }
@@ -197,20 +204,27 @@ bool Spool::Open(std::string& error) {
   entries_.clear();
   files_.clear();
   std::vector<std::pair<uint64_t, std::string>> markers;
+  std::vector<std::pair<uint64_t, std::string>> temps;
   std::string record;
   std::vector<std::string> jsons;
   std::vector<uint64_t> record_bytes;
   for (const auto& name : names) {
     std::string path = dir_ + "/" + name;
+    uint64_t id = 0;
+    const bool ours = name.size() >= kIdDigits + 1 &&
+                      ParseHexId(std::string_view(name).substr(0, kIdDigits), id) &&
+                      name[kIdDigits] == '.';
     if (EndsWith(name, ".tmp")) {
-      ::unlink(path.c_str());  // an append that never reached its rename
+      // An append that never reached its rename: its records may be whole (recovered once the
+      // held alerts are known, below).
+      if (ours && std::string_view(name).substr(kIdDigits + 1) == "alert.tmp") {
+        temps.emplace_back(id, name);
+      } else {
+        ::unlink(path.c_str());
+      }
       continue;
     }
-    uint64_t id = 0;
-    if (name.size() < kIdDigits + 1 ||
-        !ParseHexId(std::string_view(name).substr(0, kIdDigits), id) || name[kIdDigits] != '.') {
-      continue;  // not ours: leave it alone
-    }
+    if (!ours) continue;  // not ours: leave it alone
     std::string_view rest = std::string_view(name).substr(kIdDigits + 1);
     if (rest == "alert") {
       if (!ReadFile(path, record) || !DecodeRecords(record, jsons, &record_bytes)) {
@@ -234,6 +248,7 @@ bool Spool::Open(std::string& error) {
       if (id > last_id_) last_id_ = id;
     }
   }
+  for (const auto& [id, name] : temps) RecoverTempLocked(name, id);
   for (const auto& [id, sink_name] : markers) {
     auto it = entries_.find(id);
     size_t index = sinks_.size();
@@ -290,6 +305,55 @@ bool Spool::Open(std::string& error) {
                  stats_.alerts, stats_.bytes);
   }
   return true;
+}
+
+bool Spool::RecoverTempLocked(const std::string& name, uint64_t id) {
+  const std::string path = dir_ + "/" + name;
+  const std::string final_path = AlertPath(id);
+  std::string bytes;
+  std::vector<std::string> jsons;
+  std::vector<uint64_t> record_bytes;
+  size_t valid = ReadFile(path, bytes) ? DecodeValidPrefix(bytes, jsons, &record_bytes) : 0;
+  // Its ids must still be free: a crash leaves a temp file only for ids no file took.
+  bool free = !jsons.empty() && files_.count(id) == 0;
+  for (uint64_t k = 0; free && k < jsons.size(); ++k) free = entries_.count(id + k) == 0;
+  if (free) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && ::ftruncate(fd, static_cast<off_t>(valid)) == 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    ok = ok && ::rename(path.c_str(), final_path.c_str()) == 0;
+    if (ok) {
+      files_[id] = File{static_cast<uint32_t>(jsons.size()), static_cast<uint32_t>(jsons.size())};
+      for (uint32_t k = 0; k < jsons.size(); ++k) {
+        Entry entry;
+        entry.bytes = record_bytes[k];
+        entry.file = id;
+        entry.index = k;
+        entry.delivered.assign(sinks_.size(), false);
+        entries_.emplace(id + k, std::move(entry));
+      }
+      last_id_ = std::max(last_id_, id + jsons.size() - 1);
+      stats_.recovered += jsons.size();
+      if (valid < bytes.size()) ++stats_.temp_discarded;
+      spdlog::warn(
+          "alert spool: recovered {} alert(s) from {}, left by a crash before it was put in "
+          "place{}; they will be delivered",
+          jsons.size(), name,
+          valid < bytes.size() ? " (a torn record of " + std::to_string(bytes.size() - valid) +
+                                     " bytes after them was discarded)"
+                               : std::string());
+      return true;
+    }
+    ++stats_.write_errors;
+  }
+  ::unlink(path.c_str());
+  ++stats_.temp_discarded;
+  spdlog::error(
+      "alert spool: removed {} ({} bytes), left by a crash before it was put in place: {}", name,
+      bytes.size(),
+      jsons.empty() ? "it holds no whole alert record (the alerts being written are lost)"
+                    : "its alerts could not be put in place (lost)");
+  return false;
 }
 
 void Spool::RemoveLocked(uint64_t id) {

@@ -3,7 +3,11 @@
 // file per alert,
 // "<id>.alert" (id: 16 hex digits, increasing, so names sort oldest first),
 // written as a temp file, fsync'd, renamed into place and the directory
-// fsync'd: after a crash a file is either complete or absent. A record carries
+// fsync'd: after a crash a file is either complete or absent. A temp file a
+// crash left ("<id>.alert.tmp": written, maybe whole, never renamed) is
+// recovered at the next Open: its whole, valid records are put in place and
+// delivered (logged, counted), a torn tail or a file without one whole record
+// is removed (logged, counted). A record carries
 // its length and CRC-32; a damaged or truncated file is removed and counted,
 // never delivered. Delivery to one sink is recorded by an empty marker
 // "<id>.<sink>.done" (created and the directory fsync'd); when every configured
@@ -48,6 +52,10 @@ struct SpoolStats {
   uint64_t memory_only_held = 0;
   // The last write of new alerts failed: alerts raised now are not persisted (/healthz).
   bool append_failing = false;
+  // Leftover temp files of an append a crash cut short: alerts recovered from them, and files
+  // (or torn tails of files) that held no whole record and were removed.
+  uint64_t recovered = 0;
+  uint64_t temp_discarded = 0;
 };
 
 class Spool {
@@ -97,6 +105,10 @@ class Spool {
   // is damaged.
   static bool DecodeRecords(std::string_view file, std::vector<std::string>& jsons,
                             std::vector<uint64_t>* record_bytes = nullptr);
+  // The whole, valid records at the start of `file`, up to the first damaged or torn one; returns
+  // the bytes they take.
+  static size_t DecodeValidPrefix(std::string_view file, std::vector<std::string>& jsons,
+                                  std::vector<uint64_t>* record_bytes = nullptr);
 
  private:
   struct Entry {
@@ -115,6 +127,8 @@ class Spool {
   std::string AlertPath(uint64_t id) const;
   std::string MarkerPath(uint64_t id, size_t sink) const;
   void RemoveLocked(uint64_t id);
+  // A leftover "<id>.alert.tmp": its whole records become "<id>.alert"; false when none could.
+  bool RecoverTempLocked(const std::string& name, uint64_t id);
   void AppendFileLocked(std::span<const std::string> records,
                         std::span<const std::string_view> jsons, std::span<uint64_t> ids,
                         std::vector<uint64_t>* evicted);

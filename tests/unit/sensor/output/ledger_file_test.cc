@@ -371,6 +371,170 @@ TEST_F(LedgerFileTest, OpenFailsWithMessage) {
   EXPECT_EQ(f.lines_written(), 0u);
 }
 
+// Issue 18 item 5: lines written after an `rm` went to the deleted file, unlogged and counted.
+TEST_F(LedgerFileTest, DeletedLedgerIsReopenedAndItsUncheckedLinesMoveToTheNewFile) {
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path_, Options(), error)) << error;
+  for (int i = 0; i < 5; ++i) f.Write(Line(i));
+  f.CheckPath();  // seen in place with 5 lines
+  const std::string last_checked = ReadLines(path_).back();
+  for (int i = 5; i < 8; ++i) f.Write(Line(i));
+  ASSERT_EQ(::unlink(path_.c_str()), 0);
+  for (int i = 8; i < 10; ++i) f.Write(Line(i));  // into the deleted file
+  EXPECT_FALSE(fs::exists(path_));
+  ::testing::internal::CaptureStderr();
+  f.CheckPath();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("was deleted while open"), std::string::npos) << log;
+  EXPECT_NE(log.find("the 5 lines written since"), std::string::npos) << log;
+  ASSERT_TRUE(fs::exists(path_));
+  EXPECT_EQ(fs::status(path_).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  ::testing::internal::CaptureStderr();
+  f.CheckPath();  // logged once: the new file is in place
+  f.Write(Line(10));
+  f.Close();
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 6u);  // lines 5..10
+  EXPECT_NE(lines[0].find("\"n\":5,"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[5].find("\"n\":10,"), std::string::npos) << lines[5];
+  // Chained as after a rotation: the first line to the last line before it.
+  EXPECT_EQ(*ChainFieldOf(lines[0]), Sha256Hex(last_checked));
+  for (size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_EQ(*ChainFieldOf(lines[i]), Sha256Hex(lines[i - 1])) << i;
+  }
+  EXPECT_EQ(f.reopens(), 1u);
+  EXPECT_EQ(f.lines_written(), 11u);
+  EXPECT_EQ(f.lines_lost(), 0u);
+  EXPECT_EQ(f.write_errors(), 0u);
+  EXPECT_EQ(f.rotations(), 0u);
+}
+
+TEST_F(LedgerFileTest, CloseMovesTheLinesOfALedgerDeletedSinceTheLastCheck) {
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path_, Options(), error)) << error;
+  f.Write(Line(0));
+  ASSERT_EQ(::unlink(path_.c_str()), 0);
+  f.Write(Line(1));
+  ::testing::internal::CaptureStderr();
+  f.Close();
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("was deleted while open"),
+            std::string::npos);
+  EXPECT_EQ(CheckChain({path_}), 2u);
+  EXPECT_EQ(f.reopens(), 1u);
+  EXPECT_EQ(f.lines_lost(), 0u);
+}
+
+TEST_F(LedgerFileTest, LedgerRenamedAwayKeepsItsLinesAndANewFileContinuesTheChain) {
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path_, Options(), error)) << error;
+  for (int i = 0; i < 3; ++i) f.Write(Line(i));
+  const std::string moved = (dir_ / "ledger.jsonl.1").string();
+  ASSERT_EQ(::rename(path_.c_str(), moved.c_str()), 0);
+  f.Write(Line(3));  // still the open file: now named ledger.jsonl.1
+  ::testing::internal::CaptureStderr();
+  f.CheckPath();  // as on SIGHUP after logrotate's rename
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("was renamed or replaced while open"), std::string::npos) << log;
+  ASSERT_TRUE(fs::exists(path_));
+  EXPECT_EQ(fs::file_size(path_), 0u);  // created at once, before the next line
+  f.Write(Line(4));
+  f.Close();
+  EXPECT_EQ(ReadLines(moved).size(), 4u);
+  EXPECT_EQ(CheckChain({moved, path_}), 5u);
+  EXPECT_EQ(f.reopens(), 1u);
+  EXPECT_EQ(f.lines_lost(), 0u);
+}
+
+TEST_F(LedgerFileTest, ReplacedLedgerIsFollowedToTheFileNowAtThePath) {
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path_, Options(), error)) << error;
+  f.Write(Line(0));
+  f.CheckPath();
+  const std::string other = (dir_ / "other").string();
+  { std::ofstream(other) << "{\"placed\":1}\n"; }
+  ASSERT_EQ(::rename(other.c_str(), path_.c_str()), 0);  // ours is deleted by the replace
+  ::testing::internal::CaptureStderr();
+  f.CheckPath();
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("was deleted while open"),
+            std::string::npos);
+  f.Write(Line(1));
+  f.Close();
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "{\"placed\":1}");
+  EXPECT_NE(lines[1].find("\"n\":1,"), std::string::npos);
+  EXPECT_EQ(f.reopens(), 1u);
+}
+
+TEST_F(LedgerFileTest, LedgerDeletedWithItsDirectoryCountsLostLinesUntilItCanReopen) {
+  const fs::path sub = dir_ / "sub";
+  fs::create_directories(sub);
+  const std::string path = (sub / "ledger.jsonl").string();
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path, Options(), error)) << error;
+  f.Write(Line(0));
+  f.CheckPath();
+  f.Write(Line(1));  // unchecked: lost with the directory
+  fs::remove_all(sub);
+  ::testing::internal::CaptureStderr();
+  f.CheckPath();
+  f.Write(Line(2));
+  f.Write(Line(3));
+  f.CheckPath();  // still no directory: nothing more logged
+  std::string log = ::testing::internal::GetCapturedStderr();
+  const size_t first = log.find("cannot be opened again");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("cannot be opened again", first + 1), std::string::npos) << log;
+  EXPECT_EQ(f.lines_lost(), 3u);
+  fs::create_directories(sub);
+  ::testing::internal::CaptureStderr();
+  f.CheckPath();
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("open again; 3 lines lost"), std::string::npos) << log;
+  f.Write(Line(4));
+  f.Close();
+  auto lines = ReadLines(path);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("\"n\":4,"), std::string::npos);
+  EXPECT_EQ(f.lines_written(), 3u);
+  EXPECT_EQ(f.lines_lost(), 3u);
+}
+
+TEST_F(LedgerFileTest, RotationDoesNotRenameAFileThatReplacedTheLedger) {
+  auto o = Options();
+  o.rotate_bytes = 2 * (Line(0).size() + 100);  // two chained lines, not three
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path_, o, error)) << error;
+  f.Write(Line(0));
+  f.Write(Line(1));
+  const std::string moved = (dir_ / "moved.jsonl").string();
+  ASSERT_EQ(::rename(path_.c_str(), moved.c_str()), 0);
+  const std::string theirs = std::string(20, 'x');
+  { std::ofstream(path_) << theirs << "\n"; }  // someone else's file
+  ::testing::internal::CaptureStderr();
+  f.Write(Line(2));  // due to rotate the file it had open
+  f.Close();
+  ::testing::internal::GetCapturedStderr();
+  // Before rotating it looked: the path holds another file, which it follows instead of
+  // renaming it as its own.
+  EXPECT_EQ(f.reopens(), 1u);
+  EXPECT_EQ(f.rotations(), 0u);
+  EXPECT_EQ(ReadLines(moved).size(), 2u);
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], theirs);
+  EXPECT_NE(lines[1].find("\"n\":2,"), std::string::npos);
+  EXPECT_EQ(f.lines_lost(), 0u);
+}
+
 TEST(LedgerFileFault, FullDeviceCountsEveryLineAndLogsOnce) {
   // /dev/full fails every write with ENOSPC.
   if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
@@ -385,6 +549,8 @@ TEST(LedgerFileFault, FullDeviceCountsEveryLineAndLogsOnce) {
   f.Close();
   EXPECT_EQ(f.lines_written(), 0u);
   EXPECT_EQ(f.write_errors(), 50u);
+  EXPECT_EQ(f.lines_lost(), 50u);
+  EXPECT_EQ(f.reopens(), 0u);  // a device is never moved or deleted
   size_t first = log.find("No space left on device");
   ASSERT_NE(first, std::string::npos) << log;
   EXPECT_EQ(log.find("No space left on device", first + 1), std::string::npos) << log;

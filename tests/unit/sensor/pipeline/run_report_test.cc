@@ -95,7 +95,7 @@ SensorSnapshot Distinct() {
   h.pipelined_max_depth = 1066;
   h.errors[static_cast<size_t>(http::HttpError::kBadHeader)] = 1067;
   s.detection = {1068, 1069, 1070, 1071, 1072, 1073, 1074, 1075, 1076, 1077, 1078, 1079, 1080};
-  s.ledger = {1081, 1082, 1083, 1084, 1085};
+  s.ledger = {1081, 1082, 1083, 1084, 1085, 3081, 3082};
   s.process.peak_resident_bytes = 1086;
   s.process.resident_bytes = 1087;
   s.process.memory_cap_bytes = 1088;
@@ -170,8 +170,9 @@ TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
                                       "evicted_clients", "evicted_dedup", "evicted_flows",
                                       "evicted_probe_names", "evicted_memory", "memory_bytes",
                                       "memory_cap_bytes"}));
-  EXPECT_EQ(Keys(j["ledger"]), (std::vector<std::string>{"lines", "write_errors", "rotations",
-                                                         "files_compressed", "compress_errors"}));
+  EXPECT_EQ(Keys(j["ledger"]),
+            (std::vector<std::string>{"lines", "write_errors", "rotations", "files_compressed",
+                                      "compress_errors", "lines_lost", "reopens"}));
   EXPECT_EQ(Keys(j["process"]),
             (std::vector<std::string>{"peak_rss_bytes", "rss_bytes", "memory_cap_bytes",
                                       "memory_to_run_bytes", "memory_margin_bytes",
@@ -220,6 +221,8 @@ TEST(RunReport, StatsJsonWiresEachKeyToItsField) {
   EXPECT_EQ(j["detection"]["storage_events"], 1068);
   EXPECT_EQ(j["detection"]["memory_cap_bytes"], 1080);
   EXPECT_EQ(j["ledger"]["compress_errors"], 1085);
+  EXPECT_EQ(j["ledger"]["lines_lost"], 3081);
+  EXPECT_EQ(j["ledger"]["reopens"], 3082);
   EXPECT_EQ(j["process"]["peak_rss_bytes"], 1086);
   EXPECT_EQ(j["process"]["memory_pressure_polls"], 1091);
   EXPECT_EQ(j["output"]["records"], 1092);
@@ -326,6 +329,20 @@ TEST(RunReport, LossesAndTheirLines) {
   j = Json::parse(StatsJson(cut));
   EXPECT_EQ(j["run"]["interrupted"], true);
   EXPECT_EQ(j["run"]["interrupted_by_signal"], SIGINT);
+}
+
+// Issue 18 item 5: a run that lost ledger lines says how many; one that did not stays quiet.
+TEST(RunReport, SummaryTextSaysWhenLedgerLinesWereLost) {
+  SensorSnapshot s;
+  s.ledger.lines = 40;
+  EXPECT_EQ(SummaryText(s).find("ledger:"), std::string::npos);
+  s.ledger.lines_lost = 7;
+  s.ledger.reopens = 2;
+  std::string text = SummaryText(s);
+  EXPECT_NE(text.find("  ledger:     7 lines LOST (in no ledger file"), std::string::npos) << text;
+  EXPECT_NE(text.find("reopened 2 times after the file was deleted or moved away\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(RunReport, SummaryTextOfAnEmptyLiveRun) {

@@ -190,6 +190,40 @@ TEST(Exposition, ValuesAndLabels) {
             1);
 }
 
+// Issue 18 item 5: the ledger had no metric; a deleted ledger and lost lines went unseen.
+TEST(Exposition, LedgerCounters) {
+  SensorSnapshot s;
+  s.ledger = {.lines = 41,
+              .write_errors = 42,
+              .rotations = 43,
+              .files_compressed = 44,
+              .compress_errors = 45,
+              .lines_lost = 46,
+              .reopens = 47};
+  Parsed p = Parse(RenderText(s));
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_lines_total"), 41);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_write_errors_total"), 42);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_rotations_total"), 43);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_compress_errors_total"), 45);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_lines_lost_total"), 46);
+  EXPECT_EQ(Value(p, "bucketwatch_ledger_reopens_total"), 47);
+  for (const char* name :
+       {"bucketwatch_ledger_lines_total", "bucketwatch_ledger_write_errors_total",
+        "bucketwatch_ledger_lines_lost_total", "bucketwatch_ledger_reopens_total"}) {
+    EXPECT_EQ(p.types[name], "counter") << name;
+  }
+}
+
+// Issue 18 item 6: leftover temp records of a crash are recovered or removed, and counted.
+TEST(Exposition, SpoolLeftoverCounters) {
+  SensorSnapshot s;
+  s.spool.recovered = 51;
+  s.spool.temp_discarded = 52;
+  Parsed p = Parse(RenderText(s));
+  EXPECT_EQ(Value(p, "bucketwatch_spool_recovered_total"), 51);
+  EXPECT_EQ(Value(p, "bucketwatch_spool_temp_discarded_total"), 52);
+}
+
 TEST(Exposition, CollectableAsksForAFreshSnapshotEachTime) {
   int calls = 0;
   SnapshotCollectable c([&] {
