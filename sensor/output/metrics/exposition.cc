@@ -3,6 +3,8 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <deque>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -18,6 +20,9 @@ using prometheus::MetricFamily;
 using prometheus::MetricType;
 using Labels = std::vector<ClientMetric::Label>;
 
+// Family() hands out references that later calls must not invalidate (a block declares several
+// families, then fills them): a deque keeps its elements in place as it grows, where a vector's
+// reallocation left them dangling once enough families were added before such a block.
 class Families {
  public:
   MetricFamily& Family(const std::string& name, const std::string& help, MetricType type) {
@@ -42,10 +47,13 @@ class Families {
     m.gauge.value = value;
     f.metric.push_back(std::move(m));
   }
-  std::vector<MetricFamily> Take() { return std::move(families_); }
+  std::vector<MetricFamily> Take() {
+    return std::vector<MetricFamily>(std::make_move_iterator(families_.begin()),
+                                     std::make_move_iterator(families_.end()));
+  }
 
  private:
-  std::vector<MetricFamily> families_;
+  std::deque<MetricFamily> families_;
 };
 
 double D(uint64_t v) { return static_cast<double>(v); }
