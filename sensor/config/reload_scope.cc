@@ -11,13 +11,25 @@ namespace {
 // Whole sections and single keys that a running sensor cannot take over. A section listed here
 // is compared key by key, so the message names what changed.
 constexpr std::string_view kRestartOnly[] = {
-    "capture",      "privileges", "workers",  "memory_cap_mib",
-    "cpu_affinity", "decode",     "flows",    "reassembly",
-    "classify",     "http",       "state",    "output",
-    "metrics",      "ledger",     "alerting", "detection.memory_mib",
+    "capture",
+    "privileges",
+    "workers",
+    "memory_cap_mib",
+    "cpu_affinity",
+    "decode",
+    "flows",
+    "reassembly",
+    "classify",
+    "http",
+    "state",
+    "output",
+    "metrics",
+    "alerting",
+    "ledger.hash_chain",
+    "detection.memory_mib",
 };
-// Applied by a reload (sensor/pipeline/sensor.cc Reload).
-constexpr std::string_view kReloadable[] = {"detection", "storage", "log"};
+// Applied by a reload (sensor/pipeline/sensor.cc Reload), in configuration order.
+constexpr std::string_view kReloadable[] = {"storage", "detection", "ledger", "log"};
 
 // yaml-cpp's assignment writes through to the node it refers to: reset() rebinds instead, and
 // lookups go through a const node so that a missing key is not inserted.

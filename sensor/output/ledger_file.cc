@@ -238,6 +238,16 @@ TimestampNs LedgerFile::Now() const {
       .count();
 }
 
+void LedgerFile::SetRotation(uint64_t rotate_bytes, TimestampNs rotate_interval, bool compress) {
+  std::lock_guard lock(mu_);
+  options_.rotate_bytes = rotate_bytes;
+  options_.rotate_interval = rotate_interval;
+  options_.compress = compress;
+  if (compress && !compressor_.joinable() && path_ != "-" && !path_.empty()) {
+    compressor_ = std::thread([this] { CompressLoop(); });
+  }
+}
+
 bool LedgerFile::Open(const std::string& path, const LedgerFileOptions& options,
                       std::string& error) {
   path_ = path;

@@ -107,6 +107,9 @@ class LedgerFile {
   // Reopens the file at the path when the open one was deleted or moved away (see above), or
   // when no file could be opened before. Two stat calls when nothing changed. Thread-safe.
   void CheckPath();
+  // SIGHUP: new rotation thresholds and compression apply to the next line (the hash chain
+  // setting does not change while a file is open: it would break the chain).
+  void SetRotation(uint64_t rotate_bytes, TimestampNs rotate_interval, bool compress);
   void Flush();
   // Flushes, closes and waits for pending compressions. Idempotent.
   void Close();

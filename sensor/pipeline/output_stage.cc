@@ -102,6 +102,10 @@ void OutputStage::Run() {
         detection_.Reconfigure(next_->detection);
         detection_.SetStorageEndpoints(std::move(next_->storage_endpoints));
         known_.SetLimits(next_->known_servers, next_->known_server_ttl);
+        if (targets_.ledger && targets_.ledger->is_open()) {
+          const auto o = output::LedgerFileOptions::FromConfig(next_->ledger);
+          targets_.ledger->SetRotation(o.rotate_bytes, o.rotate_interval, o.compress);
+        }
       }
       next_.reset();
       reconfigure_.store(false, std::memory_order_relaxed);

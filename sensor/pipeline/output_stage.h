@@ -98,13 +98,14 @@ class OutputStage final : private detect::AlertSink {
   // Every producer has pushed its last record and advanced its watermark to kForever: handles
   // what is left, advances detection to `end` (packet time) and stops the thread. Idempotent.
   void Finish(TimestampNs end);
-  // SIGHUP, from any thread: the new rules, storage endpoints (for TLS server names) and
-  // known-server bounds apply from the next record the stage handles.
+  // SIGHUP, from any thread: the new rules, storage endpoints (for TLS server names),
+  // known-server bounds and ledger rotation apply from the next record the stage handles.
   struct Reconfiguration {
     config::DetectionConfig detection;
     std::vector<storage::EndpointRule> storage_endpoints;
     uint64_t known_servers = 4096;
     TimestampNs known_server_ttl = 3600 * kNsPerSecond;
+    config::LedgerConfig ledger;  // rotation and compression (not hash_chain)
   };
   void Reconfigure(Reconfiguration next);
   // From any thread (SIGHUP): check at once whether the output files were deleted or moved away,

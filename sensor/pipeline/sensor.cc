@@ -307,8 +307,9 @@ void Sensor::Reload() {
   for (auto& w : workers_) {
     w->ReconfigureStorage(app_config_.storage, c.storage.known_servers, c.storage.known_server_ttl);
   }
+  c.ledger = next.ledger;
   output_->Reconfigure({c.detection, app_config_.storage.endpoints, c.storage.known_servers,
-                        c.storage.known_server_ttl});
+                        c.storage.known_server_ttl, c.ledger});
   SetLogLevel(c.log.level);
   spdlog::info("config reloaded from {}: {}", source,
                changed.empty() ? std::string("nothing changed") : "applied " + Join(changed));

@@ -26,7 +26,12 @@ TEST(ReloadScope, ReloadableSectionsAreNamed) {
   Config b = Load(
       {"detection.bucket_enumeration.min_buckets=7", "log.level=debug", "storage.sample_keys=3"});
   EXPECT_EQ(RestartOnlyChanges(a, b), Keys{});
-  EXPECT_EQ(ReloadableChanges(a, b), (Keys{"detection", "storage", "log"}));
+  EXPECT_EQ(ReloadableChanges(a, b), (Keys{"storage", "detection", "log"}));
+  Config c = Load({"ledger.rotate_bytes=2097152", "ledger.compression=none"});
+  EXPECT_EQ(RestartOnlyChanges(a, c), Keys{});
+  EXPECT_EQ(ReloadableChanges(a, c), Keys{"ledger"});
+  // The chain setting cannot change under an open file.
+  EXPECT_EQ(RestartOnlyChanges(a, Load({"ledger.hash_chain=false"})), Keys{"ledger.hash_chain"});
 }
 
 TEST(ReloadScope, RestartOnlyKeysAreNamedOneByOne) {

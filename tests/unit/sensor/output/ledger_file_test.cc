@@ -189,6 +189,26 @@ TEST_F(LedgerFileTest, RotatesBySizeAndChainsAcrossFiles) {
   EXPECT_TRUE(ParseRotatedName(files[1])->seq > 0);
 }
 
+// SIGHUP (issue 17 item 3): new rotation settings and compression apply to the open file.
+TEST_F(LedgerFileTest, RotationSettingsChangeWhileOpen) {
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path_, Options(), error)) << error;  // 1 MiB, uncompressed
+  for (int i = 0; i < 10; ++i) f.Write(Line(i));
+  EXPECT_EQ(f.rotations(), 0u);
+  f.SetRotation(1000, 3600 * kNsPerSecond, /*compress=*/true);
+  for (int i = 10; i < 30; ++i) f.Write(Line(i));
+  f.Close();  // waits for the compressor started by SetRotation
+  auto files = Files();
+  ASSERT_GE(files.size(), 3u);
+  EXPECT_EQ(f.rotations(), files.size() - 1);
+  for (size_t i = 0; i + 1 < files.size(); ++i) {
+    EXPECT_TRUE(ParseRotatedName(files[i])->gzip) << files[i];
+  }
+  EXPECT_EQ(f.files_compressed(), files.size() - 1);
+  EXPECT_EQ(CheckChain(files), 30u);
+}
+
 TEST_F(LedgerFileTest, RotatesByAge) {
   LedgerFile f;
   std::string error;
