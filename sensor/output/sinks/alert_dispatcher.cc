@@ -57,6 +57,7 @@ struct AlertDispatcher::SinkState {
   std::unique_ptr<asio::ssl::context> tls;
   std::unique_ptr<asio::steady_timer> wake;
   std::unique_ptr<asio::steady_timer> backoff;
+  std::unique_ptr<sinks::HttpConnection> http;  // kept alive across deliveries
 
   // Guarded by Impl::mu_.
   std::deque<Item> queue;
@@ -113,6 +114,9 @@ class AlertDispatcher::Impl {
       }
       s->wake = std::make_unique<asio::steady_timer>(io_);
       s->backoff = std::make_unique<asio::steady_timer>(io_);
+      if (s->cfg.type != "syslog") {
+        s->http = std::make_unique<sinks::HttpConnection>(io_.get_executor(), s->url, s->tls.get());
+      }
       // Whatever the spool holds is delivered first: the queue starts empty and
       // refills from it.
       s->overflow = true;
@@ -280,7 +284,7 @@ class AlertDispatcher::Impl {
       payload = sinks::FormatSlack(alert);
       for (const auto& h : s.cfg.headers) payload.headers.push_back(h);
     }
-    co_return co_await sinks::HttpPost(s.url, s.tls.get(), payload, timeout);
+    co_return co_await s.http->Post(payload, timeout);
   }
 
   asio::awaitable<void> RunSink(SinkState& s) {
@@ -306,6 +310,7 @@ class AlertDispatcher::Impl {
       {
         std::lock_guard lock(mu_);
         s.counters.last_status = result.status;
+        if (s.http) s.counters.connections = s.http->connections_opened();
       }
       if (result.ok) {
         if (failures > 0) {
@@ -317,6 +322,7 @@ class AlertDispatcher::Impl {
           std::lock_guard lock(mu_);
           ++s.counters.delivered;  // counted before the spool shows it, so
                                    // Idle() implies it
+          ++s.counters.requests;
         }
         spool_->MarkDelivered(item.id, s.index);
         Pop(s, item.id);

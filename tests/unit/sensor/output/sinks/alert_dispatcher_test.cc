@@ -17,10 +17,24 @@ namespace fs = std::filesystem;
 using sinks::testing::HttpReceiver;
 using std::chrono::milliseconds;
 
-std::string AlertN(int n) {
-  auto j = nlohmann::json::parse(sinks::testing::SampleAlertJson());
+std::string AlertN(int n, const std::string& severity = "high") {
+  auto j = nlohmann::json::parse(sinks::testing::SampleAlertJson(severity));
   j["dedup_key"] = "k" + std::to_string(n);
   return j.dump();
+}
+
+// The dedup keys of every alert received, request by request (Alertmanager: each array's).
+std::vector<std::string> Keys(const std::vector<sinks::testing::Received>& got) {
+  std::vector<std::string> keys;
+  for (const auto& r : got) {
+    auto j = nlohmann::json::parse(r.body);
+    if (j.is_array()) {
+      for (const auto& a : j) keys.push_back(a["annotations"]["dedup_key"]);
+    } else {
+      keys.push_back(j["dedup_key"]);
+    }
+  }
+  return keys;
 }
 
 template <typename Pred>
@@ -187,6 +201,58 @@ TEST_F(DispatcherTest, QueueOverflowIsReadBackFromTheSpoolInOrder) {
   auto got = hook.received();
   ASSERT_EQ(got.size(), 20u);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(got[static_cast<size_t>(i)].body, AlertN(i));
+}
+
+// Issue 17: one connection per alert held a sink to ~32 alerts/s.
+TEST_F(DispatcherTest, KeepAliveDeliversManyAlertsOverOneConnection) {
+  HttpReceiver hook(0);
+  cfg_.sinks = {Sink("hook", "webhook", hook.port())};
+  AlertDispatcher d(cfg_);
+  std::string error;
+  ASSERT_TRUE(d.Start(error)) << error;
+  for (int i = 0; i < 60; ++i) d.SubmitJson(AlertN(i));
+  ASSERT_TRUE(WaitFor([&] { return d.Idle(); }));
+  auto got = hook.received();
+  ASSERT_EQ(got.size(), 60u);
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(got[static_cast<size_t>(i)].body, AlertN(i));
+  EXPECT_EQ(hook.connections(), 1u);
+  EXPECT_EQ(d.Counters().sinks[0].connections, 1u);
+  EXPECT_EQ(d.Counters().sinks[0].requests, 60u);
+}
+
+// A receiver that closes connections behind the sink's back, after a few requests or when they
+// sit idle, without saying so: the next request goes on a new connection, or is sent again at
+// once when it met the close; nothing is lost, nothing delivered twice.
+TEST_F(DispatcherTest, ReceiverClosingConnectionsLosesNothing) {
+  for (bool idle : {false, true}) {
+    sinks::testing::ReceiverOptions options;
+    options.announce_close = false;
+    if (idle) {
+      options.idle_close = milliseconds(30);
+    } else {
+      options.requests_per_connection = 3;
+    }
+    HttpReceiver hook(
+        0, [] { return 200u; }, nullptr, options);
+    cfg_.sinks = {Sink("hook", "webhook", hook.port())};
+    fs::remove_all(cfg_.spool_dir);
+    AlertDispatcher d(cfg_);
+    std::string error;
+    ASSERT_TRUE(d.Start(error)) << error;
+    const int n = idle ? 8 : 40;
+    for (int i = 0; i < n; ++i) {
+      d.SubmitJson(AlertN(i));
+      // Idle: each alert finds its connection closed (or closing) by the receiver.
+      if (idle) std::this_thread::sleep_for(milliseconds(30 + 5 * (i % 3)));
+    }
+    ASSERT_TRUE(WaitFor([&] { return d.Idle(); })) << idle;
+    std::vector<std::string> want;
+    for (int i = 0; i < n; ++i) want.push_back("k" + std::to_string(i));
+    EXPECT_EQ(Keys(hook.received()), want) << idle;
+    EXPECT_GE(hook.connections(), idle ? 2u : static_cast<size_t>(n / 3)) << idle;
+    EXPECT_EQ(d.Counters().sinks[0].failed_attempts, 0u) << idle;
+    d.Drain(milliseconds(100));
+  }
 }
 
 TEST_F(DispatcherTest, NoSinksIsANoOp) {
