@@ -4,13 +4,15 @@
 // (fsync'd) before anything else and then only queues it: it never waits on the
 // network, so packet processing never waits on a sink. One delivery thread (an
 // io_context) serves all sinks, each over one kept-alive HTTP(S) connection;
-// each sink delivers its alerts in order,
-// retrying a failed attempt forever with exponential backoff and jitter (the
-// spool holds the alert meanwhile). An alert leaves the spool only after every
-// sink answered 2xx (syslog: after it was sent). Each sink's in-memory queue is
-// bounded; alerts beyond it stay in the spool (counted) and are read back from
-// disk when the queue has room. After a restart the spool is delivered first,
-// oldest first. Logs never carry URLs with paths, keys or header values.
+// each sink delivers its alerts in order, except that high and critical alerts
+// submitted live go before any backlog (an urgent lane), retrying a failed
+// attempt forever with exponential backoff and jitter (the spool holds the
+// alert meanwhile). An alert leaves the spool only after every
+// sink answered 2xx (syslog: after it was sent). Each sink's in-memory lanes are
+// bounded; alerts beyond them stay in the spool (counted) and are read back from
+// disk, in order, when the queue has room. After a restart the spool is
+// delivered oldest first, after any new urgent alert. Logs never carry URLs with
+// paths, keys or header values.
 
 #include <atomic>
 #include <chrono>
