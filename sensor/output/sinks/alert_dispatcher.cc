@@ -35,6 +35,9 @@ namespace {
 // path MTU allows.
 constexpr size_t kSyslogMaxBytes = 60000;
 constexpr milliseconds kIdlePoll{1000};
+// Alerts per Alertmanager request: a backlog of thousands goes in dozens of requests, and one
+// request stays far below what a receiver takes in a body.
+constexpr size_t kAlertmanagerBatch = 64;
 
 TimestampNs WallNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -132,6 +135,7 @@ class AlertDispatcher::Impl {
       if (s->cfg.type != "syslog") {
         s->http = std::make_unique<sinks::HttpConnection>(io_.get_executor(), s->url, s->tls.get());
       }
+      if (s->cfg.type == "alertmanager") s->batch = kAlertmanagerBatch;
       // Whatever the spool holds is delivered first: the queue starts empty and
       // refills from it.
       s->overflow = true;
@@ -321,8 +325,13 @@ class AlertDispatcher::Impl {
     }
     sinks::HttpPayload payload;
     if (s.cfg.type == "alertmanager") {
-      payload = sinks::FormatAlertmanager(s.cfg, nlohmann::json::parse(*item.json, nullptr, false),
-                                          *item.json, WallNow());
+      std::vector<nlohmann::json> alerts;
+      std::vector<std::string_view> texts;
+      for (const auto& i : items) {
+        alerts.push_back(nlohmann::json::parse(*i.json, nullptr, false));
+        texts.push_back(*i.json);
+      }
+      payload = sinks::FormatAlertmanager(s.cfg, alerts, texts, WallNow());
     } else if (s.cfg.type == "webhook") {
       payload = sinks::FormatWebhook(s.cfg, *item.json, sinks::Spool::IdName(item.id));
     } else if (s.cfg.type == "pagerduty") {

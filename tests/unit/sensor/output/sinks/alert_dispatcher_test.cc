@@ -257,6 +257,33 @@ TEST_F(DispatcherTest, ReceiverClosingConnectionsLosesNothing) {
   }
 }
 
+// Alertmanager's v2 API takes an array: a backlog goes 64 alerts a request, each alert once.
+TEST_F(DispatcherTest, AlertmanagerBacklogGoesInArrays) {
+  uint16_t port = FreePort();
+  cfg_.sinks = {Sink("am", "alertmanager", port)};
+  cfg_.sinks[0].queue_capacity = 100;  // most of the backlog overflows into the spool
+  AlertDispatcher d(cfg_);
+  std::string error;
+  ASSERT_TRUE(d.Start(error)) << error;
+  std::vector<std::string> batch;
+  for (int i = 0; i < 300; ++i) batch.push_back(AlertN(i, "medium"));
+  ASSERT_EQ(d.SubmitBatch(batch), 300u);
+  ASSERT_TRUE(WaitFor([&] { return d.Counters().sinks[0].failed_attempts >= 1; }));
+  HttpReceiver am(port);
+  ASSERT_TRUE(WaitFor([&] { return d.Idle(); }));
+  auto got = am.received();
+  std::vector<std::string> want;
+  for (int i = 0; i < 300; ++i) want.push_back("k" + std::to_string(i));
+  EXPECT_EQ(Keys(got), want);
+  // 300 alerts in 64s, however the queue and the spool split them.
+  EXPECT_LE(got.size(), 12u);
+  size_t largest = 0;
+  for (const auto& r : got) largest = std::max(largest, nlohmann::json::parse(r.body).size());
+  EXPECT_EQ(largest, 64u);
+  EXPECT_EQ(d.Counters().sinks[0].delivered, 300u);
+  EXPECT_EQ(d.Counters().sinks[0].requests, got.size());
+}
+
 // Issue 17: a new high alert waited 15.7 s behind a backlog. It goes first, even when the
 // backlog overflowed the queue into the spool; the backlog follows, in order, each once.
 TEST_F(DispatcherTest, UrgentAlertOvertakesBacklogInQueueAndSpool) {
