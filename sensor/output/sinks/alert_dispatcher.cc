@@ -38,6 +38,10 @@ constexpr milliseconds kIdlePoll{1000};
 // Alerts per Alertmanager request: a backlog of thousands goes in dozens of requests, and one
 // request stays far below what a receiver takes in a body.
 constexpr size_t kAlertmanagerBatch = 64;
+// Deliveries recorded per fsync of the spool directory while a sink works through a backlog:
+// one fsync per alert held a sink to ~300 alerts/s. A power loss (not a crash: the markers are
+// written at once) can send up to this many again.
+constexpr size_t kMarksPerSync = 64;
 
 TimestampNs WallNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -73,6 +77,7 @@ struct AlertDispatcher::SinkState {
   std::unique_ptr<asio::steady_timer> backoff;
   std::unique_ptr<sinks::HttpConnection> http;  // kept alive across deliveries
   size_t batch = 1;                             // alerts per request
+  size_t unsynced = 0;  // deliveries marked in the spool since its last fsync (delivery thread)
 
   // Guarded by Impl::mu_. Both lanes hold increasing ids.
   std::deque<Item> urgent;  // high/critical alerts submitted live: delivered before `queue`
@@ -226,6 +231,7 @@ class AlertDispatcher::Impl {
     stopping_ = true;
     io_.stop();
     if (thread_.joinable()) thread_.join();
+    spool_->Sync();  // deliveries marked since the sinks' last fsync
     started_ = false;
   }
 
@@ -343,6 +349,12 @@ class AlertDispatcher::Impl {
     co_return co_await s.http->Post(payload, timeout);
   }
 
+  void SyncSpool(SinkState& s) {
+    if (s.unsynced == 0) return;
+    spool_->Sync();
+    s.unsynced = 0;
+  }
+
   asio::awaitable<void> RunSink(SinkState& s) {
     uint64_t failures = 0;  // consecutive, for the backoff
     boost::system::error_code ec;
@@ -385,9 +397,16 @@ class AlertDispatcher::Impl {
         }
         // Every alert of the request, and only after its 2xx: at-least-once.
         for (const auto& item : items) {
-          spool_->MarkDelivered(item.id, s.index);
+          spool_->MarkDelivered(item.id, s.index, false);
           Pop(s, item.id);
         }
+        s.unsynced += items.size();
+        bool caught_up;
+        {
+          std::lock_guard lock(mu_);
+          caught_up = s.urgent.empty() && s.queue.empty() && !s.overflow;
+        }
+        if (caught_up || s.unsynced >= kMarksPerSync) SyncSpool(s);
         continue;
       }
       ++failures;
@@ -407,6 +426,7 @@ class AlertDispatcher::Impl {
             "retrying in {} ms",
             s.cfg.name, s.cfg.type, result.error, failures, wait);
       }
+      SyncSpool(s);
       s.backoff->expires_after(milliseconds(wait));
       co_await s.backoff->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
