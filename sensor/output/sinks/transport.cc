@@ -1,7 +1,10 @@
 #include "sensor/output/sinks/transport.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <boost/asio/co_spawn.hpp>
@@ -288,6 +291,12 @@ asio::awaitable<AttemptResult> HttpConnection::Exchange(Stream& stream, const Ht
     result.error = Describe("send", ec);
     co_return result;
   }
+  // A receiver that writes its reply's head and body in two segments without TCP_NODELAY (Python's
+  // http.server) holds the body until the head is acknowledged; a delayed ACK made that 40 ms per
+  // alert on a kept-alive connection. Acknowledge at once instead.
+  int quick = 1;
+  ::setsockopt(beast::get_lowest_layer(stream).socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK,
+               &quick, sizeof quick);
   beast::flat_buffer buffer(kMaxReplyHead);
   ReplyParser parser;
   Configure(parser);
