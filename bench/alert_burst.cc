@@ -8,14 +8,19 @@
 // alert) and the connections the receiver accepted. Only the dispatcher's public API is used,
 // so the same file builds against an earlier commit for a before/after comparison.
 //
+// --receiver python puts Python's http.server (threaded, keep-alive) in the receiver's place:
+// a receiver as people write them, slower to accept and to answer than the built-in one.
+//
 //   bw_bench_alert_burst [--alerts 3000] [--sinks webhook,alertmanager] [--max-seconds 60]
-//                        [--out results.json]
+//                        [--receiver builtin|python] [--out results.json]
 
 // clang-format off
 #include <utility>  // first: Boost 1.74's awaitable.hpp uses std::exchange, never includes it
 // clang-format on
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -128,6 +133,93 @@ class Receiver {
   size_t requests_ = 0;
 };
 
+// The same, as a Python http.server in a child process: it writes "<key> <CLOCK_MONOTONIC ns>"
+// lines (steady_clock's clock on Linux) and its connection and request counts to files.
+constexpr const char* kPythonReceiver = R"(
+import http.server, json, socketserver, sys, threading, time
+port_file, out_file, conn_file = sys.argv[1:4]
+out = open(out_file, "w")
+lock = threading.Lock()
+conns = [0, 0]
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def setup(self):
+        super().setup()
+        with lock:
+            conns[0] += 1
+            open(conn_file, "w").write("%d %d" % tuple(conns))
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        t = time.monotonic_ns()
+        keys = [a["annotations"].get("dedup_key", "") for a in body] if isinstance(body, list) \
+            else [body.get("dedup_key", "")]
+        with lock:
+            out.write("".join("%s %d\n" % (k, t) for k in keys))
+            out.flush()
+            conns[1] += 1
+            open(conn_file, "w").write("%d %d" % tuple(conns))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *a):
+        pass
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+s = S(("127.0.0.1", 0), H)
+open(port_file + ".tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(port_file + ".tmp", port_file)
+s.serve_forever()
+)";
+
+class PythonReceiver {
+ public:
+  explicit PythonReceiver(const std::string& dir) : dir_(dir) {
+    std::ofstream(dir_ + "/receiver.py") << kPythonReceiver;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string script = dir_ + "/receiver.py", port = dir_ + "/port",
+                        out = dir_ + "/arrivals", conns = dir_ + "/connections";
+      ::execlp("python3", "python3", script.c_str(), port.c_str(), out.c_str(), conns.c_str(),
+               static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 200 && port_ == 0; ++i) {  // up to 10 s
+      std::ifstream f(dir_ + "/port");
+      if (!(f >> port_)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (port_ == 0) throw std::runtime_error("python receiver did not start");
+  }
+  ~PythonReceiver() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  uint16_t port() const { return port_; }
+  std::vector<Receiver::Arrival> arrivals() const {
+    std::vector<Receiver::Arrival> out;
+    std::ifstream f(dir_ + "/arrivals");
+    std::string key;
+    int64_t ns;
+    while (f >> key >> ns) out.push_back({key, Clock::time_point(std::chrono::nanoseconds(ns))});
+    return out;
+  }
+  size_t connections() const {
+    size_t n = 0;
+    std::ifstream(dir_ + "/connections") >> n;
+    return n;
+  }
+  size_t requests() const {
+    size_t n = 0, requests = 0;
+    std::ifstream(dir_ + "/connections") >> n >> requests;
+    return requests;
+  }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
 std::string Alert(size_t n, const std::string& severity) {
   nlohmann::json j;
   j["rule"] = "anonymous_read";
@@ -149,11 +241,9 @@ std::string Alert(size_t n, const std::string& severity) {
   return j.dump();
 }
 
-nlohmann::json RunOne(const std::string& type, size_t backlog, double max_seconds) {
-  Receiver rx;
-  char tmpl[] = "/tmp/bw-bench-alert-burst-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  const std::string dir = tmpl;
+template <typename Rx>
+nlohmann::json RunOne(Rx& rx, const std::string& dir, const std::string& type, size_t backlog,
+                      double max_seconds) {
   bw::config::AlertingConfig cfg;
   cfg.spool_dir = dir + "/spool";
   bw::config::SinkConfig sink;
@@ -221,6 +311,23 @@ nlohmann::json RunOne(const std::string& type, size_t backlog, double max_second
     out["connections"] = rx.connections();
     d.Drain(std::chrono::milliseconds(10));
   }
+  return out;
+}
+
+nlohmann::json RunOne(const std::string& receiver, const std::string& type, size_t backlog,
+                      double max_seconds) {
+  char tmpl[] = "/tmp/bw-bench-alert-burst-XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  const std::string dir = tmpl;
+  nlohmann::json out;
+  if (receiver == "python") {
+    PythonReceiver rx(dir);
+    out = RunOne(rx, dir, type, backlog, max_seconds);
+  } else {
+    Receiver rx;
+    out = RunOne(rx, dir, type, backlog, max_seconds);
+  }
+  out["receiver"] = receiver;
   std::filesystem::remove_all(dir);
   return out;
 }
@@ -231,23 +338,26 @@ int main(int argc, char** argv) {
   CLI::App app{"Alert sinks under a burst: time to deliver a new high alert, backlog throughput"};
   size_t alerts = 3000;
   double max_seconds = 60;
-  std::string sinks = "webhook,alertmanager", out_path;
+  std::string sinks = "webhook,alertmanager", out_path, receiver = "builtin";
   app.add_option("--alerts", alerts, "backlog size (medium alerts)");
   app.add_option("--sinks", sinks, "sink types, comma-separated (webhook, alertmanager)");
   app.add_option("--max-seconds", max_seconds, "bound on each sink's run");
+  app.add_option("--receiver", receiver, "builtin (Beast, in process) or python (http.server)")
+      ->check(CLI::IsMember({"builtin", "python"}));
   app.add_option("--out", out_path, "results JSON");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::err);
 
   nlohmann::json report;
   report["alerts"] = alerts;
+  report["receiver"] = receiver;
   report["results"] = nlohmann::json::array();
   std::stringstream list(sinks);
   std::string type;
   std::printf("%-14s%9s%12s%10s%10s%12s%14s%10s%8s\n", "sink", "backlog", "new ms", "waiting",
               "after", "backlog s", "backlog /s", "requests", "conns");
   while (std::getline(list, type, ',')) {
-    auto r = RunOne(type, alerts, max_seconds);
+    auto r = RunOne(receiver, type, alerts, max_seconds);
     std::printf("%-14s%9zu%12.1f%10zu%10zu%12.2f%14.0f%10zu%8zu%s\n", type.c_str(),
                 r["backlog_received"].get<size_t>(), r["new_alert_ms"].get<double>(),
                 r["backlog_waiting_at_new"].get<size_t>(), r["backlog_after_new"].get<size_t>(),
