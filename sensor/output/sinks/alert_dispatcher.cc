@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -34,6 +35,13 @@ namespace {
 // path MTU allows.
 constexpr size_t kSyslogMaxBytes = 60000;
 constexpr milliseconds kIdlePoll{1000};
+// Alerts per Alertmanager request: a backlog of thousands goes in dozens of requests, and one
+// request stays far below what a receiver takes in a body.
+constexpr size_t kAlertmanagerBatch = 64;
+// Deliveries recorded per fsync of the spool directory while a sink works through a backlog:
+// one fsync per alert held a sink to ~300 alerts/s. A power loss (not a crash: the markers are
+// written at once) can send up to this many again.
+constexpr size_t kMarksPerSync = 64;
 
 TimestampNs WallNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -42,6 +50,16 @@ TimestampNs WallNow() {
 }
 
 bool PowerOfTwo(uint64_t n) { return n && !(n & (n - 1)); }
+
+// High and critical alerts are the ones a person is paged for: they go before any backlog.
+bool Urgent(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (!j.is_object()) return false;
+  auto it = j.find("severity");
+  if (it == j.end() || !it->is_string()) return false;
+  const auto& severity = it->get_ref<const std::string&>();
+  return severity == "critical" || severity == "high";
+}
 
 }  // namespace
 
@@ -57,11 +75,17 @@ struct AlertDispatcher::SinkState {
   std::unique_ptr<asio::ssl::context> tls;
   std::unique_ptr<asio::steady_timer> wake;
   std::unique_ptr<asio::steady_timer> backoff;
+  std::unique_ptr<sinks::HttpConnection> http;  // kept alive across deliveries
+  size_t batch = 1;                             // alerts per request
+  size_t unsynced = 0;  // deliveries marked in the spool since its last fsync (delivery thread)
 
-  // Guarded by Impl::mu_.
-  std::deque<Item> queue;
-  bool overflow = false;       // some spooled alerts are not in `queue`: refill from the spool
-  uint64_t last_enqueued = 0;  // highest id ever queued (ids only grow)
+  // Guarded by Impl::mu_. Both lanes hold increasing ids.
+  std::deque<Item> urgent;  // high/critical alerts submitted live: delivered before `queue`
+  std::deque<Item> queue;   // every other alert, and urgent ones the urgent lane had no room for
+  bool overflow = false;    // some spooled alerts are in neither lane: refill from the spool
+  // Highest id ever put in `queue` or passed over by the refill (ids only grow). The urgent lane
+  // leaves it alone: older backlog below an urgent alert's id must still be refilled.
+  uint64_t last_enqueued = 0;
   SinkCounters counters;
 };
 
@@ -113,6 +137,10 @@ class AlertDispatcher::Impl {
       }
       s->wake = std::make_unique<asio::steady_timer>(io_);
       s->backoff = std::make_unique<asio::steady_timer>(io_);
+      if (s->cfg.type != "syslog") {
+        s->http = std::make_unique<sinks::HttpConnection>(io_.get_executor(), s->url, s->tls.get());
+      }
+      if (s->cfg.type == "alertmanager") s->batch = kAlertmanagerBatch;
       // Whatever the spool holds is delivered first: the queue starts empty and
       // refills from it.
       s->overflow = true;
@@ -143,6 +171,8 @@ class AlertDispatcher::Impl {
   // Alerts the sensor rendered itself (Alert::ToJson): spooled together, one group commit.
   size_t SubmitBatch(std::span<const std::string_view> texts) {
     if (sinks_.empty() || texts.empty()) return texts.size();
+    std::vector<bool> urgent(texts.size());
+    for (size_t k = 0; k < texts.size(); ++k) urgent[k] = Urgent(texts[k]);
     std::vector<uint64_t> evicted;
     std::lock_guard lock(mu_);
     submitted_ += texts.size();
@@ -156,14 +186,19 @@ class AlertDispatcher::Impl {
       ++spooled;
       auto json = std::make_shared<const std::string>(texts[k]);
       for (auto& s : sinks_) {
-        if (s->overflow || s->queue.size() >= s->cfg.queue_capacity) {
-          // Stays in the spool; the sink reads it back when its queue has room.
-          if (!s->overflow) s->overflow = true;
-          ++s->counters.dropped_from_memory;
+        if (urgent[k] && s->urgent.size() < s->cfg.queue_capacity) {
+          // Ahead of whatever backlog the sink has, in memory or in the spool.
+          s->urgent.push_back({ids[k], json});
           continue;
         }
-        s->queue.push_back({ids[k], json});
-        s->last_enqueued = ids[k];
+        if (!s->overflow && s->queue.size() < s->cfg.queue_capacity) {
+          s->queue.push_back({ids[k], json});
+          s->last_enqueued = ids[k];
+          continue;
+        }
+        // Stays in the spool; the sink reads it back, in id order, when its queue has room.
+        s->overflow = true;
+        ++s->counters.dropped_from_memory;
       }
     }
     for (auto& s : sinks_) asio::post(io_, [t = s->wake.get()] { t->cancel(); });
@@ -196,6 +231,7 @@ class AlertDispatcher::Impl {
     stopping_ = true;
     io_.stop();
     if (thread_.joinable()) thread_.join();
+    spool_->Sync();  // deliveries marked since the sinks' last fsync
     started_ = false;
   }
 
@@ -207,7 +243,7 @@ class AlertDispatcher::Impl {
     c.rejected = rejected_;
     for (const auto& s : sinks_) {
       SinkCounters sc = s->counters;
-      sc.queue_depth = s->queue.size();
+      sc.queue_depth = s->queue.size() + s->urgent.size();
       sc.pending = spool_->PendingCount(s->index);
       c.sinks.push_back(std::move(sc));
     }
@@ -217,29 +253,36 @@ class AlertDispatcher::Impl {
  private:
   using Item = SinkState::Item;
 
-  // The next alert for the sink, refilling the queue from the spool when alerts
-  // were left out. Files are read without holding mu_; while `overflow` is set
-  // Submit queues nothing, so the refill is the only writer of the queue's tail
-  // and order is kept.
-  bool Front(SinkState& s, Item& out) {
-    for (;;) {
+  static bool Holds(const std::deque<Item>& lane, uint64_t id) {
+    auto it = std::lower_bound(lane.begin(), lane.end(), id,
+                               [](const Item& item, uint64_t v) { return item.id < v; });
+    return it != lane.end() && it->id == id;
+  }
+
+  // Tops the queue up from the spool while alerts were left out of it. Files are read without
+  // holding mu_; while `overflow` is set Submit puts nothing in the queue, so the refill is the
+  // only writer of its tail and order is kept. Ids in the urgent lane are passed over (delivered
+  // from there); last_enqueued still moves past them, and never past an id not yet looked at.
+  void Refill(SinkState& s) {
+    for (int round = 0; round < 64; ++round) {  // each round moves last_enqueued up
       std::vector<uint64_t> ids;
+      uint64_t seen = 0;
       {
         std::lock_guard lock(mu_);
-        if (!s.queue.empty() && !s.overflow) {
-          out = s.queue.front();
-          return true;
+        if (!s.overflow || s.queue.size() >= s.cfg.queue_capacity) return;
+        const size_t room = s.cfg.queue_capacity - s.queue.size();
+        std::vector<uint64_t> pending = spool_->Pending(s.index, s.last_enqueued, room);
+        if (pending.empty()) {
+          s.overflow = false;  // caught up, under the lock
+          return;
         }
-        if (s.overflow) {
-          size_t room =
-              s.queue.size() < s.cfg.queue_capacity ? s.cfg.queue_capacity - s.queue.size() : 0;
-          if (room > 0) ids = spool_->Pending(s.index, s.last_enqueued, room);
-          if (ids.empty() && room > 0) s.overflow = false;  // caught up, under the lock
+        seen = pending.back();
+        for (uint64_t id : pending) {
+          if (!Holds(s.urgent, id)) ids.push_back(id);
         }
         if (ids.empty()) {
-          if (s.queue.empty()) return false;
-          out = s.queue.front();
-          return true;
+          s.last_enqueued = std::max(s.last_enqueued, seen);
+          continue;
         }
       }
       std::vector<Item> loaded;
@@ -249,20 +292,37 @@ class AlertDispatcher::Impl {
       }
       std::lock_guard lock(mu_);
       for (auto& item : loaded) s.queue.push_back(std::move(item));
-      s.last_enqueued = std::max(s.last_enqueued, ids.back());
+      s.last_enqueued = std::max(s.last_enqueued, seen);
     }
+  }
+
+  // Up to `max` alerts to send next: the urgent lane first, then the queue.
+  std::vector<Item> Next(SinkState& s, size_t max) {
+    Refill(s);
+    std::vector<Item> out;
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < s.urgent.size() && out.size() < max; ++i) out.push_back(s.urgent[i]);
+    for (size_t i = 0; i < s.queue.size() && out.size() < max; ++i) out.push_back(s.queue[i]);
+    return out;
   }
 
   void Pop(SinkState& s, uint64_t id) {
     std::lock_guard lock(mu_);
-    if (!s.queue.empty() && s.queue.front().id == id) s.queue.pop_front();
+    for (auto* lane : {&s.urgent, &s.queue}) {
+      auto it = std::lower_bound(lane->begin(), lane->end(), id,
+                                 [](const Item& item, uint64_t v) { return item.id < v; });
+      if (it != lane->end() && it->id == id) {
+        lane->erase(it);
+        return;
+      }
+    }
   }
 
-  asio::awaitable<sinks::AttemptResult> Attempt(SinkState& s, const Item& item) {
-    auto alert = nlohmann::json::parse(*item.json, nullptr, false);
+  asio::awaitable<sinks::AttemptResult> Attempt(SinkState& s, const std::vector<Item>& items) {
     milliseconds timeout(s.cfg.timeout_ms);
-    const std::string id = sinks::Spool::IdName(item.id);
+    const Item& item = items.front();
     if (s.cfg.type == "syslog") {
+      auto alert = nlohmann::json::parse(*item.json, nullptr, false);
       auto msg = sinks::FormatSyslog(s.cfg, alert, *item.json,
                                      s.cfg.hostname.empty() ? hostname_ : s.cfg.hostname, WallNow(),
                                      kSyslogMaxBytes);
@@ -270,42 +330,58 @@ class AlertDispatcher::Impl {
                                            timeout);
     }
     sinks::HttpPayload payload;
-    if (s.cfg.type == "webhook") {
-      payload = sinks::FormatWebhook(s.cfg, *item.json, id);
-    } else if (s.cfg.type == "alertmanager") {
-      payload = sinks::FormatAlertmanager(s.cfg, alert, *item.json, WallNow());
+    if (s.cfg.type == "alertmanager") {
+      std::vector<nlohmann::json> alerts;
+      std::vector<std::string_view> texts;
+      for (const auto& i : items) {
+        alerts.push_back(nlohmann::json::parse(*i.json, nullptr, false));
+        texts.push_back(*i.json);
+      }
+      payload = sinks::FormatAlertmanager(s.cfg, alerts, texts, WallNow());
+    } else if (s.cfg.type == "webhook") {
+      payload = sinks::FormatWebhook(s.cfg, *item.json, sinks::Spool::IdName(item.id));
     } else if (s.cfg.type == "pagerduty") {
-      payload = sinks::FormatPagerDuty(s.cfg, alert);
+      payload = sinks::FormatPagerDuty(s.cfg, nlohmann::json::parse(*item.json, nullptr, false));
     } else {
-      payload = sinks::FormatSlack(alert);
+      payload = sinks::FormatSlack(nlohmann::json::parse(*item.json, nullptr, false));
       for (const auto& h : s.cfg.headers) payload.headers.push_back(h);
     }
-    co_return co_await sinks::HttpPost(s.url, s.tls.get(), payload, timeout);
+    co_return co_await s.http->Post(payload, timeout);
+  }
+
+  void SyncSpool(SinkState& s) {
+    if (s.unsynced == 0) return;
+    spool_->Sync();
+    s.unsynced = 0;
   }
 
   asio::awaitable<void> RunSink(SinkState& s) {
     uint64_t failures = 0;  // consecutive, for the backoff
     boost::system::error_code ec;
     while (!stopping_) {
-      Item item;
-      if (!Front(s, item)) {
+      std::vector<Item> items = Next(s, s.batch);
+      if (items.empty()) {
         s.wake->expires_after(kIdlePoll);
         co_await s.wake->async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
-      if (!spool_->Contains(item.id)) {  // dropped at the spool bound meanwhile
+      // Dropped at the spool bound meanwhile: nothing left to deliver.
+      std::erase_if(items, [&](const Item& item) {
+        if (spool_->Contains(item.id)) return false;
         Pop(s, item.id);
-        continue;
-      }
+        return true;
+      });
+      if (items.empty()) continue;
       if (failures > 0) {
         std::lock_guard lock(mu_);
         ++s.counters.retries;
       }
-      auto result = co_await Attempt(s, item);
+      auto result = co_await Attempt(s, items);
       if (stopping_) break;
       {
         std::lock_guard lock(mu_);
         s.counters.last_status = result.status;
+        if (s.http) s.counters.connections = s.http->connections_opened();
       }
       if (result.ok) {
         if (failures > 0) {
@@ -315,11 +391,22 @@ class AlertDispatcher::Impl {
         failures = 0;
         {
           std::lock_guard lock(mu_);
-          ++s.counters.delivered;  // counted before the spool shows it, so
-                                   // Idle() implies it
+          // Counted before the spool shows it, so Idle() implies it.
+          s.counters.delivered += items.size();
+          ++s.counters.requests;
         }
-        spool_->MarkDelivered(item.id, s.index);
-        Pop(s, item.id);
+        // Every alert of the request, and only after its 2xx: at-least-once.
+        for (const auto& item : items) {
+          spool_->MarkDelivered(item.id, s.index, false);
+          Pop(s, item.id);
+        }
+        s.unsynced += items.size();
+        bool caught_up;
+        {
+          std::lock_guard lock(mu_);
+          caught_up = s.urgent.empty() && s.queue.empty() && !s.overflow;
+        }
+        if (caught_up || s.unsynced >= kMarksPerSync) SyncSpool(s);
         continue;
       }
       ++failures;
@@ -339,6 +426,7 @@ class AlertDispatcher::Impl {
             "retrying in {} ms",
             s.cfg.name, s.cfg.type, result.error, failures, wait);
       }
+      SyncSpool(s);
       s.backoff->expires_after(milliseconds(wait));
       co_await s.backoff->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }

@@ -3,13 +3,17 @@
 // crashes and restarts. Submit() writes the alert to the persistent spool
 // (fsync'd) before anything else and then only queues it: it never waits on the
 // network, so packet processing never waits on a sink. One delivery thread (an
-// io_context) serves all sinks; each sink delivers its alerts in order,
-// retrying a failed attempt forever with exponential backoff and jitter (the
-// spool holds the alert meanwhile). An alert leaves the spool only after every
-// sink answered 2xx (syslog: after it was sent). Each sink's in-memory queue is
-// bounded; alerts beyond it stay in the spool (counted) and are read back from
-// disk when the queue has room. After a restart the spool is delivered first,
-// oldest first. Logs never carry URLs with paths, keys or header values.
+// io_context) serves all sinks, each over one kept-alive HTTP(S) connection;
+// each sink delivers its alerts in order, except that high and critical alerts
+// submitted live go before any backlog (an urgent lane), retrying a failed
+// attempt forever with exponential backoff and jitter (the spool holds the
+// alert meanwhile). The alertmanager sink sends up to 64 alerts per request,
+// all acknowledged by its one 2xx. An alert leaves the spool only after every
+// sink answered 2xx (syslog: after it was sent). Each sink's in-memory lanes are
+// bounded; alerts beyond them stay in the spool (counted) and are read back from
+// disk, in order, when the queue has room. After a restart the spool is
+// delivered oldest first, after any new urgent alert. Logs never carry URLs with
+// paths, keys or header values.
 
 #include <atomic>
 #include <chrono>
@@ -41,6 +45,8 @@ struct SinkCounters {
   uint64_t pending = 0;              // alerts in the spool not yet delivered to this sink
   uint64_t dropped_from_memory = 0;  // alerts not queued (queue full); still spooled
   uint64_t last_status = 0;          // last HTTP status seen (0: none / not HTTP)
+  uint64_t requests = 0;             // successful requests (alertmanager: up to 64 alerts each)
+  uint64_t connections = 0;          // HTTP connections opened (kept alive across requests)
 };
 
 struct DispatcherCounters {

@@ -117,8 +117,10 @@ HttpPayload FormatWebhook(const config::SinkConfig& sink, const std::string& ale
   return p;
 }
 
-HttpPayload FormatAlertmanager(const config::SinkConfig& sink, const json& alert,
-                               const std::string& alert_json, TimestampNs now) {
+namespace {
+
+json AlertmanagerAlert(const config::SinkConfig& sink, const json& alert,
+                       std::string_view alert_json, TimestampNs now) {
   json labels = json::object();
   auto label = [&](const char* name, std::string_view field) {
     auto v = AlertField(alert, field);
@@ -154,8 +156,26 @@ HttpPayload FormatAlertmanager(const config::SinkConfig& sink, const json& alert
   a["startsAt"] = common::FormatRfc3339(first, 6);
   a["endsAt"] = common::FormatRfc3339(ends, 6);
   if (!sink.generator_url.empty()) a["generatorURL"] = sink.generator_url;
+  return a;
+}
+
+}  // namespace
+
+HttpPayload FormatAlertmanager(const config::SinkConfig& sink, const json& alert,
+                               const std::string& alert_json, TimestampNs now) {
+  const std::string_view text = alert_json;
+  return FormatAlertmanager(sink, std::span<const json>(&alert, 1),
+                            std::span<const std::string_view>(&text, 1), now);
+}
+
+HttpPayload FormatAlertmanager(const config::SinkConfig& sink, std::span<const json> alerts,
+                               std::span<const std::string_view> alert_jsons, TimestampNs now) {
+  json array = json::array();
+  for (size_t i = 0; i < alerts.size() && i < alert_jsons.size(); ++i) {
+    array.push_back(AlertmanagerAlert(sink, alerts[i], alert_jsons[i], now));
+  }
   HttpPayload p;
-  p.body = Dump(json::array({a}));
+  p.body = Dump(array);
   for (const auto& h : sink.headers) p.headers.push_back(h);
   return p;
 }

@@ -6,6 +6,7 @@
 // excerpts are cut where each receiver's documented limit demands.
 
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +44,11 @@ HttpPayload FormatWebhook(const config::SinkConfig& sink, const std::string& ale
 // spool still arrives active.
 HttpPayload FormatAlertmanager(const config::SinkConfig& sink, const nlohmann::json& alert,
                                const std::string& alert_json, TimestampNs now);
+// Several alerts in one array, each as above (`alerts[i]` parsed from `alert_jsons[i]`): the v2
+// API takes any number per request, so a backlog costs a request per batch, not per alert.
+HttpPayload FormatAlertmanager(const config::SinkConfig& sink,
+                               std::span<const nlohmann::json> alerts,
+                               std::span<const std::string_view> alert_jsons, TimestampNs now);
 
 // PagerDuty Events API v2 "trigger" with routing_key and dedup_key;
 // payload.severity maps critical->critical, high->error, medium->warning,

@@ -517,7 +517,9 @@ void Spool::AppendFileLocked(std::span<const std::string> records,
   last_id_ = first_id + kept.size() - 1;
 }
 
-bool Spool::MarkDelivered(uint64_t id, size_t sink) {
+bool Spool::Sync() { return SyncDir(); }  // dir_ is constant: no lock held over the fsync
+
+bool Spool::MarkDelivered(uint64_t id, size_t sink, bool sync) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end() || sink >= sinks_.size()) return false;
@@ -533,7 +535,7 @@ bool Spool::MarkDelivered(uint64_t id, size_t sink) {
   if (all && !file_stays) {
     RemoveLocked(id);
     ++stats_.removed;
-    SyncDir();
+    if (sync) SyncDir();
     return true;
   }
   if (it->second.memory_json) return true;  // nothing on disk to mark
@@ -545,7 +547,7 @@ bool Spool::MarkDelivered(uint64_t id, size_t sink) {
     return false;
   }
   ::close(fd);
-  if (!SyncDir()) {
+  if (sync && !SyncDir()) {
     ++stats_.write_errors;
     return false;
   }

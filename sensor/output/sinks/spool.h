@@ -82,7 +82,13 @@ class Spool {
   // Records delivery of `id` to sink number `sink` (index into the
   // constructor's list). Removes the alert when every sink has it. False if the
   // id is no longer held or the marker could not be written (counted).
-  bool MarkDelivered(uint64_t id, size_t sink);
+  // Without `sync` the directory is not fsync'd: the marker survives a crash of
+  // the process, and a power loss before the next Sync() only makes the alert
+  // delivered again (at-least-once). A sink delivering a backlog marks many
+  // alerts per fsync that way.
+  bool MarkDelivered(uint64_t id, size_t sink, bool sync = true);
+  // fsyncs the directory: every marker and removal so far is durable.
+  bool Sync();
 
   // Up to `limit` held ids above `after`, oldest first, not yet delivered to
   // `sink`.

@@ -97,6 +97,22 @@ TEST_F(HttpsTest, DeliversWithCustomCa) {
   EXPECT_EQ(rx.received()[0].body, sinks::testing::SampleAlertJson());
 }
 
+// The TLS connection is kept alive too: one handshake for many alerts.
+TEST_F(HttpsTest, KeepsTheTlsConnectionAlive) {
+  auto ctx = ServerContext("server");
+  HttpReceiver rx(
+      0, [] { return 200u; }, ctx.get());
+  AlertDispatcher d(Config("localhost", rx.port(), "ca"));
+  std::string error;
+  ASSERT_TRUE(d.Start(error)) << error;
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(d.SubmitJson(sinks::testing::SampleAlertJson()));
+  ASSERT_TRUE(WaitFor([&] { return d.Idle(); }));
+  EXPECT_EQ(rx.received().size(), 20u);
+  EXPECT_EQ(rx.connections(), 1u);
+  EXPECT_EQ(rx.handshake_failures(), 0u);
+  d.Drain(milliseconds(100));
+}
+
 TEST_F(HttpsTest, RefusesUntrustedCaAndWrongName) {
   auto good = ServerContext("server");
   auto wrong_name = ServerContext("wrong_name");

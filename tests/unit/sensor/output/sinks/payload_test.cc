@@ -21,6 +21,22 @@ std::string Header(const HttpPayload& p, const std::string& name) {
   return "<absent>";
 }
 
+TEST(AlertmanagerTest, SeveralAlertsGoInOneArrayEachAsAlone) {
+  config::SinkConfig sink;
+  sink.headers = {{"X-Scope-OrgID", "soc"}};
+  const std::string high = SampleAlertJson("high"), critical = SampleAlertJson("critical");
+  const std::vector<json> alerts = {json::parse(high), json::parse(critical)};
+  const std::vector<std::string_view> texts = {high, critical};
+  auto p = FormatAlertmanager(sink, alerts, texts, 0);
+  auto body = json::parse(p.body);
+  ASSERT_TRUE(body.is_array());
+  ASSERT_EQ(body.size(), 2u);
+  EXPECT_EQ(body[0], json::parse(FormatAlertmanager(sink, alerts[0], high, 0).body)[0]);
+  EXPECT_EQ(body[1], json::parse(FormatAlertmanager(sink, alerts[1], critical, 0).body)[0]);
+  EXPECT_EQ(body[1]["labels"]["severity"], "critical");
+  EXPECT_EQ(Header(p, "X-Scope-OrgID"), "soc");
+}
+
 TEST(AlertFieldTest, NestedFlatAndMissing) {
   auto j = json::parse(SampleAlertJson());
   EXPECT_EQ(AlertField(j, "source.ip"), "203.0.113.9");
