@@ -24,12 +24,12 @@ constexpr std::string_view kRestartOnly[] = {
     "state",
     "output",
     "metrics",
-    "alerting",
+    "alerting.spool_dir",
     "ledger.hash_chain",
     "detection.memory_mib",
 };
 // Applied by a reload (sensor/pipeline/sensor.cc Reload), in configuration order.
-constexpr std::string_view kReloadable[] = {"storage", "detection", "ledger", "log"};
+constexpr std::string_view kReloadable[] = {"storage", "detection", "alerting", "ledger", "log"};
 
 // yaml-cpp's assignment writes through to the node it refers to: reset() rebinds instead, and
 // lookups go through a const node so that a missing key is not inserted.

@@ -3,8 +3,8 @@
 // capture handle and its filter, the worker threads, memory plans, the tables sized at start,
 // where outputs and state live, the metrics listener): changing them needs a restart, and a
 // reload that changes one is refused whole, naming the keys, so the sensor never reports a
-// change it did not apply. The rest (storage, detection, ledger rotation and compression, log
-// level) is applied by the reload.
+// change it did not apply. The rest (storage, detection, alert sinks and spool bounds, ledger
+// rotation and compression, log level) is applied by the reload.
 
 #include <string>
 #include <vector>
@@ -18,8 +18,8 @@ namespace bw::config {
 // applied to the running sensor.
 std::vector<std::string> RestartOnlyChanges(const Config& running, const Config& next);
 
-// Sections a reload would change ("storage", "detection", "ledger", "log"), in configuration
-// order.
+// Sections a reload would change ("storage", "detection", "alerting", "ledger", "log"), in
+// configuration order.
 std::vector<std::string> ReloadableChanges(const Config& running, const Config& next);
 
 }  // namespace bw::config

@@ -296,6 +296,17 @@ void Sensor::Reload() {
     return;
   }
   const std::vector<std::string> changed = config::ReloadableChanges(options_.config, next);
+  // The sinks first: the one change that can still fail (a CA file, the spool), and then
+  // nothing else is applied either.
+  if (std::find(changed.begin(), changed.end(), "alerting") != changed.end()) {
+    std::string error;
+    if (!dispatcher_->Reconfigure(next.alerting, error)) {
+      ++reload_failures_;
+      spdlog::error("config reload rejected, keeping the running config: alerting: {}", error);
+      return;
+    }
+    options_.config.alerting = next.alerting;
+  }
   ++reloads_;
   config::Config& c = options_.config;
   c.detection = next.detection;

@@ -5,12 +5,14 @@ test rewrites its config file and sends SIGHUP:
 
 1. an unchanged file (the sensor started with --bpf, which the file does not have): "nothing
    changed", not a filter change;
-2. storage.endpoints naming the store: "applied storage", and the store's next reads reach the
-   ledger (before: "config reloaded" was logged and the endpoint ignored);
-3. a new capture.snaplen and workers: 2: refused, naming both keys and that they need a
-   restart (the file's new capture.bpf is no change: --bpf overrides it); the sensor keeps
-   running on the previous config, endpoint included;
-4. SIGTERM: exit 0, and --stats-json counts 2 reloads and 1 failure.
+2. storage.endpoints naming the store and a webhook sink A: "applied storage, alerting"; the
+   store's next reads reach the ledger (before: "config reloaded" was logged and the endpoint
+   ignored) and an anonymous listing's alert reaches A;
+3. a new capture.snaplen and workers: 2, and the sink moved to B: refused, naming both keys and
+   that they need a restart (the file's new capture.bpf is no change: --bpf overrides it); the
+   sensor keeps running on the previous config: endpoint and sink A;
+4. the sink moved to B alone: "applied alerting", and the next alert reaches B, not A;
+5. SIGTERM: exit 0, and --stats-json counts 3 reloads and 1 failure.
 
 usage: reload_scope_test.py BUCKETWATCH WORKDIR        (root: capture on lo; else exit 77)
 """
@@ -29,10 +31,34 @@ import urllib.request
 SKIP = 77
 
 
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        self.server.alerts.append(body.get("storage", {}).get("bucket"))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def hook_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    server.alerts = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 class Store(http.server.BaseHTTPRequestHandler):
     # Nothing in the answer says storage: only an endpoint rule can make it so.
     def do_GET(self):
         body = b"object bytes\n"
+        if "list-type=2" in self.path:
+            bucket = self.path.split("/")[1].split("?")[0]
+            body = (b'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>' +
+                    bucket.encode() + b"</Name><KeyCount>1</KeyCount><Contents><Key>a.txt</Key>"
+                    b"</Contents></ListBucketResult>")
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(body)))
@@ -78,9 +104,27 @@ def main():
     stats = os.path.join(work, "stats.json")
     log = os.path.join(work, "stderr")
 
-    def write_config(extra):
+    hook_a, hook_b = hook_server(), hook_server()
+    spool = os.path.join(work, "spool")
+
+    def write_config(extra, sink=None):
+        alerting = {"spool_dir": spool}
+        if sink:
+            alerting["sinks"] = [{"name": "hook", "type": "webhook",
+                                  "url": "http://127.0.0.1:%d/hook" % sink.server_address[1]}]
         with open(config, "w") as f:
-            json.dump(dict({"log": {"level": "info"}}, **extra), f)
+            json.dump(dict({"log": {"level": "info"}, "alerting": alerting}, **extra), f)
+
+    def list_bucket(bucket):
+        with urllib.request.urlopen("http://127.0.0.1:%d/%s?list-type=2" % (port, bucket),
+                                    timeout=5) as r:
+            r.read()
+
+    def wait_alert(server, bucket):
+        deadline = time.time() + 15
+        while time.time() < deadline and bucket not in server.alerts:
+            time.sleep(0.2)
+        return bucket in server.alerts
 
     def read_object(name):
         # A fresh connection per read: each is its own flow, ledgered once it ends.
@@ -112,21 +156,34 @@ def main():
         read_object("before.txt")
         hup("config reloaded from %s: nothing changed" % config)
 
-        write_config({"storage": {"endpoints": [{"host": "127.0.0.1", "port": port,
-                                                 "provider": "s3_compatible"}]}})
-        hup("config reloaded from %s: applied storage" % config)
+        endpoint = {"storage": {"endpoints": [{"host": "127.0.0.1", "port": port,
+                                               "provider": "s3_compatible"}]}}
+        write_config(endpoint, hook_a)
+        hup("config reloaded from %s: applied storage, alerting" % config)
         time.sleep(1.5)  # the workers take the new settings at their next tick
         read_object("after.txt")
+        list_bucket("bucket-one")
+        if not wait_alert(hook_a, "bucket-one"):
+            problems.append("the alert after the reload did not reach sink A (%s)" % hook_a.alerts)
 
-        write_config({"storage": {"endpoints": [{"host": "127.0.0.1", "port": port,
-                                                 "provider": "s3_compatible"}]},
-                      "workers": 2, "capture": {"snaplen": 1500, "bpf": "tcp"}})
+        write_config(dict(endpoint, workers=2, capture={"snaplen": 1500, "bpf": "tcp"}), hook_b)
         text = hup("config reload rejected")
         # capture.bpf is not a change: --bpf on the command line overrides the file's.
         for key in ("capture.snaplen, workers", "only at a restart"):
             if key not in text:
                 problems.append("the refusal does not name %r: %s" % (key, text.strip()))
         read_object("still.txt")
+        list_bucket("bucket-two")
+        if not wait_alert(hook_a, "bucket-two"):
+            problems.append("after a refused reload the alert did not reach sink A (A %s, B %s)"
+                            % (hook_a.alerts, hook_b.alerts))
+
+        write_config(endpoint, hook_b)
+        hup("config reloaded from %s: applied alerting" % config)
+        list_bucket("bucket-three")
+        if not wait_alert(hook_b, "bucket-three") or "bucket-three" in hook_a.alerts:
+            problems.append("after moving the sink the alert went to A %s / B %s" %
+                            (hook_a.alerts, hook_b.alerts))
         deadline = time.time() + 15
         while time.time() < deadline and "/reload-bucket/still.txt" not in ledger_paths(ledger):
             time.sleep(0.2)
@@ -138,6 +195,8 @@ def main():
             proc.kill()
             rc = proc.wait()
         store.shutdown()
+        hook_a.shutdown()
+        hook_b.shutdown()
     paths = ledger_paths(ledger)
     if "/reload-bucket/before.txt" in paths:
         problems.append("the store was storage before its endpoint was configured")
@@ -149,15 +208,15 @@ def main():
         problems.append("exit %d after SIGTERM" % rc)
     else:
         counts = json.load(open(stats))["config"]
-        if counts != {"reloads": 2, "reload_failures": 1}:
-            problems.append("stats config %s, want 2 reloads and 1 failure" % counts)
+        if counts != {"reloads": 3, "reload_failures": 1}:
+            problems.append("stats config %s, want 3 reloads and 1 failure" % counts)
     for p in problems:
         print("FAIL: " + p)
     if problems:
         print(open(log).read()[-2000:])
         return 1
-    print("ok: reload applied storage.endpoints (ledger %s), refused capture.snaplen and workers"
-          % paths)
+    print("ok: reload applied storage.endpoints (ledger %s) and moved the sink (A got %s, B %s); "
+          "refused capture.snaplen and workers" % (paths, hook_a.alerts, hook_b.alerts))
     return 0
 
 

@@ -100,7 +100,12 @@ class AlertDispatcher::Impl {
 
   ~Impl() { Stop(); }
 
-  bool Start(std::string& error) {
+  const config::AlertingConfig& config() const { return cfg_; }
+
+  bool Start(std::string& error) { return Prepare(error) && Run(error); }
+
+  // Everything that can fail for a bad setting and does not touch the spool or the network.
+  bool Prepare(std::string& error) {
     if (cfg_.sinks.empty()) return true;
     for (size_t i = 0; i < cfg_.sinks.size(); ++i) {
       auto s = std::make_unique<SinkState>();
@@ -146,6 +151,12 @@ class AlertDispatcher::Impl {
       s->overflow = true;
       sinks_.push_back(std::move(s));
     }
+    return true;
+  }
+
+  // Opens the spool and starts delivering. Once per Impl, after Prepare.
+  bool Run(std::string& error) {
+    if (cfg_.sinks.empty()) return true;
     if (!spool_->Open(error)) return false;
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) == 0) hostname_ = host;
@@ -218,10 +229,18 @@ class AlertDispatcher::Impl {
       std::this_thread::sleep_for(milliseconds(10));
     }
     if (started_ && !Idle()) {
-      spdlog::warn(
-          "alert dispatcher: drain budget spent; undelivered alerts "
-          "stay in the spool {}",
-          cfg_.spool_dir);
+      const uint64_t lost = spool_->Stats().memory_only_held;
+      if (lost > 0) {
+        spdlog::error(
+            "alert dispatcher: drain budget spent; {} undelivered alerts were held in memory only "
+            "(the spool {} could not take them) and are lost; the rest stay in the spool",
+            lost, cfg_.spool_dir);
+      } else {
+        spdlog::warn(
+            "alert dispatcher: drain budget spent; undelivered alerts "
+            "stay in the spool {}",
+            cfg_.spool_dir);
+      }
     }
     Stop();
   }
@@ -454,21 +473,62 @@ AlertDispatcher::AlertDispatcher(const config::AlertingConfig& cfg)
 
 AlertDispatcher::~AlertDispatcher() = default;
 
-bool AlertDispatcher::Start(std::string& error) { return impl_->Start(error); }
+bool AlertDispatcher::Start(std::string& error) {
+  std::shared_lock lock(swap_mu_);
+  return impl_->Start(error);
+}
 
-void AlertDispatcher::Submit(const detect::Alert& alert) { impl_->SubmitJson(alert.ToJson()); }
+bool AlertDispatcher::Reconfigure(const config::AlertingConfig& cfg, std::string& error) {
+  auto next = std::make_unique<Impl>(cfg);
+  if (!next->Prepare(error)) return false;
+  std::unique_lock lock(swap_mu_);
+  // Both would own the spool directory: the old delivery stops first. What it had in flight
+  // is still in the spool, and the new sinks deliver it.
+  impl_->Stop();
+  if (next->Run(error)) {
+    impl_ = std::move(next);
+    return true;
+  }
+  // The spool opened a moment ago and does not now: start the old sinks again rather than none.
+  std::string again;
+  auto old = std::make_unique<Impl>(impl_->config());
+  if (old->Start(again)) {
+    impl_ = std::move(old);
+  } else {
+    spdlog::error("alert dispatcher: cannot restart the previous sinks either: {}", again);
+  }
+  return false;
+}
 
-bool AlertDispatcher::SubmitJson(std::string_view json) { return impl_->SubmitJson(json); }
+void AlertDispatcher::Submit(const detect::Alert& alert) {
+  std::shared_lock lock(swap_mu_);
+  impl_->SubmitJson(alert.ToJson());
+}
+
+bool AlertDispatcher::SubmitJson(std::string_view json) {
+  std::shared_lock lock(swap_mu_);
+  return impl_->SubmitJson(json);
+}
 
 size_t AlertDispatcher::SubmitBatch(const std::vector<std::string>& jsons) {
   std::vector<std::string_view> views(jsons.begin(), jsons.end());
+  std::shared_lock lock(swap_mu_);
   return impl_->SubmitBatch(views);
 }
 
-void AlertDispatcher::Drain(milliseconds budget) { impl_->Drain(budget); }
+void AlertDispatcher::Drain(milliseconds budget) {
+  std::shared_lock lock(swap_mu_);
+  impl_->Drain(budget);
+}
 
-bool AlertDispatcher::Idle() const { return impl_->Idle(); }
+bool AlertDispatcher::Idle() const {
+  std::shared_lock lock(swap_mu_);
+  return impl_->Idle();
+}
 
-DispatcherCounters AlertDispatcher::Counters() const { return impl_->Counters(); }
+DispatcherCounters AlertDispatcher::Counters() const {
+  std::shared_lock lock(swap_mu_);
+  return impl_->Counters();
+}
 
 }  // namespace bw::output

@@ -21,6 +21,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -68,6 +69,13 @@ class AlertDispatcher {
   // sinks configured it succeeds and Submit() does nothing.
   [[nodiscard]] bool Start(std::string& error);
 
+  // SIGHUP: delivers with `cfg`'s sinks and bounds from now on (spool_dir must not change: the
+  // spool stays where it is). The new sinks are prepared first (URLs, CA files); only then does
+  // the old delivery stop and the new one start on the same spool, so nothing spooled is lost:
+  // an attempt cut short is made again. False with `error` (and the old sinks still
+  // delivering) when the new ones cannot be prepared. The per-sink counters start over.
+  [[nodiscard]] bool Reconfigure(const config::AlertingConfig& cfg, std::string& error);
+
   // Spools (append + fsync) and queues; thread-safe; never blocks on the
   // network.
   void Submit(const detect::Alert& alert);
@@ -91,6 +99,8 @@ class AlertDispatcher {
  private:
   struct SinkState;
   class Impl;
+  // Shared by every call, exclusive for Reconfigure's swap.
+  mutable std::shared_mutex swap_mu_;
   std::unique_ptr<Impl> impl_;
 };
 
