@@ -216,15 +216,15 @@ bool IsCredentialParam(std::string_view decoded_key) {
 
 namespace {
 
-// Where a credential's value starts inside one '&'/';'-separated segment, or npos. The key may
+// Where a credential's value starts inside one segment between `separators`, or npos. The key may
 // also hide behind an encoded separator inside the segment ("prefix=a%26sig%3Dx"), which a
 // gateway that decodes before splitting reads as a parameter of its own.
-size_t CredentialValueStart(std::string_view seg) {
+size_t CredentialValueStart(std::string_view seg, std::string_view separators) {
   size_t pos = 0;
   while (pos < seg.size()) {
     size_t end = pos;
     size_t sep_len = 0;
-    while (end < seg.size() && (sep_len = EncodedCharAt(seg, end, "&;")) == 0) ++end;
+    while (end < seg.size() && (sep_len = EncodedCharAt(seg, end, separators)) == 0) ++end;
     std::string_view sub = seg.substr(pos, end - pos);
     size_t eq = 0;
     size_t eq_len = 0;
@@ -239,16 +239,19 @@ size_t CredentialValueStart(std::string_view seg) {
 
 }  // namespace
 
-std::string RedactQuery(std::string_view query) {
+namespace {
+
+// One reading of the query: parameters separated by the raw `separators`.
+std::string RedactSplitAt(std::string_view query, std::string_view separators) {
   static constexpr std::string_view kRedacted = "REDACTED";
   std::string out;
   out.reserve(query.size());
   size_t pos = 0;
   while (true) {
-    size_t end = query.find_first_of("&;", pos);
+    size_t end = query.find_first_of(separators, pos);
     if (end == std::string_view::npos) end = query.size();
     std::string_view seg = query.substr(pos, end - pos);
-    size_t value = CredentialValueStart(seg);
+    size_t value = CredentialValueStart(seg, separators);
     if (value != std::string_view::npos) {
       // Everything to the next raw separator goes: a value cut at an encoded one would leak the
       // rest to a gateway that does not decode first.
@@ -262,6 +265,16 @@ std::string RedactQuery(std::string_view query) {
     pos = end + 1;
   }
   return out;
+}
+
+}  // namespace
+
+// A value is redacted when any reader would take it for a credential: one that splits at '&'
+// only (a ';' inside "pageToken;x=v" leaves the key a token's) and one that splits at ';' too
+// ("a=1;sig=v"). The first pass redacts more where they disagree; the second finds what hides
+// behind a ';'.
+std::string RedactQuery(std::string_view query) {
+  return RedactSplitAt(RedactSplitAt(query, "&"), "&;");
 }
 
 }  // namespace bw::storage

@@ -57,9 +57,10 @@ class QueryParams {
 bool IsCredentialParam(std::string_view decoded_key);
 
 // The query with every credential value replaced by REDACTED; keys, order and all other values
-// are kept byte for byte. Parameters are separated by '&' or ';', and a key counts however
+// are kept byte for byte. A value goes when any reader takes it for a credential: one that
+// separates parameters at '&' only, and one that also separates at ';'; a key counts however
 // many times (up to three) it and its '=' are percent-encoded, as some S3-compatible gateways
-// read them; a redacted value runs to the next raw '&' or ';'.
+// read them. A redacted value runs to the reader's next raw separator.
 std::string RedactQuery(std::string_view query);
 
 }  // namespace bw::storage

@@ -105,6 +105,11 @@ TEST(RedactQuery, ReplacesCredentialValuesKeepingKeys) {
       {"prefix=photos%26sig%3Dabc&max-keys=1", "prefix=photos%26sig%3DREDACTED&max-keys=1"},
       {"token=abc%26def&x=1", "token=REDACTED&x=1"},
       {"prefix=a%3Bb;acl", "prefix=a%3Bb;acl"},
+      // A reader that splits at '&' only sees a token's key before the '=' (the fuzzer's case).
+      {"maxResults=2&pageToken$;j=SECRET&x=1", "maxResults=2&pageToken$;j=REDACTED&x=1"},
+      // And one that splits at ';' too sees the signature after it: both are redacted.
+      {"a=1&X-Amz-Credential=AKIA/x;X-Amz-Signature=ab",
+       "a=1&X-Amz-Credential=AKIA/x;X-Amz-Signature=REDACTED"},
       // Not separators: a lone '%', a short or non-hex escape, an encoded other character.
       {"prefix=100%&sig", "prefix=100%&sig"},
       {"prefix=%3&list-type=2", "prefix=%3&list-type=2"},
