@@ -233,16 +233,7 @@ bool Spool::Open(std::string& error) {
         ++stats_.corrupt;
         continue;
       }
-      files_[id] = File{static_cast<uint32_t>(jsons.size()), static_cast<uint32_t>(jsons.size())};
-      for (uint32_t k = 0; k < jsons.size(); ++k) {
-        Entry entry;
-        entry.bytes = record_bytes[k];
-        entry.file = id;
-        entry.index = k;
-        entry.delivered.assign(sinks_.size(), false);
-        entries_.emplace(id + k, std::move(entry));
-      }
-      last_id_ = std::max(last_id_, id + jsons.size() - 1);
+      IndexFileLocked(id, record_bytes);
     } else if (EndsWith(rest, ".done")) {
       markers.emplace_back(id, std::string(rest.substr(0, rest.size() - 5)));
       if (id > last_id_) last_id_ = id;
@@ -307,6 +298,20 @@ bool Spool::Open(std::string& error) {
   return true;
 }
 
+void Spool::IndexFileLocked(uint64_t id, const std::vector<uint64_t>& record_bytes) {
+  const auto n = static_cast<uint32_t>(record_bytes.size());
+  files_[id] = File{n, n};
+  for (uint32_t k = 0; k < n; ++k) {
+    Entry entry;
+    entry.bytes = record_bytes[k];
+    entry.file = id;
+    entry.index = k;
+    entry.delivered.assign(sinks_.size(), false);
+    entries_.emplace(id + k, std::move(entry));
+  }
+  last_id_ = std::max(last_id_, id + n - 1);
+}
+
 bool Spool::RecoverTempLocked(const std::string& name, uint64_t id) {
   const std::string path = dir_ + "/" + name;
   const std::string final_path = AlertPath(id);
@@ -323,16 +328,7 @@ bool Spool::RecoverTempLocked(const std::string& name, uint64_t id) {
     if (fd >= 0) ::close(fd);
     ok = ok && ::rename(path.c_str(), final_path.c_str()) == 0;
     if (ok) {
-      files_[id] = File{static_cast<uint32_t>(jsons.size()), static_cast<uint32_t>(jsons.size())};
-      for (uint32_t k = 0; k < jsons.size(); ++k) {
-        Entry entry;
-        entry.bytes = record_bytes[k];
-        entry.file = id;
-        entry.index = k;
-        entry.delivered.assign(sinks_.size(), false);
-        entries_.emplace(id + k, std::move(entry));
-      }
-      last_id_ = std::max(last_id_, id + jsons.size() - 1);
+      IndexFileLocked(id, record_bytes);
       stats_.recovered += jsons.size();
       if (valid < bytes.size()) ++stats_.temp_discarded;
       spdlog::warn(

@@ -135,6 +135,8 @@ class Spool {
   void RemoveLocked(uint64_t id);
   // A leftover "<id>.alert.tmp": its whole records become "<id>.alert"; false when none could.
   bool RecoverTempLocked(const std::string& name, uint64_t id);
+  // Indexes spool file `id`, whose records (undelivered to every sink) have these sizes.
+  void IndexFileLocked(uint64_t id, const std::vector<uint64_t>& record_bytes);
   void AppendFileLocked(std::span<const std::string> records,
                         std::span<const std::string_view> jsons, std::span<uint64_t> ids,
                         std::vector<uint64_t>* evicted);
