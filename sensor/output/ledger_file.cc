@@ -430,58 +430,9 @@ void LedgerFile::CheckPathLocked() {
     unchecked_lines_ = 0;
     return;
   }
-  FILE* old = file_;
-  file_ = nullptr;
-  const uint64_t from = checked_bytes_, to = file_bytes_, pending = unchecked_lines_;
-  const bool opened = OpenActive(error);
-  int err = 0;
-  bool copied = fate == FileFate::kMoved || pending == 0;
-  if (!copied && opened) {
-    copied = CopyTail(::fileno(old), from, to, ::fileno(file_), file_bytes_, err);
-    if (copied) {
-      file_bytes_ += to - from;
-      checked_bytes_ = file_bytes_;
-    }
-  }
-  if (!copied) lost_.fetch_add(pending, std::memory_order_relaxed);
-  std::fclose(old);
-  const auto n = static_cast<unsigned long long>(pending);
-  if (!opened) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    std::fprintf(stderr,
-                 "bucketwatch: ledger %s was %s while open and cannot be opened again: %s "
-                 "(%llu lines written since it was last seen in place are lost; ledger lines "
-                 "are dropped and counted as lost until it can be opened)\n",
-                 path_.c_str(), fate == FileFate::kDeleted ? "deleted" : "moved away",
-                 error.c_str(), fate == FileFate::kDeleted ? n : 0ull);
-    return;
-  }
-  reopens_.fetch_add(1, std::memory_order_relaxed);
-  if (fate == FileFate::kMoved) {
-    std::fprintf(stderr,
-                 "bucketwatch: ledger %s was renamed or replaced while open; the lines before "
-                 "are in the moved file, new lines go to the file now at the path (the hash "
-                 "chain continues)\n",
-                 path_.c_str());
-  } else if (copied && n > 0) {
-    std::fprintf(stderr,
-                 "bucketwatch: ledger %s was deleted while open; writing to a new file at the "
-                 "path, which starts with the %llu lines written since the deleted one was last "
-                 "seen in place (the hash chain continues)\n",
-                 path_.c_str(), n);
-  } else if (copied) {
-    std::fprintf(stderr,
-                 "bucketwatch: ledger %s was deleted while open; writing to a new file at the "
-                 "path (the hash chain continues)\n",
-                 path_.c_str());
-  } else {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    std::fprintf(stderr,
-                 "bucketwatch: ledger %s was deleted while open; writing to a new file at the "
-                 "path; the %llu lines written since the deleted one was last seen in place "
-                 "could not be moved to it (%s) and are lost\n",
-                 path_.c_str(), n, std::strerror(err));
-  }
+  ReplaceVanishedFile(fate, "ledger " + path_, " (the hash chain continues)", file_, file_bytes_,
+                      checked_bytes_, unchecked_lines_,
+                      [this](std::string& e) { return OpenActive(e); }, {lost_, errors_, reopens_});
 }
 
 void LedgerFile::RotateLocked(TimestampNs now) {

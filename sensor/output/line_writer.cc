@@ -90,6 +90,64 @@ bool CopyTail(int from, uint64_t begin, uint64_t end, int to, uint64_t to_size, 
   return ok;
 }
 
+void ReplaceVanishedFile(FileFate fate, const std::string& label, const char* note, FILE*& file,
+                         uint64_t& size, uint64_t& checked, uint64_t pending,
+                         const std::function<bool(std::string&)>& open,
+                         VanishedFileCounters counters) {
+  FILE* old = file;
+  file = nullptr;
+  const uint64_t from = checked, to = size;
+  std::string error;
+  const bool opened = open(error);
+  int err = 0;
+  bool copied = fate == FileFate::kMoved || pending == 0;
+  if (!copied && opened) {
+    copied = CopyTail(::fileno(old), from, to, ::fileno(file), size, err);
+    if (copied) {
+      size += to - from;
+      checked = size;
+    }
+  }
+  if (!copied) counters.lost.fetch_add(pending, std::memory_order_relaxed);
+  std::fclose(old);
+  const char* what = fate == FileFate::kDeleted ? "deleted" : "moved away";
+  const auto n = static_cast<unsigned long long>(pending);
+  if (!opened) {
+    counters.errors.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr,
+                 "bucketwatch: %s was %s while open and cannot be opened again: %s (%llu lines "
+                 "written since it was last seen in place are lost; further lines are counted as "
+                 "lost until it can be opened)\n",
+                 label.c_str(), what, error.c_str(), copied ? 0ull : n);
+    return;
+  }
+  counters.reopens.fetch_add(1, std::memory_order_relaxed);
+  if (fate == FileFate::kMoved) {
+    std::fprintf(stderr,
+                 "bucketwatch: %s was renamed or replaced while open; the lines before are in "
+                 "the moved file, new lines go to the file now at the path%s\n",
+                 label.c_str(), note);
+  } else if (copied && n > 0) {
+    std::fprintf(stderr,
+                 "bucketwatch: %s was deleted while open; writing to a new file at the path, "
+                 "which starts with the %llu lines written since the deleted one was last seen "
+                 "in place%s\n",
+                 label.c_str(), n, note);
+  } else if (copied) {
+    std::fprintf(stderr,
+                 "bucketwatch: %s was deleted while open; writing to a new file at the "
+                 "path%s\n",
+                 label.c_str(), note);
+  } else {
+    counters.errors.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr,
+                 "bucketwatch: %s was deleted while open; writing to a new file at the path%s; "
+                 "the %llu lines written since the deleted one was last seen in place could not "
+                 "be moved to it (%s) and are lost\n",
+                 label.c_str(), note, n, std::strerror(err));
+  }
+}
+
 LineWriter::~LineWriter() {
   Flush();
   if (file_ && owns_) std::fclose(file_);
@@ -173,54 +231,8 @@ void LineWriter::CheckPath() {
     unchecked_lines_ = 0;
     return;
   }
-  FILE* old = file_;
-  file_ = nullptr;
-  const uint64_t from = checked_size_, to = size_, pending = unchecked_lines_;
-  const bool opened = OpenFile(error);
-  int err = 0;
-  bool copied = fate == FileFate::kMoved || pending == 0;
-  if (!copied && opened) {
-    copied = CopyTail(::fileno(old), from, to, ::fileno(file_), size_, err);
-    if (copied) size_ += to - from;
-    checked_size_ = size_;
-  }
-  if (!copied) lost_.fetch_add(pending, std::memory_order_relaxed);
-  std::fclose(old);
-  const char* what = fate == FileFate::kDeleted ? "deleted" : "moved away";
-  if (!opened) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    std::fprintf(stderr,
-                 "bucketwatch: %s was %s while open and cannot be opened again: %s (%llu lines "
-                 "lost with it; further lines are counted as lost until it can be opened)\n",
-                 path_.c_str(), what, error.c_str(),
-                 static_cast<unsigned long long>(copied ? 0 : pending));
-    return;
-  }
-  reopens_.fetch_add(1, std::memory_order_relaxed);
-  const auto n = static_cast<unsigned long long>(pending);
-  if (fate == FileFate::kMoved) {
-    std::fprintf(stderr,
-                 "bucketwatch: %s was renamed or replaced while open; the lines before are in "
-                 "the moved file, new lines go to the file now at the path\n",
-                 path_.c_str());
-  } else if (copied && n > 0) {
-    std::fprintf(stderr,
-                 "bucketwatch: %s was deleted while open; writing to a new file at the path, "
-                 "which starts with the %llu lines written since the deleted one was last seen "
-                 "in place\n",
-                 path_.c_str(), n);
-  } else if (copied) {
-    std::fprintf(stderr,
-                 "bucketwatch: %s was deleted while open; writing to a new file at the path\n",
-                 path_.c_str());
-  } else {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    std::fprintf(stderr,
-                 "bucketwatch: %s was deleted while open; writing to a new file at the path; the "
-                 "%llu lines written since the deleted one was last seen in place could not be "
-                 "moved to it (%s) and are lost\n",
-                 path_.c_str(), n, std::strerror(err));
-  }
+  ReplaceVanishedFile(fate, path_, "", file_, size_, checked_size_, unchecked_lines_,
+                      [this](std::string& e) { return OpenFile(e); }, {lost_, errors_, reopens_});
 }
 
 void LineWriter::Flush() {

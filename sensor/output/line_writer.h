@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -37,6 +38,23 @@ FileFate FateOf(int fd, const std::string& path);
 // `to` is cut back to `to_size` and `err` gets the errno.
 [[nodiscard]] bool CopyTail(int from, uint64_t begin, uint64_t end, int to, uint64_t to_size,
                             int& err);
+
+// What a file writer counts when its file vanishes from its path.
+struct VanishedFileCounters {
+  std::atomic<uint64_t>& lost;     // lines in no file
+  std::atomic<uint64_t>& errors;   // opens and copies that failed
+  std::atomic<uint64_t>& reopens;  // the path opened again
+};
+
+// The path no longer names the open `file` (`fate` is kMoved or kDeleted; CheckPath): opens the
+// path again with `open` (which sets `file`, `size` and `checked` for the new file), copies the
+// `pending` lines a deleted file received past byte `checked` to the new one, closes the old
+// file, counts, and says what happened on stderr about `label` ("ledger /x" or "/x"), `note`
+// added where writing goes on. Shared by the ledger and the other line files.
+void ReplaceVanishedFile(FileFate fate, const std::string& label, const char* note, FILE*& file,
+                         uint64_t& size, uint64_t& checked, uint64_t pending,
+                         const std::function<bool(std::string&)>& open,
+                         VanishedFileCounters counters);
 
 class LineWriter {
  public:
