@@ -66,22 +66,15 @@ void Differences(const YAML::Node& a, const YAML::Node& b, const std::string& pa
 
 }  // namespace
 
-std::vector<std::string> RestartOnlyChanges(const Config& running, const Config& next) {
+ReloadChanges CompareForReload(const Config& running, const Config& next) {
   const YAML::Node a = YAML::Load(DumpConfig(running));
   const YAML::Node b = YAML::Load(DumpConfig(next));
-  std::vector<std::string> out;
+  ReloadChanges out;
   for (std::string_view path : kRestartOnly) {
-    Differences(At(a, path), At(b, path), std::string(path), out);
+    Differences(At(a, path), At(b, path), std::string(path), out.restart_only);
   }
-  return out;
-}
-
-std::vector<std::string> ReloadableChanges(const Config& running, const Config& next) {
-  const YAML::Node a = YAML::Load(DumpConfig(running));
-  const YAML::Node b = YAML::Load(DumpConfig(next));
-  std::vector<std::string> out;
   for (std::string_view path : kReloadable) {
-    if (Text(At(a, path)) != Text(At(b, path))) out.emplace_back(path);
+    if (Text(At(a, path)) != Text(At(b, path))) out.reloadable.emplace_back(path);
   }
   return out;
 }

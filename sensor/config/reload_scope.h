@@ -13,13 +13,16 @@
 
 namespace bw::config {
 
-// Key paths whose value differs between `running` and `next` and that apply only at a
-// restart, in configuration order ("capture.bpf", "workers", ...). Empty: `next` can be
-// applied to the running sensor.
-std::vector<std::string> RestartOnlyChanges(const Config& running, const Config& next);
+struct ReloadChanges {
+  // Key paths whose value differs and that apply only at a restart, in configuration order
+  // ("capture.bpf", "workers", ...). Empty: `next` can be applied to the running sensor.
+  std::vector<std::string> restart_only;
+  // Sections a reload would change ("storage", "detection", "alerting", "ledger", "log"), in
+  // configuration order.
+  std::vector<std::string> reloadable;
+};
 
-// Sections a reload would change ("storage", "detection", "alerting", "ledger", "log"), in
-// configuration order.
-std::vector<std::string> ReloadableChanges(const Config& running, const Config& next);
+// What differs between the `running` configuration and the `next` one a reload read.
+ReloadChanges CompareForReload(const Config& running, const Config& next);
 
 }  // namespace bw::config

@@ -286,7 +286,8 @@ void Sensor::Reload() {
   options_.cli_overrides.ApplyTo(next);
   // All or nothing: a change the running sensor cannot take makes the whole reload fail, so
   // "reloaded" always means every change in the file is in force.
-  const std::vector<std::string> restart = config::RestartOnlyChanges(options_.config, next);
+  const config::ReloadChanges changes = config::CompareForReload(options_.config, next);
+  const std::vector<std::string>& restart = changes.restart_only;
   if (!restart.empty()) {
     ++reload_failures_;
     spdlog::error(
@@ -295,7 +296,7 @@ void Sensor::Reload() {
         Join(restart), source);
     return;
   }
-  const std::vector<std::string> changed = config::ReloadableChanges(options_.config, next);
+  const std::vector<std::string>& changed = changes.reloadable;
   // The sinks first: the one change that can still fail (a CA file, the spool), and then
   // nothing else is applied either.
   if (std::find(changed.begin(), changed.end(), "alerting") != changed.end()) {

@@ -15,6 +15,13 @@ Config Load(const std::vector<std::string>& sets) {
 
 using Keys = std::vector<std::string>;
 
+Keys RestartOnlyChanges(const Config& a, const Config& b) {
+  return CompareForReload(a, b).restart_only;
+}
+Keys ReloadableChanges(const Config& a, const Config& b) {
+  return CompareForReload(a, b).reloadable;
+}
+
 TEST(ReloadScope, SameConfigChangesNothing) {
   Config a = Load({});
   EXPECT_EQ(RestartOnlyChanges(a, a), Keys{});
