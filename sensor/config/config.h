@@ -87,8 +87,8 @@ struct Config {
   } storage;
 
   // What the sensor learned that must outlive a restart (state/learned_state.h): the servers
-  // known as storage and the dedup windows, saved to dir/state.json every save_interval, at
-  // exit, and read at start. Empty dir: nothing is kept (a restart forgets).
+  // known as storage, the dedup windows and open detection windows, saved to dir/state.json every
+  // save_interval, at exit, and read at start. Empty dir: nothing is kept (a restart forgets).
   struct Persist {
     std::string dir;
     TimestampNs save_interval = 60 * kNsPerSecond;

@@ -27,9 +27,9 @@ inline constexpr size_t kMaxOperations = 32;
 
 using OperationCounts = std::vector<std::pair<std::string, uint64_t>>;
 
-// All requests of one client to one bucket (provider, account, bucket), or, when the bucket is
-// not visible (TLS to a provider's service name: path-style requests), to one endpoint.
-struct Activity {
+// What an activity knows besides its distinct keys and its bulk-read window: plain values, so
+// the persisted state (DetectionEngine::ExportWindows) can copy them out and back.
+struct ActivityFacts {
   decode::IpAddress client;
   storage::Provider provider = storage::Provider::kS3;
   std::string account;
@@ -46,11 +46,16 @@ struct Activity {
   bool encrypted = false;
   AlertCounts counts;  // since first_seen (suppressed is filled per alert)
   OperationCounts operations;
-  DistinctCounter distinct;                 // distinct object keys read
   std::vector<std::string> read_samples;    // keys of objects served
   std::vector<std::string> listed_samples;  // keys disclosed by listings
-  SlidingWindow reads;                      // object reads and bytes served, for bulk_exfiltration
-  size_t charged = 0;                       // heap bytes held (OwnBytes when last recharged)
+};
+
+// All requests of one client to one bucket (provider, account, bucket), or, when the bucket is
+// not visible (TLS to a provider's service name: path-style requests), to one endpoint.
+struct Activity : ActivityFacts {
+  DistinctCounter distinct;  // distinct object keys read
+  SlidingWindow reads;       // object reads and bytes served, for bulk_exfiltration
+  size_t charged = 0;        // heap bytes held (OwnBytes when last recharged)
 };
 
 struct ProbedName {
@@ -59,17 +64,11 @@ struct ProbedName {
   bool resolved = false;  // some probe was answered other than not found / denied / unanswered
 };
 
-// The bucket names one client addressed, for bucket_enumeration, in probe order.
-struct ClientProbes {
-  // A probed name's list node, index node and bucket, plus its text.
-  static size_t NameBytes(const std::string& name);
-
+// What a probing client's state knows besides its names (see ActivityFacts).
+struct ProbeFacts {
   decode::IpAddress client;
   TimestampNs first_seen = 0;
   TimestampNs last_seen = 0;
-  std::list<ProbedName> names;
-  std::unordered_map<std::string_view, std::list<ProbedName>::iterator> index;
-  uint64_t resolved_names = 0;
   AlertCounts counts;  // requests, denied, not_found since first_seen
   OperationCounts operations;
   storage::Provider provider = storage::Provider::kS3;
@@ -79,6 +78,16 @@ struct ClientProbes {
   std::string server_name;
   std::string community_id;
   bool encrypted = false;
+};
+
+// The bucket names one client addressed, for bucket_enumeration, in probe order.
+struct ClientProbes : ProbeFacts {
+  // A probed name's list node, index node and bucket, plus its text.
+  static size_t NameBytes(const std::string& name);
+
+  std::list<ProbedName> names;
+  std::unordered_map<std::string_view, std::list<ProbedName>::iterator> index;
+  uint64_t resolved_names = 0;
   size_t name_bytes = 0;  // NameBytes of every name held
   size_t charged = 0;     // heap bytes held (OwnBytes when last recharged)
 

@@ -569,6 +569,117 @@ void DetectionEngine::RestoreDedup(const std::vector<DedupRecord>& records) {
   PublishGauges(s);
 }
 
+namespace {
+
+// What a window costs in the state file, roughly: JSON text of its fields, strings hex-encoded.
+size_t SerialisedBytes(const std::string& s) { return 2 * s.size() + 16; }
+
+template <typename Facts>
+size_t FactsBytes(const Facts& f) {
+  size_t n = 512 + SerialisedBytes(f.server_ip) + SerialisedBytes(f.user_agent) +
+             SerialisedBytes(f.server_name) + SerialisedBytes(f.community_id);
+  for (const auto& op : f.operations) n += SerialisedBytes(op.first) + 24;
+  return n;
+}
+
+// Keeps the most recently used records (the back) within `budget` bytes; counts the others.
+template <typename Record, typename Cost>
+void KeepNewest(std::vector<Record>& records, size_t budget, Cost cost, uint64_t& left_out) {
+  size_t used = 0;
+  size_t keep = 0;
+  for (auto it = records.rbegin(); it != records.rend(); ++it, ++keep) {
+    size_t c = cost(*it);
+    if (used + c > budget) break;
+    used += c;
+  }
+  left_out += records.size() - keep;
+  records.erase(records.begin(), records.end() - static_cast<std::ptrdiff_t>(keep));
+}
+
+}  // namespace
+
+OpenWindows DetectionEngine::ExportWindows(size_t max_bytes) const {
+  const State& s = *state_;
+  OpenWindows out;
+  if (s.now == INT64_MIN) return out;
+  s.activities.ForEachKeyed([&](const std::string&, const Activity& a) {
+    std::vector<WindowSlot> slots = a.reads.Slots(s.now, s.bulk_slot_ns);
+    if (slots.empty()) return;
+    ReadWindowRecord r{a, {}, a.distinct.overflow(), std::move(slots)};
+    r.distinct.assign(a.distinct.hashes().begin(), a.distinct.hashes().end());
+    out.reads.push_back(std::move(r));
+  });
+  const TimestampNs enum_window = s.config.bucket_enumeration.window;
+  s.clients.ForEachKeyed([&](const std::string&, const ClientProbes& c) {
+    ProbeWindowRecord r{c, {}};
+    for (const ProbedName& n : c.names) {
+      if (n.last > s.now - enum_window) r.names.push_back(n);
+    }
+    if (!r.names.empty()) out.probes.push_back(std::move(r));
+  });
+  KeepNewest(
+      out.reads, max_bytes / 2,
+      [](const ReadWindowRecord& r) {
+        size_t n = FactsBytes(r.facts) + SerialisedBytes(r.facts.account) +
+                   SerialisedBytes(r.facts.bucket) + SerialisedBytes(r.facts.endpoint) +
+                   24 * r.distinct.size() + 64 * r.slots.size();
+        for (const auto& k : r.facts.read_samples) n += SerialisedBytes(k);
+        for (const auto& k : r.facts.listed_samples) n += SerialisedBytes(k);
+        return n;
+      },
+      out.left_out);
+  KeepNewest(
+      out.probes, max_bytes / 2,
+      [](const ProbeWindowRecord& r) {
+        size_t n = FactsBytes(r.facts);
+        for (const auto& p : r.names) n += SerialisedBytes(p.name) + 48;
+        return n;
+      },
+      out.left_out);
+  return out;
+}
+
+void DetectionEngine::RestoreWindows(const OpenWindows& windows) {
+  State& s = *state_;
+  const auto& cfg = s.config;
+  for (const ReadWindowRecord& r : windows.reads) {
+    const ActivityFacts& f = r.facts;
+    std::string key = ActivityKey(f.client, f.provider, f.account, f.bucket, f.endpoint);
+    s.activities.Erase(key);
+    Activity fresh;
+    static_cast<ActivityFacts&>(fresh) = f;
+    Activity& a =
+        s.activities.Insert(key, std::move(fresh), cfg.max_tracked_keys, s.evicted_activities);
+    for (uint64_t h : r.distinct) {
+      a.distinct.AddHash(h, cfg.max_distinct, s.distinct_entries, cfg.max_distinct_total);
+    }
+    a.distinct.AddOverflow(r.distinct_overflow);
+    for (const WindowSlot& slot : r.slots) {
+      a.reads.Add(slot.start, s.bulk_slot_ns, slot.count, slot.bytes);
+    }
+    s.activities.Recharge(a, OwnBytes(a));
+  }
+  for (const ProbeWindowRecord& r : windows.probes) {
+    std::string key = ClientKey(r.facts.client);
+    s.clients.Erase(key);
+    ClientProbes fresh;
+    static_cast<ProbeFacts&>(fresh) = r.facts;
+    ClientProbes& c = s.clients.Insert(key, std::move(fresh), cfg.max_clients, s.evicted_clients);
+    for (const ProbedName& n : r.names) {
+      if (c.index.count(std::string_view(n.name))) continue;
+      if (c.names.size() >= std::max<uint64_t>(1, cfg.max_distinct) ||
+          s.distinct_entries >= cfg.max_distinct_total) {
+        ++s.evicted_probe_names;
+        continue;
+      }
+      c.Add(n, s.distinct_entries);
+    }
+    s.clients.Recharge(c, OwnBytes(c));
+  }
+  s.EnforceBudget();
+  PublishGauges(s);
+}
+
 void DetectionEngine::Advance(TimestampNs now) {
   state_->AdvanceTo(now);
   PublishGauges(*state_);

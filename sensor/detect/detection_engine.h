@@ -36,6 +36,7 @@
 #include "dissectors/storage/storage_event.h"
 #include "sensor/config/detection_config.h"
 #include "sensor/decode/ip_address.h"
+#include "sensor/detect/activity.h"
 #include "sensor/detect/alert.h"
 #include "sensor/event/encrypted_flow.h"
 #include "sensor/event/storage_request.h"
@@ -56,6 +57,27 @@ struct DedupRecord {
   TimestampNs fired = 0;
   TimestampNs window = 0;
   uint64_t suppressed = 0;
+};
+
+// The detection windows open when the state is saved, a bulk read or a name spray in progress,
+// as the persisted state holds them: enough to go on counting after a restart, and to fill the
+// alert that may follow with what was seen before it.
+struct ReadWindowRecord {
+  ActivityFacts facts;
+  std::vector<uint64_t> distinct;  // hashes of the distinct keys read (DistinctCounter)
+  uint64_t distinct_overflow = 0;  // keys counted beyond the exact cap
+  std::vector<WindowSlot> slots;   // the bulk-read window's slots, oldest first
+};
+
+struct ProbeWindowRecord {
+  ProbeFacts facts;
+  std::vector<ProbedName> names;  // in probe order
+};
+
+struct OpenWindows {
+  std::vector<ReadWindowRecord> reads;    // least recently used first
+  std::vector<ProbeWindowRecord> probes;  // least recently used first
+  uint64_t left_out = 0;                  // windows the byte budget did not take (the oldest)
 };
 
 // A plain copy of the counters (for metrics and tests).
@@ -110,6 +132,15 @@ class DetectionEngine {
   // recent kept, in packet time as saved). Entries whose window has passed go with the next
   // sweep, once packet time is known. Engine thread only.
   void RestoreDedup(const std::vector<DedupRecord>& records);
+
+  // The windows open at the current packet time: activities whose bulk-read window holds reads,
+  // clients whose probed names are inside the enumeration window. At most about `max_bytes` of
+  // serialised state, half for each kind, the most recently used kept. Engine thread only.
+  OpenWindows ExportWindows(size_t max_bytes) const;
+  // Before the first event (after RestoreDedup): takes saved windows over under the current
+  // caps and budget, slots re-slotted for the current window length. Windows that closed while
+  // the sensor was down close at the first event, as they would have. Engine thread only.
+  void RestoreWindows(const OpenWindows& windows);
 
   // Safe from any thread, concurrently with the calls above.
   DetectionStats Stats() const;

@@ -22,7 +22,11 @@ namespace bw::detect {
 class DistinctCounter {
  public:
   void Add(std::string_view value, size_t cap, uint64_t& used, uint64_t budget) {
-    uint64_t h = std::hash<std::string_view>{}(value);
+    AddHash(std::hash<std::string_view>{}(value), cap, used, budget);
+  }
+  // The same for a value known by its hash (a restored counter). The hash is libstdc++'s of the
+  // value, stable across runs of the same library.
+  void AddHash(uint64_t h, size_t cap, uint64_t& used, uint64_t budget) {
     if (seen_.count(h)) return;
     if (seen_.size() < cap && used < budget) {
       seen_.insert(h);
@@ -31,7 +35,11 @@ class DistinctCounter {
       ++overflow_;
     }
   }
+  // Values counted beyond the cap (a restored counter carries them over).
+  void AddOverflow(uint64_t n) { overflow_ += n; }
   uint64_t Count() const { return seen_.size() + overflow_; }
+  uint64_t overflow() const { return overflow_; }
+  const std::unordered_set<uint64_t>& hashes() const { return seen_; }
   size_t Remembered() const { return seen_.size(); }
   // A node per remembered hash plus the bucket array.
   size_t HeapBytes() const {

@@ -9,9 +9,11 @@
 //  - The slot length is passed in, not stored, so a window costs one pointer in its owner;
 //    the owner resets the window when the length changes.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "dissectors/common/timestamp.h"
 #include "sensor/detect/heap_estimate.h"
@@ -19,6 +21,14 @@
 namespace bw::detect {
 
 struct WindowTotals {
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+};
+
+// One slot with counts, as the persisted state holds it: the slot's start in packet time, so a
+// window restored under another length is re-slotted rather than misread.
+struct WindowSlot {
+  TimestampNs start = 0;
   uint64_t count = 0;
   uint64_t bytes = 0;
 };
@@ -55,6 +65,21 @@ class SlidingWindow {
       }
     }
     return t;
+  }
+
+  // The slots Sum(now) would count, oldest first.
+  std::vector<WindowSlot> Slots(TimestampNs now, TimestampNs slot_ns) const {
+    std::vector<WindowSlot> out;
+    if (!ring_) return out;
+    int64_t now_index = SlotIndex(now, slot_ns);
+    for (const auto& s : *ring_) {
+      if (s.index > now_index - kSlots && s.index <= now_index && (s.count || s.bytes)) {
+        out.push_back(WindowSlot{s.index * slot_ns, s.count, s.bytes});
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const WindowSlot& a, const WindowSlot& b) { return a.start < b.start; });
+    return out;
   }
 
   void Reset() { ring_.reset(); }

@@ -55,6 +55,7 @@ OutputStage::~OutputStage() {
 void OutputStage::Restore(const state::LearnedState& state) {
   known_.Restore(state.known_servers);
   detection_.RestoreDedup(state.dedup);
+  detection_.RestoreWindows(state.windows);
 }
 
 void OutputStage::Start() {
@@ -140,7 +141,10 @@ void OutputStage::Run() {
 
 void OutputStage::SaveState() {
   if (!targets_.state) return;
-  state::LearnedState learned{known_.Export(), detection_.ExportDedup()};
+  // Open windows get half the file; servers and dedup entries, bounded by their caps, the rest.
+  state::LearnedState learned{known_.Export(), detection_.ExportDedup(),
+                              detection_.ExportWindows(targets_.state->max_bytes() / 2)};
+  counters_.state_windows_left_out.fetch_add(learned.windows.left_out, std::memory_order_relaxed);
   std::string error;
   if (targets_.state->Save(state::Serialise(learned, advanced_), error)) {
     Bump(counters_.state_saves);

@@ -78,6 +78,7 @@ struct OutputStageCounters {
   std::atomic<uint64_t> alert_batches{0};  // group commits of alerts to the sinks' spool
   std::atomic<uint64_t> state_saves{0};    // state files written
   std::atomic<uint64_t> state_save_errors{0};
+  std::atomic<uint64_t> state_windows_left_out{0};  // open windows a save's budget did not take
 };
 
 class OutputStage final : private detect::AlertSink {
@@ -92,7 +93,8 @@ class OutputStage final : private detect::AlertSink {
   const OutputQueue& queue(size_t worker) const { return *queues_[worker]; }
   size_t workers() const { return queues_.size(); }
 
-  // Before Start(): the known servers and dedup windows of an earlier run.
+  // Before Start(): the known servers, dedup entries and open detection windows of an earlier
+  // run.
   void Restore(const state::LearnedState& state);
   void Start();
   // Every producer has pushed its last record and advanced its watermark to kForever: handles

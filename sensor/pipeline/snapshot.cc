@@ -56,6 +56,9 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
     s.output.known_server_candidates = Load(oc.candidates);
     s.output.known_server_requests = Load(oc.candidates_storage);
     s.alert_totals.raised = Load(oc.alerts_raised);
+    s.state = {.saves = Load(oc.state_saves),
+               .save_errors = Load(oc.state_save_errors),
+               .windows_left_out = Load(oc.state_windows_left_out)};
   }
   s.alert_totals.lines = alerts_.lines_written();
   s.alert_totals.write_errors = alerts_.write_errors();

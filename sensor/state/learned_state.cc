@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dissectors/storage/names.h"
+#include "sensor/detect/sliding_window.h"
 
 namespace bw::state {
 
@@ -13,6 +14,11 @@ using json = nlohmann::json;
 constexpr std::string_view kFormat = "bucketwatch-state";
 // A dedup key is built from bounded names (detect/bounded_text.h); anything longer is not ours.
 constexpr size_t kMaxKeyBytes = 4096;
+// Bounds on one saved window, well above what the engine keeps, so a hostile file cannot make
+// one entry unbounded (the file as a whole is bounded by state.max_bytes).
+constexpr size_t kMaxSamples = 1024;
+constexpr size_t kMaxDistinct = 1u << 20;
+constexpr size_t kMaxNames = 1u << 20;
 
 std::string Hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -83,6 +89,193 @@ bool ReadDedup(const json& j, detect::DedupRecord& r) {
   return r.window > 0 && !key.empty() && Unhex(key, r.key);
 }
 
+// AlertCounts, field by field (suppressed is per alert, not state).
+constexpr std::pair<const char*, uint64_t detect::AlertCounts::*> kCountFields[] = {
+    {"requests", &detect::AlertCounts::requests},
+    {"objects", &detect::AlertCounts::objects},
+    {"bytes", &detect::AlertCounts::bytes},
+    {"message_bytes", &detect::AlertCounts::message_bytes},
+    {"tls_wire_bytes", &detect::AlertCounts::tls_wire_bytes},
+    {"pages", &detect::AlertCounts::pages},
+    {"listed_keys", &detect::AlertCounts::listed_keys},
+    {"denied", &detect::AlertCounts::denied},
+    {"not_found", &detect::AlertCounts::not_found},
+};
+
+json HexList(const std::vector<std::string>& texts) {
+  json out = json::array();
+  for (const auto& t : texts) out.push_back(Hex(t));
+  return out;
+}
+
+bool ReadHexList(const json& obj, const char* name, std::vector<std::string>& out) {
+  auto it = obj.find(name);
+  if (it == obj.end() || !it->is_array() || it->size() > kMaxSamples) return false;
+  for (const json& j : *it) {
+    std::string text;
+    if (!j.is_string() || !Unhex(j.get<std::string>(), text)) return false;
+    out.push_back(std::move(text));
+  }
+  return true;
+}
+
+bool GetHex(const json& obj, const char* name, std::string& out) {
+  std::string hex;
+  return Get(obj, name, hex) && Unhex(hex, out);
+}
+
+// The facts both kinds of window share: who, where, what was counted.
+template <typename Facts>
+json WriteCommon(const Facts& f) {
+  json counts = json::object();
+  for (const auto& [name, field] : kCountFields) counts[name] = f.counts.*field;
+  json ops = json::array();
+  for (const auto& [op, n] : f.operations) ops.push_back({op, n});
+  return {{"client", f.client.ToString()},
+          {"provider", storage::ProviderName(f.provider)},
+          {"first_seen_ns", f.first_seen},
+          {"last_seen_ns", f.last_seen},
+          {"server_ip", f.server_ip},
+          {"server_port", f.server_port},
+          {"user_agent_hex", Hex(f.user_agent)},
+          {"server_name_hex", Hex(f.server_name)},
+          {"community_id", f.community_id},
+          {"encrypted", f.encrypted},
+          {"counts", std::move(counts)},
+          {"operations", std::move(ops)}};
+}
+
+template <typename Facts>
+bool ReadCommon(const json& j, Facts& f) {
+  std::string client, provider;
+  uint64_t port = 0;
+  if (!j.is_object() || !Get(j, "client", client) || !Get(j, "provider", provider) ||
+      !Get(j, "first_seen_ns", f.first_seen) || !Get(j, "last_seen_ns", f.last_seen) ||
+      !Get(j, "server_ip", f.server_ip) || !Get(j, "server_port", port) || port > 65535 ||
+      !GetHex(j, "user_agent_hex", f.user_agent) || !GetHex(j, "server_name_hex", f.server_name) ||
+      !Get(j, "community_id", f.community_id) || f.server_ip.size() > kMaxKeyBytes ||
+      f.community_id.size() > kMaxKeyBytes) {
+    return false;
+  }
+  auto p = storage::ProviderFromName(provider);
+  auto encrypted = j.find("encrypted");
+  auto counts = j.find("counts");
+  auto ops = j.find("operations");
+  if (!p || !decode::IpAddress::Parse(client, f.client) || encrypted == j.end() ||
+      !encrypted->is_boolean() || counts == j.end() || !counts->is_object() || ops == j.end() ||
+      !ops->is_array() || ops->size() > detect::kMaxOperations) {
+    return false;
+  }
+  f.provider = *p;
+  f.server_port = static_cast<uint16_t>(port);
+  f.encrypted = encrypted->get<bool>();
+  for (const auto& [name, field] : kCountFields) {
+    if (!Get(*counts, name, f.counts.*field)) return false;
+  }
+  for (const json& op : *ops) {
+    if (!op.is_array() || op.size() != 2 || !op[0].is_string() || !op[1].is_number_unsigned() ||
+        op[0].get_ref<const std::string&>().size() > 64) {
+      return false;
+    }
+    f.operations.emplace_back(op[0].get<std::string>(), op[1].get<uint64_t>());
+  }
+  return true;
+}
+
+json WriteReadWindow(const detect::ReadWindowRecord& r) {
+  const detect::ActivityFacts& f = r.facts;
+  json out = WriteCommon(f);
+  out["account_hex"] = Hex(f.account);
+  out["bucket_hex"] = Hex(f.bucket);
+  out["endpoint_hex"] = Hex(f.endpoint);
+  out["auth_classes"] = f.auth_classes;
+  out["read_samples_hex"] = HexList(f.read_samples);
+  out["listed_samples_hex"] = HexList(f.listed_samples);
+  out["distinct"] = r.distinct;
+  out["distinct_overflow"] = r.distinct_overflow;
+  json slots = json::array();
+  for (const auto& s : r.slots) slots.push_back({s.start, s.count, s.bytes});
+  out["slots"] = std::move(slots);
+  return out;
+}
+
+bool ReadReadWindow(const json& j, detect::ReadWindowRecord& r) {
+  detect::ActivityFacts& f = r.facts;
+  uint64_t auth_classes = 0;
+  if (!ReadCommon(j, f) || !GetHex(j, "account_hex", f.account) ||
+      !GetHex(j, "bucket_hex", f.bucket) || !GetHex(j, "endpoint_hex", f.endpoint) ||
+      !Get(j, "auth_classes", auth_classes) || auth_classes > 0xFF ||
+      !ReadHexList(j, "read_samples_hex", f.read_samples) ||
+      !ReadHexList(j, "listed_samples_hex", f.listed_samples) ||
+      !Get(j, "distinct_overflow", r.distinct_overflow)) {
+    return false;
+  }
+  f.auth_classes = static_cast<uint8_t>(auth_classes);
+  auto distinct = j.find("distinct");
+  auto slots = j.find("slots");
+  if (distinct == j.end() || !distinct->is_array() || distinct->size() > kMaxDistinct ||
+      slots == j.end() || !slots->is_array() || slots->empty() ||
+      slots->size() > static_cast<size_t>(detect::SlidingWindow::kSlots)) {
+    return false;
+  }
+  for (const json& h : *distinct) {
+    if (!h.is_number_unsigned()) return false;
+    r.distinct.push_back(h.get<uint64_t>());
+  }
+  for (const json& s : *slots) {
+    if (!s.is_array() || s.size() != 3 || !s[0].is_number_integer() || !s[1].is_number_unsigned() ||
+        !s[2].is_number_unsigned()) {
+      return false;
+    }
+    r.slots.push_back({s[0].get<TimestampNs>(), s[1].get<uint64_t>(), s[2].get<uint64_t>()});
+  }
+  return true;
+}
+
+json WriteProbeWindow(const detect::ProbeWindowRecord& r) {
+  json out = WriteCommon(r.facts);
+  json names = json::array();
+  for (const auto& n : r.names) names.push_back({Hex(n.name), n.last, n.resolved});
+  out["names"] = std::move(names);
+  return out;
+}
+
+bool ReadProbeWindow(const json& j, detect::ProbeWindowRecord& r) {
+  if (!ReadCommon(j, r.facts)) return false;
+  auto names = j.find("names");
+  if (names == j.end() || !names->is_array() || names->empty() || names->size() > kMaxNames) {
+    return false;
+  }
+  for (const json& n : *names) {
+    detect::ProbedName p;
+    if (!n.is_array() || n.size() != 3 || !n[0].is_string() || !n[1].is_number_integer() ||
+        !n[2].is_boolean() || !Unhex(n[0].get_ref<const std::string&>(), p.name) ||
+        p.name.empty()) {
+      return false;
+    }
+    p.last = n[1].get<TimestampNs>();
+    p.resolved = n[2].get<bool>();
+    r.names.push_back(std::move(p));
+  }
+  return true;
+}
+
+// Reads list `name` of `doc` (optional) entry by entry: good ones to `out`, bad ones counted.
+template <typename Record, typename ReadFn>
+void ReadEach(const json& doc, const char* name, std::vector<Record>& out, uint64_t& skipped,
+              ReadFn read) {
+  auto it = doc.find(name);
+  if (it == doc.end() || !it->is_array()) return;
+  for (const json& j : *it) {
+    Record r;
+    if (read(j, r)) {
+      out.push_back(std::move(r));
+    } else {
+      ++skipped;
+    }
+  }
+}
+
 }  // namespace
 
 std::string Serialise(const LearnedState& state, TimestampNs saved_at) {
@@ -100,11 +293,16 @@ std::string Serialise(const LearnedState& state, TimestampNs saved_at) {
                      {"window_ns", r.window},
                      {"suppressed", r.suppressed}});
   }
+  json reads = json::array();
+  for (const auto& r : state.windows.reads) reads.push_back(WriteReadWindow(r));
+  json probes = json::array();
+  for (const auto& r : state.windows.probes) probes.push_back(WriteProbeWindow(r));
   json doc = {{"format", kFormat},
               {"version", kStateVersion},
               {"saved_at_ns", saved_at},
               {"known_servers", std::move(servers)},
-              {"dedup", std::move(dedup)}};
+              {"dedup", std::move(dedup)},
+              {"windows", {{"reads", std::move(reads)}, {"probes", std::move(probes)}}}};
   return doc.dump() + "\n";
 }
 
@@ -133,21 +331,12 @@ ParseResult Parse(std::string_view text) {
     r.error = "known_servers or dedup is missing or not a list";
     return r;
   }
-  for (const json& j : *servers) {
-    app::KnownServerEntry e;
-    if (ReadServer(j, e)) {
-      r.state.known_servers.push_back(e);
-    } else {
-      ++r.skipped;
-    }
-  }
-  for (const json& j : *dedup) {
-    detect::DedupRecord d;
-    if (ReadDedup(j, d)) {
-      r.state.dedup.push_back(std::move(d));
-    } else {
-      ++r.skipped;
-    }
+  ReadEach(doc, "known_servers", r.state.known_servers, r.skipped, ReadServer);
+  ReadEach(doc, "dedup", r.state.dedup, r.skipped, ReadDedup);
+  auto windows = doc.find("windows");
+  if (windows != doc.end() && windows->is_object()) {
+    ReadEach(*windows, "reads", r.state.windows.reads, r.skipped, ReadReadWindow);
+    ReadEach(*windows, "probes", r.state.windows.probes, r.skipped, ReadProbeWindow);
   }
   r.ok = true;
   return r;

@@ -1,14 +1,18 @@
 #pragma once
 // What the sensor learned that must outlive a restart (DESIGN.md "Many sensors"): the servers
-// fingerprinted as storage, so that a restart does not hide their unmarked requests, and the
-// dedup windows, so that it does not page twice for what it already reported. Serialise and
+// fingerprinted as storage, so that a restart does not hide their unmarked requests, the
+// dedup windows, so that it does not page twice for what it already reported, and the detection
+// windows open at the time (a bulk read or a name spray in progress), so that it neither misses
+// nor restarts an alert that was building up. Serialise and
 // Parse are the one document format (JSON, "format": "bucketwatch-state", "version": 1);
 // state_file.h puts it on disk.
 //
 // Guarantees: Parse never throws and never trusts the document. A document of another format
 // or version is refused whole (a newer sensor's state is not half-read); within a good
 // document, an entry with a missing or out-of-range field is skipped and counted, never
-// guessed. Dedup keys are hex-encoded, so any byte a bucket name carried survives the trip.
+// guessed. Dedup keys and every text a packet supplied (bucket, account, key, user agent,
+// server name) are hex-encoded, so any byte survives the trip and no text can break the JSON.
+// "windows" is optional (a file from before it was saved still loads).
 
 #include <cstdint>
 #include <string>
@@ -25,6 +29,7 @@ inline constexpr int kStateVersion = 1;
 struct LearnedState {
   std::vector<app::KnownServerEntry> known_servers;  // least recently seen first
   std::vector<detect::DedupRecord> dedup;            // least recently used first
+  detect::OpenWindows windows;
 };
 
 std::string Serialise(const LearnedState& state, TimestampNs saved_at);

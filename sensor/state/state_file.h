@@ -29,6 +29,7 @@ class StateFile {
   bool Save(const std::string& document, std::string& error);
 
   const std::string& path() const { return path_; }
+  uint64_t max_bytes() const { return max_bytes_; }
 
  private:
   std::string dir_;

@@ -14,7 +14,7 @@ promtool check rules bucketwatch.rules.yml
 promtool test rules tests/bucketwatch.rules.test.yml
 # Every alert the issue asks for exists.
 for alert in BucketwatchDown BucketwatchCaptureStalled BucketwatchKernelDrops BucketwatchSinkFailing BucketwatchSpoolLosingAlerts \
-             BucketwatchSpoolWriteErrors BucketwatchLedgerWriteErrors \
+             BucketwatchSpoolWriteErrors BucketwatchLedgerWriteErrors BucketwatchStateNotSaved \
              BucketwatchAnonymousStorageAccess BucketwatchBulkExfiltration; do
   grep -q "alert: $alert\$" bucketwatch.rules.yml || { echo "FAIL: no rule $alert"; exit 1; }
   grep -q "alertname: $alert\$" tests/bucketwatch.rules.test.yml || { echo "FAIL: $alert has no promtool unit test"; exit 1; }

@@ -13,7 +13,10 @@ before makes a ranged read (206) or a HEAD storage; a whole object proves itself
    it does not.
 2. dedup: the whole session again 6 minutes later (timestamps shifted) pages nothing, inside
    the 1-hour dedup windows; 90 minutes later it pages again.
-3. a corrupt state file and one of another version are moved aside with a log line naming why;
+3. open windows: the session cut in the middle of its object reads, with bulk_exfiltration's
+   threshold set to the session's read count, pages once, in the second run, with the state
+   directory (the first run's reads carried over); without it, never.
+4. a corrupt state file and one of another version are moved aside with a log line naming why;
    the run goes on and saves a good state at exit.
 (The unit tests in tests/unit/sensor/state cover the size bound, FIFOs and atomic replacement.)
 """
@@ -67,6 +70,27 @@ def served(ledger, since=""):
                   if l["http"]["response"].get("status_code", 0) < 300 and l["@timestamp"] >= since)
 
 
+def seconds(timestamp):
+    return datetime.datetime.strptime(timestamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def syn_before(recs, t):
+    """The index of the last connection-opening SYN before time t: a restart cuts there."""
+    cut = None
+    for i, (sec, frac, frame, _) in enumerate(recs):
+        if sec + frac / 1e6 >= t:
+            break
+        ethertype = struct.unpack("!H", frame[12:14])[0]
+        l4 = 14 + ((frame[14] & 0x0F) * 4 if ethertype == 0x0800 else 40)
+        proto = frame[23] if ethertype == 0x0800 else frame[20]
+        if proto == 6 and frame[l4 + 13] & 0x12 == 0x02:
+            cut = i
+    if not cut:
+        raise SystemExit("FAIL: no SYN before %.3f in %s" % (t, SESSION))
+    return cut
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -81,20 +105,8 @@ def main():
     first, _, _ = run(binary, SESSION, work, "whole")
     first_get = min(l["@timestamp"] for l in first
                     if l["http"]["response"].get("status_code") == 206)
-    t_get = datetime.datetime.strptime(first_get[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
-        tzinfo=datetime.timezone.utc).timestamp()
-    # The SYN of its connection (Ethernet, IPv4 or IPv6, TCP flags SYN without ACK).
-    cut = None
-    for i, (sec, frac, frame, _) in enumerate(recs):
-        if sec + frac / 1e6 >= t_get:
-            break
-        ethertype = struct.unpack("!H", frame[12:14])[0]
-        l4 = 14 + ((frame[14] & 0x0F) * 4 if ethertype == 0x0800 else 40)
-        proto = frame[23] if ethertype == 0x0800 else frame[20]
-        if proto == 6 and frame[l4 + 13] & 0x12 == 0x02:
-            cut = i
-    if not cut:
-        raise SystemExit("FAIL: no SYN before the first GET in %s" % SESSION)
+    t_get = seconds(first_get)
+    cut = syn_before(recs, t_get)
     cut_ts = recs[cut][0] + recs[cut][1] / 1e6
     part_a, part_b = os.path.join(work, "listings.pcap"), os.path.join(work, "reads.pcap")
     write(part_a, header, recs[:cut])
@@ -142,7 +154,41 @@ def main():
           "suppressed repeats" % (len(alerts0), len(alerts6), len(alerts_fresh), len(alerts120),
                                   suppressed))
 
-    # 3. Corrupt and foreign state files.
+    # 3. A bulk read in progress across a restart.
+    reads = sorted(seconds(l["@timestamp"]) for l in first
+                   if l["storage"]["operation"] == "GetObject" and
+                   l["http"]["response"].get("status_code") in (200, 206))
+    if len(reads) < 4:
+        raise SystemExit("FAIL: %d object reads in %s, want at least 4" % (len(reads), SESSION))
+    cut = syn_before(recs, reads[len(reads) // 2])
+    first_half, second_half = os.path.join(work, "reads1.pcap"), os.path.join(work, "reads2.pcap")
+    write(first_half, header, recs[:cut])
+    write(second_half, header, recs[cut:])
+    threshold = ["--set", "detection.bulk_exfiltration.min_objects=%d" % len(reads)]
+    bulk = lambda alerts: [a for a in alerts if a["rule"] == "bulk_exfiltration"]  # noqa: E731
+    _, whole_alerts, _ = run(binary, SESSION, work, "w_whole", extra=threshold)
+    state3 = os.path.join(work, "state3")
+    _, alerts1, _ = run(binary, first_half, work, "w1", state3, threshold)
+    _, alerts2, _ = run(binary, second_half, work, "w2", state3, threshold)
+    _, alerts2_fresh, _ = run(binary, second_half, work, "w2_fresh", extra=threshold)
+    if len(bulk(whole_alerts)) != 1:
+        problems.append("control: the whole session raised %d bulk alerts at min_objects=%d" % (
+            len(bulk(whole_alerts)), len(reads)))
+    if bulk(alerts1) or bulk(alerts2_fresh):
+        problems.append("control: a half session alone raised a bulk alert (%d, %d)" % (
+            len(bulk(alerts1)), len(bulk(alerts2_fresh))))
+    got = bulk(alerts2)
+    if len(got) != 1 or got[0]["counts"]["objects"] != len(reads):
+        problems.append("bulk read across a restart: %s, want one alert of %d objects" % (
+            [a["counts"] for a in got], len(reads)))
+    elif got[0]["first_seen"] != bulk(whole_alerts)[0]["first_seen"]:
+        problems.append("bulk alert after the restart starts at %s, the whole session's at %s" % (
+            got[0]["first_seen"], bulk(whole_alerts)[0]["first_seen"]))
+    print("open windows: %d reads cut after %d; bulk alerts: whole %d, halves with state %d+%d, "
+          "second half alone %d" % (len(reads), len(reads) // 2, len(bulk(whole_alerts)),
+                                    len(bulk(alerts1)), len(got), len(bulk(alerts2_fresh))))
+
+    # 4. Corrupt and foreign state files.
     for name, content, why in (("garbage", "{not json", "not a JSON object"),
                                ("version", json.dumps({"format": "bucketwatch-state",
                                                        "version": 2, "known_servers": [],

@@ -342,6 +342,20 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
           "evicted beyond it.",
           D(s.detection.memory_cap_bytes));
 
+  // --- learned state
+  {
+    auto& fam = f.Family("bucketwatch_state_saves_total",
+                         "State file saves (--state-dir) by result; after a failure a restart "
+                         "forgets what was learned since the last good save.",
+                         MetricType::Counter);
+    Families::AddCounter(fam, D(s.state.saves), {{"result", "success"}});
+    Families::AddCounter(fam, D(s.state.save_errors), {{"result", "failure"}});
+  }
+  f.Counter("bucketwatch_state_windows_left_out_total",
+            "Open detection windows a state save left out to stay within half of "
+            "state.max_bytes (the least recently used first); a restart restarts their counts.",
+            D(s.state.windows_left_out));
+
   // --- ledger
   f.Counter("bucketwatch_ledger_lines_total",
             "Lines appended to the ledger file (lines later lost with a deleted file count in "

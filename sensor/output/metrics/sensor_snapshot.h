@@ -203,6 +203,14 @@ struct LedgerSnapshot {
   uint64_t reopens = 0;  // the file was deleted or moved away and the path opened again
 };
 
+// The state file (--state-dir): saves by result, and open detection windows a save left out
+// for its size budget (the oldest go first).
+struct StateSnapshot {
+  uint64_t saves = 0;
+  uint64_t save_errors = 0;
+  uint64_t windows_left_out = 0;
+};
+
 // The output stage: records the workers handed it, those a full queue dropped (live only),
 // records waiting in the queues now, and what it did with them.
 struct OutputSnapshot {
@@ -306,6 +314,7 @@ struct SensorSnapshot {
   SpoolSnapshot spool;
   uint64_t config_reloads = 0;
   uint64_t config_reload_failures = 0;
+  StateSnapshot state;
   ProcessSnapshot process;
   MetricsServerSnapshot metrics_server;
 };

@@ -349,6 +349,33 @@ TEST(BucketEnumeration, NamesOutsideTheWindowDoNotCount) {
   EXPECT_EQ(sink.ByRule("bucket_enumeration").size(), 1u);
 }
 
+// Issue 17 item 1: a name spray split by a restart still adds up to one alert.
+TEST(BucketEnumeration, ASprayInProgressContinuesAfterARestart) {
+  Recorder first;
+  OpenWindows saved;
+  {
+    DetectionEngine engine(Defaults(), first);
+    for (int i = 0; i < 12; ++i) Probe(engine, "203.0.113.9", i, kT0 + Sec(i), Outcome::kNotFound);
+    saved = engine.ExportWindows(1 << 20);
+  }
+  ASSERT_EQ(saved.probes.size(), 1u);
+  EXPECT_EQ(saved.probes[0].names.size(), 12u);
+  Recorder second;
+  DetectionEngine restarted(Defaults(), second);
+  restarted.RestoreWindows(saved);
+  for (int i = 12; i < 19; ++i) {
+    Probe(restarted, "203.0.113.9", i, kT0 + Sec(60 + i), Outcome::kNotFound);
+  }
+  Probe(restarted, "203.0.113.9", 3, kT0 + Sec(80), Outcome::kNotFound);  // not a new name
+  EXPECT_TRUE(second.ByRule("bucket_enumeration").empty());
+  Probe(restarted, "203.0.113.9", 19, kT0 + Sec(81), Outcome::kNotFound);
+  auto e = second.ByRule("bucket_enumeration");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].counts.distinct_buckets, 20u);
+  EXPECT_EQ(e[0].counts.requests, 21u);
+  EXPECT_EQ(e[0].first_seen, kT0 + kNsPerMillisecond);
+}
+
 TEST(BucketEnumeration, MostlyExistingBucketsDoNotFire) {
   Recorder sink;
   DetectionEngine engine(Defaults(), sink);
@@ -523,6 +550,95 @@ TEST(BulkExfiltration, EncryptedFlowsCountTurnsAndBytesBySni) {
   EXPECT_TRUE(sink.ByRule("anonymous_read").empty());
   EXPECT_TRUE(sink.ByRule("bucket_enumeration").empty());
   EXPECT_EQ(engine.Stats().tracked_flows, 0u);  // final summary forgets the flow
+}
+
+// Issue 17 item 1: a bulk read in progress when the sensor stops goes on counting after the
+// restart, carrying what was seen before it, instead of starting over.
+TEST(BulkExfiltration, AnOpenWindowSurvivesARestartThroughExportAndRestore) {
+  auto read = [](DetectionEngine& engine, int i) {
+    engine.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(6 * i)),
+                          Read("data-lake", "o" + std::to_string(i), 1000));
+  };
+  Recorder first;
+  OpenWindows saved;
+  {
+    DetectionEngine engine(Defaults(), first);
+    for (int i = 0; i < 30; ++i) read(engine, i);
+    saved = engine.ExportWindows(1 << 20);
+  }
+  EXPECT_TRUE(first.ByRule("bulk_exfiltration").empty());
+  ASSERT_EQ(saved.reads.size(), 1u);
+  EXPECT_EQ(saved.reads[0].facts.bucket, "data-lake");
+  EXPECT_EQ(saved.reads[0].distinct.size(), 30u);
+  EXPECT_EQ(saved.left_out, 0u);
+
+  Recorder second;
+  DetectionEngine restarted(Defaults(), second);
+  restarted.RestoreWindows(saved);
+  EXPECT_EQ(restarted.Stats().tracked_activities, 1u);
+  // A key read before the restart is not a new distinct key after it.
+  restarted.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(180)), Read("data-lake", "o0", 1000));
+  for (int i = 31; i < 49; ++i) read(restarted, i);
+  EXPECT_TRUE(second.ByRule("bulk_exfiltration").empty());
+  read(restarted, 49);
+  auto b = second.ByRule("bulk_exfiltration");
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].counts.objects, 50u);
+  EXPECT_EQ(b[0].counts.distinct_keys, 49u);  // o0 twice, o30 never
+  EXPECT_EQ(b[0].counts.bytes, 50000u);
+  EXPECT_EQ(b[0].first_seen, kT0 + kNsPerMillisecond);
+  EXPECT_EQ(b[0].sample_keys.front(), "o0");
+  EXPECT_EQ(b[0].summary,
+            "203.0.113.9 read 50 objects (48.8 KiB) from s3://data-lake within 10 min "
+            "(anonymous)");
+
+  // Without the saved window the same reads after the restart stay under the threshold.
+  Recorder fresh_sink;
+  DetectionEngine fresh(Defaults(), fresh_sink);
+  for (int i = 31; i < 50; ++i) read(fresh, i);
+  EXPECT_TRUE(fresh_sink.ByRule("bulk_exfiltration").empty());
+}
+
+TEST(BulkExfiltration, AWindowThatClosedWhileTheSensorWasDownDoesNotCount) {
+  Recorder first;
+  OpenWindows saved;
+  {
+    DetectionEngine engine(Defaults(), first);
+    for (int i = 0; i < 49; ++i) {
+      engine.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(i)),
+                            Read("data-lake", "o" + std::to_string(i), 1000));
+    }
+    saved = engine.ExportWindows(1 << 20);
+  }
+  Recorder second;
+  DetectionEngine restarted(Defaults(), second);
+  restarted.RestoreWindows(saved);
+  // Back 11 minutes later: the 49 reads left the 10-minute window while the sensor was down.
+  restarted.OnStorageEvent(Ctx("203.0.113.9", kT0 + Sec(660)), Read("data-lake", "late", 1000));
+  EXPECT_TRUE(second.ByRule("bulk_exfiltration").empty());
+  EXPECT_TRUE(restarted.ExportWindows(1 << 20).reads.size() == 1u);
+  EXPECT_EQ(restarted.ExportWindows(1 << 20).reads[0].slots.size(), 1u);
+}
+
+TEST(BulkExfiltration, ExportKeepsTheNewestWindowsWithinItsBudget) {
+  Recorder sink;
+  DetectionEngine engine(Defaults(), sink);
+  for (int c = 0; c < 50; ++c) {
+    engine.OnStorageEvent(Ctx("203.0.113." + std::to_string(c), kT0 + Sec(c)),
+                          Read("data-lake", "o", 1000));
+  }
+  // Each client read (50 read windows) and addressed a bucket name (50 probe windows).
+  OpenWindows all = engine.ExportWindows(1 << 20);
+  ASSERT_EQ(all.reads.size(), 50u);
+  ASSERT_EQ(all.probes.size(), 50u);
+  EXPECT_EQ(all.left_out, 0u);
+  OpenWindows some = engine.ExportWindows(20000);  // 10,000 bytes for each kind
+  ASSERT_GT(some.reads.size(), 0u);
+  ASSERT_LT(some.reads.size(), 50u);
+  EXPECT_EQ(some.left_out, 100u - some.reads.size() - some.probes.size());
+  EXPECT_EQ(some.reads.back().facts.client.ToString(), "203.0.113.49");  // the newest kept
+  EXPECT_EQ(some.probes.back().facts.client.ToString(), "203.0.113.49");
+  EXPECT_EQ(engine.ExportWindows(0).left_out, 100u);
 }
 
 TEST(BulkExfiltration, EncryptedFlowsAddUpAcrossConnections) {

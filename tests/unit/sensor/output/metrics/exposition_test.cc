@@ -109,6 +109,7 @@ SensorSnapshot Sample1() {
   s.spool = {9, 1000, 1, 0};
   s.config_reloads = 2;
   s.config_reload_failures = 1;
+  s.state = {.saves = 12, .save_errors = 3, .windows_left_out = 4};
   s.process.resident_bytes = 1 << 20;
   return s;
 }
@@ -184,6 +185,9 @@ TEST(Exposition, ValuesAndLabels) {
   EXPECT_EQ(Value(p, "bucketwatch_spool_bytes"), 1000);
   EXPECT_EQ(Value(p, "bucketwatch_spool_evicted_total"), 1);
   EXPECT_EQ(Value(p, "bucketwatch_config_reloads_total", {{"result", "failure"}}), 1);
+  EXPECT_EQ(Value(p, "bucketwatch_state_saves_total", {{"result", "success"}}), 12);
+  EXPECT_EQ(Value(p, "bucketwatch_state_saves_total", {{"result", "failure"}}), 3);
+  EXPECT_EQ(Value(p, "bucketwatch_state_windows_left_out_total"), 4);
   EXPECT_EQ(Value(p, "bucketwatch_process_resident_memory_bytes"), 1 << 20);
   EXPECT_EQ(Value(p, "bucketwatch_build_info",
                   {{"version", "0.1.0"}, {"compiler", "gcc 12"}, {"build_type", "Debug"}}),
