@@ -23,10 +23,17 @@ lossless=(reorder retransmit overlap overlap_conflict mtu1500 fragment vlan qinq
 lossless+=(mtu1500+reorder vlan+fragment overlap+vxlan sll2+retransmit qinq+erspan2
            fragment+pcapng raw+pcapng)
 
-# streams FILE OUT: writes one line per TCP connection: "<node0> <node1> <hex0> <hex1>", sorted.
+# streams FILE OUT [COUNT]: writes one line per TCP connection: "<node0> <node1> <hex0> <hex1>",
+# sorted. With COUNT (the base capture's connections) one tshark pass follows streams 0..COUNT:
+# stream COUNT must not exist (tshark reports a missing stream with empty ":0" nodes, which are
+# left out), so a variant with an extra connection still differs from its base.
 streams() {
   local file="$1" out="$2" ids args=()
-  ids=$(tshark -r "$file" -T fields -e tcp.stream 2>/dev/null | sort -un)
+  if [ -n "${3:-}" ]; then
+    ids=$(seq 0 "$3")
+  else
+    ids=$(tshark -r "$file" -T fields -e tcp.stream 2>/dev/null | sort -un)
+  fi
   for id in $ids; do args+=(-z "follow,tcp,raw,$id"); done
   if [ ${#args[@]} -eq 0 ]; then
     : >"$out"
@@ -50,7 +57,7 @@ for line in sys.stdin.read().splitlines():
     elif line.strip():
         cur["d0"].append(line.strip())
 rows = sorted("%s %s %s %s" % (b["n0"], b["n1"], "".join(b["d0"]) or "-", "".join(b["d1"]) or "-")
-              for b in blocks)
+              for b in blocks if not (b["n0"] == ":0" and b["n1"] == ":0"))
 print("\n".join(rows))
 ' >"$out"
 }
@@ -148,7 +155,7 @@ for cap in "$capdir"/*.pcap; do
     if [[ "$v" == *reorder* ]]; then
       streams_by_seq "$out" "$work/$name.$v.streams"
     else
-      streams "$out" "$work/$name.$v.streams"
+      streams "$out" "$work/$name.$v.streams" "$(wc -l <"$work/$name.base")"
     fi
     checked=$((checked + 1))
     if cmp -s "$work/$name.base" "$work/$name.$v.streams"; then
