@@ -31,7 +31,7 @@ import xml.etree.ElementTree as ET
 REQUIRED = {
     "asan": ["unit", "pcap", "workers", "live", "detect", "evasion", "e2e", "faults", "floods",
              "fuzz", "metrics", "deploy", "report", "sinks", "bench"],
-    "tsan": ["threads", "workers"],
+    "tsan": ["unit", "workers"],
     "gcc": ["unit"],
 }
 SKIP_MESSAGES = ("SKIP_RETURN_CODE", "SKIP_REGULAR_EXPRESSION_MATCHED")
