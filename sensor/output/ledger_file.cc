@@ -142,22 +142,25 @@ std::vector<std::pair<RotatedName, std::string>> RotatedSiblings(const std::stri
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) {
+void Sha256HexTo(std::string_view data, std::string& out) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
+  out.resize(len * 2);
   for (unsigned int i = 0; i < len; ++i) {
     out[2 * i] = kHex[digest[i] >> 4];
     out[2 * i + 1] = kHex[digest[i] & 0xf];
   }
+}
+
+std::string Sha256Hex(std::string_view data) {
+  std::string out;
+  Sha256HexTo(data, out);
   return out;
 }
 
-std::string AppendChainField(std::string_view line, std::string_view prev) {
-  std::string out;
-  out.reserve(line.size() + kChainFieldPrefix.size() + prev.size() + kChainFieldSuffix.size());
+void AppendChainFieldTo(std::string& out, std::string_view line, std::string_view prev) {
   // A JSON object ends with '}'; an empty object "{}" takes the member without
   // a comma.
   std::string_view body = line;
@@ -167,6 +170,12 @@ std::string AppendChainField(std::string_view line, std::string_view prev) {
   out.append(empty_object ? kChainFieldPrefix.substr(1) : kChainFieldPrefix);
   out.append(prev);
   out.append(kChainFieldSuffix);
+}
+
+std::string AppendChainField(std::string_view line, std::string_view prev) {
+  std::string out;
+  out.reserve(line.size() + kChainFieldPrefix.size() + prev.size() + kChainFieldSuffix.size());
+  AppendChainFieldTo(out, line, prev);
   return out;
 }
 
@@ -320,7 +329,7 @@ void LedgerFile::ResumeChain() {
   std::string line;
   bool torn = false;
   if (LastLineOfPlain(path_, line, torn)) {
-    prev_hash_ = Sha256Hex(line);
+    prev_hash_ = written_hash_ = Sha256Hex(line);
     return;
   }
   auto siblings = RotatedSiblings(path_);
@@ -328,7 +337,7 @@ void LedgerFile::ResumeChain() {
   const std::string& newest = siblings.back().second;
   bool ok = siblings.back().first.gzip ? LastLineOfGzip(newest, line)
                                        : LastLineOfPlain(newest, line, torn);
-  if (ok && !line.empty()) prev_hash_ = Sha256Hex(line);
+  if (ok && !line.empty()) prev_hash_ = written_hash_ = Sha256Hex(line);
 }
 
 bool LedgerFile::OpenActive(std::string& error) {
@@ -361,20 +370,19 @@ void LedgerFile::Write(std::string_view line) {
     if (open_.load(std::memory_order_relaxed)) LoseLineLocked(0);
     return;
   }
-  std::string chained;
-  std::string_view out = line;
-  if (options_.hash_chain) {
-    chained = AppendChainField(line, prev_hash_);
-    out = chained;
-  }
+  const size_t line_bytes =
+      line.size() +
+      (options_.hash_chain ? kChainFieldPrefix.size() + 64 + kChainFieldSuffix.size() : 0);
   if (owns_) {
     TimestampNs now = Now();
     auto due = [&] {
-      return file_bytes_ > 0 && (file_bytes_ + out.size() + 1 > options_.rotate_bytes ||
-                                 now - opened_at_ >= options_.rotate_interval);
+      const uint64_t bytes = file_bytes_ + batch_.size();
+      return bytes > 0 && (bytes + line_bytes + 1 > options_.rotate_bytes ||
+                           now - opened_at_ >= options_.rotate_interval);
     };
     if (due()) {
-      // A rotation renames whatever is at the path: first make sure that is still this file.
+      // A rotation renames whatever is at the path: first make sure that is still this file
+      // (which writes the batch out).
       CheckPathLocked();
       if (file_ && due()) RotateLocked(now);
       if (!file_) {
@@ -383,17 +391,63 @@ void LedgerFile::Write(std::string_view line) {
       }
     }
   }
-  int err = 0;
-  if (!owns_) std::fflush(file_);  // stdout: whatever stdio holds goes first
-  if (!AppendWholeLine(::fileno(file_), out, file_bytes_, owns_, err)) {
-    LoseLineLocked(err);
+  const size_t start = batch_.size();
+  if (options_.hash_chain) {
+    AppendChainFieldTo(batch_, line, prev_hash_);
+    // The chain runs ahead over the batch; a batch that cannot be written takes it back.
+    Sha256HexTo(std::string_view(batch_).substr(start), prev_hash_);
+  } else {
+    batch_.append(line);
+  }
+  batch_.push_back('\n');
+  ++batch_lines_;
+  if (batch_.size() >= kLedgerBatchBytes) FlushBatchLocked();
+}
+
+void LedgerFile::FlushBatchLocked() {
+  if (batch_.empty()) return;
+  const uint64_t lines = batch_lines_;
+  if (!file_) {
+    for (uint64_t i = 0; i < lines; ++i) LoseLineLocked(0);
+    DropBatchLocked();
     return;
   }
+  int err = 0;
+  if (!owns_) std::fflush(file_);  // stdout: whatever stdio holds goes first
+  if (AppendWholeLines(::fileno(file_), batch_, file_bytes_, owns_, err)) {
+    file_bytes_ += batch_.size();
+    unchecked_lines_ += lines;
+    lines_.fetch_add(lines, std::memory_order_relaxed);
+    written_hash_ = prev_hash_;
+    batch_.clear();
+    batch_lines_ = 0;
+    return;
+  }
+  // The batch did not fit (disk full) and was cut off again: as many whole lines as fit go in
+  // one by one, in order, and the chain continues from the last of them.
+  std::string_view rest = batch_;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    std::string_view one = rest.substr(0, nl);
+    if (!AppendWholeLine(::fileno(file_), one, file_bytes_, owns_, err)) break;
+    file_bytes_ += one.size() + 1;
+    ++unchecked_lines_;
+    lines_.fetch_add(1, std::memory_order_relaxed);
+    if (options_.hash_chain) Sha256HexTo(one, written_hash_);
+    rest.remove_prefix(nl + 1);
+  }
+  for (size_t nl = rest.find('\n'); nl != std::string_view::npos; nl = rest.find('\n')) {
+    LoseLineLocked(err);
+    rest.remove_prefix(nl + 1);
+  }
+  DropBatchLocked();
+}
+
+void LedgerFile::DropBatchLocked() {
   // The chain advances only over lines that reached the file.
-  if (options_.hash_chain) prev_hash_ = Sha256Hex(out);
-  file_bytes_ += out.size() + 1;
-  ++unchecked_lines_;
-  lines_.fetch_add(1, std::memory_order_relaxed);
+  prev_hash_ = written_hash_;
+  batch_.clear();
+  batch_lines_ = 0;
 }
 
 void LedgerFile::LoseLineLocked(int err) {
@@ -414,6 +468,9 @@ void LedgerFile::CheckPath() {
 
 void LedgerFile::CheckPathLocked() {
   if (!open_.load(std::memory_order_relaxed) || !owns_) return;
+  // Whatever is batched goes to the file first, so a deletion noticed now is noticed with every
+  // line before it in the file (and copied to the successor).
+  FlushBatchLocked();
   std::string error;
   if (!file_) {
     // A rotation or an earlier reopen could not open the path: it may work again now (the
@@ -488,6 +545,7 @@ void LedgerFile::CompressLoop() {
 
 void LedgerFile::Flush() {
   std::lock_guard<std::mutex> lock(mu_);
+  FlushBatchLocked();
   if (!file_) return;
   if (std::fflush(file_) != 0) errors_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -497,6 +555,7 @@ void LedgerFile::Close() {
     std::lock_guard<std::mutex> lock(mu_);
     // Lines written since the last check to a file deleted meanwhile are still to be saved.
     CheckPathLocked();
+    FlushBatchLocked();
     open_.store(false, std::memory_order_relaxed);
     if (file_) {
       if (std::fflush(file_) != 0) errors_.fetch_add(1, std::memory_order_relaxed);

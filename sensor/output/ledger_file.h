@@ -15,11 +15,13 @@
 // once a successor exists (`report --verify` prints the head hash to record elsewhere).
 //
 // Rotated files are named <path>.<UTC YYYYMMDDTHHMMSSZ>[.<n>][.gz];
-// ParseRotatedName orders them. Each line is one write(2) (a counted line is
-// in the file). A write error (disk full) is counted per line and reported
-// once; a partly written line is cut off again so the file holds whole,
-// chained lines only, and the chain resumes from the last line written when
-// there is room again. The sensor keeps running.
+// ParseRotatedName orders them. Lines are batched: they go to the file in one write(2) per
+// kLedgerBatchBytes, and at least whenever Flush() is called (the output stage does every
+// 100 ms), before a rotation, a path check and at Close, so a crash loses at most the lines of
+// that window. A line counts as written once it is in the file. A write error (disk full) is
+// counted per line and reported once: a batch that does not fit is cut off again and its lines
+// go in one by one while they fit, so the file holds whole, chained lines only, and the chain
+// resumes from the last line written when there is room again. The sensor keeps running.
 //
 // Deleted or replaced: CheckPath(), called by the writer thread about once a second, on SIGHUP
 // and by Close, notices a ledger deleted (`rm`) or moved away (renamed, or another file put at
@@ -54,11 +56,17 @@ inline constexpr std::string_view kChainGenesis =
 inline constexpr std::string_view kChainFieldPrefix = ",\"log\":{\"prev_sha256\":\"";
 inline constexpr std::string_view kChainFieldSuffix = "\"}}";
 
-// Lower-case hex SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
+// Bytes of ledger lines gathered before one write(2).
+inline constexpr size_t kLedgerBatchBytes = 64 * 1024;
 
-// `line` (a JSON object) with the chain field appended as its last member.
+// Lower-case hex SHA-256 of `data`; the second form reuses `out`'s storage.
+std::string Sha256Hex(std::string_view data);
+void Sha256HexTo(std::string_view data, std::string& out);
+
+// `line` (a JSON object) with the chain field appended as its last member; the second form
+// appends it to `out`.
 std::string AppendChainField(std::string_view line, std::string_view prev_sha256_hex);
+void AppendChainFieldTo(std::string& out, std::string_view line, std::string_view prev_sha256_hex);
 
 // The prev_sha256 carried by `line`, or nullopt when the line has no chain
 // field at its end.
@@ -101,7 +109,7 @@ class LedgerFile {
                           std::string& error);
   bool is_open() const { return open_.load(std::memory_order_relaxed); }
 
-  // Appends `line` (one JSON object, no newline) and a newline; rotates first
+  // Appends `line` (one JSON object, no newline) and a newline to the batch; rotates first
   // when due. Thread-safe.
   void Write(std::string_view line);
   // Reopens the file at the path when the open one was deleted or moved away (see above), or
@@ -110,6 +118,7 @@ class LedgerFile {
   // SIGHUP: new rotation thresholds and compression apply to the next line (the hash chain
   // setting does not change while a file is open: it would break the chain).
   void SetRotation(uint64_t rotate_bytes, TimestampNs rotate_interval, bool compress);
+  // Writes the batch out. Thread-safe.
   void Flush();
   // Flushes, closes and waits for pending compressions. Idempotent.
   void Close();
@@ -132,6 +141,10 @@ class LedgerFile {
   void RotateLocked(TimestampNs now);
   void CheckPathLocked();
   void LoseLineLocked(int err);
+  void FlushBatchLocked();
+  // Forgets the batch (its lines counted lost by the caller) and takes the chain back to the
+  // last line in the file.
+  void DropBatchLocked();
   // A last line without its newline (a crash mid-write) is moved to <path>.torn-<stamp>.
   void SetAsideTornLine();
   void ResumeChain();
@@ -150,7 +163,10 @@ class LedgerFile {
   uint64_t checked_bytes_ = 0;
   uint64_t unchecked_lines_ = 0;
   TimestampNs opened_at_ = 0;
-  std::string prev_hash_{kChainGenesis};
+  std::string prev_hash_{kChainGenesis};     // of the last line batched
+  std::string written_hash_{kChainGenesis};  // of the last line in the file
+  std::string batch_;                        // whole lines, each ending in '\n'
+  uint64_t batch_lines_ = 0;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

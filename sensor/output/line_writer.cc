@@ -11,15 +11,11 @@
 
 namespace bw::output {
 
-bool AppendWholeLine(int fd, std::string_view line, uint64_t size_before, bool truncatable,
-                     int& err) {
-  std::string buf;
-  buf.reserve(line.size() + 1);
-  buf.append(line);
-  buf.push_back('\n');
+bool AppendWholeLines(int fd, std::string_view lines, uint64_t size_before, bool truncatable,
+                      int& err) {
   size_t done = 0;
-  while (done < buf.size()) {
-    ssize_t n = ::write(fd, buf.data() + done, buf.size() - done);
+  while (done < lines.size()) {
+    ssize_t n = ::write(fd, lines.data() + done, lines.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       err = n < 0 ? errno : ENOSPC;
@@ -33,6 +29,15 @@ bool AppendWholeLine(int fd, std::string_view line, uint64_t size_before, bool t
     done += static_cast<size_t>(n);
   }
   return true;
+}
+
+bool AppendWholeLine(int fd, std::string_view line, uint64_t size_before, bool truncatable,
+                     int& err) {
+  std::string buf;
+  buf.reserve(line.size() + 1);
+  buf.append(line);
+  buf.push_back('\n');
+  return AppendWholeLines(fd, buf, size_before, truncatable, err);
 }
 
 FileFate FateOf(int fd, const std::string& path) {

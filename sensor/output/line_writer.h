@@ -23,6 +23,10 @@ namespace bw::output {
 // no torn line remains; `err` gets the errno. Shared by the ledger and the alerts file.
 [[nodiscard]] bool AppendWholeLine(int fd, std::string_view line, uint64_t size_before,
                                    bool truncatable, int& err);
+// The same for `lines`, whole lines that each end in a newline already, in one write(2) as far
+// as the kernel takes it: all of them get in, or (when truncatable) none.
+[[nodiscard]] bool AppendWholeLines(int fd, std::string_view lines, uint64_t size_before,
+                                    bool truncatable, int& err);
 
 // What became of the regular file `fd` writes to, seen from `path`. kMoved: renamed away, or
 // another file is now at the path; what was written is in the moved file. kDeleted: the open

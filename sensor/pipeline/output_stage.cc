@@ -23,6 +23,9 @@ constexpr size_t kBatchRecords = 1024;
 // How long the stage sleeps with nothing ready. Bounds how late it notices watermarks move (a
 // record waits for an idle worker's clock), so it is part of the alert latency.
 constexpr auto kIdleWait = std::chrono::milliseconds(1);
+// The ledger batches its lines (output/ledger_file.h); this is the longest a line waits for the
+// file, and what a crash can lose.
+constexpr auto kLedgerFlushInterval = std::chrono::milliseconds(100);
 // How often the stage looks whether its files were deleted or moved away: what a deleted ledger
 // received since the last look is copied to its successor, so this bounds that copy, not a loss.
 constexpr auto kFileCheckInterval = std::chrono::seconds(1);
@@ -116,7 +119,12 @@ void OutputStage::Run() {
     const bool finishing = finishing_.load(std::memory_order_acquire);
     size_t handled = MergeReady(kBatchRecords);
     FlushAlerts();
-    if (targets_.state && std::chrono::steady_clock::now() >= next_state_save_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (targets_.ledger && now - ledger_flushed_ >= kLedgerFlushInterval) {
+      targets_.ledger->Flush();
+      ledger_flushed_ = now;
+    }
+    if (targets_.state && now >= next_state_save_) {
       SaveState();
       next_state_save_ = std::chrono::steady_clock::now() + state_save_interval_;
     }

@@ -149,7 +149,8 @@ class OutputStage final : private detect::AlertSink {
   TimestampNs end_ = 0;
   std::chrono::nanoseconds state_save_interval_;
   std::chrono::steady_clock::time_point next_state_save_;
-  bool state_error_logged_ = false;  // one log line per run of failed saves
+  std::chrono::steady_clock::time_point ledger_flushed_;  // the ledger's batch last written out
+  bool state_error_logged_ = false;                       // one log line per run of failed saves
   std::atomic<bool> check_files_{false};
   std::chrono::steady_clock::time_point files_checked_{};
   std::atomic<bool> reconfigure_{false};

@@ -1,10 +1,12 @@
 #include "sensor/output/ledger_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -555,6 +557,70 @@ TEST_F(LedgerFileTest, RotationDoesNotRenameAFileThatReplacedTheLedger) {
   EXPECT_EQ(f.lines_lost(), 0u);
 }
 
+// Issue 21: lines gather in a batch and reach the file in one write; they count as written
+// once they are there.
+TEST_F(LedgerFileTest, LinesAreBatchedAndCountWhenTheyReachTheFile) {
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path_, Options(), error)) << error;
+  for (int i = 0; i < 3; ++i) f.Write(Line(i));
+  EXPECT_EQ(fs::file_size(path_), 0u);
+  EXPECT_EQ(f.lines_written(), 0u);
+  f.Flush();
+  EXPECT_EQ(ReadLines(path_).size(), 3u);
+  EXPECT_EQ(f.lines_written(), 3u);
+  // A batch reaching kLedgerBatchBytes goes out by itself.
+  const std::string big = "{\"pad\":\"" + std::string(1000, 'y') + "\"}";
+  size_t n = 0;
+  while (f.lines_written() == 3u && n < 1000) {
+    f.Write(big);
+    ++n;
+  }
+  // Each line carries the chain field (replacing its closing brace) and a newline.
+  const size_t per = big.size() - 1 + kChainFieldPrefix.size() + 64 + kChainFieldSuffix.size() + 1;
+  EXPECT_EQ(n, (kLedgerBatchBytes + per - 1) / per);
+  EXPECT_EQ(f.lines_written(), 3u + n);
+  f.Close();
+  EXPECT_EQ(CheckChain({path_}), 3u + n);
+  EXPECT_EQ(f.lines_lost(), 0u);
+}
+
+// A batch that does not fit (a file size limit here, a full disk in production) goes in line
+// by line while lines fit; the rest is counted lost and the chain continues from the last line
+// in the file, so the ledger still verifies.
+TEST_F(LedgerFileTest, ABatchThatDoesNotFitGoesInLineByLineAndTheChainHolds) {
+  LedgerFile f;
+  std::string error;
+  ASSERT_TRUE(f.Open(path_, Options(), error)) << error;
+  f.Write(Line(0));
+  f.Flush();
+  const uint64_t one = fs::file_size(path_);  // every Line(i) below 10 has this size
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
+  struct rlimit small = old;
+  small.rlim_cur = one * 3 + one / 2;  // room for two and a half more lines
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  ::testing::internal::CaptureStderr();
+  for (int i = 1; i < 9; ++i) f.Write(Line(i));
+  f.Flush();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_NE(log.find("File too large"), std::string::npos) << log;
+  EXPECT_EQ(ReadLines(path_).size(), 3u);  // lines 0, 1 and 2
+  EXPECT_EQ(fs::file_size(path_), 3 * one);
+  EXPECT_EQ(f.lines_written(), 3u);
+  EXPECT_EQ(f.lines_lost(), 6u);
+  EXPECT_EQ(f.write_errors(), 6u);
+  f.Write(Line(9));  // room again: chains to line 2, the last one in the file
+  f.Close();
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_NE(lines[3].find("\"n\":9,"), std::string::npos) << lines[3];
+  EXPECT_EQ(CheckChain({path_}), 4u);
+}
+
 TEST(LedgerFileFault, FullDeviceCountsEveryLineAndLogsOnce) {
   // /dev/full fails every write with ENOSPC.
   if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
@@ -565,6 +631,7 @@ TEST(LedgerFileFault, FullDeviceCountsEveryLineAndLogsOnce) {
   ASSERT_TRUE(f.Open("/dev/full", o, error)) << error;
   ::testing::internal::CaptureStderr();
   for (int i = 0; i < 50; ++i) f.Write("{\"n\":1}");
+  f.Flush();
   std::string log = ::testing::internal::GetCapturedStderr();
   f.Close();
   EXPECT_EQ(f.lines_written(), 0u);
