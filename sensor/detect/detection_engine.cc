@@ -314,19 +314,24 @@ struct DetectionEngine::State {
         ++c->resolved_names;
       }
     } else {
-      // Full (per client, or the engine-wide budget): the client's oldest name makes room.
-      while (!c->names.empty() && (c->names.size() >= std::max<uint64_t>(1, config.max_distinct) ||
-                                   distinct_entries >= config.max_distinct_total)) {
-        c->EraseFront(distinct_entries);
-        ++evicted_probe_names;
-      }
-      if (distinct_entries < config.max_distinct_total) {
-        c->Add(ProbedName{name, ts, resolved}, distinct_entries);
-      } else {
-        ++evicted_probe_names;
-      }
+      AddProbedName(*c, ProbedName{name, ts, resolved});
     }
     return *c;
+  }
+
+  // A name the client has not probed yet. Full (per client, or the engine-wide budget): the
+  // client's oldest name makes room.
+  void AddProbedName(ClientProbes& c, ProbedName name) {
+    while (!c.names.empty() && (c.names.size() >= std::max<uint64_t>(1, config.max_distinct) ||
+                                distinct_entries >= config.max_distinct_total)) {
+      c.EraseFront(distinct_entries);
+      ++evicted_probe_names;
+    }
+    if (distinct_entries < config.max_distinct_total) {
+      c.Add(std::move(name), distinct_entries);
+    } else {
+      ++evicted_probe_names;
+    }
   }
 
   // The one dedup step of every rule: a candidate that passes becomes an alert filled from
@@ -666,13 +671,7 @@ void DetectionEngine::RestoreWindows(const OpenWindows& windows) {
     static_cast<ProbeFacts&>(fresh) = r.facts;
     ClientProbes& c = s.clients.Insert(key, std::move(fresh), cfg.max_clients, s.evicted_clients);
     for (const ProbedName& n : r.names) {
-      if (c.index.count(std::string_view(n.name))) continue;
-      if (c.names.size() >= std::max<uint64_t>(1, cfg.max_distinct) ||
-          s.distinct_entries >= cfg.max_distinct_total) {
-        ++s.evicted_probe_names;
-        continue;
-      }
-      c.Add(n, s.distinct_entries);
+      if (!c.index.count(std::string_view(n.name))) s.AddProbedName(c, n);
     }
     s.clients.Recharge(c, OwnBytes(c));
   }
