@@ -14,6 +14,7 @@
 #include <ctime>
 #include <vector>
 
+#include "dissectors/common/hex.h"
 #include "sensor/output/line_writer.h"
 
 namespace bw::output {
@@ -146,12 +147,8 @@ void Sha256HexTo(std::string_view data, std::string& out) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.resize(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 0xf];
-  }
+  out.clear();
+  AppendHex(out, std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 std::string Sha256Hex(std::string_view data) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dissectors/common/hex.h"
 #include "dissectors/storage/names.h"
 #include "sensor/detect/sliding_window.h"
 
@@ -21,13 +22,8 @@ constexpr size_t kMaxDistinct = 1u << 20;
 constexpr size_t kMaxNames = 1u << 20;
 
 std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xF]);
-  }
+  AppendHex(out, bytes);
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "dissectors/common/hex.h"
 #include "sensor/common/rfc3339.h"
 
 namespace bw::output::sinks {
@@ -95,13 +96,8 @@ std::string HmacSha256Hex(std::string_view key, std::string_view body) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[mac[i] >> 4];
-    out += kHex[mac[i] & 0xF];
-  }
+  AppendHex(out, std::string_view(reinterpret_cast<const char*>(mac), len));
   return out;
 }
 
