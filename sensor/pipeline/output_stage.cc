@@ -289,6 +289,10 @@ void OutputStage::OnAlert(const detect::Alert& alert) {
 
 void OutputStage::FlushAlerts() {
   if (pending_alerts_.empty()) return;
+  // The ledger lines behind these alerts reach the ledger file before the alerts leave: an
+  // analyst paged for an alert finds its evidence there, and a crash after the page cannot
+  // take it back out of the ledger's batch.
+  if (targets_.ledger) targets_.ledger->Flush();
   // The spool first: once SubmitBatch returns the alerts are on disk (fsync'd) and will be
   // delivered whatever happens next. Written to the alerts file first, an alert a SIGKILL caught
   // in between was in the file but never delivered.
