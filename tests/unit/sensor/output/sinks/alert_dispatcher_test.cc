@@ -1,6 +1,7 @@
 #include "sensor/output/sinks/alert_dispatcher.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -15,6 +16,12 @@ namespace bw::output {
 namespace {
 
 namespace fs = std::filesystem;
+
+// spdlog's registry is a function-local static inside the uninstrumented libspdlog: when a
+// sink's thread logs first and creates it, ThreadSanitizer cannot see the guard and reports the
+// main thread's later log as a race. The sensor configures logging on its main thread before
+// any other starts; so does this test binary, at static initialisation.
+const auto kLoggerBeforeThreads = spdlog::default_logger();
 using sinks::testing::HttpReceiver;
 using std::chrono::milliseconds;
 
