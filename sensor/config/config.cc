@@ -23,6 +23,16 @@ using yaml::MapReader;
 
 constexpr uint64_t kDay = 86400;
 
+// "0,2,3": how cpu_affinity is written in the config.
+std::string CpuList(const std::vector<int>& cpus) {
+  std::string out;
+  for (int cpu : cpus) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(cpu);
+  }
+  return out;
+}
+
 void ReadEndpoints(const YAML::Node& node, const std::string& path,
                    std::vector<EndpointConfig>& out) {
   out.clear();
@@ -66,8 +76,7 @@ Config Extract(const YAML::Node& root) {
     c.memory_cap_bytes = cap_mib << 20;
   }
   {
-    std::string cpus;
-    for (int cpu : c.cpu_affinity) cpus += (cpus.empty() ? "" : ",") + std::to_string(cpu);
+    std::string cpus = CpuList(c.cpu_affinity);
     top.String("cpu_affinity", cpus);
     c.cpu_affinity.clear();
     std::string_view rest = cpus;
@@ -300,11 +309,7 @@ std::string DumpConfig(const Config& c) {
   out << YAML::EndMap;
   out << YAML::Key << "workers" << YAML::Value << c.workers;
   out << YAML::Key << "memory_cap_mib" << YAML::Value << (c.memory_cap_bytes >> 20);
-  {
-    std::string cpus;
-    for (int cpu : c.cpu_affinity) cpus += (cpus.empty() ? "" : ",") + std::to_string(cpu);
-    out << YAML::Key << "cpu_affinity" << YAML::Value << cpus;
-  }
+  out << YAML::Key << "cpu_affinity" << YAML::Value << CpuList(c.cpu_affinity);
   out << YAML::Key << "decode" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "tcp_checksum" << YAML::Value << c.decode.tcp_checksum;
   out << YAML::Key << "fragments" << YAML::Value << YAML::BeginMap;
