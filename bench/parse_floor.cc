@@ -128,9 +128,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   pcap_close(handle);
-  std::printf(
-      "{\"packets\": %llu, \"http_transactions\": %llu, \"seconds\": %.6f}\n",
-      static_cast<unsigned long long>(packets),
-      static_cast<unsigned long long>(totals.transactions), seconds);
+  std::printf("{\"packets\": %llu, \"http_transactions\": %llu, \"seconds\": %.6f}\n",
+              static_cast<unsigned long long>(packets),
+              static_cast<unsigned long long>(totals.transactions), seconds);
   return 0;
 }

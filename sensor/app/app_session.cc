@@ -247,6 +247,7 @@ storage::ServerHint AppSession::Hint(TimestampNs now) const {
 }
 
 void AppSession::OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) {
+  if (!config_.recognise) return;
   if (!scan_decided_) {
     scan_decided_ = true;
     body_use_ = storage::DecideBodyUse(tx, config_.storage, Hint(tx.response.first_ts));
@@ -291,6 +292,7 @@ bool AppSession::WantsBodyPrefix(const http::HttpTransaction&) const {
 
 void AppSession::OnTransaction(http::HttpTransaction& tx) {
   ++http_transactions_;
+  if (!config_.recognise) return;
   const storage::ListingSummary* body = scanner_ ? &scanner_->summary() : nullptr;
   TimestampNs now = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
   auto event = storage::Recognise(tx, body, config_.storage, Hint(now));

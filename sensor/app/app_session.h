@@ -41,6 +41,9 @@ struct AppConfig {
   bool digests = false;
   bool http_log = false;  // hand every parsed request on (EventOutput::OnHttpRequest)
   size_t tls_client_hello_max = 16 * 1024;  // client bytes buffered to find the ClientHello
+  // false: transactions are parsed and counted, nothing more (no body scan, no recogniser).
+  // Only bench/run's stage split turns it off (pipeline::StopAfter::kParse).
+  bool recognise = true;
 };
 
 // Where finished storage requests go (the worker's queue to the output stage).

@@ -48,7 +48,29 @@ constexpr size_t kRingBytes = 4u << 20;
 
 }  // namespace
 
-Sensor::Sensor(SensorOptions options) : options_(std::move(options)) {}
+bool ParseStopAfter(std::string_view name, StopAfter& out) {
+  static constexpr std::pair<std::string_view, StopAfter> kNames[] = {
+      {"flows", StopAfter::kFlows},
+      {"parse", StopAfter::kParse},
+      {"recognise", StopAfter::kRecognise},
+      {"detect", StopAfter::kDetect},
+  };
+  for (const auto& [n, stage] : kNames) {
+    if (n == name) {
+      out = stage;
+      return true;
+    }
+  }
+  return false;
+}
+
+Sensor::Sensor(SensorOptions options) : options_(std::move(options)) {
+  if (options_.stop_after != StopAfter::kNothing) {
+    // A run cut short has no ledger to give; the file must not look like an empty run's.
+    options_.config.output.ledger.clear();
+    options_.cli_overrides.ledger.clear();
+  }
+}
 
 Sensor::~Sensor() {
   if (metrics_server_) metrics_server_->Stop();
@@ -182,6 +204,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   app_config_.http.body_prefix_bytes = c.http.body_prefix_bytes;
   app_config_.storage.fingerprint = c.storage.fingerprint;
   app_config_.storage.sample_keys = c.storage.sample_keys;
+  app_config_.recognise = options_.stop_after > StopAfter::kParse;
 
   // Setting up nDPI takes about 25 ms of CPU per worker (its address trees), so the workers are
   // built in parallel, worker 0 on this thread: only its module initialises the libraries nDPI
@@ -191,6 +214,8 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     WorkerOutputs outs;
     outs.queue = &output_->queue(i);
     outs.flow_log = flow_log_.is_open();
+    outs.dissect = options_.stop_after > StopAfter::kFlows;
+    outs.hand_on = options_.stop_after > StopAfter::kRecognise;
     workers_[i] =
         std::make_unique<Worker>(static_cast<int>(i), c, app_config_, outs, memory_budget_);
   };

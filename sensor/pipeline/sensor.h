@@ -16,6 +16,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,20 @@
 
 namespace bw::pipeline {
 
+// How far each record travels, for bench/run's split of the cost of a storage request: a
+// stage's cost is the run that stops after it minus the run that stops after the one before.
+// kNothing is the sensor; any other value writes no ledger, raises no alert, and is not for
+// operators (the option is hidden from --help).
+enum class StopAfter : uint8_t {
+  kFlows,      // flow table, TCP reassembly and nDPI; the reassembled bytes go nowhere
+  kParse,      // + HTTP and TLS dissection; transactions are counted, not recognised
+  kRecognise,  // + storage recognition; the records are dropped at the worker
+  kDetect,     // + the output stage: detection and metrics, no ledger
+  kNothing,
+};
+// "flows", "parse", "recognise", "detect"; false for anything else.
+bool ParseStopAfter(std::string_view name, StopAfter& out);
+
 struct SensorOptions {
   config::Config config;
   capture::CaptureOptions capture;
@@ -53,6 +68,7 @@ struct SensorOptions {
   std::string config_path;
   std::vector<std::string> config_sets;
   config::CliOverrides cli_overrides;  // applied again on top of what a reload reads
+  StopAfter stop_after = StopAfter::kNothing;
 };
 
 class Sensor {

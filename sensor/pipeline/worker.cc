@@ -43,10 +43,10 @@ class Worker::LazySink final : public reassembly::StreamSink {
     state_ = state;
   }
   void OnData(Direction dir, ByteView data, TimestampNs ts) override {
-    Session().OnData(dir, data, ts);
+    if (worker_.outputs_.dissect) Session().OnData(dir, data, ts);
   }
   void OnGap(Direction dir, uint64_t length, TimestampNs ts) override {
-    Session().OnGap(dir, length, ts);
+    if (worker_.outputs_.dissect) Session().OnGap(dir, length, ts);
   }
   void OnEnd(Direction dir, TimestampNs ts) override {
     if (state_->app) state_->app->OnEnd(dir, ts);
@@ -155,6 +155,7 @@ void Worker::Process(const decode::PacketMeta& p) {
 
 template <typename Body>
 void Worker::Emit(Body&& body) {
+  if (!outputs_.hand_on) return;
   OutputRecord record;
   record.stamp = now_;
   record.body = std::forward<Body>(body);

@@ -37,6 +37,9 @@ struct WorkerCounters {
 struct WorkerOutputs {
   OutputQueue* queue = nullptr;
   bool flow_log = false;  // make a flow-log record of every flow that ends
+  // bench/run's stage split (StopAfter in sensor.h) turns these off; a sensor always has both.
+  bool dissect = true;  // false: reassembled bytes go nowhere (no application session)
+  bool hand_on = true;  // false: records are made and dropped instead of queued
 };
 
 // Its clock is packet time: the latest packet, tick or AdvanceClock() it was given. Records are
