@@ -110,12 +110,27 @@ void AppendAsciiEscaped(std::string& out, char c) {
   out += c;
 }
 
+// Bytes a JSON string takes as they are: printable ASCII other than '"' and '\\'.
+bool Plain(uint8_t b) { return b >= 0x20 && b < 0x80 && b != '"' && b != '\\'; }
+
 }  // namespace
 
+// Runs of plain bytes, most of any ledger field, are appended whole; only the bytes that end
+// them go through the escape switch or the UTF-8 state machine.
 void JsonWriter::AppendEscaped(std::string& out, std::string_view text) {
+  const size_t n = text.size();
   uint8_t state = kAccept;
   size_t seq_start = 0;  // where the pending multi-byte sequence began
-  for (size_t i = 0; i < text.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
+    if (state == kAccept) {
+      size_t run = i;
+      while (run < n && Plain(static_cast<uint8_t>(text[run]))) ++run;
+      if (run > i) {
+        out.append(text.data() + i, run - i);
+        i = run;
+        if (i == n) break;
+      }
+    }
     auto b = static_cast<uint8_t>(text[i]);
     if (state == kAccept && b < 0x80) {
       AppendAsciiEscaped(out, text[i]);

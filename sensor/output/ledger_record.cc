@@ -10,7 +10,8 @@ std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::St
   line.reserve(512);
   JsonWriter j(line);
   j.BeginObject();
-  j.Field("@timestamp", common::FormatRfc3339(ctx.start_ts));
+  char ts[common::kRfc3339MaxBytes];
+  j.Field("@timestamp", std::string_view(ts, common::WriteRfc3339(ts, ctx.start_ts)));
   j.Key("event").BeginObject();
   j.Field("kind", "event").Field("category", "network");
   j.Key("duration").Int(ctx.end_ts >= ctx.start_ts ? ctx.end_ts - ctx.start_ts : 0);

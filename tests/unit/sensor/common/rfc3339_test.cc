@@ -24,6 +24,15 @@ TEST(Rfc3339, FewerFractionDigitsCutNeverRound) {
   EXPECT_EQ(FormatRfc3339(5, 12), "1970-01-01T00:00:00.000000005Z");
 }
 
+// The whole range int64 nanoseconds hold, written digit by digit into a caller's buffer.
+TEST(Rfc3339, WritesTheEdgesOfTheRangeIntoABuffer) {
+  char buf[kRfc3339MaxBytes];
+  EXPECT_EQ(std::string_view(buf, WriteRfc3339(buf, INT64_MIN)), "1677-09-21T00:12:43.145224192Z");
+  EXPECT_EQ(std::string_view(buf, WriteRfc3339(buf, INT64_MAX)), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(std::string_view(buf, WriteRfc3339(buf, S(4102444799), 6)),
+            "2099-12-31T23:59:59.000000Z");
+}
+
 TEST(Rfc3339, LeapYears) {
   EXPECT_EQ(FormatRfc3339(S(951782400)), "2000-02-29T00:00:00.000000000Z");
   EXPECT_EQ(FormatRfc3339(S(1709164800)), "2024-02-29T00:00:00.000000000Z");
