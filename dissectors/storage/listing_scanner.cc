@@ -265,12 +265,42 @@ size_t ListingScanner::SkipXmlRun(const uint8_t* p, size_t n) {
   return run;
 }
 
+// A JSON listing is mostly string contents (names, dates, checksums), which FeedJson only
+// appends to the capture; a run of them ends at '"' or '\\'. Scalars run to a delimiter and
+// white space between tokens is skipped. After an unpaired high surrogate the next string byte
+// must go through FeedJson (it writes the replacement first).
+size_t ListingScanner::SkipJsonRun(const uint8_t* p, size_t n) {
+  size_t run = 0;
+  switch (js_) {
+    case JsonState::kString:
+      if (pending_high_ != 0) return 0;
+      while (run < n && p[run] != '"' && p[run] != '\\') ++run;
+      if (run > 0) AppendCapture(std::string_view(reinterpret_cast<const char*>(p), run));
+      return run;
+    case JsonState::kScalar:
+      while (run < n) {
+        char c = static_cast<char>(p[run]);
+        if (c == ',' || c == '}' || c == ']' || c == ':' || IsAsciiSpace(c)) break;
+        ++run;
+      }
+      return run;
+    case JsonState::kIdle:
+      while (run < n && IsAsciiSpace(static_cast<char>(p[run]))) ++run;
+      return run;
+    default:
+      return 0;
+  }
+}
+
 void ListingScanner::Feed(ByteView chunk) {
   const uint8_t* p = chunk.data();
   const uint8_t* end = p + chunk.size();
   for (; p < end; ++p) {
     if (mode_ == Mode::kXml) {
       p += SkipXmlRun(p, static_cast<size_t>(end - p));
+      if (p == end) return;
+    } else if (mode_ == Mode::kJson) {
+      p += SkipJsonRun(p, static_cast<size_t>(end - p));
       if (p == end) return;
     }
     uint8_t b = *p;

@@ -95,6 +95,8 @@ class ListingScanner {
   };
 
   size_t SkipXmlRun(const uint8_t* p, size_t n);
+  // The same for JSON: string contents, scalars and white space between tokens.
+  size_t SkipJsonRun(const uint8_t* p, size_t n);
   void FeedXml(char c);
   void OpenElement(bool self_closing);
   void CloseElement();
