@@ -29,6 +29,9 @@ struct IpAddress {
 
   // Canonical text: dotted quad or RFC 5952 IPv6.
   std::string ToString() const;
+  // The same into `buf` (at least kMaxTextBytes); returns the length, 0 when unset.
+  static constexpr size_t kMaxTextBytes = 46;  // INET6_ADDRSTRLEN
+  size_t Write(char* buf) const;
   // Parses dotted quad or any IPv6 text form; false on garbage.
   static bool Parse(const std::string& text, IpAddress& out);
 

@@ -16,11 +16,12 @@ std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::St
   j.Field("kind", "event").Field("category", "network");
   j.Key("duration").Int(ctx.end_ts >= ctx.start_ts ? ctx.end_ts - ctx.start_ts : 0);
   j.EndObject();
+  char ip[decode::IpAddress::kMaxTextBytes];
   j.Key("source").BeginObject();
-  j.Field("ip", ctx.client_ip.ToString()).Field("port", ctx.client_port);
+  j.Field("ip", std::string_view(ip, ctx.client_ip.Write(ip))).Field("port", ctx.client_port);
   j.EndObject();
   j.Key("destination").BeginObject();
-  j.Field("ip", ctx.server_ip.ToString()).Field("port", ctx.server_port);
+  j.Field("ip", std::string_view(ip, ctx.server_ip.Write(ip))).Field("port", ctx.server_port);
   j.EndObject();
   j.Key("network").BeginObject();
   j.Field("community_id", ctx.community_id).Field("transport", "tcp");
