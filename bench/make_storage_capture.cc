@@ -9,7 +9,9 @@
 // handshake (ClientHello with SNI, server flight), keep-alive HTTP/1.1 request/response pairs cut
 // into MSS-sized segments with correct seq/ack, an ACK from the receiver every two segments, and
 // a FIN handshake. Requests are planned one at a time against the byte budget (`--bytes`), so the
-// file ends close to the asked size without cutting a response short.
+// file ends close to the asked size without cutting a response short. Optionally a share of the
+// connections make a single request (`--one-shot-share`), and a share belong to a crawler
+// (`--crawler-share`): a few client hosts listing buckets and fetching small objects anonymously.
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -150,6 +152,8 @@ struct Options {
   double list_share = 0.1;
   double head_share = 0.05;
   double ipv6_share = 0.1;
+  double one_shot_share = 0;  // connections that make one request and close
+  double crawler_share = 0;   // connections of a crawler (see kCrawlerHosts)
   double link_mbps = 1000;
   uint64_t object_min = 1024;
   uint64_t object_max = 16ULL << 20;
@@ -563,6 +567,18 @@ struct Client {
 constexpr std::array<const char*, 4> kAnonymousAgents = {
     "curl/7.88.1", "python-requests/2.31.0", "Wget/1.21.3",
     "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"};
+
+// A crawler: a few client hosts at the top of the client range (no other connection uses them)
+// sweeping buckets anonymously: many listings, small objects, guessed names that are not there.
+constexpr uint32_t kCrawlerHosts = 4;
+constexpr uint64_t kCrawlerObjectMax = 64 * 1024;
+constexpr double kCrawlerListShare = 0.25;
+constexpr double kCrawlerNotFound = 0.30, kCrawlerDenied = 0.10;
+constexpr std::array<const char*, 4> kCrawlerAgents = {
+    "python-requests/2.31.0",
+    "aws-cli/2.15.0 Python/3.11.6 Linux/6.1.0-18-amd64 exe/x86_64.debian.12 prompt/off "
+    "command/s3.ls",
+    "s3scanner/3.0.4", "Go-http-client/1.1"};
 
 std::string SignedAgent(Provider p, Rng& rng) {
   switch (p) {
@@ -1029,15 +1045,20 @@ struct Stats {
   uint64_t flows_ipv6 = 0;
   uint64_t flows_https = 0;
   uint64_t peak_concurrent_flows = 0;
+  uint64_t flows_one_shot = 0;
+  uint64_t flows_crawler = 0;
   uint64_t requests = 0;
   uint64_t requests_plaintext = 0;
   uint64_t requests_encrypted = 0;
+  uint64_t requests_crawler = 0;
+  uint64_t requests_crawler_plaintext = 0;
   uint64_t object_bytes = 0;
   uint64_t list_keys = 0;
   uint64_t first_ts = 0;
   uint64_t last_ts = 0;
   std::map<std::string, uint64_t> by_provider, by_operation, by_auth, by_outcome;
   std::map<std::string, uint64_t> plaintext_by_operation, plaintext_by_auth, plaintext_by_outcome;
+  std::map<std::string, uint64_t> crawler_by_outcome;
 };
 
 // Everything the connections share.
@@ -1066,6 +1087,9 @@ class Connection {
     const Options& o = world.options;
     v6_ = rng_.Chance(o.ipv6_share);
     https_ = rng_.Chance(o.https_share);
+    // The draws for the optional shares happen only when a share is asked for, so a capture made
+    // without those flags keeps its bytes.
+    if (o.crawler_share > 0) crawler_ = rng_.Chance(o.crawler_share);
     mss_ = v6_ ? 1440 : 1460;
     double total = o.mix[0] + o.mix[1] + o.mix[2];
     double u = rng_.Uniform() * total;
@@ -1073,20 +1097,27 @@ class Connection {
                     : u < o.mix[0] + o.mix[1] ? Provider::kAzure
                                               : Provider::kGcs;
     const auto& sites = world.sites[static_cast<int>(provider)];
-    // Popularity is skewed: a few buckets get most of the traffic.
-    double skew = rng_.Uniform();
-    site_ = &sites[static_cast<size_t>(skew * skew * static_cast<double>(sites.size()))];
+    if (crawler_) {
+      // A crawler sweeps buckets whatever their popularity, anonymously.
+      site_ = &sites[rng_.Range(0, sites.size() - 1)];
+      client_.auth = Auth::kAnonymous;
+      client_.user_agent = rng_.Pick(kCrawlerAgents);
+    } else {
+      // Popularity is skewed: a few buckets get most of the traffic.
+      double skew = rng_.Uniform();
+      site_ = &sites[static_cast<size_t>(skew * skew * static_cast<double>(sites.size()))];
 
-    double a = rng_.Uniform();
-    client_.auth = a < o.anonymous_share            ? Auth::kAnonymous
-                   : rng_.Chance(o.presigned_share) ? Auth::kPresigned
-                                                    : Auth::kSigned;
-    if (provider == Provider::kGcs && client_.auth == Auth::kSigned && rng_.Chance(0.3)) {
-      client_.auth = Auth::kBearer;
+      double a = rng_.Uniform();
+      client_.auth = a < o.anonymous_share            ? Auth::kAnonymous
+                     : rng_.Chance(o.presigned_share) ? Auth::kPresigned
+                                                      : Auth::kSigned;
+      if (provider == Provider::kGcs && client_.auth == Auth::kSigned && rng_.Chance(0.3)) {
+        client_.auth = Auth::kBearer;
+      }
+      client_.user_agent = client_.auth == Auth::kAnonymous || client_.auth == Auth::kPresigned
+                               ? std::string(rng_.Pick(kAnonymousAgents))
+                               : SignedAgent(provider, rng_);
     }
-    client_.user_agent = client_.auth == Auth::kAnonymous || client_.auth == Auth::kPresigned
-                             ? std::string(rng_.Pick(kAnonymousAgents))
-                             : SignedAgent(provider, rng_);
     switch (provider) {
       case Provider::kS3:
         client_.path_style = !https_ && rng_.Chance(0.3);
@@ -1106,10 +1137,21 @@ class Connection {
         client_.access_key = "GOOG1E" + Hex(rng_, 54, true);
         break;
     }
-    requests_left_ = static_cast<uint32_t>(rng_.Range(1, 2ULL * o.requests_per_flow - 1));
+    if (o.one_shot_share > 0) one_shot_ = rng_.Chance(o.one_shot_share);
+    requests_left_ =
+        one_shot_ ? 1 : static_cast<uint32_t>(rng_.Range(1, 2ULL * o.requests_per_flow - 1));
 
-    // Addresses: clients on a private /16 (or ULA /64), servers by provider.
-    uint32_t host = static_cast<uint32_t>(rng_.Range(0, o.clients - 1));
+    // Addresses: clients on a private /16 (or ULA /64), servers by provider. The crawler's hosts
+    // are the last of the client range, which other connections leave to it.
+    const uint32_t crawler_hosts = std::min(kCrawlerHosts, o.clients);
+    uint32_t host;
+    if (crawler_) {
+      host = o.clients - 1 - static_cast<uint32_t>(rng_.Range(0, crawler_hosts - 1));
+    } else if (o.crawler_share > 0 && o.clients > crawler_hosts) {
+      host = static_cast<uint32_t>(rng_.Range(0, o.clients - crawler_hosts - 1));
+    } else {
+      host = static_cast<uint32_t>(rng_.Range(0, o.clients - 1));
+    }
     client_port_ = world.next_port[host];
     world.next_port[host] = client_port_ >= 60999 ? 32768 : client_port_ + 1;
     server_port_ = https_ ? 443 : 80;
@@ -1169,6 +1211,8 @@ class Connection {
     ++world.stats.flows;
     world.stats.flows_ipv6 += v6_;
     world.stats.flows_https += https_;
+    world.stats.flows_one_shot += one_shot_;
+    world.stats.flows_crawler += crawler_;
   }
 
   uint64_t next_ts() const { return next_ts_; }
@@ -1252,17 +1296,28 @@ class Connection {
     if (made_requests_ > 0 && !world_.BudgetLeft()) return;
     --requests_left_;
     ++made_requests_;
-    Op op = rng_.Chance(o.list_share)   ? Op::kList
-            : rng_.Chance(o.head_share) ? Op::kHead
-                                        : Op::kGet;
-    double r = rng_.Uniform();
-    Outcome outcome = client_.auth == Auth::kAnonymous
-                          ? (r < 0.85   ? Outcome::kSuccess
-                             : r < 0.95 ? Outcome::kDenied
-                                        : Outcome::kNotFound)
-                          : (r < 0.96 ? Outcome::kSuccess : Outcome::kNotFound);
+    Op op;
+    Outcome outcome;
+    uint64_t object_max = o.object_max;
+    if (crawler_) {
+      // Listings to find names, then GETs of small objects, many of them guessed wrong.
+      op = rng_.Chance(kCrawlerListShare) ? Op::kList : Op::kGet;
+      double r = rng_.Uniform();
+      outcome = r < kCrawlerNotFound                    ? Outcome::kNotFound
+                : r < kCrawlerNotFound + kCrawlerDenied ? Outcome::kDenied
+                                                        : Outcome::kSuccess;
+      object_max = std::max(o.object_min, std::min(o.object_max, kCrawlerObjectMax));
+    } else {
+      op = rng_.Chance(o.list_share) ? Op::kList : rng_.Chance(o.head_share) ? Op::kHead : Op::kGet;
+      double r = rng_.Uniform();
+      outcome = client_.auth == Auth::kAnonymous
+                    ? (r < 0.85   ? Outcome::kSuccess
+                       : r < 0.95 ? Outcome::kDenied
+                                  : Outcome::kNotFound)
+                    : (r < 0.96 ? Outcome::kSuccess : Outcome::kNotFound);
+    }
     uint64_t size = static_cast<uint64_t>(
-        rng_.LogUniform(static_cast<double>(o.object_min), static_cast<double>(o.object_max)));
+        rng_.LogUniform(static_cast<double>(o.object_min), static_cast<double>(object_max)));
     // Near the end of the budget, objects shrink so the file lands close to the asked size.
     uint64_t remaining = world_.BudgetLeft() ? o.bytes - world_.planned_bytes : 0;
     uint64_t budget_for_body = remaining - std::min<uint64_t>(remaining, remaining / 16 + 4096);
@@ -1297,6 +1352,11 @@ class Connection {
       ++s.plaintext_by_operation[operation];
       ++s.plaintext_by_auth[AuthName(client_.auth)];
       ++s.plaintext_by_outcome[OutcomeName(outcome)];
+    }
+    if (crawler_) {
+      ++s.requests_crawler;
+      s.requests_crawler_plaintext += !https_;
+      ++s.crawler_by_outcome[OutcomeName(outcome)];
     }
     s.object_bytes += x.object_bytes;
     s.list_keys += x.list_keys;
@@ -1444,6 +1504,8 @@ class Connection {
   Client client_;
   bool v6_ = false;
   bool https_ = false;
+  bool crawler_ = false;
+  bool one_shot_ = false;
   uint32_t mss_ = 1460;
   std::array<uint8_t, 16> client_ip_{};
   std::array<uint8_t, 16> server_ip_{};
@@ -1529,6 +1591,8 @@ nlohmann::json SidecarJson(const World& world, double seconds) {
                      {"list_share", o.list_share},
                      {"head_share", o.head_share},
                      {"ipv6_share", o.ipv6_share},
+                     {"one_shot_share", o.one_shot_share},
+                     {"crawler_share", o.crawler_share},
                      {"object_sizes", {o.object_min, o.object_max}},
                      {"mix", {{"s3", o.mix[0]}, {"azure", o.mix[1]}, {"gcs", o.mix[2]}}},
                      {"link_mbps", o.link_mbps}};
@@ -1540,10 +1604,16 @@ nlohmann::json SidecarJson(const World& world, double seconds) {
                 {"ipv6", s.flows_ipv6},
                 {"https", s.flows_https},
                 {"http", s.flows - s.flows_https},
-                {"peak_concurrent", s.peak_concurrent_flows}};
+                {"peak_concurrent", s.peak_concurrent_flows},
+                {"one_shot", s.flows_one_shot},
+                {"crawler", s.flows_crawler},
+                {"crawler_hosts", o.crawler_share > 0 ? std::min(kCrawlerHosts, o.clients) : 0}};
   j["requests"] = {{"total", s.requests},
                    {"plaintext", s.requests_plaintext},
                    {"encrypted", s.requests_encrypted},
+                   {"crawler", s.requests_crawler},
+                   {"crawler_plaintext", s.requests_crawler_plaintext},
+                   {"crawler_by_outcome", s.crawler_by_outcome},
                    {"by_provider", s.by_provider},
                    {"by_operation", s.by_operation},
                    {"by_auth", s.by_auth},
@@ -1645,8 +1715,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Writes a deterministic pcap of object-storage traffic and a JSON sidecar"};
   app.add_option("--out", o.out, "Capture to write (pcap, Ethernet)")->required();
   app.add_option("--sidecar", o.sidecar, "JSON description (default: OUT.json)");
-  app.add_option("--shape", o.shape, "Preset: default, many-small-objects, many-flows")
-      ->check(CLI::IsMember({"default", "many-small-objects", "many-flows"}));
+  app.add_option("--shape", o.shape,
+                 "Preset: default, many-small-objects, small-objects, many-flows")
+      ->check(CLI::IsMember({"default", "many-small-objects", "small-objects", "many-flows"}));
   app.add_option("--bytes", bytes_text, "Approximate file size, e.g. 500M (default 100M)");
   app.add_option("--seed", o.seed, "Seed; the same seed and flags give the same file");
   app.add_option("--flows", o.flows, "Connections open at the same time")
@@ -1668,6 +1739,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--ipv6-share", o.ipv6_share, "Share of IPv6 connections")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--one-shot-share", o.one_shot_share,
+                 "Share of connections that make one request and close (default 0)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--crawler-share", o.crawler_share,
+                 "Share of connections from a crawler: 4 client hosts, anonymous, 25% listings, "
+                 "small GETs, 30% not found, 10% denied (default 0)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--object-sizes", sizes_text, "min:max object size, log-uniform (e.g. 1K:64M)");
   app.add_option("--mix", mix_text, "Provider weights s3:azure:gcs (e.g. 6:2:2)");
   app.add_option("--link-mbps", o.link_mbps, "Aggregate link rate that spaces the timestamps")
@@ -1684,6 +1762,17 @@ int main(int argc, char** argv) {
     if (!given("--requests-per-flow")) o.requests_per_flow = 200;
     if (!given("--list-share")) o.list_share = 0.02;
     if (!given("--flows")) o.flows = 100;
+  } else if (o.shape == "small-objects") {
+    // bench/run --profile small: small objects over keep-alive and one-shot connections,
+    // listings, TLS and a crawler.
+    if (!given("--object-sizes")) sizes_text = "256:64K";
+    if (!given("--requests-per-flow")) o.requests_per_flow = 16;
+    if (!given("--one-shot-share")) o.one_shot_share = 0.3;
+    if (!given("--list-share")) o.list_share = 0.05;
+    if (!given("--https-share")) o.https_share = 0.3;
+    if (!given("--anonymous-share")) o.anonymous_share = 0.3;
+    if (!given("--crawler-share")) o.crawler_share = 0.1;
+    if (!given("--flows")) o.flows = 200;
   } else if (o.shape == "many-flows") {
     if (!given("--object-sizes")) sizes_text = "512:256K";
     if (!given("--requests-per-flow")) o.requests_per_flow = 1;
