@@ -1,7 +1,6 @@
 #include "sensor/common/rfc3339.h"
 
 #include <cstdint>
-#include <cstdio>
 
 namespace bw::common {
 namespace {
@@ -75,14 +74,9 @@ size_t WriteRfc3339(char* buf, TimestampNs ts, int fraction_digits) {
   unsigned month = 0;
   unsigned day = 0;
   CivilFromDays(days, year, month, day);
-  char* p = buf;
-  if (year >= 0 && year <= 9999) {
-    p = Put2(Put2(p, static_cast<unsigned>(year / 100)), static_cast<unsigned>(year % 100));
-  } else {
-    // Outside int64 nanoseconds' own range of years this cannot happen; kept exact anyway.
-    int n = std::snprintf(buf, 24, "%04lld", static_cast<long long>(year));
-    p += n > 0 ? n : 0;
-  }
+  // TimestampNs spans the years 1677 to 2262: always four digits.
+  const auto y = static_cast<unsigned>(year);
+  char* p = Put2(Put2(buf, y / 100), y % 100);
   *p++ = '-';
   p = Put2(p, month);
   *p++ = '-';
