@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -88,11 +89,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 86400));
   app.add_flag("--check-config", check_config, "Validate the configuration and exit");
   app.add_flag("--print-config", print_config, "Print the effective configuration and exit");
+  using bw::pipeline::StopAfter;
   std::string stop_after;
   // Hidden: bench/run's split of the cost per request (pipeline::StopAfter), not for operators.
-  app.add_option("--bench-stop-after", stop_after)
-      ->check(CLI::IsMember({"flows", "parse", "recognise", "detect"}))
-      ->group("");
+  const std::map<std::string, StopAfter> stages = {{"flows", StopAfter::kFlows},
+                                                   {"parse", StopAfter::kParse},
+                                                   {"recognise", StopAfter::kRecognise},
+                                                   {"detect", StopAfter::kDetect}};
+  app.add_option("--bench-stop-after", stop_after)->check(CLI::IsMember(stages))->group("");
 
   try {
     app.parse(argc, argv);
@@ -159,7 +163,7 @@ int main(int argc, char** argv) {
   options.config_path = config_path;
   options.config_sets = sets;
   options.cli_overrides = overrides;
-  if (!stop_after.empty()) bw::pipeline::ParseStopAfter(stop_after, options.stop_after);
+  if (!stop_after.empty()) options.stop_after = stages.at(stop_after);
 
   bw::pipeline::RaiseOpenFileLimit();
   bw::pipeline::Sensor sensor(options);

@@ -48,22 +48,6 @@ constexpr size_t kRingBytes = 4u << 20;
 
 }  // namespace
 
-bool ParseStopAfter(std::string_view name, StopAfter& out) {
-  static constexpr std::pair<std::string_view, StopAfter> kNames[] = {
-      {"flows", StopAfter::kFlows},
-      {"parse", StopAfter::kParse},
-      {"recognise", StopAfter::kRecognise},
-      {"detect", StopAfter::kDetect},
-  };
-  for (const auto& [n, stage] : kNames) {
-    if (n == name) {
-      out = stage;
-      return true;
-    }
-  }
-  return false;
-}
-
 Sensor::Sensor(SensorOptions options) : options_(std::move(options)) {
   if (options_.stop_after != StopAfter::kNothing) {
     // A run cut short has no ledger to give; the file must not look like an empty run's.

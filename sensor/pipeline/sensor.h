@@ -16,7 +16,6 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -52,8 +51,6 @@ enum class StopAfter : uint8_t {
   kDetect,     // + the output stage: detection and metrics, no ledger
   kNothing,
 };
-// "flows", "parse", "recognise", "detect"; false for anything else.
-bool ParseStopAfter(std::string_view name, StopAfter& out);
 
 struct SensorOptions {
   config::Config config;
