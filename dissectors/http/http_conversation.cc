@@ -62,7 +62,7 @@ HttpConversation::Pending& HttpConversation::PendingQueue::PushBack(size_t cap) 
 }
 
 void HttpConversation::PendingQueue::PopFront() {
-  slots_[head_] = Pending{};
+  slots_[head_].Reset();
   head_ = (head_ + 1) % slots_.size();
   --size_;
 }
@@ -126,7 +126,7 @@ void HttpConversation::Close(TimestampNs ts) {
   if (has_inflight_) {
     has_inflight_ = false;
     Emit(inflight_, TransactionEnd::kTruncated);
-    inflight_ = Pending{};
+    inflight_.Reset();
   }
   FlushAllPending();
   request_parser_.Stop();
@@ -143,7 +143,7 @@ HttpConversation::Pending* HttpConversation::FindRequest(uint64_t seq) {
   return &pending_.At(static_cast<size_t>(seq - front));
 }
 
-std::vector<Header>* HttpConversation::CurrentHeaders(Direction dir) {
+HeaderList* HttpConversation::CurrentHeaders(Direction dir) {
   if (dir == Direction::kToServer) {
     if (!request_open_) return nullptr;
     Pending* p = FindRequest(open_request_seq_);
@@ -273,7 +273,7 @@ void HttpConversation::StartResponse(const StatusLine& line, bool truncated, Tim
   bool eligible = pairable && !pending_.empty() && pending_.Front().tx.request.first_ts <= ts;
   // An answer to HTTP/0.9 (version 0) has no status line, so no status: it is final.
   bool interim = line.status < 200 && line.status != 101 && line.version_major != 0;
-  if (interim || !eligible) scratch_ = HttpResponse{};
+  if (interim || !eligible) scratch_.Reset();
   if (interim) {
     HttpCounters::Add(counters_.interim_1xx);
     if (eligible) ++pending_.Front().tx.interim_responses;
@@ -290,7 +290,8 @@ void HttpConversation::StartResponse(const StatusLine& line, bool truncated, Tim
     response_target_ = ResponseTarget::kDiscard;
     return;
   }
-  inflight_ = std::move(pending_.Front());
+  // Swapped, not moved: the emptied slot keeps inflight_'s buffers for a later request.
+  std::swap(inflight_, pending_.Front());
   pending_.PopFront();
   has_inflight_ = true;
   response_close_ = false;
@@ -309,18 +310,14 @@ void HttpConversation::StartResponse(const StatusLine& line, bool truncated, Tim
 
 void HttpConversation::OnHeader(Direction dir, std::string_view name, std::string_view value) {
   held_dirty_ = true;
-  std::vector<Header>* headers = CurrentHeaders(dir);
-  if (!headers) return;
-  headers->push_back(Header{std::string(name), std::string(value)});
+  HeaderList* headers = CurrentHeaders(dir);
+  if (headers) headers->Add(name, value);
 }
 
 void HttpConversation::OnHeaderContinuation(Direction dir, std::string_view more) {
   held_dirty_ = true;
-  std::vector<Header>* headers = CurrentHeaders(dir);
-  if (!headers || headers->empty()) return;
-  std::string& value = headers->back().value;
-  if (!value.empty()) value.push_back(' ');
-  value.append(more);
+  HeaderList* headers = CurrentHeaders(dir);
+  if (headers) headers->AppendToLast(more);
 }
 
 BodyRule HttpConversation::OnHeadComplete(Direction dir, const FramingInfo& info,
@@ -337,11 +334,11 @@ BodyRule HttpConversation::OnHeadComplete(Direction dir, const FramingInfo& info
     // Host. A differing Host is what a client sends to make a Host-reading monitor look elsewhere.
     const bool absolute = !AuthorityOf(r.target).empty();
     int hosts = 0;
-    for (const Header& h : r.headers) {
+    for (Header h : r.headers) {
       if (!EqualsIgnoreCase(h.name, "host")) continue;
       if (++hosts > 1) continue;
       if (r.host.empty()) {
-        r.host = h.value;
+        r.host.assign(h.value);
       } else if (absolute && !EqualsIgnoreCase(h.value, r.host)) {
         counters_.Count(HttpError::kHostMismatch);
       }
@@ -424,7 +421,7 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
     has_inflight_ = false;
     Emit(inflight_,
          end == MessageEnd::kComplete ? TransactionEnd::kComplete : TransactionEnd::kTruncated);
-    inflight_ = Pending{};
+    inflight_.Reset();
   }
   if (tunnel_) {
     HttpCounters::Add(counters_.tunnels);

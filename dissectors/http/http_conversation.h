@@ -11,6 +11,8 @@
 //    first out; a response never pairs with a request first seen after it.
 //  - Memory is bounded by HttpLimits: one line buffer per direction, max_pending_requests
 //    transactions, body_prefix_bytes of body per transaction. Bodies are streamed, not kept.
+//    Emptied messages keep their buffers, within the bounds of HttpTransaction::Reset, so that
+//    the next message is parsed without allocating; held_bytes() counts them.
 //  - Chunk invariance: the same bytes split differently yield the same transactions, body bytes
 //    and counters.
 //
@@ -104,9 +106,16 @@ class HttpConversation final : private MessageSink {
     HttpTransaction tx;
     uint64_t seq = 0;
     bool close_after = false;  // the request asked for Connection: close (or is HTTP/1.0)
+
+    void Reset() {
+      tx.Reset();
+      seq = 0;
+      close_after = false;
+    }
   };
 
-  // FIFO of requests awaiting a response; grows geometrically up to its cap, never shrinks.
+  // FIFO of requests awaiting a response; grows geometrically up to its cap, never shrinks. A
+  // slot keeps its message buffers when popped, for the next request.
   class PendingQueue {
    public:
     size_t size() const { return size_; }
@@ -143,7 +152,7 @@ class HttpConversation final : private MessageSink {
   void StartResponse(const StatusLine& line, bool truncated, TimestampNs ts);
   bool ApplyResyncPolicy(TimestampNs ts);
   Pending* FindRequest(uint64_t seq);
-  std::vector<Header>* CurrentHeaders(Direction dir);
+  HeaderList* CurrentHeaders(Direction dir);
   void Emit(Pending& p, TransactionEnd end);
   void FlushFront();
   void FlushAllPending();

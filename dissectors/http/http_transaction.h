@@ -2,25 +2,20 @@
 // One HTTP/1.x request paired with its response (if any), as the storage layer consumes it.
 // Strings are owned copies of bounded size: a transaction outlives the packets that carried it
 // (pipelined requests wait for their responses). Header values are kept as sent; consumers that
-// print anything must redact credentials themselves (Authorization is never logged).
+// print anything must redact credentials themselves (Authorization is never logged). Reset()
+// empties a message but keeps its buffers (within bounds), so that the conversation parses the
+// next message into them without allocating.
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "dissectors/common/timestamp.h"
+#include "dissectors/http/header_list.h"
 
 namespace bw::http {
-
-struct Header {
-  std::string name;   // as sent on the wire
-  std::string value;  // leading/trailing whitespace removed
-};
-
-// Case-insensitive lookup shared by requests and responses; first match wins.
-const std::string* FindHeader(const std::vector<Header>& headers, std::string_view name);
 
 struct HttpRequest {
   std::string method;
@@ -28,7 +23,7 @@ struct HttpRequest {
   std::string host;    // authority of an absolute-form target, else the (first) Host header
   uint8_t version_major = 1;
   uint8_t version_minor = 1;
-  std::vector<Header> headers;
+  HeaderList headers;
   uint64_t header_bytes = 0;  // request line + headers + terminating CRLF
   // Body bytes on the wire (chunk framing and gap bytes included); for a request answered before
   // its body ended (an early 403 to an upload), the bytes seen by then.
@@ -39,7 +34,8 @@ struct HttpRequest {
   TimestampNs first_ts = 0;
   TimestampNs last_ts = 0;
 
-  const std::string* Find(std::string_view name) const { return FindHeader(headers, name); }
+  std::optional<std::string_view> Find(std::string_view name) const { return headers.Find(name); }
+  void Reset();
 };
 
 struct HttpResponse {
@@ -47,7 +43,7 @@ struct HttpResponse {
   std::string reason;
   uint8_t version_major = 1;
   uint8_t version_minor = 1;
-  std::vector<Header> headers;
+  HeaderList headers;
   uint64_t header_bytes = 0;
   uint64_t body_bytes = 0;  // on the wire: chunk framing and gap bytes included
   // The content the body carried: de-chunked bytes, plus bytes a gap took from inside a body of
@@ -63,7 +59,8 @@ struct HttpResponse {
   TimestampNs first_ts = 0;
   TimestampNs last_ts = 0;
 
-  const std::string* Find(std::string_view name) const { return FindHeader(headers, name); }
+  std::optional<std::string_view> Find(std::string_view name) const { return headers.Find(name); }
+  void Reset();
 };
 
 // Heap bytes a message holds beyond its own object (strings, header vector), for memory
@@ -83,6 +80,8 @@ struct HttpTransaction {
   HttpResponse response;           // meaningful when has_response
   uint16_t interim_responses = 0;  // 1xx seen before the final response
   TransactionEnd end = TransactionEnd::kComplete;
+
+  void Reset();
 };
 
 }  // namespace bw::http

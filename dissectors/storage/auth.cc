@@ -150,8 +150,9 @@ std::string SanitiseAccessKeyId(std::string_view id) {
   return std::string(id);
 }
 
-Credential ClassifyCredential(const std::string* authorization, const QueryParams& query) {
-  if (authorization != nullptr && !TrimAscii(*authorization).empty()) {
+Credential ClassifyCredential(std::optional<std::string_view> authorization,
+                              const QueryParams& query) {
+  if (authorization && !TrimAscii(*authorization).empty()) {
     return FromHeader(*authorization);
   }
   Credential c;

@@ -3,6 +3,7 @@
 // keys). The result holds only the access key id and the credential scope — never a signature,
 // secret or token — so it is safe to log.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,10 +21,11 @@ struct Credential {
   bool goog1 = false;         // GCS legacy HMAC ("GOOG1 access:sig"), reported as scheme Other
 };
 
-// The Authorization header (nullptr when absent) wins over query credentials; a request with
+// The Authorization header (nullopt when absent) wins over query credentials; a request with
 // neither is anonymous. Scheme tokens are matched case-insensitively, query parameter names as
 // each provider spells them.
-Credential ClassifyCredential(const std::string* authorization, const QueryParams& query);
+Credential ClassifyCredential(std::optional<std::string_view> authorization,
+                              const QueryParams& query);
 
 // An access key id as recorded: printable identifier characters only and at most
 // kMaxAccessKeyIdBytes; anything else gives "" (a garbled value is not worth the risk of logging

@@ -109,7 +109,7 @@ constexpr std::array<std::string_view, 16> kS3ErrorCodes = {
 };
 
 bool ResponseHas(const http::HttpTransaction& tx, std::string_view name) {
-  return tx.has_response && FindHeaderCi(tx.response.headers, name) != nullptr;
+  return tx.has_response && tx.response.Find(name).has_value();
 }
 
 }  // namespace
@@ -237,7 +237,7 @@ bool HasS3Fingerprint(const http::HttpTransaction& tx, const QueryParams& q, con
   // x-amz- headers come with it.
   if (sigv4 && !cred.scope_service.empty() && !IsS3ServiceScope(cred.scope_service)) return false;
   // X-Amz-Target marks the JSON-RPC AWS protocols (DynamoDB, Kinesis, ...), never S3.
-  if (FindHeaderCi(tx.request.headers, "x-amz-target") != nullptr) return false;
+  if (tx.request.Find("x-amz-target")) return false;
   if (cred.scheme == AuthScheme::kSigV2) return true;
   if (sigv4 && IsS3ServiceScope(cred.scope_service)) return true;
   if (HasHeaderWithPrefix(tx.request.headers, "x-amz-")) return true;
@@ -299,7 +299,7 @@ bool HasGcsFingerprint(const http::HttpTransaction& tx, std::string_view path, c
   }
   if (cred.scheme == AuthScheme::kGoog4 || cred.goog1) return true;
   if (cred.auth_class == AuthClass::kPresigned && q.Has("GoogleAccessId")) return true;
-  for (const auto& h : tx.request.headers) {
+  for (http::Header h : tx.request.headers) {
     if (!StartsWithIgnoreCase(h.name, "x-goog-")) continue;
     // Sent by every Google client library, for every API.
     if (EqualsIgnoreCase(h.name, "x-goog-api-client") ||

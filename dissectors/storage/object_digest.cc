@@ -35,13 +35,13 @@ std::optional<Md5> ClaimedObjectMd5(const http::HttpTransaction& tx) {
   const http::HttpRequest& req = tx.request;
   if (!tx.has_response || req.method != "GET" || tx.response.status != 200) return std::nullopt;
   const http::HttpResponse& resp = tx.response;
-  if (resp.Find("Content-Encoding") != nullptr || resp.Find("Last-Modified") == nullptr) {
+  if (resp.Find("Content-Encoding") || !resp.Find("Last-Modified")) {
     return std::nullopt;
   }
-  const std::string* ranges = resp.Find("Accept-Ranges");
-  if (ranges == nullptr || !EqualsIgnoreCase(TrimAscii(*ranges), "bytes")) return std::nullopt;
-  const std::string* etag = resp.Find("ETag");
-  if (etag == nullptr) return std::nullopt;
+  std::optional<std::string_view> ranges = resp.Find("Accept-Ranges");
+  if (!ranges || !EqualsIgnoreCase(TrimAscii(*ranges), "bytes")) return std::nullopt;
+  std::optional<std::string_view> etag = resp.Find("ETag");
+  if (!etag) return std::nullopt;
   std::string_view tag = TrimAscii(*etag);
   if (tag.size() != 34 || tag.front() != '"' || tag.back() != '"') return std::nullopt;
   Md5 md5{};

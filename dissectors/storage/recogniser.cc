@@ -73,7 +73,7 @@ std::optional<Classified> Classify(const http::HttpTransaction& tx, const Listin
   c.query = target.query;
   c.hp = ParseHostPort(req.host);
   QueryParams q(target.query);
-  c.cred = ClassifyCredential(FindHeaderCi(req.headers, "Authorization"), q);
+  c.cred = ClassifyCredential(req.Find("Authorization"), q);
   RequestView view{req.method, target.path, q, req.headers};
   const std::string& host = c.hp.host;
 
@@ -188,8 +188,8 @@ std::string Bounded(std::string_view s, size_t max) {
 // Only XML bodies can fingerprint a store (S3 listings and errors, Azure EnumerationResults);
 // JSON is everywhere and proves nothing on an unnamed host.
 bool ContentTypeIsXml(const http::HttpResponse& resp) {
-  const std::string* ct = FindHeaderCi(resp.headers, "Content-Type");
-  return ct != nullptr && ToLowerAscii(*ct).find("xml") != std::string::npos;
+  std::optional<std::string_view> ct = resp.Find("Content-Type");
+  return ct && ToLowerAscii(*ct).find("xml") != std::string::npos;
 }
 
 }  // namespace
@@ -275,7 +275,7 @@ std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const Lis
     const http::HttpResponse& resp = tx.response;
     ev.response_bytes = resp.header_bytes + resp.body_bytes;
     ev.response_body_bytes = resp.body_content_bytes;
-    if (const std::string* code = FindHeaderCi(resp.headers, "x-ms-error-code")) {
+    if (std::optional<std::string_view> code = resp.Find("x-ms-error-code")) {
       ev.error_code = Bounded(*code, kMaxErrorCodeBytes);
     }
     bool error_status = resp.status >= 300;

@@ -16,7 +16,7 @@ struct RequestView {
   std::string_view method;  // as sent; compared case-sensitively like HTTP does
   std::string_view path;    // starts with '/', percent-encoded
   const QueryParams& query;
-  const std::vector<http::Header>& headers;
+  const http::HeaderList& headers;
 };
 
 struct ResourceRef {

@@ -2,9 +2,9 @@
 // ASCII helpers for protocol tokens (host names, header names, query keys). Locale-free and
 // byte-exact: wire tokens are ASCII, and anything else simply fails to compare equal.
 
+#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "dissectors/common/ascii.h"
 #include "dissectors/http/http_transaction.h"
@@ -25,24 +25,14 @@ constexpr std::string_view TrimAscii(std::string_view s) {
   return s;
 }
 
-// Case-insensitive header lookup, first match wins. Kept here (rather than calling the HTTP
-// component's FindHeader) so the storage library depends on the transaction struct only.
-inline const std::string* FindHeaderCi(const std::vector<http::Header>& headers,
-                                       std::string_view name) {
-  for (const auto& h : headers) {
-    if (EqualsIgnoreCase(h.name, name)) return &h.value;
-  }
-  return nullptr;
-}
-
 // A header that is present with a non-blank value.
-inline bool HasHeaderValue(const std::vector<http::Header>& headers, std::string_view name) {
-  const std::string* v = FindHeaderCi(headers, name);
-  return v != nullptr && !TrimAscii(*v).empty();
+inline bool HasHeaderValue(const http::HeaderList& headers, std::string_view name) {
+  std::optional<std::string_view> v = headers.Find(name);
+  return v && !TrimAscii(*v).empty();
 }
 
-inline bool HasHeaderWithPrefix(const std::vector<http::Header>& headers, std::string_view prefix) {
-  for (const auto& h : headers) {
+inline bool HasHeaderWithPrefix(const http::HeaderList& headers, std::string_view prefix) {
+  for (http::Header h : headers) {
     if (StartsWithIgnoreCase(h.name, prefix)) return true;
   }
   return false;

@@ -417,7 +417,7 @@ event::RequestContext AppSession::Context(const http::HttpTransaction& tx) const
   ctx.request_bytes = tx.request.header_bytes + tx.request.body_bytes;
   ctx.response_bytes = tx.has_response ? tx.response.header_bytes + tx.response.body_bytes : 0;
   ctx.response_body_bytes = tx.has_response ? tx.response.body_content_bytes : 0;
-  if (const std::string* ua = tx.request.Find("User-Agent")) ctx.user_agent = *ua;
+  if (std::optional<std::string_view> ua = tx.request.Find("User-Agent")) ctx.user_agent = *ua;
   ctx.sni = server_name();
   ctx.missing_bytes = tx.request.missing_bytes || (tx.has_response && tx.response.missing_bytes);
   return ctx;

@@ -21,13 +21,13 @@ std::string_view NextLine(std::string_view& in) {
   return line;
 }
 
-void ReadHeaders(std::string_view& in, std::vector<bw::http::Header>& out) {
+void ReadHeaders(std::string_view& in, bw::http::HeaderList& out) {
   while (!in.empty()) {
     std::string_view line = NextLine(in);
     if (line.empty()) return;
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    out.push_back({std::string(line.substr(0, colon)), std::string(line.substr(colon + 1))});
+    out.Add(line.substr(0, colon), line.substr(colon + 1));
   }
 }
 

@@ -31,7 +31,7 @@ TEST(HttpConversation, SimpleGetWithContentLengthBody) {
   EXPECT_EQ(t.request.header_bytes, req.size());
   EXPECT_EQ(t.request.body_bytes, 0u);
   EXPECT_EQ(t.request.first_ts, 10);
-  ASSERT_NE(t.request.Find("user-agent"), nullptr);
+  ASSERT_TRUE(t.request.Find("user-agent").has_value());
   EXPECT_EQ(*t.request.Find("USER-AGENT"), "curl/8");
   ASSERT_TRUE(t.has_response);
   EXPECT_EQ(t.response.status, 200);
@@ -230,7 +230,7 @@ TEST(HttpConversation, ServerQuirksAreParsedLikeServers) {
   EXPECT_EQ(*r.Find("x-multi"), "a");
   // Joined with one SP; the later fold follows a dropped line, so it is dropped too.
   EXPECT_EQ(*r.Find("X-Folded"), "part1 part2");
-  EXPECT_EQ(r.Find("Content-Length"), nullptr);
+  EXPECT_FALSE(r.Find("Content-Length").has_value());
   EXPECT_EQ(r.headers.size(), 5u);
   EXPECT_EQ(Err(o, HttpError::kRepeatedHost), 1u);
   EXPECT_EQ(Err(o, HttpError::kObsFold), 1u);
@@ -445,7 +445,7 @@ TEST(HttpConversation, SeveralInterimResponses) {
   ASSERT_EQ(o.txs.size(), 2u);
   EXPECT_EQ(o.txs[0].tx.interim_responses, 2);
   EXPECT_EQ(o.txs[0].tx.response.status, 200);
-  EXPECT_EQ(o.txs[0].tx.response.Find("Link"), nullptr);  // interim headers are not kept
+  EXPECT_FALSE(o.txs[0].tx.response.Find("Link").has_value());  // interim headers are not kept
   EXPECT_EQ(o.txs[1].tx.interim_responses, 0);
   EXPECT_EQ(o.counters[kInterim], 2u);
 }
@@ -479,6 +479,60 @@ TEST(HttpConversation, ErrorNamesAreStable) {
   for (size_t i = 0; i < kHttpErrorCount; ++i) {
     EXPECT_FALSE(HttpErrorName(static_cast<HttpError>(i)).empty());
   }
+}
+
+// Messages are parsed into buffers emptied by Reset, not fresh ones: nothing of an earlier
+// message may show through in a later one, and a keep-alive connection's held memory stops
+// growing once its buffers fit.
+TEST(HttpConversation, KeepAliveMessagesReuseBuffersWithoutStaleFields) {
+  HttpLimits limits;
+  HttpCounters counters;
+  Recorder rec;
+  HttpConversation conv(limits, counters, rec);
+  const std::string big_error = std::string(500, 'e');
+  std::vector<size_t> held;
+  for (int i = 0; i < 20; ++i) {
+    const bool odd = i % 2 == 1;
+    std::string req =
+        odd ? "HEAD /b/k HTTP/1.1\r\nHost: h\r\n\r\n"
+            : Get("/b/key-with-a-long-name-" + std::to_string(i),
+                  "X-Only-Even: " + std::to_string(i) + "\r\nUser-Agent: aws-cli\r\n");
+    std::string resp = odd ? "HTTP/1.1 204 No Content\r\n\r\n"
+                           : "HTTP/1.1 404 Not Found\r\nContent-Length: 500\r\n"
+                             "x-amz-request-id: R\r\n\r\n" +
+                                 big_error;
+    conv.Feed(kC, AsBytes(req), 2 * i);
+    conv.Feed(kS, AsBytes(resp), 2 * i + 1);
+    held.push_back(conv.held_bytes());
+  }
+  const std::vector<Tx>& txs = rec.out().txs;
+  ASSERT_EQ(txs.size(), 20u);
+  for (int i = 0; i < 20; ++i) {
+    const HttpTransaction& t = txs[i].tx;
+    SCOPED_TRACE(i);
+    if (i % 2 == 1) {
+      EXPECT_EQ(t.request.method, "HEAD");
+      EXPECT_EQ(t.request.target, "/b/k");
+      EXPECT_EQ(t.request.host, "h");
+      EXPECT_EQ(t.request.headers.size(), 1u);
+      EXPECT_FALSE(t.request.Find("X-Only-Even").has_value());
+      EXPECT_EQ(t.response.status, 204);
+      EXPECT_EQ(t.response.reason, "No Content");
+      EXPECT_EQ(t.response.headers.size(), 0u);
+      EXPECT_EQ(t.response.body_prefix, "");
+      EXPECT_EQ(t.response.body_bytes, 0u);
+    } else {
+      EXPECT_EQ(t.request.Find("x-only-even"), std::to_string(i));
+      EXPECT_EQ(t.request.headers.size(), 3u);
+      EXPECT_EQ(t.response.status, 404);
+      EXPECT_EQ(t.response.body_prefix, big_error);
+    }
+    EXPECT_EQ(t.request.first_ts, 2 * i);
+    EXPECT_EQ(t.response.first_ts, 2 * i + 1);
+  }
+  // Two sets of buffers circulate (the waiting slot and the message in flight); once both have
+  // carried the larger messages, nothing grows.
+  for (size_t i = 4; i < held.size(); ++i) EXPECT_EQ(held[i], held[3]) << i;
 }
 
 }  // namespace

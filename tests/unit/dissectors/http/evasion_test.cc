@@ -92,7 +92,7 @@ TEST(HttpEvasion, BareLfIsAcceptedAndCountedOncePerMessage) {
   const HttpRequest& r = o.txs[0].tx.request;
   EXPECT_EQ(r.target, "/bucket-a/?list-type=2");
   EXPECT_EQ(r.host, "s3.amazonaws.com");
-  ASSERT_NE(r.Find("Host"), nullptr);
+  ASSERT_TRUE(r.Find("Host").has_value());
   EXPECT_EQ(*r.Find("Host"), "s3.amazonaws.com");  // the tab before the value is OWS
   EXPECT_EQ(r.header_bytes, bare.size());
   EXPECT_EQ(o.txs[0].tx.response.body_prefix, "x");

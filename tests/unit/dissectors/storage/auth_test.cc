@@ -45,7 +45,7 @@ TEST(ClassifyCredential, AuthorizationHeaders) {
   };
   QueryParams none("");
   for (const HeaderCase& c : cases) {
-    Credential cred = ClassifyCredential(&c.authorization, none);
+    Credential cred = ClassifyCredential(c.authorization, none);
     EXPECT_EQ(cred.auth_class, c.cls) << c.authorization;
     EXPECT_EQ(cred.scheme, c.scheme) << c.authorization;
     EXPECT_EQ(cred.access_key_id, c.key_id) << c.authorization;
@@ -56,11 +56,11 @@ TEST(ClassifyCredential, SigV4ScopeIsParsed) {
   std::string h =
       "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, "
       "SignedHeaders=host, Signature=5d67";
-  Credential c = ClassifyCredential(&h, QueryParams(""));
+  Credential c = ClassifyCredential(h, QueryParams(""));
   EXPECT_EQ(c.scope_region, "us-east-1");
   EXPECT_EQ(c.scope_service, "sts");
   std::string v4a = "AWS4-ECDSA-P256-SHA256 Credential=AKID/20150830/s3/aws4_request, Signature=1";
-  c = ClassifyCredential(&v4a, QueryParams(""));
+  c = ClassifyCredential(v4a, QueryParams(""));
   EXPECT_EQ(c.scope_region, "");
   EXPECT_EQ(c.scope_service, "s3");
 }
@@ -104,7 +104,7 @@ TEST(ClassifyCredential, PresignedQueries) {
       {"Signature=abc", AuthClass::kUnknown, AuthScheme::kOther, ""},
   };
   for (const QueryCase& c : cases) {
-    Credential cred = ClassifyCredential(nullptr, QueryParams(c.query));
+    Credential cred = ClassifyCredential(std::nullopt, QueryParams(c.query));
     EXPECT_EQ(cred.auth_class, c.cls) << c.query;
     EXPECT_EQ(cred.scheme, c.scheme) << c.query;
     EXPECT_EQ(cred.access_key_id, c.key_id) << c.query;
@@ -113,10 +113,10 @@ TEST(ClassifyCredential, PresignedQueries) {
 
 TEST(ClassifyCredential, HeaderWinsOverQueryAndBlankHeaderIsAbsent) {
   std::string h = "Bearer tok";
-  Credential c = ClassifyCredential(&h, QueryParams("sv=1&sig=2"));
+  Credential c = ClassifyCredential(h, QueryParams("sv=1&sig=2"));
   EXPECT_EQ(c.auth_class, AuthClass::kBearer);
   std::string blank = "   ";
-  c = ClassifyCredential(&blank, QueryParams("sv=1&sig=2"));
+  c = ClassifyCredential(blank, QueryParams("sv=1&sig=2"));
   EXPECT_EQ(c.scheme, AuthScheme::kSas);
 }
 

@@ -35,7 +35,7 @@ struct OpCase {
 void Check(const OpCase& c, const GcsHost& host) {
   RequestTarget t = SplitRequestTarget(c.target);
   QueryParams q(t.query);
-  std::vector<http::Header> headers;
+  http::HeaderList headers;
   ResourceRef r = ResolveGcs(RequestView{c.method, t.path, q, headers}, host);
   EXPECT_EQ(r.bucket, c.bucket) << c.method << " " << c.target;
   EXPECT_EQ(r.key, c.key) << c.method << " " << c.target;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 namespace bw::storage {
@@ -23,19 +24,21 @@ http::HttpTransaction ObjectRead(const std::string& target = "/public-data/expor
   return tx;
 }
 
-void Set(http::HttpTransaction& tx, const std::string& name, const std::string& value) {
-  for (auto& h : tx.response.headers) {
-    if (h.name == name) {
-      h.value = value;
-      return;
-    }
+// The response's headers with `name` dropped, then added with `value` when there is one.
+void Rewrite(http::HttpTransaction& tx, const std::string& name, std::optional<std::string> value) {
+  http::HeaderList headers;
+  for (http::Header h : tx.response.headers) {
+    if (h.name != name) headers.Add(h.name, h.value);
   }
-  tx.response.headers.push_back({name, value});
+  if (value) headers.Add(name, *value);
+  tx.response.headers = headers;
 }
 
-void Drop(http::HttpTransaction& tx, const std::string& name) {
-  std::erase_if(tx.response.headers, [&](const http::Header& h) { return h.name == name; });
+void Set(http::HttpTransaction& tx, const std::string& name, const std::string& value) {
+  Rewrite(tx, name, value);
 }
+
+void Drop(http::HttpTransaction& tx, const std::string& name) { Rewrite(tx, name, std::nullopt); }
 
 TEST(ClaimedObjectMd5, ReadsTheEtagOfAnObjectShapedAnswer) {
   auto md5 = ClaimedObjectMd5(ObjectRead());

@@ -109,8 +109,8 @@ struct OpCase {
 ResourceRef Resolve(const OpCase& c, const S3Host& host) {
   RequestTarget t = SplitRequestTarget(c.target);
   QueryParams q(t.query);
-  std::vector<http::Header> headers;
-  for (const auto& [n, v] : c.headers) headers.push_back({n, v});
+  http::HeaderList headers;
+  for (const auto& [n, v] : c.headers) headers.Add(n, v);
   return ResolveS3(RequestView{c.method, t.path, q, headers}, host);
 }
 

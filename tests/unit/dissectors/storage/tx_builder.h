@@ -16,11 +16,11 @@ class TxBuilder {
     tx_.request.method = std::move(method);
     tx_.request.host = host;
     tx_.request.target = std::move(target);
-    tx_.request.headers.push_back({"Host", std::move(host)});
+    tx_.request.headers.Add("Host", host);
     tx_.request.header_bytes = 100;
   }
   TxBuilder& Header(std::string name, std::string value) {
-    tx_.request.headers.push_back({std::move(name), std::move(value)});
+    tx_.request.headers.Add(name, value);
     return *this;
   }
   TxBuilder& RequestBody(uint64_t bytes) {
@@ -35,7 +35,7 @@ class TxBuilder {
     return *this;
   }
   TxBuilder& RespHeader(std::string name, std::string value) {
-    tx_.response.headers.push_back({std::move(name), std::move(value)});
+    tx_.response.headers.Add(name, value);
     return *this;
   }
   TxBuilder& Body(std::string body) {

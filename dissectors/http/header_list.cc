@@ -1,0 +1,61 @@
+#include "dissectors/http/header_list.h"
+
+#include "dissectors/common/ascii.h"
+
+namespace bw::http {
+
+HeaderList::HeaderList(std::initializer_list<Header> fields) {
+  for (const Header& h : fields) Add(h.name, h.value);
+}
+
+void HeaderList::Add(std::string_view name, std::string_view value) {
+  if (text_.capacity() < kFirstTextBytes) text_.reserve(kFirstTextBytes);
+  if (fields_.capacity() < kFirstFields) fields_.reserve(kFirstFields);
+  Field f;
+  f.name_at = static_cast<uint32_t>(text_.size());
+  f.name_size = static_cast<uint32_t>(name.size());
+  f.value_size = static_cast<uint32_t>(value.size());
+  text_.append(name);
+  text_.append(value);
+  fields_.push_back(f);
+}
+
+void HeaderList::AppendToLast(std::string_view more) {
+  if (fields_.empty()) return;
+  // The last value ends the buffer, so it grows in place.
+  Field& f = fields_.back();
+  if (f.value_size > 0) {
+    text_.push_back(' ');
+    ++f.value_size;
+  }
+  text_.append(more);
+  f.value_size += static_cast<uint32_t>(more.size());
+}
+
+void HeaderList::Clear() {
+  if (text_.capacity() > kRetainedTextBytes) {
+    std::string().swap(text_);
+  } else {
+    text_.clear();
+  }
+  if (fields_.capacity() > kRetainedFields) {
+    std::vector<Field>().swap(fields_);
+  } else {
+    fields_.clear();
+  }
+}
+
+std::optional<std::string_view> HeaderList::Find(std::string_view name) const {
+  for (Header h : *this) {
+    if (EqualsIgnoreCase(h.name, name)) return h.value;
+  }
+  return std::nullopt;
+}
+
+size_t HeaderList::heap_bytes() const {
+  // libstdc++ keeps up to 15 characters inside the string object itself.
+  size_t text = text_.capacity() > 15 ? text_.capacity() + 1 : 0;
+  return text + fields_.capacity() * sizeof(Field);
+}
+
+}  // namespace bw::http
