@@ -4,7 +4,10 @@
 #include <openssl/sha.h>
 
 #include <cstring>
+#include <string_view>
 #include <tuple>
+
+#include "sensor/output/digest.h"
 
 namespace bw::output {
 
@@ -34,11 +37,19 @@ std::string CommunityId(const decode::IpAddress& src, uint16_t src_port,
   buf[n++] = static_cast<uint8_t>(pa);
   buf[n++] = static_cast<uint8_t>(pb >> 8);
   buf[n++] = static_cast<uint8_t>(pb);
-  uint8_t digest[SHA_DIGEST_LENGTH];
-  SHA1(buf, n, digest);
+  // Once per connection on every worker.
+  thread_local Digest sha1("SHA1");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  if (sha1.Compute(std::string_view(reinterpret_cast<const char*>(buf), n), digest) !=
+      SHA_DIGEST_LENGTH) {
+    return {};
+  }
   unsigned char b64[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
-  EVP_EncodeBlock(b64, digest, SHA_DIGEST_LENGTH);
-  return "1:" + std::string(reinterpret_cast<char*>(b64));
+  const int b64_len = EVP_EncodeBlock(b64, digest, SHA_DIGEST_LENGTH);
+  std::string out;
+  out.reserve(2 + b64_len);
+  out.append("1:").append(reinterpret_cast<const char*>(b64), b64_len);
+  return out;
 }
 
 }  // namespace bw::output

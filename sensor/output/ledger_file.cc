@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dissectors/common/hex.h"
+#include "sensor/output/digest.h"
 #include "sensor/output/line_writer.h"
 
 namespace bw::output {
@@ -144,9 +145,10 @@ std::vector<std::pair<RotatedName, std::string>> RotatedSiblings(const std::stri
 }  // namespace
 
 void Sha256HexTo(std::string_view data, std::string& out) {
+  // Once per ledger line on the output thread (and per line in the report's chain check).
+  thread_local Digest sha256("SHA256");
   unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  size_t len = sha256.Compute(data, digest);
   out.clear();
   AppendHex(out, std::string_view(reinterpret_cast<const char*>(digest), len));
 }
