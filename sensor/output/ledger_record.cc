@@ -7,7 +7,14 @@ namespace bw::output {
 
 std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::StorageEvent& e) {
   std::string line;
-  line.reserve(512);
+  FormatLedgerLineTo(line, ctx, e);
+  return line;
+}
+
+void FormatLedgerLineTo(std::string& line, const event::RequestContext& ctx,
+                        const storage::StorageEvent& e) {
+  line.clear();
+  if (line.capacity() < 1024) line.reserve(1024);  // most lines fit: one allocation, not several
   JsonWriter j(line);
   j.BeginObject();
   char ts[common::kRfc3339MaxBytes];
@@ -88,7 +95,6 @@ std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::St
   if (ctx.missing_bytes) j.Field("missing_bytes", true);
   j.EndObject();
   j.EndObject();
-  return line;
 }
 
 }  // namespace bw::output

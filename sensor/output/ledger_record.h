@@ -15,5 +15,9 @@ namespace bw::output {
 
 // The JSON object, without a trailing newline. Invalid UTF-8 from the wire is replaced.
 std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::StorageEvent& event);
+// The same into `out` (replacing its content): a buffer kept across lines allocates only while
+// it grows to the longest line.
+void FormatLedgerLineTo(std::string& out, const event::RequestContext& ctx,
+                        const storage::StorageEvent& event);
 
 }  // namespace bw::output

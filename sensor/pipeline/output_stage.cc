@@ -271,7 +271,8 @@ void OutputStage::HandleStorage(event::StorageRequest& request) {
   Bump(counters_.storage_requests);
   if (targets_.storage_counters) targets_.storage_counters->Count(ev);
   if (targets_.ledger && targets_.ledger->is_open()) {
-    targets_.ledger->Write(output::FormatLedgerLine(ctx, ev));
+    output::FormatLedgerLineTo(ledger_line_, ctx, ev);
+    targets_.ledger->Write(ledger_line_);
   }
   detection_.OnStorageEvent(ctx, ev);
 }

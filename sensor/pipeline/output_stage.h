@@ -143,6 +143,7 @@ class OutputStage final : private detect::AlertSink {
   // entry that follows it).
   std::vector<uint8_t> last_candidate_storage_;
   std::vector<std::string> pending_alerts_;  // raised in this batch, not yet spooled
+  std::string ledger_line_;                  // formatting buffer, kept across lines
   TimestampNs advanced_ = 0;                 // detection's clock
   std::thread thread_;
   std::atomic<bool> finishing_{false};
