@@ -179,10 +179,35 @@ bool InList(std::string_view code, const auto& list) {
   return false;
 }
 
-std::string Bounded(std::string_view s, size_t max) {
-  std::string out(TrimAscii(s));
+void AssignBounded(std::string& out, std::string_view s, size_t max) {
+  out.assign(TrimAscii(s));
   TruncateUtf8(out, max);
-  return out;
+}
+
+// Every field back to its default; the strings keep their capacity for the next event.
+void Empty(StorageEvent& ev) {
+  ev.provider = Provider::kS3;
+  ev.recognised_by = RecognisedBy::kName;
+  ev.account.clear();
+  ev.bucket.clear();
+  ev.key.clear();
+  ev.operation = Operation::kUnknown;
+  ev.kind = OperationKind::kOther;
+  ev.auth_class = AuthClass::kAnonymous;
+  ev.auth_scheme = AuthScheme::kNone;
+  ev.access_key_id.clear();
+  ev.outcome = Outcome::kNoResponse;
+  ev.error_code.clear();
+  ev.url_domain.clear();
+  ev.url_path.clear();
+  ev.url_query.clear();
+  ev.range_request = false;
+  ev.list_keys = -1;
+  ev.list_truncated = false;
+  // sample_keys is cut to length once filled: its strings are reused too.
+  ev.request_bytes = 0;
+  ev.response_bytes = 0;
+  ev.response_body_bytes = 0;
 }
 
 // Only XML bodies can fingerprint a store (S3 listings and errors, Azure EnumerationResults);
@@ -237,6 +262,14 @@ BodyUse DecideBodyUse(const http::HttpTransaction& tx, const RecogniserConfig& c
 
 std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const ListingSummary* body,
                                       const RecogniserConfig& cfg, const ServerHint& hint) {
+  StorageEvent ev;
+  if (!RecogniseInto(tx, body, cfg, hint, ev)) return std::nullopt;
+  return ev;
+}
+
+bool RecogniseInto(const http::HttpTransaction& tx, const ListingSummary* body,
+                   const RecogniserConfig& cfg, const ServerHint& hint, StorageEvent& ev) {
+  Empty(ev);
   // Without a full-body scan, the decoded body prefix still holds any error document.
   ListingSummary prefix_summary;
   const ListingSummary* doc = body;
@@ -249,24 +282,30 @@ std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const Lis
   }
 
   std::optional<Classified> c = Classify(tx, doc, cfg, hint);
-  if (!c) return std::nullopt;
+  if (!c) {
+    ev.sample_keys.clear();
+    return false;
+  }
 
-  StorageEvent ev;
   ev.provider = c->provider;
   ev.recognised_by = c->by;
-  ev.account = std::move(c->ref.account);
-  ev.bucket = std::move(c->ref.bucket);
-  ev.key = std::move(c->ref.key);
+  ev.account.assign(c->ref.account);
+  ev.bucket.assign(c->ref.bucket);
+  ev.key.assign(c->ref.key);
   ev.operation = c->ref.operation;
   ev.kind = c->ref.kind;
   ev.auth_class = c->cred.auth_class;
   ev.auth_scheme = c->cred.scheme;
-  ev.access_key_id = std::move(c->cred.access_key_id);
+  ev.access_key_id.assign(c->cred.access_key_id);
 
   const http::HttpRequest& req = tx.request;
-  ev.url_domain = c->hp.host;
-  ev.url_path = std::string(c->path);
-  ev.url_query = RedactQuery(c->query);
+  ev.url_domain.assign(c->hp.host);
+  ev.url_path.assign(c->path);
+  if (c->query.empty()) {
+    ev.url_query.clear();  // the common case, without a copy
+  } else {
+    ev.url_query = RedactQuery(c->query);
+  }
   ev.range_request =
       HasHeaderValue(req.headers, "Range") || HasHeaderValue(req.headers, "x-ms-range");
   ev.request_bytes = req.header_bytes + req.body_bytes;
@@ -276,25 +315,30 @@ std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const Lis
     ev.response_bytes = resp.header_bytes + resp.body_bytes;
     ev.response_body_bytes = resp.body_content_bytes;
     if (std::optional<std::string_view> code = resp.Find("x-ms-error-code")) {
-      ev.error_code = Bounded(*code, kMaxErrorCodeBytes);
+      AssignBounded(ev.error_code, *code, kMaxErrorCodeBytes);
     }
     bool error_status = resp.status >= 300;
     if (ev.error_code.empty() && doc != nullptr && !doc->error_code.empty() &&
         (error_status || MayFailWith200(ev.operation))) {
-      ev.error_code = Bounded(doc->error_code, kMaxErrorCodeBytes);
+      AssignBounded(ev.error_code, doc->error_code, kMaxErrorCodeBytes);
     }
   }
   ev.outcome = ClassifyOutcome(tx, ev.error_code);
 
   bool listing_op = ev.kind == OperationKind::kList || ev.kind == OperationKind::kListBuckets;
   size_t max_samples = std::min(cfg.sample_keys, kMaxSampleKeys);
+  size_t samples = 0;
+  auto add_sample = [&](std::string_view k) {
+    if (samples == ev.sample_keys.size()) ev.sample_keys.emplace_back();
+    std::string& slot = ev.sample_keys[samples++];
+    slot.assign(k);
+    TruncateUtf8(slot, kMaxSampleKeyBytes);
+  };
   if (listing_op && ev.outcome == Outcome::kSuccess && doc != nullptr && doc->is_listing) {
     ev.list_keys = doc->keys;
     ev.list_truncated = doc->truncated;
     for (size_t i = 0; i < doc->sample_keys.size() && i < max_samples; ++i) {
-      std::string k = doc->sample_keys[i];
-      TruncateUtf8(k, kMaxSampleKeyBytes);
-      ev.sample_keys.push_back(std::move(k));
+      add_sample(doc->sample_keys[i]);
     }
   }
   if (listing_op && ev.outcome == Outcome::kSuccess && tx.has_response &&
@@ -303,11 +347,10 @@ std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const Lis
   }
   if (ev.kind == OperationKind::kRead && ev.outcome == Outcome::kSuccess && !ev.key.empty() &&
       max_samples > 0) {
-    std::string k = ev.key;
-    TruncateUtf8(k, kMaxSampleKeyBytes);
-    ev.sample_keys.push_back(std::move(k));
+    add_sample(ev.key);
   }
-  return ev;
+  ev.sample_keys.resize(samples);
+  return true;
 }
 
 }  // namespace bw::storage

@@ -57,6 +57,11 @@ inline bool WantsBodyScan(const http::HttpTransaction& tx, const RecogniserConfi
 // of its own is still storage when `hint` says its server was recognised before.
 std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const ListingSummary* body,
                                       const RecogniserConfig& cfg, const ServerHint& hint = {});
+// The same into `out`, whose strings keep their capacity (the glue reuses one event per worker,
+// so that recognising a request copies into memory it already has). True when it is storage;
+// otherwise `out` is left emptied.
+bool RecogniseInto(const http::HttpTransaction& tx, const ListingSummary* body,
+                   const RecogniserConfig& cfg, const ServerHint& hint, StorageEvent& out);
 
 // Outcome of a response given the provider error code ("" when none). A headless answer to
 // HTTP/0.9 (version 0, no status) that carried body bytes is success: the object was served.

@@ -295,24 +295,28 @@ void AppSession::OnTransaction(http::HttpTransaction& tx) {
   if (!config_.recognise) return;
   const storage::ListingSummary* body = scanner_ ? &scanner_->summary() : nullptr;
   TimestampNs now = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
-  auto event = storage::Recognise(tx, body, config_.storage, Hint(now));
-  if (!event && ObjectDigestMatches(tx)) {
+  // Built in the output's buffer, which comes back from the queue with an earlier request's
+  // storage: no allocation once its strings have grown.
+  event::StorageRequest& request = out_.storage_request_buffer();
+  storage::StorageEvent& ev = request.event;
+  bool is_storage = storage::RecogniseInto(tx, body, config_.storage, Hint(now), ev);
+  if (!is_storage && ObjectDigestMatches(tx)) {
     storage::ServerHint as_store;
     as_store.known_provider = storage::Provider::kS3Compatible;
-    event = storage::Recognise(tx, body, config_.storage, as_store);
-    if (event) event->recognised_by = storage::RecognisedBy::kObjectDigest;
+    is_storage = storage::RecogniseInto(tx, body, config_.storage, as_store, ev);
+    if (is_storage) ev.recognised_by = storage::RecognisedBy::kObjectDigest;
   }
   object_digest_.reset();
   auto logged = event::HttpLogEntry::Storage::kNo;
-  if (event) {
+  if (is_storage) {
     logged = event::HttpLogEntry::Storage::kYes;
-    if (storage::TeachesServer(event->recognised_by) && config_.known_servers) {
-      config_.known_servers->Learn(identity_.server_ip, identity_.server_port, event->provider,
-                                   now);
+    if (storage::TeachesServer(ev.recognised_by) && config_.known_servers) {
+      config_.known_servers->Learn(identity_.server_ip, identity_.server_port, ev.provider, now);
     }
     ++storage_events_;
     AppCounters::Bump(counters_.storage_events);
-    out_.OnStorageRequest(event::StorageRequest{Context(tx), std::move(*event)});
+    FillContext(tx, request.ctx);
+    out_.OnStorageRequest(std::move(request));
   } else {
     AppCounters::Bump(counters_.non_storage_http);
     if (config_.storage.fingerprint && OfferToKnownServers(tx, body)) {
@@ -405,22 +409,27 @@ void AppSession::LogRequest(const http::HttpTransaction& tx, event::HttpLogEntry
 
 event::RequestContext AppSession::Context(const http::HttpTransaction& tx) const {
   event::RequestContext ctx;
+  FillContext(tx, ctx);
+  return ctx;
+}
+
+// Assigns every field, so that a context reused from an earlier request keeps only its capacity.
+void AppSession::FillContext(const http::HttpTransaction& tx, event::RequestContext& ctx) const {
   ctx.start_ts = tx.request.first_ts;
   ctx.end_ts = tx.has_response ? tx.response.last_ts : tx.request.last_ts;
   ctx.client_ip = identity_.client_ip;
   ctx.client_port = identity_.client_port;
   ctx.server_ip = identity_.server_ip;
   ctx.server_port = identity_.server_port;
-  ctx.community_id = identity_.community_id;
-  ctx.method = tx.request.method;
+  ctx.community_id.assign(identity_.community_id);
+  ctx.method.assign(tx.request.method);
   ctx.status = tx.has_response ? tx.response.status : 0;
   ctx.request_bytes = tx.request.header_bytes + tx.request.body_bytes;
   ctx.response_bytes = tx.has_response ? tx.response.header_bytes + tx.response.body_bytes : 0;
   ctx.response_body_bytes = tx.has_response ? tx.response.body_content_bytes : 0;
-  if (std::optional<std::string_view> ua = tx.request.Find("User-Agent")) ctx.user_agent = *ua;
-  ctx.sni = server_name();
+  ctx.user_agent.assign(tx.request.Find("User-Agent").value_or(std::string_view()));
+  ctx.sni.assign(server_name());
   ctx.missing_bytes = tx.request.missing_bytes || (tx.has_response && tx.response.missing_bytes);
-  return ctx;
 }
 
 }  // namespace bw::app

@@ -50,12 +50,20 @@ struct AppConfig {
 class EventOutput {
  public:
   virtual ~EventOutput() = default;
+  // Where the session builds a storage request before handing it to OnStorageRequest. Its
+  // content is whatever the last hand-over left (an output may swap in an earlier request's
+  // storage); the session assigns every field.
+  event::StorageRequest& storage_request_buffer() { return storage_request_buffer_; }
+  // `request` is left valid with unspecified content.
   virtual void OnStorageRequest(event::StorageRequest&& request) = 0;
   // A request to a server that did not say it is storage; storage if the output stage knows the
   // server as such.
   virtual void OnKnownServerCandidate(event::KnownServerCandidate&& candidate) = 0;
   // Every parsed request, storage or not, after its storage record; only with AppConfig::http_log.
   virtual void OnHttpRequest(event::HttpLogEntry&& entry) = 0;
+
+ private:
+  event::StorageRequest storage_request_buffer_;
 };
 
 struct FlowIdentity {
@@ -126,6 +134,7 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   bool OfferToKnownServers(const http::HttpTransaction& tx, const storage::ListingSummary* body);
   void LogRequest(const http::HttpTransaction& tx, event::HttpLogEntry::Storage storage);
   event::RequestContext Context(const http::HttpTransaction& tx) const;
+  void FillContext(const http::HttpTransaction& tx, event::RequestContext& ctx) const;
 
   static inline const std::string kNoText;
 

@@ -5,6 +5,7 @@
 // strings, never pointing into packet memory; nothing here can carry a credential (the query is
 // redacted by the recogniser and no header other than User-Agent is copied).
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,6 +38,20 @@ struct StorageRequest {
   RequestContext ctx;
   storage::StorageEvent event;
 };
+
+// Heap bytes the request's strings and sample list hold (capacity, not length).
+inline size_t HeapBytes(const StorageRequest& r) {
+  // libstdc++ keeps up to 15 characters inside the string object itself.
+  auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+  const RequestContext& c = r.ctx;
+  const storage::StorageEvent& e = r.event;
+  size_t n = heap(c.community_id) + heap(c.method) + heap(c.user_agent) + heap(c.sni) +
+             heap(e.account) + heap(e.bucket) + heap(e.key) + heap(e.access_key_id) +
+             heap(e.error_code) + heap(e.url_domain) + heap(e.url_path) + heap(e.url_query) +
+             e.sample_keys.capacity() * sizeof(std::string);
+  for (const std::string& k : e.sample_keys) n += heap(k);
+  return n;
+}
 
 // An HTTP request to a server that neither named nor fingerprinted itself as storage, read the
 // way each provider family would address it. Whether it is storage depends on what the sensor

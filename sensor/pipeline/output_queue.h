@@ -4,7 +4,11 @@
 // Guarantees:
 //  - One producer (the worker's thread, or whichever thread drives it while it does not run) and
 //    one consumer (the output thread); no lock, no allocation after construction: records are
-//    moved into preallocated slots.
+//    moved into preallocated slots. A storage request is swapped in (PushSwap) and stays in its
+//    slot after Pop unless it holds more than kRetainedRequestBytes of heap, so the producer
+//    gets back the storage of one the consumer finished with: in steady state, handing a storage
+//    request over allocates nothing, at the price of at most capacity x kRetainedRequestBytes
+//    held by the slots.
 //  - Bounded: `capacity` records. When full, kWait blocks the producer until the consumer makes
 //    room (reading a file: nothing is lost, the file waits), kDrop drops the record and counts it
 //    (live: the worker must keep up with the wire, the kernel would drop whole packets instead).
@@ -63,6 +67,8 @@ class OutputQueue {
  public:
   enum class WhenFull : uint8_t { kWait, kDrop };
   static constexpr TimestampNs kForever = std::numeric_limits<TimestampNs>::max();
+  // Heap a storage request may keep in its slot after Pop (see the guarantees above).
+  static constexpr size_t kRetainedRequestBytes = 2048;
 
   OutputQueue(size_t capacity, WhenFull when_full, Doorbell& doorbell)
       : slots_(capacity == 0 ? 1 : capacity), when_full_(when_full), doorbell_(doorbell) {}
@@ -72,22 +78,25 @@ class OutputQueue {
   // Producer. Moves `record` in; false when it was dropped (kDrop and full).
   bool Push(OutputRecord&& record) {
     const uint64_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail - head_cache_ == slots_.size()) {
-      head_cache_ = head_.load(std::memory_order_acquire);
-      if (tail - head_cache_ == slots_.size()) {
-        if (when_full_ == WhenFull::kDrop) {
-          counters_.dropped.fetch_add(1, std::memory_order_relaxed);
-          return false;
-        }
-        WaitForRoom(tail);
-      }
-    }
+    if (!Room(tail)) return false;
     slots_[tail % slots_.size()] = std::move(record);
-    tail_.store(tail + 1, std::memory_order_release);
-    counters_.pushed.fetch_add(1, std::memory_order_relaxed);
-    // No ring per record: the consumer wakes by itself within its idle wait (a millisecond) and
-    // then takes everything queued; waking it per record cost a futex call and a context switch
-    // each. A producer that waits for room rings (WaitForRoom).
+    Publish(tail);
+    return true;
+  }
+  // Producer. Swaps `request` into the slot (it gets back whatever the slot held, an earlier
+  // request the consumer is done with, or an empty one); false when it was dropped (kDrop and
+  // full), `request` then unchanged.
+  bool PushSwap(TimestampNs stamp, event::StorageRequest& request) {
+    const uint64_t tail = tail_.load(std::memory_order_relaxed);
+    if (!Room(tail)) return false;
+    OutputRecord& slot = slots_[tail % slots_.size()];
+    slot.stamp = stamp;
+    if (auto* held = std::get_if<event::StorageRequest>(&slot.body)) {
+      std::swap(*held, request);
+    } else {
+      slot.body.emplace<event::StorageRequest>(std::move(request));
+    }
+    Publish(tail);
     return true;
   }
   // Called, over and over, while the producer waits for room; it then polls instead of sleeping.
@@ -112,10 +121,15 @@ class OutputQueue {
     }
     return &slots_[head % slots_.size()];
   }
-  // Frees the front record (its strings are released here, on the consumer's thread).
+  // Done with the front record. A storage request small enough stays for PushSwap to hand back;
+  // anything else is freed here, on the consumer's thread.
   void Pop() {
     const uint64_t head = head_.load(std::memory_order_relaxed);
-    slots_[head % slots_.size()].body = std::monostate{};
+    OutputRecord& slot = slots_[head % slots_.size()];
+    const auto* request = std::get_if<event::StorageRequest>(&slot.body);
+    if (request == nullptr || event::HeapBytes(*request) > kRetainedRequestBytes) {
+      slot.body = std::monostate{};
+    }
     head_.store(head + 1, std::memory_order_seq_cst);
     if (producer_waiting_.load(std::memory_order_seq_cst)) {
       room_seq_.fetch_add(1, std::memory_order_seq_cst);
@@ -130,6 +144,26 @@ class OutputQueue {
   const OutputQueueCounters& counters() const { return counters_; }
 
  private:
+  // Whether slot `tail` may be written, waiting for it when full and kWait.
+  bool Room(uint64_t tail) {
+    if (tail - head_cache_ != slots_.size()) return true;
+    head_cache_ = head_.load(std::memory_order_acquire);
+    if (tail - head_cache_ != slots_.size()) return true;
+    if (when_full_ == WhenFull::kDrop) {
+      counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    WaitForRoom(tail);
+    return true;
+  }
+  void Publish(uint64_t tail) {
+    tail_.store(tail + 1, std::memory_order_release);
+    counters_.pushed.fetch_add(1, std::memory_order_relaxed);
+    // No ring per record: the consumer wakes by itself within its idle wait (a millisecond) and
+    // then takes everything queued; waking it per record cost a futex call and a context switch
+    // each. A producer that waits for room rings (WaitForRoom).
+  }
+
   void WaitForRoom(uint64_t tail) {
     counters_.waits.fetch_add(1, std::memory_order_relaxed);
     while (wait_hook_) {

@@ -162,7 +162,9 @@ void Worker::Emit(Body&& body) {
   outputs_.queue->Push(std::move(record));
 }
 
-void Worker::OnStorageRequest(event::StorageRequest&& request) { Emit(std::move(request)); }
+void Worker::OnStorageRequest(event::StorageRequest&& request) {
+  if (outputs_.hand_on) outputs_.queue->PushSwap(now_, request);
+}
 
 void Worker::OnKnownServerCandidate(event::KnownServerCandidate&& candidate) {
   Emit(std::move(candidate));

@@ -647,5 +647,70 @@ TEST(Recognise, OverlongHostPortIsIgnoredNotOverflowed) {
   EXPECT_TRUE(hp.is_ip);
 }
 
+// Every field, for comparing a reused event with a fresh one.
+std::string Fields(const StorageEvent& e) {
+  std::string out = std::to_string(static_cast<int>(e.provider)) + "|" +
+                    std::to_string(static_cast<int>(e.recognised_by)) + "|" + e.account + "|" +
+                    e.bucket + "|" + e.key + "|" + std::string(OperationName(e.operation)) + "|" +
+                    std::to_string(static_cast<int>(e.kind)) + "|" +
+                    std::to_string(static_cast<int>(e.auth_class)) + "|" +
+                    std::to_string(static_cast<int>(e.auth_scheme)) + "|" + e.access_key_id + "|" +
+                    std::to_string(static_cast<int>(e.outcome)) + "|" + e.error_code + "|" +
+                    e.url_domain + "|" + e.url_path + "|" + e.url_query + "|" +
+                    std::to_string(e.range_request) + "|" + std::to_string(e.list_keys) + "|" +
+                    std::to_string(e.list_truncated) + "|" + std::to_string(e.request_bytes) + "|" +
+                    std::to_string(e.response_bytes) + "|" + std::to_string(e.response_body_bytes);
+  for (const std::string& k : e.sample_keys) out += "|sample=" + k;
+  return out;
+}
+
+// The glue recognises into one event over and over: nothing of an earlier request may survive
+// into a later one, whatever the order.
+TEST(RecogniseInto, AReusedEventEqualsAFreshOne) {
+  RecogniserConfig cfg;
+  std::vector<http::HttpTransaction> txs;
+  txs.push_back(TxBuilder("GET", "acct.blob.core.windows.net", "/c/blob-name?sv=1&sig=secret")
+                    .Header("Range", "bytes=0-1")
+                    .Status(200)
+                    .tx());
+  txs.push_back(TxBuilder("GET", "bucket.s3.amazonaws.com", "/?list-type=2")
+                    .Header("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/2015/r/s3/x")
+                    .Status(200)
+                    .Body("<ListBucketResult><Name>bucket</Name><KeyCount>2</KeyCount>"
+                          "<IsTruncated>true</IsTruncated><Contents><Key>a</Key></Contents>"
+                          "<Contents><Key>b</Key></Contents></ListBucketResult>")
+                    .tx());
+  txs.push_back(TxBuilder("GET", "s3.amazonaws.com", "/other/k")
+                    .Status(403)
+                    .RespHeader("Content-Type", "application/xml")
+                    .Body("<Error><Code>AccessDenied</Code></Error>")
+                    .tx());
+  txs.push_back(TxBuilder("GET", "example.com", "/index.html").Status(200).tx());
+  txs.push_back(TxBuilder("HEAD", "storage.googleapis.com", "/b/o").NoResponse().tx());
+
+  StorageEvent reused;
+  reused.account = reused.bucket = reused.key = reused.access_key_id = "stale";
+  reused.error_code = reused.url_domain = reused.url_path = reused.url_query = "stale";
+  reused.sample_keys = {"s1", "s2", "s3", "s4"};
+  reused.list_keys = 99;
+  reused.list_truncated = reused.range_request = true;
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < txs.size(); ++i) {
+      SCOPED_TRACE(i);
+      std::optional<StorageEvent> fresh = Recognise(txs[i], nullptr, cfg);
+      const bool storage = RecogniseInto(txs[i], nullptr, cfg, {}, reused);
+      ASSERT_EQ(storage, fresh.has_value());
+      if (storage) {
+        EXPECT_EQ(Fields(reused), Fields(*fresh));
+      } else {
+        EXPECT_TRUE(reused.sample_keys.empty());
+      }
+    }
+  }
+  EXPECT_TRUE(Recognise(txs[1], nullptr, cfg)->list_truncated);  // the cases mean something
+  EXPECT_EQ(Recognise(txs[1], nullptr, cfg)->sample_keys.size(), 2u);
+  EXPECT_FALSE(Recognise(txs[3], nullptr, cfg).has_value());
+}
+
 }  // namespace
 }  // namespace bw::storage
