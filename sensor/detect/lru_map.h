@@ -8,6 +8,8 @@
 //    `charged` bytes, which the owner keeps current with Recharge. V needs a `size_t charged`.
 //  - The hook given to OnErase sees every value leaving the map (eviction, expiry, erase), so
 //    budgets shared across values are released.
+//  - Find and Erase take the key as text or as a PieceKey (piece_key.h): a lookup builds no
+//    string, and a hit is a full comparison of the key's text, never of its hash alone.
 //  - Not thread-safe: one owner.
 
 #include <cstddef>
@@ -21,10 +23,12 @@
 #include <utility>
 
 #include "sensor/detect/heap_estimate.h"
+#include "sensor/detect/piece_key.h"
 
 namespace bw::detect {
 
-template <typename V>
+// Hash is KeyTextHash but in tests, which force collisions with it.
+template <typename V, typename Hash = KeyTextHash>
 class LruMap {
  public:
   using Entry = std::pair<std::string, V>;
@@ -36,7 +40,9 @@ class LruMap {
 
   void OnErase(std::function<void(V&)> hook) { on_erase_ = std::move(hook); }
 
-  V* Find(const std::string& key) {
+  // `key` is a std::string_view or a PieceKey.
+  template <typename Key>
+  V* Find(const Key& key) {
     auto it = index_.find(key);
     if (it == index_.end()) return nullptr;
     order_.splice(order_.end(), order_, it->second);
@@ -44,9 +50,9 @@ class LruMap {
   }
   // Inserts a new key (the caller checked it is absent), evicting the LRU entries first so the
   // map holds at most `cap` (at least the new entry); evictions are added to `evicted`.
-  V& Insert(const std::string& key, V value, size_t cap, uint64_t& evicted) {
+  V& Insert(std::string key, V value, size_t cap, uint64_t& evicted) {
     Shrink(cap > 0 ? cap - 1 : 0, evicted);
-    order_.emplace_back(key, std::move(value));
+    order_.emplace_back(std::move(key), std::move(value));
     auto last = std::prev(order_.end());
     index_.emplace(std::string_view(last->first), last);
     bytes_ += Footprint(*last);
@@ -100,7 +106,8 @@ class LruMap {
   void ForEachKeyed(F f) const {
     for (const auto& e : order_) f(e.first, e.second);
   }
-  void Erase(const std::string& key) {
+  template <typename Key>
+  void Erase(const Key& key) {
     auto it = index_.find(key);
     if (it == index_.end()) return;
     auto node = it->second;
@@ -125,7 +132,8 @@ class LruMap {
   size_t bytes_ = 0;
   std::list<Entry> order_;
   // Keys point into the list nodes' strings: one copy of each key.
-  std::unordered_map<std::string_view, typename std::list<Entry>::iterator> index_;
+  std::unordered_map<std::string_view, typename std::list<Entry>::iterator, Hash, KeyTextEqual>
+      index_;
 };
 
 }  // namespace bw::detect

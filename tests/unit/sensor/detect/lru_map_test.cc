@@ -13,7 +13,8 @@ struct Value {
   size_t charged = 0;
 };
 
-std::vector<int> Order(LruMap<Value>& m) {
+template <typename Map>
+std::vector<int> Order(Map& m) {
   std::vector<int> out;
   m.ForEach([&](Value& v) { out.push_back(v.v); });
   return out;
@@ -78,6 +79,42 @@ TEST(LruMap, BytesFollowEntriesKeysAndRecharges) {
   EXPECT_EQ(m.bytes(), LruMap<Value>::kEntryBytes + HeapBytes(long_key));
   m.Erase(long_key);
   EXPECT_EQ(m.bytes(), 0u);
+}
+
+// Every key in one hash bucket: entries are told apart by their whole text, never merged.
+struct OneBucket {
+  using is_transparent = void;
+  size_t operator()(std::string_view) const { return 0; }
+  size_t operator()(const PieceKey&) const { return 0; }
+};
+
+TEST(LruMap, KeysOfEqualHashStayApart) {
+  LruMap<Value, OneBucket> m;
+  uint64_t evicted = 0;
+  m.Insert(PieceKey{"10.0.0.1", "/", "a"}.Text(), Value{1}, 10, evicted);
+  m.Insert("10.0.0.1/b", Value{2}, 10, evicted);
+  m.Insert("10.0.0.2/a", Value{3}, 10, evicted);
+  EXPECT_EQ(m.size(), 3u);
+  ASSERT_NE(m.Find(PieceKey{"10.0.0.1/", "b"}), nullptr);
+  EXPECT_EQ(m.Find(PieceKey{"10.0.0.1/", "b"})->v, 2);
+  EXPECT_EQ(m.Find(PieceKey{"10.0.0.2", "/", "a"})->v, 3);
+  EXPECT_EQ(m.Find(std::string_view("10.0.0.1/a"))->v, 1);
+  EXPECT_EQ(m.Find(PieceKey{"10.0.0.1/", "c"}), nullptr);
+  EXPECT_EQ(Order(m), (std::vector<int>{2, 3, 1}));  // finds by pieces touch as finds by text
+  m.Erase(PieceKey{"10.0.0.2/", "a"});
+  EXPECT_EQ(Order(m), (std::vector<int>{2, 1}));
+}
+
+TEST(LruMap, LookupsByPiecesAndByTextAreOne) {
+  LruMap<Value> m;
+  uint64_t evicted = 0;
+  std::string key("\x04\x0a\x00\x00\x01", 5);
+  m.Insert(key, Value{1}, 10, evicted);
+  PieceKey pieces;
+  pieces.AddByte(4).Add(std::string_view("\x0a\x00", 2)).AddByte(0).AddByte(1);
+  ASSERT_NE(m.Find(pieces), nullptr);
+  EXPECT_EQ(m.Find(pieces)->v, 1);
+  EXPECT_EQ(m.bytes(), LruMap<Value>::kEntryBytes);
 }
 
 }  // namespace
