@@ -60,11 +60,11 @@ void CountOperation(OperationCounts& ops, std::string_view name, uint64_t n) {
   if (ops.size() < kMaxOperations) ops.emplace_back(name, n);
 }
 
-void AddSample(std::vector<std::string>& samples, const std::string& key, size_t cap) {
+void AddSample(std::vector<std::string>& samples, std::string_view key, size_t cap) {
   if (key.empty() || samples.size() >= cap) return;
-  std::string cut(Utf8Prefix(key, kMaxSampleBytes));
+  std::string_view cut = Utf8Prefix(key, kMaxSampleBytes);
   if (std::find(samples.begin(), samples.end(), cut) != samples.end()) return;
-  samples.push_back(std::move(cut));
+  samples.emplace_back(cut);
 }
 
 size_t OwnBytes(const Activity& a) {

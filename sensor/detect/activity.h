@@ -18,6 +18,7 @@
 #include "sensor/decode/ip_address.h"
 #include "sensor/detect/alert.h"
 #include "sensor/detect/distinct_counter.h"
+#include "sensor/detect/piece_key.h"
 #include "sensor/detect/sliding_window.h"
 
 namespace bw::detect {
@@ -86,7 +87,9 @@ struct ClientProbes : ProbeFacts {
   static size_t NameBytes(const std::string& name);
 
   std::list<ProbedName> names;
-  std::unordered_map<std::string_view, std::list<ProbedName>::iterator> index;
+  // Found by the name's text or by its pieces (BucketUrlKey), without building the name.
+  std::unordered_map<std::string_view, std::list<ProbedName>::iterator, KeyTextHash, KeyTextEqual>
+      index;
   uint64_t resolved_names = 0;
   size_t name_bytes = 0;  // NameBytes of every name held
   size_t charged = 0;     // heap bytes held (OwnBytes when last recharged)
@@ -98,8 +101,9 @@ struct ClientProbes : ProbeFacts {
 };
 
 void CountOperation(OperationCounts& ops, std::string_view name, uint64_t n);
-// Adds `key` cut to kMaxSampleBytes unless empty, already there, or `cap` reached.
-void AddSample(std::vector<std::string>& samples, const std::string& key, size_t cap);
+// Adds `key` cut to kMaxSampleBytes unless empty, already there, or `cap` reached; only an
+// added sample allocates.
+void AddSample(std::vector<std::string>& samples, std::string_view key, size_t cap);
 
 // The heap bytes held beyond the map entry (strings, operation names, distinct hashes,
 // samples, window; probed names). Walks samples and operations: at most a few dozen.

@@ -5,6 +5,7 @@
 // Guarantees: results never split a UTF-8 sequence, and BoundedName keeps distinct names
 // distinct (up to a 64-bit hash collision).
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -27,8 +28,17 @@ std::string_view Utf8Prefix(std::string_view s, size_t max);
 // `name` itself up to kMaxNameBytes; beyond, its first kLongNamePrefixBytes (at a character
 // boundary) plus "...#" and 16 hex digits of the whole name's hash.
 std::string BoundedName(std::string_view name);
+// The same as a view: `name` itself, or the bounded form written into `scratch`. For looking up
+// state by name without a copy; valid while both `name` and `scratch` are.
+using BoundedNameBuffer = std::array<char, kLongNamePrefixBytes + 21>;
+std::string_view BoundedName(std::string_view name, BoundedNameBuffer& scratch);
 
 // `text` cut to at most `max` bytes at a character boundary.
 std::string Bounded(std::string_view text, size_t max);
+
+// Makes `out` what `out = std::string(text)` would, capacity included (the byte budget counts
+// capacity, heap_estimate.h), without allocating when `out` already has that capacity: the
+// same user agent or address seen again costs nothing.
+void AssignAsNew(std::string& out, std::string_view text);
 
 }  // namespace bw::detect

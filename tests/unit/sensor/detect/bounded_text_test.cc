@@ -32,6 +32,29 @@ TEST(BoundedText, LongNamesKeepAPrefixAndAHashAndStayDistinct) {
   EXPECT_EQ(ba.substr(kLongNamePrefixBytes, 4), "...#");
   EXPECT_NE(ba, bb);
   EXPECT_EQ(BoundedName(a), ba);  // stable
+  BoundedNameBuffer scratch;
+  EXPECT_EQ(BoundedName(a, scratch), ba);  // the view is the same text
+  std::string c(kMaxNameBytes + 500, 'x');
+  EXPECT_EQ(BoundedName(c, scratch), BoundedName(c));
+  EXPECT_EQ(BoundedName("bucket", scratch), "bucket");
+}
+
+TEST(BoundedText, AssignAsNewLeavesTheCapacityAFreshStringWouldHave) {
+  std::string long_a(40, 'a'), long_b(30, 'b');
+  std::string out;
+  AssignAsNew(out, long_a);
+  EXPECT_EQ(out, long_a);
+  EXPECT_EQ(out.capacity(), 40u);
+  const char* buffer = out.data();
+  AssignAsNew(out, std::string(40, 'c'));  // same length: the buffer is reused
+  EXPECT_EQ(out, std::string(40, 'c'));
+  EXPECT_EQ(out.data(), buffer);
+  AssignAsNew(out, long_b);  // shorter but long: a fresh string of exactly its length
+  EXPECT_EQ(out, long_b);
+  EXPECT_EQ(out.capacity(), 30u);
+  AssignAsNew(out, "short");  // a short string is copied into the buffer held, as a move does
+  EXPECT_EQ(out, "short");
+  EXPECT_EQ(out.capacity(), 30u);
 }
 
 TEST(BoundedText, BoundedCutsAtACharacterBoundary) {
