@@ -8,17 +8,22 @@ namespace bw::detect {
 using storage::AuthClass;
 using storage::Provider;
 
-std::string BucketUrl(Provider p, const std::string& account, const std::string& bucket) {
+PieceKey BucketUrlKey(Provider p, std::string_view account, std::string_view bucket) {
   switch (p) {
     case Provider::kAzureBlob:
-      return "az://" + account + (bucket.empty() ? "" : "/" + bucket);
+      if (bucket.empty()) return PieceKey{"az://", account};
+      return PieceKey{"az://", account, "/", bucket};
     case Provider::kGcs:
-      return "gs://" + bucket;
+      return PieceKey{"gs://", bucket};
     case Provider::kS3:
     case Provider::kS3Compatible:
       break;
   }
-  return "s3://" + bucket;
+  return PieceKey{"s3://", bucket};
+}
+
+std::string BucketUrl(Provider p, std::string_view account, std::string_view bucket) {
+  return BucketUrlKey(p, account, bucket).Text();
 }
 
 std::string HumanWindow(TimestampNs window) {
@@ -41,13 +46,13 @@ std::string AuthClassesName(uint8_t mask) {
   return "mixed";
 }
 
-std::string RuleKey(Rule rule, const std::string& client, Provider p, const std::string& account,
-                    const std::string& bucket, const std::string& endpoint) {
-  std::string k = RuleName(rule);
-  if (!client.empty()) k += "/" + client;
-  k += "/" + std::string(storage::ProviderName(p)) + "/";
-  k += endpoint.empty() ? account + "/" + bucket : "endpoint/" + endpoint;
-  return k;
+PieceKey RuleKey(Rule rule, std::string_view client, Provider p, std::string_view account,
+                 std::string_view bucket, std::string_view endpoint) {
+  PieceKey k{RuleName(rule)};
+  if (!client.empty()) k.Add("/").Add(client);
+  k.Add("/").Add(storage::ProviderName(p)).Add("/");
+  if (endpoint.empty()) return k.Add(account).Add("/").Add(bucket);
+  return k.Add("endpoint/").Add(endpoint);
 }
 
 std::string SourceText(Provider p, const std::string& account, const std::string& bucket,

@@ -8,31 +8,34 @@
 //    the engine decides whether it becomes an alert (counted as evaluated either way).
 //  - The engine fills an alert that passes dedup with the facts of the activity (addresses,
 //    counts, operations, samples) and lowers the severity of known crawlers; a Candidate
-//    carries only what the rule itself has to say. Its summary is built even for a repeat
-//    that dedup suppresses: a few short strings, where the activity's samples and operations
-//    are copied only for an alert.
+//    carries only what the rule itself has to say.
+//  - A Candidate allocates nothing, since most are repeats that dedup suppresses: its dedup key
+//    is pieces of the state and request the rule judged (valid while they are), and its
+//    summary comes from the rule's <Rule>Summary function, which the engine calls, with the
+//    same arguments, only for a candidate that passed dedup.
 
 #include <string>
+#include <string_view>
 
 #include "dissectors/common/timestamp.h"
 #include "dissectors/storage/storage_event.h"
 #include "sensor/detect/alert.h"
+#include "sensor/detect/piece_key.h"
 
 namespace bw::detect {
 
 struct Candidate {
   Rule rule = Rule::kAnonymousList;
   Severity severity = Severity::kHigh;  // as configured, before a crawler downgrade
-  std::string dedup_key;
+  PieceKey dedup_key;                   // views, see above; Text() is the alert's dedup_key
   TimestampNs dedup_window = 0;
-  std::string summary;
-  std::string auth_class;  // when not empty, replaces the activity's auth class in the alert
+  std::string_view auth_class;  // static text; when not empty, replaces the activity's in the alert
 };
 
 // A storage request as the rules see it, after the engine applied it to the activity.
 struct RequestFacts {
   const storage::StorageEvent& event;
-  const std::string& client;   // the client's address as text
+  std::string_view client;     // the client's address as text
   bool public_bucket = false;  // on allowlist.public_buckets (matched on the names as sent)
 };
 

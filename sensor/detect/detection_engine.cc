@@ -1,6 +1,7 @@
 #include "sensor/detect/detection_engine.h"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -12,6 +13,7 @@
 #include "sensor/detect/bounded_text.h"
 #include "sensor/detect/candidate.h"
 #include "sensor/detect/lru_map.h"
+#include "sensor/detect/piece_key.h"
 #include "sensor/detect/rules/anonymous_list.h"
 #include "sensor/detect/rules/anonymous_read.h"
 #include "sensor/detect/rules/bucket_enumeration.h"
@@ -45,34 +47,47 @@ struct FlowTotals {
   size_t charged = 0;  // fixed size: nothing beyond the map's entry
 };
 
-std::string ClientKey(const decode::IpAddress& client) {
-  std::string k;
-  k.push_back(static_cast<char>(client.family));
-  k.append(reinterpret_cast<const char*>(client.bytes.data()), client.bytes.size());
-  return k;
+// Keys are pieces viewing the caller's values (piece_key.h): text only for a new entry.
+constexpr std::string_view kNul("\0", 1);
+
+PieceKey& AddClient(PieceKey& k, const decode::IpAddress& client) {
+  k.AddByte(client.family);
+  return k.Add(
+      std::string_view(reinterpret_cast<const char*>(client.bytes.data()), client.bytes.size()));
+}
+
+PieceKey ClientKey(const decode::IpAddress& client) {
+  PieceKey k;
+  return AddClient(k, client);
 }
 
 // An activity whose bucket is not visible is keyed on its endpoint instead: no bucket name is
 // empty-and-endpoint, so the two kinds never share a key.
-std::string ActivityKey(const decode::IpAddress& client, Provider p, const std::string& account,
-                        const std::string& bucket, const std::string& endpoint) {
-  std::string k = ClientKey(client);
-  k.reserve(k.size() + 3 + account.size() + bucket.size() + endpoint.size());
-  k.push_back(static_cast<char>(p));
-  k.append(account);
-  k.push_back('\0');
-  k.append(bucket);
-  if (!endpoint.empty()) {
-    k.push_back('\0');
-    k.append(endpoint);
-  }
+PieceKey ActivityKey(const decode::IpAddress& client, Provider p, std::string_view account,
+                     std::string_view bucket, std::string_view endpoint) {
+  PieceKey k = ClientKey(client);
+  k.AddByte(static_cast<uint8_t>(p)).Add(account).Add(kNul).Add(bucket);
+  if (!endpoint.empty()) k.Add(kNul).Add(endpoint);
   return k;
 }
 
-std::string FlowKey(const event::EncryptedFlowSummary& s) {
-  if (!s.community_id.empty()) return s.community_id;
-  return ClientKey(s.client_ip) + ClientKey(s.server_ip) + std::to_string(s.client_port) + ":" +
-         std::to_string(s.server_port);
+// Without a community id: both addresses and "<client port>:<server port>", that text
+// written into `ports`.
+PieceKey FlowKey(const event::EncryptedFlowSummary& s, std::array<char, 16>& ports) {
+  if (!s.community_id.empty()) return PieceKey{s.community_id};
+  char* end = ports.data() + ports.size();
+  char* p = std::to_chars(ports.data(), end, s.client_port).ptr;
+  *p++ = ':';
+  p = std::to_chars(p, end, s.server_port).ptr;
+  PieceKey k = ClientKey(s.client_ip);
+  AddClient(k, s.server_ip);
+  return k.Add(std::string_view(ports.data(), static_cast<size_t>(p - ports.data())));
+}
+
+// `out` = the address's text, allocating only when the text's length changes.
+void AssignAddress(std::string& out, const decode::IpAddress& ip) {
+  char text[decode::IpAddress::kMaxTextBytes];
+  AssignAsNew(out, std::string_view(text, ip.Write(text)));
 }
 
 Severity Lower(Severity s) {
@@ -246,7 +261,7 @@ struct DetectionEngine::State {
 
   // True when the key may fire now (`carried` gets the repeats suppressed since it last
   // did); false for a repeat inside the window, which is counted on the entry.
-  bool Dedup(const std::string& key, TimestampNs ts, TimestampNs window, uint64_t& carried) {
+  bool Dedup(const PieceKey& key, TimestampNs ts, TimestampNs window, uint64_t& carried) {
     DedupEntry* e = dedup.Find(key);
     if (e && ts < e->fired + window) {
       ++e->suppressed;
@@ -259,40 +274,43 @@ struct DetectionEngine::State {
       e->suppressed = 0;
     } else {
       carried = 0;
-      dedup.Insert(key, DedupEntry{ts, window, 0}, config.max_dedup_keys, evicted_dedup);
+      dedup.Insert(key.Text(), DedupEntry{ts, window, 0}, config.max_dedup_keys, evicted_dedup);
     }
     return true;
   }
 
-  Activity& Touch(const decode::IpAddress& client, Provider p, const std::string& account,
-                  const std::string& bucket, TimestampNs ts, const std::string& endpoint = "") {
-    std::string key = ActivityKey(client, p, account, bucket, endpoint);
+  Activity& Touch(const decode::IpAddress& client, Provider p, std::string_view account,
+                  std::string_view bucket, TimestampNs ts, std::string_view endpoint = {}) {
+    PieceKey key = ActivityKey(client, p, account, bucket, endpoint);
     Activity* a = activities.Find(key);
     if (!a) {
       Activity fresh;
       fresh.client = client;
       fresh.provider = p;
-      fresh.account = account;
-      fresh.bucket = bucket;
-      fresh.endpoint = endpoint;
+      // assign, as a copy of a std::string would: the same capacity, so the same estimate.
+      fresh.account.assign(account);
+      fresh.bucket.assign(bucket);
+      fresh.endpoint.assign(endpoint);
       fresh.first_seen = ts;
       fresh.last_seen = ts;
-      a = &activities.Insert(key, std::move(fresh), config.max_tracked_keys, evicted_activities);
+      a = &activities.Insert(key.Text(), std::move(fresh), config.max_tracked_keys,
+                             evicted_activities);
     }
     a->first_seen = std::min(a->first_seen, ts);
     a->last_seen = std::max(a->last_seen, ts);
     return *a;
   }
 
-  ClientProbes& Probe(const decode::IpAddress& client, Provider p, const std::string& name,
+  // `name` is the probed name as pieces (BucketUrlKey).
+  ClientProbes& Probe(const decode::IpAddress& client, Provider p, const PieceKey& name,
                       TimestampNs ts, bool resolved) {
-    std::string key = ClientKey(client);
+    PieceKey key = ClientKey(client);
     ClientProbes* c = clients.Find(key);
     if (!c) {
       ClientProbes fresh;
       fresh.client = client;
       fresh.first_seen = ts;
-      c = &clients.Insert(key, std::move(fresh), config.max_clients, evicted_clients);
+      c = &clients.Insert(key.Text(), std::move(fresh), config.max_clients, evicted_clients);
     }
     c->Expire(std::max(ts, now), config.bucket_enumeration.window, distinct_entries);
     if (c->names.empty()) {
@@ -304,7 +322,7 @@ struct DetectionEngine::State {
     c->first_seen = std::min(c->first_seen, ts);
     c->last_seen = std::max(c->last_seen, ts);
     c->provider = p;
-    auto it = c->index.find(std::string_view(name));
+    auto it = c->index.find(name);
     if (it != c->index.end()) {
       c->names.splice(c->names.end(), c->names, it->second);
       ProbedName& n = c->names.back();
@@ -314,7 +332,7 @@ struct DetectionEngine::State {
         ++c->resolved_names;
       }
     } else {
-      AddProbedName(*c, ProbedName{name, ts, resolved});
+      AddProbedName(*c, ProbedName{name.Text(), ts, resolved});
     }
     return *c;
   }
@@ -335,10 +353,11 @@ struct DetectionEngine::State {
   }
 
   // The one dedup step of every rule: a candidate that passes becomes an alert filled from
-  // `source` (the activity or probes the rule judged), crawlers lowered one level.
-  template <typename Source>
+  // `source` (the activity or probes the rule judged), its summary from `summary()` (the
+  // rule's, called only here), crawlers lowered one level.
+  template <typename Source, typename Summary>
   void Publish(const std::optional<Candidate>& candidate, const Source& source, TimestampNs ts,
-               bool crawler, Counters& c, std::vector<Alert>& out) {
+               bool crawler, Counters& c, std::vector<Alert>& out, Summary summary) {
     if (!candidate) return;
     auto rule = static_cast<size_t>(candidate->rule);
     Counters::Inc(c.evaluated[rule]);
@@ -356,11 +375,11 @@ struct DetectionEngine::State {
       Counters::Inc(c.crawler_downgraded);
     }
     alert.timestamp = ts;
-    alert.dedup_key = candidate->dedup_key;
+    alert.dedup_key = candidate->dedup_key.Text();
     FillFrom(alert, source, config.sample_keys);
     alert.counts.suppressed = carried;
     if (!candidate->auth_class.empty()) alert.auth_class = candidate->auth_class;
-    alert.summary = candidate->summary;
+    alert.summary = summary();
     Counters::Inc(c.alerts[rule][static_cast<size_t>(alert.severity)]);
     out.push_back(std::move(alert));
   }
@@ -408,17 +427,21 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
   bool anonymous = ev.auth_class == AuthClass::kAnonymous;
   bool is_list = ev.kind == OperationKind::kList || ev.kind == OperationKind::kListBuckets;
   bool is_read = ev.kind == OperationKind::kRead && success;
-  std::string client = ctx.client_ip.ToString();
+  char client_text[decode::IpAddress::kMaxTextBytes];
+  const std::string_view client(client_text, ctx.client_ip.Write(client_text));
 
   // Stored and keyed by bounded names; the allowlist still matches the names as sent.
-  const std::string account = BoundedName(ev.account);
-  const std::string bucket = BoundedName(ev.bucket);
+  BoundedNameBuffer account_scratch, bucket_scratch;
+  const std::string_view account = BoundedName(ev.account, account_scratch);
+  const std::string_view bucket = BoundedName(ev.bucket, bucket_scratch);
   Activity& a = s.Touch(ctx.client_ip, ev.provider, account, bucket, ts);
-  a.server_ip = ctx.server_ip.ToString();
+  AssignAddress(a.server_ip, ctx.server_ip);
   a.server_port = ctx.server_port;
   if (!ctx.community_id.empty()) a.community_id = ctx.community_id;
-  if (!ctx.user_agent.empty()) a.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
-  if (!ctx.sni.empty()) a.server_name = Bounded(ctx.sni, kMaxServerNameBytes);
+  if (!ctx.user_agent.empty()) {
+    AssignAsNew(a.user_agent, Utf8Prefix(ctx.user_agent, kMaxUserAgentBytes));
+  }
+  if (!ctx.sni.empty()) AssignAsNew(a.server_name, Utf8Prefix(ctx.sni, kMaxServerNameBytes));
   a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(ev.auth_class));
   a.counts.requests += 1;
   if (ev.outcome == Outcome::kDenied) a.counts.denied += 1;
@@ -443,20 +466,23 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
 
   // Every bucket name the client addressed counts as a probe, whatever the answer.
   if (cfg.bucket_enumeration.enabled && (!ev.bucket.empty() || !ev.account.empty())) {
-    std::string name = BucketUrl(ev.provider, account, bucket);
-    ClientProbes& p = s.Probe(ctx.client_ip, ev.provider, name, ts, !IsFailure(ev.outcome));
+    ClientProbes& p =
+        s.Probe(ctx.client_ip, ev.provider, BucketUrlKey(ev.provider, account, bucket), ts,
+                !IsFailure(ev.outcome));
     p.counts.requests += 1;
     if (ev.outcome == Outcome::kDenied) p.counts.denied += 1;
     if (ev.outcome == Outcome::kNotFound) p.counts.not_found += 1;
     CountOperation(p.operations, storage::OperationName(ev.operation), 1);
-    p.server_ip = ctx.server_ip.ToString();
+    AssignAddress(p.server_ip, ctx.server_ip);
     p.server_port = ctx.server_port;
-    if (!ctx.user_agent.empty()) p.user_agent = Bounded(ctx.user_agent, kMaxUserAgentBytes);
+    if (!ctx.user_agent.empty()) {
+      AssignAsNew(p.user_agent, Utf8Prefix(ctx.user_agent, kMaxUserAgentBytes));
+    }
     if (!ctx.community_id.empty()) p.community_id = ctx.community_id;
     s.clients.Recharge(p, OwnBytes(p));
     rules::Probe probe{client, ev.auth_class, false};
-    s.Publish(rules::BucketEnumeration(p, probe, cfg.bucket_enumeration), p, ts, crawler, c,
-              alerts);
+    s.Publish(rules::BucketEnumeration(p, probe, cfg.bucket_enumeration), p, ts, crawler, c, alerts,
+              [&] { return rules::BucketEnumerationSummary(p, probe, cfg.bucket_enumeration); });
   }
 
   RequestFacts request{ev, client, false};
@@ -465,10 +491,13 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
         s.allowlist.PublicBucket(storage::ProviderName(ev.provider), ev.account, ev.bucket);
     if (request.public_bucket) Counters::Inc(c.allowlisted_public_bucket);
   }
-  s.Publish(rules::AnonymousList(a, request, cfg.anonymous_list), a, ts, crawler, c, alerts);
-  s.Publish(rules::AnonymousRead(a, request, cfg.anonymous_read), a, ts, crawler, c, alerts);
+  s.Publish(rules::AnonymousList(a, request, cfg.anonymous_list), a, ts, crawler, c, alerts,
+            [&] { return rules::AnonymousListSummary(a, request, cfg.anonymous_list); });
+  s.Publish(rules::AnonymousRead(a, request, cfg.anonymous_read), a, ts, crawler, c, alerts,
+            [&] { return rules::AnonymousReadSummary(a, request, cfg.anonymous_read); });
   rules::Reads reads{client, ts, is_read ? 1u : 0u, is_read ? ev.response_body_bytes : 0, false};
-  s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, crawler, c, alerts);
+  s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, crawler, c, alerts,
+            [&] { return rules::BulkExfiltrationSummary(a, reads, cfg.bulk_exfiltration); });
   s.EnforceBudget();
   PublishGauges(s);
   if (!alerts.empty()) Deliver(alerts);
@@ -490,20 +519,23 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
     Counters::Inc(c.encrypted_not_storage);
     return;
   }
-  target.account = BoundedName(target.account);
-  target.bucket = BoundedName(target.bucket);
-  target.endpoint = Bounded(target.endpoint, kMaxServerNameBytes);
-  const std::string server_name = Bounded(f.server_name, kMaxServerNameBytes);
+  BoundedNameBuffer account_scratch, bucket_scratch;
+  const std::string_view account = BoundedName(target.account, account_scratch);
+  const std::string_view bucket = BoundedName(target.bucket, bucket_scratch);
+  const std::string_view endpoint = Utf8Prefix(target.endpoint, kMaxServerNameBytes);
+  const std::string_view server_name = Utf8Prefix(f.server_name, kMaxServerNameBytes);
   TimestampNs ts = f.last_ts > 0 ? f.last_ts : f.first_ts;
   s.AdvanceTo(ts);
-  std::string client = f.client_ip.ToString();
+  char client_text[decode::IpAddress::kMaxTextBytes];
+  const std::string_view client(client_text, f.client_ip.Write(client_text));
 
   // Differences from the previous summary of this flow (totals only grow).
-  std::string fkey = FlowKey(f);
+  std::array<char, 16> ports;
+  PieceKey fkey = FlowKey(f, ports);
   FlowTotals* prev = s.flows.Find(fkey);
   bool first = prev == nullptr;
   if (first) {
-    prev = &s.flows.Insert(fkey, FlowTotals{}, cfg.max_encrypted_flows, s.evicted_flows);
+    prev = &s.flows.Insert(fkey.Text(), FlowTotals{}, cfg.max_encrypted_flows, s.evicted_flows);
   }
   uint64_t turns = f.turns > prev->turns ? f.turns - prev->turns : 0;
   uint64_t bytes =
@@ -513,12 +545,12 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
   prev->last_ts = std::max(prev->last_ts, ts);
   if (f.final) s.flows.Erase(fkey);
 
-  Activity& a = s.Touch(f.client_ip, target.provider, target.account, target.bucket,
-                        f.first_ts > 0 ? std::min(f.first_ts, ts) : ts, target.endpoint);
+  Activity& a = s.Touch(f.client_ip, target.provider, account, bucket,
+                        f.first_ts > 0 ? std::min(f.first_ts, ts) : ts, endpoint);
   a.last_seen = std::max(a.last_seen, ts);
-  a.server_ip = f.server_ip.ToString();
+  AssignAddress(a.server_ip, f.server_ip);
   a.server_port = f.server_port;
-  a.server_name = server_name;
+  a.server_name.assign(server_name);  // as a copy of a std::string would: the same capacity
   if (!f.community_id.empty()) a.community_id = f.community_id;
   a.encrypted = true;
   a.auth_classes |= static_cast<uint8_t>(1u << static_cast<uint8_t>(AuthClass::kUnknown));
@@ -533,21 +565,23 @@ void DetectionEngine::OnEncryptedFlow(const event::EncryptedFlowSummary& f) {
   // A TLS connection to a bucket's name is a probe of that name: its answer is not visible,
   // so it counts as unresolved towards the failure ratio. A service name names no bucket.
   if (first && cfg.bucket_enumeration.enabled && target.bucket_visible()) {
-    std::string name = BucketUrl(target.provider, target.account, target.bucket);
-    ClientProbes& p = s.Probe(f.client_ip, target.provider, name, ts, false);
+    ClientProbes& p = s.Probe(f.client_ip, target.provider,
+                              BucketUrlKey(target.provider, account, bucket), ts, false);
     p.counts.requests += 1;
     p.encrypted = true;
-    p.server_ip = f.server_ip.ToString();
+    AssignAddress(p.server_ip, f.server_ip);
     p.server_port = f.server_port;
-    p.server_name = server_name;
+    p.server_name.assign(server_name);
     if (!f.community_id.empty()) p.community_id = f.community_id;
     s.clients.Recharge(p, OwnBytes(p));
     rules::Probe probe{client, AuthClass::kUnknown, true};
-    s.Publish(rules::BucketEnumeration(p, probe, cfg.bucket_enumeration), p, ts, false, c, alerts);
+    s.Publish(rules::BucketEnumeration(p, probe, cfg.bucket_enumeration), p, ts, false, c, alerts,
+              [&] { return rules::BucketEnumerationSummary(p, probe, cfg.bucket_enumeration); });
   }
 
   rules::Reads reads{client, ts, turns, bytes, true};
-  s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, false, c, alerts);
+  s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, false, c, alerts,
+            [&] { return rules::BulkExfiltrationSummary(a, reads, cfg.bulk_exfiltration); });
   s.EnforceBudget();
   PublishGauges(s);
   if (!alerts.empty()) Deliver(alerts);
@@ -649,12 +683,12 @@ void DetectionEngine::RestoreWindows(const OpenWindows& windows) {
   const auto& cfg = s.config;
   for (const ReadWindowRecord& r : windows.reads) {
     const ActivityFacts& f = r.facts;
-    std::string key = ActivityKey(f.client, f.provider, f.account, f.bucket, f.endpoint);
+    PieceKey key = ActivityKey(f.client, f.provider, f.account, f.bucket, f.endpoint);
     s.activities.Erase(key);
     Activity fresh;
     static_cast<ActivityFacts&>(fresh) = f;
-    Activity& a =
-        s.activities.Insert(key, std::move(fresh), cfg.max_tracked_keys, s.evicted_activities);
+    Activity& a = s.activities.Insert(key.Text(), std::move(fresh), cfg.max_tracked_keys,
+                                      s.evicted_activities);
     for (uint64_t h : r.distinct) {
       a.distinct.AddHash(h, cfg.max_distinct, s.distinct_entries, cfg.max_distinct_total);
     }
@@ -665,11 +699,12 @@ void DetectionEngine::RestoreWindows(const OpenWindows& windows) {
     s.activities.Recharge(a, OwnBytes(a));
   }
   for (const ProbeWindowRecord& r : windows.probes) {
-    std::string key = ClientKey(r.facts.client);
+    PieceKey key = ClientKey(r.facts.client);
     s.clients.Erase(key);
     ClientProbes fresh;
     static_cast<ProbeFacts&>(fresh) = r.facts;
-    ClientProbes& c = s.clients.Insert(key, std::move(fresh), cfg.max_clients, s.evicted_clients);
+    ClientProbes& c =
+        s.clients.Insert(key.Text(), std::move(fresh), cfg.max_clients, s.evicted_clients);
     for (const ProbedName& n : r.names) {
       if (!c.index.count(std::string_view(n.name))) s.AddProbedName(c, n);
     }

@@ -21,12 +21,17 @@ std::optional<Candidate> AnonymousList(const Activity& a, const RequestFacts& re
   c.severity = config.severity;
   c.dedup_key = RuleKey(c.rule, request.client, a.provider, a.account, a.bucket);
   c.dedup_window = config.dedup_window;
-  c.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
-  c.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
-              BucketUrl(a.provider, a.account, a.bucket) + " from " + request.client +
-              " succeeded (" + Plural(a.counts.pages, "page", "pages") + ", " +
-              Plural(a.counts.listed_keys, "key", "keys") + ")";
+  c.auth_class = storage::AuthClassName(AuthClass::kAnonymous);
   return c;
+}
+
+std::string AnonymousListSummary(const Activity& a, const RequestFacts& request,
+                                 const config::DetectionConfig::AnonymousList&) {
+  const storage::StorageEvent& ev = request.event;
+  return "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
+         BucketUrl(a.provider, a.account, a.bucket) + " from " + std::string(request.client) +
+         " succeeded (" + Plural(a.counts.pages, "page", "pages") + ", " +
+         Plural(a.counts.listed_keys, "key", "keys") + ")";
 }
 
 }  // namespace bw::detect::rules

@@ -4,6 +4,7 @@
 // provider, account and bucket.
 
 #include <optional>
+#include <string>
 
 #include "sensor/config/detection_config.h"
 #include "sensor/detect/activity.h"
@@ -13,5 +14,8 @@ namespace bw::detect::rules {
 
 std::optional<Candidate> AnonymousList(const Activity& activity, const RequestFacts& request,
                                        const config::DetectionConfig::AnonymousList& config);
+// The alert's summary, for a candidate of the same arguments that passed dedup.
+std::string AnonymousListSummary(const Activity& activity, const RequestFacts& request,
+                                 const config::DetectionConfig::AnonymousList& config);
 
 }  // namespace bw::detect::rules

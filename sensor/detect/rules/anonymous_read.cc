@@ -20,13 +20,17 @@ std::optional<Candidate> AnonymousRead(const Activity& a, const RequestFacts& re
   c.severity = config.severity;
   c.dedup_key = RuleKey(c.rule, "", a.provider, a.account, a.bucket);
   c.dedup_window = config.dedup_window;
-  c.auth_class = std::string(storage::AuthClassName(AuthClass::kAnonymous));
-  c.summary = "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
-              BucketUrl(a.provider, a.account, a.bucket) + (ev.key.empty() ? "" : "/" + ev.key) +
-              " served to " + request.client + " without credentials (" +
-              Plural(a.counts.objects, "object", "objects") + ", " + HumanBytes(a.counts.bytes) +
-              ")";
+  c.auth_class = storage::AuthClassName(AuthClass::kAnonymous);
   return c;
+}
+
+std::string AnonymousReadSummary(const Activity& a, const RequestFacts& request,
+                                 const config::DetectionConfig::AnonymousRead&) {
+  const storage::StorageEvent& ev = request.event;
+  return "anonymous " + std::string(storage::OperationName(ev.operation)) + " of " +
+         BucketUrl(a.provider, a.account, a.bucket) + (ev.key.empty() ? "" : "/" + ev.key) +
+         " served to " + std::string(request.client) + " without credentials (" +
+         Plural(a.counts.objects, "object", "objects") + ", " + HumanBytes(a.counts.bytes) + ")";
 }
 
 }  // namespace bw::detect::rules

@@ -4,6 +4,7 @@
 // bucket: one alert per exposed bucket, whichever clients read it.
 
 #include <optional>
+#include <string>
 
 #include "sensor/config/detection_config.h"
 #include "sensor/detect/activity.h"
@@ -13,5 +14,8 @@ namespace bw::detect::rules {
 
 std::optional<Candidate> AnonymousRead(const Activity& activity, const RequestFacts& request,
                                        const config::DetectionConfig::AnonymousRead& config);
+// The alert's summary, for a candidate of the same arguments that passed dedup.
+std::string AnonymousReadSummary(const Activity& activity, const RequestFacts& request,
+                                 const config::DetectionConfig::AnonymousRead& config);
 
 }  // namespace bw::detect::rules

@@ -16,15 +16,21 @@ std::optional<Candidate> BucketEnumeration(
   Candidate c;
   c.rule = Rule::kBucketEnumeration;
   c.severity = config.severity;
-  c.dedup_key = std::string(RuleName(c.rule)) + "/" + probe.client;
+  c.dedup_key = PieceKey{RuleName(c.rule), "/", probe.client};
   c.dedup_window = config.dedup_window;
-  c.auth_class = std::string(storage::AuthClassName(probe.auth_class));
+  c.auth_class = storage::AuthClassName(probe.auth_class);
+  return c;
+}
+
+std::string BucketEnumerationSummary(const ClientProbes& p, const Probe& probe,
+                                     const config::DetectionConfig::BucketEnumeration& config) {
+  uint64_t distinct = p.names.size();
+  uint64_t failed = distinct - p.resolved_names;
   std::string evidence =
       probe.tls ? "TLS server names" : std::to_string(p.counts.requests) + " requests";
-  c.summary = probe.client + " probed " + Plural(distinct, "bucket name", "bucket names") + " in " +
-              HumanWindow(config.window) + " (" + std::to_string(failed) +
-              " not found, denied or unanswered; " + evidence + ")";
-  return c;
+  return std::string(probe.client) + " probed " + Plural(distinct, "bucket name", "bucket names") +
+         " in " + HumanWindow(config.window) + " (" + std::to_string(failed) +
+         " not found, denied or unanswered; " + evidence + ")";
 }
 
 }  // namespace bw::detect::rules

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "dissectors/storage/storage_event.h"
 #include "sensor/config/detection_config.h"
@@ -16,7 +17,7 @@ namespace bw::detect::rules {
 
 // The probe the engine just added to a client's names.
 struct Probe {
-  const std::string& client;  // the client's address as text
+  std::string_view client;  // the client's address as text
   storage::AuthClass auth_class = storage::AuthClass::kUnknown;
   bool tls = false;  // a TLS server name, not a request
 };
@@ -24,5 +25,8 @@ struct Probe {
 std::optional<Candidate> BucketEnumeration(
     const ClientProbes& probes, const Probe& probe,
     const config::DetectionConfig::BucketEnumeration& config);
+// The alert's summary, for a candidate of the same arguments that passed dedup.
+std::string BucketEnumerationSummary(const ClientProbes& probes, const Probe& probe,
+                                     const config::DetectionConfig::BucketEnumeration& config);
 
 }  // namespace bw::detect::rules

@@ -18,15 +18,20 @@ std::optional<Candidate> BulkExfiltration(const Activity& a, const Reads& reads,
   c.severity = config.severity;
   c.dedup_key = RuleKey(c.rule, reads.client, a.provider, a.account, a.bucket, a.endpoint);
   c.dedup_window = config.dedup_window;
-  c.summary =
-      reads.client + " read " + Plural(in_window.count, "object", "objects") + " (" +
-      HumanBytes(in_window.bytes) + (reads.tls ? " on the wire" : "") + ") from " +
-      SourceText(a.provider, a.account, a.bucket, a.endpoint) + " within " +
-      HumanWindow(config.window) +
-      (reads.tls ? " over TLS (" + a.server_name +
-                       "; objects counted as request/response turns, bytes as TLS application data)"
-                 : " (" + AuthClassesName(a.auth_classes) + ")");
   return c;
+}
+
+std::string BulkExfiltrationSummary(const Activity& a, const Reads& reads,
+                                    const config::DetectionConfig::BulkExfiltration& config) {
+  WindowTotals in_window = a.reads.Sum(reads.ts, SlidingWindow::SlotLength(config.window));
+  return std::string(reads.client) + " read " + Plural(in_window.count, "object", "objects") +
+         " (" + HumanBytes(in_window.bytes) + (reads.tls ? " on the wire" : "") + ") from " +
+         SourceText(a.provider, a.account, a.bucket, a.endpoint) + " within " +
+         HumanWindow(config.window) +
+         (reads.tls ? " over TLS (" + a.server_name +
+                          "; objects counted as request/response turns, bytes as TLS application "
+                          "data)"
+                    : " (" + AuthClassesName(a.auth_classes) + ")");
 }
 
 }  // namespace bw::detect::rules

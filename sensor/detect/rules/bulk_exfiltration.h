@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "dissectors/common/timestamp.h"
 #include "sensor/config/detection_config.h"
@@ -16,7 +17,7 @@ namespace bw::detect::rules {
 
 // Reads the engine just added to the activity's window.
 struct Reads {
-  const std::string& client;  // the client's address as text
+  std::string_view client;  // the client's address as text
   TimestampNs ts = 0;
   uint64_t objects = 0;  // object reads, or TLS turns
   uint64_t bytes = 0;    // object bytes served, or TLS application-data bytes to the client
@@ -25,5 +26,8 @@ struct Reads {
 
 std::optional<Candidate> BulkExfiltration(const Activity& activity, const Reads& reads,
                                           const config::DetectionConfig::BulkExfiltration& config);
+// The alert's summary, for a candidate of the same arguments that passed dedup.
+std::string BulkExfiltrationSummary(const Activity& activity, const Reads& reads,
+                                    const config::DetectionConfig::BulkExfiltration& config);
 
 }  // namespace bw::detect::rules

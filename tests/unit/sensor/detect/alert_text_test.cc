@@ -14,6 +14,10 @@ TEST(AlertText, BucketUrlsPerProvider) {
   EXPECT_EQ(BucketUrl(Provider::kGcs, "", "b"), "gs://b");
   EXPECT_EQ(BucketUrl(Provider::kAzureBlob, "acct", "c"), "az://acct/c");
   EXPECT_EQ(BucketUrl(Provider::kAzureBlob, "acct", ""), "az://acct");
+  // The pieces a probed name is looked up by are that text.
+  EXPECT_EQ(BucketUrlKey(Provider::kAzureBlob, "acct", "c").Text(), "az://acct/c");
+  EXPECT_TRUE(BucketUrlKey(Provider::kGcs, "", "b").Matches("gs://b"));
+  EXPECT_EQ(BucketUrlKey(Provider::kS3, "", "b").Hash(), KeyHash("s3://b"));
 }
 
 TEST(AlertText, AmountsForHumans) {
@@ -37,10 +41,13 @@ TEST(AlertText, AuthClassOfAnActivity) {
 }
 
 TEST(AlertText, DedupKeys) {
-  EXPECT_EQ(RuleKey(Rule::kAnonymousList, "203.0.113.9", Provider::kS3, "", "b"),
+  EXPECT_EQ(RuleKey(Rule::kAnonymousList, "203.0.113.9", Provider::kS3, "", "b").Text(),
             "anonymous_list/203.0.113.9/s3//b");
-  EXPECT_EQ(RuleKey(Rule::kAnonymousRead, "", Provider::kAzureBlob, "acct", "c"),
+  EXPECT_EQ(RuleKey(Rule::kAnonymousRead, "", Provider::kAzureBlob, "acct", "c").Text(),
             "anonymous_read/azure_blob/acct/c");
+  EXPECT_EQ(RuleKey(Rule::kBulkExfiltration, "10.0.0.1", Provider::kS3, "", "", "s3.amazonaws.com")
+                .Text(),
+            "bulk_exfiltration/10.0.0.1/s3/endpoint/s3.amazonaws.com");
 }
 
 }  // namespace

@@ -48,10 +48,10 @@ TEST(AnonymousListRule, SuccessfulAnonymousListingsOfNonPublicBucketsOnly) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->rule, Rule::kAnonymousList);
   EXPECT_EQ(c->severity, Severity::kHigh);
-  EXPECT_EQ(c->dedup_key, "anonymous_list/203.0.113.9/s3//b");
+  EXPECT_EQ(c->dedup_key.Text(), "anonymous_list/203.0.113.9/s3//b");
   EXPECT_EQ(c->dedup_window, 3600 * kNsPerSecond);
   EXPECT_EQ(c->auth_class, "anonymous");
-  EXPECT_EQ(c->summary,
+  EXPECT_EQ(AnonymousListSummary(a, RequestFacts{list, kClient, false}, cfg),
             "anonymous ListObjectsV2 of s3://b from 203.0.113.9 succeeded (1 page, 3 keys)");
 
   EXPECT_FALSE(AnonymousList(a, RequestFacts{list, kClient, true}, cfg));  // public bucket
@@ -77,8 +77,8 @@ TEST(AnonymousReadRule, KeyedByBucketNotClient) {
   auto c = AnonymousRead(a, RequestFacts{read, kClient, false}, cfg);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->severity, Severity::kCritical);
-  EXPECT_EQ(c->dedup_key, "anonymous_read/s3//b");
-  EXPECT_EQ(c->summary,
+  EXPECT_EQ(c->dedup_key.Text(), "anonymous_read/s3//b");
+  EXPECT_EQ(AnonymousReadSummary(a, RequestFacts{read, kClient, false}, cfg),
             "anonymous GetObject of s3://b/x/y.csv served to 203.0.113.9 without credentials "
             "(2 objects, 2.0 KiB)");
   auto failed = Event(OperationKind::kRead, "GetObject", Outcome::kNotFound);
@@ -101,16 +101,17 @@ TEST(BucketEnumerationRule, NeedsEnoughNamesMostlyUnresolved) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->rule, Rule::kBucketEnumeration);
   EXPECT_EQ(c->severity, Severity::kMedium);
-  EXPECT_EQ(c->dedup_key, "bucket_enumeration/203.0.113.9");
+  EXPECT_EQ(c->dedup_key.Text(), "bucket_enumeration/203.0.113.9");
   EXPECT_EQ(c->auth_class, "anonymous");
-  EXPECT_EQ(c->summary,
+  EXPECT_EQ(BucketEnumerationSummary(p, probe, cfg),
             "203.0.113.9 probed 3 bucket names in 5 min (2 not found, denied or unanswered; "
             "4 requests)");
   Probe tls{kClient, AuthClass::kUnknown, true};
   auto t = BucketEnumeration(p, tls, cfg);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->auth_class, "unknown");
-  EXPECT_NE(t->summary.find("; TLS server names)"), std::string::npos) << t->summary;
+  std::string tls_summary = BucketEnumerationSummary(p, tls, cfg);
+  EXPECT_NE(tls_summary.find("; TLS server names)"), std::string::npos) << tls_summary;
   cfg.min_failure_ratio = 0.7;  // 2 of 3 unresolved is not enough
   EXPECT_FALSE(BucketEnumeration(p, probe, cfg));
 }
@@ -128,16 +129,18 @@ TEST(BulkExfiltrationRule, OneRuleForPlaintextReadsAndTlsTurns) {
   auto c = BulkExfiltration(a, plain, cfg);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->rule, Rule::kBulkExfiltration);
-  EXPECT_EQ(c->dedup_key, "bulk_exfiltration/203.0.113.9/s3//b");
+  EXPECT_EQ(c->dedup_key.Text(), "bulk_exfiltration/203.0.113.9/s3//b");
   EXPECT_TRUE(c->auth_class.empty());  // the activity's
-  EXPECT_EQ(c->summary, "203.0.113.9 read 3 objects (300 B) from s3://b within 10 min (signed)");
+  EXPECT_EQ(BulkExfiltrationSummary(a, plain, cfg),
+            "203.0.113.9 read 3 objects (300 B) from s3://b within 10 min (signed)");
 
   a.server_name = "b.s3.amazonaws.com";
   Reads tls{kClient, kT0, 1, 100, true};
   auto t = BulkExfiltration(a, tls, cfg);
   ASSERT_TRUE(t);
-  EXPECT_EQ(t->dedup_key, c->dedup_key);  // one dedup key whichever path fed the window
-  EXPECT_EQ(t->summary,
+  EXPECT_EQ(t->dedup_key.Text(),
+            c->dedup_key.Text());  // one dedup key whichever path fed the window
+  EXPECT_EQ(BulkExfiltrationSummary(a, tls, cfg),
             "203.0.113.9 read 3 objects (300 B on the wire) from s3://b within 10 min over TLS "
             "(b.s3.amazonaws.com; objects counted as request/response turns, bytes as TLS "
             "application data)");
