@@ -4,11 +4,12 @@
 // Guarantees:
 //  - One producer (the worker's thread, or whichever thread drives it while it does not run) and
 //    one consumer (the output thread); no lock, no allocation after construction: records are
-//    moved into preallocated slots. A storage request is swapped in (PushSwap) and stays in its
-//    slot after Pop unless it holds more than kRetainedRequestBytes of heap, so the producer
-//    gets back the storage of one the consumer finished with: in steady state, handing a storage
-//    request over allocates nothing, at the price of at most capacity x kRetainedRequestBytes
-//    held by the slots.
+//    moved into preallocated slots. Storage requests also travel back: Pop puts a finished one
+//    (holding at most kRetainedRequestBytes of heap) into a return ring of kRecycled, and
+//    PushSwap hands one from there to the producer in exchange for the request it pushes, so
+//    in steady state handing a storage request over allocates nothing. The return ring holds at
+//    most kRecycled x kRetainedRequestBytes; when it is empty (the consumer is behind), the
+//    producer gets an empty request and allocates as it fills it.
 //  - Bounded: `capacity` records. When full, kWait blocks the producer until the consumer makes
 //    room (reading a file: nothing is lost, the file waits), kDrop drops the record and counts it
 //    (live: the worker must keep up with the wire, the kernel would drop whole packets instead).
@@ -67,7 +68,8 @@ class OutputQueue {
  public:
   enum class WhenFull : uint8_t { kWait, kDrop };
   static constexpr TimestampNs kForever = std::numeric_limits<TimestampNs>::max();
-  // Heap a storage request may keep in its slot after Pop (see the guarantees above).
+  // Storage requests kept for the producer, and the heap each may hold (see the guarantees).
+  static constexpr size_t kRecycled = 256;
   static constexpr size_t kRetainedRequestBytes = 2048;
 
   OutputQueue(size_t capacity, WhenFull when_full, Doorbell& doorbell)
@@ -83,18 +85,19 @@ class OutputQueue {
     Publish(tail);
     return true;
   }
-  // Producer. Swaps `request` into the slot (it gets back whatever the slot held, an earlier
-  // request the consumer is done with, or an empty one); false when it was dropped (kDrop and
-  // full), `request` then unchanged.
+  // Producer. Moves `request` in and leaves in it a request the consumer is done with (stale
+  // content, storage kept) or an empty one; false when it was dropped (kDrop and full),
+  // `request` then unchanged.
   bool PushSwap(TimestampNs stamp, event::StorageRequest& request) {
     const uint64_t tail = tail_.load(std::memory_order_relaxed);
     if (!Room(tail)) return false;
     OutputRecord& slot = slots_[tail % slots_.size()];
     slot.stamp = stamp;
-    if (auto* held = std::get_if<event::StorageRequest>(&slot.body)) {
-      std::swap(*held, request);
-    } else {
-      slot.body.emplace<event::StorageRequest>(std::move(request));
+    slot.body.emplace<event::StorageRequest>(std::move(request));
+    const uint64_t taken = recycled_head_.load(std::memory_order_relaxed);
+    if (taken != recycled_tail_.load(std::memory_order_acquire)) {
+      std::swap(request, recycled_[taken % kRecycled]);
+      recycled_head_.store(taken + 1, std::memory_order_release);
     }
     Publish(tail);
     return true;
@@ -121,15 +124,20 @@ class OutputQueue {
     }
     return &slots_[head % slots_.size()];
   }
-  // Done with the front record. A storage request small enough stays for PushSwap to hand back;
-  // anything else is freed here, on the consumer's thread.
+  // Done with the front record. A storage request small enough goes to the return ring while
+  // it has room; anything else is freed here, on the consumer's thread.
   void Pop() {
     const uint64_t head = head_.load(std::memory_order_relaxed);
     OutputRecord& slot = slots_[head % slots_.size()];
-    const auto* request = std::get_if<event::StorageRequest>(&slot.body);
-    if (request == nullptr || event::HeapBytes(*request) > kRetainedRequestBytes) {
-      slot.body = std::monostate{};
+    auto* request = std::get_if<event::StorageRequest>(&slot.body);
+    if (request != nullptr && event::HeapBytes(*request) <= kRetainedRequestBytes) {
+      const uint64_t kept = recycled_tail_.load(std::memory_order_relaxed);
+      if (kept - recycled_head_.load(std::memory_order_acquire) < kRecycled) {
+        recycled_[kept % kRecycled] = std::move(*request);
+        recycled_tail_.store(kept + 1, std::memory_order_release);
+      }
     }
+    slot.body = std::monostate{};
     head_.store(head + 1, std::memory_order_seq_cst);
     if (producer_waiting_.load(std::memory_order_seq_cst)) {
       room_seq_.fetch_add(1, std::memory_order_seq_cst);
@@ -195,6 +203,10 @@ class OutputQueue {
   uint64_t tail_cache_ = 0;  // consumer's last view of tail_
   alignas(64) std::atomic<TimestampNs> watermark_{0};
   std::atomic<bool> producer_waiting_{false};
+  // The return ring: written by the consumer (Pop), taken from by the producer (PushSwap).
+  std::vector<event::StorageRequest> recycled_ = std::vector<event::StorageRequest>(kRecycled);
+  alignas(64) std::atomic<uint64_t> recycled_tail_{0};
+  alignas(64) std::atomic<uint64_t> recycled_head_{0};
   std::atomic<uint32_t> room_seq_{0};
   OutputQueueCounters counters_;
 };

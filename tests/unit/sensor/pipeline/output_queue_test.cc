@@ -21,30 +21,60 @@ std::string FrontKey(OutputQueue& q) {
   return r ? r->event.key : "<other>";
 }
 
-// The point of PushSwap: a worker builds each request in one buffer and, once the queue has
-// gone round, gets back the storage of a request the output thread finished with.
+// The point of PushSwap: a worker builds each request in one buffer and gets back the storage of
+// a request the output thread finished with.
 TEST(OutputQueue, PushSwapHandsBackAFinishedRequestsStorage) {
   Doorbell bell;
-  OutputQueue q(2, OutputQueue::WhenFull::kDrop, bell);
+  OutputQueue q(4, OutputQueue::WhenFull::kDrop, bell);
   const std::string a(100, 'a');
   event::StorageRequest buffer = Request(a);
   ASSERT_TRUE(q.PushSwap(1, buffer));
-  EXPECT_TRUE(buffer.event.key.empty());  // an empty slot has nothing to give back
+  EXPECT_TRUE(buffer.event.key.empty());  // nothing finished yet to give back
   EXPECT_EQ(q.Front()->stamp, 1);
   EXPECT_EQ(FrontKey(q), a);
   q.Pop();
 
   buffer = Request("b");
   ASSERT_TRUE(q.PushSwap(2, buffer));
+  EXPECT_EQ(buffer.event.key, a);  // the finished request came back, storage and all
+  EXPECT_EQ(buffer.ctx.user_agent, "agent " + a);
   EXPECT_EQ(FrontKey(q), "b");
-  q.Pop();
 
   buffer = Request("c");
   ASSERT_TRUE(q.PushSwap(3, buffer));
-  EXPECT_EQ(buffer.event.key, a);  // the first slot's request came back, storage and all
-  EXPECT_EQ(buffer.ctx.user_agent, "agent " + a);
-  EXPECT_EQ(FrontKey(q), "c");
+  EXPECT_TRUE(buffer.event.key.empty());  // "b" is still queued: nothing to give back
   q.Pop();
+  q.Pop();
+  buffer = Request("d");
+  ASSERT_TRUE(q.PushSwap(4, buffer));
+  EXPECT_EQ(buffer.event.key, "b");  // first finished, first back
+  buffer = Request("e");
+  ASSERT_TRUE(q.PushSwap(5, buffer));
+  EXPECT_EQ(buffer.event.key, "c");
+  EXPECT_EQ(FrontKey(q), "d");
+}
+
+// The return ring is bounded: requests finished while it is full are freed.
+TEST(OutputQueue, TheReturnRingKeepsAtMostItsCapacity) {
+  Doorbell bell;
+  const size_t n = OutputQueue::kRecycled + 10;
+  OutputQueue q(n, OutputQueue::WhenFull::kDrop, bell);
+  event::StorageRequest buffer;
+  for (size_t i = 0; i < n; ++i) {
+    buffer = Request("k" + std::to_string(i));
+    ASSERT_TRUE(q.PushSwap(i, buffer));
+  }
+  for (size_t i = 0; i < n; ++i) q.Pop();
+  size_t returned = 0;
+  for (size_t i = 0; i < n; ++i) {
+    buffer = Request("new");
+    ASSERT_TRUE(q.PushSwap(n + i, buffer));
+    if (!buffer.event.key.empty()) {
+      EXPECT_EQ(buffer.event.key, "k" + std::to_string(returned));
+      ++returned;
+    }
+  }
+  EXPECT_EQ(returned, OutputQueue::kRecycled);
 }
 
 TEST(OutputQueue, PopFreesARequestTooLargeToKeep) {
