@@ -1,6 +1,7 @@
 #include "dissectors/http/header_list.h"
 
 #include "dissectors/common/ascii.h"
+#include "dissectors/common/buffer_capacity.h"
 
 namespace bw::http {
 
@@ -33,16 +34,8 @@ void HeaderList::AppendToLast(std::string_view more) {
 }
 
 void HeaderList::Clear() {
-  if (text_.capacity() > kRetainedTextBytes) {
-    std::string().swap(text_);
-  } else {
-    text_.clear();
-  }
-  if (fields_.capacity() > kRetainedFields) {
-    std::vector<Field>().swap(fields_);
-  } else {
-    fields_.clear();
-  }
+  ClearKeepingUpTo(text_, kRetainedTextBytes);
+  ClearKeepingUpTo(fields_, kRetainedFields);
 }
 
 std::optional<std::string_view> HeaderList::Find(std::string_view name) const {
@@ -53,9 +46,7 @@ std::optional<std::string_view> HeaderList::Find(std::string_view name) const {
 }
 
 size_t HeaderList::heap_bytes() const {
-  // libstdc++ keeps up to 15 characters inside the string object itself.
-  size_t text = text_.capacity() > 15 ? text_.capacity() + 1 : 0;
-  return text + fields_.capacity() * sizeof(Field);
+  return StringHeapBytes(text_) + fields_.capacity() * sizeof(Field);
 }
 
 }  // namespace bw::http

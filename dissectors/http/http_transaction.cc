@@ -1,31 +1,25 @@
 #include "dissectors/http/http_transaction.h"
 
+#include "dissectors/common/buffer_capacity.h"
+
 namespace bw::http {
 namespace {
-
-// libstdc++ keeps up to 15 characters inside the string object itself.
-size_t StringHeap(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
 
 // Buffers kept by Reset. A start line is usually well under this; the rare long one (a target of
 // kilobytes, a listing's error document in body_prefix) gives its buffer back.
 constexpr size_t kRetainedStringBytes = 2048;
 
-void Empty(std::string& s) {
-  if (s.capacity() > kRetainedStringBytes) {
-    std::string().swap(s);
-  } else {
-    s.clear();
-  }
-}
+void Empty(std::string& s) { ClearKeepingUpTo(s, kRetainedStringBytes); }
 
 }  // namespace
 
 size_t HeapBytes(const HttpRequest& r) {
-  return StringHeap(r.method) + StringHeap(r.target) + StringHeap(r.host) + r.headers.heap_bytes();
+  return StringHeapBytes(r.method) + StringHeapBytes(r.target) + StringHeapBytes(r.host) +
+         r.headers.heap_bytes();
 }
 
 size_t HeapBytes(const HttpResponse& r) {
-  return StringHeap(r.reason) + r.headers.heap_bytes() + StringHeap(r.body_prefix);
+  return StringHeapBytes(r.reason) + r.headers.heap_bytes() + StringHeapBytes(r.body_prefix);
 }
 
 void HttpRequest::Reset() {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dissectors/common/buffer_capacity.h"
 #include "dissectors/common/timestamp.h"
 #include "dissectors/storage/storage_event.h"
 #include "sensor/decode/ip_address.h"
@@ -41,8 +42,7 @@ struct StorageRequest {
 
 // Heap bytes the request's strings and sample list hold (capacity, not length).
 inline size_t HeapBytes(const StorageRequest& r) {
-  // libstdc++ keeps up to 15 characters inside the string object itself.
-  auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+  auto heap = StringHeapBytes;
   const RequestContext& c = r.ctx;
   const storage::StorageEvent& e = r.event;
   size_t n = heap(c.community_id) + heap(c.method) + heap(c.user_agent) + heap(c.sni) +
