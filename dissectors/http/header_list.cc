@@ -10,8 +10,6 @@ HeaderList::HeaderList(std::initializer_list<Header> fields) {
 }
 
 void HeaderList::Add(std::string_view name, std::string_view value) {
-  if (text_.capacity() < kFirstTextBytes) text_.reserve(kFirstTextBytes);
-  if (fields_.capacity() < kFirstFields) fields_.reserve(kFirstFields);
   Field f;
   f.name_at = static_cast<uint32_t>(text_.size());
   f.name_size = static_cast<uint32_t>(name.size());

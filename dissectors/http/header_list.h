@@ -81,9 +81,6 @@ class HeaderList {
     uint32_t name_size = 0;
     uint32_t value_size = 0;
   };
-  // Most heads fit; reserving once avoids growing through 30, 60, 120... bytes.
-  static constexpr size_t kFirstTextBytes = 512;
-  static constexpr size_t kFirstFields = 16;
 
   std::string text_;
   std::vector<Field> fields_;
