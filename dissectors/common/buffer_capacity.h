@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 
 namespace bw {
 
@@ -23,6 +24,15 @@ void ClearKeepingUpTo(Buffer& buffer, size_t max_capacity) {
   } else {
     buffer.clear();
   }
+}
+
+// Returns `value` to a default-constructed state and frees every buffer it held. Assigning a
+// fresh object is not enough: moving a string that fits its inline buffer into one that has a
+// heap buffer copies the characters and keeps the heap buffer.
+template <typename T>
+void ReleaseHeap(T& value) {
+  T gone = std::move(value);  // takes the buffers, and frees them on return
+  value = T{};
 }
 
 }  // namespace bw

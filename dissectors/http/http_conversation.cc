@@ -4,9 +4,19 @@
 #include <utility>
 
 #include "dissectors/common/ascii.h"
+#include "dissectors/common/buffer_capacity.h"
 
 namespace bw::http {
 namespace {
+
+// Hands a finished transaction's buffers to the pool, or frees them without one.
+void ParkBuffers(HttpTransaction& tx, TransactionPool* pool) {
+  if (pool != nullptr) {
+    pool->Put(tx);
+  } else {
+    ReleaseHeap(tx);
+  }
+}
 
 HttpLimits Sanitised(HttpLimits l) {
   // A zero cap would make the queue unable to hold the request being parsed.
@@ -61,6 +71,10 @@ HttpConversation::Pending& HttpConversation::PendingQueue::PushBack(size_t cap) 
   return p;
 }
 
+void HttpConversation::PendingQueue::ParkSlots(TransactionPool* pool) {
+  for (Pending& p : slots_) ParkBuffers(p.tx, pool);
+}
+
 void HttpConversation::PendingQueue::PopFront() {
   slots_[head_].Reset();
   head_ = (head_ + 1) % slots_.size();
@@ -82,10 +96,11 @@ size_t HttpConversation::held_bytes() const {
 }
 
 HttpConversation::HttpConversation(const HttpLimits& limits, HttpCounters& counters,
-                                   HttpHandler& handler)
+                                   HttpHandler& handler, TransactionPool* pool)
     : limits_(Sanitised(limits)),
       counters_(counters),
       handler_(handler),
+      pool_(pool),
       request_parser_(Direction::kToServer, limits_, counters, *this),
       response_parser_(Direction::kToClient, limits_, counters, *this) {}
 
@@ -114,6 +129,7 @@ void HttpConversation::End(Direction dir, TimestampNs ts) {
   Parser(dir).End(ts);
   // Once the server has finished sending, no waiting request can be answered any more.
   if (dir == Direction::kToClient && !finished_) FlushAllPending();
+  ParkIdleBuffers();
 }
 
 void HttpConversation::Close(TimestampNs ts) {
@@ -133,6 +149,7 @@ void HttpConversation::Close(TimestampNs ts) {
   response_parser_.Stop();
   closed_ = true;
   finished_ = true;
+  ParkIdleBuffers();
 }
 
 HttpConversation::Pending* HttpConversation::FindRequest(uint64_t seq) {
@@ -199,6 +216,18 @@ void HttpConversation::Finish(bool gave_up) {
   response_parser_.Stop();
   finished_ = true;
   if (gave_up) gave_up_ = true;
+  ParkIdleBuffers();
+}
+
+// An idle connection (keep-alive between requests, or ended but still in the flow table) holds no
+// message buffers: with no request waiting nothing refers to them, and the pool hands them to
+// whichever connection parses the next request.
+void HttpConversation::ParkIdleBuffers() {
+  if (has_inflight_ || !pending_.empty()) return;
+  pending_.ParkSlots(pool_);
+  ParkBuffers(inflight_.tx, pool_);
+  ReleaseHeap(scratch_);
+  held_dirty_ = true;
 }
 
 // --- MessageSink ---------------------------------------------------------------------------
@@ -226,6 +255,7 @@ void HttpConversation::StartRequest(const RequestLine& line, bool truncated, Tim
     pipelining_seen_ = true;
   }
   Pending& p = pending_.PushBack(limits_.max_pending_requests);
+  if (pool_ != nullptr) pool_->Take(p.tx);
   p.seq = next_seq_++;
   // Servers close after answering HTTP/0.9, even when the answer comes before its head ends.
   p.close_after = line.version_major == 0;
@@ -422,6 +452,7 @@ void HttpConversation::OnMessageEnd(Direction dir, MessageEnd end, uint64_t body
     Emit(inflight_,
          end == MessageEnd::kComplete ? TransactionEnd::kComplete : TransactionEnd::kTruncated);
     inflight_.Reset();
+    ParkIdleBuffers();
   }
   if (tunnel_) {
     HttpCounters::Add(counters_.tunnels);

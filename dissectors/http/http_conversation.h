@@ -11,8 +11,10 @@
 //    first out; a response never pairs with a request first seen after it.
 //  - Memory is bounded by HttpLimits: one line buffer per direction, max_pending_requests
 //    transactions, body_prefix_bytes of body per transaction. Bodies are streamed, not kept.
-//    Emptied messages keep their buffers, within the bounds of HttpTransaction::Reset, so that
-//    the next message is parsed without allocating; held_bytes() counts them.
+//    Emptied messages keep their buffers, within the bounds of HttpTransaction::Reset, while a
+//    request waits; when none does, they go to the worker's TransactionPool, from which the
+//    next request on any connection takes them, so that steady traffic parses without
+//    allocating and idle connections hold none. held_bytes() counts what the conversation holds.
 //  - Chunk invariance: the same bytes split differently yield the same transactions, body bytes
 //    and counters.
 //
@@ -52,6 +54,7 @@
 #include "dissectors/http/http_transaction.h"
 #include "dissectors/http/message_parser.h"
 #include "dissectors/http/start_line.h"
+#include "dissectors/http/transaction_pool.h"
 
 namespace bw::http {
 
@@ -74,7 +77,10 @@ class HttpHandler {
 
 class HttpConversation final : private MessageSink {
  public:
-  HttpConversation(const HttpLimits& limits, HttpCounters& counters, HttpHandler& handler);
+  // `pool` (may be null: buffers are then freed when the connection goes idle) is shared by the
+  // worker's conversations and outlives them.
+  HttpConversation(const HttpLimits& limits, HttpCounters& counters, HttpHandler& handler,
+                   TransactionPool* pool = nullptr);
   HttpConversation(const HttpConversation&) = delete;
   HttpConversation& operator=(const HttpConversation&) = delete;
 
@@ -126,6 +132,9 @@ class HttpConversation final : private MessageSink {
     Pending& Front() { return At(0); }
     Pending& PushBack(size_t cap);
     void PopFront();
+    // Hands every slot's buffers to the pool (frees them without one); the queue must be
+    // empty. The slots themselves stay.
+    void ParkSlots(TransactionPool* pool);
 
    private:
     std::vector<Pending> slots_;
@@ -159,6 +168,8 @@ class HttpConversation final : private MessageSink {
   // Tells the response parser whether the next response answers an HTTP/0.9 request.
   void ArmHeadless();
   void Finish(bool gave_up);
+  // Gives the message buffers to the pool (or frees them) when no transaction uses them.
+  void ParkIdleBuffers();
   MessageParser& Parser(Direction dir) {
     return dir == Direction::kToServer ? request_parser_ : response_parser_;
   }
@@ -166,6 +177,7 @@ class HttpConversation final : private MessageSink {
   const HttpLimits limits_;
   HttpCounters& counters_;
   HttpHandler& handler_;
+  TransactionPool* pool_;
   MessageParser request_parser_;
   MessageParser response_parser_;
 

@@ -22,6 +22,10 @@ size_t HeapBytes(const HttpResponse& r) {
   return StringHeapBytes(r.reason) + r.headers.heap_bytes() + StringHeapBytes(r.body_prefix);
 }
 
+size_t HeapBytes(const HttpTransaction& tx) {
+  return HeapBytes(tx.request) + HeapBytes(tx.response);
+}
+
 void HttpRequest::Reset() {
   Empty(method);
   Empty(target);

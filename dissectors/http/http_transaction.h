@@ -84,4 +84,6 @@ struct HttpTransaction {
   void Reset();
 };
 
+size_t HeapBytes(const HttpTransaction& tx);
+
 }  // namespace bw::http

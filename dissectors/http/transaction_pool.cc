@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "dissectors/common/buffer_capacity.h"
+
 namespace bw::http {
 TransactionPool::TransactionPool(size_t capacity) : kept_(capacity) {}
 
@@ -10,7 +12,7 @@ void TransactionPool::Put(HttpTransaction& tx) {
   const size_t bytes = HeapBytes(tx);
   if (bytes == 0) return;
   if (size_ == kept_.size()) {
-    tx = HttpTransaction{};
+    ReleaseHeap(tx);
     return;
   }
   // Slots past size_ hold no heap memory, so tx comes back empty.

@@ -104,8 +104,8 @@ void AppSession::Decide(Direction dir, ByteView data) {
   switch (layer_) {
     case AppLayer::kHttp:
       AppCounters::Bump(counters_.http_flows);
-      http_ = std::make_unique<http::HttpConversation>(config_.http, counters_.http,
-                                                       static_cast<http::HttpHandler&>(*this));
+      http_ = std::make_unique<http::HttpConversation>(
+          config_.http, counters_.http, static_cast<http::HttpHandler&>(*this), config_.http_pool);
       break;
     case AppLayer::kTls:
       AppCounters::Bump(counters_.tls_flows);

@@ -20,6 +20,7 @@
 #include "dissectors/http/http_conversation.h"
 #include "dissectors/http/socks_handshake.h"
 #include "dissectors/http/start_line.h"
+#include "dissectors/http/transaction_pool.h"
 #include "dissectors/storage/listing_scanner.h"
 #include "dissectors/storage/object_digest.h"
 #include "dissectors/storage/recogniser.h"
@@ -37,7 +38,8 @@ namespace bw::app {
 struct AppConfig {
   http::HttpLimits http;
   storage::RecogniserConfig storage;
-  KnownServers* known_servers = nullptr;  // the worker's own; may be null
+  KnownServers* known_servers = nullptr;       // the worker's own; may be null
+  http::TransactionPool* http_pool = nullptr;  // the worker's own; may be null
   bool digests = false;
   bool http_log = false;  // hand every parsed request on (EventOutput::OnHttpRequest)
   size_t tls_client_hello_max = 16 * 1024;  // client bytes buffered to find the ClientHello

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "dissectors/http/transaction_pool.h"
 #include "sensor/app/app_counters.h"
 #include "sensor/app/app_session.h"
 #include "sensor/classify/ndpi_classifier.h"
@@ -98,7 +99,10 @@ class Worker final : private app::EventOutput {
 
   int id_;
   app::KnownServers known_servers_;  // learned from this worker's own flows
-  app::AppConfig app_config_;        // the sensor's, with known_servers_
+  // Message buffers of this worker's idle HTTP connections, for the next request on any of
+  // them: a few dozen cover the requests that start while others end.
+  http::TransactionPool http_pool_{64};
+  app::AppConfig app_config_;  // the sensor's, with known_servers_ and http_pool_
   WorkerOutputs outputs_;
   WorkerCounters counters_;
   app::AppCounters app_counters_;

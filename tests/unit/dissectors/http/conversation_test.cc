@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "dissectors/http/transaction_pool.h"
 #include "tests/unit/dissectors/http/http_test_util.h"
 
 namespace bw::http::testing {
@@ -482,15 +484,17 @@ TEST(HttpConversation, ErrorNamesAreStable) {
 }
 
 // Messages are parsed into buffers emptied by Reset, not fresh ones: nothing of an earlier
-// message may show through in a later one, and a keep-alive connection's held memory stops
-// growing once its buffers fit.
+// message may show through in a later one. Between requests the connection holds no message
+// buffers: they wait in the pool, which stops growing once its buffers fit.
 TEST(HttpConversation, KeepAliveMessagesReuseBuffersWithoutStaleFields) {
   HttpLimits limits;
   HttpCounters counters;
   Recorder rec;
-  HttpConversation conv(limits, counters, rec);
+  TransactionPool pool(4);
+  HttpConversation conv(limits, counters, rec, &pool);
+  size_t idle_bytes = 0;  // the request queue's one slot, empty
   const std::string big_error = std::string(500, 'e');
-  std::vector<size_t> held;
+  std::vector<size_t> pooled;
   for (int i = 0; i < 20; ++i) {
     const bool odd = i % 2 == 1;
     std::string req =
@@ -503,7 +507,10 @@ TEST(HttpConversation, KeepAliveMessagesReuseBuffersWithoutStaleFields) {
                                  big_error;
     conv.Feed(kC, AsBytes(req), 2 * i);
     conv.Feed(kS, AsBytes(resp), 2 * i + 1);
-    held.push_back(conv.held_bytes());
+    if (i == 0) idle_bytes = conv.held_bytes();
+    EXPECT_EQ(conv.held_bytes(), idle_bytes) << i;
+    EXPECT_EQ(pool.size(), 1u) << i;
+    pooled.push_back(pool.held_bytes());
   }
   const std::vector<Tx>& txs = rec.out().txs;
   ASSERT_EQ(txs.size(), 20u);
@@ -530,9 +537,34 @@ TEST(HttpConversation, KeepAliveMessagesReuseBuffersWithoutStaleFields) {
     EXPECT_EQ(t.request.first_ts, 2 * i);
     EXPECT_EQ(t.response.first_ts, 2 * i + 1);
   }
-  // Two sets of buffers circulate (the waiting slot and the message in flight); once both have
-  // carried the larger messages, nothing grows.
-  for (size_t i = 4; i < held.size(); ++i) EXPECT_EQ(held[i], held[3]) << i;
+  // One set of buffers circulates; once it has carried the larger messages, nothing grows.
+  for (size_t i = 2; i < pooled.size(); ++i) EXPECT_EQ(pooled[i], pooled[1]) << i;
+}
+
+// An idle connection holds no message buffers: without a pool it frees them, with one it hands
+// them over, and a thousand idle connections leave no more than the pool's capacity of them.
+TEST(HttpConversation, IdleConnectionsHoldNoMessageBuffers) {
+  HttpLimits limits;
+  HttpCounters counters;
+  Recorder rec;
+  TransactionPool pool(8);
+  std::vector<std::unique_ptr<HttpConversation>> convs;
+  const std::string req = Get("/b/key-name-of-some-length",
+                              "User-Agent: aws-cli/2\r\nX-Amz-Date: 20261206T000000Z\r\n");
+  std::vector<size_t> idle;
+  for (int i = 0; i < 1000; ++i) {
+    convs.push_back(
+        std::make_unique<HttpConversation>(limits, counters, rec, i % 2 == 0 ? &pool : nullptr));
+    HttpConversation& c = *convs.back();
+    c.Feed(kC, AsBytes(req), 2 * i);
+    const size_t busy = c.held_bytes();
+    c.Feed(kS, AsBytes(Ok(std::string(300, 'b'))), 2 * i + 1);
+    EXPECT_LT(c.held_bytes(), busy) << i;
+    idle.push_back(c.held_bytes());
+  }
+  EXPECT_EQ(rec.out().txs.size(), 1000u);
+  for (size_t i = 1; i < idle.size(); ++i) EXPECT_EQ(idle[i], idle[0]) << i;
+  EXPECT_EQ(pool.size(), 1u);  // each pooled connection took back what the one before put
 }
 
 }  // namespace
