@@ -30,10 +30,23 @@ constexpr bool EndsWithIgnoreCase(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && EqualsIgnoreCase(s.substr(s.size() - suffix.size()), suffix);
 }
 
-inline std::string ToLowerAscii(std::string_view s) {
-  std::string out(s);
+// Lower-cases `s` into `out`, replacing its content and keeping its capacity.
+inline void ToLowerAsciiTo(std::string_view s, std::string& out) {
+  out.assign(s);
   for (char& c : out) c = AsciiLower(c);
+}
+
+inline std::string ToLowerAscii(std::string_view s) {
+  std::string out;
+  ToLowerAsciiTo(s, out);
   return out;
+}
+
+constexpr bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    if (EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
 }
 
 }  // namespace bw

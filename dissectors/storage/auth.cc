@@ -9,7 +9,7 @@ namespace {
 // "AKID/20240101/s3/aws4_request" (SigV4a: no region, the region set is signed separately).
 void ParseCredentialScope(std::string_view scope, bool has_region, Credential& out) {
   size_t slash = scope.find('/');
-  out.access_key_id = SanitiseAccessKeyId(scope.substr(0, slash));
+  SanitiseAccessKeyIdTo(scope.substr(0, slash), out.access_key_id);
   if (slash == std::string_view::npos) return;
   std::string_view rest = scope.substr(slash + 1);
   size_t date_end = rest.find('/');
@@ -18,10 +18,10 @@ void ParseCredentialScope(std::string_view scope, bool has_region, Credential& o
   if (has_region) {
     size_t region_end = rest.find('/');
     if (region_end == std::string_view::npos) return;
-    out.scope_region = SanitiseAccessKeyId(rest.substr(0, region_end));
+    SanitiseAccessKeyIdTo(rest.substr(0, region_end), out.scope_region);
     rest = rest.substr(region_end + 1);
   }
-  out.scope_service = SanitiseAccessKeyId(rest.substr(0, rest.find('/')));
+  SanitiseAccessKeyIdTo(rest.substr(0, rest.find('/')), out.scope_service);
 }
 
 // Value of "Name=value" inside "ALG Credential=..., SignedHeaders=..., Signature=...".
@@ -40,8 +40,7 @@ std::string_view AuthParam(std::string_view params, std::string_view name) {
   return {};
 }
 
-Credential FromHeader(std::string_view value) {
-  Credential c;
+void FromHeader(std::string_view value, Credential& c) {
   value = TrimAscii(value);
   size_t sp = 0;
   while (sp < value.size() && !IsAsciiSpace(value[sp])) ++sp;
@@ -73,7 +72,7 @@ Credential FromHeader(std::string_view value) {
     }
     size_t colon = params.rfind(':');
     if (colon != std::string_view::npos)
-      c.access_key_id = SanitiseAccessKeyId(params.substr(0, colon));
+      SanitiseAccessKeyIdTo(params.substr(0, colon), c.access_key_id);
   } else if (EqualsIgnoreCase(scheme, "Bearer")) {
     c.auth_class = AuthClass::kBearer;
     c.scheme = AuthScheme::kBearer;
@@ -81,7 +80,6 @@ Credential FromHeader(std::string_view value) {
     c.auth_class = AuthClass::kUnknown;
     c.scheme = AuthScheme::kOther;
   }
-  return c;
 }
 
 bool FromQuery(const QueryParams& q, Credential& c) {
@@ -104,14 +102,14 @@ bool FromQuery(const QueryParams& q, Credential& c) {
   if (q.Has("AWSAccessKeyId") && q.Has("Signature")) {
     c.auth_class = AuthClass::kPresigned;
     c.scheme = AuthScheme::kSigV2;
-    c.access_key_id = SanitiseAccessKeyId(q.Value("AWSAccessKeyId"));
+    SanitiseAccessKeyIdTo(q.Value("AWSAccessKeyId"), c.access_key_id);
     return true;
   }
   // GCS V2 signed URL.
   if (q.Has("GoogleAccessId") && q.Has("Signature")) {
     c.auth_class = AuthClass::kPresigned;
     c.scheme = AuthScheme::kOther;
-    c.access_key_id = SanitiseAccessKeyId(q.Value("GoogleAccessId"));
+    SanitiseAccessKeyIdTo(q.Value("GoogleAccessId"), c.access_key_id);
     return true;
   }
   // Azure SAS: a signature plus the signed version or the signed fields that define a SAS.
@@ -119,7 +117,7 @@ bool FromQuery(const QueryParams& q, Credential& c) {
     c.auth_class = AuthClass::kPresigned;
     c.scheme = AuthScheme::kSas;
     // A user delegation SAS names the Entra object that signed it; account/service SAS name none.
-    c.access_key_id = SanitiseAccessKeyId(q.Value("skoid"));
+    SanitiseAccessKeyIdTo(q.Value("skoid"), c.access_key_id);
     return true;
   }
   // OAuth access token in the query (GCS JSON API accepts it).
@@ -140,24 +138,43 @@ bool FromQuery(const QueryParams& q, Credential& c) {
 }  // namespace
 
 std::string SanitiseAccessKeyId(std::string_view id) {
+  std::string out;
+  SanitiseAccessKeyIdTo(id, out);
+  return out;
+}
+
+void SanitiseAccessKeyIdTo(std::string_view id, std::string& out) {
+  out.clear();
   id = TrimAscii(id);
-  if (id.empty() || id.size() > kMaxAccessKeyIdBytes) return {};
+  if (id.empty() || id.size() > kMaxAccessKeyIdBytes) return;
   for (char c : id) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || IsAsciiDigit(c) || c == '-' ||
               c == '_' || c == '.' || c == '@';
-    if (!ok) return {};
+    if (!ok) return;
   }
-  return std::string(id);
+  out.assign(id);
 }
 
 Credential ClassifyCredential(std::optional<std::string_view> authorization,
                               const QueryParams& query) {
-  if (authorization && !TrimAscii(*authorization).empty()) {
-    return FromHeader(*authorization);
-  }
   Credential c;
-  FromQuery(query, c);
+  ClassifyCredential(authorization, query, c);
   return c;
+}
+
+void ClassifyCredential(std::optional<std::string_view> authorization, const QueryParams& query,
+                        Credential& c) {
+  c.auth_class = AuthClass::kAnonymous;
+  c.scheme = AuthScheme::kNone;
+  c.access_key_id.clear();
+  c.scope_region.clear();
+  c.scope_service.clear();
+  c.goog1 = false;
+  if (authorization && !TrimAscii(*authorization).empty()) {
+    FromHeader(*authorization, c);
+  } else {
+    FromQuery(query, c);
+  }
 }
 
 }  // namespace bw::storage

@@ -26,11 +26,15 @@ struct Credential {
 // each provider spells them.
 Credential ClassifyCredential(std::optional<std::string_view> authorization,
                               const QueryParams& query);
+// The same into `out`, keeping its strings' capacity.
+void ClassifyCredential(std::optional<std::string_view> authorization, const QueryParams& query,
+                        Credential& out);
 
 // An access key id as recorded: printable identifier characters only and at most
 // kMaxAccessKeyIdBytes; anything else gives "" (a garbled value is not worth the risk of logging
 // part of a secret).
 inline constexpr size_t kMaxAccessKeyIdBytes = 128;
 std::string SanitiseAccessKeyId(std::string_view id);
+void SanitiseAccessKeyIdTo(std::string_view id, std::string& out);
 
 }  // namespace bw::storage

@@ -23,10 +23,10 @@ bool IsZoneLabel(std::string_view l) {
   return true;
 }
 
-std::string AccountFromLabel(std::string_view label) {
+std::string_view AccountFromLabel(std::string_view label) {
   // Read-access geo-redundant secondary: "<account>-secondary".
   if (label.ends_with("-secondary")) label.remove_suffix(std::string_view("-secondary").size());
-  return std::string(label);
+  return label;
 }
 
 bool QueryIs(const QueryParams& q, std::string_view key, std::string_view value) {
@@ -196,7 +196,7 @@ bool ParseAzureHost(std::string_view host, AzureHost& out) {
       left = left.substr(0, dot);
     }
     if (left.empty()) return false;
-    out.account = AccountFromLabel(left);
+    out.account.assign(AccountFromLabel(left));
     return true;
   }
   return false;
@@ -214,7 +214,7 @@ bool LooksLikeAzureAccountHost(std::string_view host, AzureHost& out) {
   } else {
     return false;
   }
-  out.account = AccountFromLabel(host.substr(0, dot));
+  out.account.assign(AccountFromLabel(host.substr(0, dot)));
   return true;
 }
 
@@ -229,23 +229,25 @@ bool HasAzureQueryFingerprint(const QueryParams& q) {
 
 ResourceRef ResolveAzure(const RequestView& req, const AzureHost& host) {
   ResourceRef r;
+  ResolveAzure(req, host, r);
+  return r;
+}
+
+void ResolveAzure(const RequestView& req, const AzureHost& host, ResourceRef& r) {
+  Reset(r);
   std::string_view path = req.path;
   if (host.account.empty()) {
     // Azurite and other path-style endpoints: /<account>/<container>/<blob>.
     PathHead a = SplitPathHead(path);
-    r.account = PercentDecode(a.first, false);
+    PercentDecodeTo(a.first, false, r.account);
     path = a.has_rest ? req.path.substr(a.first.size() + 1) : std::string_view("/");
   } else {
-    r.account = host.account;
+    r.account.assign(host.account);
   }
-  PathHead c = SplitPathHead(path);
-  std::string container = PercentDecode(c.first, false);
-  std::string blob = PercentDecode(c.rest, false);
-
   if (host.service == AzureService::kWeb) {
     // Static website: the $web container served anonymously, path = blob name.
     r.bucket = "$web";
-    r.key = PercentDecode(path.empty() ? path : path.substr(1), false);
+    PercentDecodeTo(path.empty() ? path : path.substr(1), false, r.key);
     if (req.method == "GET") {
       SetOp(r, Op::kGetBlob);
     } else if (req.method == "HEAD") {
@@ -253,35 +255,37 @@ ResourceRef ResolveAzure(const RequestView& req, const AzureHost& host) {
     } else {
       SetOp(r, Op::kUnknown);
     }
-    return r;
+    return;
   }
+  // The container and blob names, decoded where they will usually stay.
+  PathHead c = SplitPathHead(path);
+  PercentDecodeTo(c.first, false, r.bucket);
+  PercentDecodeTo(c.rest, false, r.key);
+  const bool container = !r.bucket.empty();
+  const bool blob = !r.key.empty();
   if (host.service == AzureService::kDfs) {
-    r.bucket = container;
-    r.key = blob;
-    ResolveDfs(req, r, !container.empty(), !blob.empty());
-    return r;
+    ResolveDfs(req, r, container, blob);
+    return;
   }
-  if (container.empty()) {
+  if (!container) {
+    r.key.clear();
     ResolveBlobAccount(req, r);
-    return r;
+    return;
   }
   bool container_op = QueryIs(req.query, "restype", "container") ||
                       EqualsIgnoreCase(req.query.Value("comp"), "list");
-  if (blob.empty() && !container_op && !c.has_rest) {
+  if (!blob && !container_op && !c.has_rest) {
     // "/<name>" without restype=container addresses a blob in the root container.
+    r.key.swap(r.bucket);
     r.bucket = "$root";
-    r.key = container;
     ResolveBlob(req, r);
-    return r;
+    return;
   }
-  r.bucket = container;
-  if (blob.empty()) {
+  if (!blob) {
     ResolveContainer(req, r);
   } else {
-    r.key = blob;
     ResolveBlob(req, r);
   }
-  return r;
 }
 
 }  // namespace bw::storage

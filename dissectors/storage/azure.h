@@ -26,6 +26,8 @@ bool ParseAzureHost(std::string_view host, AzureHost& out);
 bool LooksLikeAzureAccountHost(std::string_view host, AzureHost& out);
 
 ResourceRef ResolveAzure(const RequestView& req, const AzureHost& host);
+// The same into `out`, keeping its strings' capacity.
+void ResolveAzure(const RequestView& req, const AzureHost& host, ResourceRef& out);
 
 // Azure-only query shapes: restype=container|service|account, comp=list, a SAS.
 bool HasAzureQueryFingerprint(const QueryParams& q);

@@ -7,15 +7,20 @@ namespace bw::storage {
 
 BucketKey SplitBucketKey(std::string_view path, std::string_view host_bucket) {
   BucketKey out;
+  SplitBucketKey(path, host_bucket, out.bucket, out.key);
+  return out;
+}
+
+void SplitBucketKey(std::string_view path, std::string_view host_bucket, std::string& bucket,
+                    std::string& key) {
   if (!host_bucket.empty()) {
-    out.bucket = std::string(host_bucket);
-    out.key = PercentDecode(path.empty() ? path : path.substr(1), false);
-    return out;
+    bucket.assign(host_bucket);
+    PercentDecodeTo(path.empty() ? path : path.substr(1), false, key);
+    return;
   }
   PathHead h = SplitPathHead(path);
-  out.bucket = PercentDecode(h.first, false);
-  out.key = PercentDecode(h.rest, false);
-  return out;
+  PercentDecodeTo(h.first, false, bucket);
+  PercentDecodeTo(h.rest, false, key);
 }
 
 }  // namespace bw::storage

@@ -18,5 +18,8 @@ struct BucketKey {
 // `host_bucket` is the bucket as given; without it (path style) the first segment is the
 // bucket and the rest, slashes kept, the key.
 BucketKey SplitBucketKey(std::string_view path, std::string_view host_bucket);
+// The same into `bucket` and `key`, keeping their capacity.
+void SplitBucketKey(std::string_view path, std::string_view host_bucket, std::string& bucket,
+                    std::string& key);
 
 }  // namespace bw::storage

@@ -116,6 +116,13 @@ bool ResponseHas(const http::HttpTransaction& tx, std::string_view name) {
 
 HostPort ParseHostPort(std::string_view authority) {
   HostPort hp;
+  ParseHostPort(authority, hp);
+  return hp;
+}
+
+void ParseHostPort(std::string_view authority, HostPort& hp) {
+  hp.port = 0;
+  hp.is_ip = false;
   authority = TrimAscii(authority);
   // Userinfo never belongs in a Host, but an absolute-form authority may carry it.
   size_t at = authority.rfind('@');
@@ -142,7 +149,7 @@ HostPort ParseHostPort(std::string_view authority) {
     }
   }
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // absolute DNS name
-  hp.host = ToLowerAscii(host);
+  ToLowerAsciiTo(host, hp.host);
   // At most five digits are read, so the value cannot overflow whatever the Host header says.
   int value = 0;
   bool digits = !port.empty() && port.size() <= 5;
@@ -166,7 +173,6 @@ HostPort ParseHostPort(std::string_view authority) {
     }
     hp.is_ip = all && dots == 3;
   }
-  return hp;
 }
 
 bool IsLocalOrIpHost(const HostPort& hp) {

@@ -31,6 +31,8 @@ struct HostPort {
   bool is_ip = false;
 };
 HostPort ParseHostPort(std::string_view authority);
+// The same into `out`, keeping its string's capacity.
+void ParseHostPort(std::string_view authority, HostPort& out);
 
 // A host that is a developer or on-premises endpoint: an IP literal, localhost.
 bool IsLocalOrIpHost(const HostPort& hp);

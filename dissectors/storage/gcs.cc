@@ -42,7 +42,7 @@ void ResolveJsonObject(const RequestView& req, std::string_view rest, bool downl
                        ResourceRef& r) {
   std::string_view m = req.method;
   PathHead obj = SplitPathHead(rest);
-  r.key = PercentDecode(obj.first, false);
+  PercentDecodeTo(obj.first, false, r.key);
   if (obj.has_rest) {
     PathHead sub = SplitPathHead(obj.rest);
     if (sub.first == "acl") return ResolveAcl(m, kObjectAcl, !sub.rest.empty(), r);
@@ -51,7 +51,7 @@ void ResolveJsonObject(const RequestView& req, std::string_view rest, bool downl
     if (sub.first == "rewriteTo") return SetOp(r, Op::kGcsObjectsRewrite);
     if (sub.first == "restore") return SetOp(r, Op::kGcsObjectsRestore);
     // An unescaped '/' inside the object name: keep the whole remainder as the name.
-    r.key = PercentDecode(rest, false);
+    PercentDecodeTo(rest, false, r.key);
   }
   if (m == "GET") {
     bool media = download || req.query.Value("alt") == "media";
@@ -96,7 +96,7 @@ void ResolveJson(const RequestView& req, ResourceRef& r) {
     return SetOp(r, Op::kUnknown);
   }
   PathHead bucket = SplitPathHead(coll.rest);
-  r.bucket = PercentDecode(bucket.first, false);
+  PercentDecodeTo(bucket.first, false, r.bucket);
   PathHead sub = SplitPathHead(bucket.rest);
   if (!bucket.has_rest || sub.first.empty()) {
     if (m == "GET") return SetOp(r, Op::kGcsBucketsGet);
@@ -107,7 +107,7 @@ void ResolveJson(const RequestView& req, ResourceRef& r) {
   }
   if (sub.first == "o") {
     if (upload) {
-      r.key = std::string(req.query.Value("name"));
+      r.key.assign(req.query.Value("name"));
       return SetOp(r, Op::kGcsObjectsInsert);
     }
     if (!sub.has_rest || sub.rest.empty()) {
@@ -139,9 +139,7 @@ void ResolveJson(const RequestView& req, ResourceRef& r) {
 
 // XML API: S3-like paths, operations given their JSON API names.
 void ResolveXml(const RequestView& req, const GcsHost& host, ResourceRef& r) {
-  BucketKey bk = SplitBucketKey(req.path, host.bucket);
-  r.bucket = std::move(bk.bucket);
-  r.key = std::move(bk.key);
+  SplitBucketKey(req.path, host.bucket, r.bucket, r.key);
   const QueryParams& q = req.query;
   std::string_view m = req.method;
   if (r.bucket.empty()) {
@@ -215,7 +213,7 @@ bool ParseGcsHost(std::string_view host, std::string_view path, GcsHost& out) {
   }
   for (std::string_view suffix : {".storage.googleapis.com", ".commondatastorage.googleapis.com"}) {
     if (host.ends_with(suffix) && host.size() > suffix.size()) {
-      out.bucket = std::string(host.substr(0, host.size() - suffix.size()));
+      out.bucket.assign(host.substr(0, host.size() - suffix.size()));
       return true;
     }
   }
@@ -226,12 +224,17 @@ bool ParseGcsHost(std::string_view host, std::string_view path, GcsHost& out) {
 
 ResourceRef ResolveGcs(const RequestView& req, const GcsHost& host) {
   ResourceRef r;
+  ResolveGcs(req, host, r);
+  return r;
+}
+
+void ResolveGcs(const RequestView& req, const GcsHost& host, ResourceRef& r) {
+  Reset(r);
   if (IsGcsJsonApiPath(req.path)) {
     ResolveJson(req, r);
   } else {
     ResolveXml(req, host, r);
   }
-  return r;
 }
 
 }  // namespace bw::storage

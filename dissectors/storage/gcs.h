@@ -23,5 +23,7 @@ bool ParseGcsHost(std::string_view host, std::string_view path, GcsHost& out);
 bool IsGcsJsonApiPath(std::string_view path);
 
 ResourceRef ResolveGcs(const RequestView& req, const GcsHost& host);
+// The same into `out`, keeping its strings' capacity.
+void ResolveGcs(const RequestView& req, const GcsHost& host, ResourceRef& out);
 
 }  // namespace bw::storage

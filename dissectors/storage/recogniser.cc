@@ -50,85 +50,77 @@ bool MayFailWith200(Operation op) {
          op == Operation::kCompleteMultipartUpload;
 }
 
-struct Classified {
-  Provider provider = Provider::kS3;
-  RecognisedBy by = RecognisedBy::kName;
-  ResourceRef ref;
-  Credential cred;
-  HostPort hp;
-  std::string_view path;
-  std::string_view query;
-};
-
-std::optional<Classified> Classify(const http::HttpTransaction& tx, const ListingSummary* doc,
-                                   const RecogniserConfig& cfg, const ServerHint& hint) {
+// Classifies the transaction into s: the provider and how it was recognised, the resource, the
+// credential, the addressed host, and views of the target's path and query. False when the
+// transaction is not storage traffic.
+bool Classify(const http::HttpTransaction& tx, const ListingSummary* doc,
+              const RecogniserConfig& cfg, const ServerHint& hint, RecogniserScratch& c) {
   const http::HttpRequest& req = tx.request;
   // Tunnels and CORS preflights address no object and present no credential.
-  if (req.method.empty() || req.method == "CONNECT" || req.method == "OPTIONS") return std::nullopt;
+  if (req.method.empty() || req.method == "CONNECT" || req.method == "OPTIONS") return false;
   RequestTarget target = SplitRequestTarget(req.target);
-  if (!target.ok) return std::nullopt;
+  if (!target.ok) return false;
 
-  Classified c;
+  c.provider = Provider::kS3;
+  c.by = RecognisedBy::kName;
   c.path = target.path;
   c.query = target.query;
-  c.hp = ParseHostPort(req.host);
-  QueryParams q(target.query);
-  c.cred = ClassifyCredential(req.Find("Authorization"), q);
+  ParseHostPort(req.host, c.hp);
+  c.params.Parse(target.query);
+  const QueryParams& q = c.params;
+  ClassifyCredential(req.Find("Authorization"), q, c.cred);
   RequestView view{req.method, target.path, q, req.headers};
   const std::string& host = c.hp.host;
 
-  std::string vhost_prefix;
-  if (const EndpointRule* rule = MatchEndpoint(cfg.endpoints, c.hp, &vhost_prefix)) {
+  c.vhost_prefix.clear();
+  if (const EndpointRule* rule = MatchEndpoint(cfg.endpoints, c.hp, &c.vhost_prefix)) {
     c.provider = rule->provider;
     c.by = RecognisedBy::kEndpointRule;
     switch (rule->provider) {
-      case Provider::kAzureBlob: {
-        AzureHost ah;
-        ah.account = vhost_prefix;
-        c.ref = ResolveAzure(view, ah);
+      case Provider::kAzureBlob:
+        c.azure = AzureHost{};
+        c.azure.account.assign(c.vhost_prefix);
+        ResolveAzure(view, c.azure, c.ref);
         break;
-      }
-      case Provider::kGcs: {
-        GcsHost gh;
-        gh.bucket = vhost_prefix;
-        c.ref = ResolveGcs(view, gh);
+      case Provider::kGcs:
+        c.gcs = GcsHost{};
+        c.gcs.bucket.assign(c.vhost_prefix);
+        ResolveGcs(view, c.gcs, c.ref);
         break;
-      }
       case Provider::kS3:
-      case Provider::kS3Compatible: {
-        S3Host sh;
-        sh.bucket = vhost_prefix;
-        c.ref = ResolveS3(view, sh);
+      case Provider::kS3Compatible:
+        c.s3 = S3Host{};
+        c.s3.bucket.assign(c.vhost_prefix);
+        ResolveS3(view, c.s3, c.ref);
         break;
-      }
     }
-    return c;
+    return true;
   }
 
-  S3Host s3;
-  AzureHost azure;
-  GcsHost gcs;
+  S3Host& s3 = c.s3;
+  AzureHost& azure = c.azure;
+  GcsHost& gcs = c.gcs;
   if (ParseS3Host(host, s3)) {
     c.provider = Provider::kS3;
-    c.ref = ResolveS3(view, s3);
-    return c;
+    ResolveS3(view, s3, c.ref);
+    return true;
   }
   if (ParseAzureHost(host, azure)) {
     c.provider = Provider::kAzureBlob;
-    c.ref = ResolveAzure(view, azure);
-    return c;
+    ResolveAzure(view, azure, c.ref);
+    return true;
   }
   if (ParseGcsHost(host, target.path, gcs)) {
     c.provider = Provider::kGcs;
-    c.ref = ResolveGcs(view, gcs);
-    return c;
+    ResolveGcs(view, gcs, c.ref);
+    return true;
   }
   if (ParseKnownS3CompatibleHost(host, s3)) {
     c.provider = Provider::kS3Compatible;
-    c.ref = ResolveS3(view, s3);
-    return c;
+    ResolveS3(view, s3, c.ref);
+    return true;
   }
-  if (!cfg.fingerprint || IsOtherCloudApiHost(host)) return std::nullopt;
+  if (!cfg.fingerprint || IsOtherCloudApiHost(host)) return false;
 
   bool local = IsLocalOrIpHost(c.hp) || c.hp.port == 10000;
   c.by = RecognisedBy::kFingerprint;
@@ -137,18 +129,18 @@ std::optional<Classified> Classify(const http::HttpTransaction& tx, const Listin
     // "<account>.blob.<domain>" (Azure Stack, custom DNS) names the account; otherwise the
     // emulator's path style /<account>/<container>/<blob>.
     if (!LooksLikeAzureAccountHost(host, azure)) azure = AzureHost{};
-    c.ref = ResolveAzure(view, azure);
-    return c;
+    ResolveAzure(view, azure, c.ref);
+    return true;
   }
   if (HasGcsFingerprint(tx, target.path, q, c.cred)) {
     c.provider = Provider::kGcs;
-    c.ref = ResolveGcs(view, GcsHost{});
-    return c;
+    ResolveGcs(view, GcsHost{}, c.ref);
+    return true;
   }
   if (HasS3Fingerprint(tx, q, c.cred, doc)) {
     c.provider = Provider::kS3Compatible;
-    c.ref = ResolveS3(view, S3Host{});
-    return c;
+    ResolveS3(view, S3Host{}, c.ref);
+    return true;
   }
   if (hint.known_provider) {
     // The server spoke storage before; this request is addressed path style like the others.
@@ -157,19 +149,19 @@ std::optional<Classified> Classify(const http::HttpTransaction& tx, const Listin
     switch (c.provider) {
       case Provider::kAzureBlob:
         if (!LooksLikeAzureAccountHost(host, azure)) azure = AzureHost{};
-        c.ref = ResolveAzure(view, azure);
+        ResolveAzure(view, azure, c.ref);
         break;
       case Provider::kGcs:
-        c.ref = ResolveGcs(view, GcsHost{});
+        ResolveGcs(view, GcsHost{}, c.ref);
         break;
       case Provider::kS3:
       case Provider::kS3Compatible:
-        c.ref = ResolveS3(view, S3Host{});
+        ResolveS3(view, S3Host{}, c.ref);
         break;
     }
-    return c;
+    return true;
   }
-  return std::nullopt;
+  return false;
 }
 
 bool InList(std::string_view code, const auto& list) {
@@ -214,7 +206,7 @@ void Empty(StorageEvent& ev) {
 // JSON is everywhere and proves nothing on an unnamed host.
 bool ContentTypeIsXml(const http::HttpResponse& resp) {
   std::optional<std::string_view> ct = resp.Find("Content-Type");
-  return ct && ToLowerAscii(*ct).find("xml") != std::string::npos;
+  return ct && ContainsIgnoreCase(*ct, "xml");
 }
 
 }  // namespace
@@ -239,25 +231,30 @@ Outcome ClassifyOutcome(const http::HttpTransaction& tx, std::string_view error_
 
 BodyUse DecideBodyUse(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
                       const ServerHint& hint) {
+  RecogniserScratch scratch;
+  return DecideBodyUse(tx, cfg, hint, scratch);
+}
+
+BodyUse DecideBodyUse(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
+                      const ServerHint& hint, RecogniserScratch& scratch) {
   if (!tx.has_response) return BodyUse::kNone;
   const http::HttpResponse& resp = tx.response;
   if (tx.request.method == "HEAD" || resp.status == 204 || resp.status == 304) {
     return BodyUse::kNone;
   }
-  std::optional<Classified> c = Classify(tx, nullptr, cfg, hint);
-  if (!c) {
+  if (!Classify(tx, nullptr, cfg, hint, scratch)) {
     // Only the body can tell: an S3 listing or error document from a store that sent no S3
     // header. Scanning is cheap and bounded, but only XML documents are worth it; the prefix of
     // anything else is kept as before.
     if (!cfg.fingerprint) return BodyUse::kPrefix;
-    HostPort hp = ParseHostPort(tx.request.host);
-    return !IsOtherCloudApiHost(hp.host) && ContentTypeIsXml(resp) ? BodyUse::kScan
-                                                                   : BodyUse::kPrefix;
+    ParseHostPort(tx.request.host, scratch.hp);
+    return !IsOtherCloudApiHost(scratch.hp.host) && ContentTypeIsXml(resp) ? BodyUse::kScan
+                                                                           : BodyUse::kPrefix;
   }
-  OperationKind k = c->ref.kind;
+  OperationKind k = scratch.ref.kind;
   if (k == OperationKind::kList || k == OperationKind::kListBuckets) return BodyUse::kScan;
   if (resp.status >= 300) return BodyUse::kScan;  // error document
-  return MayFailWith200(c->ref.operation) ? BodyUse::kScan : BodyUse::kNone;
+  return MayFailWith200(scratch.ref.operation) ? BodyUse::kScan : BodyUse::kNone;
 }
 
 std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const ListingSummary* body,
@@ -269,6 +266,13 @@ std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const Lis
 
 bool RecogniseInto(const http::HttpTransaction& tx, const ListingSummary* body,
                    const RecogniserConfig& cfg, const ServerHint& hint, StorageEvent& ev) {
+  RecogniserScratch scratch;
+  return RecogniseInto(tx, body, cfg, hint, scratch, ev);
+}
+
+bool RecogniseInto(const http::HttpTransaction& tx, const ListingSummary* body,
+                   const RecogniserConfig& cfg, const ServerHint& hint, RecogniserScratch& c,
+                   StorageEvent& ev) {
   Empty(ev);
   // Without a full-body scan, the decoded body prefix still holds any error document.
   ListingSummary prefix_summary;
@@ -281,30 +285,29 @@ bool RecogniseInto(const http::HttpTransaction& tx, const ListingSummary* body,
     doc = &prefix_summary;
   }
 
-  std::optional<Classified> c = Classify(tx, doc, cfg, hint);
-  if (!c) {
+  if (!Classify(tx, doc, cfg, hint, c)) {
     ev.sample_keys.clear();
     return false;
   }
 
-  ev.provider = c->provider;
-  ev.recognised_by = c->by;
-  ev.account.assign(c->ref.account);
-  ev.bucket.assign(c->ref.bucket);
-  ev.key.assign(c->ref.key);
-  ev.operation = c->ref.operation;
-  ev.kind = c->ref.kind;
-  ev.auth_class = c->cred.auth_class;
-  ev.auth_scheme = c->cred.scheme;
-  ev.access_key_id.assign(c->cred.access_key_id);
+  ev.provider = c.provider;
+  ev.recognised_by = c.by;
+  ev.account.assign(c.ref.account);
+  ev.bucket.assign(c.ref.bucket);
+  ev.key.assign(c.ref.key);
+  ev.operation = c.ref.operation;
+  ev.kind = c.ref.kind;
+  ev.auth_class = c.cred.auth_class;
+  ev.auth_scheme = c.cred.scheme;
+  ev.access_key_id.assign(c.cred.access_key_id);
 
   const http::HttpRequest& req = tx.request;
-  ev.url_domain.assign(c->hp.host);
-  ev.url_path.assign(c->path);
-  if (c->query.empty()) {
+  ev.url_domain.assign(c.hp.host);
+  ev.url_path.assign(c.path);
+  if (c.query.empty()) {
     ev.url_query.clear();  // the common case, without a copy
   } else {
-    ev.url_query = RedactQuery(c->query);
+    ev.url_query = RedactQuery(c.query);
   }
   ev.range_request =
       HasHeaderValue(req.headers, "Range") || HasHeaderValue(req.headers, "x-ms-range");

@@ -17,8 +17,13 @@
 #include <vector>
 
 #include "dissectors/http/http_transaction.h"
+#include "dissectors/storage/auth.h"
+#include "dissectors/storage/azure.h"
 #include "dissectors/storage/endpoint.h"
+#include "dissectors/storage/gcs.h"
 #include "dissectors/storage/listing_scanner.h"
+#include "dissectors/storage/request_view.h"
+#include "dissectors/storage/s3.h"
 #include "dissectors/storage/storage_event.h"
 #include "dissectors/storage/url.h"  // RedactQuery
 
@@ -36,6 +41,27 @@ struct ServerHint {
   std::optional<Provider> known_provider;
 };
 
+// Working storage for recognising one transaction at a time, reused from transaction to
+// transaction so that recognition allocates nothing once its strings have grown to the traffic's
+// names. One per thread (the worker's); what a call leaves in it means nothing to the next. The
+// overloads without one use a fresh one each call.
+struct RecogniserScratch {
+  // What the transaction was classified as.
+  Provider provider = Provider::kS3;
+  RecognisedBy by = RecognisedBy::kName;
+  ResourceRef ref;
+  Credential cred;
+  HostPort hp;
+  std::string_view path;   // of the request target, still percent-encoded
+  std::string_view query;  // likewise
+  // Parsed on the way.
+  QueryParams params;
+  S3Host s3;
+  AzureHost azure;
+  GcsHost gcs;
+  std::string vhost_prefix;
+};
+
 // What Recognise needs of a response body, decided once the response head is known
 // (tx.has_response and tx.response headers filled):
 //  kScan   a ListingScanner over the whole body (listings, error documents, operations that can
@@ -46,6 +72,8 @@ struct ServerHint {
 enum class BodyUse : uint8_t { kNone, kPrefix, kScan };
 BodyUse DecideBodyUse(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
                       const ServerHint& hint = {});
+BodyUse DecideBodyUse(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
+                      const ServerHint& hint, RecogniserScratch& scratch);
 inline bool WantsBodyScan(const http::HttpTransaction& tx, const RecogniserConfig& cfg,
                           const ServerHint& hint = {}) {
   return DecideBodyUse(tx, cfg, hint) == BodyUse::kScan;
@@ -62,6 +90,9 @@ std::optional<StorageEvent> Recognise(const http::HttpTransaction& tx, const Lis
 // otherwise `out` is left emptied.
 bool RecogniseInto(const http::HttpTransaction& tx, const ListingSummary* body,
                    const RecogniserConfig& cfg, const ServerHint& hint, StorageEvent& out);
+bool RecogniseInto(const http::HttpTransaction& tx, const ListingSummary* body,
+                   const RecogniserConfig& cfg, const ServerHint& hint, RecogniserScratch& scratch,
+                   StorageEvent& out);
 
 // Outcome of a response given the provider error code ("" when none). A headless answer to
 // HTTP/0.9 (version 0, no status) that carried body bytes is success: the object was served.

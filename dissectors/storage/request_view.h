@@ -27,6 +27,15 @@ struct ResourceRef {
   OperationKind kind = OperationKind::kOther;
 };
 
+// Back to a fresh ResourceRef's values, keeping the strings' capacity.
+inline void Reset(ResourceRef& r) {
+  r.account.clear();
+  r.bucket.clear();
+  r.key.clear();
+  r.operation = Operation::kUnknown;
+  r.kind = OperationKind::kOther;
+}
+
 // Names the operation with its usual kind; the overload is for the few requests whose effect
 // differs from the kind the table gives their name (see operation.h).
 inline void SetOp(ResourceRef& r, Operation op) {

@@ -36,13 +36,12 @@ Labels SplitLabels(std::string_view s) {
   return out;
 }
 
-std::string JoinLabels(const Labels& l, int begin, int end) {
-  std::string out;
+void JoinLabelsTo(const Labels& l, int begin, int end, std::string& out) {
+  out.clear();
   for (int i = begin; i < end; ++i) {
     if (i > begin) out.push_back('.');
     out.append(l.items[i]);
   }
-  return out;
 }
 
 // "<name>-<12-digit account>" of access point and Object Lambda hosts.
@@ -52,12 +51,12 @@ void SplitAccessPointLabel(std::string_view label, S3Host& out) {
     bool digits = true;
     for (char c : label.substr(dash + 1)) digits = digits && IsAsciiDigit(c);
     if (digits && dash > 0) {
-      out.bucket = std::string(label.substr(0, dash));
-      out.account = std::string(label.substr(dash + 1));
+      out.bucket.assign(label.substr(0, dash));
+      out.account.assign(label.substr(dash + 1));
       return;
     }
   }
-  out.bucket = std::string(label);
+  out.bucket.assign(label);
 }
 
 bool ParsePrivateLink(const Labels& l, S3Host& out) {
@@ -66,11 +65,11 @@ bool ParsePrivateLink(const Labels& l, S3Host& out) {
   if (i < 3 || l.items[i] != "vpce") return false;
   if (!IsAwsRegion(l.items[i - 1]) || l.items[i - 2] != "s3") return false;
   if (!l.items[i - 3].starts_with("vpce-")) return false;
-  out.region = std::string(l.items[i - 1]);
+  out.region.assign(l.items[i - 1]);
   int j = i - 4;
   if (j < 0) return true;
   if (l.items[j] == "bucket") {
-    out.bucket = JoinLabels(l, 0, j);
+    JoinLabelsTo(l, 0, j, out.bucket);
   } else if (l.items[j] == "accesspoint") {
     out.kind = S3EndpointKind::kAccessPoint;
   } else if (l.items[j] == "control") {
@@ -227,7 +226,7 @@ void ResolveControl(const RequestView& req, ResourceRef& r) {
       return SetOp(r, m == "GET" ? Op::kListAccessPoints : Op::kUnknown);
     }
     PathHead name = SplitPathHead(resource.rest);
-    r.bucket = PercentDecode(name.first, false);
+    PercentDecodeTo(name.first, false, r.bucket);
     if (m == "GET") {
       return SetOp(r, name.rest == "policy" ? Op::kGetAccessPointPolicy : Op::kGetAccessPoint);
     }
@@ -285,7 +284,7 @@ bool ParseS3Host(std::string_view host, S3Host& out) {
 
   int i = l.count - 1;
   if (IsAwsRegion(l.items[i])) {
-    out.region = std::string(l.items[i]);
+    out.region.assign(l.items[i]);
     --i;
   }
   if (i >= 0 && l.items[i] == "dualstack") {
@@ -306,7 +305,7 @@ bool ParseS3Host(std::string_view host, S3Host& out) {
     out.kind = S3EndpointKind::kWebsite;
   } else if (svc.starts_with("s3-website-") && IsAwsRegion(svc.substr(11)) && !dotted_region) {
     out.kind = S3EndpointKind::kWebsite;
-    out.region = std::string(svc.substr(11));
+    out.region.assign(svc.substr(11));
   } else if (svc == "s3-accesspoint" || svc == "s3-accesspoint-fips") {
     out.kind = S3EndpointKind::kAccessPoint;
     out.fips = svc.ends_with("-fips");
@@ -319,33 +318,33 @@ bool ParseS3Host(std::string_view host, S3Host& out) {
   } else if (svc == "s3-global") {
     if (i < 1 || l.items[i - 1] != "accesspoint") return false;
     out.kind = S3EndpointKind::kMultiRegionAccessPoint;
-    out.bucket = JoinLabels(l, 0, i - 1);
+    JoinLabelsTo(l, 0, i - 1, out.bucket);
     return !out.bucket.empty();
   } else if (svc.starts_with("s3express-")) {
     out.kind = S3EndpointKind::kApi;  // S3 Express One Zone directory buckets
   } else if (svc.starts_with("s3-") && IsAwsRegion(svc.substr(3)) && !dotted_region) {
-    out.region = std::string(svc.substr(3));  // legacy s3-<region>
+    out.region.assign(svc.substr(3));  // legacy s3-<region>
   } else if (svc.starts_with("s3-fips-") && IsAwsRegion(svc.substr(8)) && !dotted_region) {
     out.fips = true;
-    out.region = std::string(svc.substr(8));
+    out.region.assign(svc.substr(8));
   } else {
     return false;
   }
   switch (out.kind) {
     case S3EndpointKind::kApi:
     case S3EndpointKind::kWebsite:
-      out.bucket = JoinLabels(l, 0, i);
+      JoinLabelsTo(l, 0, i, out.bucket);
       break;
     case S3EndpointKind::kAccessPoint:
     case S3EndpointKind::kObjectLambda:
       if (i == 1) {
         SplitAccessPointLabel(l.items[0], out);
       } else {
-        out.bucket = JoinLabels(l, 0, i);
+        JoinLabelsTo(l, 0, i, out.bucket);
       }
       break;
     case S3EndpointKind::kControl:
-      out.account = JoinLabels(l, 0, i);
+      JoinLabelsTo(l, 0, i, out.account);
       break;
     case S3EndpointKind::kMultiRegionAccessPoint:
       break;
@@ -365,14 +364,18 @@ bool IsS3Subresource(std::string_view key) {
 
 ResourceRef ResolveS3(const RequestView& req, const S3Host& host) {
   ResourceRef r;
-  r.account = host.account;
+  ResolveS3(req, host, r);
+  return r;
+}
+
+void ResolveS3(const RequestView& req, const S3Host& host, ResourceRef& r) {
+  Reset(r);
+  r.account.assign(host.account);
   if (host.kind == S3EndpointKind::kControl) {
     ResolveControl(req, r);
-    return r;
+    return;
   }
-  BucketKey bk = SplitBucketKey(req.path, host.bucket);
-  r.bucket = std::move(bk.bucket);
-  r.key = std::move(bk.key);
+  SplitBucketKey(req.path, host.bucket, r.bucket, r.key);
 
   if (host.kind == S3EndpointKind::kWebsite) {
     // Website endpoints serve objects (and index/error documents) to anyone; only GET and
@@ -384,7 +387,7 @@ ResourceRef ResolveS3(const RequestView& req, const S3Host& host) {
     } else {
       SetOp(r, Op::kUnknown);
     }
-    return r;
+    return;
   }
   if (r.bucket.empty()) {
     ResolveService(req, r);
@@ -393,7 +396,7 @@ ResourceRef ResolveS3(const RequestView& req, const S3Host& host) {
   } else {
     ResolveObject(req, r);
   }
-  return r;
+  return;
 }
 
 }  // namespace bw::storage

@@ -38,6 +38,8 @@ bool IsAwsRegion(std::string_view label);
 // The resource and operation of a request to an S3 (or S3-compatible) endpoint. With an empty
 // host.bucket the request is path style: /<bucket>/<key>.
 ResourceRef ResolveS3(const RequestView& req, const S3Host& host);
+// The same into `out`, keeping its strings' capacity.
+void ResolveS3(const RequestView& req, const S3Host& host, ResourceRef& out);
 
 // Query keys that only the S3 API uses as subresources ("?acl", "?uploads", ...).
 bool IsS3Subresource(std::string_view key);

@@ -12,12 +12,14 @@
 namespace bw::storage {
 
 using bw::AsciiLower;
+using bw::ContainsIgnoreCase;
 using bw::EndsWithIgnoreCase;
 using bw::EqualsIgnoreCase;
 using bw::IsAsciiDigit;
 using bw::IsAsciiSpace;
 using bw::StartsWithIgnoreCase;
 using bw::ToLowerAscii;
+using bw::ToLowerAsciiTo;
 
 constexpr std::string_view TrimAscii(std::string_view s) {
   while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);

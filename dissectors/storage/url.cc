@@ -52,14 +52,6 @@ constexpr std::array<std::string_view, 5> kSecretFragments = {"token", "secret",
 constexpr std::array<std::string_view, 3> kNotSecret = {"continuation-token", "pagetoken",
                                                         "nextpagetoken"};
 
-bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  if (needle.size() > haystack.size()) return false;
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
-  }
-  return false;
-}
-
 // Gateways differ in what they take apart: some split a query on ';' as well as '&', and some
 // decode the query once or twice more before splitting, so an encoded "%3D" (or "%253D") is a
 // separator to them. Redaction must cut wherever any of them would, or a signature survives
@@ -87,6 +79,18 @@ size_t EncodedCharAt(std::string_view s, size_t pos, std::string_view chars) {
 
 std::string PercentDecode(std::string_view in, bool plus_is_space) {
   std::string out;
+  PercentDecodeTo(in, plus_is_space, out);
+  return out;
+}
+
+void PercentDecodeTo(std::string_view in, bool plus_is_space, std::string& out) {
+  out.clear();
+  // Most names carry no escape: one copy.
+  if (in.find('%') == std::string_view::npos &&
+      (!plus_is_space || in.find('+') == std::string_view::npos)) {
+    out.assign(in);
+    return;
+  }
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
@@ -101,7 +105,6 @@ std::string PercentDecode(std::string_view in, bool plus_is_space) {
     }
     out.push_back(plus_is_space && c == '+' ? ' ' : c);
   }
-  return out;
 }
 
 RequestTarget SplitRequestTarget(std::string_view target) {
@@ -139,28 +142,26 @@ RequestTarget SplitRequestTarget(std::string_view target) {
   return out;
 }
 
-QueryParams::QueryParams(std::string_view query) {
+void QueryParams::Parse(std::string_view query) {
+  count_ = 0;
+  dropped_ = 0;
   size_t pos = 0;
   while (pos <= query.size() && !query.empty()) {
     size_t amp = query.find('&', pos);
     if (amp == std::string_view::npos) amp = query.size();
     std::string_view seg = query.substr(pos, amp - pos);
     if (!seg.empty()) {
-      if (params_.size() >= kMaxParams) {
+      if (count_ >= kMaxParams) {
         ++dropped_;
       } else {
-        QueryParam p;
+        if (count_ == params_.size()) params_.emplace_back();
+        QueryParam& p = params_[count_++];
         size_t eq = seg.find('=');
-        if (eq == std::string_view::npos) {
-          p.raw_key = seg;
-        } else {
-          p.raw_key = seg.substr(0, eq);
-          p.raw_value = seg.substr(eq + 1);
-          p.has_value = true;
-        }
-        p.key = PercentDecode(p.raw_key, true);
-        p.value = PercentDecode(p.raw_value, true);
-        params_.push_back(std::move(p));
+        p.raw_key = eq == std::string_view::npos ? seg : seg.substr(0, eq);
+        p.raw_value = eq == std::string_view::npos ? std::string_view() : seg.substr(eq + 1);
+        p.has_value = eq != std::string_view::npos;
+        PercentDecodeTo(p.raw_key, true, p.key);
+        PercentDecodeTo(p.raw_value, true, p.value);
       }
     }
     if (amp == query.size()) break;
@@ -169,14 +170,14 @@ QueryParams::QueryParams(std::string_view query) {
 }
 
 const QueryParam* QueryParams::Find(std::string_view key) const {
-  for (const auto& p : params_) {
+  for (const QueryParam& p : all()) {
     if (p.key == key) return &p;
   }
   return nullptr;
 }
 
 const QueryParam* QueryParams::FindIgnoreCase(std::string_view key) const {
-  for (const auto& p : params_) {
+  for (const QueryParam& p : all()) {
     if (EqualsIgnoreCase(p.key, key)) return &p;
   }
   return nullptr;

@@ -4,6 +4,7 @@
 // malformed escapes are kept literally, as servers do, so a hostile URL still yields a value.
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,8 @@ namespace bw::storage {
 
 // %XX escapes decoded; with plus_is_space, '+' becomes ' ' (query strings).
 std::string PercentDecode(std::string_view in, bool plus_is_space);
+// The same into `out`, replacing its content and keeping its capacity.
+void PercentDecodeTo(std::string_view in, bool plus_is_space, std::string& out);
 
 struct RequestTarget {
   bool ok = false;         // origin-form or absolute-form with a path
@@ -36,7 +39,11 @@ class QueryParams {
  public:
   static constexpr size_t kMaxParams = 128;
 
-  explicit QueryParams(std::string_view query);
+  QueryParams() = default;
+  explicit QueryParams(std::string_view query) { Parse(query); }
+  // Replaces the parameters with those of `query`. The storage of earlier parameters is reused,
+  // so parsing query after query into one object allocates only to grow.
+  void Parse(std::string_view query);
 
   // Exact (case-sensitive) key match on the decoded key; first occurrence.
   const QueryParam* Find(std::string_view key) const;
@@ -44,11 +51,12 @@ class QueryParams {
   bool Has(std::string_view key) const { return Find(key) != nullptr; }
   // Decoded value, "" when absent.
   std::string_view Value(std::string_view key) const;
-  const std::vector<QueryParam>& all() const { return params_; }
+  std::span<const QueryParam> all() const { return {params_.data(), count_}; }
   size_t dropped() const { return dropped_; }
 
  private:
-  std::vector<QueryParam> params_;
+  std::vector<QueryParam> params_;  // the first count_ are this query's; the rest are kept
+  size_t count_ = 0;
   size_t dropped_ = 0;
 };
 

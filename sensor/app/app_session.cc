@@ -250,7 +250,7 @@ void AppSession::OnResponseBody(const http::HttpTransaction& tx, ByteView chunk)
   if (!config_.recognise) return;
   if (!scan_decided_) {
     scan_decided_ = true;
-    body_use_ = storage::DecideBodyUse(tx, config_.storage, Hint(tx.response.first_ts));
+    body_use_ = storage::DecideBodyUse(tx, config_.storage, Hint(tx.response.first_ts), Scratch());
     if (body_use_ == storage::BodyUse::kScan) {
       scanner_ = std::make_unique<storage::ListingScanner>(config_.storage.sample_keys);
     } else {
@@ -290,6 +290,12 @@ bool AppSession::WantsBodyPrefix(const http::HttpTransaction&) const {
   return body_use_ == storage::BodyUse::kPrefix;
 }
 
+storage::RecogniserScratch& AppSession::Scratch() {
+  if (config_.recogniser_scratch != nullptr) return *config_.recogniser_scratch;
+  if (!own_scratch_) own_scratch_ = std::make_unique<storage::RecogniserScratch>();
+  return *own_scratch_;
+}
+
 void AppSession::OnTransaction(http::HttpTransaction& tx) {
   ++http_transactions_;
   if (!config_.recognise) return;
@@ -299,11 +305,12 @@ void AppSession::OnTransaction(http::HttpTransaction& tx) {
   // storage: no allocation once its strings have grown.
   event::StorageRequest& request = out_.storage_request_buffer();
   storage::StorageEvent& ev = request.event;
-  bool is_storage = storage::RecogniseInto(tx, body, config_.storage, Hint(now), ev);
+  storage::RecogniserScratch& scratch = Scratch();
+  bool is_storage = storage::RecogniseInto(tx, body, config_.storage, Hint(now), scratch, ev);
   if (!is_storage && ObjectDigestMatches(tx)) {
     storage::ServerHint as_store;
     as_store.known_provider = storage::Provider::kS3Compatible;
-    is_storage = storage::RecogniseInto(tx, body, config_.storage, as_store, ev);
+    is_storage = storage::RecogniseInto(tx, body, config_.storage, as_store, scratch, ev);
     if (is_storage) ev.recognised_by = storage::RecognisedBy::kObjectDigest;
   }
   object_digest_.reset();

@@ -40,6 +40,8 @@ struct AppConfig {
   storage::RecogniserConfig storage;
   KnownServers* known_servers = nullptr;       // the worker's own; may be null
   http::TransactionPool* http_pool = nullptr;  // the worker's own; may be null
+  // The worker's own; null: each session makes one when it first needs it.
+  storage::RecogniserScratch* recogniser_scratch = nullptr;
   bool digests = false;
   bool http_log = false;  // hand every parsed request on (EventOutput::OnHttpRequest)
   size_t tls_client_hello_max = 16 * 1024;  // client bytes buffered to find the ClientHello
@@ -137,6 +139,7 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   void LogRequest(const http::HttpTransaction& tx, event::HttpLogEntry::Storage storage);
   event::RequestContext Context(const http::HttpTransaction& tx) const;
   void FillContext(const http::HttpTransaction& tx, event::RequestContext& ctx) const;
+  storage::RecogniserScratch& Scratch();
 
   static inline const std::string kNoText;
 
@@ -157,6 +160,7 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   // Allocated only while a response body is scanned: most sessions never scan, and an idle
   // connection should not carry the scanner's ~500 bytes.
   std::unique_ptr<storage::ListingScanner> scanner_;
+  std::unique_ptr<storage::RecogniserScratch> own_scratch_;  // without the worker's
   bool scan_decided_ = false;
   storage::BodyUse body_use_ = storage::BodyUse::kNone;  // of the response being read
   // Allocated only while the body of an object-shaped answer from a server not known as storage

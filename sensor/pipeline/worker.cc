@@ -85,6 +85,7 @@ Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_c
       budget_(memory) {
   app_config_.known_servers = &known_servers_;
   app_config_.http_pool = &http_pool_;
+  app_config_.recogniser_scratch = &recogniser_scratch_;
   flow::FlowLimits limits;
   limits.max_flows = std::max<uint64_t>(1, config.flows.max_flows / config.workers);
   limits.tcp_idle_timeout = config.flows.tcp_idle_timeout;

@@ -102,7 +102,8 @@ class Worker final : private app::EventOutput {
   // Message buffers of this worker's idle HTTP connections, for the next request on any of
   // them: a few dozen cover the requests that start while others end.
   http::TransactionPool http_pool_{64};
-  app::AppConfig app_config_;  // the sensor's, with known_servers_ and http_pool_
+  storage::RecogniserScratch recogniser_scratch_;  // one recognition at a time on this thread
+  app::AppConfig app_config_;  // the sensor's, with this worker's own parts above
   WorkerOutputs outputs_;
   WorkerCounters counters_;
   app::AppCounters app_counters_;

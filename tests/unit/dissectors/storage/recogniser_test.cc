@@ -687,8 +687,31 @@ TEST(RecogniseInto, AReusedEventEqualsAFreshOne) {
                     .tx());
   txs.push_back(TxBuilder("GET", "example.com", "/index.html").Status(200).tx());
   txs.push_back(TxBuilder("HEAD", "storage.googleapis.com", "/b/o").NoResponse().tx());
+  // Names longer than a string's inline buffer, escapes, and each host form: what one request
+  // leaves in the scratch must not show in the next.
+  txs.push_back(TxBuilder("GET", "127.0.0.1:10000",
+                          "/devstoreaccount1/a-container-name/dir%2Fa-blob-with-a-long-name")
+                    .Header("x-ms-version", "2021-08-06")
+                    .Status(200)
+                    .RespHeader("x-ms-request-id", "r")
+                    .tx());
+  txs.push_back(TxBuilder("GET", "acct.blob.core.windows.net", "/rootblob").Status(200).tx());
+  txs.push_back(TxBuilder("GET", "s3.us-west-2.amazonaws.com",
+                          "/a-long-bucket-name-here/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&"
+                          "Signature=c2ln&Expires=1")
+                    .Status(200)
+                    .tx());
+  txs.push_back(TxBuilder("GET", "storage.googleapis.com",
+                          "/storage/v1/b/gcs-bucket-with-long-name/o/obj%20name?alt=media")
+                    .Status(200)
+                    .tx());
+  txs.push_back(TxBuilder("GET", "a-very-long-virtual-host-bucket.s3.eu-central-1.amazonaws.com",
+                          "/photos/2026/x.jpg?versionId=v1")
+                    .Status(200)
+                    .tx());
 
   StorageEvent reused;
+  RecogniserScratch scratch;
   reused.account = reused.bucket = reused.key = reused.access_key_id = "stale";
   reused.error_code = reused.url_domain = reused.url_path = reused.url_query = "stale";
   reused.sample_keys = {"s1", "s2", "s3", "s4"};
@@ -698,7 +721,8 @@ TEST(RecogniseInto, AReusedEventEqualsAFreshOne) {
     for (size_t i = 0; i < txs.size(); ++i) {
       SCOPED_TRACE(i);
       std::optional<StorageEvent> fresh = Recognise(txs[i], nullptr, cfg);
-      const bool storage = RecogniseInto(txs[i], nullptr, cfg, {}, reused);
+      EXPECT_EQ(DecideBodyUse(txs[i], cfg, {}, scratch), DecideBodyUse(txs[i], cfg, {}));
+      const bool storage = RecogniseInto(txs[i], nullptr, cfg, {}, scratch, reused);
       ASSERT_EQ(storage, fresh.has_value());
       if (storage) {
         EXPECT_EQ(Fields(reused), Fields(*fresh));
@@ -710,6 +734,10 @@ TEST(RecogniseInto, AReusedEventEqualsAFreshOne) {
   EXPECT_TRUE(Recognise(txs[1], nullptr, cfg)->list_truncated);  // the cases mean something
   EXPECT_EQ(Recognise(txs[1], nullptr, cfg)->sample_keys.size(), 2u);
   EXPECT_FALSE(Recognise(txs[3], nullptr, cfg).has_value());
+  EXPECT_EQ(Recognise(txs[5], nullptr, cfg)->key, "dir/a-blob-with-a-long-name");
+  EXPECT_EQ(Recognise(txs[6], nullptr, cfg)->bucket, "$root");
+  EXPECT_EQ(Recognise(txs[7], nullptr, cfg)->access_key_id, "AKIAIOSFODNN7EXAMPLE");
+  EXPECT_EQ(Recognise(txs[8], nullptr, cfg)->key, "obj name");
 }
 
 }  // namespace
