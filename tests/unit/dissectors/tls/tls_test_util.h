@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,26 @@ inline void Put(Bytes& b, uint32_t v, int width) {
   for (int i = width - 1; i >= 0; --i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 inline void PutString(Bytes& b, const std::string& s) { b.insert(b.end(), s.begin(), s.end()); }
+
+// Hex as RFCs print it: digits in either case, blanks and newlines anywhere between bytes.
+inline Bytes FromHex(std::string_view hex) {
+  Bytes out;
+  int hi = -1;
+  for (char c : hex) {
+    int v = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (v < 0) continue;
+    if (hi < 0) {
+      hi = v;
+    } else {
+      out.push_back(static_cast<uint8_t>(hi << 4 | v));
+      hi = -1;
+    }
+  }
+  return out;
+}
 
 // A length field inside the handshake message: its offset and width in bytes. `checked` is
 // false inside extensions the parser skips as opaque blobs: there a wrong length can turn the
