@@ -18,6 +18,13 @@ constexpr std::array<std::string_view, kKeyLogErrorCount> kErrorNames = {
 #undef BW_X
 };
 
+// Labels other writers log that carry nothing this sensor decrypts with: OpenSSL logs the
+// secrets after each KeyUpdate (derived here from _0 anyway), NSS the pre-1.3 RSA premaster
+// and early exporter. Not malformed, so not counted as such.
+constexpr std::array<std::string_view, 5> kUnusedLabels = {
+    "CLIENT_TRAFFIC_SECRET_N", "SERVER_TRAFFIC_SECRET_N", "EARLY_EXPORTER_SECRET",
+    "EARLY_EXPORTER_MASTER_SECRET", "RSA"};
+
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 int HexValue(char c) {
@@ -100,7 +107,12 @@ KeyLogLineResult ParseKeyLogLine(std::string_view line, KeyLogEntry& entry) {
   if (label_text.empty() || label_text.front() == '#') return {};
   size_t label = 0;
   while (label < kLabelNames.size() && kLabelNames[label] != label_text) ++label;
-  if (label == kLabelNames.size()) return malformed(KeyLogError::kUnknownLabel);
+  if (label == kLabelNames.size()) {
+    for (std::string_view unused : kUnusedLabels) {
+      if (unused == label_text) return {KeyLogLineStatus::kIgnored, KeyLogError::kUnusedLabel};
+    }
+    return malformed(KeyLogError::kUnknownLabel);
+  }
   std::string_view random_hex = NextField(rest);
   std::string_view secret_hex = NextField(rest);
   if (secret_hex.empty()) return malformed(KeyLogError::kMissingField);

@@ -45,21 +45,22 @@ enum class KeyLogLabel : uint8_t {
 inline constexpr size_t kKeyLogLabelCount = 7;
 
 // Why a line was refused; the names are the `reason` label of a counter.
-#define BW_TLS_KEY_LOG_ERRORS(X)                                                 \
-  X(kNone, "none")                                                               \
-  X(kUnknownLabel, "unknown_label")        /* not one of the labels above */     \
-  X(kMissingField, "missing_field")        /* fewer than three fields */         \
-  X(kExtraField, "extra_field")            /* more than three fields */          \
-  X(kBadRandomLength, "bad_random_length") /* client random not 64 hex digits */ \
-  X(kBadSecretLength, "bad_secret_length") /* wrong secret size for the label */ \
-  X(kBadHex, "bad_hex")                    /* a non-hex character in a hex field */
+#define BW_TLS_KEY_LOG_ERRORS(X)                                                    \
+  X(kNone, "none")                                                                  \
+  X(kUnknownLabel, "unknown_label")        /* not one of the labels above */        \
+  X(kMissingField, "missing_field")        /* fewer than three fields */            \
+  X(kExtraField, "extra_field")            /* more than three fields */             \
+  X(kBadRandomLength, "bad_random_length") /* client random not 64 hex digits */    \
+  X(kBadSecretLength, "bad_secret_length") /* wrong secret size for the label */    \
+  X(kBadHex, "bad_hex")                    /* a non-hex character in a hex field */ \
+  X(kUnusedLabel, "unused_label") /* a label without use here: status kIgnored, not malformed */
 
 enum class KeyLogError : uint8_t {
 #define BW_X(name, text) name,
   BW_TLS_KEY_LOG_ERRORS(BW_X)
 #undef BW_X
 };
-inline constexpr size_t kKeyLogErrorCount = 7;
+inline constexpr size_t kKeyLogErrorCount = 8;
 
 std::string_view KeyLogLabelName(KeyLogLabel label);
 std::string_view KeyLogErrorName(KeyLogError error);
@@ -107,7 +108,7 @@ struct KeyLogEntry {
 
 enum class KeyLogLineStatus : uint8_t {
   kEntry,      // `entry` holds the line's key
-  kIgnored,    // a blank line or a # comment
+  kIgnored,    // a blank line, a # comment, or a label without use here (error kUnusedLabel)
   kMalformed,  // `error` says why
 };
 

@@ -82,6 +82,16 @@ TEST(KeyLogLineTest, CommentsAndBlankLinesAreIgnored) {
   }
 }
 
+TEST(KeyLogLineTest, LabelsWithoutUseAreIgnoredNotMalformed) {
+  // OpenSSL 3.0 logs these after each KeyUpdate.
+  for (const char* label : {"CLIENT_TRAFFIC_SECRET_N", "SERVER_TRAFFIC_SECRET_N"}) {
+    KeyLogEntry e;
+    KeyLogLineResult r = Parse(Line(label, 32), e);
+    EXPECT_EQ(r.status, KeyLogLineStatus::kIgnored);
+    EXPECT_EQ(r.error, KeyLogError::kUnusedLabel);
+  }
+}
+
 TEST(KeyLogLineTest, MalformedLinesSayWhy) {
   EXPECT_EQ(ErrorOf("GARBAGE " + kRandomHex + " " + Hex(48)), KeyLogError::kUnknownLabel);
   EXPECT_EQ(ErrorOf("client_random " + kRandomHex + " " + Hex(48)), KeyLogError::kUnknownLabel);
