@@ -203,7 +203,8 @@ ParseStatus ParseBody(HandshakeCursor& c, size_t end, ClientHello& out) {
   uint32_t version = 0;
   BW_TLS_TRY(c.ReadBe(2, version));
   out.legacy_version = static_cast<uint16_t>(version);
-  BW_TLS_TRY(c.Skip(32));  // random
+  BW_TLS_TRY(
+      c.Copy(out.random.size(), reinterpret_cast<char*>(out.random.data()), out.random.size()));
   uint32_t session_id_len = 0;
   BW_TLS_TRY(c.ReadBe(1, session_id_len));
   if (session_id_len > 32) return ParseStatus::kInvalid;

@@ -60,6 +60,7 @@ struct ClientHello {
 
   uint16_t record_version = 0;                // version field of the first record header
   uint16_t legacy_version = 0;                // client_version of the ClientHello body
+  std::array<uint8_t, 32> random{};           // keys the NSS key log (CLIENT_RANDOM etc.)
   bool has_supported_versions_tls13 = false;  // supported_versions lists 0x0304
   uint16_t cipher_suite_count = 0;
   uint16_t extension_count = 0;

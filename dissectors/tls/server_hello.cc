@@ -7,6 +7,8 @@ namespace bw::tls {
 namespace {
 
 constexpr uint8_t kHandshakeServerHello = 2;
+constexpr uint16_t kExtEncryptThenMac = 22;
+constexpr uint16_t kExtExtendedMasterSecret = 23;
 constexpr uint16_t kExtSupportedVersions = 43;
 // legacy_version, random, session id length, cipher suite, compression method.
 constexpr uint32_t kMinServerHelloBody = 2 + 32 + 1 + 2 + 1;
@@ -68,6 +70,7 @@ void ServerHelloScanner::Step(uint8_t b) {
       Enter(Stage::kRandom);
       break;
     case Stage::kRandom:
+      facts_.random[kRetryRandom.size() - field_left_] = b;
       if (b != kRetryRandom[kRetryRandom.size() - field_left_]) random_is_retry_ = false;
       if (--field_left_ == 0) Enter(Stage::kSessionIdLength);
       break;
@@ -101,6 +104,8 @@ void ServerHelloScanner::Step(uint8_t b) {
       if (!Take(b, 2)) break;
       field_left_ = acc_;
       if (field_left_ > message_left_) return Fail();
+      if (extension_type_ == kExtEncryptThenMac) facts_.encrypt_then_mac = true;
+      if (extension_type_ == kExtExtendedMasterSecret) facts_.extended_master_secret = true;
       if (extension_type_ == kExtSupportedVersions && field_left_ == 2) {
         Enter(Stage::kSupportedVersion);
       } else {

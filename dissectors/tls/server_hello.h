@@ -2,16 +2,18 @@
 // Streaming reader of the server's first handshake message, the ServerHello: which TLS version
 // the server chose (supported_versions, RFC 8446 section 4.2.1) and which cipher suite, which
 // together say how the rest of the connection's records must be read (TLS 1.3 encrypts its
-// handshake into application-data records). A HelloRetryRequest (a ServerHello with the
-// special random of RFC 8446 section 4.1.3) is recognised and stepped over: the real
-// ServerHello follows it.
+// handshake into application-data records), and what decryption from a key log needs besides:
+// the server random and whether encrypt_then_mac (RFC 7366) was accepted. A HelloRetryRequest (a
+// ServerHello with the special random of RFC 8446 section 4.1.3) is recognised and stepped over:
+// the real ServerHello follows it.
 //
 // Guarantees: fed the bodies of the server's handshake records in stream order, in pieces of
-// any size; reads each byte once and keeps no copy (a few counters and a 32-bit accumulator),
-// so a large key share (post-quantum hybrids send over 1 KiB) costs nothing. The result does
-// not depend on how the bytes were split. Pure: no I/O, clock, globals, exceptions or
-// allocation.
+// any size; reads each byte once and keeps no copy beyond the 32-byte random (a few counters
+// and a 32-bit accumulator), so a large key share (post-quantum hybrids send over 1 KiB) costs
+// nothing. The result does not depend on how the bytes were split. Pure: no I/O, clock, globals,
+// exceptions or allocation.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -24,6 +26,9 @@ struct ServerHelloFacts {
   uint16_t selected_version = 0;  // supported_versions extension; 0 when absent (TLS <= 1.2)
   uint16_t cipher_suite = 0;
   bool hello_retry_seen = false;  // a HelloRetryRequest came first
+  std::array<uint8_t, 32> random{};
+  bool encrypt_then_mac = false;        // extension 22 present (TLS 1.2 CBC suites, RFC 7366)
+  bool extended_master_secret = false;  // extension 23 present (RFC 7627)
 
   bool tls13() const { return selected_version == 0x0304; }
 };

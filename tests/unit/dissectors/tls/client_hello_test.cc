@@ -365,5 +365,13 @@ TEST(ClientHelloTest, DeclaredLengthAboveBoundIsInvalid) {
   EXPECT_EQ(ParseClientHello(View(tiny), ch), ParseStatus::kInvalid);
 }
 
+TEST(ClientHelloTest, RandomIsKeptForTheKeyLog) {
+  HelloSpec spec;
+  Bytes stream = Records(BuildClientHello(spec).handshake, 7);  // the random spans records
+  ClientHello hello;
+  ASSERT_EQ(ParseClientHello(View(stream), hello), ParseStatus::kComplete);
+  for (size_t i = 0; i < hello.random.size(); ++i) EXPECT_EQ(hello.random[i], 0xA0 + i);
+}
+
 }  // namespace
 }  // namespace bw::tls

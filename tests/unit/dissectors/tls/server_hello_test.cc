@@ -109,5 +109,40 @@ TEST(ServerHelloScannerTest, MalformedIsInvalid) {
   EXPECT_EQ(gap.status(), ServerHelloScanner::Status::kInvalid);
 }
 
+TEST(ServerHelloScannerTest, RandomAndTls12ExtensionsForDecryption) {
+  Bytes body;
+  Put(body, 0x0303, 2);
+  for (int i = 0; i < 32; ++i) body.push_back(static_cast<uint8_t>(0x40 + i));
+  body.push_back(0);
+  Put(body, 0xC013, 2);
+  body.push_back(0);
+  Bytes ext;
+  Put(ext, 0xFF01, 2);  // renegotiation_info
+  Put(ext, 1, 2);
+  ext.push_back(0);
+  Put(ext, 22, 2);  // encrypt_then_mac
+  Put(ext, 0, 2);
+  Put(ext, 23, 2);  // extended_master_secret
+  Put(ext, 0, 2);
+  Put(body, static_cast<uint32_t>(ext.size()), 2);
+  body.insert(body.end(), ext.begin(), ext.end());
+  Bytes msg{2};
+  Put(msg, static_cast<uint32_t>(body.size()), 3);
+  msg.insert(msg.end(), body.begin(), body.end());
+  for (size_t split = 0; split <= msg.size(); ++split) {
+    ServerHelloFacts f;
+    ASSERT_EQ(Scan(msg, f, split), ServerHelloScanner::Status::kComplete) << split;
+    EXPECT_EQ(f.cipher_suite, 0xC013);
+    EXPECT_EQ(f.random[0], 0x40);
+    EXPECT_EQ(f.random[31], 0x40 + 31);
+    EXPECT_TRUE(f.encrypt_then_mac);
+    EXPECT_TRUE(f.extended_master_secret);
+  }
+  ServerHelloFacts plain;
+  ASSERT_EQ(Scan(Hello(true, 0x1301, false), plain, 0), ServerHelloScanner::Status::kComplete);
+  EXPECT_FALSE(plain.encrypt_then_mac);
+  EXPECT_EQ(plain.random[5], 5);
+}
+
 }  // namespace
 }  // namespace bw::tls
