@@ -202,6 +202,10 @@ DecryptStatus RecordDecryptor::Decrypt(ByteView record, std::span<uint8_t> out,
   if (out.size() < body.size()) return DecryptStatus::kOutputTooSmall;
   DecryptStatus s =
       suite_->aead ? DecryptAead(header, body, out, result) : DecryptCbc(header, body, out, result);
+  if (s == DecryptStatus::kNoContentType) {
+    // Authentic, so the peer used up this sequence number; only its content is unusable.
+    ++sequence_;
+  }
   if (s != DecryptStatus::kOk) {
     result = DecryptedRecord{};
     return s;

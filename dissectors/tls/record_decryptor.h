@@ -17,8 +17,10 @@
 // (Init with another suite fetches again) and reused for every record, and plaintext goes into
 // the caller's buffer, so a record costs no allocation in steady state. A record that fails
 // authentication produces no plaintext (the output span is left unspecified and `result` empty)
-// and does not advance the sequence number, so the caller decides whether to stop. Keys and the
-// traffic secret are cleansed on Reset, re-Init and destruction. Nothing here formats a key.
+// and does not advance the sequence number, so the caller decides whether to stop; an authentic
+// record whose content is unusable (kNoContentType) does advance it, as it did for the peer.
+// Keys and the traffic secret are cleansed on Reset, re-Init and destruction. Nothing here
+// formats a key.
 
 #include <array>
 #include <cstddef>
