@@ -73,6 +73,18 @@ constexpr std::array<CipherSuiteInfo, 27> kSuites = {{
 
 }  // namespace
 
+const char* DigestName(HashAlgorithm h) {
+  switch (h) {
+    case HashAlgorithm::kSha1:
+      return "SHA1";
+    case HashAlgorithm::kSha256:
+      return "SHA256";
+    case HashAlgorithm::kSha384:
+      return "SHA384";
+  }
+  return "SHA256";
+}
+
 const CipherSuiteInfo* FindCipherSuite(uint16_t id) {
   for (const CipherSuiteInfo& s : kSuites) {
     if (s.id == id) return &s;

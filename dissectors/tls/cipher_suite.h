@@ -40,6 +40,9 @@ constexpr size_t HashLength(HashAlgorithm h) {
   return h == HashAlgorithm::kSha1 ? 20 : h == HashAlgorithm::kSha256 ? 32 : 48;
 }
 
+// OpenSSL's name for the digest (EVP_MD_fetch, the KDFs' digest parameter).
+const char* DigestName(HashAlgorithm h);
+
 const CipherSuiteInfo* FindCipherSuite(uint16_t id);
 
 }  // namespace bw::tls

@@ -16,18 +16,6 @@ struct KdfFree {
   void operator()(EVP_KDF_CTX* c) const { EVP_KDF_CTX_free(c); }
 };
 
-const char* DigestName(HashAlgorithm h) {
-  switch (h) {
-    case HashAlgorithm::kSha1:
-      return "SHA1";
-    case HashAlgorithm::kSha256:
-      return "SHA256";
-    case HashAlgorithm::kSha384:
-      return "SHA384";
-  }
-  return "SHA256";
-}
-
 // Runs the named KDF with `params` into `out`. OpenSSL's params take non-const pointers; none of
 // the buffers passed are written.
 bool Derive(const char* kdf_name, OSSL_PARAM* params, std::span<uint8_t> out) {

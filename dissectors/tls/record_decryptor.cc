@@ -40,18 +40,6 @@ const char* CipherName(BulkCipher c) {
   return "AES-128-GCM";
 }
 
-const char* DigestName(HashAlgorithm h) {
-  switch (h) {
-    case HashAlgorithm::kSha1:
-      return "SHA1";
-    case HashAlgorithm::kSha256:
-      return "SHA256";
-    case HashAlgorithm::kSha384:
-      return "SHA384";
-  }
-  return "SHA256";
-}
-
 void PutBe64(uint64_t v, uint8_t* p) {
   for (int i = 7; i >= 0; --i) {
     p[i] = static_cast<uint8_t>(v);
