@@ -27,6 +27,10 @@
 
 namespace bw::tls {
 
+// Counts the entries of an X-macro list (`0 LIST(BW_TLS_COUNT_ONE)`), so that a count cannot
+// fall behind its list. record_decryptor.h uses it too.
+#define BW_TLS_COUNT_ONE(name, text) +1
+
 // The labels of the NSS key log format that carry keys this sensor can use.
 #define BW_TLS_KEY_LOG_LABELS(X)                                      \
   X(kClientRandom, "CLIENT_RANDOM")                                   \
@@ -42,7 +46,7 @@ enum class KeyLogLabel : uint8_t {
   BW_TLS_KEY_LOG_LABELS(BW_X)
 #undef BW_X
 };
-inline constexpr size_t kKeyLogLabelCount = 7;
+inline constexpr size_t kKeyLogLabelCount = 0 BW_TLS_KEY_LOG_LABELS(BW_TLS_COUNT_ONE);
 
 // Why a line was refused; the names are the `reason` label of a counter.
 #define BW_TLS_KEY_LOG_ERRORS(X)                                                    \
@@ -60,7 +64,7 @@ enum class KeyLogError : uint8_t {
   BW_TLS_KEY_LOG_ERRORS(BW_X)
 #undef BW_X
 };
-inline constexpr size_t kKeyLogErrorCount = 8;
+inline constexpr size_t kKeyLogErrorCount = 0 BW_TLS_KEY_LOG_ERRORS(BW_TLS_COUNT_ONE);
 
 std::string_view KeyLogLabelName(KeyLogLabel label);
 std::string_view KeyLogErrorName(KeyLogError error);

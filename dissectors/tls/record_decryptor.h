@@ -62,7 +62,7 @@ enum class DecryptStatus : uint8_t {
   BW_TLS_DECRYPT_STATUSES(BW_X)
 #undef BW_X
 };
-inline constexpr size_t kDecryptStatusCount = 12;
+inline constexpr size_t kDecryptStatusCount = 0 BW_TLS_DECRYPT_STATUSES(BW_TLS_COUNT_ONE);
 std::string_view DecryptStatusName(DecryptStatus status);
 
 // A buffer of this size holds the plaintext of any record Decrypt accepts.
