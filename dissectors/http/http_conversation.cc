@@ -86,11 +86,8 @@ size_t HttpConversation::held_bytes() const {
   if (!held_dirty_) return parsers + held_messages_;
   held_dirty_ = false;
   size_t n = pending_.slot_bytes();
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    const HttpTransaction& tx = pending_.At(i).tx;
-    n += HeapBytes(tx.request) + HeapBytes(tx.response);
-  }
-  if (has_inflight_) n += HeapBytes(inflight_.tx.request) + HeapBytes(inflight_.tx.response);
+  for (size_t i = 0; i < pending_.size(); ++i) n += HeapBytes(pending_.At(i).tx);
+  if (has_inflight_) n += HeapBytes(inflight_.tx);
   held_messages_ = n + HeapBytes(scratch_);
   return parsers + held_messages_;
 }
