@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "dissectors/common/buffer_capacity.h"
 #include "dissectors/storage/text.h"
 
 namespace bw::storage {
@@ -143,6 +144,11 @@ RequestTarget SplitRequestTarget(std::string_view target) {
 }
 
 void QueryParams::Parse(std::string_view query) {
+  // Kept storage stays within kMaxParams x 2 x kRetainedBytes, plus the last query's size.
+  for (size_t i = 0; i < count_; ++i) {
+    ClearKeepingUpTo(params_[i].key, kRetainedBytes);
+    ClearKeepingUpTo(params_[i].value, kRetainedBytes);
+  }
   count_ = 0;
   dropped_ = 0;
   size_t pos = 0;
@@ -167,6 +173,12 @@ void QueryParams::Parse(std::string_view query) {
     if (amp == query.size()) break;
     pos = amp + 1;
   }
+}
+
+size_t QueryParams::heap_bytes() const {
+  size_t n = params_.capacity() * sizeof(QueryParam);
+  for (const QueryParam& p : params_) n += StringHeapBytes(p.key) + StringHeapBytes(p.value);
+  return n;
 }
 
 const QueryParam* QueryParams::Find(std::string_view key) const {

@@ -38,6 +38,9 @@ struct QueryParam {
 class QueryParams {
  public:
   static constexpr size_t kMaxParams = 128;
+  // Capacity a parameter's decoded key or value keeps for the next query; a longer one is
+  // released when the next query is parsed.
+  static constexpr size_t kRetainedBytes = 1024;
 
   QueryParams() = default;
   explicit QueryParams(std::string_view query) { Parse(query); }
@@ -53,6 +56,8 @@ class QueryParams {
   std::string_view Value(std::string_view key) const;
   std::span<const QueryParam> all() const { return {params_.data(), count_}; }
   size_t dropped() const { return dropped_; }
+  // Heap bytes held, kept storage included, for memory accounting and tests.
+  size_t heap_bytes() const;
 
  private:
   std::vector<QueryParam> params_;  // the first count_ are this query's; the rest are kept

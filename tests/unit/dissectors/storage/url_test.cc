@@ -61,6 +61,32 @@ TEST(QueryParams, BoundedUnderHostileInput) {
   EXPECT_EQ(q.dropped(), 10000u - QueryParams::kMaxParams);
 }
 
+// One object parses query after query (the recogniser's scratch): nothing of an earlier query
+// shows, and what a long one grew is not kept past the next.
+TEST(QueryParams, ReparsingEqualsAFreshParseAndReleasesLongValues) {
+  std::string hostile;
+  for (int i = 0; i < 200; ++i)
+    hostile += "k" + std::to_string(i) + "=" + std::string(40, 'v') + "&";
+  const std::string long_value = "token=" + std::string(4 * QueryParams::kRetainedBytes, 't');
+  QueryParams q;
+  for (const std::string& query : {hostile, long_value, std::string("a=1&b"), std::string()}) {
+    q.Parse(query);
+    QueryParams fresh(query);
+    ASSERT_EQ(q.all().size(), fresh.all().size()) << query.size();
+    EXPECT_EQ(q.dropped(), fresh.dropped());
+    for (size_t i = 0; i < fresh.all().size(); ++i) {
+      EXPECT_EQ(q.all()[i].key, fresh.all()[i].key);
+      EXPECT_EQ(q.all()[i].value, fresh.all()[i].value);
+      EXPECT_EQ(q.all()[i].has_value, fresh.all()[i].has_value);
+    }
+  }
+  EXPECT_EQ(q.Find("token"), nullptr);
+  q.Parse(long_value);
+  const size_t with_long = q.heap_bytes();
+  q.Parse("a=1");
+  EXPECT_LE(q.heap_bytes() + 3 * QueryParams::kRetainedBytes, with_long);
+}
+
 TEST(RedactQuery, ReplacesCredentialValuesKeepingKeys) {
   struct Case {
     std::string in;
