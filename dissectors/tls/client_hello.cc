@@ -10,6 +10,7 @@ constexpr uint8_t kHandshakeClientHello = 1;
 constexpr uint16_t kExtServerName = 0;
 constexpr uint16_t kExtAlpn = 16;
 constexpr uint16_t kExtSupportedVersions = 43;
+constexpr uint16_t kExtEarlyData = 42;
 constexpr uint8_t kServerNameHostName = 0;
 constexpr uint16_t kTls13 = 0x0304;
 
@@ -173,6 +174,7 @@ ParseStatus ParseExtensions(HandshakeCursor& c, size_t end, ClientHello& out) {
     size_t ext_end = c.consumed() + len;
     if (ext_end > end) return ParseStatus::kInvalid;
     ++out.extension_count;
+    if (type == kExtEarlyData) out.offers_early_data = true;
     // A repeated extension is a protocol violation (RFC 8446 4.2) and would let a client show
     // the sensor one name and the server another; refuse to pick one.
     bool* seen = type == kExtServerName          ? &seen_sni

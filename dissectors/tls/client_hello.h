@@ -62,6 +62,7 @@ struct ClientHello {
   uint16_t legacy_version = 0;                // client_version of the ClientHello body
   std::array<uint8_t, 32> random{};           // keys the NSS key log (CLIENT_RANDOM etc.)
   bool has_supported_versions_tls13 = false;  // supported_versions lists 0x0304
+  bool offers_early_data = false;  // early_data extension: 0-RTT records may follow (TLS 1.3)
   uint16_t cipher_suite_count = 0;
   uint16_t extension_count = 0;
   uint32_t handshake_length = 0;  // body length from the handshake header

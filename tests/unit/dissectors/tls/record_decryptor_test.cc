@@ -1,11 +1,8 @@
 #include "dissectors/tls/record_decryptor.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,7 +16,10 @@ namespace bw::tls {
 namespace {
 
 using testing::Bytes;
+using testing::Fixture;
+using testing::FixturePaths;
 using testing::FromHex;
+using testing::LoadFixture;
 
 ByteView View(const Bytes& b) { return {b.data(), b.size()}; }
 Bytes Copy(ByteView v) { return Bytes(v.begin(), v.end()); }
@@ -213,51 +213,6 @@ TEST_F(Rfc8448Test, RejectsWhatIsNotOneWholeRecord) {
 }
 
 // --- live openssl traffic (data/*.tlsfix, see data/make_tls_fixtures.py) ------------------------
-
-struct Fixture {
-  std::string name;
-  uint16_t suite = 0;
-  int version = 0;
-  bool etm = false;
-  std::vector<std::string> keylog;
-  Bytes c2s, s2c, plain_c2s, plain_s2c;
-};
-
-Fixture LoadFixture(const std::string& path) {
-  Fixture f;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string key;
-    words >> key;
-    std::string rest = line.size() > key.size() ? line.substr(key.size() + 1) : "";
-    if (key == "name") f.name = rest;
-    if (key == "suite") f.suite = static_cast<uint16_t>(std::stoul(rest, nullptr, 16));
-    if (key == "version") f.version = std::stoi(rest);
-    if (key == "etm") f.etm = rest == "1";
-    if (key == "keylog") f.keylog.push_back(rest);
-    if (key == "c2s") f.c2s = FromHex(rest);
-    if (key == "s2c") f.s2c = FromHex(rest);
-    if (key == "plain_c2s") f.plain_c2s = FromHex(rest);
-    if (key == "plain_s2c") f.plain_s2c = FromHex(rest);
-  }
-  return f;
-}
-
-std::vector<std::string> FixturePaths() {
-  std::vector<std::string> paths;
-  std::string dir = testing::SourcePath("tests/unit/dissectors/tls/data");
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n.size() > 7 && n.substr(n.size() - 7) == ".tlsfix") paths.push_back(dir + "/" + n);
-    }
-    closedir(d);
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
 
 std::vector<ByteView> SplitRecords(const Bytes& stream) {
   std::vector<ByteView> records;

@@ -4,10 +4,14 @@
 // the Ethernet/IPv4/TCP base captures in tests/pcap/captures (independent of sensor/decode,
 // which this component does not link).
 
+#include <dirent.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -223,6 +227,52 @@ inline std::string SourcePath(const std::string& rel) {
 #else
   return rel;
 #endif
+}
+
+// A live TLS connection recorded by data/make_tls_fixtures.py (its header says the format).
+struct Fixture {
+  std::string name;
+  uint16_t suite = 0;
+  int version = 0;
+  bool etm = false;
+  std::vector<std::string> keylog;
+  Bytes c2s, s2c, plain_c2s, plain_s2c;
+};
+
+inline Fixture LoadFixture(const std::string& path) {
+  Fixture f;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string key;
+    words >> key;
+    std::string rest = line.size() > key.size() ? line.substr(key.size() + 1) : "";
+    if (key == "name") f.name = rest;
+    if (key == "suite") f.suite = static_cast<uint16_t>(std::stoul(rest, nullptr, 16));
+    if (key == "version") f.version = std::stoi(rest);
+    if (key == "etm") f.etm = rest == "1";
+    if (key == "keylog") f.keylog.push_back(rest);
+    if (key == "c2s") f.c2s = FromHex(rest);
+    if (key == "s2c") f.s2c = FromHex(rest);
+    if (key == "plain_c2s") f.plain_c2s = FromHex(rest);
+    if (key == "plain_s2c") f.plain_s2c = FromHex(rest);
+  }
+  return f;
+}
+
+inline std::vector<std::string> FixturePaths() {
+  std::vector<std::string> paths;
+  std::string dir = SourcePath("tests/unit/dissectors/tls/data");
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 7 && n.substr(n.size() - 7) == ".tlsfix") paths.push_back(dir + "/" + n);
+    }
+    closedir(d);
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
 }
 
 }  // namespace bw::tls::testing
