@@ -2,11 +2,13 @@
 // Application-layer counters of one worker (written by that worker only; relaxed reads from the
 // metrics and summary threads).
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 
 #include "dissectors/common/counter.h"
 #include "dissectors/http/http_counters.h"
+#include "dissectors/tls/connection_decryptor.h"
 
 namespace bw::app {
 
@@ -26,6 +28,15 @@ struct AppCounters {
   // (storage/object_digest.h), and of those checked, the ones that did not.
   std::atomic<uint64_t> object_digest_matches{0};
   std::atomic<uint64_t> object_digest_mismatches{0};
+  // TLS decryption from key logs (tls/connection_decryptor.h): ClientHellos whose keys were
+  // looked for, connections with a record read under logged keys, connections whose bytes had
+  // to wait for keys, decrypted connections that speak HTTP/2 (not dissected), and why
+  // decryption ended early.
+  std::atomic<uint64_t> tls_decrypt_attempts{0};
+  std::atomic<uint64_t> tls_decrypted{0};
+  std::atomic<uint64_t> tls_waited_for_keys{0};
+  std::atomic<uint64_t> tls_http2{0};
+  std::array<std::atomic<uint64_t>, tls::kSessionFailureCount> tls_decrypt_failures{};
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) { bw::Bump(c, n); }
 };

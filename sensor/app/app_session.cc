@@ -39,7 +39,8 @@ size_t AppSession::MemoryBytes() const {
   size_t n = sizeof(AppSession);
   if (tls_) {
     n += sizeof(TlsState) + tls_->client_hello_buffer.capacity() + tls_->server_name.capacity() +
-         tls_->alpn.capacity();
+         tls_->alpn.capacity() + tls_->own_scratch.capacity();
+    if (tls_->decryptor) n += tls_->decryptor->MemoryBytes();
   }
   if (http_) n += sizeof(http::HttpConversation) + http_->held_bytes();
   if (scanner_) n += sizeof(storage::ListingScanner) + scanner_->held_bytes();
@@ -143,7 +144,7 @@ void AppSession::OnData(Direction dir, ByteView data, TimestampNs ts) {
       }
     }
   } else if (layer_ == AppLayer::kTls) {
-    FeedTls(dir, data);
+    FeedTls(dir, data, ts);
   }
 }
 
@@ -175,8 +176,9 @@ bool AppSession::SkipSocks(Direction dir, ByteView& data) {
   return !data.empty();
 }
 
-void AppSession::FeedTls(Direction dir, ByteView data) {
+void AppSession::FeedTls(Direction dir, ByteView data, TimestampNs ts) {
   TlsState& t = *tls_;
+  bool fed = false;
   if (dir == Direction::kToServer && !t.client_hello_done) {
     size_t room = config_.tls_client_hello_max - t.client_hello_buffer.size();
     size_t take = std::min(room, data.size());
@@ -191,6 +193,10 @@ void AppSession::FeedTls(Direction dir, ByteView data) {
         t.alpn += std::string(hello.alpn(i));
       }
       t.client_hello_done = true;
+      if (config_.tls_keys != nullptr) {
+        StartDecryption(hello, data.subspan(take), ts);
+        fed = true;
+      }
     } else if (status == tls::ParseStatus::kInvalid) {
       AppCounters::Bump(counters_.tls_client_hello_invalid);
       t.client_hello_done = true;
@@ -201,6 +207,116 @@ void AppSession::FeedTls(Direction dir, ByteView data) {
     if (t.client_hello_done) std::string().swap(t.client_hello_buffer);
   }
   t.turns.Feed(dir, data);
+  if (t.decryptor && !fed) {
+    t.plaintext_ts = ts;
+    t.decryptor->Feed(dir, data);
+    PollTlsKeys(ts);
+  }
+}
+
+// The decryptor reads the client's stream from its first byte: the buffered ClientHello, then
+// what followed it in the same segment.
+void AppSession::StartDecryption(const tls::ClientHello& hello, ByteView rest, TimestampNs ts) {
+  TlsState& t = *tls_;
+  std::span<uint8_t> scratch = config_.tls_scratch;
+  if (scratch.size() < tls::kMaxPlaintextBuffer) {
+    t.own_scratch.resize(tls::kMaxPlaintextBuffer);
+    scratch = t.own_scratch;
+  }
+  t.decryptor = std::make_unique<tls::ConnectionDecryptor>(hello, config_.tls_decrypt, scratch,
+                                                           static_cast<tls::PlaintextSink&>(*this));
+  AppCounters::Bump(counters_.tls_decrypt_attempts);
+  t.key_generation = config_.tls_keys->generation();
+  LookUpTlsKeys();
+  t.plaintext_ts = ts;
+  t.decryptor->Feed(Direction::kToServer, AsBytes(t.client_hello_buffer));
+  t.decryptor->Feed(Direction::kToServer, rest);
+  TrackDecryption(ts);
+}
+
+void AppSession::LookUpTlsKeys() {
+  tls::ConnectionKeys keys;
+  if (config_.tls_keys->Lookup(tls_->decryptor->client_random(), keys)) {
+    tls_->decryptor->SetKeys(keys);
+  }
+}
+
+void AppSession::PollTlsKeys(TimestampNs now) {
+  if (!tls_decrypting()) return;
+  TlsState& t = *tls_;
+  if (t.decryptor->waiting_for_keys()) {
+    uint64_t generation = config_.tls_keys->generation();
+    if (generation != t.key_generation) {
+      t.key_generation = generation;
+      t.plaintext_ts = now;
+      LookUpTlsKeys();
+    }
+  }
+  TrackDecryption(now);
+}
+
+void AppSession::TrackDecryption(TimestampNs now) {
+  TlsState& t = *tls_;
+  tls::ConnectionDecryptor& d = *t.decryptor;
+  if (d.waiting()) {
+    if (t.wait_since == 0) {
+      t.wait_since = now;
+    } else if (now - t.wait_since > config_.tls_key_wait) {
+      d.Fail(d.waiting_for_keys() ? tls::SessionFailure::kNoKeys
+                                  : tls::SessionFailure::kNoHandshake);
+    }
+  } else {
+    t.wait_since = 0;
+  }
+  if (d.waiting_for_keys() && !t.counted_wait) {
+    t.counted_wait = true;
+    AppCounters::Bump(counters_.tls_waited_for_keys);
+  }
+  if (d.decrypted() && !t.counted_decrypted) {
+    t.counted_decrypted = true;
+    AppCounters::Bump(counters_.tls_decrypted);
+  }
+  if (d.failed() && !t.counted_failure) {
+    t.counted_failure = true;
+    AppCounters::Bump(counters_.tls_decrypt_failures[static_cast<size_t>(d.failure())]);
+  }
+  if (!d.waiting()) {
+    for (Direction dir : {Direction::kToServer, Direction::kToClient}) {
+      if (!t.end_waits[Index(dir)]) continue;
+      t.end_waits[Index(dir)] = false;
+      if (http_) http_->End(dir, now);
+    }
+  }
+}
+
+// Decrypted application data: HTTP/1.x goes to an HTTP conversation as a plaintext connection's
+// bytes do. HTTP/2 (its connection preface) is counted, not dissected.
+void AppSession::OnPlaintext(Direction dir, ByteView data) {
+  TlsState& t = *tls_;
+  if (t.http2 || t.plaintext_done) return;
+  if (!http_) {
+    static constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n";
+    std::string_view text = AsStringView(data);
+    if (dir == Direction::kToServer &&
+        text.substr(0, kHttp2Preface.size()) == kHttp2Preface.substr(0, text.size())) {
+      t.http2 = true;
+      AppCounters::Bump(counters_.tls_http2);
+      return;
+    }
+    bool http = dir == Direction::kToServer ? http::LooksLikeHttpRequest(data)
+                                            : http::LooksLikeHttpResponse(data);
+    if (!http) {
+      t.plaintext_done = true;
+      return;
+    }
+    http_ = std::make_unique<http::HttpConversation>(
+        config_.http, counters_.http, static_cast<http::HttpHandler&>(*this), config_.http_pool);
+  }
+  http_->Feed(dir, data, t.plaintext_ts);
+  if (http_->gave_up()) {
+    http_->Close(t.plaintext_ts);
+    t.plaintext_done = true;
+  }
 }
 
 void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
@@ -225,15 +341,43 @@ void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
       tls_->client_hello_done = true;
       std::string().swap(tls_->client_hello_buffer);
     }
+    if (tls_->decryptor) {
+      tls_->plaintext_ts = ts;
+      tls_->decryptor->Gap(dir);
+      if (http_ && !tls_->plaintext_done) http_->Gap(dir, length, ts);
+      TrackDecryption(ts);
+    }
   }
 }
 
 void AppSession::OnEnd(Direction dir, TimestampNs ts) {
   account_[Index(dir)].ended = true;
-  if (layer_ == AppLayer::kHttp) http_->End(dir, ts);
+  if (layer_ == AppLayer::kHttp) {
+    http_->End(dir, ts);
+  } else if (layer_ == AppLayer::kTls && tls_->decryptor) {
+    // Bytes of this direction may still wait for keys: the FIN follows them.
+    if (tls_->decryptor->waiting()) {
+      tls_->end_waits[Index(dir)] = true;
+    } else if (http_ && !tls_->plaintext_done) {
+      http_->End(dir, ts);
+    }
+  }
 }
 
 void AppSession::Close(TimestampNs ts) {
+  if (tls_ && tls_->decryptor) {
+    TlsState& t = *tls_;
+    if (t.decryptor->waiting_for_keys()) {
+      t.plaintext_ts = ts;
+      LookUpTlsKeys();  // a last look: the keys may have come since the last packet
+    }
+    if (t.decryptor->waiting()) {
+      t.decryptor->Fail(t.decryptor->waiting_for_keys() ? tls::SessionFailure::kNoKeys
+                                                        : tls::SessionFailure::kNoHandshake);
+    }
+    TrackDecryption(ts);
+    config_.tls_keys->Forget(t.decryptor->client_random());
+  }
   if (http_) http_->Close(ts);
 }
 
@@ -436,6 +580,9 @@ void AppSession::FillContext(const http::HttpTransaction& tx, event::RequestCont
   ctx.response_body_bytes = tx.has_response ? tx.response.body_content_bytes : 0;
   ctx.user_agent.assign(tx.request.Find("User-Agent").value_or(std::string_view()));
   ctx.sni.assign(server_name());
+  ctx.tls_decrypted = tls_ && tls_->decryptor && tls_->decryptor->suite() != nullptr;
+  ctx.tls_version = ctx.tls_decrypted ? tls_->decryptor->version() : 0;
+  ctx.tls_cipher = ctx.tls_decrypted ? tls_->decryptor->suite()->name : std::string_view();
   ctx.missing_bytes = tx.request.missing_bytes || (tx.has_response && tx.response.missing_bytes);
 }
 

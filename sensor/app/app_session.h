@@ -3,6 +3,9 @@
 // the first bytes whether they carry HTTP/1.x or TLS, and runs our own dissectors on them:
 // HTTP transactions become storage events (ledger), TLS yields the full SNI and ALPN and the
 // request/response turns of encrypted traffic. Anything else stops being dissected at once.
+// With a key log (AppConfig::tls_keys), a TLS connection whose secrets are logged is decrypted
+// (tls/connection_decryptor.h) and its plaintext dissected as HTTP exactly as a plaintext
+// connection's; its bytes wait, bounded, up to AppConfig::tls_key_wait for keys logged late.
 // An HTTP tunnel (CONNECT 2xx, 101) ends the HTTP conversation; the tunnel's first bytes then
 // decide the layer once more, as a new connection's would.
 // It also keeps per-direction stream accounting (delivered bytes, gaps, optional SHA-256) for
@@ -14,7 +17,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "dissectors/common/direction.h"
 #include "dissectors/http/http_conversation.h"
@@ -25,9 +30,11 @@
 #include "dissectors/storage/object_digest.h"
 #include "dissectors/storage/recogniser.h"
 #include "dissectors/tls/client_hello.h"
+#include "dissectors/tls/connection_decryptor.h"
 #include "dissectors/tls/turn_counter.h"
 #include "sensor/app/app_counters.h"
 #include "sensor/app/known_servers.h"
+#include "sensor/app/tls_key_source.h"
 #include "sensor/decode/ip_address.h"
 #include "sensor/event/http_log_entry.h"
 #include "sensor/event/storage_request.h"
@@ -48,6 +55,13 @@ struct AppConfig {
   // false: transactions are parsed and counted, nothing more (no body scan, no recogniser).
   // Only bench/run's stage split turns it off (pipeline::StopAfter::kParse).
   bool recognise = true;
+  // TLS decryption: null means none (SNI, bytes and turns only).
+  TlsKeySource* tls_keys = nullptr;
+  tls::ConnectionDecryptorLimits tls_decrypt;
+  TimestampNs tls_key_wait = 10 * kNsPerSecond;  // packet time a connection's bytes wait for keys
+  // The worker's record plaintext buffer (tls::kMaxPlaintextBuffer bytes); empty: each
+  // decrypting session allocates its own.
+  std::span<uint8_t> tls_scratch;
 };
 
 // Where finished storage requests go (the worker's queue to the output stage).
@@ -88,7 +102,9 @@ struct StreamAccount {
   bool ended = false;
 };
 
-class AppSession final : public reassembly::StreamSink, private http::HttpHandler {
+class AppSession final : public reassembly::StreamSink,
+                         private http::HttpHandler,
+                         private tls::PlaintextSink {
  public:
   AppSession(const AppConfig& config, AppCounters& counters, EventOutput& out,
              FlowIdentity identity);
@@ -123,12 +139,29 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
   // application-data record bytes each way (tls/turn_counter.h says which records those are).
   uint64_t tls_turns() const { return tls_ ? tls_->turns.turns() : 0; }
   uint64_t tls_app_bytes(Direction d) const { return tls_ ? tls_->turns.application_bytes(d) : 0; }
+  // Decryption: under way or done (not given up), so that encrypted-flow detection by turns
+  // stands aside for the full requests; and whether bytes wait for keys now.
+  bool tls_decrypting() const { return tls_ && tls_->decryptor && !tls_->decryptor->failed(); }
+  bool WaitingForTlsKeys() const {
+    return tls_ && tls_->decryptor && tls_->decryptor->waiting_for_keys();
+  }
+  bool tls_http2() const { return tls_ && tls_->http2; }
+  // Looks the keys up again if the key source has news, and gives up a wait that outlasted
+  // AppConfig::tls_key_wait. For connections with no packet to prompt it (idle, or closed while
+  // waiting: the worker keeps those a while).
+  void PollTlsKeys(TimestampNs now);
 
  private:
   void Decide(Direction dir, ByteView data);
   // Skips a SOCKS handshake ahead of the tunnelled protocol; false when nothing is left.
   bool SkipSocks(Direction dir, ByteView& data);
-  void FeedTls(Direction dir, ByteView data);
+  void FeedTls(Direction dir, ByteView data, TimestampNs ts);
+  void StartDecryption(const tls::ClientHello& hello, ByteView rest, TimestampNs ts);
+  void LookUpTlsKeys();
+  // Counts what the decryptor did, ends an expired wait, and passes on FINs that waited.
+  void TrackDecryption(TimestampNs now);
+  // tls::PlaintextSink
+  void OnPlaintext(Direction dir, ByteView data) override;
   storage::ServerHint Hint(TimestampNs now) const;
   // http::HttpHandler
   void OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) override;
@@ -184,6 +217,18 @@ class AppSession final : public reassembly::StreamSink, private http::HttpHandle
     tls::TlsTurnCounter turns;
     std::string server_name;
     std::string alpn;
+    // Decryption, with a key log only.
+    std::unique_ptr<tls::ConnectionDecryptor> decryptor;
+    std::vector<uint8_t> own_scratch;  // without the worker's
+    TimestampNs wait_since = 0;        // 0: not waiting
+    uint64_t key_generation = 0;       // of the key source at the last lookup
+    TimestampNs plaintext_ts = 0;      // of the bytes being decrypted
+    std::array<bool, 2> end_waits{};   // a FIN that came while bytes waited for keys
+    bool counted_wait = false;
+    bool counted_decrypted = false;
+    bool counted_failure = false;
+    bool http2 = false;
+    bool plaintext_done = false;  // not HTTP/1.x, or the HTTP parser gave up
   };
   std::unique_ptr<TlsState> tls_;
 };

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dissectors/common/buffer_capacity.h"
@@ -31,7 +32,12 @@ struct RequestContext {
   uint64_t response_bytes = 0;       // headers + body as sent
   uint64_t response_body_bytes = 0;  // the body's content (object bytes), see StorageEvent
   std::string user_agent;
-  std::string sni;             // TLS server name when the request was decrypted from TLS
+  std::string sni;  // TLS server name when the request was decrypted from TLS
+  // Decrypted from TLS with a key log: the version (0x0303, 0x0304) and the suite's IANA name
+  // (static storage, cipher_suite.h).
+  bool tls_decrypted = false;
+  uint16_t tls_version = 0;
+  std::string_view tls_cipher;
   bool missing_bytes = false;  // a capture gap fell inside the request or response
 };
 

@@ -58,10 +58,18 @@ void FormatLedgerLineTo(std::string& line, const event::RequestContext& ctx,
   if (!ctx.user_agent.empty()) {
     j.Key("user_agent").BeginObject().Field("original", ctx.user_agent).EndObject();
   }
-  if (!ctx.sni.empty()) {
-    j.Key("tls").BeginObject().Key("client").BeginObject();
-    j.Field("server_name", ctx.sni);
-    j.EndObject().EndObject();
+  if (!ctx.sni.empty() || ctx.tls_decrypted) {
+    j.Key("tls").BeginObject();
+    if (ctx.tls_decrypted) {
+      // ECS: tls.version is the number alone, tls.version_protocol says which protocol.
+      j.Field("established", true);
+      j.Field("version", ctx.tls_version == 0x0304 ? "1.3" : "1.2");
+      j.Field("version_protocol", "tls");
+      j.Field("cipher", ctx.tls_cipher);
+      j.Field("decrypted", true);
+    }
+    if (!ctx.sni.empty()) j.Key("client").BeginObject().Field("server_name", ctx.sni).EndObject();
+    j.EndObject();
   }
 
   j.Key("storage").BeginObject();

@@ -125,6 +125,20 @@ Json App(const SensorSnapshot& s) {
           {"object_digest_mismatches", s.app.object_digest_mismatches}};
 }
 
+// Every failure reason is listed, zero or not.
+Json TlsDecryption(const SensorSnapshot& s) {
+  Json failures = Json::object();
+  for (size_t i = 1; i < tls::kSessionFailureCount; ++i) {
+    failures[std::string(tls::SessionFailureName(static_cast<tls::SessionFailure>(i)))] =
+        s.app.tls_decrypt_failures[i];
+  }
+  return {{"attempts", s.app.tls_decrypt_attempts},
+          {"decrypted", s.app.tls_decrypted},
+          {"waited_for_keys", s.app.tls_waited_for_keys},
+          {"http2", s.app.tls_http2},
+          {"failures", failures}};
+}
+
 // Every error reason is listed, zero or not.
 Json Http(const metrics::HttpSnapshot& h) {
   Json errors = Json::object();
@@ -273,6 +287,7 @@ std::string StatsJson(const SensorSnapshot& s) {
   j["protocols"] = s.protocols;
   j["reassembly"] = Reassembly(s.reassembly);
   j["app"] = App(s);
+  j["tls_decryption"] = TlsDecryption(s);
   j["http"] = Http(s.http);
   j["detection"] = Detection(s.detection);
   j["ledger"] = Ledger(s.ledger);

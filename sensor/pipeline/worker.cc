@@ -86,6 +86,10 @@ Worker::Worker(int id, const config::Config& config, const app::AppConfig& app_c
   app_config_.known_servers = &known_servers_;
   app_config_.http_pool = &http_pool_;
   app_config_.recogniser_scratch = &recogniser_scratch_;
+  if (app_config_.tls_keys != nullptr) {
+    tls_scratch_.resize(tls::kMaxPlaintextBuffer);
+    app_config_.tls_scratch = tls_scratch_;
+  }
   flow::FlowLimits limits;
   limits.max_flows = std::max<uint64_t>(1, config.flows.max_flows / config.workers);
   limits.tcp_idle_timeout = config.flows.tcp_idle_timeout;
@@ -221,12 +225,14 @@ void Worker::Tick(TimestampNs now) {
   }
   if (now > now_) now_ = now;
   flows_->Expire(now_);
+  PollParked();
   if (now_ - last_hole_check_ >= kHoleCheckInterval) {
     last_hole_check_ = now_;
     flows_->ForEach(
         [this](const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times) {
           sink_->Bind(&key, &state);
           state.tcp.CheckTimeouts(now_, *sink_);
+          if (state.app) state.app->PollTlsKeys(now_);
           Charge(state);
           ReportEncrypted(state, times, false);
         });
@@ -237,7 +243,33 @@ void Worker::Tick(TimestampNs now) {
 void Worker::Drain(TimestampNs now) {
   if (now > now_) now_ = now;
   flows_->Drain(now_);
+  CloseParked();
   PublishWatermark();
+}
+
+void Worker::PollParked() {
+  for (size_t i = 0; i < parked_.size();) {
+    Parked& p = parked_[i];
+    p.app->PollTlsKeys(now_);
+    if (p.app->WaitingForTlsKeys()) {
+      ++i;
+      continue;
+    }
+    p.app->Close(now_);
+    memory_ -= p.memory;
+    parked_[i] = std::move(parked_.back());
+    parked_.pop_back();
+  }
+  PublishMemory();
+}
+
+void Worker::CloseParked() {
+  for (Parked& p : parked_) {
+    p.app->Close(now_);
+    memory_ -= p.memory;
+  }
+  parked_.clear();
+  PublishMemory();
 }
 
 // Encrypted flows feed detection by what TLS still shows: the SNI, the request/response turns
@@ -246,6 +278,8 @@ void Worker::Drain(TimestampNs now) {
 // of a tap's traffic, costs the output stage nothing.
 void Worker::ReportEncrypted(FlowState& state, const flow::FlowTimes& times, bool final) {
   if (!state.app || state.app->layer() != app::AppLayer::kTls) return;
+  // Decrypted: detection reads the requests themselves.
+  if (state.app->tls_decrypting()) return;
   if (state.storage_name == FlowState::Storage::kUnknown) {
     const std::string& sni = state.app->server_name();
     if (sni.empty()) return;  // no ClientHello yet, or none with a name: nothing to tell
@@ -288,8 +322,24 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
                      flow::FlowEndReason reason, TimestampNs now) {
   sink_->Bind(&key, &state);
   state.tcp.Finish(now, *sink_);
-  if (state.app) state.app->Close(now);
+  const bool park =
+      state.app && state.app->WaitingForTlsKeys() && parked_.size() < kMaxParkedSessions;
+  if (state.app && !park) state.app->Close(now);
   ReportEncrypted(state, times, true);
+  struct ParkOnExit {
+    Worker& w;
+    FlowState& state;
+    bool park;
+    ~ParkOnExit() {
+      if (!park) return;
+      Parked p;
+      p.memory = state.app->MemoryBytes();
+      p.app = std::move(state.app);
+      w.memory_ += p.memory;
+      w.parked_.push_back(std::move(p));
+      w.PublishMemory();
+    }
+  } park_on_exit{*this, state, park};
   classifier_.Finish(state.ndpi);
   memory_ -= state.memory;
   state.memory = 0;

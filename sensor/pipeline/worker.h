@@ -94,6 +94,11 @@ class Worker final : private app::EventOutput {
   void ReportEncrypted(FlowState& state, const flow::FlowTimes& times, bool final);
   void Charge(FlowState& state);
   void PublishMemory();
+  // Sessions whose connection ended while its bytes waited for TLS keys: kept (up to
+  // kMaxParkedSessions) until the keys come or AppConfig::tls_key_wait passes, since key loggers
+  // such as HAProxy write a connection's keys as it ends.
+  void PollParked();
+  void CloseParked();
   void EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                flow::FlowEndReason reason, TimestampNs now);
 
@@ -103,6 +108,13 @@ class Worker final : private app::EventOutput {
   // them: a few dozen cover the requests that start while others end.
   http::TransactionPool http_pool_{64};
   storage::RecogniserScratch recogniser_scratch_;  // one recognition at a time on this thread
+  std::vector<uint8_t> tls_scratch_;               // one record's plaintext; only with a key log
+  static constexpr size_t kMaxParkedSessions = 256;
+  struct Parked {
+    std::unique_ptr<app::AppSession> app;
+    size_t memory = 0;  // charged to memory_ while parked
+  };
+  std::vector<Parked> parked_;
   app::AppConfig app_config_;  // the sensor's, with this worker's own parts above
   WorkerOutputs outputs_;
   WorkerCounters counters_;

@@ -290,6 +290,31 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
     }
   }
 
+  // --- TLS
+  const auto& app = s.app;
+  f.Counter("bucketwatch_tls_connections_total", "Connections that carry TLS.", D(app.tls_flows));
+  f.Counter("bucketwatch_tls_decrypt_attempts_total",
+            "TLS connections whose keys were looked for in the key logs.",
+            D(app.tls_decrypt_attempts));
+  f.Counter("bucketwatch_tls_decrypted_connections_total",
+            "TLS connections with records read under logged keys.", D(app.tls_decrypted));
+  f.Counter("bucketwatch_tls_key_waits_total",
+            "TLS connections whose bytes waited for keys logged after their records.",
+            D(app.tls_waited_for_keys));
+  f.Counter("bucketwatch_tls_http2_connections_total",
+            "Decrypted connections that speak HTTP/2 (counted, not dissected).", D(app.tls_http2));
+  {
+    auto& fam = f.Family("bucketwatch_tls_decrypt_failures_total",
+                         "TLS connections whose decryption ended early, by reason (no_keys: "
+                         "the keys never came).",
+                         MetricType::Counter);
+    for (size_t i = 1; i < tls::kSessionFailureCount; ++i) {
+      Families::AddCounter(
+          fam, D(app.tls_decrypt_failures[i]),
+          {{"reason", S(tls::SessionFailureName(static_cast<tls::SessionFailure>(i)))}});
+    }
+  }
+
   // --- storage
   {
     auto& all = f.Family("bucketwatch_storage_requests_total",

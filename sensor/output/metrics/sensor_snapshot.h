@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dissectors/http/http_counters.h"
+#include "dissectors/tls/connection_decryptor.h"
 #include "sensor/decode/drop_reason.h"
 #include "sensor/output/metrics/storage_request_counters.h"
 
@@ -148,6 +149,12 @@ struct AppSnapshot {
                                        // stage finds were: OutputSnapshot::known_server_requests)
   uint64_t object_digest_matches = 0;  // object reads proven by their MD5 (object_digest.h)
   uint64_t object_digest_mismatches = 0;
+  // TLS decryption (app_counters.h says what each counts).
+  uint64_t tls_decrypt_attempts = 0;
+  uint64_t tls_decrypted = 0;
+  uint64_t tls_waited_for_keys = 0;
+  uint64_t tls_http2 = 0;
+  std::array<uint64_t, tls::kSessionFailureCount> tls_decrypt_failures{};
 };
 
 struct HttpSnapshot {

@@ -124,6 +124,13 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     s.app.non_storage_http += Load(a.non_storage_http);
     s.app.object_digest_matches += Load(a.object_digest_matches);
     s.app.object_digest_mismatches += Load(a.object_digest_mismatches);
+    s.app.tls_decrypt_attempts += Load(a.tls_decrypt_attempts);
+    s.app.tls_decrypted += Load(a.tls_decrypted);
+    s.app.tls_waited_for_keys += Load(a.tls_waited_for_keys);
+    s.app.tls_http2 += Load(a.tls_http2);
+    for (size_t i = 0; i < s.app.tls_decrypt_failures.size(); ++i) {
+      s.app.tls_decrypt_failures[i] += Load(a.tls_decrypt_failures[i]);
+    }
     const auto& h = a.http;
     auto& o = s.http;
     o.requests += Load(h.requests);
