@@ -167,6 +167,10 @@ class ConnectionKeys {
  public:
   const Secret& Get(KeyLogLabel label) const { return secrets_[static_cast<size_t>(label)]; }
   bool Has(KeyLogLabel label) const { return !Get(label).empty(); }
+  // Wipes every secret: a value reused for copies out of a shared store is emptied this way.
+  void Clear() {
+    for (Secret& s : secrets_) s.Wipe();
+  }
 
  private:
   friend class KeyLogStore;
