@@ -11,6 +11,7 @@ void CliOverrides::ApplyTo(Config& config) const {
   if (!metrics_listen.empty()) config.metrics.listen = metrics_listen;
   if (!state_dir.empty()) config.state.dir = state_dir;
   if (!log_level.empty()) config.log.level = log_level;
+  if (!tls_keylog.empty()) config.tls.keylog = tls_keylog;
 }
 
 }  // namespace bw::config

@@ -142,6 +142,7 @@ Config Extract(const YAML::Node& root) {
     m.Seconds("known_server_ttl_seconds", c.storage.known_server_ttl, 1, 30 * kDay);
     ReadEndpoints(m.Child("endpoints"), m.ChildPath("endpoints"), c.storage.endpoints);
   }
+  ReadTlsConfig(top.Child("tls"), "tls", c.tls);
   {
     MapReader m(top.Child("state"), "state");
     m.String("dir", c.state.dir);
@@ -352,6 +353,9 @@ std::string DumpConfig(const Config& c) {
         << YAML::Key << "virtual_hosted" << YAML::Value << e.virtual_hosted << YAML::EndMap;
   }
   out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+  DumpTlsConfig(out, c.tls);
+  out << YAML::EndMap;
   out << YAML::Key << "state" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "dir" << YAML::Value << YAML::DoubleQuoted << c.state.dir;
   out << YAML::Key << "save_interval_seconds" << YAML::Value << secs(c.state.save_interval);

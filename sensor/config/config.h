@@ -12,6 +12,7 @@
 #include "sensor/config/detection_config.h"
 #include "sensor/config/ledger_config.h"
 #include "sensor/config/metrics_config.h"
+#include "sensor/config/tls_config.h"
 
 namespace bw::config {
 
@@ -85,6 +86,9 @@ struct Config {
     TimestampNs known_server_ttl = 86400 * kNsPerSecond;
     std::vector<EndpointConfig> endpoints;
   } storage;
+
+  // TLS key logs and the bounds of waiting for keys (issue 19).
+  TlsConfig tls;
 
   // What the sensor learned that must outlive a restart (state/learned_state.h): the servers
   // known as storage, the dedup windows and open detection windows, saved to dir/state.json every

@@ -21,6 +21,7 @@ constexpr std::string_view kRestartOnly[] = {
     "reassembly",
     "classify",
     "http",
+    "tls",
     "state",
     "output",
     "metrics",
