@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   std::string read_file, interface, bpf, config_path, ledger, alerts, metrics_listen;
   std::string flow_log, http_log, stats_json, state_dir;
   std::vector<std::string> sets;
+  std::vector<std::string> tls_keylog;
   std::string user, log_level;
   uint32_t workers = 0;
   uint32_t snaplen = 0;
@@ -78,6 +79,10 @@ int main(int argc, char** argv) {
                "Add the SHA-256 of each direction's reassembled bytes to the flow log");
   app.add_option("--state-dir", state_dir,
                  "Keep learned servers and alert dedup here across restarts (overrides state.dir)");
+  app.add_option("--tls-keylog", tls_keylog,
+                 "Read TLS keys from this NSS key log file, directory or FIFO, followed while "
+                 "running (repeatable; overrides tls.keylog)")
+      ->take_all();
   app.add_option("--stats-json", stats_json, "Write the final counters as JSON to this file");
   app.add_flag("-q,--quiet", quiet, "No run summary on stderr");
   app.add_option("--user", user, "Drop root to this user once capture and outputs are open");
@@ -116,8 +121,18 @@ int main(int argc, char** argv) {
   auto loaded = bw::config::LoadConfig(config_path, sets);
   if (!loaded.ok) return Fail(2, "config error: " + loaded.error);
   bw::config::Config config = loaded.config;
-  const bw::config::CliOverrides overrides{bpf,    workers,        snaplen,   ledger,
-                                           alerts, metrics_listen, state_dir, log_level};
+  if (tls_keylog.size() > bw::config::kMaxKeyLogPaths) {
+    return Fail(2, "--tls-keylog: at most " + std::to_string(bw::config::kMaxKeyLogPaths) +
+                       " paths, got " + std::to_string(tls_keylog.size()));
+  }
+  for (const std::string& path : tls_keylog) {
+    if (path.empty() || path.size() > bw::config::kMaxKeyLogPathBytes) {
+      return Fail(2, "--tls-keylog: expected a non-empty path of at most " +
+                         std::to_string(bw::config::kMaxKeyLogPathBytes) + " bytes");
+    }
+  }
+  const bw::config::CliOverrides overrides{
+      bpf, workers, snaplen, ledger, alerts, metrics_listen, state_dir, log_level, tls_keylog};
   overrides.ApplyTo(config);
   bw::pipeline::SetupLogging(config.log.level);
   // What start-up would refuse, --check-config refuses too (and both before opening anything).
@@ -132,7 +147,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (print_config) {
-    if (config_path.empty() && sets.empty() && log_level.empty()) {
+    if (config_path.empty() && sets.empty() && log_level.empty() && tls_keylog.empty()) {
       std::fwrite(bw::config::EmbeddedDefaultConfig().data(), 1,
                   bw::config::EmbeddedDefaultConfig().size(), stdout);
     } else {

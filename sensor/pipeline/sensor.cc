@@ -1,12 +1,15 @@
 #include "sensor/pipeline/sensor.h"
 
+#include <pwd.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -39,6 +42,17 @@ std::string Join(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
   return out;
+}
+
+// The uid the sensor runs as once it gave up root (--user: a name or a number), else its own:
+// besides root, the only owner a key log may have. main() checked that the user exists.
+uid_t RunUid(const std::string& user) {
+  if (user.empty()) return ::geteuid();
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (getpwnam_r(user.c_str(), &pw, buf, sizeof(buf), &found) == 0 && found) return pw.pw_uid;
+  return static_cast<uid_t>(std::strtoul(user.c_str(), nullptr, 10));
 }
 
 // Per worker. Small enough to stay mostly in cache and to cost few page faults to bring in
@@ -178,6 +192,24 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   output_ = std::make_unique<OutputStage>(oo, c.detection, targets);
   if (state_file_) RestoreState();
 
+  if (!c.tls.keylog.empty()) {
+    key_store_ = std::make_unique<tls::SharedKeyStore>(
+        tls::KeyLogStoreLimits{static_cast<size_t>(c.tls.max_keys)});
+    tls::KeyLogSourceOptions ko;
+    ko.paths = c.tls.keylog;
+    ko.allow_insecure_permissions = c.tls.keylog_allow_insecure_permissions;
+    ko.run_uid = RunUid(options_.capture.user);
+    ko.follow = source_->live();
+    key_log_ = std::make_unique<tls::KeyLogSource>(ko, *key_store_);
+    // A key log refused (permissions, a missing path) is a configuration error: exit 2.
+    if (!key_log_->Open(error)) {
+      usage_error = true;
+      return false;
+    }
+    // Every key there is now, before the first packet (a --read run gets no other chance).
+    key_log_->LoadAll();
+  }
+
   app_config_.digests = options_.flow_digests;
   app_config_.http_log = http_log_.is_open();
   app_config_.http.max_start_line = c.http.max_start_line;
@@ -266,8 +298,9 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   }
   // Everything that runs is open now, so what it holds is what the sensor needs to run.
   if (!memory_budget_.Plan(c.memory_cap_bytes, c.detection.memory_bytes,
-                           rings_.size() * kRingBytes + source_->buffer_bytes(), c.workers,
-                           error)) {
+                           rings_.size() * kRingBytes + source_->buffer_bytes() +
+                               (key_store_ ? key_store_->capacity_bytes() : 0),
+                           c.workers, error)) {
     usage_error = true;
     return false;
   }
@@ -390,11 +423,23 @@ int Sensor::Run() {
   }
   // Before the capture thread is pinned: the output thread must not inherit its CPU.
   output_->Start();
+  // Live, keys keep arriving as connections open; a --read run loaded them all in Open().
+  if (key_log_ && source_->live()) key_log_->Start();
   PinCurrentThread(cpus, 0, "capture");
 
   const bool failed = !CaptureLoop();
   source_->StopReading();
   StopWorkers(last_ts_);
+  if (key_log_) {
+    key_log_->Stop();
+    const tls::KeyLogSourceCounts k = key_log_->Counts();
+    const tls::SharedKeyStoreCounts s = key_store_->Counts();
+    spdlog::info(
+        "tls.keylog: {} keys loaded from {} lines ({} malformed, {} overlong, {} read errors); "
+        "{} connections' keys evicted at tls.max_keys, {} dropped at their end",
+        k.keys_loaded, k.lines_read, k.malformed_lines, k.overlong_lines, k.read_errors,
+        s.store.connections_evicted, s.store.connections_erased);
+  }
   // Only now is every packet's result in the ledger, the alerts and the counters: a scrape that
   // sees "finished" (or "failed") sees all of it.
   if (input_ended_) capture_status_.Finish();

@@ -37,6 +37,8 @@
 #include "sensor/pipeline/packet_ring.h"
 #include "sensor/pipeline/process.h"
 #include "sensor/pipeline/worker.h"
+#include "sensor/tls/key_log_source.h"
+#include "sensor/tls/shared_key_store.h"
 
 namespace bw::pipeline {
 
@@ -93,6 +95,12 @@ class Sensor {
   // Everything /metrics, --stats-json and the run summary report, read with relaxed loads (any
   // thread); the end-of-run fields once Run() stopped the pipeline.
   metrics::SensorSnapshot Snapshot() const;
+  // The TLS keys read from tls.keylog, for the workers to look up and erase (issue 19); null
+  // when no key log is configured. Valid from Open() until the sensor is destroyed, and
+  // outlives the workers.
+  tls::SharedKeyStore* key_store() const { return key_store_.get(); }
+  // What reading the key logs counted; null when no key log is configured.
+  const tls::KeyLogSource* key_log_source() const { return key_log_.get(); }
 
  private:
   // state.dir: loads what an earlier run learned into the output stage (a bad file is logged and
@@ -139,6 +147,10 @@ class Sensor {
   std::unique_ptr<state::StateFile> state_file_;  // state.dir; null when none
   std::unique_ptr<OutputStage> output_;
   MemoryBudget memory_budget_;  // read by the workers: outlives them
+  // tls.keylog: the keys the workers share (outlives them) and what fills it: read at Open,
+  // followed from Run (live captures) until the workers stopped.
+  std::unique_ptr<tls::SharedKeyStore> key_store_;
+  std::unique_ptr<tls::KeyLogSource> key_log_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // Workers [0, first_threaded_) run on the capture thread; rings_[i] feeds worker
   // first_threaded_ + i, each on its own thread.

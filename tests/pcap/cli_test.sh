@@ -79,6 +79,29 @@ expect 1 "unsupported link type 163" -- "$bw" --read "$work/wifi.pcap"
 
 # Cut the capture in the middle of a packet: exit 1 with one line, and every packet before the
 # cut processed (flows and requests reported).
+# --tls-keylog (issue 19): an insecure key log refuses the start (exit 2) unless allowed; no key
+# reaches stderr or --print-config, whatever the lines.
+keys="$work/keys"
+rm -rf "$keys" && mkdir -m 700 "$keys"
+secret=$(printf 'c0ffee%.0s' {1..16})
+{
+  printf 'CLIENT_RANDOM %064d %s\n' 1 "$secret"
+  printf 'CLIENT_RANDOM %064d %s\n' 2 "${secret:0:50}"
+  printf 'CLIENT_RANDOM zz%062d %s\n' 3 "$secret"
+} >"$keys/sslkeys.log"
+chmod 644 "$keys/sslkeys.log"
+expect 2 "tls.keylog: .*sslkeys.log: world-readable \(mode 0644\)" -- "$bw" --read "$base" --tls-keylog "$keys/sslkeys.log" -q
+expect 0 "reading it anyway" -- "$bw" --read "$base" --tls-keylog "$keys/sslkeys.log" --set tls.keylog_allow_insecure_permissions=true -q
+chmod 600 "$keys/sslkeys.log"
+expect 2 "tls.keylog: .*missing.log: no such file" -- "$bw" --read "$base" --tls-keylog "$keys/missing.log" -q
+expect 0 "line 2 skipped: bad_secret_length" -- "$bw" --read "$base" --tls-keylog "$keys/sslkeys.log" --tls-keylog "$keys" --log-level debug
+cp "$work/err" "$work/keylog-run.err"
+expect 0 EMPTY -- "$bw" --print-config --tls-keylog "$keys/sslkeys.log"
+grep -q "$keys/sslkeys.log" "$work/out" || { echo "FAIL: --print-config does not show --tls-keylog"; failures=$((failures + 1)); }
+if grep -qi "${secret:0:24}" "$work/out" "$work/err" "$work/keylog-run.err"; then
+  echo "FAIL: key material in the output"; failures=$((failures + 1))
+fi
+
 size=$(stat -c %s "$base")
 head -c $((size * 2 / 3)) "$base" >"$work/truncated.pcap"
 expect 1 "truncated|processed the [0-9]+ packets before it" -- "$bw" --read "$work/truncated.pcap" --flow-log "$work/trunc.flows" --stats-json "$work/trunc.stats" --quiet
