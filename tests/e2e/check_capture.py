@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Verifies an e2e manifest against the saved capture, using tshark's HTTP dissection.
 
-    check_capture.py EXPECTED.jsonl CAPTURE.pcap [--ports P,Q] [--tshark PATH]
+    check_capture.py EXPECTED.jsonl CAPTURE.pcap [--ports P,Q] [--tls-ports P,Q --keylog FILE]
+                     [--tshark PATH]
 
 The harness self-check: every manifest line must be one HTTP request on the wire with the same
 method, (percent-decoded) path, the query parameters the line names, the Host when the line names
@@ -12,8 +13,17 @@ Responses are paired with requests in order on each TCP stream (HTTP/1.1 answers
 when pipelined); 1xx interim responses are skipped.
 
 Server ports are found from the SYNs in the capture unless --ports is given; tshark is told to
-dissect them as HTTP. Exit 0 when everything matches, 1 on a mismatch, 2 on usage errors.
-Python standard library only.
+dissect them as HTTP. Ports named in --tls-ports are dissected as TLS instead, decrypted with the
+NSS key log --keylog (tshark's own TLS 1.2/1.3 decryption, `-o tls.keylog_file:`), and the HTTP
+inside is checked like plaintext. A request read from a decrypted stream also carries what tshark
+read from that stream's handshake, checked against the optional manifest fields:
+
+    tls_decrypted   true: the request was decrypted from TLS; false/null: it was plaintext
+    tls_version     "1.2" or "1.3" (ServerHello, supported_versions for 1.3)
+    tls_cipher      the suite as tshark names it (IANA names, TLS_AES_128_GCM_SHA256 ...)
+    sni             the ClientHello's server_name; null asserts that there was none
+
+Exit 0 when everything matches, 1 on a mismatch, 2 on usage errors. Python standard library only.
 """
 
 from __future__ import annotations
@@ -31,11 +41,23 @@ AGG = "\x1f"  # tshark aggregator between occurrences of a field in one frame (n
 SIGNATURE_QUERY_PARAMS = ("x-amz-signature", "signature", "sig", "x-goog-signature")
 
 
-def tshark_fields(tshark: str, pcap: str, ports: list[int], display_filter: str,
-                  fields: list[str]) -> list[list[list[str]]]:
-    argv = [tshark, "-n", "-r", pcap]
+def decode_args(ports: list[int], tls_ports: list[int] = (), keylog: str | None = None) -> list[str]:
+    """tshark options: plaintext ports as HTTP; TLS ports as TLS carrying HTTP, with the key log."""
+    argv = []
     for p in ports:
-        argv += ["-d", f"tcp.port=={p},http"]
+        if p not in tls_ports:
+            argv += ["-d", f"tcp.port=={p},http"]
+    for p in tls_ports:
+        argv += ["-d", f"tcp.port=={p},tls", "-d", f"tls.port=={p},http"]
+    if keylog:
+        argv += ["-o", f"tls.keylog_file:{keylog}"]
+    return argv
+
+
+def tshark_fields(tshark: str, pcap: str, ports: list[int], display_filter: str,
+                  fields: list[str], tls_ports: list[int] = (), keylog: str | None = None,
+                  extra: list[str] = ()) -> list[list[list[str]]]:
+    argv = [tshark, "-n", "-r", pcap, *decode_args(ports, tls_ports, keylog), *extra]
     argv += ["-Y", display_filter, "-T", "fields", "-E", "separator=\t", "-E", f"aggregator={AGG}",
              "-E", "occurrence=a"]
     for f in fields:
@@ -56,16 +78,63 @@ def server_ports(tshark: str, pcap: str) -> list[int]:
     return sorted({int(r[0][0]) for r in rows if r[0]})
 
 
-def read_wire(tshark: str, pcap: str, ports: list[int]) -> list[dict]:
-    """HTTP requests on the wire in capture order, each with its response status (or None)."""
+TLS_VERSIONS = {"0x0304": "1.3", "0x0303": "1.2", "0x0302": "1.1", "0x0301": "1.0"}
+
+
+def read_tls_streams(tshark: str, pcap: str, ports: list[int], tls_ports: list[int],
+                     keylog: str | None) -> dict[int, dict]:
+    """TCP stream -> what its handshake says: sni, tls_version, tls_cipher (tshark's name for the
+    ServerHello's suite), encrypt_then_mac (ServerHello extension 22), resumed (TLS 1.2: the
+    server sent no Certificate; TLS 1.3: it accepted a pre_shared_key), key_updates (TLS 1.3
+    KeyUpdate messages, both directions, seen only when decrypted)."""
+    if not tls_ports:
+        return {}
+    # A custom column resolves the suite number to tshark's own name for it.
+    column = ["-o", 'gui.column.format:"suite","%Cus:tls.handshake.ciphersuite:0:R"']
+    rows = tshark_fields(tshark, pcap, ports, "tls.handshake", [
+        "tcp.stream", "tls.handshake.type", "tls.handshake.extensions_server_name", "_ws.col.suite",
+        "tls.handshake.extensions.supported_version", "tls.handshake.version", "tls.handshake.extension.type"],
+        tls_ports, keylog, column)
+    streams: dict[int, dict] = {}
+    for stream, types, sni, suite, supported, version, ext_types in rows:
+        info = streams.setdefault(int(stream[0]), {"sni": None, "tls_version": None, "tls_cipher": None,
+                                                   "encrypt_then_mac": False, "certificate": False,
+                                                   "key_updates": 0})
+        if "1" in types:  # ClientHello
+            info["sni"] = sni[0] if sni else None
+        if "2" in types:  # ServerHello (the last one, after a HelloRetryRequest)
+            info["tls_cipher"] = suite[0].split(",")[0] if suite else None
+            if "0x0304" in supported:
+                info["tls_version"] = "1.3"
+            elif version:
+                info["tls_version"] = TLS_VERSIONS.get(version[0], version[0])
+            info["encrypt_then_mac"] = "22" in ext_types
+            info["psk"] = "41" in ext_types  # TLS 1.3: the server accepted a pre_shared_key
+        if "11" in types:
+            info["certificate"] = True
+        info["key_updates"] += types.count("24")
+    for info in streams.values():
+        info["resumed"] = ((info["tls_version"] == "1.2" and not info["certificate"])
+                           or (info["tls_version"] == "1.3" and info.get("psk", False)))
+    return streams
+
+
+def read_wire(tshark: str, pcap: str, ports: list[int], tls_ports: list[int] = (),
+              keylog: str | None = None) -> list[dict]:
+    """HTTP requests on the wire in capture order, each with its response status (or None).
+    Requests decrypted from a TLS port carry "tls": that stream's handshake (read_tls_streams);
+    plaintext ones carry "tls": None."""
     rows = tshark_fields(tshark, pcap, ports, "http.request || http.response",
                          ["frame.number", "tcp.stream", "http.request.method", "http.request.uri",
-                          "http.host", "http.authorization", "http.response.code"])
+                          "http.host", "http.authorization", "http.response.code", "tcp.dstport"],
+                         tls_ports, keylog)
+    tls_streams = read_tls_streams(tshark, pcap, ports, tls_ports, keylog)
     requests_by_stream: dict[str, list[dict]] = defaultdict(list)
     statuses_by_stream: dict[str, list[int]] = defaultdict(list)
     ordered: list[dict] = []
-    for frame, stream, methods, uris, hosts, auths, codes in rows:
+    for frame, stream, methods, uris, hosts, auths, codes, dstport in rows:
         s = stream[0]
+        decrypted = bool(dstport) and int(dstport[0]) in tls_ports
         if methods:
             # Several pipelined requests may share a frame; their fields come in the same order.
             # Authorization is absent on some of them, so it cannot be zipped: a frame mixing
@@ -77,7 +146,9 @@ def read_wire(tshark: str, pcap: str, ports: list[int]) -> list[dict]:
                        "authorization": (auths[i] if len(auths) == len(methods)
                                          else (auths[0] if len(auths) == 1 and len(methods) == 1 else
                                                ("?" if auths else ""))),
-                       "status": None}
+                       "status": None,
+                       "tls": (tls_streams.get(int(s)) or {"sni": None, "tls_version": None,
+                                                            "tls_cipher": None}) if decrypted else None}
                 requests_by_stream[s].append(req)
                 ordered.append(req)
         for code in codes:
@@ -91,16 +162,22 @@ def read_wire(tshark: str, pcap: str, ports: list[int]) -> list[dict]:
             # tshark takes a HEAD response's Content-Length for a body when other requests are
             # pipelined behind the HEAD, and then swallows the next responses. Read this stream's
             # responses ourselves, knowing each request's method.
-            statuses = parse_response_statuses(stream_server_bytes(tshark, pcap, int(s)),
-                                               [r["method"] for r in reqs])
+            statuses = parse_response_statuses(
+                stream_server_bytes(tshark, pcap, int(s), ports, tls_ports, keylog,
+                                    tls_stream=reqs[0]["tls"] is not None),
+                [r["method"] for r in reqs])
         for req, status in zip(reqs, statuses):
             req["status"] = status
     return ordered
 
 
-def stream_server_bytes(tshark: str, pcap: str, stream: int) -> bytes:
-    """The payload the server sent on one TCP stream (tshark's follow,tcp,raw; node 1 = server)."""
-    cp = subprocess.run([tshark, "-n", "-r", pcap, "-q", "-z", f"follow,tcp,raw,{stream}"],
+def stream_server_bytes(tshark: str, pcap: str, stream: int, ports: list[int] = (),
+                        tls_ports: list[int] = (), keylog: str | None = None, tls_stream: bool = False) -> bytes:
+    """The payload the server sent on one TCP stream (tshark's follow,tcp,raw; node 1 = server);
+    on a TLS stream the decrypted application data (follow,tls,raw)."""
+    proto = "tls" if tls_stream else "tcp"
+    cp = subprocess.run([tshark, "-n", "-r", pcap, *decode_args(list(ports), list(tls_ports), keylog), "-q",
+                         "-z", f"follow,{proto},raw,{stream}"],
                         capture_output=True, text=True, timeout=120)
     if cp.returncode != 0:
         raise SystemExit(f"tshark follow failed: {cp.stderr.strip()}")
@@ -239,6 +316,12 @@ def matches(exp: dict, req: dict) -> list[str]:
         got_auth = wire_auth_class(req)
         if got_auth != "?" and got_auth != exp["auth"]:
             why.append(f"auth on the wire {got_auth} != {exp['auth']}")
+    tls = req.get("tls")
+    if "tls_decrypted" in exp and bool(exp["tls_decrypted"]) != (tls is not None):
+        why.append("decrypted from TLS" if tls is not None else "plaintext, manifest says decrypted TLS")
+    for field in ("tls_version", "tls_cipher", "sni"):
+        if field in exp and (tls or {}).get(field) != exp[field]:
+            why.append(f"{field} on the wire {(tls or {}).get(field)!r} != {exp[field]!r}")
     if ("auth_scheme" in exp or "access_key_id" in exp) and req["authorization"] != "?":
         scheme, akid = wire_auth_scheme(req)
         if "auth_scheme" in exp and (scheme or "").lower() != (exp["auth_scheme"] or "").lower():
@@ -255,7 +338,10 @@ def describe_exp(e: dict) -> str:
 
 
 def describe_req(r: dict) -> str:
-    return f"frame {r['frame']} stream {r['stream']}: {r['method']} {r['uri']} (Host {r['host']}) -> {r['status']}"
+    tls = r.get("tls")
+    via = f" [TLS {tls['tls_version']} {tls['tls_cipher']} sni={tls['sni']}]" if tls else ""
+    return (f"frame {r['frame']} stream {r['stream']}: {r['method']} {r['uri']} (Host {r['host']}) -> "
+            f"{r['status']}{via}")
 
 
 def main() -> int:
@@ -263,8 +349,12 @@ def main() -> int:
     ap.add_argument("expected")
     ap.add_argument("pcap")
     ap.add_argument("--ports", help="server ports, comma separated (default: from the SYNs)")
+    ap.add_argument("--tls-ports", help="server ports carrying TLS, comma separated (needs --keylog)")
+    ap.add_argument("--keylog", help="NSS key log for tshark's TLS decryption")
     ap.add_argument("--tshark", default="tshark")
     args = ap.parse_args()
+    if args.tls_ports and not args.keylog:
+        ap.error("--tls-ports needs --keylog")
 
     try:
         with open(args.expected) as f:
@@ -273,7 +363,9 @@ def main() -> int:
         print(f"check_capture: cannot read {args.expected}: {e}", file=sys.stderr)
         return 2
     ports = [int(p) for p in args.ports.split(",")] if args.ports else server_ports(args.tshark, args.pcap)
-    wire = read_wire(args.tshark, args.pcap, ports)
+    tls_ports = [int(p) for p in args.tls_ports.split(",")] if args.tls_ports else []
+    ports = sorted(set(ports) | set(tls_ports))
+    wire = read_wire(args.tshark, args.pcap, ports, tls_ports, args.keylog)
 
     used = [False] * len(wire)
     missing = []
@@ -293,7 +385,9 @@ def main() -> int:
 
     name = args.expected
     if not missing and not unexpected:
-        print(f"check_capture: {name}: {len(expected)} requests on the wire match the manifest")
+        decrypted = sum(1 for r in wire if r.get("tls"))
+        via = f" ({decrypted} of them decrypted from TLS by tshark)" if tls_ports else ""
+        print(f"check_capture: {name}: {len(expected)} requests on the wire match the manifest{via}")
         return 0
     print(f"check_capture: {name}: MISMATCH ({len(expected)} expected, {len(wire)} on the wire)")
     for exp in missing:
