@@ -188,17 +188,32 @@ class Harness:
         self.capturing = False
         self.capture_drops = 0
         self.notes: list[str] = []
+        # TLS: key logs in the NSS format (given to bucketwatch as --tls-keylog and to tshark as
+        # tls.keylog_file) and the captured ports that carry TLS (tshark dissects them as TLS,
+        # then HTTP inside).
+        self.keylogs: list[Path] = []
+        self.tls_ports: list[int] = []
+        self.bucketwatch_args: list[str] = []
+        # Failures found after the run (finish) that must not stop the capture and ledger checks.
+        self.failures: list[str] = []
         self._seq = 0
 
     # ---------------------------------------------------------------- processes
     def start(self, name: str, argv: list[str], *, env: dict[str, str] | None = None,
-              cwd: Path | None = None, stop_signal: int = signal.SIGTERM) -> Proc:
+              cwd: Path | None = None, stop_signal: int = signal.SIGTERM,
+              stdout_path: Path | None = None) -> Proc:
+        """Starts a server in the background. Its stdout and stderr go to logs/NAME.log, or, with
+        stdout_path, stdout is appended to that file alone (HAProxy writes its key log there)."""
         log_path = self.logs / f"{name}.log"
         log = open(log_path, "ab")
-        popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        out = open(stdout_path, "ab") if stdout_path else log
+        popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                 stderr=log if stdout_path else subprocess.STDOUT,
                                  env=env or clean_env(), cwd=str(cwd or self.work),
                                  preexec_fn=_child_setup)
         log.close()
+        if stdout_path:
+            out.close()
         proc = Proc(name, popen, log_path, stop_signal)
         self.procs.append(proc)
         return proc
@@ -291,7 +306,8 @@ class Harness:
         if self.capture_with == "bucketwatch":
             bw = self.start("bucketwatch", [self.bucketwatch, "--interface", "lo", "--set", "metrics.listen=", "--bpf", bpf,
                                             "--ledger", str(self.out / "ledger.jsonl"),
-                                            "--alerts", str(self.out / "alerts.jsonl")])
+                                            "--alerts", str(self.out / "alerts.jsonl"),
+                                            *self.bucketwatch_args])
             self.capture_procs.append(bw)
             # The sensor has no readiness signal on its command line; give libpcap time to open
             # the interface and make sure it did not exit on its arguments.
@@ -315,6 +331,30 @@ class Harness:
         if m and int(m.group(1)) > 0:
             self.capture_drops = int(m.group(1))
             self.notes.append(f"tcpdump: {m.group(1)} packets dropped by kernel: the capture is incomplete")
+
+    def add_keylog(self, path: Path) -> Path:
+        """Registers an NSS key log that a server or client will write while the capture runs:
+        created empty now (owner-only, as key material should be), given to bucketwatch as
+        --tls-keylog (it must follow the file) and to the tshark oracle after the run."""
+        if self.capturing:
+            raise ScenarioError("add_keylog() after start_capture(): bucketwatch would not be given it")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        self.keylogs.append(path)
+        self.bucketwatch_args += ["--tls-keylog", str(path)]
+        return path
+
+    def merged_keylog(self) -> Path | None:
+        """All key logs in one file (tshark takes a single tls.keylog_file), or None."""
+        if not self.keylogs:
+            return None
+        merged = self.out / "keylog.txt"
+        fd = os.open(merged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            for path in self.keylogs:
+                data = path.read_bytes() if path.exists() else b""
+                f.write(data if data.endswith(b"\n") or not data else data + b"\n")
+        return merged
 
     # ---------------------------------------------------------------- manifest
     def expect(self, **fields: Any) -> dict[str, Any]:
@@ -345,7 +385,7 @@ class Harness:
     # ---------------------------------------------------------------- curl
     def curl(self, url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
              data: bytes | None = None, resolve: str | None = None, ipv6: bool = False,
-             extra: list[str] | None = None) -> HttpResult:
+             extra: list[str] | None = None, env: dict[str, str] | None = None) -> HttpResult:
         """One request with curl (a real client), loopback only, bounded in time."""
         parsed = urllib.parse.urlsplit(url)
         target = resolve.rsplit(":", 1)[1] if resolve else parsed.hostname
@@ -369,7 +409,7 @@ class Harness:
             argv += ["--data-binary", f"@{data_file}"]
         argv += extra or []
         argv.append(url)
-        cp = self.run(argv, timeout=CURL_MAX_TIME_S + 5, name="curl")
+        cp = self.run(argv, timeout=CURL_MAX_TIME_S + 5, name="curl", env=env)
         status = int(cp.stdout.decode().strip() or 0)
         hdrs: dict[str, str] = {}
         for line in hdr_file.read_text(errors="replace").splitlines():

@@ -55,8 +55,10 @@ def s3_operation(method: str, path: str, query: dict[str, str]) -> tuple[str, st
 
 def _match(h: Harness) -> tuple[list[dict], list[bool], dict[int, int]]:
     """Wire requests, which of them a manifest line claimed, and manifest line id -> wire index."""
-    ports = sorted(set(h.capture_ports))
-    wire = check_capture.read_wire("tshark", str(h.pcap), ports)
+    ports = sorted(set(h.capture_ports) | set(h.tls_ports))
+    keylog = h.merged_keylog() if h.tls_ports else None
+    wire = check_capture.read_wire("tshark", str(h.pcap), ports, sorted(set(h.tls_ports)),
+                                   str(keylog) if keylog else None)
     used = [False] * len(wire)
     index_of: dict[int, int] = {}
     for exp in h.manifest:

@@ -96,9 +96,14 @@ def main() -> int:
         return 1
     elapsed = time.monotonic() - started
 
-    # The capture must hold exactly what the manifest says (harness self-check).
+    # The capture must hold exactly what the manifest says (harness self-check). TLS ports are
+    # decrypted by tshark with the scenario's key logs: an oracle independent of bucketwatch.
+    tls_args = []
+    if h.tls_ports:
+        keylog = h.merged_keylog()
+        tls_args = ["--tls-ports", ",".join(str(p) for p in sorted(set(h.tls_ports))), "--keylog", str(keylog)]
     check = subprocess.run([sys.executable, str(E2E_DIR / "check_capture.py"), str(out / "expected.jsonl"),
-                            str(h.pcap)], timeout=120)
+                            str(h.pcap), *tls_args], timeout=120)
     rc = check.returncode
     if h.capture_drops:
         rc = 1  # a saved capture must hold every packet; rerun (the machine was too busy)
@@ -108,6 +113,9 @@ def main() -> int:
         rc = rc or ledger.returncode
     for note in h.notes:
         progress(f"{args.name}: note: {note}")
+    for fail in h.failures:
+        progress(f"{args.name}: FAILED: {fail}")
+        rc = 1
     size = h.pcap.stat().st_size if h.pcap.exists() else 0
     progress(f"{args.name}: {len(h.manifest)} requests, capture {size} bytes, {elapsed:.1f}s, "
              f"{'ok' if rc == 0 else 'CHECK FAILED'}")
