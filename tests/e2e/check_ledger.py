@@ -21,6 +21,11 @@ A ledger line matches a manifest line when every field the manifest line asserts
     error_code      storage.error_code
     list_keys       storage.list.keys            (a count; a list is compared by its length)
     list_truncated  storage.list.truncated
+    tls_decrypted   tls.decrypted                (false, null and absent are the same: plaintext)
+    tls_established tls.established
+    tls_version     tls.version                  ("1.2", "1.3")
+    tls_cipher      tls.cipher                   (IANA name, case-insensitive)
+    sni             tls.client.server_name       (case-insensitive)
 
 A manifest field that is absent is not asserted; null asserts that the ledger has no value
 (absent, null, "" or, for list_keys, -1). Other manifest fields (path, query, host, client, ...)
@@ -57,8 +62,16 @@ FIELD_MAP = {
     "error_code": "storage.error_code",
     "list_keys": "storage.list.keys",
     "list_truncated": "storage.list.truncated",
+    # Requests decrypted from TLS with a key log (issue 19).
+    "tls_decrypted": "tls.decrypted",
+    "tls_established": "tls.established",
+    "tls_version": "tls.version",
+    "tls_cipher": "tls.cipher",
+    "sni": "tls.client.server_name",
 }
-CASE_INSENSITIVE = {"auth_scheme", "method"}
+CASE_INSENSITIVE = {"auth_scheme", "method", "tls_cipher", "sni"}
+# A plaintext request has no TLS fields at all: "not decrypted" is false, null or absent alike.
+ABSENT_IS_FALSE = {"tls_decrypted"}
 MAX_DETAILED = 25  # missing lines explained field by field; the rest are counted
 _MISSING = object()
 
@@ -76,8 +89,12 @@ def get_field(doc: dict, dotted: str) -> Any:
 
 
 def normalise(field: str, value: Any) -> Any:
+    if field in ABSENT_IS_FALSE:
+        return value is True or (isinstance(value, str) and value.lower() == "true")
     if value is _MISSING or value is None or value == "":
         return None
+    if field == "tls_version":
+        return str(value)
     if field == "list_keys":
         if isinstance(value, list):
             return len(value)
@@ -118,6 +135,8 @@ def describe_exp(e: dict) -> str:
         parts.append(f"error={e['error_code']}")
     if e.get("list_keys") is not None:
         parts.append(f"keys={e['list_keys']}")
+    if e.get("tls_decrypted"):
+        parts.append(f"tls={e.get('tls_version')}/{e.get('tls_cipher')} sni={e.get('sni')}")
     return " ".join(parts)
 
 
@@ -129,7 +148,9 @@ def describe_led(i: int, d: dict) -> str:
     return (f"ledger line {i + 1}: {g('http.request.method')} {g('storage.operation')} {target or '(account)'} "
             f"provider={g('storage.provider')} auth={g('storage.auth.class')} "
             f"status={g('http.response.status_code')} error={g('storage.error_code')} "
-            f"keys={g('storage.list.keys')} conn={':'.join(str(x) for x in connection(d))}")
+            f"keys={g('storage.list.keys')} "
+            + (f"tls={g('tls.version')}/{g('tls.cipher')} sni={g('tls.client.server_name')} " if g("tls.decrypted") else "")
+            + f"conn={':'.join(str(x) for x in connection(d))}")
 
 
 def load_jsonl(path: str, what: str) -> list[dict]:

@@ -139,6 +139,56 @@ class CheckLedgerTest(unittest.TestCase):
         ledger[2]["source"]["port"] = 40001
         self.assertEqual(self.run_checker(expected, ledger, "--ordered")[0], 0)
 
+    def tls_sample(self):
+        tls = {"tls_decrypted": True, "tls_established": True, "tls_version": "1.3",
+               "tls_cipher": "TLS_AES_128_GCM_SHA256", "sni": "s3.amazonaws.com"}
+        expected = [manifest_line(1, tls_decrypted=False, tls_version=None),
+                    manifest_line(2, **tls)]
+        ledger = [ledger_line(1),
+                  ledger_line(2, port=40001, **{"tls.decrypted": True, "tls.established": True, "tls.version": "1.3",
+                                                "tls.cipher": "TLS_AES_128_GCM_SHA256",
+                                                "tls.client.server_name": "S3.amazonaws.com"})]
+        return expected, ledger
+
+    def test_tls_fields_of_a_decrypted_request(self):
+        expected, ledger = self.tls_sample()
+        rc, out = self.run_checker(expected, ledger, "--ordered")
+        self.assertEqual(rc, 0, out)
+        for dotted, wrong in (("version", "1.2"), ("cipher", "TLS_AES_256_GCM_SHA384"),
+                              ("client.server_name", "other.example"), ("decrypted", False),
+                              ("established", False)):
+            with self.subTest(field=dotted):
+                _, ledger = self.tls_sample()
+                node = ledger[1]["tls"]
+                parts = dotted.split(".")
+                for p in parts[:-1]:
+                    node = node[p]
+                node[parts[-1]] = wrong
+                rc, out = self.run_checker(expected, ledger)
+                self.assertEqual(rc, 1, out)
+                self.assertIn(f"tls.{dotted}: ledger", out)
+
+    def test_tls_absent_fields(self):
+        expected, ledger = self.tls_sample()
+        # The plaintext line: no tls object at all, or tls.decrypted false, both mean plaintext.
+        ledger[0]["tls"] = {"decrypted": False}
+        self.assertEqual(self.run_checker(expected, ledger)[0], 0)
+        # A plaintext line must not claim a TLS version.
+        ledger[0]["tls"] = {"version": "1.2"}
+        self.assertEqual(self.run_checker(expected, ledger)[0], 1)
+        # A decrypted request logged without tls fields (as if plaintext) is missing.
+        expected, ledger = self.tls_sample()
+        del ledger[1]["tls"]
+        rc, out = self.run_checker(expected, ledger)
+        self.assertEqual(rc, 1)
+        self.assertIn("tls.decrypted: ledger False, expected True", out)
+        # sni null asserts that the ClientHello had none (an SDK addressing 127.0.0.1).
+        expected, ledger = self.tls_sample()
+        expected[1]["sni"] = None
+        self.assertEqual(self.run_checker(expected, ledger)[0], 1)
+        del ledger[1]["tls"]["client"]
+        self.assertEqual(self.run_checker(expected, ledger)[0], 0)
+
     def test_unreadable_input(self):
         with tempfile.TemporaryDirectory() as d:
             bad = Path(d) / "bad.jsonl"
