@@ -1,0 +1,443 @@
+"""Issue 19: HTTPS storage requests decrypted with key logs, against the same requests in plaintext.
+
+Every tls_decrypt_* scenario runs its clients twice, with the same bytes of intention:
+
+  plaintext   against s3rver A directly (http://), captured;
+  TLS         against HAProxy (tls_terminator.py) terminating TLS in front of s3rver B, an
+              identical twin (same buckets, same seed), whose port is not captured: the sensor
+              sees only TLS there.
+
+so the manifest has two halves that must be equal on every field the ledger carries except the
+tls.* ones (finish() checks this and writes plaintext.expected.jsonl and decrypted.expected.jsonl).
+TLS lines assert tls_decrypted, tls_established, tls_version, tls_cipher and sni; plaintext lines
+assert tls_decrypted false and no tls_version. With --capture-with bucketwatch the sensor runs
+with --tls-keylog for each key log (followed while it is written), check_ledger.py must find both
+halves, and finish() also compares the ledger's plaintext lines with its decrypted ones
+(ledger-comparison.txt). Always: check_capture.py decrypts the capture with tshark and the same
+key logs and checks both halves, and finish() checks every TLS handshake in the capture (version,
+suite, encrypt-then-MAC, resumption, KeyUpdates) against what the scenario forced.
+
+Clients (each on its own bucket, so their listings do not depend on each other):
+  curl    anonymous, path style on s3.amazonaws.com (--resolve: SNI s3.amazonaws.com, provider s3):
+          ListObjectsV2 (max-keys 2, truncated), GetObject, HeadObject, NoSuchKey, PutObject
+  aws     /usr/bin/aws, SigV4, endpoint https://127.0.0.1 (no SNI): s3api list-objects-v2
+          --max-keys 2, s3 cp up (PutObject)
+  node    clients/s3_sdk.mjs (@aws-sdk/client-s3): the 13 calls of s3_sdk_js (signed and anonymous)
+  boto3   clients/s3_boto3.py (Debian's python3-boto3): 5 signed calls and 1 anonymous
+  raw     one connection of raw HTTP/1.1 (openssl s_client for TLS, a socket for plaintext):
+          ListObjectsV2, GetObject, HeadObject, NoSuchKey, PutObject, with KeyUpdates or a
+          resumed session between them
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import E2E_DIR, LOOPBACK_V4, Harness, ScenarioError, clean_env, s3_list_count
+from servers import S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, Endpoint, seed_s3_objects, start_s3rver
+from sclient import PlainConn, SClientConn
+from tls_terminator import SUITES, Listener, TlsEndpoint, keylog_lines, start_haproxy
+
+sys.path.insert(0, str(E2E_DIR))
+import check_capture  # noqa: E402
+import check_ledger  # noqa: E402
+
+AWS = "/usr/bin/aws"
+SDK = E2E_DIR / "clients" / "s3_sdk.mjs"
+BOTO3 = E2E_DIR / "clients" / "s3_boto3.py"
+AWS_NAME = "s3.amazonaws.com"
+
+BUCKETS = {
+    "curl": ("curl-data", {"reports/a.csv": b"id,v\n" + b"1,2\n" * 40, "reports/b.csv": b"id,v\n3,4\n",
+                           "index.html": b"<html>curl-data</html>\n"}),
+    "aws": ("cli-data", {"logs/1.txt": b"one\n" * 10, "logs/2.txt": b"two\n" * 10, "logs/3.txt": b"three\n"}),
+    "node": ("sdk-data", {"sdk/seed.bin": bytes(range(256)) * 4}),
+    "boto3": ("boto-data", {"boto/seed.txt": b"seeded for boto3\n" * 8, "boto/other.txt": b"other\n"}),
+    "raw": ("raw-data", {"obj/a.txt": b"raw a\n" * 20, "obj/b.txt": b"raw b\n", "obj/c.txt": b"raw c\n" * 3}),
+}
+TLS_FIELDS = ("tls_decrypted", "tls_established", "tls_version", "tls_cipher", "sni")
+COMPARED = [f for f in check_ledger.FIELD_MAP if f not in TLS_FIELDS]
+
+
+@dataclass
+class Target:
+    """Where one half of a scenario sends its requests."""
+    name: str  # "plaintext" or "tls"
+    port: int
+    scheme: str
+    tls: TlsEndpoint | None = None
+    keylogs: dict[str, Path] = field(default_factory=dict)  # client -> its SSLKEYLOGFILE
+
+    def marks(self, sni: str | None) -> dict[str, Any]:
+        if self.tls is None:
+            return {"tls_decrypted": False, "tls_version": None}
+        return {"tls_decrypted": True, "tls_established": True, "tls_version": self.tls.suite.version,
+                "tls_cipher": self.tls.suite.iana, "sni": sni}
+
+    @property
+    def ip_base(self) -> str:  # SDK endpoints: by address, so no SNI
+        return f"{self.scheme}://{LOOPBACK_V4}:{self.port}"
+
+
+def start_twin_s3rvers(h: Harness, clients: list[str]) -> tuple[Endpoint, Endpoint]:
+    """(captured plaintext s3rver, backend s3rver behind TLS), same buckets and objects."""
+    buckets = [BUCKETS[c][0] for c in clients]
+    plain = start_s3rver(h, buckets=buckets)
+    backend = start_s3rver(h, buckets=buckets)
+    h.capture_ports.remove(backend.port)  # the terminator's plaintext leg is not on the tap
+    for ep in (plain, backend):
+        for c in clients:
+            bucket, objects = BUCKETS[c]
+            seed_s3_objects(h, ep, bucket, objects)
+    return plain, backend
+
+
+# ------------------------------------------------------------------------------------- clients
+def run_curl(h: Harness, t: Target) -> None:
+    bucket, objects = BUCKETS["curl"]
+    base = f"{t.scheme}://{AWS_NAME}:{t.port}/{bucket}"
+    common = {"provider": "s3", "auth": "anonymous", "bucket": bucket, "client": "curl", "host": AWS_NAME,
+              **t.marks(AWS_NAME)}
+    kw: dict[str, Any] = {"resolve": f"{AWS_NAME}:{t.port}:{LOOPBACK_V4}"}
+    if t.tls:
+        kw["extra"] = ["--http1.1", "--cacert", str(t.tls.cert.cert)]
+    if "curl" in t.keylogs:
+        kw["env"] = clean_env({"SSLKEYLOGFILE": str(t.keylogs["curl"])})
+    h.curl_expect(f"{base}?list-type=2&max-keys=2", list_parser=s3_list_count, **kw,
+                  expect={**common, "operation": "ListObjectsV2", "key": None, "status": 200, "error_code": None,
+                          "list_keys": 2, "list_truncated": True})
+    res = h.curl_expect(f"{base}/reports/a.csv", **kw,
+                        expect={**common, "operation": "GetObject", "key": "reports/a.csv", "status": 200,
+                                "error_code": None})
+    h.check(res.body == objects["reports/a.csv"], "curl GetObject: body differs from the seeded object")
+    h.curl_expect(f"{base}/index.html", method="HEAD", **kw,
+                  expect={**common, "operation": "HeadObject", "key": "index.html", "status": 200})
+    h.curl_expect(f"{base}/reports/missing.csv", **kw,
+                  expect={**common, "operation": "GetObject", "key": "reports/missing.csv", "status": 404,
+                          "error_code": "NoSuchKey"})
+    h.curl_expect(f"{base}/uploads/new.txt", method="PUT", data=b"put anonymously over " + t.name.encode(),
+                  headers={"Content-Type": "text/plain"}, **kw,
+                  expect={**common, "operation": "PutObject", "key": "uploads/new.txt", "status": 200,
+                          "error_code": None})
+
+
+def run_aws(h: Harness, t: Target) -> None:
+    bucket, _ = BUCKETS["aws"]
+    cfg = h.work / "aws-config"
+    cfg.write_text("[default]\nregion = us-east-1\n")
+    env = clean_env({"AWS_ACCESS_KEY_ID": S3RVER_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": S3RVER_SECRET_KEY,
+                     "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(cfg),
+                     "AWS_SHARED_CREDENTIALS_FILE": str(h.work / "aws-credentials-none"), "AWS_PAGER": ""},
+                    unset=("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CA_BUNDLE"))
+    if "aws" in t.keylogs:
+        env["SSLKEYLOGFILE"] = str(t.keylogs["aws"])
+    tls_args = ["--ca-bundle", str(t.tls.cert.cert)] if t.tls else []
+    signed = {"provider": "s3_compatible", "auth": "signed", "auth_scheme": "SigV4",
+              "access_key_id": S3RVER_ACCESS_KEY, "bucket": bucket, "client": "aws", **t.marks(None)}
+
+    def aws(*args: str):
+        return h.run([AWS, "--endpoint-url", t.ip_base, *tls_args, *args], env=env, name="aws")
+
+    doc = json.loads(aws("s3api", "list-objects-v2", "--bucket", bucket, "--max-keys", "2", "--no-paginate").stdout)
+    h.check(len(doc.get("Contents", [])) == 2 and doc.get("IsTruncated") is True,
+            f"aws list-objects-v2 --max-keys 2 answered {doc}")
+    h.expect(**signed, method="GET", path=f"/{bucket}", query={"list-type": "2", "max-keys": "2"},
+             operation="ListObjectsV2", key=None, status=200, error_code=None, list_keys=2, list_truncated=True)
+    upload = h.work / "aws-upload.txt"
+    upload.write_bytes(b"uploaded by aws s3 cp\n" * 4)
+    aws("s3", "cp", str(upload), f"s3://{bucket}/up/aws.txt")
+    h.expect(**signed, method="PUT", path=f"/{bucket}/up/aws.txt", operation="PutObject", key="up/aws.txt",
+             status=200, error_code=None)
+
+
+# (label, status, fields the client reported, manifest line) for s3_sdk.mjs's calls, as in s3_sdk_js.
+def _node_plan(bucket: str) -> list[tuple[str, int, dict, dict]]:
+    b, bl = f"/{bucket}", f"/{bucket}/"
+    signed = {"auth": "signed", "auth_scheme": "SigV4", "access_key_id": S3RVER_ACCESS_KEY}
+    anon = {"auth": "anonymous"}
+    return [
+        ("ListBuckets", 200, {}, {**signed, "method": "GET", "path": "/", "operation": "ListBuckets", "bucket": None,
+                                  "key": None, "error_code": None}),
+        ("HeadBucket", 200, {}, {**signed, "method": "HEAD", "path": bl, "operation": "HeadBucket", "key": None}),
+        ("PutObject", 200, {}, {**signed, "method": "PUT", "path": f"{b}/sdk/upload-1.json", "operation": "PutObject",
+                                "key": "sdk/upload-1.json", "error_code": None}),
+        ("PutObject", 200, {}, {**signed, "method": "PUT", "path": f"{b}/sdk/upload 2.json", "operation": "PutObject",
+                                "key": "sdk/upload 2.json", "error_code": None}),
+        ("ListObjectsV2", 200, {"list_keys": 2, "truncated": True},
+         {**signed, "method": "GET", "path": bl, "query": {"list-type": "2", "prefix": "sdk/", "max-keys": "2"},
+          "operation": "ListObjectsV2", "key": None, "error_code": None, "list_keys": 2, "list_truncated": True}),
+        ("ListObjectsV2", 200, {"list_keys": 1, "truncated": False},
+         {**signed, "method": "GET", "path": bl,
+          "query": {"list-type": "2", "prefix": "sdk/", "max-keys": "2", "continuation-token": None},
+          "operation": "ListObjectsV2", "key": None, "error_code": None, "list_keys": 1, "list_truncated": False}),
+        ("HeadObject", 200, {"length": 1024}, {**signed, "method": "HEAD", "path": f"{b}/sdk/seed.bin",
+                                               "operation": "HeadObject", "key": "sdk/seed.bin"}),
+        ("GetObject", 200, {"length": 1024}, {**signed, "method": "GET", "path": f"{b}/sdk/seed.bin",
+                                              "operation": "GetObject", "key": "sdk/seed.bin", "error_code": None}),
+        ("GetObjectRange", 206, {"length": 16}, {**signed, "method": "GET", "path": f"{b}/sdk/seed.bin",
+                                                 "operation": "GetObject", "key": "sdk/seed.bin", "error_code": None,
+                                                 "range": True}),
+        ("GetObjectMissing", 404, {"error_code": "NoSuchKey"},
+         {**signed, "method": "GET", "path": f"{b}/sdk/missing.bin", "operation": "GetObject",
+          "key": "sdk/missing.bin", "error_code": "NoSuchKey"}),
+        ("DeleteObject", 204, {}, {**signed, "method": "DELETE", "path": f"{b}/sdk/upload-1.json",
+                                   "operation": "DeleteObject", "key": "sdk/upload-1.json", "error_code": None}),
+        ("AnonymousListObjectsV2", 200, {"list_keys": 2, "truncated": False},
+         {**anon, "method": "GET", "path": bl, "query": {"list-type": "2"}, "operation": "ListObjectsV2", "key": None,
+          "error_code": None, "list_keys": 2, "list_truncated": False}),
+        ("AnonymousGetObject", 200, {"length": 1024},
+         {**anon, "method": "GET", "path": f"{b}/sdk/seed.bin", "operation": "GetObject", "key": "sdk/seed.bin",
+          "error_code": None}),
+    ]
+
+
+def _check_calls(h: Harness, client: str, got: list[dict], plan: list[tuple[str, int, dict, dict]],
+                 common: dict) -> None:
+    labels = [g["label"] for g in got]
+    h.check(labels == [p[0] for p in plan], f"{client} made calls {labels}")
+    for g, (label, status, fields, line) in zip(got, plan):
+        h.check(g["status"] == status, f"{client} {label}: status {g['status']}, intended {status}: {g}")
+        for k, v in fields.items():
+            h.check(g.get(k) == v, f"{client} {label}: {k}={g.get(k)!r}, intended {v!r}")
+        h.expect(**{**common, **line, "status": status})
+
+
+def run_node(h: Harness, t: Target) -> None:
+    bucket, _ = BUCKETS["node"]
+    env = clean_env({"NODE_EXTRA_CA_CERTS": str(t.tls.cert.cert)} if t.tls else None)
+    node = ["node"] + ([f"--tls-keylog={t.keylogs['node']}"] if "node" in t.keylogs else [])
+    cp = h.run([*node, str(SDK), "calls", t.ip_base, bucket], env=env, name="s3_sdk.mjs")
+    got = [json.loads(x) for x in cp.stdout.decode().splitlines() if x.strip()]
+    _check_calls(h, "aws-sdk-js", got, _node_plan(bucket),
+                 {"provider": "s3_compatible", "client": "aws-sdk-js", "bucket": bucket, **t.marks(None)})
+
+
+def run_boto3(h: Harness, t: Target) -> None:
+    bucket, objects = BUCKETS["boto3"]
+    env = clean_env({"SSLKEYLOGFILE": str(t.keylogs["boto3"])} if "boto3" in t.keylogs else None,
+                    unset=("AWS_CA_BUNDLE", "AWS_PROFILE"))
+    argv = ["/usr/bin/python3", str(BOTO3), t.ip_base, bucket] + (["--ca-bundle", str(t.tls.cert.cert)] if t.tls else [])
+    got = [json.loads(x) for x in h.run(argv, env=env, name="s3_boto3.py").stdout.decode().splitlines() if x.strip()]
+    b = f"/{bucket}"
+    signed = {"auth": "signed", "auth_scheme": "SigV4", "access_key_id": S3RVER_ACCESS_KEY}
+    seed_len = len(objects["boto/seed.txt"])
+    plan = [
+        ("ListObjectsV2", 200, {"list_keys": 2, "truncated": False},
+         {**signed, "method": "GET", "path": b, "query": {"list-type": "2", "max-keys": "2"},
+          "operation": "ListObjectsV2", "key": None, "error_code": None, "list_keys": 2, "list_truncated": False}),
+        ("PutObject", 200, {}, {**signed, "method": "PUT", "path": f"{b}/boto/put.json", "operation": "PutObject",
+                                "key": "boto/put.json", "error_code": None}),
+        ("HeadObject", 200, {"length": seed_len}, {**signed, "method": "HEAD", "path": f"{b}/boto/seed.txt",
+                                                   "operation": "HeadObject", "key": "boto/seed.txt"}),
+        ("GetObject", 200, {"length": seed_len}, {**signed, "method": "GET", "path": f"{b}/boto/seed.txt",
+                                                  "operation": "GetObject", "key": "boto/seed.txt",
+                                                  "error_code": None}),
+        ("GetObjectMissing", 404, {"error_code": "NoSuchKey"},
+         {**signed, "method": "GET", "path": f"{b}/boto/missing.txt", "operation": "GetObject",
+          "key": "boto/missing.txt", "error_code": "NoSuchKey"}),
+        ("AnonymousGetObject", 200, {"length": seed_len},
+         {"auth": "anonymous", "method": "GET", "path": f"{b}/boto/seed.txt", "operation": "GetObject",
+          "key": "boto/seed.txt", "error_code": None}),
+    ]
+    _check_calls(h, "boto3", got, plan,
+                 {"provider": "s3_compatible", "client": "boto3", "bucket": bucket, **t.marks(None)})
+
+
+RUNNERS = {"curl": run_curl, "aws": run_aws, "node": run_node, "boto3": run_boto3}
+
+
+def raw_session(h: Harness, t: Target, conn, steps: list[str]) -> None:
+    """Raw HTTP/1.1 on one connection (s_client for TLS, a socket for plaintext). `steps` are
+    request names from RAW_REQUESTS, or "K"/"k" for a TLS 1.3 KeyUpdate (requested / not)."""
+    bucket, objects = BUCKETS["raw"]
+    host = f"{AWS_NAME}:{t.port}"
+    common = {"provider": "s3", "bucket": bucket, "auth": "anonymous", "client": "openssl" if t.tls else "raw",
+              "host": AWS_NAME, **t.marks(AWS_NAME)}
+    try:
+        for step in steps:
+            if step in ("K", "k"):
+                conn.key_update(step == "K")
+                continue
+            method, path, status, line, check = RAW_REQUESTS[step]
+            body = b"raw put over " + t.name.encode() if method == "PUT" else b""
+            st, _, resp = conn.request(method, f"/{bucket}{path}", host, body)
+            h.check(st == status, f"raw {method} {path}: status {st}, intended {status}: {resp[:300]!r}")
+            if check:
+                check(h, resp, objects)
+            h.expect(**common, **line, method=method, path=f"/{bucket}{path.split('?')[0]}", status=status)
+    finally:
+        conn.close()
+
+
+def _check_list(h: Harness, body: bytes, _objects) -> None:
+    count, truncated, _ = s3_list_count(body)
+    h.check((count, truncated) == (2, True), f"raw ListObjectsV2: {count} keys, truncated={truncated}")
+
+
+def _check_get(h: Harness, body: bytes, objects) -> None:
+    h.check(body == objects["obj/a.txt"], "raw GetObject: body differs from the seeded object")
+
+
+# name -> (method, path under the bucket, status, manifest fields, response check)
+RAW_REQUESTS = {
+    "list": ("GET", "?list-type=2&max-keys=2", 200,
+             {"operation": "ListObjectsV2", "key": None, "query": {"list-type": "2", "max-keys": "2"},
+              "error_code": None, "list_keys": 2, "list_truncated": True}, _check_list),
+    "get": ("GET", "/obj/a.txt", 200, {"operation": "GetObject", "key": "obj/a.txt", "error_code": None}, _check_get),
+    "head": ("HEAD", "/obj/b.txt", 200, {"operation": "HeadObject", "key": "obj/b.txt"}, None),
+    "missing": ("GET", "/obj/none.txt", 404, {"operation": "GetObject", "key": "obj/none.txt",
+                                              "error_code": "NoSuchKey"}, None),
+    "put": ("PUT", "/obj/put.txt", 200, {"operation": "PutObject", "key": "obj/put.txt", "error_code": None}, None),
+}
+
+
+# ------------------------------------------------------------------------------------- scenarios
+def run_suite(h: Harness, case: str, clients: list[str]) -> None:
+    """A cipher suite case: HAProxy forced to SUITES[case], its key log from tune.ssl.keylog."""
+    suite = SUITES[case]
+    h.tls_case = {"suites": {case: suite}}
+    plain, backend = start_twin_s3rvers(h, clients)
+    keylog = h.add_keylog(h.work / "haproxy.keylog")
+    (tls,) = start_haproxy(h, backend, [Listener(suite)], keylog=keylog)
+    h.start_capture()
+    for target in (Target("plaintext", plain.port, "http"), Target("tls", tls.port, "https", tls)):
+        for c in clients:
+            RUNNERS[c](h, target)
+    h.notes.append(f"{case}: {suite.iana} (TLS {suite.version}), clients {', '.join(clients)}; "
+                   f"{len(keylog_lines(keylog))} key log lines from HAProxy")
+
+
+def run_keyupdate(h: Harness) -> None:
+    """TLS 1.3 KeyUpdate in both directions on one connection, between requests."""
+    suite = SUITES["tls13_aes256gcm"]
+    h.tls_case = {"suites": {"tls13_aes256gcm": suite}, "key_updates": 5}
+    plain, backend = start_twin_s3rvers(h, ["raw"])
+    keylog = h.add_keylog(h.work / "haproxy.keylog")
+    (tls,) = start_haproxy(h, backend, [Listener(suite)], keylog=keylog)
+    h.start_capture()
+    # K asks the server to answer with its own KeyUpdate, k does not: 3 from the client, 2 from
+    # the server, and each request after one is under new keys.
+    steps = ["list", "K", "get", "k", "head", "K", "missing", "put"]
+    raw_session(h, Target("plaintext", plain.port, "http"), PlainConn(h, LOOPBACK_V4, plain.port), steps)
+    raw_session(h, Target("tls", tls.port, "https", tls),
+                SClientConn(h, tls.port, servername=AWS_NAME, cafile=tls.cert.cert), steps)
+
+
+def run_resume(h: Harness) -> None:
+    """Session resumption: TLS 1.2 by session ID and by ticket, TLS 1.3 by PSK ticket. Each is a
+    full handshake (s_client -sess_out) then a resumed one (-sess_in) whose keys HAProxy logs anew
+    (TLS 1.2: the same master secret under the new client random)."""
+    s12, s13 = SUITES["tls12_rsa_aes128gcm"], SUITES["tls13_aes128gcm"]
+    plain, backend = start_twin_s3rvers(h, ["raw"])
+    keylog = h.add_keylog(h.work / "haproxy.keylog")
+    by_id, by_ticket, tls13 = start_haproxy(
+        h, backend, [Listener(s12, tickets=False), Listener(s12), Listener(s13)], keylog=keylog)
+    h.tls_case = {"suites": {"tls12_rsa_aes128gcm": s12, "tls13_aes128gcm": s13},
+                  "resumed_ports": {by_id.port: 1, by_ticket.port: 1, tls13.port: 1}}
+    h.start_capture()
+    plain_t = Target("plaintext", plain.port, "http")
+    for ep, first, second, client_opts in ((by_id, ["list"], ["get", "head"], ["-no_ticket"]),
+                                           (by_ticket, ["missing"], ["get"], []),
+                                           (tls13, ["head"], ["put"], [])):
+        sess = h.work / f"session-{ep.port}.pem"
+        for steps, opt in ((first, ["-sess_out", str(sess)]), (second, ["-sess_in", str(sess)])):
+            raw_session(h, plain_t, PlainConn(h, LOOPBACK_V4, plain.port), steps)
+            raw_session(h, Target("tls", ep.port, "https", ep),
+                        SClientConn(h, ep.port, servername=AWS_NAME, cafile=ep.cert.cert, extra=[*client_opts, *opt]),
+                        steps)
+            h.check(sess.exists(), f"s_client wrote no session to {sess}")
+
+
+def run_client_keylogs(h: Harness) -> None:
+    """The clients write the keys (SSLKEYLOGFILE / --tls-keylog), HAProxy logs none: three key
+    logs written live, given to the sensor as three --tls-keylog flags."""
+    s13, s12 = SUITES["tls13_aes256gcm"], SUITES["tls12_ecdsa_aes256gcm"]
+    clients = ["curl", "node", "boto3"]
+    plain, backend = start_twin_s3rvers(h, clients)
+    ep13, ep12 = start_haproxy(h, backend, [Listener(s13), Listener(s12)], keylog=None)
+    keylogs = {c: h.add_keylog(h.work / f"{c}.keylog") for c in clients}
+    h.tls_case = {"suites": {"tls13_aes256gcm": s13, "tls12_ecdsa_aes256gcm": s12}}
+    h.start_capture()
+    plain_t = Target("plaintext", plain.port, "http")
+    for c, ep in (("curl", ep13), ("node", ep12), ("boto3", ep13)):
+        RUNNERS[c](h, plain_t)
+        RUNNERS[c](h, Target("tls", ep.port, "https", ep, {c: keylogs[c]}))
+    for c, path in keylogs.items():
+        h.check(bool(keylog_lines(path)), f"{c} wrote no keys to {path}")
+        h.notes.append(f"{c}: {len(keylog_lines(path))} key log lines")
+
+
+# ------------------------------------------------------------------------------------- checks
+def _project(line: dict) -> dict:
+    return {f: line[f] for f in COMPARED if f in line}
+
+
+def _ledger_project(doc: dict) -> dict:
+    out = {}
+    for f in COMPARED:
+        v = check_ledger.get_field(doc, check_ledger.FIELD_MAP[f])
+        out[f] = check_ledger.normalise(f, v)
+    return out
+
+
+def finish(h: Harness) -> None:
+    """Plaintext half == TLS half; every TLS handshake is what was forced; with bucketwatch, its
+    plaintext ledger lines == its decrypted ones (written out, failing the run if not)."""
+    case = getattr(h, "tls_case", None)
+    if case is None:
+        return
+    plain = [x for x in h.manifest if not x.get("tls_decrypted")]
+    tls = [x for x in h.manifest if x.get("tls_decrypted")]
+    for name, lines in (("plaintext", plain), ("decrypted", tls)):
+        with open(h.out / f"{name}.expected.jsonl", "w") as f:
+            for line in lines:
+                f.write(json.dumps(line, sort_keys=True) + "\n")
+    if [_project(x) for x in plain] != [_project(x) for x in tls]:
+        diffs = [f"plaintext {a} != tls {b}" for a, b in zip(map(_project, plain), map(_project, tls)) if a != b]
+        raise ScenarioError(f"the two halves differ ({len(plain)} vs {len(tls)} lines): {diffs[:3]}")
+
+    # The handshakes as tshark reads them (with the key logs, so TLS 1.3's are decrypted too).
+    keylog = h.merged_keylog()
+    tls_ports = sorted(set(h.tls_ports))
+    ports = sorted(set(h.capture_ports) | set(tls_ports))
+    streams = check_capture.read_tls_streams("tshark", str(h.pcap), ports, tls_ports, str(keylog))
+    wanted = {(s.version, s.iana, s.etm) for s in case["suites"].values()}
+    bad = [f"stream {n}: {i}" for n, i in streams.items()
+           if (i["tls_version"], i["tls_cipher"], i["encrypt_then_mac"] if i["tls_version"] == "1.2"
+               and "CBC" in (i["tls_cipher"] or "") else True) not in wanted]
+    if not streams or bad:
+        raise ScenarioError(f"TLS handshakes other than forced ({wanted}): {bad[:3] or 'none seen'}")
+    n_conn = len(streams)
+    resumed = sum(1 for i in streams.values() if i["resumed"])
+    updates = sum(i["key_updates"] for i in streams.values())
+    if "resumed_ports" in case and resumed != sum(case["resumed_ports"].values()):
+        raise ScenarioError(f"{resumed} resumed handshakes in the capture, intended "
+                            f"{sum(case['resumed_ports'].values())}: {streams}")
+    if "key_updates" in case and updates != case["key_updates"]:
+        raise ScenarioError(f"{updates} KeyUpdate messages decrypted by tshark, intended {case['key_updates']}")
+    h.notes.append(f"tshark: {n_conn} TLS connections ({', '.join(sorted({i['tls_cipher'] for i in streams.values()}))})"
+                   f", {resumed} resumed, {updates} KeyUpdates; plaintext and TLS halves: {len(plain)} requests each")
+
+    if h.capture_with != "bucketwatch":
+        return
+    ledger_path = h.out / "ledger.jsonl"
+    docs = check_ledger.load_jsonl(str(ledger_path), "ledger") if ledger_path.exists() else []
+    docs.sort(key=lambda d: str(check_ledger.get_field(d, "@timestamp")))
+    by_side: dict[str, list[dict]] = {"plaintext": [], "decrypted": []}
+    for d in docs:
+        port = check_ledger.get_field(d, "destination.port")
+        by_side["decrypted" if port in tls_ports else "plaintext"].append(_ledger_project(d))
+    with open(h.out / "ledger-comparison.txt", "w") as f:
+        f.write(f"plaintext ledger lines: {len(by_side['plaintext'])}, decrypted: {len(by_side['decrypted'])}\n")
+        for n in range(max(len(by_side["plaintext"]), len(by_side["decrypted"]))):
+            a = by_side["plaintext"][n] if n < len(by_side["plaintext"]) else None
+            b = by_side["decrypted"][n] if n < len(by_side["decrypted"]) else None
+            f.write(f"{'same' if a == b else 'DIFF'} plaintext={a} decrypted={b}\n")
+    if sorted(map(json.dumps, by_side["plaintext"])) != sorted(map(json.dumps, by_side["decrypted"])):
+        h.failures.append(f"the decrypted ledger lines differ from the plaintext ones "
+                          f"({len(by_side['decrypted'])} vs {len(by_side['plaintext'])}): see "
+                          f"{h.out / 'ledger-comparison.txt'}")

@@ -1,0 +1,14 @@
+"""Issue 19: HTTPS through HAProxy forced to one suite (tls13_chacha20), the keys
+from HAProxy's key log, against the same requests in plaintext. See tests/e2e/lib/tls_decrypt.py
+and tests/e2e/lib/tls_terminator.py."""
+
+import tls_decrypt
+from harness import Harness
+
+
+def run(h: Harness) -> None:
+    tls_decrypt.run_suite(h, "tls13_chacha20", ["curl", "boto3"])
+
+
+def finish(h: Harness) -> None:
+    tls_decrypt.finish(h)
