@@ -208,6 +208,10 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     }
     // Every key there is now, before the first packet (a --read run gets no other chance).
     key_log_->LoadAll();
+    key_source_ = std::make_unique<KeyStoreSource>(*key_store_);
+    app_config_.tls_keys = key_source_.get();
+    app_config_.tls_decrypt.wait_buffer_bytes = static_cast<size_t>(c.tls.wait_buffer_bytes);
+    app_config_.tls_key_wait = c.tls.key_wait;
   }
 
   app_config_.digests = options_.flow_digests;

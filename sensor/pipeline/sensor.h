@@ -32,6 +32,7 @@
 #include "sensor/output/sinks/alert_dispatcher.h"
 #include "sensor/pipeline/flow_share.h"
 #include "sensor/pipeline/flow_splitter.h"
+#include "sensor/pipeline/key_store_source.h"
 #include "sensor/pipeline/memory_budget.h"
 #include "sensor/pipeline/output_stage.h"
 #include "sensor/pipeline/packet_ring.h"
@@ -151,6 +152,7 @@ class Sensor {
   // followed from Run (live captures) until the workers stopped.
   std::unique_ptr<tls::SharedKeyStore> key_store_;
   std::unique_ptr<tls::KeyLogSource> key_log_;
+  std::unique_ptr<KeyStoreSource> key_source_;  // key_store_ for the workers
   std::vector<std::unique_ptr<Worker>> workers_;
   // Workers [0, first_threaded_) run on the capture thread; rings_[i] feeds worker
   // first_threaded_ + i, each on its own thread.
