@@ -20,6 +20,25 @@ uint64_t Load(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_
 
 metrics::SensorSnapshot Sensor::Snapshot() const {
   metrics::SensorSnapshot s;
+  if (key_log_) {
+    const tls::KeyLogSourceCounts k = key_log_->Counts();
+    const tls::SharedKeyStoreCounts st = key_store_->Counts();
+    auto& t = s.tls_keylog;
+    t.enabled = true;
+    t.lines_read = k.lines_read;
+    t.keys_loaded = k.keys_loaded;
+    t.keys_duplicate = k.keys_duplicate;
+    t.malformed = k.malformed;
+    t.overlong_lines = k.overlong_lines;
+    t.files_opened = k.files_opened;
+    t.files_reopened = k.files_reopened;
+    t.files_refused = k.files_refused;
+    t.files_skipped = k.files_skipped;
+    t.read_errors = k.read_errors;
+    t.connections_held = st.connections;
+    t.connections_evicted = st.store.connections_evicted;
+    t.connections_erased = st.store.connections_erased;
+  }
   // Pairs with Run's release store: once it is seen, every thread that wrote the end-of-run
   // state has stopped, and that state may be read from here.
   s.stopped = stopped_.load(std::memory_order_acquire);

@@ -315,6 +315,37 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
     }
   }
 
+  if (s.tls_keylog.enabled) {
+    const auto& k = s.tls_keylog;
+    f.Counter("bucketwatch_tls_keylog_lines_total", "Key log lines read.", D(k.lines_read));
+    f.Counter("bucketwatch_tls_keys_loaded_total",
+              "Keys stored from key logs (new, or replacing a different one).", D(k.keys_loaded));
+    f.Counter("bucketwatch_tls_keys_duplicate_total", "Key log lines repeating a key held.",
+              D(k.keys_duplicate));
+    auto& bad = f.Family("bucketwatch_tls_keylog_malformed_lines_total",
+                         "Key log lines skipped as malformed, by reason.", MetricType::Counter);
+    for (size_t i = 1; i < tls::kKeyLogErrorCount; ++i) {
+      auto error = static_cast<tls::KeyLogError>(i);
+      if (error == tls::KeyLogError::kUnusedLabel) continue;  // ignored, not malformed
+      Families::AddCounter(bad, D(k.malformed[i]), {{"reason", S(tls::KeyLogErrorName(error))}});
+    }
+    Families::AddCounter(bad, D(k.overlong_lines), {{"reason", "overlong"}});
+    auto& files = f.Family("bucketwatch_tls_keylog_files_total",
+                           "Key log files by what happened to them.", MetricType::Counter);
+    Families::AddCounter(files, D(k.files_opened), {{"event", "opened"}});
+    Families::AddCounter(files, D(k.files_reopened), {{"event", "reopened"}});
+    Families::AddCounter(files, D(k.files_refused), {{"event", "refused"}});
+    Families::AddCounter(files, D(k.files_skipped), {{"event", "skipped"}});
+    f.Counter("bucketwatch_tls_keylog_read_errors_total",
+              "Failures to open, stat or read a key log.", D(k.read_errors));
+    f.Gauge("bucketwatch_tls_keys_held", "Connections whose keys the sensor holds now.",
+            D(k.connections_held));
+    auto& dropped = f.Family("bucketwatch_tls_keys_dropped_total",
+                             "Connections whose keys were dropped, by why.", MetricType::Counter);
+    Families::AddCounter(dropped, D(k.connections_evicted), {{"reason", "evicted"}});
+    Families::AddCounter(dropped, D(k.connections_erased), {{"reason", "connection_ended"}});
+  }
+
   // --- storage
   {
     auto& all = f.Family("bucketwatch_storage_requests_total",

@@ -157,6 +157,24 @@ struct AppSnapshot {
   std::array<uint64_t, tls::kSessionFailureCount> tls_decrypt_failures{};
 };
 
+// Key logs (sensor/tls): what was read and what the key store holds. Only with key logs.
+struct TlsKeyLogSnapshot {
+  bool enabled = false;
+  uint64_t lines_read = 0;
+  uint64_t keys_loaded = 0;  // added or replaced
+  uint64_t keys_duplicate = 0;
+  std::array<uint64_t, tls::kKeyLogErrorCount> malformed{};  // by KeyLogError
+  uint64_t overlong_lines = 0;
+  uint64_t files_opened = 0;
+  uint64_t files_reopened = 0;
+  uint64_t files_refused = 0;
+  uint64_t files_skipped = 0;
+  uint64_t read_errors = 0;
+  uint64_t connections_held = 0;     // connections whose keys are held now
+  uint64_t connections_evicted = 0;  // dropped at tls.max_keys before their connection ended
+  uint64_t connections_erased = 0;   // dropped because their connection ended
+};
+
 struct HttpSnapshot {
   uint64_t requests = 0;
   uint64_t responses = 0;
@@ -309,6 +327,7 @@ struct SensorSnapshot {
   std::map<std::string, uint64_t> protocols;  // end of run: flows per nDPI label
   ReassemblySnapshot reassembly;
   AppSnapshot app;
+  TlsKeyLogSnapshot tls_keylog;
   HttpSnapshot http;
   StorageSnapshot storage;
   DetectionSnapshot detection;

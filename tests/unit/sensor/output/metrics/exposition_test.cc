@@ -129,6 +129,34 @@ TEST(Exposition, NamesFollowPrometheusConventions) {
   for (const auto& s : p.samples) EXPECT_TRUE(p.types.count(s.name)) << s.name;
 }
 
+TEST(Exposition, TlsDecryptionAndKeyLogs) {
+  SensorSnapshot s = Sample1();
+  Parsed without = Parse(RenderText(s));
+  // Key log families appear only when key logs are configured; decryption counters always.
+  EXPECT_EQ(without.types.count("bucketwatch_tls_keys_loaded_total"), 0u);
+  EXPECT_EQ(Value(without, "bucketwatch_tls_decrypted_connections_total"), 0);
+  s.app.tls_flows = 9;
+  s.app.tls_decrypted = 5;
+  s.app.tls_decrypt_failures[static_cast<size_t>(tls::SessionFailure::kNoKeys)] = 3;
+  s.tls_keylog.enabled = true;
+  s.tls_keylog.keys_loaded = 20;
+  s.tls_keylog.malformed[static_cast<size_t>(tls::KeyLogError::kBadHex)] = 2;
+  s.tls_keylog.overlong_lines = 1;
+  s.tls_keylog.connections_held = 4;
+  s.tls_keylog.connections_erased = 6;
+  Parsed p = Parse(RenderText(s));
+  EXPECT_EQ(Value(p, "bucketwatch_tls_connections_total"), 9);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_decrypted_connections_total"), 5);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_decrypt_failures_total", {{"reason", "no_keys"}}), 3);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_decrypt_failures_total", {{"reason", "gap"}}), 0);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_decrypt_failures_total", {{"reason", "none"}}), -1);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_keys_loaded_total"), 20);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_keylog_malformed_lines_total", {{"reason", "bad_hex"}}), 2);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_keylog_malformed_lines_total", {{"reason", "overlong"}}), 1);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_keys_held"), 4);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_keys_dropped_total", {{"reason", "connection_ended"}}), 6);
+}
+
 TEST(Exposition, ValuesAndLabels) {
   Parsed p = Parse(RenderText(Sample1()));
   EXPECT_EQ(Value(p, "bucketwatch_capture_packets_total"), 1234);
