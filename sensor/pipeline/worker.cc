@@ -257,6 +257,7 @@ void Worker::PollParked() {
     }
     p.app->Close(now_);
     memory_ -= p.memory;
+    parked_memory_ -= p.memory;
     parked_[i] = std::move(parked_.back());
     parked_.pop_back();
   }
@@ -269,6 +270,7 @@ void Worker::CloseParked() {
     memory_ -= p.memory;
   }
   parked_.clear();
+  parked_memory_ = 0;
   PublishMemory();
 }
 
@@ -336,6 +338,7 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
       p.memory = state.app->MemoryBytes();
       p.app = std::move(state.app);
       w.memory_ += p.memory;
+      w.parked_memory_ += p.memory;
       w.parked_.push_back(std::move(p));
       w.PublishMemory();
     }

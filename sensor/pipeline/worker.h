@@ -94,9 +94,10 @@ class Worker final : private app::EventOutput {
   void ReportEncrypted(FlowState& state, const flow::FlowTimes& times, bool final);
   void Charge(FlowState& state);
   void PublishMemory();
-  // Sessions whose connection ended while its bytes waited for TLS keys: kept (up to
-  // kMaxParkedSessions) until the keys come or AppConfig::tls_key_wait passes, since key loggers
-  // such as HAProxy write a connection's keys as it ends.
+  // Sessions whose connection ended (closed or timed out, not evicted) while its bytes waited
+  // for TLS keys: kept (up to kMaxParkedSessions and kMaxParkedBytes) until the keys come or
+  // AppConfig::tls_key_wait passes, since key loggers such as HAProxy write a connection's keys as
+  // it ends.
   void PollParked();
   void CloseParked();
   void EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
@@ -109,7 +110,11 @@ class Worker final : private app::EventOutput {
   http::TransactionPool http_pool_{64};
   storage::RecogniserScratch recogniser_scratch_;  // one recognition at a time on this thread
   std::vector<uint8_t> tls_scratch_;               // one record's plaintext; only with a key log
+  // Parked sessions hold waiting TLS bytes: bounded apart from the flows' memory share so that
+  // they can never make the worker evict live flows.
   static constexpr size_t kMaxParkedSessions = 256;
+  static constexpr size_t kMaxParkedBytes = 4 << 20;
+  size_t parked_memory_ = 0;
   struct Parked {
     std::unique_ptr<app::AppSession> app;
     size_t memory = 0;  // charged to memory_ while parked

@@ -43,6 +43,7 @@ SIZES = {
     "descending": {"ci": 200000, "stress": 2000000},  # one-byte segments, ONE_BYTE_RUN per flow
     "descending_anchored": {"ci": 200000, "stress": 2000000},
     "one_byte_in_order": {"ci": 200000, "stress": 2000000},
+    "tls_nokeys": {"ci": 3000, "stress": 30000},  # TLS 1.3 connections whose keys never come
 }
 
 
@@ -161,6 +162,55 @@ def flood_established(w, n, t0, rng, size):
             payload = (b"GET /bucket-%d/object-%d HTTP/1.1\r\nHost: 10.1.0.1\r\n"
                        b"User-Agent: flood\r\n\r\n" % (i & 1023, i))
         w.add(t, tcp_frame(c, s, cport, 80, cseq + 1, sseq + 1, PSH_ACK, payload))
+
+
+def span_tls_nokeys(n, size):
+    return 60 * US  # all of them inside the 120 s idle timeout, and of tls.key_wait_ms
+
+
+def _tls_record(content_type, body):
+    return struct.pack(">BHH", content_type, 0x0303, len(body)) + body
+
+
+def _tls_hello(msg_type, random32, suites_or_suite, extensions):
+    if msg_type == 1:  # ClientHello: no session id, the suites, null compression
+        body = (struct.pack(">H", 0x0303) + random32 + b"\x00" +
+                struct.pack(">H", len(suites_or_suite)) + suites_or_suite + b"\x01\x00")
+    else:  # ServerHello: the chosen suite
+        body = struct.pack(">H", 0x0303) + random32 + b"\x00" + suites_or_suite + b"\x00"
+    body += struct.pack(">H", len(extensions)) + extensions
+    return _tls_record(22, bytes([msg_type]) + len(body).to_bytes(3, "big") + body)
+
+
+def flood_tls_nokeys(w, n, t0, rng, size):
+    """TLS 1.3 connections (TLS_AES_128_GCM_SHA256) whose keys the key log never gets, open
+    until the end: a ClientHello with SNI, the ServerHello, then 48 KiB of encrypted records from
+    the server. With a key log configured every byte after the ServerHello waits for keys."""
+    step = span_tls_nokeys(n, size) / n
+    name = b"flood-bucket.s3.amazonaws.com"
+    sni = struct.pack(">HBH", len(name) + 3, 0, len(name)) + name
+    client_ext = (struct.pack(">HH", 0, len(sni)) + sni +
+                  struct.pack(">HHBH", 43, 3, 2, 0x0304))
+    server_ext = struct.pack(">HHH", 43, 2, 0x0304)
+    noise = bytes(rng.getrandbits(8) for _ in range(16384 + 256))
+    for i in range(n):
+        t = t0 + int(i * step)
+        c = ip4(198, 18 + (i >> 16 & 1), i >> 8 & 255, i & 255)
+        s = ip4(10, 2, i >> 8 & 15, 1 + (i & 127))
+        cport = 1024 + (i >> 17) * 7 + rng.randrange(7)
+        cseq, sseq = rng.getrandbits(32), rng.getrandbits(32)
+        _handshake(w, t, c, s, cport, 443, cseq, sseq)
+        hello = _tls_hello(1, rng.getrandbits(256).to_bytes(32, "big"), b"\x13\x01", client_ext)
+        w.add(t, tcp_frame(c, s, cport, 443, cseq + 1, sseq + 1, PSH_ACK, hello))
+        cseq += 1 + len(hello)
+        stream = _tls_hello(2, rng.getrandbits(256).to_bytes(32, "big"), b"\x13\x01", server_ext)
+        for k in range(3):
+            stream += _tls_record(23, noise[k * 7:k * 7 + 16384])
+        seq = sseq + 1
+        for off in range(0, len(stream), 1448):
+            seg = stream[off:off + 1448]
+            w.add(t, tcp_frame(s, c, 443, cport, seq, cseq, PSH_ACK, seg))
+            seq += len(seg)
 
 
 OOO = {"ci": {"rounds": 10, "interval": 3, "seg": 512, "burst": 1, "heavy_burst": 12,
@@ -463,6 +513,7 @@ FLOODS = {
     "descending_anchored": (flood_descending_anchored, span_one_byte),
     "one_byte_in_order": (flood_one_byte_in_order, span_one_byte),
     "storm": (flood_storm, span_storm),
+    "tls_nokeys": (flood_tls_nokeys, span_tls_nokeys),
 }
 
 

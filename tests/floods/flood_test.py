@@ -72,6 +72,21 @@ FLOODS = {
             ("flows.evicted", ">=", "flows.evicted_memory"),
         ],
     },
+    "tls_nokeys": {
+        "what": "TLS 1.3 connections whose keys never reach the key log, each holding 48 KiB "
+                "that waits for them, never closed",
+        "settings": {
+            "ci": {"memory_cap_mib": 96, "detection.memory_mib": 16, "tls.keylog": "@keylog"},
+            "stress": {"memory_cap_mib": 1024, "tls.keylog": "@keylog"},
+        },
+        "checks": [
+            ("tls_decryption.attempts", ">=", lambda n, s: n),
+            ("tls_decryption.waited_for_keys", ">=", lambda n, s: n),
+            ("tls_decryption.failures.no_keys", ">=", lambda n, s: n),
+            ("tls_decryption.decrypted", "==", 0),
+            ("flows.evicted_memory", ">", 0),
+        ],
+    },
     "ooo_drip": {
         "what": "10,000 flows dripping out-of-order segments, holes filled only minutes later",
         "settings": {
@@ -267,6 +282,12 @@ def run_flood(name, args):
     cap_mib = settings["memory_cap_mib"]
     work = os.path.join(args.work, name)
     os.makedirs(work, exist_ok=True)
+    if settings.get("tls.keylog") == "@keylog":
+        # An empty key log (0600: the sensor refuses one others may read): no key ever comes.
+        keylog = os.path.join(work, "empty.keylog")
+        open(keylog, "w").close()
+        os.chmod(keylog, 0o600)
+        settings["tls.keylog"] = keylog
     notes, failures = [], []
 
     def missing(path):
