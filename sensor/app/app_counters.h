@@ -36,6 +36,8 @@ struct AppCounters {
   std::atomic<uint64_t> tls_decrypted{0};
   std::atomic<uint64_t> tls_waited_for_keys{0};
   std::atomic<uint64_t> tls_http2{0};
+  // Sessions a worker kept after their connection ended, to wait for keys (worker.h).
+  std::atomic<uint64_t> tls_parked{0};
   std::array<std::atomic<uint64_t>, tls::kSessionFailureCount> tls_decrypt_failures{};
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) { bw::Bump(c, n); }

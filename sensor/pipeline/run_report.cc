@@ -136,6 +136,7 @@ Json TlsDecryption(const SensorSnapshot& s) {
           {"decrypted", s.app.tls_decrypted},
           {"waited_for_keys", s.app.tls_waited_for_keys},
           {"http2", s.app.tls_http2},
+          {"parked", s.app.tls_parked},
           {"failures", failures}};
 }
 

@@ -324,33 +324,33 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
                      flow::FlowEndReason reason, TimestampNs now) {
   sink_->Bind(&key, &state);
   state.tcp.Finish(now, *sink_);
-  const bool park =
-      state.app && state.app->WaitingForTlsKeys() && parked_.size() < kMaxParkedSessions;
+  const bool park = state.app && reason != flow::FlowEndReason::kEvicted &&
+                    reason != flow::FlowEndReason::kShutdown && state.app->WaitingForTlsKeys() &&
+                    parked_.size() < kMaxParkedSessions &&
+                    parked_memory_ + state.app->MemoryBytes() <= kMaxParkedBytes;
   if (state.app && !park) state.app->Close(now);
   ReportEncrypted(state, times, true);
-  struct ParkOnExit {
-    Worker& w;
-    FlowState& state;
-    bool park;
-    ~ParkOnExit() {
-      if (!park) return;
-      Parked p;
-      p.memory = state.app->MemoryBytes();
-      p.app = std::move(state.app);
-      w.memory_ += p.memory;
-      w.parked_memory_ += p.memory;
-      w.parked_.push_back(std::move(p));
-      w.PublishMemory();
-    }
-  } park_on_exit{*this, state, park};
   classifier_.Finish(state.ndpi);
   memory_ -= state.memory;
   state.memory = 0;
-  PublishMemory();
   std::string protocol = classifier_.ProtocolName(state.ndpi.result);
   ++protocols_[protocol];
-  if (!outputs_.flow_log) return;
+  if (outputs_.flow_log) EmitFlowRecord(key, state, times, reason, protocol);
+  if (park) {
+    Parked p;
+    p.memory = state.app->MemoryBytes();
+    p.app = std::move(state.app);
+    memory_ += p.memory;
+    parked_memory_ += p.memory;
+    parked_.push_back(std::move(p));
+    Bump(app_counters_.tls_parked);
+  }
+  PublishMemory();
+}
 
+void Worker::EmitFlowRecord(const flow::FlowKey& key, const FlowState& state,
+                            const flow::FlowTimes& times, flow::FlowEndReason reason,
+                            const std::string& protocol) {
   app::FlowIdentity id = state.app ? state.app->identity() : Identity(key, state);
   output::FlowRecord r;
   r.start_ts = times.first_seen;

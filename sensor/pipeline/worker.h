@@ -102,6 +102,9 @@ class Worker final : private app::EventOutput {
   void CloseParked();
   void EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                flow::FlowEndReason reason, TimestampNs now);
+  void EmitFlowRecord(const flow::FlowKey& key, const FlowState& state,
+                      const flow::FlowTimes& times, flow::FlowEndReason reason,
+                      const std::string& protocol);
 
   int id_;
   app::KnownServers known_servers_;  // learned from this worker's own flows

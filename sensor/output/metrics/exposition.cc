@@ -303,6 +303,9 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
             D(app.tls_waited_for_keys));
   f.Counter("bucketwatch_tls_http2_connections_total",
             "Decrypted connections that speak HTTP/2 (counted, not dissected).", D(app.tls_http2));
+  f.Counter("bucketwatch_tls_parked_sessions_total",
+            "TLS sessions kept after their connection ended, to wait for keys logged late.",
+            D(app.tls_parked));
   {
     auto& fam = f.Family("bucketwatch_tls_decrypt_failures_total",
                          "TLS connections whose decryption ended early, by reason (no_keys: "

@@ -154,6 +154,7 @@ struct AppSnapshot {
   uint64_t tls_decrypted = 0;
   uint64_t tls_waited_for_keys = 0;
   uint64_t tls_http2 = 0;
+  uint64_t tls_parked = 0;
   std::array<uint64_t, tls::kSessionFailureCount> tls_decrypt_failures{};
 };
 
