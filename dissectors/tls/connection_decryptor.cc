@@ -159,6 +159,10 @@ void ConnectionDecryptor::SetKeys(const ConnectionKeys& keys) {
   Tidy();
 }
 
+void ConnectionDecryptor::GiveUpWaiting() {
+  if (waiting_) Fail(blocked_on_keys_ ? SessionFailure::kNoKeys : SessionFailure::kNoHandshake);
+}
+
 void ConnectionDecryptor::Fail(SessionFailure why) {
   End(why);
   Tidy();
@@ -338,8 +342,16 @@ ConnectionDecryptor::Step ConnectionDecryptor::HandleTls12(Direction dir, ByteVi
     End(SessionFailure::kRenegotiation);
     return Step::kStop;
   }
+  return ReadApplicationRecord(dir, record);
+}
+
+// A record under the application keys: its application data is delivered; handshake messages
+// (TLS 1.3 NewSessionTicket and KeyUpdate, which the record decryptor follows; a TLS 1.2
+// Finished) and alerts (the FIN ends the connection) are not.
+ConnectionDecryptor::Step ConnectionDecryptor::ReadApplicationRecord(Direction dir,
+                                                                     ByteView record) {
   DecryptedRecord r;
-  DecryptStatus status = s.decryptor.Decrypt(record, scratch_, r);
+  DecryptStatus status = side(dir).decryptor.Decrypt(record, scratch_, r);
   if (status != DecryptStatus::kOk) {
     End(FailureOf(status));
     return Step::kStop;
@@ -422,17 +434,7 @@ ConnectionDecryptor::Step ConnectionDecryptor::HandleTls13(Direction dir, ByteVi
                                                         : KeyLogLabel::kServerTrafficSecret0;
         if (!Has(label)) return Block(true);
         if (!s.armed && !ArmTls13(dir, label)) return Step::kStop;
-        DecryptedRecord r;
-        DecryptStatus status = s.decryptor.Decrypt(record, scratch_, r);
-        if (status != DecryptStatus::kOk) {
-          End(FailureOf(status));
-          return Step::kStop;
-        }
-        ++counts_.records[Index(dir)];
-        // Handshake messages here are NewSessionTicket and KeyUpdate (which the record
-        // decryptor follows); alerts end the connection as its FIN will.
-        if (r.content_type == kApplicationData) Deliver(dir, r.plaintext);
-        return Step::kNext;
+        return ReadApplicationRecord(dir, record);
       }
     }
   }

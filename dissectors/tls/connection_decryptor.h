@@ -131,8 +131,11 @@ class ConnectionDecryptor {
   // may write a connection's secrets at different times), new ones added, and what waited for
   // them goes on.
   void SetKeys(const ConnectionKeys& keys);
-  // Ends decryption of the connection (the caller's wait for keys expired: kNoKeys).
+  // Ends decryption of the connection.
   void Fail(SessionFailure why);
+  // The caller stopped waiting: fails as kNoKeys, or kNoHandshake when what waited was the
+  // ServerHello. Nothing when nothing waits.
+  void GiveUpWaiting();
 
   const ClientRandom& client_random() const { return client_random_; }
   // Something waits: for a secret not held (waiting_for_keys()) or for the ServerHello.
@@ -203,6 +206,7 @@ class ConnectionDecryptor {
   Step HandleRecord(Direction dir, ByteView record);
   Step HandleTls12(Direction dir, ByteView record);
   Step HandleTls13(Direction dir, ByteView record);
+  Step ReadApplicationRecord(Direction dir, ByteView record);
   Step TryEarlyBeforeHello(ByteView record);
   Step OnEarlyPlaintext(const DecryptedRecord& r);
   void OnHandshakeMessages(Direction dir, ByteView bytes);

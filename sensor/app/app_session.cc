@@ -105,8 +105,7 @@ void AppSession::Decide(Direction dir, ByteView data) {
   switch (layer_) {
     case AppLayer::kHttp:
       AppCounters::Bump(counters_.http_flows);
-      http_ = std::make_unique<http::HttpConversation>(
-          config_.http, counters_.http, static_cast<http::HttpHandler&>(*this), config_.http_pool);
+      StartHttp();
       break;
     case AppLayer::kTls:
       AppCounters::Bump(counters_.tls_flows);
@@ -115,6 +114,11 @@ void AppSession::Decide(Direction dir, ByteView data) {
       AppCounters::Bump(counters_.other_flows);
       break;
   }
+}
+
+void AppSession::StartHttp() {
+  http_ = std::make_unique<http::HttpConversation>(
+      config_.http, counters_.http, static_cast<http::HttpHandler&>(*this), config_.http_pool);
 }
 
 void AppSession::OnData(Direction dir, ByteView data, TimestampNs ts) {
@@ -262,8 +266,7 @@ void AppSession::TrackDecryption(TimestampNs now) {
     if (t.wait_since == 0) {
       t.wait_since = now;
     } else if (now - t.wait_since > config_.tls_key_wait) {
-      d.Fail(d.waiting_for_keys() ? tls::SessionFailure::kNoKeys
-                                  : tls::SessionFailure::kNoHandshake);
+      d.GiveUpWaiting();
     }
   } else {
     t.wait_since = 0;
@@ -309,8 +312,7 @@ void AppSession::OnPlaintext(Direction dir, ByteView data) {
       t.plaintext_done = true;
       return;
     }
-    http_ = std::make_unique<http::HttpConversation>(
-        config_.http, counters_.http, static_cast<http::HttpHandler&>(*this), config_.http_pool);
+    StartHttp();
   }
   http_->Feed(dir, data, t.plaintext_ts);
   if (http_->gave_up()) {
@@ -371,10 +373,7 @@ void AppSession::Close(TimestampNs ts) {
       t.plaintext_ts = ts;
       LookUpTlsKeys();  // a last look: the keys may have come since the last packet
     }
-    if (t.decryptor->waiting()) {
-      t.decryptor->Fail(t.decryptor->waiting_for_keys() ? tls::SessionFailure::kNoKeys
-                                                        : tls::SessionFailure::kNoHandshake);
-    }
+    t.decryptor->GiveUpWaiting();
     TrackDecryption(ts);
     config_.tls_keys->Forget(t.decryptor->client_random());
   }

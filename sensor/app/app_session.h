@@ -153,6 +153,8 @@ class AppSession final : public reassembly::StreamSink,
 
  private:
   void Decide(Direction dir, ByteView data);
+  // The HTTP conversation of a plaintext connection, or of a decrypted one.
+  void StartHttp();
   // Skips a SOCKS handshake ahead of the tunnelled protocol; false when nothing is left.
   bool SkipSocks(Direction dir, ByteView& data);
   void FeedTls(Direction dir, ByteView data, TimestampNs ts);

@@ -223,11 +223,27 @@ TEST(ConnectionDecryptorTest, CallerGivesUpWaiting) {
   Harness h(c);
   FeedInterleaved(h.d, c, 1460);
   ASSERT_TRUE(h.d.waiting_for_keys());
-  h.d.Fail(SessionFailure::kNoKeys);
+  h.d.GiveUpWaiting();
   EXPECT_EQ(h.d.failure(), SessionFailure::kNoKeys);
   EXPECT_FALSE(h.d.waiting());
   EXPECT_EQ(h.d.buffered_bytes(), 0u);
   EXPECT_LT(h.d.MemoryBytes(), sizeof(ConnectionDecryptor) + 4096);
+}
+
+TEST(ConnectionDecryptorTest, GivingUpOnAServerHelloThatNeverCameIsNoHandshake) {
+  Connection c("tls12_ecdhe_ecdsa_aes128_gcm_sha256.tlsfix");
+  Harness h(c);
+  h.d.SetKeys(c.keys());
+  h.d.GiveUpWaiting();  // nothing waits yet: nothing happens
+  EXPECT_FALSE(h.d.failed());
+  // The client's ChangeCipherSpec needs the ServerHello, which never arrives.
+  h.d.Feed(Direction::kToServer, View(c.f.c2s));
+  ASSERT_TRUE(h.d.waiting());
+  EXPECT_FALSE(h.d.waiting_for_keys());
+  h.d.GiveUpWaiting();
+  EXPECT_EQ(h.d.failure(), SessionFailure::kNoHandshake);
+  EXPECT_EQ(h.d.buffered_bytes(), 0u);
+  EXPECT_TRUE(h.out.c2s.empty());
 }
 
 TEST(ConnectionDecryptorTest, GapStopsOnlyItsDirection) {
