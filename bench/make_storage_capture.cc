@@ -12,6 +12,21 @@
 // file ends close to the asked size without cutting a response short. Optionally a share of the
 // connections make a single request (`--one-shot-share`), and a share belong to a crawler
 // (`--crawler-share`): a few client hosts listing buckets and fetching small objects anonymously.
+//
+// TLS connections are shaped like TLS 1.3 (record sizes, handshake flights) but carry random bytes,
+// unless `--tls-keylog FILE` is given: then they are real TLS 1.3 with TLS_AES_128_GCM_SHA256,
+// sealed with OpenSSL's EVP under traffic secrets drawn from the seed and written to FILE in the
+// NSS key log format, so that a decrypting reader (the sensor, tshark) sees the HTTP inside.
+// `--tls-as-plaintext` makes the same draws and writes those connections' HTTP in plaintext on
+// port 80 instead: with the same seed and flags, the plaintext twin of a `--tls-keylog` capture.
+// For the twin to hold exactly the same requests, size the capture by `--connections` (every
+// connection makes all its requests) rather than by `--bytes`, whose budget depends on timing.
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -159,6 +174,9 @@ struct Options {
   uint64_t object_max = 16ULL << 20;
   std::array<double, 3> mix{6, 2, 2};
   uint64_t start_time = 1795428000;  // 2026-11-23T10:00:00Z
+  uint64_t connections = 0;          // > 0: this many connections, whatever --bytes says
+  std::string tls_keylog;            // real TLS 1.3, secrets written here
+  bool tls_as_plaintext = false;     // the TLS connections' HTTP in plaintext on port 80
 };
 
 // "512", "64K", "1.5M", "2G" (binary multiples); false when malformed.
@@ -299,19 +317,87 @@ uint64_t TlsWireSize(uint64_t plain) {
   return full * kTlsRecord + (rest ? 5 + rest + kTlsOverhead : 0);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Real TLS 1.3 records (--tls-keylog): TLS_AES_128_GCM_SHA256 under secrets the generator picks.
+
+// A self-signed certificate (P-256, CN=*.s3.amazonaws.com, made once with `openssl req -x509
+// -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=*.s3.amazonaws.com -outform DER`)
+// for the real handshake's Certificate message: tshark parses certificates, and one of random
+// bytes would end its dissection of the flight before the Finished that switches keys.
+constexpr std::string_view kCertificateDerHex =
+    "3082019030820135a0030201020214694218dfc38e96cbcead2281db307d9ac11501be300a06082a8648ce3d04"
+    "0302301d311b301906035504030c122a2e73332e616d617a6f6e6177732e636f6d301e170d3236313230363130"
+    "343530305a170d3336313230333130343530305a301d311b301906035504030c122a2e73332e616d617a6f6e61"
+    "77732e636f6d3059301306072a8648ce3d020106082a8648ce3d03010703420004bc2a28af0c1ac7f7f251b18b"
+    "1bcbacb29f827a4af5dc472051bfdbcc87d499540cc3b09fc2b2479de15e33e72f2504db4071554caeecc915c7"
+    "73c05789b9fd9da3533051301d0603551d0e04160414185daa37a7eae8df11c32098c8cb0e191d6b70b0301f06"
+    "03551d23041830168014185daa37a7eae8df11c32098c8cb0e191d6b70b0300f0603551d130101ff0405300301"
+    "01ff300a06082a8648ce3d0403020349003046022100e953203fd11a510e8b024059e1d403ea32b2d6a23ed0cf"
+    "d524708055119cca0d022100e6c69ae714b3d2a4c1adb3eea73faa497e0ad9548427cf61d0da49cd92967ab3";
+
+// The key and IV of one direction under one traffic secret (RFC 8446 7.3).
+struct TrafficKeys {
+  std::array<uint8_t, 16> key{};
+  std::array<uint8_t, 12> iv{};
+};
+
+// HKDF-Expand-Label(secret, label, "", length) with SHA-256, for length <= 32 (one HMAC block).
+void ExpandLabel(const std::array<uint8_t, 32>& secret, std::string_view label, uint8_t* out,
+                 size_t length) {
+  std::string info;
+  info.push_back(0);
+  info.push_back(static_cast<char>(length));
+  info.push_back(static_cast<char>(6 + label.size()));
+  info += "tls13 ";
+  info += label;
+  info.push_back(0);  // empty context
+  info.push_back(1);  // T(1)
+  uint8_t block[EVP_MAX_MD_SIZE];
+  unsigned int block_len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const uint8_t*>(info.data()), info.size(), block, &block_len);
+  std::memcpy(out, block, length);
+}
+
+TrafficKeys KeysFor(const std::array<uint8_t, 32>& secret) {
+  TrafficKeys k;
+  ExpandLabel(secret, "key", k.key.data(), k.key.size());
+  ExpandLabel(secret, "iv", k.iv.data(), k.iv.size());
+  return k;
+}
+
 // What one side sends in one turn: literal bytes (HTTP head, a materialised body, TLS handshake),
 // then `opaque` synthetic body bytes, then TLS application-data records carrying `tls_plain`
 // bytes. Synthetic bytes come from a shared random pool, so a 64 MiB object costs no memory.
+// Without `keys` the records hold pool bytes; with them, the records are real: their plaintext
+// is `inner` then `inner_opaque` pool bytes, sealed record by record (as the segments reach
+// them) under `keys` from sequence number `seq`, with inner content type `inner_type`.
 struct Message {
   bool from_client = true;
   std::string literal;
   uint64_t opaque = 0;
   uint64_t tls_plain = 0;
   uint64_t pool_offset = 0;
+  const TrafficKeys* keys = nullptr;
+  uint64_t seq = 0;
+  uint8_t inner_type = 0x17;
+  std::string inner;
+  uint64_t inner_opaque = 0;
+  mutable std::vector<uint8_t> sealed;  // the record last sealed, header included
+  mutable uint64_t sealed_index = UINT64_MAX;
 
   uint64_t size() const { return literal.size() + opaque + TlsWireSize(tls_plain); }
+  // Handshake records: `literal` goes in the clear, then `plain` sealed under `k` from sequence 0.
+  void SealAfterLiteral(std::string plain, const TrafficKeys& k) {
+    inner = std::move(plain);
+    tls_plain = inner.size();
+    keys = &k;
+    seq = 0;
+  }
+  uint64_t records() const { return (tls_plain + kTlsMaxPlain - 1) / kTlsMaxPlain; }
 
-  void Fill(const uint8_t* pool, uint64_t offset, uint8_t* dst, size_t n) const {
+  void Fill(const uint8_t* pool, EVP_CIPHER_CTX* gcm, uint64_t offset, uint8_t* dst,
+            size_t n) const {
     while (n > 0) {
       size_t take;
       if (offset < literal.size()) {
@@ -326,7 +412,11 @@ struct Message {
         uint64_t record = q / kTlsRecord, within = q % kTlsRecord;
         uint64_t plain_in_record = std::min(kTlsMaxPlain, tls_plain - record * kTlsMaxPlain);
         uint64_t record_len = plain_in_record + kTlsOverhead;
-        if (within < 5) {
+        if (keys) {
+          if (sealed_index != record) Seal(pool, gcm, record, plain_in_record);
+          take = std::min<uint64_t>(n, 5 + record_len - within);
+          std::memcpy(dst, sealed.data() + within, take);
+        } else if (within < 5) {
           const uint8_t header[5] = {0x17, 0x03, 0x03, static_cast<uint8_t>(record_len >> 8),
                                      static_cast<uint8_t>(record_len & 0xff)};
           take = std::min<uint64_t>(n, 5 - within);
@@ -340,6 +430,53 @@ struct Message {
       offset += take;
       n -= take;
     }
+  }
+
+ private:
+  // The plaintext of the records from `offset`: `inner`, then pool bytes.
+  void Plain(const uint8_t* pool, uint64_t offset, uint8_t* dst, size_t n) const {
+    while (n > 0) {
+      size_t take;
+      if (offset < inner.size()) {
+        take = std::min<uint64_t>(n, inner.size() - offset);
+        std::memcpy(dst, inner.data() + offset, take);
+      } else {
+        take = std::min<size_t>(n, kPoolSlack);  // a read of at most the slack never wraps
+        std::memcpy(dst, pool + ((pool_offset + offset - inner.size()) & kPoolMask), take);
+      }
+      dst += take;
+      offset += take;
+      n -= take;
+    }
+  }
+
+  // Record `index` as TLSInnerPlaintext sealed with AES-128-GCM (RFC 8446 5.2): the nonce is the
+  // IV XOR the sequence number, the additional data the record header.
+  void Seal(const uint8_t* pool, EVP_CIPHER_CTX* gcm, uint64_t index, uint64_t plain_len) const {
+    const size_t record_len = plain_len + kTlsOverhead;
+    std::vector<uint8_t> plain(plain_len + 1);
+    Plain(pool, index * kTlsMaxPlain, plain.data(), plain_len);
+    plain[plain_len] = inner_type;
+    sealed.resize(5 + record_len);
+    const uint8_t header[5] = {0x17, 0x03, 0x03, static_cast<uint8_t>(record_len >> 8),
+                               static_cast<uint8_t>(record_len & 0xff)};
+    std::memcpy(sealed.data(), header, 5);
+    std::array<uint8_t, 12> nonce = keys->iv;
+    const uint64_t sequence = seq + index;
+    for (int i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<uint8_t>(sequence >> (8 * i));
+    int len = 0;
+    bool ok =
+        EVP_EncryptInit_ex(gcm, EVP_aes_128_gcm(), nullptr, keys->key.data(), nonce.data()) == 1 &&
+        EVP_EncryptUpdate(gcm, nullptr, &len, header, 5) == 1 &&
+        EVP_EncryptUpdate(gcm, sealed.data() + 5, &len, plain.data(),
+                          static_cast<int>(plain.size())) == 1 &&
+        EVP_EncryptFinal_ex(gcm, sealed.data() + 5 + len, &len) == 1 &&
+        EVP_CIPHER_CTX_ctrl(gcm, EVP_CTRL_GCM_GET_TAG, 16, sealed.data() + 5 + plain.size()) == 1;
+    if (!ok) {
+      std::fprintf(stderr, "make_storage_capture: AES-128-GCM failed\n");
+      std::abort();
+    }
+    sealed_index = index;
   }
 };
 
@@ -1073,8 +1210,21 @@ struct World {
   uint64_t active = 0;
   std::vector<uint8_t> record;  // scratch: pcap record header + frame
   std::string error;
+  EVP_CIPHER_CTX* gcm = nullptr;  // seals the records of real TLS connections
+  FILE* keylog = nullptr;         // their secrets, NSS key log format
+  uint64_t opened = 0;            // connections opened so far
 
+  ~World() {
+    if (gcm) EVP_CIPHER_CTX_free(gcm);
+    if (keylog) std::fclose(keylog);
+  }
+  bool ByCount() const { return options.connections > 0; }
   bool BudgetLeft() const { return planned_bytes < options.bytes; }
+  // Whether another connection opens: by count, or while the byte budget lasts.
+  bool MoreConnections() const { return ByCount() ? opened < options.connections : BudgetLeft(); }
+  // Real TLS 1.3 (--tls-keylog), or its plaintext twin (--tls-as-plaintext): either way the
+  // connections draw the same secrets, so the two captures hold the same HTTP.
+  bool RealTls() const { return !options.tls_keylog.empty() || options.tls_as_plaintext; }
 };
 
 constexpr std::array<uint8_t, 6> kGatewayMac = {0x00, 0x1c, 0x73, 0x5a, 0x10, 0x01};
@@ -1083,7 +1233,7 @@ constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpPsh = 0x08, kTcpAck = 0x10
 class Connection {
  public:
   Connection(World& world, uint64_t start_ts, uint64_t seed)
-      : world_(world), rng_(seed), next_ts_(start_ts) {
+      : world_(world), rng_(seed), timing_rng_(seed ^ 0x6A09E667F3BCC908ULL), next_ts_(start_ts) {
     const Options& o = world.options;
     v6_ = rng_.Chance(o.ipv6_share);
     https_ = rng_.Chance(o.https_share);
@@ -1154,7 +1304,8 @@ class Connection {
     }
     client_port_ = world.next_port[host];
     world.next_port[host] = client_port_ >= 60999 ? 32768 : client_port_ + 1;
-    server_port_ = https_ ? 443 : 80;
+    tls_wire_ = https_ && !o.tls_as_plaintext;
+    server_port_ = tls_wire_ ? 443 : 80;
     if (v6_) {
       const uint8_t prefix[8] = {0xfd, 0x00, 0x0b, 0xc7, 0x00, 0x01, 0x00, 0x00};
       std::memcpy(client_ip_.data(), prefix, 8);
@@ -1184,7 +1335,9 @@ class Connection {
     double rate = o.link_mbps * 1e6 / 8 / o.flows * (0.5 + rng_.Uniform());
     ns_per_byte_ = 1e9 / std::max(rate, 1000.0);
 
-    if (https_) {
+    if (https_ && world.RealTls()) {
+      PlanRealHandshake();
+    } else if (https_) {
       std::string session_id;
       Message hello;
       hello.from_client = true;
@@ -1210,7 +1363,7 @@ class Connection {
     PlanNext();
     ++world.stats.flows;
     world.stats.flows_ipv6 += v6_;
-    world.stats.flows_https += https_;
+    world.stats.flows_https += tls_wire_;
     world.stats.flows_one_shot += one_shot_;
     world.stats.flows_crawler += crawler_;
   }
@@ -1230,13 +1383,13 @@ class Connection {
       case Step::kSynAck:
         if (!Send(false, kTcpSyn | kTcpAck, nullptr, 0, 0)) return false;
         step_ = Step::kAck;
-        next_ts_ = t + rng_.Range(5 * kUs, 60 * kUs);
+        next_ts_ = t + Timing().Range(5 * kUs, 60 * kUs);
         return true;
       case Step::kAck:
         if (!Send(true, kTcpAck, nullptr, 0, 0)) return false;
         if (queue_.empty()) PlanNext();
         step_ = queue_.empty() ? Step::kFinClient : Step::kData;
-        next_ts_ = t + rng_.Range(20 * kUs, 500 * kUs);
+        next_ts_ = t + Timing().Range(20 * kUs, 500 * kUs);
         return true;
       case Step::kData:
         return EmitData(t);
@@ -1255,7 +1408,7 @@ class Connection {
       case Step::kFinServer:
         if (!Send(false, kTcpFin | kTcpAck, nullptr, 0, 0)) return false;
         step_ = Step::kLastAck;
-        next_ts_ = t + rng_.Range(5 * kUs, 60 * kUs);
+        next_ts_ = t + Timing().Range(5 * kUs, 60 * kUs);
         return true;
       case Step::kLastAck:
         if (!Send(true, kTcpAck, nullptr, 0, 0)) return false;
@@ -1288,12 +1441,129 @@ class Connection {
     return m.size() + (segments + acks) * (16 + HeaderBytes());
   }
 
+  // Turns an exchange's message into TLS 1.3 application data sealed under `keys`, continuing the
+  // direction's sequence numbers.
+  static void Seal(Message& m, const TrafficKeys& keys, uint64_t& seq) {
+    m.inner = std::move(m.literal);
+    m.literal.clear();
+    m.inner_opaque = m.opaque;
+    m.opaque = 0;
+    m.tls_plain = m.inner.size() + m.inner_opaque;
+    m.keys = &keys;
+    m.seq = seq;
+    seq += m.records();
+  }
+
+  // A TLS 1.3 handshake a decrypting reader can follow: ClientHello; ServerHello and
+  // ChangeCipherSpec, then EncryptedExtensions, Certificate, CertificateVerify and Finished under
+  // the server handshake secret; ChangeCipherSpec and Finished under the client's. Certificate,
+  // signature and Finished hold pool bytes: a reader with the key log does not verify them. The
+  // secrets are drawn here in either mode, so the plaintext twin makes the same draws.
+  void PlanRealHandshake() {
+    std::string session_id;
+    Message hello;
+    hello.from_client = true;
+    hello.literal = ClientHello(rng_, client_.host, session_id);
+    Message flight;
+    flight.from_client = false;
+    flight.literal = ServerHelloAndCcs(rng_, session_id);
+    const uint64_t cert_len = rng_.Range(2500, 5500);
+    flight.pool_offset = rng_.Next();
+    std::array<std::array<uint8_t, 32>, 4> secrets;  // client and server handshake, then app
+    for (auto& secret : secrets) {
+      for (size_t i = 0; i < secret.size(); i += 8) {
+        uint64_t v = rng_.Next();
+        std::memcpy(secret.data() + i, &v, 8);
+      }
+    }
+    if (!tls_wire_) return;
+
+    client_handshake_ = KeysFor(secrets[0]);
+    server_handshake_ = KeysFor(secrets[1]);
+    client_app_ = KeysFor(secrets[2]);
+    server_app_ = KeysFor(secrets[3]);
+    // The client random follows the record header (5), handshake header (4) and version (2).
+    const std::string client_random = hello.literal.substr(11, 32);
+    WriteKeys(client_random, secrets);
+
+    auto message = [](uint8_t type, const std::string& body) {
+      std::string m(1, static_cast<char>(type));
+      Put24(m, static_cast<uint32_t>(body.size()));
+      return m + body;
+    };
+    auto pool_bytes = [&](uint64_t offset, size_t n) {
+      std::string b(n, '\0');
+      for (size_t i = 0; i < n; ++i) {
+        b[i] = static_cast<char>(world_.pool[(flight.pool_offset + offset + i) & kPoolMask]);
+      }
+      return b;
+    };
+    std::string ext, body;
+    PutExtension(ext, 0x0010, std::string("\x00\x09\x08http/1.1", 11));
+    Put16(body, static_cast<uint32_t>(ext.size()));
+    std::string inner = message(8, body + ext);  // EncryptedExtensions
+    // A chain of copies of one certificate, about as long as a real chain.
+    std::string cert, list;
+    for (size_t i = 0; i + 1 < kCertificateDerHex.size(); i += 2) {
+      cert.push_back(
+          static_cast<char>(std::stoi(std::string(kCertificateDerHex.substr(i, 2)), nullptr, 16)));
+    }
+    for (uint64_t chain = 0; chain < cert_len; chain += cert.size() + 5) {
+      Put24(list, static_cast<uint32_t>(cert.size()));
+      list += cert;
+      Put16(list, 0);  // no certificate extensions
+    }
+    body.assign(1, '\0');  // empty request context
+    Put24(body, static_cast<uint32_t>(list.size()));
+    inner += message(11, body + list);
+    body.clear();
+    Put16(body, 0x0804);  // rsa_pss_rsae_sha256
+    Put16(body, 256);
+    body += pool_bytes(cert_len, 256);
+    inner += message(15, body);
+    inner += message(20, pool_bytes(cert_len + 256, 32));
+    flight.inner_type = 0x16;
+    flight.SealAfterLiteral(inner, server_handshake_);
+
+    Message finished;
+    finished.from_client = true;
+    finished.literal = Record(0x14, 0x0303, std::string("\x01", 1));
+    finished.inner_type = 0x16;
+    finished.SealAfterLiteral(message(20, pool_bytes(cert_len + 288, 32)), client_handshake_);
+    for (Message* m : {&hello, &flight, &finished}) {
+      world_.planned_bytes += Estimate(*m);
+      queue_.push_back(std::move(*m));
+    }
+  }
+
+  void WriteKeys(const std::string& client_random,
+                 const std::array<std::array<uint8_t, 32>, 4>& secrets) {
+    static constexpr const char* kLabels[4] = {
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"};
+    auto hex = [](const uint8_t* p, size_t n) {
+      static constexpr char kDigits[] = "0123456789abcdef";
+      std::string out;
+      for (size_t i = 0; i < n; ++i) {
+        out.push_back(kDigits[p[i] >> 4]);
+        out.push_back(kDigits[p[i] & 15]);
+      }
+      return out;
+    };
+    const std::string random =
+        hex(reinterpret_cast<const uint8_t*>(client_random.data()), client_random.size());
+    for (int i = 0; i < 4; ++i) {
+      std::fprintf(world_.keylog, "%s %s %s\n", kLabels[i], random.c_str(),
+                   hex(secrets[i].data(), secrets[i].size()).c_str());
+    }
+  }
+
   // Plans the next request/response pair, unless this connection is done or the budget is
   // spent (the first request of a connection is always made).
   void PlanNext() {
     const Options& o = world_.options;
     if (requests_left_ == 0) return;
-    if (made_requests_ > 0 && !world_.BudgetLeft()) return;
+    if (made_requests_ > 0 && !world_.ByCount() && !world_.BudgetLeft()) return;
     --requests_left_;
     ++made_requests_;
     Op op;
@@ -1319,14 +1589,22 @@ class Connection {
     uint64_t size = static_cast<uint64_t>(
         rng_.LogUniform(static_cast<double>(o.object_min), static_cast<double>(object_max)));
     // Near the end of the budget, objects shrink so the file lands close to the asked size.
-    uint64_t remaining = world_.BudgetLeft() ? o.bytes - world_.planned_bytes : 0;
-    uint64_t budget_for_body = remaining - std::min<uint64_t>(remaining, remaining / 16 + 4096);
-    if (size > budget_for_body) size = std::max(o.object_min, budget_for_body);
+    if (!world_.ByCount()) {
+      uint64_t remaining = world_.BudgetLeft() ? o.bytes - world_.planned_bytes : 0;
+      uint64_t budget_for_body = remaining - std::min<uint64_t>(remaining, remaining / 16 + 4096);
+      if (size > budget_for_body) size = std::max(o.object_min, budget_for_body);
+    }
     uint32_t list_keys = static_cast<uint32_t>(std::min(1000.0, rng_.LogUniform(5, 1400)));
 
     ExchangeBuilder builder(rng_, *site_, client_, next_ts_);
     Exchange x = builder.Build(op, outcome, size, list_keys);
-    if (https_) {
+    if (https_ && world_.RealTls()) {
+      // Real TLS (or its plaintext twin, which leaves the exchange as it is).
+      if (tls_wire_) {
+        Seal(x.request, client_app_, client_app_seq_);
+        Seal(x.response, server_app_, server_app_seq_);
+      }
+    } else if (https_) {
       // Encrypted: the same exchange, as TLS application data of the same plaintext length.
       x.request.tls_plain = x.request.size();
       x.request.literal.clear();
@@ -1345,7 +1623,7 @@ class Connection {
     ++s.by_operation[operation];
     ++s.by_auth[AuthName(client_.auth)];
     ++s.by_outcome[OutcomeName(outcome)];
-    if (https_) {
+    if (tls_wire_) {
       ++s.requests_encrypted;
     } else {
       ++s.requests_plaintext;
@@ -1355,7 +1633,7 @@ class Connection {
     }
     if (crawler_) {
       ++s.requests_crawler;
-      s.requests_crawler_plaintext += !https_;
+      s.requests_crawler_plaintext += !tls_wire_;
       ++s.crawler_by_outcome[OutcomeName(outcome)];
     }
     s.object_bytes += x.object_bytes;
@@ -1389,9 +1667,9 @@ class Connection {
     offset_ = 0;
     if (queue_.empty()) PlanNext();
     // The server answers after its processing time; the client thinks before the next request.
-    const uint64_t gap = queue_.empty()                ? rng_.Range(1 * kMs, 30 * kMs)
-                         : !queue_.front().from_client ? rng_.Range(2 * kMs, 30 * kMs)
-                                                       : rng_.Range(100 * kUs, 5 * kMs);
+    const uint64_t gap = queue_.empty()                ? Timing().Range(1 * kMs, 30 * kMs)
+                         : !queue_.front().from_client ? Timing().Range(2 * kMs, 30 * kMs)
+                                                       : Timing().Range(100 * kUs, 5 * kMs);
     const bool other_side_next = !queue_.empty() && queue_.front().from_client != from_client;
     if (!other_side_next) {
       // Nobody piggybacks the acknowledgement: the receiver sends a pure ACK.
@@ -1475,7 +1753,7 @@ class Connection {
                                 static_cast<uint8_t>(from_client ? 7 : 9)};
       std::memcpy(tcp + 20, opts, sizeof(opts));
     }
-    if (n) m->Fill(world_.pool.data(), offset, tcp + tcp_len, n);
+    if (n) m->Fill(world_.pool.data(), world_.gcm, offset, tcp + tcp_len, n);
 
     uint8_t pseudo[8] = {};
     uint64_t acc = SumBytes(src_ip.data(), addr_len, 0);
@@ -1498,12 +1776,21 @@ class Connection {
     return world_.writer.Write(next_ts_, rec.data(), frame_len, world_.error);
   }
 
+  // Draws for timestamps. With real TLS (and its twin) they come from their own generator, so
+  // that the extra handshake messages of the TLS capture leave the HTTP content's draws alone;
+  // otherwise from rng_, as captures made before real TLS existed did.
+  Rng& Timing() { return world_.RealTls() ? timing_rng_ : rng_; }
+
   World& world_;
   Rng rng_;
+  Rng timing_rng_;
   const Site* site_ = nullptr;
   Client client_;
   bool v6_ = false;
   bool https_ = false;
+  bool tls_wire_ = false;  // TLS on the wire (https_, unless written as its plaintext twin)
+  TrafficKeys client_handshake_, server_handshake_, client_app_, server_app_;
+  uint64_t client_app_seq_ = 0, server_app_seq_ = 0;
   bool crawler_ = false;
   bool one_shot_ = false;
   uint32_t mss_ = 1460;
@@ -1595,7 +1882,12 @@ nlohmann::json SidecarJson(const World& world, double seconds) {
                      {"crawler_share", o.crawler_share},
                      {"object_sizes", {o.object_min, o.object_max}},
                      {"mix", {{"s3", o.mix[0]}, {"azure", o.mix[1]}, {"gcs", o.mix[2]}}},
-                     {"link_mbps", o.link_mbps}};
+                     {"link_mbps", o.link_mbps},
+                     {"connections", o.connections}};
+  j["tls"] = o.tls_as_plaintext      ? "plaintext twin (--tls-as-plaintext)"
+             : !o.tls_keylog.empty() ? "TLS 1.3 TLS_AES_128_GCM_SHA256, keys in --tls-keylog"
+                                     : "TLS-shaped records of random bytes (no keys)";
+  if (!o.tls_keylog.empty()) j["tls_keylog"] = o.tls_keylog;
   j["file_bytes"] = world.writer.bytes();
   j["packets"] = s.packets;
   j["frame_bytes"] = s.frame_bytes;
@@ -1648,6 +1940,17 @@ int Generate(const Options& options) {
     std::fprintf(stderr, "make_storage_capture: %s\n", world.error.c_str());
     return 1;
   }
+  world.gcm = EVP_CIPHER_CTX_new();
+  if (!options.tls_keylog.empty()) {
+    // Mode 0600: readers of key logs (the sensor) refuse group- or world-accessible ones.
+    int fd = open(options.tls_keylog.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod(fd, 0600) != 0 || !(world.keylog = fdopen(fd, "w"))) {
+      std::fprintf(stderr, "make_storage_capture: cannot write %s: %s\n",
+                   options.tls_keylog.c_str(), std::strerror(errno));
+      if (fd >= 0) close(fd);
+      return 1;
+    }
+  }
 
   // Slots start staggered over the first 200 ms; a slot replaces a closed connection after a
   // short pause while budget is left.
@@ -1663,8 +1966,14 @@ int Generate(const Options& options) {
     due.pop();
     auto& conn = slots[slot];
     if (!conn) {
-      if (!world.BudgetLeft()) continue;  // this slot retires
-      conn = std::make_unique<Connection>(world, ts, master.Next());
+      if (!world.MoreConnections()) continue;  // this slot retires
+      // By count, a connection's seed depends only on its index, not on the order in which
+      // slots free up (which depends on timing, and so on whether it was written as TLS).
+      const uint64_t seed = world.ByCount()
+                                ? Rng(options.seed ^ (world.opened * 0xD1B54A32D192ED03ULL)).Next()
+                                : master.Next();
+      ++world.opened;
+      conn = std::make_unique<Connection>(world, ts, seed);
       ++world.active;
       world.stats.peak_concurrent_flows = std::max(world.stats.peak_concurrent_flows, world.active);
     }
@@ -1678,6 +1987,14 @@ int Generate(const Options& options) {
       due.emplace(ts + master.Range(100 * kUs, 50 * kMs), slot);
     } else {
       due.emplace(conn->next_ts(), slot);
+    }
+  }
+  if (world.keylog) {
+    FILE* keylog = world.keylog;
+    world.keylog = nullptr;
+    if (std::fclose(keylog) != 0) {
+      std::fprintf(stderr, "make_storage_capture: cannot write %s\n", options.tls_keylog.c_str());
+      return 1;
     }
   }
   if (!world.writer.Close(world.error)) {
@@ -1716,8 +2033,9 @@ int main(int argc, char** argv) {
   app.add_option("--out", o.out, "Capture to write (pcap, Ethernet)")->required();
   app.add_option("--sidecar", o.sidecar, "JSON description (default: OUT.json)");
   app.add_option("--shape", o.shape,
-                 "Preset: default, many-small-objects, small-objects, many-flows")
-      ->check(CLI::IsMember({"default", "many-small-objects", "small-objects", "many-flows"}));
+                 "Preset: default, many-small-objects, small-objects, many-flows, tls-bulk")
+      ->check(CLI::IsMember(
+          {"default", "many-small-objects", "small-objects", "many-flows", "tls-bulk"}));
   app.add_option("--bytes", bytes_text, "Approximate file size, e.g. 500M (default 100M)");
   app.add_option("--seed", o.seed, "Seed; the same seed and flags give the same file");
   app.add_option("--flows", o.flows, "Connections open at the same time")
@@ -1751,6 +2069,16 @@ int main(int argc, char** argv) {
   app.add_option("--link-mbps", o.link_mbps, "Aggregate link rate that spaces the timestamps")
       ->check(CLI::Range(1.0, 1e6));
   app.add_option("--start-time", o.start_time, "Unix time of the first packet");
+  app.add_option("--connections", o.connections,
+                 "Open this many connections, each making all its requests (--bytes is ignored)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
+  auto* keylog = app.add_option("--tls-keylog", o.tls_keylog,
+                                "TLS connections are real TLS 1.3 (AES-128-GCM); write their "
+                                "secrets to this NSS key log (mode 0600)");
+  app.add_flag("--tls-as-plaintext", o.tls_as_plaintext,
+               "Write the TLS connections' HTTP in plaintext on port 80: the plaintext twin of "
+               "the --tls-keylog capture with the same seed and flags")
+      ->excludes(keylog);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -1773,6 +2101,18 @@ int main(int argc, char** argv) {
     if (!given("--anonymous-share")) o.anonymous_share = 0.3;
     if (!given("--crawler-share")) o.crawler_share = 0.1;
     if (!given("--flows")) o.flows = 200;
+  } else if (o.shape == "tls-bulk") {
+    // bench/run --profile tls: anonymous S3 GetObject bulk downloads over keep-alive TLS (real
+    // with --tls-keylog, or their plaintext twin).
+    if (!given("--object-sizes")) sizes_text = "64K:4M";
+    if (!given("--requests-per-flow")) o.requests_per_flow = 8;
+    if (!given("--https-share")) o.https_share = 1;
+    if (!given("--anonymous-share")) o.anonymous_share = 1;
+    if (!given("--list-share")) o.list_share = 0;
+    if (!given("--head-share")) o.head_share = 0;
+    if (!given("--ipv6-share")) o.ipv6_share = 0;
+    if (!given("--mix")) mix_text = "1:0:0";
+    if (!given("--flows")) o.flows = 16;
   } else if (o.shape == "many-flows") {
     if (!given("--object-sizes")) sizes_text = "512:256K";
     if (!given("--requests-per-flow")) o.requests_per_flow = 1;
