@@ -245,6 +245,19 @@ void AppSession::LookUpTlsKeys() {
   }
 }
 
+AppSession::TlsDecryptionOutcome AppSession::tls_decryption() const {
+  TlsDecryptionOutcome o;
+  if (!tls_ || !tls_->decryptor) return o;
+  const tls::ConnectionDecryptor& d = *tls_->decryptor;
+  o.attempted = true;
+  o.decrypted = d.decrypted();
+  o.version = d.version();
+  if (d.suite() != nullptr) o.cipher = d.suite()->name;
+  if (d.failed()) o.failure = tls::SessionFailureName(d.failure());
+  o.http2 = tls_->http2;
+  return o;
+}
+
 void AppSession::PollTlsKeys(TimestampNs now) {
   if (!tls_decrypting()) return;
   TlsState& t = *tls_;

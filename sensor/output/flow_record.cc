@@ -39,6 +39,15 @@ std::string FormatFlowLine(const FlowRecord& r) {
   Json flow = {{"handshake_seen", r.handshake_seen}, {"app_layer", r.app_layer}};
   if (!r.server_name.empty()) flow["server_name"] = r.server_name;
   if (!r.alpn.empty()) flow["alpn"] = r.alpn;
+  if (r.tls.attempted) {
+    // The same names as the ledger's tls object, so a flow and its requests join on them.
+    Json tls = {{"decrypted", r.tls.decrypted}};
+    if (r.tls.version != 0) tls["version"] = r.tls.version == 0x0304 ? "1.3" : "1.2";
+    if (!r.tls.cipher.empty()) tls["cipher"] = std::string(r.tls.cipher);
+    if (!r.tls.failure.empty()) tls["decrypt_failure"] = std::string(r.tls.failure);
+    if (r.tls.http2) tls["http2"] = true;
+    j["tls"] = std::move(tls);
+  }
   flow["http_requests"] = r.http_requests;
   flow["storage_requests"] = r.storage_requests;
   flow["to_server"] = Direction(r.dir[0]);
