@@ -145,7 +145,11 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, AppSessionTls,
                                            Case{"tls12_ecdhe_ecdsa_aes256_gcm_sha384.tlsfix",
                                                 0x0303, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
                                            Case{"tls12_ecdhe_ecdsa_aes128_sha_mte.tlsfix", 0x0303,
-                                                "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"}));
+                                                "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"}),
+                         [](const ::testing::TestParamInfo<Case>& param) {
+                           std::string name = param.param.fixture;
+                           return name.substr(0, name.find('.'));
+                         });
 
 TEST(AppSessionTlsWithoutKeySource, NothingIsAttempted) {
   Session s("tls13_aes128_gcm_sha256.tlsfix");
