@@ -12,6 +12,7 @@
 #include "sensor/config/yaml_depth.h"
 #include "sensor/config/yaml_document.h"
 #include "sensor/config/yaml_reader.h"
+#include "sensor/event/observer.h"
 
 namespace bw::config {
 namespace {
@@ -57,6 +58,15 @@ void ReadEndpoints(const YAML::Node& node, const std::string& path,
 Config Extract(const YAML::Node& root) {
   Config c;
   MapReader top(root, "");
+  {
+    MapReader m(top.Child("sensor"), "sensor");
+    m.String("name", c.sensor.name);
+    if (!c.sensor.name.empty() && !event::ValidObserverName(c.sensor.name)) {
+      yaml::Fail("sensor.name", "expected 1 to " + std::to_string(event::kMaxObserverBytes) +
+                                    " of the characters A-Z a-z 0-9 . _ -, got " +
+                                    yaml::Quote(c.sensor.name));
+    }
+  }
   {
     MapReader m(top.Child("capture"), "capture");
     m.Uint("snaplen", c.capture.snaplen, 64, 262144);
@@ -298,6 +308,9 @@ std::string DumpConfig(const Config& c) {
   YAML::Emitter out;
   auto secs = [](TimestampNs ns) { return static_cast<uint64_t>(ns / kNsPerSecond); };
   out << YAML::BeginMap;
+  out << YAML::Key << "sensor" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << c.sensor.name;
+  out << YAML::EndMap;
   out << YAML::Key << "capture" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "snaplen" << YAML::Value << c.capture.snaplen;
   out << YAML::Key << "promiscuous" << YAML::Value << c.capture.promiscuous;

@@ -24,6 +24,12 @@ struct EndpointConfig {
 };
 
 struct Config {
+  // Who this sensor is in a fleet (issue 20): ledger lines and alerts carry it as ECS
+  // observer.name (event/observer.h). Empty: the host name.
+  struct Sensor {
+    std::string name;
+  } sensor;
+
   struct Capture {
     uint32_t snaplen = 262144;
     bool promiscuous = true;

@@ -55,12 +55,14 @@ void ReadMetricsConfig(const YAML::Node& node, const std::string& path, MetricsC
   }
   m.Uint("stall_seconds", out.stall_seconds, 1, 86400);
   m.Uint("request_timeout_seconds", out.request_timeout_seconds, 1, 300);
+  m.Bool("sensor_label", out.sensor_label);
 }
 
 void DumpMetricsConfig(YAML::Emitter& out, const MetricsConfig& config) {
   out << YAML::Key << "listen" << YAML::Value << YAML::DoubleQuoted << config.listen;
   out << YAML::Key << "stall_seconds" << YAML::Value << config.stall_seconds;
   out << YAML::Key << "request_timeout_seconds" << YAML::Value << config.request_timeout_seconds;
+  out << YAML::Key << "sensor_label" << YAML::Value << config.sensor_label;
 }
 
 }  // namespace bw::config

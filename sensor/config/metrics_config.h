@@ -17,6 +17,10 @@ struct MetricsConfig {
   uint64_t stall_seconds = 30;
   // Deadline for one scrape connection to send its request and receive the reply.
   uint64_t request_timeout_seconds = 10;
+  // Put sensor="<sensor.name>" on every series. Off by default: Prometheus already tells targets
+  // apart by `instance` (and a fleet's relabelling or external_labels name them); for a scrape
+  // path that loses the target, such as a push gateway or a shared federation job.
+  bool sensor_label = false;
 };
 
 // Reads `node` (the `metrics:` mapping) into `out`, keeping defaults for absent keys. Throws

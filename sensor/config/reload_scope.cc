@@ -11,6 +11,7 @@ namespace {
 // Whole sections and single keys that a running sensor cannot take over. A section listed here
 // is compared key by key, so the message names what changed.
 constexpr std::string_view kRestartOnly[] = {
+    "sensor",
     "capture",
     "privileges",
     "workers",

@@ -16,9 +16,11 @@ void PutIfNotEmpty(Json& obj, const char* key, const std::string& value) {
 
 }  // namespace
 
-std::string Alert::ToJson() const {
+std::string Alert::ToJson(const event::Observer* observer) const {
   Json j;
   j["@timestamp"] = common::FormatRfc3339(timestamp);
+  if (observer != nullptr)
+    j["observer"] = {{"name", observer->name}, {"hostname", observer->hostname}};
   j["rule"] = RuleName(rule);
   j["severity"] = SeverityName(severity);
   j["summary"] = summary;

@@ -13,6 +13,7 @@
 
 #include "dissectors/common/timestamp.h"
 #include "sensor/config/severity.h"
+#include "sensor/event/observer.h"
 
 namespace bw::detect {
 
@@ -100,7 +101,8 @@ struct Alert {
   // The alert's JSON object (one line, no trailing newline); invalid UTF-8 replaced. Empty
   // optional strings (account, user agent, SNI, community id) are omitted, as in the ledger.
   // counts has distinct_buckets in bucket_enumeration alerts, distinct_keys in all others.
-  std::string ToJson() const;
+  // observer.name/hostname when `observer` is given (the sensor that raised it).
+  std::string ToJson(const event::Observer* observer = nullptr) const;
 };
 
 }  // namespace bw::detect

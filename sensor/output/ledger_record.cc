@@ -5,20 +5,26 @@
 
 namespace bw::output {
 
-std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::StorageEvent& e) {
+std::string FormatLedgerLine(const event::RequestContext& ctx, const storage::StorageEvent& e,
+                             const event::Observer* observer) {
   std::string line;
-  FormatLedgerLineTo(line, ctx, e);
+  FormatLedgerLineTo(line, ctx, e, observer);
   return line;
 }
 
 void FormatLedgerLineTo(std::string& line, const event::RequestContext& ctx,
-                        const storage::StorageEvent& e) {
+                        const storage::StorageEvent& e, const event::Observer* observer) {
   line.clear();
   if (line.capacity() < 1024) line.reserve(1024);  // most lines fit: one allocation, not several
   JsonWriter j(line);
   j.BeginObject();
   char ts[common::kRfc3339MaxBytes];
   j.Field("@timestamp", std::string_view(ts, common::WriteRfc3339(ts, ctx.start_ts)));
+  if (observer != nullptr) {
+    j.Key("observer").BeginObject();
+    j.Field("name", observer->name).Field("hostname", observer->hostname);
+    j.EndObject();
+  }
   j.Key("event").BeginObject();
   j.Field("kind", "event").Field("category", "network");
   j.Key("duration").Int(ctx.end_ts >= ctx.start_ts ? ctx.end_ts - ctx.start_ts : 0);

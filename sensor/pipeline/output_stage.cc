@@ -39,7 +39,8 @@ OutputStage::OutputStage(const OutputStageOptions& options,
     : targets_(targets),
       detection_(detection, *this),
       known_(options.known_servers, options.known_server_ttl),
-      state_save_interval_(options.state_save_interval) {
+      state_save_interval_(options.state_save_interval),
+      observer_(options.observer) {
   detection_.SetStorageEndpoints(options.storage_endpoints);
   for (size_t i = 0; i < std::max<size_t>(1, options.workers); ++i) {
     queues_.push_back(
@@ -271,7 +272,7 @@ void OutputStage::HandleStorage(event::StorageRequest& request) {
   Bump(counters_.storage_requests);
   if (targets_.storage_counters) targets_.storage_counters->Count(ev);
   if (targets_.ledger && targets_.ledger->is_open()) {
-    output::FormatLedgerLineTo(ledger_line_, ctx, ev);
+    output::FormatLedgerLineTo(ledger_line_, ctx, ev, observer_.empty() ? nullptr : &observer_);
     targets_.ledger->Write(ledger_line_);
   }
   detection_.OnStorageEvent(ctx, ev);
@@ -285,7 +286,7 @@ void OutputStage::AdvanceDetection(TimestampNs now) {
 
 void OutputStage::OnAlert(const detect::Alert& alert) {
   Bump(counters_.alerts_raised);
-  pending_alerts_.push_back(alert.ToJson());
+  pending_alerts_.push_back(alert.ToJson(observer_.empty() ? nullptr : &observer_));
 }
 
 void OutputStage::FlushAlerts() {

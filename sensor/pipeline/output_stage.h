@@ -35,6 +35,7 @@
 #include "sensor/app/known_servers.h"
 #include "sensor/config/detection_config.h"
 #include "sensor/detect/detection_engine.h"
+#include "sensor/event/observer.h"
 #include "sensor/output/ledger_file.h"
 #include "sensor/output/line_writer.h"
 #include "sensor/output/metrics/storage_request_counters.h"
@@ -53,6 +54,7 @@ struct OutputStageOptions {
   TimestampNs known_server_ttl = 3600 * kNsPerSecond;
   std::vector<storage::EndpointRule> storage_endpoints;  // storage.endpoints, for TLS names
   TimestampNs state_save_interval = 60 * kNsPerSecond;   // wall time between state saves
+  event::Observer observer;  // written into every ledger line and alert; empty: left out
 };
 
 // Where the stage writes; each may be closed (not configured). Outlive the stage.
@@ -149,6 +151,7 @@ class OutputStage final : private detect::AlertSink {
   std::atomic<bool> finishing_{false};
   TimestampNs end_ = 0;
   std::chrono::nanoseconds state_save_interval_;
+  const event::Observer observer_;
   std::chrono::steady_clock::time_point next_state_save_;
   std::chrono::steady_clock::time_point ledger_flushed_;  // the ledger's batch last written out
   bool state_error_logged_ = false;                       // one log line per run of failed saves

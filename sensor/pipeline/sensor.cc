@@ -167,6 +167,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
     return false;
   }
   app_config_.storage.endpoints = EndpointRules(c);
+  observer_ = event::ResolveObserver(c.sensor.name);
   OutputStageOptions oo;
   oo.workers = c.workers;
   oo.queue_capacity = c.output.queue_records;
@@ -177,6 +178,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   oo.known_server_ttl = c.storage.known_server_ttl;
   oo.storage_endpoints = app_config_.storage.endpoints;
   oo.state_save_interval = c.state.save_interval;
+  oo.observer = observer_;
   if (!c.state.dir.empty()) {
     state_file_ = std::make_unique<state::StateFile>(c.state.dir, c.state.max_bytes);
     if (!state_file_->Prepare(error)) return false;

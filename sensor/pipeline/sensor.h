@@ -134,6 +134,7 @@ class Sensor {
 
   SensorOptions options_;
   app::AppConfig app_config_;
+  event::Observer observer_;  // sensor.name and the host name, resolved at Open
   std::unique_ptr<capture::PacketSource> source_;
   decode::DropCounters drops_;
   std::unique_ptr<FlowShare> capture_share_;  // file fanout: worker 0's flows

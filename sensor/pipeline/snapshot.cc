@@ -45,6 +45,7 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
   s.build.version = BW_VERSION;
   s.build.compiler = "gcc " __VERSION__;
   s.build.build_type = BW_BUILD_TYPE_STRING;
+  s.observer = {observer_.name, observer_.hostname, options_.config.metrics.sensor_label};
   capture_status_.Fill(s.capture);
   s.capture.source = source_->description();
   s.capture.live = source_->live();

@@ -95,6 +95,12 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
           {{"version", s.build.version},
            {"compiler", s.build.compiler},
            {"build_type", s.build.build_type}});
+  if (!s.observer.name.empty()) {
+    f.Gauge("bucketwatch_sensor_info",
+            "This sensor's sensor.name and host name, as its ledger lines and alerts carry them "
+            "(observer.name, observer.hostname); value is always 1.",
+            1, {{"sensor", s.observer.name}, {"hostname", s.observer.hostname}});
+  }
   f.Gauge("bucketwatch_process_resident_memory_bytes", "Resident set size of the process.",
           D(s.process.resident_bytes));
   f.Gauge("bucketwatch_process_peak_resident_memory_bytes",
@@ -493,7 +499,17 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
               D(s.spool.temp_discarded));
   }
 
-  return f.Take();
+  std::vector<MetricFamily> families = f.Take();
+  if (s.observer.label_every_series && !s.observer.name.empty()) {
+    for (MetricFamily& family : families) {
+      for (ClientMetric& m : family.metric) {
+        bool has = false;
+        for (const auto& l : m.label) has = has || l.name == "sensor";
+        if (!has) m.label.push_back({"sensor", s.observer.name});
+      }
+    }
+  }
+  return families;
 }
 
 std::string RenderText(const SensorSnapshot& s) {

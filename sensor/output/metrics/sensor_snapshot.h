@@ -317,9 +317,17 @@ struct ProcessSnapshot {
   double start_time_seconds = 0;  // Unix time the process started
 };
 
+// sensor.name and the host name (event/observer.h: label-safe as they stand).
+struct ObserverInfo {
+  std::string name;
+  std::string hostname;
+  bool label_every_series = false;  // metrics.sensor_label
+};
+
 struct SensorSnapshot {
   bool stopped = false;  // the pipeline has stopped: the "end of run" fields are filled
   BuildInfo build;
+  ObserverInfo observer;
   CaptureSnapshot capture;
   std::vector<WorkerSnapshot> workers;
   PacketSnapshot packets;

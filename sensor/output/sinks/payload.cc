@@ -140,6 +140,10 @@ json AlertmanagerAlert(const config::SinkConfig& sink, const json& alert,
   annotations["description"] = Cut(alert_json, kDescriptionMax);
   auto dedup = AlertField(alert, "dedup_key");
   if (!dedup.empty()) annotations["dedup_key"] = dedup;
+  // An annotation, not a label: two sensors on a duplicated mirror raise the same alert, and
+  // Alertmanager folds identical label sets into one notification.
+  auto observer = AlertField(alert, "observer.name");
+  if (!observer.empty()) annotations["observer"] = observer;
 
   TimestampNs first = common::ParseRfc3339(AlertField(alert, "first_seen")).value_or(now);
   TimestampNs last = common::ParseRfc3339(AlertField(alert, "last_seen")).value_or(first);
@@ -249,6 +253,7 @@ HttpPayload FormatSlack(const json& alert) {
   field("Last seen", AlertField(alert, "last_seen"));
   field("Encrypted", AlertField(alert, "encrypted"));
   field("Dedup key", AlertField(alert, "dedup_key"));
+  field("Sensor", AlertField(alert, "observer.name"));
 
   json blocks = json::array();
   blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", text}}}});

@@ -39,7 +39,9 @@ HttpPayload FormatWebhook(const config::SinkConfig& sink, const std::string& ale
 // Alertmanager v2: a one-element array for POST /api/v2/alerts. Labels
 // alertname (=rule), severity, rule, provider, account, bucket, source_ip,
 // auth_class, encrypted (empty values omitted); annotations summary,
-// description (JSON excerpt), dedup_key; startsAt = first_seen; endsAt =
+// description (JSON excerpt), dedup_key, observer (the sensor's name: not a
+// label, so that sensors seeing the same traffic make one Alertmanager alert);
+// startsAt = first_seen; endsAt =
 // max(last_seen, now) + resolve_timeout, so an alert delivered late from the
 // spool still arrives active.
 HttpPayload FormatAlertmanager(const config::SinkConfig& sink, const nlohmann::json& alert,

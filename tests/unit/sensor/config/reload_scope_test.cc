@@ -45,10 +45,10 @@ TEST(ReloadScope, RestartOnlyKeysAreNamedOneByOne) {
   Config a = Load({});
   Config b = Load({"workers=2", "capture.snaplen=1500", "flows.max_flows=1000",
                    "metrics.listen=127.0.0.1:9999", "detection.memory_mib=64",
-                   "alerting.spool_dir=/tmp/x", "state.dir=/tmp/s"});
+                   "alerting.spool_dir=/tmp/x", "state.dir=/tmp/s", "sensor.name=tap-2"});
   EXPECT_EQ(RestartOnlyChanges(a, b),
-            (Keys{"capture.snaplen", "workers", "flows.max_flows", "state.dir", "metrics.listen",
-                  "alerting.spool_dir", "detection.memory_mib"}));
+            (Keys{"sensor.name", "capture.snaplen", "workers", "flows.max_flows", "state.dir",
+                  "metrics.listen", "alerting.spool_dir", "detection.memory_mib"}));
 }
 
 TEST(ReloadScope, CommandLineOverridesAreNoChange) {

@@ -157,6 +157,27 @@ TEST(Exposition, TlsDecryptionAndKeyLogs) {
   EXPECT_EQ(Value(p, "bucketwatch_tls_keys_dropped_total", {{"reason", "connection_ended"}}), 6);
 }
 
+TEST(Exposition, SensorInfoAndTheOptionalSensorLabel) {
+  SensorSnapshot s = Sample1();
+  EXPECT_EQ(Parse(RenderText(s)).types.count("bucketwatch_sensor_info"), 0u);
+  s.observer = {"tap-fra-3", "sensor-host-7", false};
+  Parsed p = Parse(RenderText(s));
+  EXPECT_EQ(
+      Value(p, "bucketwatch_sensor_info", {{"sensor", "tap-fra-3"}, {"hostname", "sensor-host-7"}}),
+      1);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_decrypted_connections_total"), 0);  // no label added
+  s.observer.label_every_series = true;
+  Parsed labelled = Parse(RenderText(s));
+  EXPECT_EQ(labelled.samples.size(), p.samples.size());
+  for (const auto& sample : labelled.samples) {
+    auto it = sample.labels.find("sensor");
+    ASSERT_NE(it, sample.labels.end()) << sample.name;
+    EXPECT_EQ(it->second, "tap-fra-3") << sample.name;
+  }
+  EXPECT_EQ(
+      Value(labelled, "bucketwatch_tls_decrypted_connections_total", {{"sensor", "tap-fra-3"}}), 0);
+}
+
 TEST(Exposition, ValuesAndLabels) {
   Parsed p = Parse(RenderText(Sample1()));
   EXPECT_EQ(Value(p, "bucketwatch_capture_packets_total"), 1234);

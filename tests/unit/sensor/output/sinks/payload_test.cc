@@ -120,6 +120,21 @@ TEST(AlertmanagerTest, StaticLabelsReachEveryAlert) {
   EXPECT_EQ(labels["alertname"], "anonymous_list");
 }
 
+TEST(AlertmanagerTest, TheSensorIsAnAnnotationNotALabel) {
+  config::SinkConfig sink;
+  auto text = SampleAlertJson();
+  auto plain = json::parse(FormatAlertmanager(sink, json::parse(text), text, 0).body)[0];
+  EXPECT_FALSE(plain["annotations"].contains("observer"));
+  text.insert(1, R"("observer":{"name":"tap-fra-3","hostname":"sensor-host-7"},)");
+  auto named = json::parse(FormatAlertmanager(sink, json::parse(text), text, 0).body)[0];
+  EXPECT_EQ(named["annotations"]["observer"], "tap-fra-3");
+  // Two sensors on one mirror raise the same alert: its labels must not tell them apart, or
+  // Alertmanager notifies twice.
+  EXPECT_EQ(named["labels"], plain["labels"]);
+  auto slack = json::parse(FormatSlack(json::parse(text)).body).dump();
+  EXPECT_NE(slack.find("*Sensor*\\ntap-fra-3"), std::string::npos) << slack;
+}
+
 TEST(AlertmanagerTest, DescriptionIsBoundedAndValidUtf8) {
   config::SinkConfig sink;
   std::string summary;
