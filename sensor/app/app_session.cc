@@ -245,8 +245,8 @@ void AppSession::LookUpTlsKeys() {
   }
 }
 
-AppSession::TlsDecryptionOutcome AppSession::tls_decryption() const {
-  TlsDecryptionOutcome o;
+event::TlsDecryptionOutcome AppSession::tls_decryption() const {
+  event::TlsDecryptionOutcome o;
   if (!tls_ || !tls_->decryptor) return o;
   const tls::ConnectionDecryptor& d = *tls_->decryptor;
   o.attempted = true;

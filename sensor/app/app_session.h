@@ -38,6 +38,7 @@
 #include "sensor/decode/ip_address.h"
 #include "sensor/event/http_log_entry.h"
 #include "sensor/event/storage_request.h"
+#include "sensor/event/tls_decryption_outcome.h"
 #include "sensor/reassembly/stream_sink.h"
 
 namespace bw::app {
@@ -146,17 +147,8 @@ class AppSession final : public reassembly::StreamSink,
     return tls_ && tls_->decryptor && tls_->decryptor->waiting_for_keys();
   }
   bool tls_http2() const { return tls_ && tls_->http2; }
-  // What decryption came to, for the flow log: whether it was tried (a key source and a
-  // ClientHello), what it negotiated, and why it stopped if it did.
-  struct TlsDecryptionOutcome {
-    bool attempted = false;
-    bool decrypted = false;  // some record authenticated under the logged keys
-    uint16_t version = 0;    // 0x0303 / 0x0304 once the ServerHello was read
-    std::string_view cipher;
-    std::string_view failure;  // tls::SessionFailureName, empty without a failure
-    bool http2 = false;
-  };
-  TlsDecryptionOutcome tls_decryption() const;
+  // What decryption came to, for the flow log.
+  event::TlsDecryptionOutcome tls_decryption() const;
   // Looks the keys up again if the key source has news, and gives up a wait that outlasted
   // AppConfig::tls_key_wait. For connections with no packet to prompt it (idle, or closed while
   // waiting: the worker keeps those a while).

@@ -6,10 +6,10 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include "dissectors/common/timestamp.h"
 #include "sensor/decode/ip_address.h"
+#include "sensor/event/tls_decryption_outcome.h"
 
 namespace bw::output {
 
@@ -39,15 +39,7 @@ struct FlowRecord {
   std::string app_layer;    // what our dissectors ran: http, tls, none
   std::string server_name;  // TLS SNI
   std::string alpn;
-  // With key logs, for TLS connections whose ClientHello was read; the names are static.
-  struct TlsDecryption {
-    bool attempted = false;
-    bool decrypted = false;
-    uint16_t version = 0;  // 0x0303, 0x0304; 0 when the ServerHello was not read
-    std::string_view cipher;
-    std::string_view failure;
-    bool http2 = false;  // the decrypted stream opened with the HTTP/2 preface
-  } tls;
+  event::TlsDecryptionOutcome tls;  // with key logs
   uint64_t http_requests = 0;
   uint64_t storage_requests = 0;
   std::array<FlowDirectionRecord, 2> dir;  // [kToServer], [kToClient]

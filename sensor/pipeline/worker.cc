@@ -384,8 +384,7 @@ void Worker::EmitFlowRecord(const flow::FlowKey& key, const FlowState& state,
   if (state.app) {
     r.server_name = state.app->server_name();
     r.alpn = state.app->alpn();
-    const app::AppSession::TlsDecryptionOutcome t = state.app->tls_decryption();
-    r.tls = {t.attempted, t.decrypted, t.version, t.cipher, t.failure, t.http2};
+    r.tls = state.app->tls_decryption();
     r.http_requests = state.app->http_transactions();
     r.storage_requests = state.app->storage_events();
   }

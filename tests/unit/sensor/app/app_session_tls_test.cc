@@ -102,7 +102,7 @@ TEST_P(AppSessionTls, KeysHeldDecryptAndTheOutcomeNamesTheSuite) {
   Session s(GetParam().fixture);
   for (const std::string& line : s.f.keylog) s.keys.Add(line);
   s.Play();
-  const AppSession::TlsDecryptionOutcome o = s.session.tls_decryption();
+  const event::TlsDecryptionOutcome o = s.session.tls_decryption();
   EXPECT_TRUE(o.attempted);
   EXPECT_TRUE(o.decrypted);
   EXPECT_EQ(o.version, GetParam().version);
@@ -117,7 +117,7 @@ TEST_P(AppSessionTls, KeysHeldDecryptAndTheOutcomeNamesTheSuite) {
 TEST_P(AppSessionTls, NoKeysEndsAsNoKeysAtTheClose) {
   Session s(GetParam().fixture);
   s.Play();
-  const AppSession::TlsDecryptionOutcome o = s.session.tls_decryption();
+  const event::TlsDecryptionOutcome o = s.session.tls_decryption();
   EXPECT_TRUE(o.attempted);
   EXPECT_FALSE(o.decrypted);
   EXPECT_EQ(o.failure, "no_keys");
@@ -129,7 +129,7 @@ TEST_P(AppSessionTls, WrongKeysFailTheRecordMacAndDecryptNothing) {
   Session s(GetParam().fixture);
   for (const std::string& line : s.f.keylog) s.keys.Add(Corrupt(line));
   s.Play();
-  const AppSession::TlsDecryptionOutcome o = s.session.tls_decryption();
+  const event::TlsDecryptionOutcome o = s.session.tls_decryption();
   EXPECT_TRUE(o.attempted);
   EXPECT_FALSE(o.decrypted);
   EXPECT_EQ(o.failure, "bad_record_mac");
