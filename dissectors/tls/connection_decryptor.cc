@@ -311,6 +311,11 @@ ConnectionDecryptor::Step ConnectionDecryptor::HandleRecord(Direction dir, ByteV
   if (!hello_known_) {
     // Before the ServerHello only plaintext handshake and alerts are readable, and 0-RTT.
     if (type == kHandshake || type == kAlert) return Step::kNext;
+    // A server's ChangeCipherSpec ahead of its ServerHello (which ScanServerHello reads before
+    // any server record gets here) is TLS 1.3's middlebox-compatibility one after a
+    // HelloRetryRequest (RFC 8446 D.4): it carries nothing. TLS 1.2's comes after the
+    // ServerHello. A client's may be TLS 1.2's, which needs the ServerHello: it waits below.
+    if (type == kChangeCipherSpec && dir == Direction::kToClient) return Step::kNext;
     if (dir == Direction::kToServer && type == kApplicationData && offers_early_data_) {
       return TryEarlyBeforeHello(record);
     }

@@ -11,9 +11,10 @@
 //   the suite. Resumption by session ID or ticket needs nothing more: the key log holds the
 //   resumed connection's master secret under its own client random. Renegotiation is not
 //   followed (kRenegotiation).
-// - TLS 1.3: the ServerHello (a HelloRetryRequest is stepped over) fixes the suite; each
-//   direction's records are then read with its handshake traffic secret up to its Finished, and
-//   with traffic secret 0 after it (KeyUpdate ratchets inside record_decryptor.h).
+// - TLS 1.3: the ServerHello (a HelloRetryRequest and the server's compatibility
+//   ChangeCipherSpec after it are stepped over) fixes the suite; each direction's records are
+//   then read with its handshake traffic secret up to its Finished, and with traffic secret 0
+//   after it (KeyUpdate ratchets inside record_decryptor.h).
 // - TLS 1.3 0-RTT: client records ahead of its handshake records are early data, read with the
 //   early traffic secret (before the ServerHello is read, the suite is found by trial among those
 //   of the secret's hash). The early plaintext is held until the server's EncryptedExtensions say

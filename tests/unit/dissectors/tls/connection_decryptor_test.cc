@@ -78,7 +78,7 @@ struct Harness {
 
 TEST(ConnectionDecryptorTest, EveryLiveSuiteDecryptsWhateverTheSegmentation) {
   std::vector<std::string> paths = testing::FixturePaths();
-  ASSERT_EQ(paths.size(), 13u);
+  ASSERT_EQ(paths.size(), 14u);
   for (const std::string& path : paths) {
     Connection c(testing::LoadFixture(path));
     for (size_t chunk : {size_t{1}, size_t{7}, size_t{100}, size_t{1460}, size_t{1} << 20}) {
@@ -160,6 +160,69 @@ TEST(ConnectionDecryptorTest, Tls13SecretsLoggedInTwoStepsAreMerged) {
   EXPECT_FALSE(h.d.failed());
   EXPECT_EQ(h.out.c2s, c.f.plain_c2s);
   EXPECT_EQ(h.out.s2c, c.f.plain_s2c);
+}
+
+// The lengths of a stream's first `n` records, headers included.
+std::vector<size_t> RecordSizes(const Bytes& stream, size_t n) {
+  std::vector<size_t> sizes;
+  for (size_t pos = 0; sizes.size() < n && pos + 5 <= stream.size(); pos += sizes.back()) {
+    sizes.push_back(5 + (size_t{stream[pos + 3]} << 8 | stream[pos + 4]));
+  }
+  return sizes;
+}
+
+// A HelloRetryRequest, live from OpenSSL (s_server accepting P-256 only, s_client sharing an
+// X25519 key): the server follows it with its middlebox-compatibility ChangeCipherSpec, and the
+// client answers with one before its second ClientHello, all before the real ServerHello. The
+// server's CCS, read before the ServerHello, once ended decryption as no_handshake (every
+// connection with an HRR in the e2e scenario tls_decrypt_tls13_hrr, HAProxy and curl or
+// s_client).
+TEST(ConnectionDecryptorTest, HelloRetryRequestWithCompatibilityChangeCipherSpecs) {
+  Connection c("tls13_aes128_gcm_hrr.tlsfix");
+  // What the fixture must hold: HRR, CCS, then the ServerHello from the server; ClientHello,
+  // CCS, ClientHello from the client.
+  const Bytes hrr_random =
+      testing::FromHex("CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C");
+  std::vector<size_t> server = RecordSizes(c.f.s2c, 3);
+  std::vector<size_t> client = RecordSizes(c.f.c2s, 3);
+  ASSERT_EQ(server.size(), 3u);
+  ASSERT_EQ(client.size(), 3u);
+  EXPECT_EQ(c.f.s2c[5], 2);  // a ServerHello with the HRR random
+  EXPECT_TRUE(std::equal(hrr_random.begin(), hrr_random.end(), c.f.s2c.begin() + 11));
+  EXPECT_EQ(c.f.s2c[server[0]], 20);
+  EXPECT_EQ(c.f.s2c[server[0] + server[1]], 22);
+  EXPECT_EQ(c.f.c2s[client[0]], 20);
+  EXPECT_EQ(c.f.c2s[client[0] + client[1]], 22);
+  ASSERT_EQ(c.hello_end, client[0]);
+  // In the order of the wire: the first ClientHello, the HRR and the server's CCS, then the rest
+  // of both streams interleaved.
+  ByteView c2s = View(c.f.c2s).subspan(c.hello_end);
+  ByteView s2c = View(c.f.s2c).subspan(server[0] + server[1]);
+  for (bool late : {false, true}) {
+    for (size_t chunk : {size_t{1}, size_t{7}, size_t{100}, size_t{1} << 20}) {
+      SCOPED_TRACE(std::string(late ? "late" : "early") + " keys, chunk " + std::to_string(chunk));
+      Harness h(c);
+      if (!late) h.d.SetKeys(c.keys());
+      h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end));
+      h.d.Feed(Direction::kToClient, View(c.f.s2c).first(server[0] + server[1]));
+      for (size_t i = 0; i < std::max(c2s.size(), s2c.size()); i += chunk) {
+        if (i < c2s.size()) {
+          h.d.Feed(Direction::kToServer, c2s.subspan(i, std::min(chunk, c2s.size() - i)));
+        }
+        if (i < s2c.size()) {
+          h.d.Feed(Direction::kToClient, s2c.subspan(i, std::min(chunk, s2c.size() - i)));
+        }
+      }
+      if (late) h.d.SetKeys(c.keys());
+      EXPECT_FALSE(h.d.failed()) << SessionFailureName(h.d.failure());
+      EXPECT_FALSE(h.d.waiting());
+      EXPECT_EQ(h.d.version(), 0x0304);
+      ASSERT_NE(h.d.suite(), nullptr);
+      EXPECT_EQ(h.d.suite()->id, 0x1301);
+      EXPECT_EQ(h.out.c2s, c.f.plain_c2s);
+      EXPECT_EQ(h.out.s2c, c.f.plain_s2c);
+    }
+  }
 }
 
 TEST(ConnectionDecryptorTest, WrongKeysFailAsBadRecordMacAndDeliverNothing) {

@@ -301,7 +301,7 @@ DirectionResult DecryptDirection(const Bytes& stream, bool from_client, const Co
 
 TEST(LiveOpensslTest, EverySuiteRecoversTheApplicationBytes) {
   std::vector<std::string> paths = FixturePaths();
-  ASSERT_EQ(paths.size(), 13u) << "fixtures missing from tests/unit/dissectors/tls/data";
+  ASSERT_EQ(paths.size(), 14u) << "fixtures missing from tests/unit/dissectors/tls/data";
   std::vector<uint16_t> suites;
   for (const std::string& path : paths) {
     Fixture f = LoadFixture(path);

@@ -4,11 +4,13 @@
 For each case, a real `openssl s_server -rev` (it echoes every line reversed) and a real
 `openssl s_client` talk on 127.0.0.1 through a relay in this script, which records the bytes of
 each direction exactly as they crossed the wire. The suite and version are forced on both ends
-(-cipher / -ciphersuites, -tls1_2 / -tls1_3, -no_etm for MAC-then-encrypt); the client writes
-its NSS key log (-keylogfile). tcpdump captures the relayed connection on lo and tshark,
-given the same key log, decrypts it independently: a case is written only when tshark's
-plaintext equals what the client sent and the server echoed. So the expected plaintext in each
-fixture is what two implementations we did not write agree on.
+(-cipher / -ciphersuites, -tls1_2 / -tls1_3, -no_etm for MAC-then-encrypt); for a
+HelloRetryRequest the server accepts only P-256 and the client offers X25519 first, the only
+group it sends a key share for (-groups); the client writes its NSS key log (-keylogfile).
+tcpdump captures the relayed connection on lo and tshark, given the same key log, decrypts it
+independently: a case is written only when tshark's plaintext equals what the client sent and
+the server echoed. So the expected plaintext in each fixture is what two implementations we did
+not write agree on.
 
 Fixture format (text, one item per line): `name`, `suite` (hex id), `version` (12|13),
 `etm` (0|1), `tshark` (the tshark version that agreed), `keylog <NSS line>` (repeated),
@@ -31,21 +33,23 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# name, suite id, version, openssl cipher name, encrypt-then-mac, KeyUpdate mid-connection
+# name, suite id, version, openssl cipher name, encrypt-then-mac, KeyUpdate mid-connection,
+# HelloRetryRequest
 CASES = [
-    ("tls12_ecdhe_ecdsa_aes128_gcm_sha256", 0xC02B, 12, "ECDHE-ECDSA-AES128-GCM-SHA256", True, False),
-    ("tls12_ecdhe_ecdsa_aes256_gcm_sha384", 0xC02C, 12, "ECDHE-ECDSA-AES256-GCM-SHA384", True, False),
-    ("tls12_ecdhe_ecdsa_chacha20_poly1305", 0xCCA9, 12, "ECDHE-ECDSA-CHACHA20-POLY1305", True, False),
-    ("tls12_ecdhe_ecdsa_aes128_sha_mte", 0xC009, 12, "ECDHE-ECDSA-AES128-SHA", False, False),
-    ("tls12_ecdhe_ecdsa_aes128_sha_etm", 0xC009, 12, "ECDHE-ECDSA-AES128-SHA", True, False),
-    ("tls12_ecdhe_ecdsa_aes256_sha_mte", 0xC00A, 12, "ECDHE-ECDSA-AES256-SHA", False, False),
-    ("tls12_ecdhe_ecdsa_aes128_sha256_mte", 0xC023, 12, "ECDHE-ECDSA-AES128-SHA256", False, False),
-    ("tls12_ecdhe_ecdsa_aes128_sha256_etm", 0xC023, 12, "ECDHE-ECDSA-AES128-SHA256", True, False),
-    ("tls12_ecdhe_ecdsa_aes256_sha384_etm", 0xC024, 12, "ECDHE-ECDSA-AES256-SHA384", True, False),
-    ("tls13_aes128_gcm_sha256", 0x1301, 13, "TLS_AES_128_GCM_SHA256", False, False),
-    ("tls13_aes256_gcm_sha384", 0x1302, 13, "TLS_AES_256_GCM_SHA384", False, False),
-    ("tls13_chacha20_poly1305_sha256", 0x1303, 13, "TLS_CHACHA20_POLY1305_SHA256", False, False),
-    ("tls13_aes128_gcm_keyupdate", 0x1301, 13, "TLS_AES_128_GCM_SHA256", False, True),
+    ("tls12_ecdhe_ecdsa_aes128_gcm_sha256", 0xC02B, 12, "ECDHE-ECDSA-AES128-GCM-SHA256", True, False, False),
+    ("tls12_ecdhe_ecdsa_aes256_gcm_sha384", 0xC02C, 12, "ECDHE-ECDSA-AES256-GCM-SHA384", True, False, False),
+    ("tls12_ecdhe_ecdsa_chacha20_poly1305", 0xCCA9, 12, "ECDHE-ECDSA-CHACHA20-POLY1305", True, False, False),
+    ("tls12_ecdhe_ecdsa_aes128_sha_mte", 0xC009, 12, "ECDHE-ECDSA-AES128-SHA", False, False, False),
+    ("tls12_ecdhe_ecdsa_aes128_sha_etm", 0xC009, 12, "ECDHE-ECDSA-AES128-SHA", True, False, False),
+    ("tls12_ecdhe_ecdsa_aes256_sha_mte", 0xC00A, 12, "ECDHE-ECDSA-AES256-SHA", False, False, False),
+    ("tls12_ecdhe_ecdsa_aes128_sha256_mte", 0xC023, 12, "ECDHE-ECDSA-AES128-SHA256", False, False, False),
+    ("tls12_ecdhe_ecdsa_aes128_sha256_etm", 0xC023, 12, "ECDHE-ECDSA-AES128-SHA256", True, False, False),
+    ("tls12_ecdhe_ecdsa_aes256_sha384_etm", 0xC024, 12, "ECDHE-ECDSA-AES256-SHA384", True, False, False),
+    ("tls13_aes128_gcm_sha256", 0x1301, 13, "TLS_AES_128_GCM_SHA256", False, False, False),
+    ("tls13_aes256_gcm_sha384", 0x1302, 13, "TLS_AES_256_GCM_SHA384", False, False, False),
+    ("tls13_chacha20_poly1305_sha256", 0x1303, 13, "TLS_CHACHA20_POLY1305_SHA256", False, False, False),
+    ("tls13_aes128_gcm_keyupdate", 0x1301, 13, "TLS_AES_128_GCM_SHA256", False, True, False),
+    ("tls13_aes128_gcm_hrr", 0x1301, 13, "TLS_AES_128_GCM_SHA256", False, False, True),
 ]
 
 LINES = [b"GET /bucket/object.txt HTTP/1.1", b"Host: s3.localhost"]
@@ -84,7 +88,7 @@ def relay(listener, server_port, streams, done):
 
 
 def run_case(tmp, case, openssl):
-    name, suite, version, cipher, etm, key_update = case
+    name, suite, version, cipher, etm, key_update, hrr = case
     port, relay_port = free_port(), free_port()
     keylog = os.path.join(tmp, name + ".keys")
     pcap = os.path.join(tmp, name + ".pcap")
@@ -95,7 +99,8 @@ def run_case(tmp, case, openssl):
                              "tcp port %d" % relay_port], stderr=subprocess.DEVNULL)
     server = subprocess.Popen(["timeout", "30", openssl, "s_server", "-accept", "127.0.0.1:%d" % port,
                                "-cert", os.path.join(tmp, "c.pem"), "-key", os.path.join(tmp, "k.pem"),
-                               "-rev", "-naccept", "1", vflag] + cflag + etm_flag,
+                               "-rev", "-naccept", "1", vflag] + cflag + etm_flag
+                              + (["-groups", "P-256"] if hrr else []),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     listener = socket.create_server(("127.0.0.1", relay_port))
     streams = {"c2s": b"", "s2c": b""}
@@ -103,7 +108,8 @@ def run_case(tmp, case, openssl):
     threading.Thread(target=relay, args=(listener, port, streams, done), daemon=True).start()
     time.sleep(1.0)  # tcpdump and s_server listening
     client = subprocess.Popen(["timeout", "20", openssl, "s_client", "-connect", "127.0.0.1:%d" % relay_port,
-                               "-keylogfile", keylog, vflag] + cflag + etm_flag,
+                               "-keylogfile", keylog, vflag] + cflag + etm_flag
+                              + (["-groups", "X25519:P-256"] if hrr else []),
                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sent = b""
     for i, line in enumerate(LINES):
@@ -157,7 +163,7 @@ def main():
                         "-subj", "/CN=localhost", "-days", "3650"], check=True, capture_output=True)
         failed = 0
         for case in CASES:
-            name, suite, version, _, etm, _ = case
+            name, suite, version, _, etm, _, _ = case
             streams, sent, keylog, pcap, relay_port = run_case(tmp, case, openssl)
             t_c2s, t_s2c = tshark_plaintext(pcap, keylog, relay_port)
             # What s_server -rev sends back: each line reversed.
