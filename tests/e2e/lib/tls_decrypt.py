@@ -27,11 +27,17 @@ Clients (each on its own bucket, so their listings do not depend on each other):
   raw     one connection of raw HTTP/1.1 (openssl s_client for TLS, a socket for plaintext):
           ListObjectsV2, GetObject, HeadObject, NoSuchKey, PutObject, with KeyUpdates or a
           resumed session between them
+
+TLS features a scenario intends are checked in the capture by tshark with the key logs, and the
+scenario fails when one did not happen: HelloRetryRequests (tls_case "hrr"; see
+check_tls_features).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +77,7 @@ class Target:
     scheme: str
     tls: TlsEndpoint | None = None
     keylogs: dict[str, Path] = field(default_factory=dict)  # client -> its SSLKEYLOGFILE
+    curl_args: list[str] = field(default_factory=list)  # more curl options for the TLS half
 
     def marks(self, sni: str | None) -> dict[str, Any]:
         if self.tls is None:
@@ -104,7 +111,7 @@ def run_curl(h: Harness, t: Target) -> None:
               **t.marks(AWS_NAME)}
     kw: dict[str, Any] = {"resolve": f"{AWS_NAME}:{t.port}:{LOOPBACK_V4}"}
     if t.tls:
-        kw["extra"] = ["--http1.1", "--cacert", str(t.tls.cert.cert)]
+        kw["extra"] = ["--http1.1", "--cacert", str(t.tls.cert.cert), *t.curl_args]
     if "curl" in t.keylogs:
         kw["env"] = clean_env({"SSLKEYLOGFILE": str(t.keylogs["curl"])})
     h.curl_expect(f"{base}?list-type=2&max-keys=2", list_parser=s3_list_count, **kw,
@@ -371,6 +378,28 @@ def run_client_keylogs(h: Harness) -> None:
         h.notes.append(f"{c}: {len(keylog_lines(path))} key log lines")
 
 
+def run_hrr(h: Harness) -> None:
+    """TLS 1.3 HelloRetryRequest: HAProxy accepts the P-256 group only, the clients offer X25519
+    first and send a key share for it alone (OpenSSL's clients share a key for their first group),
+    so HAProxy asks for a P-256 share and every connection has two ClientHellos. curl (--curves)
+    makes five connections, s_client (-groups) one with five requests."""
+    suite = SUITES["tls13_aes128gcm"]
+    groups = "X25519:P-256"
+    plain, backend = start_twin_s3rvers(h, ["curl", "raw"])
+    keylog = h.add_keylog(h.work / "haproxy.keylog")
+    (tls,) = start_haproxy(h, backend, [Listener(suite, curves="P-256")], keylog=keylog)
+    h.tls_case = {"suites": {"tls13_aes128gcm": suite}, "hrr": {tls.port}}
+    h.start_capture()
+    plain_t = Target("plaintext", plain.port, "http")
+    tls_t = Target("tls", tls.port, "https", tls, curl_args=["--curves", groups])
+    run_curl(h, plain_t)
+    run_curl(h, tls_t)
+    steps = ["list", "get", "head", "missing", "put"]
+    raw_session(h, plain_t, PlainConn(h, LOOPBACK_V4, plain.port), steps)
+    raw_session(h, tls_t, SClientConn(h, tls.port, servername=AWS_NAME, cafile=tls.cert.cert,
+                                      extra=["-groups", groups]), steps)
+
+
 # ------------------------------------------------------------------------------------- checks
 def _project(line: dict) -> dict:
     return {f: line[f] for f in COMPARED if f in line}
@@ -382,6 +411,105 @@ def _ledger_project(doc: dict) -> dict:
         v = check_ledger.get_field(doc, check_ledger.FIELD_MAP[f])
         out[f] = check_ledger.normalise(f, v)
     return out
+
+
+# RFC 8446 4.1.3: a ServerHello whose random is SHA-256("HelloRetryRequest") is a HelloRetryRequest.
+HRR_RANDOM = hashlib.sha256(b"HelloRetryRequest").hexdigest()
+HS_CLIENT_HELLO, HS_SERVER_HELLO = "1", "2"
+
+
+def _values(obj: Any, key: str) -> list:
+    """Every value of `key` under a tshark JSON object, in document order."""
+    out: list = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == key:
+                out += v if isinstance(v, list) else [v]
+            else:
+                out += _values(v, key)
+    elif isinstance(obj, list):
+        for x in obj:
+            out += _values(x, key)
+    return out
+
+
+def _handshake_messages(obj: Any) -> list[dict]:
+    if isinstance(obj, dict):
+        if "tls.handshake.type" in obj:
+            return [obj]
+        return [m for v in obj.values() for m in _handshake_messages(v)]
+    if isinstance(obj, list):
+        return [m for x in obj for m in _handshake_messages(x)]
+    return []
+
+
+def read_tls_messages(h: Harness, keylog: Path) -> dict[int, dict]:
+    """TCP stream -> {"port": the TLS server port, "events": [...]}, in wire order, as tshark reads
+    the capture with `keylog`: each handshake message ({"frame", "from": "client"/"server",
+    "type", "random", "extensions": [type, ...]}), encrypted ones too once decrypted, and each
+    HTTP request tshark read ({"frame", "from", "request": "METHOD URI"})."""
+    tls_ports = sorted(set(h.tls_ports))
+    ports = sorted(set(h.capture_ports) | set(tls_ports))
+    on_tls = " || ".join(f"tcp.port == {p}" for p in tls_ports)
+    argv = ["tshark", "-n", "-r", str(h.pcap), *check_capture.decode_args(ports, tls_ports, str(keylog)),
+            "-Y", f"(tls.handshake || http.request) && ({on_tls})", "-T", "json", "--no-duplicate-keys",
+            "-J", "frame tcp tls http"]
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if cp.returncode != 0:
+        raise ScenarioError(f"tshark failed: {cp.stderr.strip()}")
+    streams: dict[int, dict] = {}
+    for packet in json.loads(cp.stdout or "[]"):
+        layers = packet["_source"]["layers"]
+        frame = int(_values(layers.get("frame"), "frame.number")[0])
+        src, dst = (int(_values(layers["tcp"], k)[0]) for k in ("tcp.srcport", "tcp.dstport"))
+        side = "server" if src in tls_ports else "client"
+        info = streams.setdefault(int(_values(layers["tcp"], "tcp.stream")[0]),
+                                  {"port": src if side == "server" else dst, "events": []})
+        for m in _handshake_messages(layers.get("tls")):
+            random = (_values(m, "tls.handshake.random") or [""])[0]
+            info["events"].append({"frame": frame, "from": side, "type": str(m["tls.handshake.type"]),
+                                   "random": random.replace(":", "").lower(),
+                                   "extensions": [str(x) for x in _values(m, "tls.handshake.extension.type")]})
+        http = layers.get("http")
+        for method, uri in zip(_values(http, "http.request.method"), _values(http, "http.request.uri")):
+            info["events"].append({"frame": frame, "from": side, "request": f"{method} {uri}"})
+    return streams
+
+
+def _messages(events: list[dict], side: str, hs_type: str) -> list[dict]:
+    return [e for e in events if e["from"] == side and e.get("type") == hs_type]
+
+
+def _hrr_problems(events: list[dict]) -> list[str]:
+    """Why a stream's handshake is not one HelloRetryRequest: two ClientHellos, and two
+    ServerHellos of which the first carries the HRR random."""
+    hellos = _messages(events, "client", HS_CLIENT_HELLO)
+    servers = [e["random"] == HRR_RANDOM for e in _messages(events, "server", HS_SERVER_HELLO)]
+    problems = []
+    if len(hellos) != 2:
+        problems.append(f"{len(hellos)} ClientHellos")
+    if servers != [True, False]:
+        problems.append(f"ServerHellos with the HRR random: {servers}")
+    return problems
+
+
+def check_tls_features(h: Harness, case: dict) -> list[str]:
+    """The TLS features the scenario intended, as tshark reads the capture with the key logs: one
+    HelloRetryRequest on each connection to a port in case["hrr"]. Returns notes; raises when a
+    feature did not happen."""
+    if "hrr" not in case:
+        return []
+    streams = read_tls_messages(h, h.merged_keylog())
+    notes, problems = [], []
+    for port in sorted(case["hrr"]):
+        on_port = {n: s for n, s in streams.items() if s["port"] == port}
+        problems += [f"stream {n}: {p}" for n, s in on_port.items() for p in _hrr_problems(s["events"])]
+        if not on_port:
+            problems.append(f"no TLS connection to :{port}")
+        notes.append(f"a HelloRetryRequest on each of the {len(on_port)} connections to :{port}")
+    if problems:
+        raise ScenarioError(f"intended TLS features missing from the capture: {problems[:4]}")
+    return notes
 
 
 def finish(h: Harness) -> None:
@@ -421,6 +549,7 @@ def finish(h: Harness) -> None:
         raise ScenarioError(f"{updates} KeyUpdate messages decrypted by tshark, intended {case['key_updates']}")
     h.notes.append(f"tshark: {n_conn} TLS connections ({', '.join(sorted({i['tls_cipher'] for i in streams.values()}))})"
                    f", {resumed} resumed, {updates} KeyUpdates; plaintext and TLS halves: {len(plain)} requests each")
+    h.notes += check_tls_features(h, case)
 
     if h.capture_with != "bucketwatch":
         return

@@ -21,6 +21,9 @@ offers it; HAProxy 2.6 has no bind option against it, so for a MAC-then-encrypt 
 process runs with an OPENSSL_CONF whose system_default says `Options = -EncryptThenMac` (libssl
 applies it to every SSL_CTX HAProxy makes). Whichever way, the scenario checks what the
 ServerHello said with tshark.
+
+A listener may also restrict its key exchange groups (`curves`: a TLS 1.3 client whose only key
+share is for another group gets a HelloRetryRequest).
 """
 
 from __future__ import annotations
@@ -106,10 +109,15 @@ def make_cert(h: Harness, key_type: str = "rsa") -> Cert:
 @dataclass
 class Listener:
     """One HAProxy frontend: a suite, and whether TLS 1.2 session tickets are offered (without
-    them a TLS 1.2 session resumes by session ID)."""
+    them a TLS 1.2 session resumes by session ID).
+
+    curves: the key exchange groups the listener accepts (`curves`, e.g. "P-256"): a TLS 1.3
+        client whose ClientHello carries a key share for another group only is sent a
+        HelloRetryRequest."""
     suite: Suite
     tickets: bool = True
     name: str = ""
+    curves: str | None = None
 
 
 @dataclass
@@ -162,6 +170,8 @@ def start_haproxy(h: Harness, backend: Endpoint, listeners: list[Listener], *,
         bind.append(f"ciphers {suite.openssl}" if suite.version == "1.2" else f"ciphersuites {suite.openssl}")
         if not lst.tickets:
             bind.append("no-tls-tickets")
+        if lst.curves:
+            bind.append(f"curves {lst.curves}")
         conf += [f"frontend tls{n}", "    " + " ".join(bind)]
         if keylog is not None:
             conf += ["    log global", "    option logasap", "    option dontlognull",
