@@ -192,6 +192,8 @@ class Harness:
         # tls.keylog_file) and the captured ports that carry TLS (tshark dissects them as TLS,
         # then HTTP inside).
         self.keylogs: list[Path] = []
+        # Key log labels left out of the tshark oracle's copy of a key log (merged_keylog).
+        self.oracle_skip: dict[Path, tuple[str, ...]] = {}
         self.tls_ports: list[int] = []
         self.bucketwatch_args: list[str] = []
         # Failures found after the run (finish) that must not stop the capture and ledger checks.
@@ -332,27 +334,40 @@ class Harness:
             self.capture_drops = int(m.group(1))
             self.notes.append(f"tcpdump: {m.group(1)} packets dropped by kernel: the capture is incomplete")
 
-    def add_keylog(self, path: Path) -> Path:
+    def add_keylog(self, path: Path, oracle_skip: tuple[str, ...] = ()) -> Path:
         """Registers an NSS key log that a server or client will write while the capture runs:
         created empty now (owner-only, as key material should be), given to bucketwatch as
-        --tls-keylog (it must follow the file) and to the tshark oracle after the run."""
+        --tls-keylog (it must follow the file) and to the tshark oracle after the run.
+
+        oracle_skip: labels whose lines the oracle's copy leaves out (bucketwatch gets them all).
+        tshark decrypts and shows 0-RTT data that the server rejected as if it had been sent,
+        while the manifest lists what the server answered; a scenario that keeps the early secret
+        of a rejected 0-RTT connection from the oracle must check that data on its own with
+        merged_keylog(complete=True)."""
         if self.capturing:
             raise ScenarioError("add_keylog() after start_capture(): bucketwatch would not be given it")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.close(fd)
         self.keylogs.append(path)
+        if oracle_skip:
+            self.oracle_skip[path] = oracle_skip
         self.bucketwatch_args += ["--tls-keylog", str(path)]
         return path
 
-    def merged_keylog(self) -> Path | None:
-        """All key logs in one file (tshark takes a single tls.keylog_file), or None."""
+    def merged_keylog(self, complete: bool = False) -> Path | None:
+        """All key logs in one file (tshark takes a single tls.keylog_file), or None. The oracle's
+        copy (keylog.txt) leaves out the oracle_skip labels; `complete` keeps every line
+        (keylog-complete.txt)."""
         if not self.keylogs:
             return None
-        merged = self.out / "keylog.txt"
+        merged = self.out / ("keylog-complete.txt" if complete else "keylog.txt")
         fd = os.open(merged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             for path in self.keylogs:
                 data = path.read_bytes() if path.exists() else b""
+                skip = () if complete else tuple(label.encode() + b" " for label in self.oracle_skip.get(path, ()))
+                if skip:
+                    data = b"".join(x for x in data.splitlines(keepends=True) if not x.startswith(skip))
                 f.write(data if data.endswith(b"\n") or not data else data + b"\n")
         return merged
 

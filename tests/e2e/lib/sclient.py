@@ -8,6 +8,12 @@ than PIPE_BUF, read as one chunk; none starts with K, k, Q or R), the response i
 stdout before the next write, and a key update waits for s_client's "KEYUPDATE" on stderr before
 anything else is written. `-brief` keeps stdout to the application data (not -quiet: it would
 also ignore the command letters).
+
+TLS 1.3 0-RTT: given `early_data` (and a session with -sess_in), s_client sends those bytes as
+early data (`-early_data FILE`) with its ClientHello, before the handshake completes; the server's
+answer to them, if it accepted them, is the first thing on stdout (`early()` reads it). s_client
+never sends rejected early data again: a caller that wants it sent must write it after the
+handshake, as a browser would.
 """
 
 from __future__ import annotations
@@ -107,6 +113,10 @@ class PlainConn(_Conn):
         self.sock.sendall(request_bytes(method, path, host, body))
         return self._read_response(method)
 
+    def early(self, method: str, path: str, host: str, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+        """Plaintext has no 0-RTT: the request is sent as the connection's first."""
+        return self.request(method, path, host, body)
+
     def key_update(self, requested: bool) -> None:
         pass  # plaintext: nothing to update
 
@@ -118,11 +128,18 @@ class SClientConn(_Conn):
     """One TLS connection made by `openssl s_client` (a real OpenSSL client)."""
 
     def __init__(self, h: Harness, port: int, *, servername: str, cafile: Path, extra: list[str] = (),
-                 name: str = "s_client"):
+                 name: str = "s_client", early_data: bytes | None = None):
         argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", servername,
                 "-CAfile", str(cafile), "-verify_return_error", "-brief", *extra]
         self.label = f"s_client :{port}"
         self.h = h
+        self.early_data = early_data
+        if early_data is not None:
+            if "-sess_in" not in extra:
+                raise ScenarioError("0-RTT data needs a session to resume (-sess_in)")
+            early_file = h.work / f"early-data-{port}-{len(h.procs)}.http"
+            early_file.write_bytes(early_data)
+            argv += ["-early_data", str(early_file)]
         with open(h.logs / "clients.log", "ab") as log:
             log.write(f"$ {' '.join(argv)}\n".encode())
         self.popen = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -176,6 +193,14 @@ class SClientConn(_Conn):
             raise ScenarioError("a request for s_client must be one atomic pipe write not starting with K/k/Q/R")
         self.popen.stdin.write(raw)
         self.popen.stdin.flush()
+        return self._read_response(method)
+
+    def early(self, method: str, path: str, host: str, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+        """The answer to the request sent as 0-RTT data when the connection opened, which must be
+        this one."""
+        if self.early_data != request_bytes(method, path, host, body):
+            raise ScenarioError(f"{self.label}: {method} {path} is not the early data this connection sent")
+        self.early_data = None  # answered once
         return self._read_response(method)
 
     def key_update(self, requested: bool) -> None:

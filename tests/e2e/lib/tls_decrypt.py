@@ -26,11 +26,11 @@ Clients (each on its own bucket, so their listings do not depend on each other):
   boto3   clients/s3_boto3.py (Debian's python3-boto3): 5 signed calls and 1 anonymous
   raw     one connection of raw HTTP/1.1 (openssl s_client for TLS, a socket for plaintext):
           ListObjectsV2, GetObject, HeadObject, NoSuchKey, PutObject, with KeyUpdates or a
-          resumed session between them
+          resumed session between them, or a request sent as TLS 1.3 0-RTT data
 
 TLS features a scenario intends are checked in the capture by tshark with the key logs, and the
-scenario fails when one did not happen: HelloRetryRequests (tls_case "hrr"; see
-check_tls_features).
+scenario fails when one did not happen: HelloRetryRequests (tls_case "hrr"), and 0-RTT data
+accepted or rejected by the server (tls_case "early_data"; see check_tls_features).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from typing import Any
 
 from harness import E2E_DIR, LOOPBACK_V4, Harness, ScenarioError, clean_env, s3_list_count
 from servers import S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, Endpoint, seed_s3_objects, start_s3rver
-from sclient import PlainConn, SClientConn
+from sclient import PlainConn, SClientConn, request_bytes
 from tls_terminator import SUITES, Listener, TlsEndpoint, keylog_lines, start_haproxy
 
 sys.path.insert(0, str(E2E_DIR))
@@ -257,11 +257,19 @@ def run_boto3(h: Harness, t: Target) -> None:
 RUNNERS = {"curl": run_curl, "aws": run_aws, "node": run_node, "boto3": run_boto3}
 
 
+def raw_request(t: Target, step: str) -> tuple[str, str, str, bytes]:
+    """(method, path, Host, body) of the RAW_REQUESTS request `step` sent to `t`."""
+    method, path, _, _, _ = RAW_REQUESTS[step]
+    body = b"raw put over " + t.name.encode() if method == "PUT" else b""
+    return method, f"/{BUCKETS['raw'][0]}{path}", f"{AWS_NAME}:{t.port}", body
+
+
 def raw_session(h: Harness, t: Target, conn, steps: list[str]) -> None:
     """Raw HTTP/1.1 on one connection (s_client for TLS, a socket for plaintext). `steps` are
-    request names from RAW_REQUESTS, or "K"/"k" for a TLS 1.3 KeyUpdate (requested / not)."""
+    request names from RAW_REQUESTS, "^name" for the request sent as TLS 1.3 0-RTT data when
+    the connection opened (SClientConn early_data; plaintext: the first request), or "K"/"k" for
+    a TLS 1.3 KeyUpdate (requested / not)."""
     bucket, objects = BUCKETS["raw"]
-    host = f"{AWS_NAME}:{t.port}"
     common = {"provider": "s3", "bucket": bucket, "auth": "anonymous", "client": "openssl" if t.tls else "raw",
               "host": AWS_NAME, **t.marks(AWS_NAME)}
     try:
@@ -269,9 +277,10 @@ def raw_session(h: Harness, t: Target, conn, steps: list[str]) -> None:
             if step in ("K", "k"):
                 conn.key_update(step == "K")
                 continue
+            early = step.startswith("^")
+            step = step.lstrip("^")
             method, path, status, line, check = RAW_REQUESTS[step]
-            body = b"raw put over " + t.name.encode() if method == "PUT" else b""
-            st, _, resp = conn.request(method, f"/{bucket}{path}", host, body)
+            st, _, resp = (conn.early if early else conn.request)(*raw_request(t, step))
             h.check(st == status, f"raw {method} {path}: status {st}, intended {status}: {resp[:300]!r}")
             if check:
                 check(h, resp, objects)
@@ -400,6 +409,83 @@ def run_hrr(h: Harness) -> None:
                                       extra=["-groups", groups]), steps)
 
 
+def run_early_data(h: Harness) -> None:
+    """TLS 1.3 0-RTT, accepted and rejected. One HAProxy, three listeners sharing their ticket keys
+    (TLS_AES_256_GCM_SHA384):
+
+      issue   allow-0rtt: full handshakes (a ListObjectsV2 each) whose ticket (max_early_data
+              > 0) the client keeps, one per 0-RTT connection (a ticket is for one use, and
+              HAProxy renews none on a resumed connection);
+      accept  allow-0rtt, and CLIENT_EARLY_TRAFFIC_SECRET in its key log: the client resumes a
+              ticket and sends a GetObject as 0-RTT data, HAProxy answers it, then a HeadObject
+              follows under the application keys;
+      refuse  no allow-0rtt, HAProxy logs no keys: s_client (-keylogfile, its own key log, early
+              secret included) resumes a ticket and sends a NoSuchKey GET as 0-RTT data, which
+              HAProxy discards unread; the request is then sent again after the handshake (as a
+              browser does), then a PutObject.
+
+    The ledger must hold the accepted early request once and the rejected one not at all: what the
+    server answered, as on the plaintext twin. issue and accept are two listeners because the
+    early secret fetch of a connection without accepted 0-RTT data is empty, and HAProxy would log
+    "-" for it. The oracle is given the refused connection's key log without its early secret (see
+    Harness.add_keylog); check_tls_features reads the rejected 0-RTT request with every key."""
+    suite = SUITES["tls13_aes256gcm"]
+    plain, backend = start_twin_s3rvers(h, ["raw"])
+    keylog = h.add_keylog(h.work / "haproxy.keylog")
+    client_keylog = h.add_keylog(h.work / "s_client-refused.keylog", oracle_skip=("CLIENT_EARLY_TRAFFIC_SECRET",))
+    issue, accept, refuse = start_haproxy(
+        h, backend, [Listener(suite, early_data=True),
+                     Listener(suite, early_data=True, log_early_secret=True),
+                     Listener(suite, log_keys=False)], keylog=keylog, shared_tickets=True)
+    h.tls_case = {"suites": {"tls13_aes256gcm": suite},
+                  "resumed_ports": {accept.port: 1, refuse.port: 1},
+                  "early_data": {accept.port: "accepted", refuse.port: "rejected"}}
+    stats = h.out / "bucketwatch-stats.json"
+    h.bucketwatch_args += ["--stats-json", str(stats)]
+    h.start_capture()
+    plain_t = Target("plaintext", plain.port, "http")
+    s1, s2 = h.work / "session-1.pem", h.work / "session-2.pem"
+
+    def tls(ep: TlsEndpoint, extra: list[str], early: str | None = None) -> tuple[Target, SClientConn]:
+        t = Target("tls", ep.port, "https", ep)
+        data = request_bytes(*raw_request(t, early)) if early else None
+        return t, SClientConn(h, ep.port, servername=AWS_NAME, cafile=ep.cert.cert, extra=extra, early_data=data)
+
+    for session in (s1, s2):
+        raw_session(h, plain_t, PlainConn(h, LOOPBACK_V4, plain.port), ["list"])
+        raw_session(h, *tls(issue, ["-sess_out", str(session)]), ["list"])
+        h.check(session.exists(), f"s_client wrote no session to {session}")
+    raw_session(h, plain_t, PlainConn(h, LOOPBACK_V4, plain.port), ["get", "head"])
+    raw_session(h, *tls(accept, ["-sess_in", str(s1)], early="get"), ["^get", "head"])
+    raw_session(h, plain_t, PlainConn(h, LOOPBACK_V4, plain.port), ["missing", "put"])
+    raw_session(h, *tls(refuse, ["-sess_in", str(s2), "-keylogfile", str(client_keylog)], early="missing"),
+                ["missing", "put"])
+    lines = [x for x in keylog_lines(keylog) + keylog_lines(client_keylog) if not x.startswith("#")]
+    bad = [x.split()[0] for x in lines if len(x.split()) != 3 or x.split()[2] == "-"]
+    h.check(not bad, f"key log lines without their secret or cut short: {bad}")
+    early = [x for x in keylog_lines(keylog) if x.startswith("CLIENT_EARLY_TRAFFIC_SECRET ")]
+    h.check(len(early) == 1, f"HAProxy logged {len(early)} early traffic secrets, intended 1")
+    h.tls_case["stats"] = stats
+
+
+def check_stats(h: Harness, case: dict, n_conn: int) -> list[str]:
+    """With bucketwatch and case["stats"] (its --stats-json): every TLS connection in the capture
+    was decrypted and none failed. Appends to h.failures; returns notes."""
+    path = case.get("stats")
+    if path is None or h.capture_with != "bucketwatch":
+        return []
+    if not path.exists():
+        h.failures.append(f"bucketwatch wrote no {path}")
+        return []
+    tls = json.loads(path.read_text())["tls_decryption"]
+    failures = {k: v for k, v in tls["failures"].items() if v}
+    if tls["attempts"] != n_conn or tls["decrypted"] != n_conn or failures:
+        h.failures.append(f"bucketwatch decrypted {tls['decrypted']} of {tls['attempts']} TLS connections "
+                          f"({n_conn} in the capture), failures {failures}")
+    return [f"bucketwatch: {tls['decrypted']} of {tls['attempts']} TLS connections decrypted, "
+            f"{tls['waited_for_keys']} waited for keys"]
+
+
 # ------------------------------------------------------------------------------------- checks
 def _project(line: dict) -> dict:
     return {f: line[f] for f in COMPARED if f in line}
@@ -415,7 +501,8 @@ def _ledger_project(doc: dict) -> dict:
 
 # RFC 8446 4.1.3: a ServerHello whose random is SHA-256("HelloRetryRequest") is a HelloRetryRequest.
 HRR_RANDOM = hashlib.sha256(b"HelloRetryRequest").hexdigest()
-HS_CLIENT_HELLO, HS_SERVER_HELLO = "1", "2"
+EXT_EARLY_DATA = "42"
+HS_CLIENT_HELLO, HS_SERVER_HELLO, HS_END_OF_EARLY_DATA, HS_ENCRYPTED_EXTENSIONS, HS_FINISHED = "1", "2", "5", "8", "20"
 
 
 def _values(obj: Any, key: str) -> list:
@@ -493,20 +580,52 @@ def _hrr_problems(events: list[dict]) -> list[str]:
     return problems
 
 
+def _early_data(events: list[dict]) -> dict[str, Any]:
+    """What a stream's handshake says of 0-RTT data: the ClientHello offered it, the server's
+    EncryptedExtensions accepted it, the client ended it (EndOfEarlyData), and the requests tshark
+    decrypted before the client's Finished (early data: sent before the handshake ended)."""
+    hello = _messages(events, "client", HS_CLIENT_HELLO)
+    ee = _messages(events, "server", HS_ENCRYPTED_EXTENSIONS)
+    finished = _messages(events, "client", HS_FINISHED)
+    end = finished[0]["frame"] if finished else None
+    return {"offered": bool(hello) and EXT_EARLY_DATA in hello[0]["extensions"],
+            "accepted": bool(ee) and EXT_EARLY_DATA in ee[0]["extensions"],
+            "ended": bool(_messages(events, "client", HS_END_OF_EARLY_DATA)),
+            "client_finished": end is not None,
+            "early_requests": [e["request"] for e in events if "request" in e and end is not None
+                               and e["frame"] < end],
+            "requests": [e["request"] for e in events if "request" in e]}
+
+
 def check_tls_features(h: Harness, case: dict) -> list[str]:
-    """The TLS features the scenario intended, as tshark reads the capture with the key logs: one
-    HelloRetryRequest on each connection to a port in case["hrr"]. Returns notes; raises when a
+    """The TLS features the scenario intended, as tshark reads the capture with every key logged
+    (merged_keylog(complete=True)): one HelloRetryRequest on each connection to a port in
+    case["hrr"]; on each port of case["early_data"], 0-RTT data offered and "accepted" (the
+    server's EncryptedExtensions carry early_data, the client sent EndOfEarlyData) or "rejected"
+    (neither), with exactly one HTTP request in it either way. Returns notes; raises when a
     feature did not happen."""
-    if "hrr" not in case:
+    if "hrr" not in case and "early_data" not in case:
         return []
-    streams = read_tls_messages(h, h.merged_keylog())
+    streams = read_tls_messages(h, h.merged_keylog(complete=True))
     notes, problems = [], []
-    for port in sorted(case["hrr"]):
+    for port in sorted(case.get("hrr", ())):
         on_port = {n: s for n, s in streams.items() if s["port"] == port}
         problems += [f"stream {n}: {p}" for n, s in on_port.items() for p in _hrr_problems(s["events"])]
         if not on_port:
             problems.append(f"no TLS connection to :{port}")
         notes.append(f"a HelloRetryRequest on each of the {len(on_port)} connections to :{port}")
+    for port, outcome in sorted(case.get("early_data", {}).items()):
+        on_port = {n: _early_data(s["events"]) for n, s in streams.items() if s["port"] == port}
+        if len(on_port) != 1:
+            problems.append(f"{len(on_port)} TLS connections to :{port}, intended 1")
+        for n, e in on_port.items():
+            accepted = outcome == "accepted"
+            if not (e["offered"] and e["client_finished"] and e["accepted"] == accepted and e["ended"] == accepted
+                    and len(e["early_requests"]) == 1):
+                problems.append(f"stream {n} (:{port}): 0-RTT data not {outcome} as intended: {e}")
+            notes.append(f"0-RTT on :{port}: offered {e['offered']}, accepted {e['accepted']} (EncryptedExtensions), "
+                         f"EndOfEarlyData {e['ended']}, request in early data {e['early_requests']}, "
+                         f"all requests {e['requests']}")
     if problems:
         raise ScenarioError(f"intended TLS features missing from the capture: {problems[:4]}")
     return notes
@@ -550,6 +669,7 @@ def finish(h: Harness) -> None:
     h.notes.append(f"tshark: {n_conn} TLS connections ({', '.join(sorted({i['tls_cipher'] for i in streams.values()}))})"
                    f", {resumed} resumed, {updates} KeyUpdates; plaintext and TLS halves: {len(plain)} requests each")
     h.notes += check_tls_features(h, case)
+    h.notes += check_stats(h, case, n_conn)
 
     if h.capture_with != "bucketwatch":
         return

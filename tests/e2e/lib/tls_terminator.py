@@ -23,11 +23,14 @@ applies it to every SSL_CTX HAProxy makes). Whichever way, the scenario checks w
 ServerHello said with tshark.
 
 A listener may also restrict its key exchange groups (`curves`: a TLS 1.3 client whose only key
-share is for another group gets a HelloRetryRequest).
+share is for another group gets a HelloRetryRequest) and accept TLS 1.3 0-RTT data (`allow-0rtt`),
+on tickets from any listener of the process when they share their `tls-ticket-keys`.
 """
 
 from __future__ import annotations
 
+import base64
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +40,9 @@ from servers import Endpoint
 HAPROXY = "/usr/sbin/haproxy"
 
 # NSS key log label -> HAProxy sample fetch (hex strings already, see tune.ssl.keylog in the
-# HAProxy 2.6 configuration manual). The early-data secrets are left out: no 0-RTT here, and an
-# empty fetch would print "-" where a secret belongs.
+# HAProxy 2.6 configuration manual). The early traffic secret is only logged by listeners that
+# ask for it (Listener.log_early_secret): OpenSSL derives it only for a connection whose 0-RTT
+# data the server accepts, and for any other the empty fetch prints "-" where a secret belongs.
 TLS13_FETCHES = (
     ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "ssl_fc_client_handshake_traffic_secret"),
     ("SERVER_HANDSHAKE_TRAFFIC_SECRET", "ssl_fc_server_handshake_traffic_secret"),
@@ -46,6 +50,7 @@ TLS13_FETCHES = (
     ("SERVER_TRAFFIC_SECRET_0", "ssl_fc_server_traffic_secret_0"),
     ("EXPORTER_SECRET", "ssl_fc_exporter_secret"),
 )
+EARLY_FETCH = ("CLIENT_EARLY_TRAFFIC_SECRET", "ssl_fc_client_early_traffic_secret")
 
 
 @dataclass(frozen=True)
@@ -113,11 +118,20 @@ class Listener:
 
     curves: the key exchange groups the listener accepts (`curves`, e.g. "P-256"): a TLS 1.3
         client whose ClientHello carries a key share for another group only is sent a
-        HelloRetryRequest."""
+        HelloRetryRequest.
+    early_data: accept TLS 1.3 0-RTT data (`allow-0rtt`). The tickets such a listener issues
+        let a client send 0-RTT data (their max_early_data); the listener the client presents one
+        to decides whether to accept it.
+    log_early_secret: also log CLIENT_EARLY_TRAFFIC_SECRET (only for a listener every connection
+        of which sends accepted 0-RTT data: see TLS13_FETCHES).
+    log_keys: False keeps this listener's keys out of HAProxy's key log (a client logs them)."""
     suite: Suite
     tickets: bool = True
     name: str = ""
     curves: str | None = None
+    early_data: bool = False
+    log_early_secret: bool = False
+    log_keys: bool = True
 
 
 @dataclass
@@ -133,20 +147,33 @@ class TlsEndpoint:
         return f"https://{self.host}:{self.port}"
 
 
-def _log_format(suite: Suite) -> str:
+def _log_format(suite: Suite, early_secret: bool = False) -> str:
     if suite.version == "1.2":
         lines = ["CLIENT_RANDOM %[ssl_fc_client_random,hex] %[ssl_fc_session_key,hex]"]
     else:
-        lines = [f"{label} %[ssl_fc_client_random,hex] %[{fetch}]" for label, fetch in TLS13_FETCHES]
+        fetches = ((EARLY_FETCH,) if early_secret else ()) + TLS13_FETCHES
+        lines = [f"{label} %[ssl_fc_client_random,hex] %[{fetch}]" for label, fetch in fetches]
     # "\n" inside a quoted HAProxy string is a line feed: one log message, several key log lines.
     return "\\n".join(lines)
 
 
+def _ticket_keys(h: Harness) -> Path:
+    """A `tls-ticket-keys` file: three random 48-byte keys (HAProxy wants at least three; the last
+    but one encrypts new tickets), so that every listener given it takes the others' tickets."""
+    path = h.work / "haproxy-tickets.key"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("".join(base64.b64encode(os.urandom(48)).decode() + "\n" for _ in range(3)))
+    return path
+
+
 def start_haproxy(h: Harness, backend: Endpoint, listeners: list[Listener], *,
-                  keylog: Path | None) -> list[TlsEndpoint]:
+                  keylog: Path | None, shared_tickets: bool = False) -> list[TlsEndpoint]:
     """One HAProxy process with a TLS frontend per listener in front of `backend`, each on a free
     loopback port. With `keylog` (registered with h.add_keylog first), every handshake's keys are
-    appended to it as NSS lines. The TLS ports are added to the capture and to h.tls_ports; the
+    appended to it as NSS lines (but those of listeners with log_keys False). With
+    `shared_tickets`, every listener encrypts its session tickets with the same keys, so a session
+    from one resumes on another. The TLS ports are added to the capture and to h.tls_ports; the
     backend's port is the caller's business (usually not captured: it is the plaintext leg)."""
     if not Path(HAPROXY).exists():
         raise ScenarioError(f"{HAPROXY} is missing: run scripts/install-e2e-deps")
@@ -156,9 +183,12 @@ def start_haproxy(h: Harness, backend: Endpoint, listeners: list[Listener], *,
         raise ScenarioError("encrypt-then-MAC is per process (OPENSSL_CONF): one HAProxy per setting")
     global_lines = ["global", "    nbthread 1", "    maxconn 256"]
     if keylog is not None:
-        global_lines += ["    tune.ssl.keylog on", "    log stdout format raw local0"]
+        # A log line is cut at 1024 bytes by default: TLS 1.3 with a SHA-384 suite and the early
+        # secret is six key log lines of about 190 bytes in one message.
+        global_lines += ["    tune.ssl.keylog on", "    log stdout len 4096 format raw local0"]
     conf = [*global_lines, "defaults", "    mode tcp", "    timeout connect 5s", "    timeout client 30s",
             "    timeout server 30s", ""]
+    tickets = _ticket_keys(h) if shared_tickets else None
     endpoints = []
     for n, lst in enumerate(listeners):
         suite = lst.suite
@@ -170,12 +200,18 @@ def start_haproxy(h: Harness, backend: Endpoint, listeners: list[Listener], *,
         bind.append(f"ciphers {suite.openssl}" if suite.version == "1.2" else f"ciphersuites {suite.openssl}")
         if not lst.tickets:
             bind.append("no-tls-tickets")
+        if tickets is not None:
+            bind.append(f"tls-ticket-keys {tickets}")
         if lst.curves:
             bind.append(f"curves {lst.curves}")
+        if lst.early_data:
+            bind.append("allow-0rtt")
+        if lst.log_early_secret and (suite.version != "1.3" or not lst.early_data):
+            raise ScenarioError("log_early_secret needs a TLS 1.3 listener with early_data")
         conf += [f"frontend tls{n}", "    " + " ".join(bind)]
-        if keylog is not None:
+        if keylog is not None and lst.log_keys:
             conf += ["    log global", "    option logasap", "    option dontlognull",
-                     f'    log-format "{_log_format(suite)}"']
+                     f'    log-format "{_log_format(suite, lst.log_early_secret)}"']
         conf += [f"    default_backend store{n}", f"backend store{n}",
                  f"    server s {backend.host.strip('[]')}:{backend.port}", ""]
         endpoints.append(TlsEndpoint(LOOPBACK_V4, port, suite, cert, keylog))
