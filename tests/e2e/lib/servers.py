@@ -64,7 +64,8 @@ def start_s3rver(h: Harness, *, buckets: list[str], host: str = LOOPBACK_V4,
     return Endpoint(host if ":" not in bind else f"[{bind}]", port)
 
 
-def start_azurite(h: Harness) -> Endpoint:
+def start_azurite(h: Harness, *, cert: Path | None = None, key: Path | None = None) -> Endpoint:
+    """Azurite's blob service; with a PEM `cert` and `key`, over its own HTTPS (Node's TLS)."""
     exe = NODE_BIN / "azurite-blob"
     _require(exe)
     port = free_port(LOOPBACK_V4)
@@ -74,6 +75,8 @@ def start_azurite(h: Harness) -> Endpoint:
     # --loose: ignore headers Azurite does not implement instead of failing the request.
     argv = [str(exe), "--blobHost", LOOPBACK_V4, "--blobPort", str(port), "--disableTelemetry",
             "--skipApiVersionCheck", "--loose", "--inMemoryPersistence"]
+    if cert is not None:
+        argv += ["--cert", str(cert), "--key", str(key)]
     proc = h.start(f"azurite-{port}", argv)
     h.wait_tcp(LOOPBACK_V4, port, proc)
     h.capture_ports.append(port)

@@ -27,6 +27,9 @@ Clients (each on its own bucket, so their listings do not depend on each other):
   raw     one connection of raw HTTP/1.1 (openssl s_client for TLS, a socket for plaintext):
           ListObjectsV2, GetObject, HeadObject, NoSuchKey, PutObject, with KeyUpdates or a
           resumed session between them, or a request sent as TLS 1.3 0-RTT data
+  azure   clients/azure_blob.mjs (@azure/storage-blob) against Azurite itself, plaintext and
+          over Azurite's own HTTPS (node --tls-keylog): the anonymous and SharedKey calls of
+          azure_public_anonymous and azure_sdk
 
 TLS features a scenario intends are checked in the capture by tshark with the key logs, and the
 scenario fails when one did not happen: HelloRetryRequests (tls_case "hrr"), and 0-RTT data
@@ -44,9 +47,10 @@ from pathlib import Path
 from typing import Any
 
 from harness import E2E_DIR, LOOPBACK_V4, Harness, ScenarioError, clean_env, s3_list_count
-from servers import S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, Endpoint, seed_s3_objects, start_s3rver
+from servers import (AZURITE_ACCOUNT, S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, Endpoint, seed_s3_objects,
+                     start_azurite, start_s3rver)
 from sclient import PlainConn, SClientConn, request_bytes
-from tls_terminator import SUITES, Listener, TlsEndpoint, keylog_lines, start_haproxy
+from tls_terminator import SUITES, Listener, TlsEndpoint, keylog_lines, make_cert, start_haproxy
 
 sys.path.insert(0, str(E2E_DIR))
 import check_capture  # noqa: E402
@@ -484,6 +488,119 @@ def check_stats(h: Harness, case: dict, n_conn: int) -> list[str]:
                           f"({n_conn} in the capture), failures {failures}")
     return [f"bucketwatch: {tls['decrypted']} of {tls['attempts']} TLS connections decrypted, "
             f"{tls['waited_for_keys']} waited for keys"]
+
+
+AZURE_CLIENT = E2E_DIR / "clients" / "azure_blob.mjs"
+AZ_ACCT = f"/{AZURITE_ACCOUNT}"
+AZ_LIST = {"restype": "container", "comp": "list"}
+AZ_DENIED = {"status": 403, "error_code": "AuthorizationFailure"}
+
+
+# (label, status, fields the client reported, manifest line) for azure_blob.mjs's modes, as the
+# azure_public_anonymous and azure_sdk scenarios assert them against Azurite 3.37.
+def _azure_plan(mode: str) -> list[tuple[str, int, dict, dict]]:
+    pc, a = f"{AZ_ACCT}/public-container", AZ_ACCT
+    if mode == "anonymous":
+        denied = {k: v for k, v in AZ_DENIED.items() if k != "status"}
+        return [
+            ("ListBlobsContainerLevel", 200, {"list_keys": 3, "truncated": False},
+             {"method": "GET", "path": pc, "query": AZ_LIST, "operation": "ListBlobs", "bucket": "public-container",
+              "key": None, "error_code": None, "list_keys": 3, "list_truncated": False}),
+            ("GetBlobContainerLevel", 200, {"length": 300},
+             {"method": "GET", "path": f"{pc}/catalog/b.json", "operation": "GetBlob", "bucket": "public-container",
+              "key": "catalog/b.json", "error_code": None}),
+            ("GetBlobRangeContainerLevel", 206, {"length": 20},
+             {"method": "GET", "path": f"{pc}/catalog/c.json", "operation": "GetBlob", "bucket": "public-container",
+              "key": "catalog/c.json", "error_code": None, "range": True}),
+            ("ListBlobsBlobLevel", 403, denied,
+             {"method": "GET", "path": f"{a}/public-blobs", "query": AZ_LIST, "operation": "ListBlobs",
+              "bucket": "public-blobs", "key": None, **denied}),
+            ("GetBlobBlobLevel", 200, {"length": 390},
+             {"method": "GET", "path": f"{a}/public-blobs/invoices/2026-11.pdf", "operation": "GetBlob",
+              "bucket": "public-blobs", "key": "invoices/2026-11.pdf", "error_code": None}),
+            ("ListBlobsPrivate", 403, denied,
+             {"method": "GET", "path": f"{a}/private", "query": AZ_LIST, "operation": "ListBlobs", "bucket": "private",
+              "key": None, **denied}),
+            ("GetBlobPrivate", 403, denied,
+             {"method": "GET", "path": f"{a}/private/hr/salaries.csv", "operation": "GetBlob", "bucket": "private",
+              "key": "hr/salaries.csv", **denied}),
+            ("ListContainers", 403, denied,
+             {"method": "GET", "path": f"{a}/", "query": {"comp": "list"}, "operation": "ListContainers",
+              "bucket": None, "key": None, **denied}),
+        ]
+    up = f"{pc}/uploads/report.txt"
+    upload = {"bucket": "public-container", "key": "uploads/report.txt"}
+    return [
+        ("ListContainers", 200, {"list_keys": 3},
+         {"method": "GET", "path": f"{a}/", "query": {"comp": "list"}, "operation": "ListContainers", "bucket": None,
+          "key": None, "error_code": None, "list_keys": 3}),
+        ("ListBlobs", 200, {"list_keys": 2, "truncated": True},
+         {"method": "GET", "path": pc, "query": {**AZ_LIST, "maxresults": "2"}, "operation": "ListBlobs",
+          "bucket": "public-container", "key": None, "error_code": None, "list_keys": 2, "list_truncated": True}),
+        ("ListBlobs", 200, {"list_keys": 1, "truncated": False},
+         {"method": "GET", "path": pc, "query": {**AZ_LIST, "maxresults": "2", "marker": None},
+          "operation": "ListBlobs", "bucket": "public-container", "key": None, "error_code": None, "list_keys": 1,
+          "list_truncated": False}),
+        ("PutBlob", 201, {}, {"method": "PUT", "path": up, "operation": "PutBlob", **upload, "error_code": None}),
+        ("GetBlobProperties", 200, {"length": 140},
+         {"method": "HEAD", "path": up, "operation": "GetBlobProperties", **upload}),
+        ("GetBlob", 200, {"length": 140}, {"method": "GET", "path": up, "operation": "GetBlob", **upload,
+                                           "error_code": None}),
+        ("GetBlobRange", 206, {"length": 16},
+         {"method": "GET", "path": f"{pc}/catalog/a.json", "operation": "GetBlob", "bucket": "public-container",
+          "key": "catalog/a.json", "error_code": None, "range": True}),
+        ("GetBlobMissing", 404, {"error_code": "BlobNotFound"},
+         {"method": "GET", "path": f"{pc}/catalog/z.json", "operation": "GetBlob", "bucket": "public-container",
+          "key": "catalog/z.json", "error_code": "BlobNotFound"}),
+        ("DeleteBlob", 202, {}, {"method": "DELETE", "path": up, "operation": "DeleteBlob", **upload,
+                                 "error_code": None}),
+        ("ListBlobsPrivate", 200, {"list_keys": 1},
+         {"method": "GET", "path": f"{a}/private", "query": AZ_LIST, "operation": "ListBlobs", "bucket": "private",
+          "key": None, "error_code": None, "list_keys": 1, "list_truncated": False}),
+        ("GetBlobPrivate", 200, {"length": 300},
+         {"method": "GET", "path": f"{a}/private/hr/salaries.csv", "operation": "GetBlob", "bucket": "private",
+          "key": "hr/salaries.csv", "error_code": None}),
+    ]
+
+
+def run_azure(h: Harness, t: Target, mode: str) -> None:
+    """One azure_blob.mjs mode against `t`: under Node with --tls-keylog (the key log t.keylogs
+    names) and the self-signed certificate trusted (NODE_EXTRA_CA_CERTS) for the TLS half."""
+    env = clean_env({"NODE_EXTRA_CA_CERTS": str(t.tls.cert.cert)} if t.tls else None)
+    node = ["node"] + ([f"--tls-keylog={t.keylogs['node']}"] if "node" in t.keylogs else [])
+    cp = h.run([*node, str(AZURE_CLIENT), mode, f"{t.ip_base}/{AZURITE_ACCOUNT}"], env=env, name="azure_blob.mjs")
+    got = [json.loads(x) for x in cp.stdout.decode().splitlines() if x.strip()]
+    auth = {"auth": "anonymous"} if mode == "anonymous" else {"auth": "signed", "auth_scheme": "SharedKey"}
+    _check_calls(h, f"azure-sdk-js {mode}", got, _azure_plan(mode),
+                 {"provider": "azure_blob", "account": AZURITE_ACCOUNT, "client": "azure-sdk-js", **auth,
+                  **t.marks(None)})
+
+
+def run_azurite_node(h: Harness) -> None:
+    """@azure/storage-blob under Node against Azurite, plaintext and over Azurite's own HTTPS
+    (Node's TLS server, with the certificate tls_terminator makes for 127.0.0.1): two Azurites
+    seeded alike, the client's anonymous then SharedKey calls against each. The client is given
+    https://127.0.0.1 (no SNI) and writes the key log (node --tls-keylog); no HAProxy. The suite
+    is whatever Node negotiates with Node, asserted: TLS 1.3 TLS_AES_256_GCM_SHA384."""
+    cert = make_cert(h)
+    plain = start_azurite(h)
+    tls = start_azurite(h, cert=cert.cert, key=cert.key)
+    h.tls_ports.append(tls.port)
+    trust = clean_env({"NODE_EXTRA_CA_CERTS": str(cert.cert)})
+    for base in (f"{plain.base}/{AZURITE_ACCOUNT}", f"https://{tls.host}:{tls.port}/{AZURITE_ACCOUNT}"):
+        h.run(["node", str(AZURE_CLIENT), "seed", base], env=trust, name="azure_blob.mjs")
+    keylog = h.add_keylog(h.work / "node.keylog")
+    suite = SUITES["tls13_aes256gcm"]
+    h.tls_case = {"suites": {"tls13_aes256gcm": suite}, "stats": h.out / "bucketwatch-stats.json"}
+    h.bucketwatch_args += ["--stats-json", str(h.tls_case["stats"])]
+    h.start_capture()
+    plain_t = Target("plaintext", plain.port, "http")
+    tls_t = Target("tls", tls.port, "https", TlsEndpoint(tls.host, tls.port, suite, cert, None), {"node": keylog})
+    for t in (plain_t, tls_t):
+        for mode in ("anonymous", "sharedkey"):
+            run_azure(h, t, mode)
+    h.check(bool(keylog_lines(keylog)), f"node wrote no keys to {keylog}")
+    h.notes.append(f"node: {len(keylog_lines(keylog))} key log lines")
 
 
 # ------------------------------------------------------------------------------------- checks
