@@ -114,8 +114,9 @@ size_t ConnectionDecryptor::MemoryBytes() const {
   return n;
 }
 
-void ConnectionDecryptor::Feed(Direction dir, ByteView bytes) {
+void ConnectionDecryptor::Feed(Direction dir, ByteView bytes, TimestampNs ts) {
   if (bytes.empty()) return;
+  ts_ = ts;
   if (dir == Direction::kToClient && !hello_known_ && !failed()) ScanServerHello(bytes);
   Side& s = side(dir);
   if (s.phase != Phase::kStopped) {
@@ -127,10 +128,12 @@ void ConnectionDecryptor::Feed(Direction dir, ByteView bytes) {
         ByteView rest = bytes.subspan(used);
         s.pending.assign(reinterpret_cast<const char*>(rest.data()), rest.size());
         s.released = s.pending.size();
+        s.released_ts = ts;
       }
     } else {
       s.pending.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
       s.released = s.pending.size();
+      s.released_ts = ts;
       ProcessPending(dir);
     }
   }
@@ -233,7 +236,9 @@ void ConnectionDecryptor::ScanServerHello(ByteView bytes) {
 
 void ConnectionDecryptor::Keep(Direction dir, ByteView bytes) {
   size_t kept = sides_[0].pending.size() + sides_[1].pending.size() + early_plaintext_.size();
+  // Runs of one direction merge only at one time, so each record is stamped with its own.
   bool extends_last = arrivals_.size() > arrivals_head_ && arrivals_.back().dir == dir &&
+                      arrivals_.back().ts == ts_ &&
                       arrivals_.back().bytes <= UINT32_MAX - bytes.size();
   if (kept + bytes.size() > limits_.wait_buffer_bytes ||
       (!extends_last && arrivals_.size() - arrivals_head_ >= kMaxArrivals)) {
@@ -245,7 +250,7 @@ void ConnectionDecryptor::Keep(Direction dir, ByteView bytes) {
   if (extends_last) {
     arrivals_.back().bytes += static_cast<uint32_t>(bytes.size());
   } else {
-    arrivals_.push_back({dir, static_cast<uint32_t>(bytes.size())});
+    arrivals_.push_back({dir, static_cast<uint32_t>(bytes.size()), ts_});
   }
   counts_.bytes_waited += bytes.size();
 }
@@ -253,6 +258,7 @@ void ConnectionDecryptor::Keep(Direction dir, ByteView bytes) {
 void ConnectionDecryptor::ProcessPending(Direction dir) {
   Side& s = side(dir);
   if (s.phase == Phase::kStopped || s.released == 0) return;
+  ts_ = s.released_ts;
   size_t used = Process(dir, AsBytes(std::string_view(s.pending).substr(0, s.released)));
   if (s.phase == Phase::kStopped) return;  // Tidy releases the buffer
   s.pending.erase(0, used);
@@ -273,6 +279,7 @@ void ConnectionDecryptor::Resume() {
     Side& s = side(a.dir);
     if (s.phase == Phase::kStopped) continue;
     s.released += a.bytes;
+    s.released_ts = a.ts;
     ProcessPending(a.dir);
     if (waiting_ || failed()) return;
   }
@@ -501,6 +508,7 @@ ConnectionDecryptor::Step ConnectionDecryptor::OnEarlyPlaintext(const DecryptedR
       End(SessionFailure::kBufferOverflow);
       return Step::kStop;
     } else {
+      if (early_plaintext_.empty()) early_ts_ = ts_;
       early_plaintext_.append(reinterpret_cast<const char*>(r.plaintext.data()),
                               r.plaintext.size());
     }
@@ -546,7 +554,12 @@ void ConnectionDecryptor::DecideEarly(bool accepted) {
   early_ = accepted ? Early::kAccepted : Early::kRejected;
   if (accepted) {
     counts_.early_data_bytes += early_plaintext_.size();
-    if (!early_plaintext_.empty()) Deliver(Direction::kToServer, AsBytes(early_plaintext_));
+    if (!early_plaintext_.empty()) {
+      TimestampNs now = ts_;
+      ts_ = early_ts_;
+      Deliver(Direction::kToServer, AsBytes(early_plaintext_));
+      ts_ = now;
+    }
   } else {
     counts_.early_data_rejected_bytes += early_plaintext_.size();
   }
@@ -584,7 +597,7 @@ bool ConnectionDecryptor::ArmTls13(Direction dir, KeyLogLabel label) {
 void ConnectionDecryptor::Deliver(Direction dir, ByteView plaintext) {
   if (plaintext.empty()) return;
   counts_.plaintext_bytes[Index(dir)] += plaintext.size();
-  sink_.OnPlaintext(dir, plaintext);
+  sink_.OnPlaintext(dir, plaintext, ts_);
 }
 
 }  // namespace bw::tls

@@ -52,6 +52,7 @@
 
 #include "dissectors/common/bytes.h"
 #include "dissectors/common/direction.h"
+#include "dissectors/common/timestamp.h"
 #include "dissectors/tls/cipher_suite.h"
 #include "dissectors/tls/client_hello.h"
 #include "dissectors/tls/key_log.h"
@@ -88,8 +89,10 @@ std::string_view SessionFailureName(SessionFailure failure);
 class PlaintextSink {
  public:
   // The next application-data bytes of one direction; valid only during the call. Must not
-  // call back into the decryptor.
-  virtual void OnPlaintext(Direction dir, ByteView data) = 0;
+  // call back into the decryptor. `ts` is the time passed to Feed with the bytes that completed
+  // the record, also when they waited for keys and are delivered later (0-RTT data: those of its
+  // first record).
+  virtual void OnPlaintext(Direction dir, ByteView data, TimestampNs ts) = 0;
 
  protected:
   ~PlaintextSink() = default;
@@ -124,8 +127,8 @@ class ConnectionDecryptor {
   ConnectionDecryptor& operator=(const ConnectionDecryptor&) = delete;
   ~ConnectionDecryptor() = default;
 
-  // The next bytes of one direction's stream, from its first byte.
-  void Feed(Direction dir, ByteView bytes);
+  // The next bytes of one direction's stream, from its first byte, which arrived at `ts`.
+  void Feed(Direction dir, ByteView bytes, TimestampNs ts);
   // Bytes of one direction are missing.
   void Gap(Direction dir);
   // The secrets logged for client_random() so far; secrets already held are kept (a key logger
@@ -169,8 +172,9 @@ class ConnectionDecryptor {
 
   struct Side {
     RecordDecryptor decryptor;
-    std::string pending;  // bytes not yet consumed
-    size_t released = 0;  // pending[0, released) may be processed; the rest is in arrivals_
+    std::string pending;          // bytes not yet consumed
+    size_t released = 0;          // pending[0, released) may be processed; the rest is in arrivals_
+    TimestampNs released_ts = 0;  // when the last of pending[0, released) arrived
     Phase phase = Phase::kPlain;
     bool armed = false;           // `decryptor` holds this phase's key
     bool handshake_read = false;  // a record authenticated under the handshake key
@@ -180,6 +184,7 @@ class ConnectionDecryptor {
   struct Arrival {
     Direction dir;
     uint32_t bytes;
+    TimestampNs ts;
   };
 
   // Reads the server's handshake records as they arrive, ahead of the ordered processing, so
@@ -229,6 +234,8 @@ class ConnectionDecryptor {
 
   std::array<Side, 2> sides_;
   std::vector<Arrival> arrivals_;  // while waiting: the order in which kept bytes arrived
+  TimestampNs ts_ = 0;             // arrival time of the bytes being processed
+  TimestampNs early_ts_ = 0;       // of the first 0-RTT record held for the server's answer
   size_t arrivals_head_ = 0;
   std::array<Secret, kKeyLogLabelCount> keys_;
 

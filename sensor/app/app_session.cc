@@ -212,8 +212,7 @@ void AppSession::FeedTls(Direction dir, ByteView data, TimestampNs ts) {
   }
   t.turns.Feed(dir, data);
   if (t.decryptor && !fed) {
-    t.plaintext_ts = ts;
-    t.decryptor->Feed(dir, data);
+    t.decryptor->Feed(dir, data, ts);
     PollTlsKeys(ts);
   }
 }
@@ -232,9 +231,8 @@ void AppSession::StartDecryption(const tls::ClientHello& hello, ByteView rest, T
   AppCounters::Bump(counters_.tls_decrypt_attempts);
   t.key_generation = config_.tls_keys->generation();
   LookUpTlsKeys();
-  t.plaintext_ts = ts;
-  t.decryptor->Feed(Direction::kToServer, AsBytes(t.client_hello_buffer));
-  t.decryptor->Feed(Direction::kToServer, rest);
+  t.decryptor->Feed(Direction::kToServer, AsBytes(t.client_hello_buffer), ts);
+  t.decryptor->Feed(Direction::kToServer, rest, ts);
   TrackDecryption(ts);
 }
 
@@ -265,7 +263,6 @@ void AppSession::PollTlsKeys(TimestampNs now) {
     uint64_t generation = config_.tls_keys->generation();
     if (generation != t.key_generation) {
       t.key_generation = generation;
-      t.plaintext_ts = now;
       LookUpTlsKeys();
     }
   }
@@ -307,7 +304,7 @@ void AppSession::TrackDecryption(TimestampNs now) {
 
 // Decrypted application data: HTTP/1.x goes to an HTTP conversation as a plaintext connection's
 // bytes do. HTTP/2 (its connection preface) is counted, not dissected.
-void AppSession::OnPlaintext(Direction dir, ByteView data) {
+void AppSession::OnPlaintext(Direction dir, ByteView data, TimestampNs ts) {
   TlsState& t = *tls_;
   if (t.http2 || t.plaintext_done) return;
   if (!http_) {
@@ -327,9 +324,9 @@ void AppSession::OnPlaintext(Direction dir, ByteView data) {
     }
     StartHttp();
   }
-  http_->Feed(dir, data, t.plaintext_ts);
+  http_->Feed(dir, data, ts);
   if (http_->gave_up()) {
-    http_->Close(t.plaintext_ts);
+    http_->Close(ts);
     t.plaintext_done = true;
   }
 }
@@ -357,7 +354,6 @@ void AppSession::OnGap(Direction dir, uint64_t length, TimestampNs ts) {
       std::string().swap(tls_->client_hello_buffer);
     }
     if (tls_->decryptor) {
-      tls_->plaintext_ts = ts;
       tls_->decryptor->Gap(dir);
       if (http_ && !tls_->plaintext_done) http_->Gap(dir, length, ts);
       TrackDecryption(ts);
@@ -383,7 +379,6 @@ void AppSession::Close(TimestampNs ts) {
   if (tls_ && tls_->decryptor) {
     TlsState& t = *tls_;
     if (t.decryptor->waiting_for_keys()) {
-      t.plaintext_ts = ts;
       LookUpTlsKeys();  // a last look: the keys may have come since the last packet
     }
     t.decryptor->GiveUpWaiting();

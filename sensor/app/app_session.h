@@ -166,7 +166,7 @@ class AppSession final : public reassembly::StreamSink,
   // Counts what the decryptor did, ends an expired wait, and passes on FINs that waited.
   void TrackDecryption(TimestampNs now);
   // tls::PlaintextSink
-  void OnPlaintext(Direction dir, ByteView data) override;
+  void OnPlaintext(Direction dir, ByteView data, TimestampNs ts) override;
   storage::ServerHint Hint(TimestampNs now) const;
   // http::HttpHandler
   void OnResponseBody(const http::HttpTransaction& tx, ByteView chunk) override;
@@ -227,7 +227,6 @@ class AppSession final : public reassembly::StreamSink,
     std::vector<uint8_t> own_scratch;  // without the worker's
     TimestampNs wait_since = 0;        // 0: not waiting
     uint64_t key_generation = 0;       // of the key source at the last lookup
-    TimestampNs plaintext_ts = 0;      // of the bytes being decrypted
     std::array<bool, 2> end_waits{};   // a FIN that came while bytes waited for keys
     bool counted_wait = false;
     bool counted_decrypted = false;

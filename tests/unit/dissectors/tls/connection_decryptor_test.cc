@@ -16,15 +16,23 @@ using testing::Fixture;
 
 ByteView View(const Bytes& b) { return {b.data(), b.size()}; }
 
+// Distinct, increasing arrival times for the bytes fed.
+TimestampNs Tick() {
+  static TimestampNs now = 0;
+  return ++now;
+}
+
 class Recorder final : public PlaintextSink {
  public:
-  void OnPlaintext(Direction dir, ByteView data) override {
+  void OnPlaintext(Direction dir, ByteView data, TimestampNs ts) override {
     Bytes& to = dir == Direction::kToServer ? c2s : s2c;
     to.insert(to.end(), data.begin(), data.end());
     if (turns.empty() || turns.back() != dir) turns.push_back(dir);
+    stamps.push_back(ts);
   }
   Bytes c2s, s2c;
-  std::vector<Direction> turns;  // the direction of each run of deliveries
+  std::vector<Direction> turns;     // the direction of each run of deliveries
+  std::vector<TimestampNs> stamps;  // of each delivery
 };
 
 // A fixture with its ClientHello and key log read.
@@ -56,14 +64,14 @@ struct Connection {
 void FeedInterleaved(ConnectionDecryptor& d, const Connection& c, size_t chunk) {
   ByteView c2s = View(c.f.c2s);
   ByteView s2c = View(c.f.s2c);
-  d.Feed(Direction::kToServer, c2s.first(c.hello_end));
+  d.Feed(Direction::kToServer, c2s.first(c.hello_end), Tick());
   c2s = c2s.subspan(c.hello_end);
   while (!c2s.empty() || !s2c.empty()) {
     size_t n = std::min(chunk, s2c.size());
-    d.Feed(Direction::kToClient, s2c.first(n));
+    d.Feed(Direction::kToClient, s2c.first(n), Tick());
     s2c = s2c.subspan(n);
     n = std::min(chunk, c2s.size());
-    d.Feed(Direction::kToServer, c2s.first(n));
+    d.Feed(Direction::kToServer, c2s.first(n), Tick());
     c2s = c2s.subspan(n);
   }
 }
@@ -108,8 +116,8 @@ TEST(ConnectionDecryptorTest, KeysThatArriveLateDecryptFromTheStartInArrivalOrde
     Connection c(file);
     // Client bytes first, then the server's: the client's requests arrived first.
     Harness h(c);
-    h.d.Feed(Direction::kToServer, View(c.f.c2s));
-    h.d.Feed(Direction::kToClient, View(c.f.s2c));
+    h.d.Feed(Direction::kToServer, View(c.f.c2s), Tick());
+    h.d.Feed(Direction::kToClient, View(c.f.s2c), Tick());
     EXPECT_TRUE(h.d.waiting_for_keys());
     EXPECT_TRUE(h.out.c2s.empty());
     EXPECT_TRUE(h.out.s2c.empty());
@@ -131,9 +139,9 @@ TEST(ConnectionDecryptorTest, DeliveryFollowsArrivalNotDirection) {
   for (bool late : {false, true}) {
     Harness h(c);
     if (!late) h.d.SetKeys(c.keys());
-    h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end));
-    h.d.Feed(Direction::kToClient, View(c.f.s2c));
-    h.d.Feed(Direction::kToServer, View(c.f.c2s).subspan(c.hello_end));
+    h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end), Tick());
+    h.d.Feed(Direction::kToClient, View(c.f.s2c), Tick());
+    h.d.Feed(Direction::kToServer, View(c.f.c2s).subspan(c.hello_end), Tick());
     if (late) h.d.SetKeys(c.keys());
     EXPECT_EQ(h.out.turns, (std::vector<Direction>{Direction::kToClient, Direction::kToServer}));
     EXPECT_EQ(h.out.c2s, c.f.plain_c2s);
@@ -203,14 +211,14 @@ TEST(ConnectionDecryptorTest, HelloRetryRequestWithCompatibilityChangeCipherSpec
       SCOPED_TRACE(std::string(late ? "late" : "early") + " keys, chunk " + std::to_string(chunk));
       Harness h(c);
       if (!late) h.d.SetKeys(c.keys());
-      h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end));
-      h.d.Feed(Direction::kToClient, View(c.f.s2c).first(server[0] + server[1]));
+      h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end), Tick());
+      h.d.Feed(Direction::kToClient, View(c.f.s2c).first(server[0] + server[1]), Tick());
       for (size_t i = 0; i < std::max(c2s.size(), s2c.size()); i += chunk) {
         if (i < c2s.size()) {
-          h.d.Feed(Direction::kToServer, c2s.subspan(i, std::min(chunk, c2s.size() - i)));
+          h.d.Feed(Direction::kToServer, c2s.subspan(i, std::min(chunk, c2s.size() - i)), Tick());
         }
         if (i < s2c.size()) {
-          h.d.Feed(Direction::kToClient, s2c.subspan(i, std::min(chunk, s2c.size() - i)));
+          h.d.Feed(Direction::kToClient, s2c.subspan(i, std::min(chunk, s2c.size() - i)), Tick());
         }
       }
       if (late) h.d.SetKeys(c.keys());
@@ -222,6 +230,43 @@ TEST(ConnectionDecryptorTest, HelloRetryRequestWithCompatibilityChangeCipherSpec
       EXPECT_EQ(h.out.c2s, c.f.plain_c2s);
       EXPECT_EQ(h.out.s2c, c.f.plain_s2c);
     }
+  }
+}
+
+// Bytes that waited for keys keep the time they arrived: the ledger stamps a request with when
+// it was sent, not with when a key log line was read (which reordered connections whose keys
+// came late).
+TEST(ConnectionDecryptorTest, PlaintextKeepsItsArrivalTimeThroughAWaitForKeys) {
+  for (const char* file :
+       {"tls13_aes128_gcm_sha256.tlsfix", "tls12_ecdhe_ecdsa_aes256_gcm_sha384.tlsfix",
+        "tls13_aes128_gcm_keyupdate.tlsfix"}) {
+    SCOPED_TRACE(file);
+    Connection c(file);
+    std::vector<std::vector<TimestampNs>> runs;
+    for (bool late : {false, true}) {
+      Harness h(c);
+      if (!late) h.d.SetKeys(c.keys());
+      TimestampNs ts = 1000;
+      ByteView c2s = View(c.f.c2s), s2c = View(c.f.s2c);
+      h.d.Feed(Direction::kToServer, c2s.first(c.hello_end), ts);
+      c2s = c2s.subspan(c.hello_end);
+      while (!c2s.empty() || !s2c.empty()) {
+        size_t n = std::min<size_t>(90, s2c.size());
+        if (n > 0) h.d.Feed(Direction::kToClient, s2c.first(n), ts += 10);
+        s2c = s2c.subspan(n);
+        n = std::min<size_t>(90, c2s.size());
+        if (n > 0) h.d.Feed(Direction::kToServer, c2s.first(n), ts += 10);
+        c2s = c2s.subspan(n);
+      }
+      if (late) h.d.SetKeys(c.keys());
+      EXPECT_FALSE(h.d.failed()) << SessionFailureName(h.d.failure());
+      EXPECT_EQ(h.out.c2s, c.f.plain_c2s);
+      ASSERT_FALSE(h.out.stamps.empty());
+      EXPECT_TRUE(std::is_sorted(h.out.stamps.begin(), h.out.stamps.end()));
+      EXPECT_GT(h.out.stamps.front(), 1000);
+      runs.push_back(h.out.stamps);
+    }
+    EXPECT_EQ(runs[0], runs[1]);  // as if the keys had been there all along
   }
 }
 
@@ -269,13 +314,13 @@ TEST(ConnectionDecryptorTest, ArrivalLogIsBounded) {
   ConnectionDecryptorLimits limits;
   limits.wait_buffer_bytes = size_t{1} << 30;
   Harness h(c, limits);
-  h.d.Feed(Direction::kToServer, View(c.f.c2s));
-  h.d.Feed(Direction::kToClient, View(c.f.s2c));
+  h.d.Feed(Direction::kToServer, View(c.f.c2s), Tick());
+  h.d.Feed(Direction::kToClient, View(c.f.s2c), Tick());
   ASSERT_TRUE(h.d.waiting_for_keys());
   // One byte each way, alternately: every byte is an arrival of its own.
   const uint8_t junk[1] = {0};
   for (size_t i = 0; i < 2 * ConnectionDecryptor::kMaxArrivals && !h.d.failed(); ++i) {
-    h.d.Feed(i % 2 ? Direction::kToServer : Direction::kToClient, ByteView(junk));
+    h.d.Feed(i % 2 ? Direction::kToServer : Direction::kToClient, ByteView(junk), Tick());
   }
   EXPECT_EQ(h.d.failure(), SessionFailure::kBufferOverflow);
   EXPECT_EQ(h.d.buffered_bytes(), 0u);
@@ -300,7 +345,7 @@ TEST(ConnectionDecryptorTest, GivingUpOnAServerHelloThatNeverCameIsNoHandshake) 
   h.d.GiveUpWaiting();  // nothing waits yet: nothing happens
   EXPECT_FALSE(h.d.failed());
   // The client's ChangeCipherSpec needs the ServerHello, which never arrives.
-  h.d.Feed(Direction::kToServer, View(c.f.c2s));
+  h.d.Feed(Direction::kToServer, View(c.f.c2s), Tick());
   ASSERT_TRUE(h.d.waiting());
   EXPECT_FALSE(h.d.waiting_for_keys());
   h.d.GiveUpWaiting();
@@ -316,11 +361,11 @@ TEST(ConnectionDecryptorTest, GapStopsOnlyItsDirection) {
   // The server stream up to the middle of its last data record (its close_notify is 31 bytes
   // after it), then a gap.
   const size_t cut = c.f.s2c.size() - 45;
-  h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end));
-  h.d.Feed(Direction::kToClient, View(c.f.s2c).first(cut));
+  h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end), Tick());
+  h.d.Feed(Direction::kToClient, View(c.f.s2c).first(cut), Tick());
   h.d.Gap(Direction::kToClient);
-  h.d.Feed(Direction::kToClient, View(c.f.s2c).subspan(cut));
-  h.d.Feed(Direction::kToServer, View(c.f.c2s).subspan(c.hello_end));
+  h.d.Feed(Direction::kToClient, View(c.f.s2c).subspan(cut), Tick());
+  h.d.Feed(Direction::kToServer, View(c.f.c2s).subspan(c.hello_end), Tick());
   EXPECT_EQ(h.d.failure(), SessionFailure::kGap);
   EXPECT_TRUE(h.d.stopped(Direction::kToClient));
   EXPECT_FALSE(h.d.stopped(Direction::kToServer));
@@ -332,9 +377,9 @@ TEST(ConnectionDecryptorTest, GapBeforeTheServerHelloEndsDecryption) {
   Connection c("tls13_aes128_gcm_sha256.tlsfix");
   Harness h(c);
   h.d.SetKeys(c.keys());
-  h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end));
+  h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end), Tick());
   h.d.Gap(Direction::kToClient);
-  h.d.Feed(Direction::kToClient, View(c.f.s2c).subspan(40));
+  h.d.Feed(Direction::kToClient, View(c.f.s2c).subspan(40), Tick());
   EXPECT_EQ(h.d.failure(), SessionFailure::kGap);
   EXPECT_TRUE(h.out.s2c.empty());
 }
@@ -345,8 +390,8 @@ TEST(ConnectionDecryptorTest, GarbledRecordHeaderStopsTheDirection) {
   h.d.SetKeys(c.keys());
   Bytes s2c = c.f.s2c;
   s2c.insert(s2c.end(), {0x99, 0x03, 0x03, 0x00, 0x10});
-  h.d.Feed(Direction::kToServer, View(c.f.c2s));
-  h.d.Feed(Direction::kToClient, View(s2c));
+  h.d.Feed(Direction::kToServer, View(c.f.c2s), Tick());
+  h.d.Feed(Direction::kToClient, View(s2c), Tick());
   EXPECT_EQ(h.d.failure(), SessionFailure::kBadRecord);
   EXPECT_EQ(h.out.s2c, c.f.plain_s2c);  // everything before the bad header was read
 }
@@ -354,9 +399,9 @@ TEST(ConnectionDecryptorTest, GarbledRecordHeaderStopsTheDirection) {
 TEST(ConnectionDecryptorTest, ServerStreamThatIsNotTlsIsNoHandshake) {
   Connection c("tls13_aes128_gcm_sha256.tlsfix");
   Harness h(c);
-  h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end));
+  h.d.Feed(Direction::kToServer, View(c.f.c2s).first(c.hello_end), Tick());
   const std::string http = "HTTP/1.1 400 Bad Request\r\n\r\n";
-  h.d.Feed(Direction::kToClient, AsBytes(http));
+  h.d.Feed(Direction::kToClient, AsBytes(http), Tick());
   EXPECT_EQ(h.d.failure(), SessionFailure::kNoHandshake);
 }
 
