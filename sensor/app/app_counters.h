@@ -38,6 +38,12 @@ struct AppCounters {
   std::atomic<uint64_t> tls_http2{0};
   // Sessions a worker kept after their connection ended, to wait for keys (worker.h).
   std::atomic<uint64_t> tls_parked{0};
+  // 0-RTT, counted when the connection closes: plaintext delivered because the server accepted
+  // it, plaintext dropped because it refused it (the client sends it again, and that is what the
+  // ledger shows), and early records left undecrypted for want of CLIENT_EARLY_TRAFFIC_SECRET.
+  std::atomic<uint64_t> tls_early_data_bytes{0};
+  std::atomic<uint64_t> tls_early_data_rejected_bytes{0};
+  std::atomic<uint64_t> tls_early_records_skipped{0};
   std::array<std::atomic<uint64_t>, tls::kSessionFailureCount> tls_decrypt_failures{};
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) { bw::Bump(c, n); }

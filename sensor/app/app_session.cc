@@ -383,6 +383,10 @@ void AppSession::Close(TimestampNs ts) {
     }
     t.decryptor->GiveUpWaiting();
     TrackDecryption(ts);
+    const tls::ConnectionDecryptorCounts& n = t.decryptor->counts();
+    AppCounters::Bump(counters_.tls_early_data_bytes, n.early_data_bytes);
+    AppCounters::Bump(counters_.tls_early_data_rejected_bytes, n.early_data_rejected_bytes);
+    AppCounters::Bump(counters_.tls_early_records_skipped, n.early_records_skipped);
     config_.tls_keys->Forget(t.decryptor->client_random());
   }
   if (http_) http_->Close(ts);

@@ -137,6 +137,9 @@ Json TlsDecryption(const SensorSnapshot& s) {
           {"waited_for_keys", s.app.tls_waited_for_keys},
           {"http2", s.app.tls_http2},
           {"parked", s.app.tls_parked},
+          {"early_data_bytes", s.app.tls_early_data_bytes},
+          {"early_data_rejected_bytes", s.app.tls_early_data_rejected_bytes},
+          {"early_records_skipped", s.app.tls_early_records_skipped},
           {"failures", failures}};
 }
 

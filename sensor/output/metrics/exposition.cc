@@ -312,6 +312,16 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
   f.Counter("bucketwatch_tls_parked_sessions_total",
             "TLS sessions kept after their connection ended, to wait for keys logged late.",
             D(app.tls_parked));
+  f.Counter("bucketwatch_tls_early_data_bytes_total",
+            "TLS 1.3 0-RTT plaintext bytes decrypted and read, the server having accepted them.",
+            D(app.tls_early_data_bytes));
+  f.Counter("bucketwatch_tls_early_data_rejected_bytes_total",
+            "TLS 1.3 0-RTT plaintext bytes dropped because the server refused early data (the "
+            "client sends them again after the handshake).",
+            D(app.tls_early_data_rejected_bytes));
+  f.Counter("bucketwatch_tls_early_records_skipped_total",
+            "TLS 1.3 0-RTT records not decrypted: no CLIENT_EARLY_TRAFFIC_SECRET was logged.",
+            D(app.tls_early_records_skipped));
   {
     auto& fam = f.Family("bucketwatch_tls_decrypt_failures_total",
                          "TLS connections whose decryption ended early, by reason (no_keys: "

@@ -155,6 +155,9 @@ struct AppSnapshot {
   uint64_t tls_waited_for_keys = 0;
   uint64_t tls_http2 = 0;
   uint64_t tls_parked = 0;
+  uint64_t tls_early_data_bytes = 0;
+  uint64_t tls_early_data_rejected_bytes = 0;
+  uint64_t tls_early_records_skipped = 0;
   std::array<uint64_t, tls::kSessionFailureCount> tls_decrypt_failures{};
 };
 

@@ -129,6 +129,9 @@ void AddWorker(SensorSnapshot& s, const WorkerCountersView& w) {
     s.app.tls_waited_for_keys += Load(a.tls_waited_for_keys);
     s.app.tls_http2 += Load(a.tls_http2);
     s.app.tls_parked += Load(a.tls_parked);
+    s.app.tls_early_data_bytes += Load(a.tls_early_data_bytes);
+    s.app.tls_early_data_rejected_bytes += Load(a.tls_early_data_rejected_bytes);
+    s.app.tls_early_records_skipped += Load(a.tls_early_records_skipped);
     for (size_t i = 0; i < s.app.tls_decrypt_failures.size(); ++i) {
       s.app.tls_decrypt_failures[i] += Load(a.tls_decrypt_failures[i]);
     }

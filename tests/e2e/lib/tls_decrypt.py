@@ -486,8 +486,14 @@ def check_stats(h: Harness, case: dict, n_conn: int) -> list[str]:
     if tls["attempts"] != n_conn or tls["decrypted"] != n_conn or failures:
         h.failures.append(f"bucketwatch decrypted {tls['decrypted']} of {tls['attempts']} TLS connections "
                           f"({n_conn} in the capture), failures {failures}")
+    # 0-RTT: what the server took was read, what it refused was counted and dropped.
+    intended = set(case.get("early_data", {}).values())
+    for outcome, key in (("accepted", "early_data_bytes"), ("rejected", "early_data_rejected_bytes")):
+        if (outcome in intended) != (tls[key] > 0):
+            h.failures.append(f"bucketwatch counted {tls[key]} {key} with early data {sorted(intended)}")
     return [f"bucketwatch: {tls['decrypted']} of {tls['attempts']} TLS connections decrypted, "
-            f"{tls['waited_for_keys']} waited for keys"]
+            f"{tls['waited_for_keys']} waited for keys, 0-RTT bytes read {tls['early_data_bytes']}, "
+            f"refused {tls['early_data_rejected_bytes']}"]
 
 
 AZURE_CLIENT = E2E_DIR / "clients" / "azure_blob.mjs"

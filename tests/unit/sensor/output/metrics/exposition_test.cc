@@ -138,6 +138,8 @@ TEST(Exposition, TlsDecryptionAndKeyLogs) {
   s.app.tls_flows = 9;
   s.app.tls_decrypted = 5;
   s.app.tls_decrypt_failures[static_cast<size_t>(tls::SessionFailure::kNoKeys)] = 3;
+  s.app.tls_early_data_bytes = 114;
+  s.app.tls_early_data_rejected_bytes = 117;
   s.tls_keylog.enabled = true;
   s.tls_keylog.keys_loaded = 20;
   s.tls_keylog.malformed[static_cast<size_t>(tls::KeyLogError::kBadHex)] = 2;
@@ -150,6 +152,9 @@ TEST(Exposition, TlsDecryptionAndKeyLogs) {
   EXPECT_EQ(Value(p, "bucketwatch_tls_decrypt_failures_total", {{"reason", "no_keys"}}), 3);
   EXPECT_EQ(Value(p, "bucketwatch_tls_decrypt_failures_total", {{"reason", "gap"}}), 0);
   EXPECT_EQ(Value(p, "bucketwatch_tls_decrypt_failures_total", {{"reason", "none"}}), -1);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_early_data_bytes_total"), 114);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_early_data_rejected_bytes_total"), 117);
+  EXPECT_EQ(Value(p, "bucketwatch_tls_early_records_skipped_total"), 0);
   EXPECT_EQ(Value(p, "bucketwatch_tls_keys_loaded_total"), 20);
   EXPECT_EQ(Value(p, "bucketwatch_tls_keylog_malformed_lines_total", {{"reason", "bad_hex"}}), 2);
   EXPECT_EQ(Value(p, "bucketwatch_tls_keylog_malformed_lines_total", {{"reason", "overlong"}}), 1);
