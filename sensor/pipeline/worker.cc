@@ -24,13 +24,7 @@ struct Worker::FlowState {
   classify::NdpiFlow ndpi;
   std::unique_ptr<app::AppSession> app;  // created on the first byte delivered
   size_t memory = 0;                     // bytes charged to the worker's memory account
-  // Encrypted flows: what the last summary said, so that only news is handed on.
-  enum class Storage : uint8_t { kUnknown, kYes, kNo };
-  Storage storage_name = Storage::kUnknown;  // does the SNI name a storage endpoint?
-  bool reported = false;
-  uint64_t reported_turns = 0;
-  uint64_t reported_to_client = 0;
-  uint64_t reported_to_server = 0;
+  EncryptedReport encrypted;
 };
 
 // Stands in for the flow's application session while reassembly runs, and creates the session
@@ -234,7 +228,7 @@ void Worker::Tick(TimestampNs now) {
           state.tcp.CheckTimeouts(now_, *sink_);
           if (state.app) state.app->PollTlsKeys(now_);
           Charge(state);
-          ReportEncrypted(state, times, false);
+          if (state.app) ReportEncrypted(*state.app, state.encrypted, times, false);
         });
   }
   PublishWatermark();
@@ -256,6 +250,7 @@ void Worker::PollParked() {
       continue;
     }
     p.app->Close(now_);
+    ReportEncrypted(*p.app, p.encrypted, p.times, true);
     memory_ -= p.memory;
     parked_memory_ -= p.memory;
     parked_[i] = std::move(parked_.back());
@@ -267,6 +262,7 @@ void Worker::PollParked() {
 void Worker::CloseParked() {
   for (Parked& p : parked_) {
     p.app->Close(now_);
+    ReportEncrypted(*p.app, p.encrypted, p.times, true);
     memory_ -= p.memory;
   }
   parked_.clear();
@@ -278,39 +274,40 @@ void Worker::CloseParked() {
 // and the bytes each way. Cumulative totals, handed on when they changed (checked about once a
 // second) and once at the end, and only for server names of storage endpoints: other TLS, most
 // of a tap's traffic, costs the output stage nothing.
-void Worker::ReportEncrypted(FlowState& state, const flow::FlowTimes& times, bool final) {
-  if (!state.app || state.app->layer() != app::AppLayer::kTls) return;
+void Worker::ReportEncrypted(app::AppSession& app, EncryptedReport& report,
+                             const flow::FlowTimes& times, bool final) {
+  if (app.layer() != app::AppLayer::kTls) return;
   // Decrypted: detection reads the requests themselves.
-  if (state.app->tls_decrypting()) return;
-  if (state.storage_name == FlowState::Storage::kUnknown) {
-    const std::string& sni = state.app->server_name();
+  if (app.tls_decrypting()) return;
+  if (report.storage_name == EncryptedReport::Storage::kUnknown) {
+    const std::string& sni = app.server_name();
     if (sni.empty()) return;  // no ClientHello yet, or none with a name: nothing to tell
     detect::ServerNameTarget target;
-    state.storage_name = detect::TargetFromServerName(sni, state.app->identity().server_port,
-                                                      app_config_.storage.endpoints, target)
-                             ? FlowState::Storage::kYes
-                             : FlowState::Storage::kNo;
+    report.storage_name = detect::TargetFromServerName(sni, app.identity().server_port,
+                                                       app_config_.storage.endpoints, target)
+                              ? EncryptedReport::Storage::kYes
+                              : EncryptedReport::Storage::kNo;
   }
-  if (state.storage_name != FlowState::Storage::kYes) return;
-  const uint64_t turns = state.app->tls_turns();
-  const uint64_t to_client = state.app->tls_app_bytes(Direction::kToClient);
-  const uint64_t to_server = state.app->tls_app_bytes(Direction::kToServer);
-  const bool news = !state.reported || turns != state.reported_turns ||
-                    to_client != state.reported_to_client || to_server != state.reported_to_server;
+  if (report.storage_name != EncryptedReport::Storage::kYes) return;
+  const uint64_t turns = app.tls_turns();
+  const uint64_t to_client = app.tls_app_bytes(Direction::kToClient);
+  const uint64_t to_server = app.tls_app_bytes(Direction::kToServer);
+  const bool news = !report.reported || turns != report.turns || to_client != report.to_client ||
+                    to_server != report.to_server;
   if (!news && !final) return;
-  state.reported = true;
-  state.reported_turns = turns;
-  state.reported_to_client = to_client;
-  state.reported_to_server = to_server;
+  report.reported = true;
+  report.turns = turns;
+  report.to_client = to_client;
+  report.to_server = to_server;
   // The session computed the identity (Community ID included) once, when it was created.
-  const app::FlowIdentity& id = state.app->identity();
+  const app::FlowIdentity& id = app.identity();
   event::EncryptedFlowSummary s;
   s.client_ip = id.client_ip;
   s.client_port = id.client_port;
   s.server_ip = id.server_ip;
   s.server_port = id.server_port;
   s.community_id = id.community_id;
-  s.server_name = state.app->server_name();
+  s.server_name = app.server_name();
   s.first_ts = times.first_seen;
   s.last_ts = times.last_seen;
   s.turns = turns;
@@ -329,7 +326,9 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
                     parked_.size() < kMaxParkedSessions &&
                     parked_memory_ + state.app->MemoryBytes() <= kMaxParkedBytes;
   if (state.app && !park) state.app->Close(now);
-  ReportEncrypted(state, times, true);
+  // A parked session reports when its wait ends: while it waits it is not given up yet, and if
+  // its keys never come it reports as a connection without keys would.
+  if (state.app) ReportEncrypted(*state.app, state.encrypted, times, true);
   classifier_.Finish(state.ndpi);
   memory_ -= state.memory;
   state.memory = 0;
@@ -340,6 +339,8 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
     Parked p;
     p.memory = state.app->MemoryBytes();
     p.app = std::move(state.app);
+    p.encrypted = state.encrypted;
+    p.times = times;
     memory_ += p.memory;
     parked_memory_ += p.memory;
     parked_.push_back(std::move(p));

@@ -91,7 +91,18 @@ class Worker final : private app::EventOutput {
   void Emit(Body&& body);
   void PublishWatermark() { outputs_.queue->Advance(now_); }
   app::FlowIdentity Identity(const flow::FlowKey& key, const FlowState& state) const;
-  void ReportEncrypted(FlowState& state, const flow::FlowTimes& times, bool final);
+  // Encrypted flows feed detection by what TLS still shows: what the last summary said, so that
+  // only news is handed on.
+  struct EncryptedReport {
+    enum class Storage : uint8_t { kUnknown, kYes, kNo };
+    Storage storage_name = Storage::kUnknown;  // does the SNI name a storage endpoint?
+    bool reported = false;
+    uint64_t turns = 0;
+    uint64_t to_client = 0;
+    uint64_t to_server = 0;
+  };
+  void ReportEncrypted(app::AppSession& app, EncryptedReport& report, const flow::FlowTimes& times,
+                       bool final);
   void Charge(FlowState& state);
   void PublishMemory();
   // Sessions whose connection ended (closed or timed out, not evicted) while its bytes waited
@@ -121,6 +132,9 @@ class Worker final : private app::EventOutput {
   struct Parked {
     std::unique_ptr<app::AppSession> app;
     size_t memory = 0;  // charged to memory_ while parked
+    // For the encrypted-flow summary it owes when its keys never come (ReportEncrypted).
+    EncryptedReport encrypted;
+    flow::FlowTimes times;
   };
   std::vector<Parked> parked_;
   app::AppConfig app_config_;  // the sensor's, with this worker's own parts above
