@@ -3,7 +3,8 @@
 tests/pcap/captures) and the generated encapsulation cases (tests/pcap/encap), in each target's
 input format, into tests/fuzz/corpus/<target>/, and seeds the HTTP parser with the request-form
 captures of tests/pcap/http_forms (HTTP/0.9, SOCKS handshakes, odd versions; written to a
-temporary directory by make_http_forms.py).
+temporary directory by make_http_forms.py). The TLS connection decryptor's seeds drive the live
+TLS fixtures (tests/unit/dissectors/tls/data) whole, so its coverage starts inside decryption.
 
   tests/fuzz/make_seed_corpus.py          (needs tshark)
 
@@ -68,7 +69,88 @@ def http_script(chunks):
     return bytes(out)
 
 
+def tls_fixtures():
+    """The live TLS fixtures in the order fuzz_tls_connection_decryptor indexes them (sorted
+    file names): (version, c2s, s2c)."""
+    data = os.path.join(ROOT, "tests/unit/dissectors/tls/data")
+    out = []
+    for name in sorted(f for f in os.listdir(data) if f.endswith(".tlsfix")):
+        fields = {}
+        for line in open(os.path.join(data, name)):
+            key, _, rest = line.rstrip("\n").partition(" ")
+            fields[key] = rest
+        out.append((int(fields["version"]), bytes.fromhex(fields["c2s"]), bytes.fromhex(fields["s2c"])))
+    return out
+
+
+def hello_end(c2s):
+    """Stream offset past the record that carries the ClientHello's last byte."""
+    need = 4 + int.from_bytes(c2s[6:9], "big")
+    off = 0
+    while need > 0 and off + 5 <= len(c2s):
+        length = int.from_bytes(c2s[off + 3:off + 5], "big")
+        need -= length
+        off += 5 + length
+    return off
+
+
+def decryptor_seed(index, flags, keys_at, ops, own=None):
+    """A fuzz_tls_connection_decryptor input (its header comment has the layout): ops are
+    (direction, gap, length); with `own` (c2s, s2c) the bytes follow each operation inline."""
+    out = bytearray([index, flags, keys_at, 0, 0])
+    cursor = [0, 0]
+    for direction, gap, length in ops:
+        out += bytes([direction | (2 if gap else 0) | (length >> 8) << 3, length & 0xFF])
+        if own is not None and not gap:
+            out += own[direction][cursor[direction]:cursor[direction] + length]
+        cursor[direction] += length
+    return bytes(out)
+
+
+def interleaved(c2s, s2c, chunk, gap_at=None):
+    """The ClientHello, then alternating server and client chunks (the server's answer first),
+    as a sensor sees a connection; gap_at=(direction, n): the n-th chunk of that direction is
+    lost."""
+    ops = [(0, False, hello_end(c2s))]
+    pos = [ops[0][2], 0]
+    count = [0, 0]
+    while pos[0] < len(c2s) or pos[1] < len(s2c):
+        for d, stream in ((1, s2c), (0, c2s)):
+            n = min(chunk, len(stream) - pos[d])
+            if n:
+                ops.append((d, gap_at == (d, count[d]), n))
+                pos[d] += n
+                count[d] += 1
+    return ops
+
+
+def tls_connection_decryptor_seeds():
+    """Seeds that reach the decrypting paths: every fixture with its keys from the start, late
+    and (TLS 1.3) in two steps, a lost server chunk, the fixture's own bytes inline, and (TLS
+    1.3) 0-RTT offered with the client's records first."""
+    for i, (version, c2s, s2c) in enumerate(tls_fixtures()):
+        save("tls_connection_decryptor", decryptor_seed(i, 0, 0, interleaved(c2s, s2c, 1460)))
+        save("tls_connection_decryptor", decryptor_seed(i, 2, 3, interleaved(c2s, s2c, 500)))
+        save("tls_connection_decryptor", decryptor_seed(i, 0, 0, interleaved(c2s, s2c, 300, (1, 3))))
+        if version == 13:
+            save("tls_connection_decryptor", decryptor_seed(i, 3, 2, interleaved(c2s, s2c, 1000)))
+            # 0-RTT offered, the client's records ahead of the server's: early-data paths.
+            ops = [(0, False, hello_end(c2s)), (0, False, len(c2s) - hello_end(c2s)), (1, False, len(s2c))]
+            save("tls_connection_decryptor", decryptor_seed(i, 32, 0, ops))
+            save("tls_connection_decryptor", decryptor_seed(i, 32 | 64, 0, ops))
+            # The same without the compatibility ChangeCipherSpec (own bytes): the client's
+            # records come before the ServerHello is read.
+            end = hello_end(c2s)
+            rest = c2s[end + 6:] if c2s[end:end + 1] == b"\x14" else c2s[end:]
+            ops = [(0, False, end), (0, False, len(rest)), (1, False, len(s2c))]
+            save("tls_connection_decryptor",
+                 decryptor_seed(i, 8 | 32 | 64, 0, ops, own=(c2s[:end] + rest, s2c)))
+        save("tls_connection_decryptor",
+             decryptor_seed(i, 8, 0, interleaved(c2s, s2c, 1460), own=(c2s, s2c)))
+
+
 def main():
+    tls_connection_decryptor_seeds()
     for pcap in CAPTURES:
         for chunks in streams(pcap):
             client = b"".join(d for s, d in chunks if s == 0)
