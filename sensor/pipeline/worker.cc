@@ -249,9 +249,7 @@ void Worker::PollParked() {
       ++i;
       continue;
     }
-    p.app->Close(now_);
-    ReportEncrypted(*p.app, p.encrypted, p.times, true);
-    memory_ -= p.memory;
+    Unpark(p);
     parked_memory_ -= p.memory;
     parked_[i] = std::move(parked_.back());
     parked_.pop_back();
@@ -259,12 +257,18 @@ void Worker::PollParked() {
   PublishMemory();
 }
 
-void Worker::CloseParked() {
-  for (Parked& p : parked_) {
-    p.app->Close(now_);
-    ReportEncrypted(*p.app, p.encrypted, p.times, true);
-    memory_ -= p.memory;
+void Worker::Unpark(Parked& p) {
+  p.app->Close(now_);
+  ReportEncrypted(*p.app, p.encrypted, p.times, true);
+  if (p.flow) {
+    FillAppOutcome(*p.flow, *p.app);
+    Emit(std::move(*p.flow));
   }
+  memory_ -= p.memory;
+}
+
+void Worker::CloseParked() {
+  for (Parked& p : parked_) Unpark(p);
   parked_.clear();
   parked_memory_ = 0;
   PublishMemory();
@@ -334,9 +338,12 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
   state.memory = 0;
   std::string protocol = classifier_.ProtocolName(state.ndpi.result);
   ++protocols_[protocol];
-  if (outputs_.flow_log) EmitFlowRecord(key, state, times, reason, protocol);
+  std::optional<output::FlowRecord> flow_record;
+  if (outputs_.flow_log) flow_record = FlowRecordOf(key, state, times, reason, protocol);
+  if (flow_record && !park) Emit(std::move(*flow_record));
   if (park) {
     Parked p;
+    p.flow = std::move(flow_record);
     p.memory = state.app->MemoryBytes();
     p.app = std::move(state.app);
     p.encrypted = state.encrypted;
@@ -349,9 +356,9 @@ void Worker::EndFlow(const flow::FlowKey& key, FlowState& state, const flow::Flo
   PublishMemory();
 }
 
-void Worker::EmitFlowRecord(const flow::FlowKey& key, const FlowState& state,
-                            const flow::FlowTimes& times, flow::FlowEndReason reason,
-                            const std::string& protocol) {
+output::FlowRecord Worker::FlowRecordOf(const flow::FlowKey& key, const FlowState& state,
+                                        const flow::FlowTimes& times, flow::FlowEndReason reason,
+                                        const std::string& protocol) const {
   app::FlowIdentity id = state.app ? state.app->identity() : Identity(key, state);
   output::FlowRecord r;
   r.start_ts = times.first_seen;
@@ -385,11 +392,15 @@ void Worker::EmitFlowRecord(const flow::FlowKey& key, const FlowState& state,
   if (state.app) {
     r.server_name = state.app->server_name();
     r.alpn = state.app->alpn();
-    r.tls = state.app->tls_decryption();
-    r.http_requests = state.app->http_transactions();
-    r.storage_requests = state.app->storage_events();
+    FillAppOutcome(r, *state.app);
   }
-  Emit(std::move(r));
+  return r;
+}
+
+void Worker::FillAppOutcome(output::FlowRecord& r, const app::AppSession& app) {
+  r.tls = app.tls_decryption();
+  r.http_requests = app.http_transactions();
+  r.storage_requests = app.storage_events();
 }
 
 }  // namespace bw::pipeline

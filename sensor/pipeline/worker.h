@@ -113,9 +113,12 @@ class Worker final : private app::EventOutput {
   void CloseParked();
   void EndFlow(const flow::FlowKey& key, FlowState& state, const flow::FlowTimes& times,
                flow::FlowEndReason reason, TimestampNs now);
-  void EmitFlowRecord(const flow::FlowKey& key, const FlowState& state,
-                      const flow::FlowTimes& times, flow::FlowEndReason reason,
-                      const std::string& protocol);
+  output::FlowRecord FlowRecordOf(const flow::FlowKey& key, const FlowState& state,
+                                  const flow::FlowTimes& times, flow::FlowEndReason reason,
+                                  const std::string& protocol) const;
+  // What the session's parsing and decryption made of the flow: a parked session's changes
+  // until its wait ends (its keys decrypt requests after the connection closed).
+  static void FillAppOutcome(output::FlowRecord& r, const app::AppSession& app);
 
   int id_;
   app::KnownServers known_servers_;  // learned from this worker's own flows
@@ -135,8 +138,12 @@ class Worker final : private app::EventOutput {
     // For the encrypted-flow summary it owes when its keys never come (ReportEncrypted).
     EncryptedReport encrypted;
     flow::FlowTimes times;
+    // The flow log's line, written when the wait ends, so that it says what decryption came to.
+    std::optional<output::FlowRecord> flow;
   };
   std::vector<Parked> parked_;
+  // Ends a parked session: its last key lookup, its summary and its flow record.
+  void Unpark(Parked& p);
   app::AppConfig app_config_;  // the sensor's, with this worker's own parts above
   WorkerOutputs outputs_;
   WorkerCounters counters_;

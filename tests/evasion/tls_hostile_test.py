@@ -187,6 +187,18 @@ def flow_of(r, port):
     return flows[0] if len(flows) == 1 else None
 
 
+def flow_without_tls(r, port):
+    """The flow record less its `tls` object (what decryption came to), which only a sensor with
+    key logs writes: the rest must be as without a key log."""
+    f = flow_of(r, port)
+    return None if f is None else {k: v for k, v in f.items() if k != "tls"}
+
+
+def check_flow_tls(p, r, port, **want):
+    f = flow_of(r, port)
+    p.expect("flow record %d tls" % port, None if f is None else f.get("tls"), want)
+
+
 def check_flow(p, r, port, sni=tc.SNI, http_requests=0, gaps=(0, 0)):
     f = flow_of(r, port)
     if f is None:
@@ -300,7 +312,10 @@ def wrong_keys(version, app_only=False):
         p.expect("http.requests", r.stats["http"]["requests"], 0)
         p.expect("http.responses", r.stats["http"]["responses"], 0)
         check_flow(p, r, PORT)
-        p.expect("flow record (as without a key log)", flow_of(r, PORT), flow_of(plain, PORT))
+        check_flow_tls(p, r, PORT, decrypted=app_only, version=s.version, cipher=s.cipher,
+                       decrypt_failure="bad_record_mac")
+        p.expect("flow record (as without a key log)", flow_without_tls(r, PORT),
+                 flow_without_tls(plain, PORT))
         check_as_without_keys(p, r, plain, ev.CLIENT_IP)
     return run
 
@@ -317,10 +332,13 @@ def no_matching_key(binary, c, p):
     check_tls(p, r, attempts=3, decrypted=1, waited=2, parked=2, no_keys=2)
     check_ledger(p, r, OK3, a, port=41001)
     p.expect("ledger lines (all)", len(r.ledger), 3)
-    for port, ip in ((41002, ips["b"]), (41003, ips["c"])):
+    for port, ip, s in ((41002, ips["b"], b), (41003, ips["c"], d)):
         check_flow(p, r, port)
-        p.expect("flow record %d (as without a key log)" % port, flow_of(r, port),
-                 flow_of(plain, port))
+        # Parked until the wait ran out: the flow log line is written then, and says so.
+        check_flow_tls(p, r, port, decrypted=False, version=s.version, cipher=s.cipher,
+                       decrypt_failure="no_keys")
+        p.expect("flow record %d (as without a key log)" % port, flow_without_tls(r, port),
+                 flow_without_tls(plain, port))
         check_as_without_keys(p, r, plain, ip)
 
 
