@@ -8,6 +8,11 @@
 
 namespace bw::event {
 
+// ECS tls.version of a decrypted connection (the decryptor reads only these two): "1.2", "1.3".
+inline std::string_view TlsVersionNumber(uint16_t version) {
+  return version == 0x0304 ? "1.3" : "1.2";
+}
+
 struct TlsDecryptionOutcome {
   bool attempted = false;  // a key source and a complete ClientHello
   bool decrypted = false;  // some record authenticated under the logged keys

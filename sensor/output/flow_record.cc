@@ -42,7 +42,7 @@ std::string FormatFlowLine(const FlowRecord& r) {
   if (r.tls.attempted) {
     // The same names as the ledger's tls object, so a flow and its requests join on them.
     Json tls = {{"decrypted", r.tls.decrypted}};
-    if (r.tls.version != 0) tls["version"] = r.tls.version == 0x0304 ? "1.3" : "1.2";
+    if (r.tls.version != 0) tls["version"] = event::TlsVersionNumber(r.tls.version);
     if (!r.tls.cipher.empty()) tls["cipher"] = std::string(r.tls.cipher);
     if (!r.tls.failure.empty()) tls["decrypt_failure"] = std::string(r.tls.failure);
     if (r.tls.http2) tls["http2"] = true;

@@ -1,6 +1,7 @@
 #include "sensor/output/ledger_record.h"
 
 #include "sensor/common/rfc3339.h"
+#include "sensor/event/tls_decryption_outcome.h"
 #include "sensor/output/json_writer.h"
 
 namespace bw::output {
@@ -69,7 +70,7 @@ void FormatLedgerLineTo(std::string& line, const event::RequestContext& ctx,
     if (ctx.tls_decrypted) {
       // ECS: tls.version is the number alone, tls.version_protocol says which protocol.
       j.Field("established", true);
-      j.Field("version", ctx.tls_version == 0x0304 ? "1.3" : "1.2");
+      j.Field("version", event::TlsVersionNumber(ctx.tls_version));
       j.Field("version_protocol", "tls");
       j.Field("cipher", ctx.tls_cipher);
       j.Field("decrypted", true);
