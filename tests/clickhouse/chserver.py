@@ -44,7 +44,7 @@ CONFIG = """<yandex>
   <http_port>{http_port}</http_port>
   <tcp_port>{tcp_port}</tcp_port>
   <interserver_http_port>{interserver_port}</interserver_http_port>
-  <listen_host>127.0.0.1</listen_host>
+  <listen_host>{host}</listen_host>
   <path>{dir}/data/</path>
   <tmp_path>{dir}/tmp/</tmp_path>
   <user_files_path>{dir}/user_files/</user_files_path>
@@ -60,7 +60,9 @@ CONFIG = """<yandex>
 
 
 class ClickHouseServer:
-    def __init__(self, workdir, name="ch", extra_config="", http_port=None, tcp_port=None):
+    def __init__(self, workdir, name="ch", extra_config="", http_port=None, tcp_port=None,
+                 host="127.0.0.1"):
+        self.host = host
         self.dir = os.path.join(workdir, name)
         self.http_port = http_port or free_port()
         self.tcp_port = tcp_port or free_port()
@@ -70,7 +72,7 @@ class ClickHouseServer:
 
     @property
     def url(self):
-        return f"clickhouse://127.0.0.1:{self.http_port}/bucketwatch"
+        return f"clickhouse://{self.host}:{self.http_port}/bucketwatch"
 
     def __enter__(self):
         self.start()
@@ -82,7 +84,7 @@ class ClickHouseServer:
     def start(self, timeout=60):
         os.makedirs(self.dir, exist_ok=True)
         with open(os.path.join(self.dir, "config.xml"), "w") as f:
-            f.write(CONFIG.format(dir=self.dir, http_port=self.http_port, tcp_port=self.tcp_port,
+            f.write(CONFIG.format(dir=self.dir, host=self.host, http_port=self.http_port, tcp_port=self.tcp_port,
                                   interserver_port=self.interserver_port, extra=self.extra_config))
         self.out = open(os.path.join(self.dir, "stdout.log"), "ab")
         self.proc = subprocess.Popen([SERVER, f"--config-file={self.dir}/config.xml"],
@@ -131,10 +133,10 @@ class ClickHouseServer:
     def query(self, sql, data=None, timeout=60):
         """Runs `sql` over HTTP; with `data`, `sql` is the query string and `data` the body."""
         if data is None:
-            url = f"http://127.0.0.1:{self.http_port}/"
+            url = f"http://{self.host}:{self.http_port}/"
             body = sql.encode()
         else:
-            url = f"http://127.0.0.1:{self.http_port}/?query=" + urllib.parse.quote(sql)
+            url = f"http://{self.host}:{self.http_port}/?query=" + urllib.parse.quote(sql)
             body = data if isinstance(data, bytes) else data.encode()
         req = urllib.request.Request(url, data=body, method="POST")
         try:
@@ -146,5 +148,5 @@ class ClickHouseServer:
     def apply_schema(self, path=SCHEMA):
         """Runs a schema file (several statements) with clickhouse-client --multiquery."""
         with open(path, "rb") as f:
-            subprocess.run([CLIENT, "--host", "127.0.0.1", "--port", str(self.tcp_port),
+            subprocess.run([CLIENT, "--host", self.host, "--port", str(self.tcp_port),
                             "--multiquery"], stdin=f, check=True, timeout=60)
