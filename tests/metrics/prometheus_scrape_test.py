@@ -44,7 +44,8 @@ def grafana_exprs(dashboard):
 
 def substitute(expr):
     return (expr.replace("$__rate_interval", "1m").replace("$__range", "5m")
-            .replace("$__interval", "15s").replace("$instance", ".*"))
+            .replace("$__interval", "15s").replace("$instance", ".*")
+            .replace("$sensor", ".*"))
 
 
 def main():
