@@ -29,7 +29,6 @@ import http.server
 import json
 import os
 import random
-import re
 import shutil
 import socket
 import socketserver
@@ -418,7 +417,8 @@ def both_up(binary, src, am_bin, flags, base):
         first = min(t for t, _ in receiver.received()) - t0
         log("ok: both up: 2 sensors raised %d alerts each (%.1f s); each instance received %d "
             "and holds %d (one per label set, observer only in an annotation); %d groups by %s "
-            "notified once each, %.1f s after the sensors started, by %s; none more after the "
+            "notified once each, %.2f s after the sensors started (startsAt is the capture's "
+            "time, older than group_wait: flushed at once), by %s; none more after the "
             "peer timeout" % (n, ran, 2 * n, held, notified, group_by, first, senders))
     finally:
         for am in ams:
@@ -458,7 +458,7 @@ def one_down(binary, src, am_bin, flags, base):
                 fail("%s's spool: %d alerts marked delivered to %s and %d to %s, want %d and 0"
                      % (name, got[0], sinks[0], got[1], sinks[1], n))
         log("ok: one instance hung: the other received %d alerts and notified %d groups once "
-            "each, %.1f s after the sensors started (they ran %.1f s, 2 s of it waiting on the "
+            "each, %.2f s after the sensors started (they ran %.1f s, 2 s of it waiting on the "
             "hung one); each spool keeps its %d alerts for %s" % (2 * n, notified, first, ran,
                                                                    n, sinks[1]))
 
