@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sensor/clickhouse/import/ledger_import_command.h"
 #include "sensor/config/bpf_filter_check.h"
 #include "sensor/config/cli_overrides.h"
 #include "sensor/config/config.h"
@@ -44,6 +45,9 @@ int Fail(int code, const std::string& message) {
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "report") {
     return bw::report::RunReportCommand(argc - 1, argv + 1);
+  }
+  if (argc > 1 && std::string(argv[1]) == "ledger-import") {
+    return bw::clickhouse::RunLedgerImportCommand(argc - 1, argv + 1);
   }
   CLI::App app{"bucketwatch: detects anonymous access to cloud object storage on the wire"};
   app.set_version_flag("--version", std::string("bucketwatch ") + BW_VERSION);
