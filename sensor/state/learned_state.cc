@@ -272,9 +272,32 @@ void ReadEach(const json& doc, const char* name, std::vector<Record>& out, uint6
   }
 }
 
+// A line hash as the ledger table holds it: 64 lower-case hex digits (or empty, see LedgerCursor).
+bool ValidLineHash(const std::string& h) {
+  if (h.empty()) return true;
+  if (h.size() != 64) return false;
+  for (char c : h) {
+    if (HexDigit(c) < 0) return false;
+  }
+  return true;
+}
+
+json WriteCursor(const LedgerCursor& c) {
+  return {{"ts_ns", c.ts_ns}, {"line_sha256", c.line_sha256}};
+}
+
+bool ReadCursor(const json& j, LedgerCursor& c) {
+  if (!j.is_object() || !Get(j, "ts_ns", c.ts_ns) || c.ts_ns < 0 ||
+      !Get(j, "line_sha256", c.line_sha256) || !ValidLineHash(c.line_sha256)) {
+    return false;
+  }
+  c.set = true;
+  return true;
+}
+
 }  // namespace
 
-std::string Serialise(const LearnedState& state, TimestampNs saved_at) {
+std::string Serialise(const LearnedState& state, TimestampNs saved_at, const LedgerCursor* cursor) {
   json servers = json::array();
   for (const auto& e : state.known_servers) {
     servers.push_back({{"ip", e.ip.ToString()},
@@ -299,6 +322,7 @@ std::string Serialise(const LearnedState& state, TimestampNs saved_at) {
               {"known_servers", std::move(servers)},
               {"dedup", std::move(dedup)},
               {"windows", {{"reads", std::move(reads)}, {"probes", std::move(probes)}}}};
+  if (cursor != nullptr && cursor->set) doc["ledger_cursor"] = WriteCursor(*cursor);
   return doc.dump() + "\n";
 }
 
@@ -333,6 +357,12 @@ ParseResult Parse(std::string_view text) {
   if (windows != doc.end() && windows->is_object()) {
     ReadEach(*windows, "reads", r.state.windows.reads, r.skipped, ReadReadWindow);
     ReadEach(*windows, "probes", r.state.windows.probes, r.skipped, ReadProbeWindow);
+  }
+  auto cursor = doc.find("ledger_cursor");
+  if (cursor != doc.end() && !ReadCursor(*cursor, r.ledger_cursor)) {
+    r.error = "ledger_cursor is malformed";
+    r.state = LearnedState();
+    return r;
   }
   r.ok = true;
   return r;

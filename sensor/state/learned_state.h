@@ -12,7 +12,9 @@
 // document, an entry with a missing or out-of-range field is skipped and counted, never
 // guessed. Dedup keys and every text a packet supplied (bucket, account, key, user agent,
 // server name) are hex-encoded, so any byte survives the trip and no text can break the JSON.
-// "windows" is optional (a file from before it was saved still loads).
+// "windows" is optional (a file from before it was saved still loads). So is "ledger_cursor",
+// which only `bucketwatch correlate` writes; when present it must be whole, or the document is
+// refused (a cursor guessed would read the central ledger twice or skip part of it).
 
 #include <cstdint>
 #include <string>
@@ -26,13 +28,24 @@ namespace bw::state {
 
 inline constexpr int kStateVersion = 1;
 
+// How far `bucketwatch correlate` has read the central ledger, in its order (ts_ns, then
+// line_sha256): every row at or before (ts_ns, line_sha256) was fed to detection. An empty
+// line_sha256 sorts before every row of ts_ns, so (t, "") means "every row before t".
+struct LedgerCursor {
+  bool set = false;
+  TimestampNs ts_ns = 0;
+  std::string line_sha256;  // 64 lower-case hex digits, or empty
+};
+
 struct LearnedState {
   std::vector<app::KnownServerEntry> known_servers;  // least recently seen first
   std::vector<detect::DedupRecord> dedup;            // least recently used first
   detect::OpenWindows windows;
 };
 
-std::string Serialise(const LearnedState& state, TimestampNs saved_at);
+// `cursor`: correlate's, written as "ledger_cursor" (a sensor passes none).
+std::string Serialise(const LearnedState& state, TimestampNs saved_at,
+                      const LedgerCursor* cursor = nullptr);
 
 struct ParseResult {
   bool ok = false;
@@ -40,6 +53,7 @@ struct ParseResult {
   uint64_t skipped = 0;  // entries refused one by one
   TimestampNs saved_at = 0;
   LearnedState state;
+  LedgerCursor ledger_cursor;  // set when the document has one
 };
 
 ParseResult Parse(std::string_view text);

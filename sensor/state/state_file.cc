@@ -29,8 +29,8 @@ bool WriteAll(int fd, const std::string& data) {
 
 }  // namespace
 
-StateFile::StateFile(std::string dir, uint64_t max_bytes)
-    : dir_(std::move(dir)), path_(dir_ + "/state.json"), max_bytes_(max_bytes) {}
+StateFile::StateFile(std::string dir, uint64_t max_bytes, std::string file_name)
+    : dir_(std::move(dir)), path_(dir_ + "/" + file_name), max_bytes_(max_bytes) {}
 
 bool StateFile::Prepare(std::string& error) {
   if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {

@@ -15,7 +15,8 @@ namespace bw::state {
 
 class StateFile {
  public:
-  StateFile(std::string dir, uint64_t max_bytes);
+  // `file_name` in `dir`: the sensor's is state.json; `correlate --state FILE` names its own.
+  StateFile(std::string dir, uint64_t max_bytes, std::string file_name = "state.json");
 
   // Creates the directory (0700) when it is missing; an existing one must be a directory the
   // process can write.
