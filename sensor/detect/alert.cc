@@ -21,6 +21,7 @@ std::string Alert::ToJson(const event::Observer* observer) const {
   j["@timestamp"] = common::FormatRfc3339(timestamp);
   if (observer != nullptr)
     j["observer"] = {{"name", observer->name}, {"hostname", observer->hostname}};
+  if (!sensors.empty()) j["sensors"] = sensors;
   j["rule"] = RuleName(rule);
   j["severity"] = SeverityName(severity);
   j["summary"] = summary;

@@ -97,6 +97,9 @@ struct Alert {
   std::string community_id;
   std::string dedup_key;
   bool downgraded = false;  // a known crawler's user agent lowered the severity
+  // Fleet-wide rules (`bucketwatch correlate`): the sensors (observer.name) whose ledger rows are
+  // the evidence, sorted; ToJson writes them as `sensors` when there are any.
+  std::vector<std::string> sensors;
 
   // The alert's JSON object (one line, no trailing newline); invalid UTF-8 replaced. Empty
   // optional strings (account, user agent, SNI, community id) are omitted, as in the ledger.
