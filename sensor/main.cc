@@ -19,6 +19,7 @@
 #include "sensor/config/cli_overrides.h"
 #include "sensor/config/config.h"
 #include "sensor/config/embedded_config.h"
+#include "sensor/correlate/correlate_command.h"
 #include "sensor/pipeline/process.h"
 #include "sensor/pipeline/sensor.h"
 #include "sensor/report/report_command.h"
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
   }
   if (argc > 1 && std::string(argv[1]) == "ledger-import") {
     return bw::clickhouse::RunLedgerImportCommand(argc - 1, argv + 1);
+  }
+  if (argc > 1 && std::string(argv[1]) == "correlate") {
+    return bw::correlate::RunCorrelateCommand(argc - 1, argv + 1);
   }
   CLI::App app{"bucketwatch: detects anonymous access to cloud object storage on the wire"};
   app.set_version_flag("--version", std::string("bucketwatch ") + BW_VERSION);
