@@ -278,6 +278,9 @@ int RunCorrelateCommand(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // No reload: a restart applies a new config, and the state makes it free. SIGHUP's default
+  // would end the process without draining the spool.
+  std::signal(SIGHUP, SIG_IGN);
 
   bool failed = false;
   for (;;) {

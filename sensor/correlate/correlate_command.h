@@ -11,7 +11,8 @@
 // [since, until) and exits (until defaults to now - settle). The password comes from
 // --password-file or $BUCKETWATCH_CLICKHOUSE_PASSWORD. Exit codes as the sensor's: 0 success, 1
 // runtime failure (ClickHouse unreachable or failing in --once, alerts not spooled, state not
-// saved), 2 usage or config error; --once stopped by SIGINT/SIGTERM exits 130/143.
+// saved), 2 usage or config error; --once stopped by SIGINT/SIGTERM exits 130/143. SIGHUP is
+// ignored (restart to apply a new config).
 
 namespace bw::correlate {
 
