@@ -28,6 +28,7 @@ constexpr std::string_view kRestartOnly[] = {
     "metrics",
     "alerting.spool_dir",
     "ledger.hash_chain",
+    "ledger.clickhouse",
     "detection.memory_mib",
 };
 // Applied by a reload (sensor/pipeline/sensor.cc Reload), in configuration order.

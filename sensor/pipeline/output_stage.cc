@@ -121,6 +121,7 @@ void OutputStage::Run() {
     size_t handled = MergeReady(kBatchRecords);
     FlushAlerts();
     const auto now = std::chrono::steady_clock::now();
+    if (targets_.ledger_sink) targets_.ledger_sink->Tick(now);
     if (targets_.ledger && now - ledger_flushed_ >= kLedgerFlushInterval) {
       targets_.ledger->Flush();
       ledger_flushed_ = now;
@@ -143,6 +144,7 @@ void OutputStage::Run() {
   }
   if (end_ > advanced_) detection_.Advance(end_);
   FlushAlerts();
+  if (targets_.ledger_sink) targets_.ledger_sink->Flush();
   // What a file deleted in the last second received is still to be moved to its successor.
   CheckFiles();
   SaveState();
@@ -271,9 +273,18 @@ void OutputStage::HandleStorage(event::StorageRequest& request) {
   }
   Bump(counters_.storage_requests);
   if (targets_.storage_counters) targets_.storage_counters->Count(ev);
-  if (targets_.ledger && targets_.ledger->is_open()) {
-    output::FormatLedgerLineTo(ledger_line_, ctx, ev, observer_.empty() ? nullptr : &observer_);
-    targets_.ledger->Write(ledger_line_);
+  const bool file = targets_.ledger && targets_.ledger->is_open();
+  if (file || targets_.ledger_sink) {
+    const event::Observer* observer = observer_.empty() ? nullptr : &observer_;
+    output::FormatLedgerLineTo(ledger_line_, ctx, ev, observer);
+    if (file) targets_.ledger->Write(ledger_line_);
+    // The row carries the hash of the line as formatted (the file's chain field left out): the
+    // same request gives the same row from here and from `ledger-import`, and ClickHouse
+    // collapses a row sent twice.
+    if (targets_.ledger_sink) {
+      output::Sha256HexTo(ledger_line_, line_hash_);
+      targets_.ledger_sink->Add(ctx, ev, observer, line_hash_);
+    }
   }
   detection_.OnStorageEvent(ctx, ev);
 }

@@ -33,6 +33,7 @@
 
 #include "dissectors/storage/endpoint.h"
 #include "sensor/app/known_servers.h"
+#include "sensor/clickhouse/ledger_sink.h"
 #include "sensor/config/detection_config.h"
 #include "sensor/detect/detection_engine.h"
 #include "sensor/event/observer.h"
@@ -60,6 +61,7 @@ struct OutputStageOptions {
 // Where the stage writes; each may be closed (not configured). Outlive the stage.
 struct OutputTargets {
   output::LedgerFile* ledger = nullptr;
+  clickhouse::LedgerSink* ledger_sink = nullptr;  // the central ledger; null when off
   output::LineWriter* flow_log = nullptr;
   output::LineWriter* http_log = nullptr;
   output::LineWriter* alerts = nullptr;
@@ -146,6 +148,7 @@ class OutputStage final : private detect::AlertSink {
   std::vector<uint8_t> last_candidate_storage_;
   std::vector<std::string> pending_alerts_;  // raised in this batch, not yet spooled
   std::string ledger_line_;                  // formatting buffer, kept across lines
+  std::string line_hash_;                    // its SHA-256, for the ClickHouse row
   TimestampNs advanced_ = 0;                 // detection's clock
   std::thread thread_;
   std::atomic<bool> finishing_{false};

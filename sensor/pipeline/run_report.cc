@@ -183,6 +183,14 @@ Json Ledger(const metrics::LedgerSnapshot& l) {
           {"reopens", l.reopens}};
 }
 
+Json ClickHouse(const metrics::ClickHouseSinkSnapshot& c) {
+  return {{"rows_sent", c.rows_sent},         {"batches_sent", c.batches_sent},
+          {"send_failures", c.send_failures}, {"rows_queued", c.rows_queued},
+          {"queue_bytes", c.queue_bytes},     {"rows_pending", c.rows_pending},
+          {"rows_dropped", c.rows_dropped},   {"rows_spilled", c.rows_spilled},
+          {"queue_corrupt", c.queue_corrupt}, {"last_success_unix_ns", c.last_success_unix_ns}};
+}
+
 Json Process(const metrics::ProcessSnapshot& p) {
   return {{"peak_rss_bytes", p.peak_resident_bytes},
           {"rss_bytes", p.resident_bytes},
@@ -243,6 +251,7 @@ std::string SignalName(int signal) {
 RunLosses Losses(const SensorSnapshot& s) {
   RunLosses l;
   l.ledger_lines = s.ledger.write_errors;
+  l.clickhouse_rows = s.clickhouse.rows_dropped;
   l.alerts = s.alert_totals.write_errors + s.spool.evicted + s.spool.memory_only_held;
   return l;
 }
@@ -264,6 +273,14 @@ std::string LossText(const SensorSnapshot& s) {
                   "bucketwatch: lost %llu ledger line%s (write errors; %llu written)\n",
                   static_cast<ULL>(l.ledger_lines), l.ledger_lines == 1 ? "" : "s",
                   static_cast<ULL>(s.ledger.lines));
+    out += line;
+  }
+  if (l.clickhouse_rows > 0) {
+    std::snprintf(line, sizeof(line),
+                  "bucketwatch: lost %llu ClickHouse ledger row%s (its queue was full or could "
+                  "not be written; %llu sent)\n",
+                  static_cast<ULL>(l.clickhouse_rows), l.clickhouse_rows == 1 ? "" : "s",
+                  static_cast<ULL>(s.clickhouse.rows_sent));
     out += line;
   }
   if (l.alerts > 0) {
@@ -295,6 +312,7 @@ std::string StatsJson(const SensorSnapshot& s) {
   j["http"] = Http(s.http);
   j["detection"] = Detection(s.detection);
   j["ledger"] = Ledger(s.ledger);
+  if (s.clickhouse.enabled) j["clickhouse"] = ClickHouse(s.clickhouse);
   j["process"] = Process(s.process);
   j["output"] = Output(s.output);
   j["alerts"] = Alerts(s);
@@ -302,6 +320,7 @@ std::string StatsJson(const SensorSnapshot& s) {
   j["run"] = {{"interrupted_by_signal", std::max(0, s.capture.interrupted_by)},
               {"interrupted", s.capture.interrupted_by != 0},
               {"ledger_lines_lost", lost.ledger_lines},
+              {"clickhouse_rows_lost", lost.clickhouse_rows},
               {"alerts_lost", lost.alerts}};
   return j.dump(2);
 }

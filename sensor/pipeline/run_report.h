@@ -29,6 +29,9 @@ std::string SummaryText(const metrics::SensorSnapshot& s);
 struct RunLosses {
   // Ledger lines not written: write errors (full disk, closed stdout, broken pipe).
   uint64_t ledger_lines = 0;
+  // Rows of the ClickHouse ledger sink dropped: its disk queue was at its bound or unwritable.
+  // (Rows still queued at exit are not lost: the next start sends them.)
+  uint64_t clickhouse_rows = 0;
   // Alerts lost: lines the --alerts file could not take, alerts the spool dropped at its bound
   // (undelivered), and alerts held in memory only (the spool's disk was full) still undelivered
   // when the process ends.

@@ -94,6 +94,7 @@ RunUserPaths Sensor::PathsForRunUser() const {
   const config::Config& c = options_.config;
   RunUserPaths p;
   if (!c.alerting.sinks.empty()) p.owned_dirs.push_back(c.alerting.spool_dir);
+  if (ledger_sink_) p.owned_dirs.push_back(c.ledger.clickhouse.queue_dir);
   if (state_file_) p.owned_dirs.push_back(c.state.dir);
   auto file = [&](const std::string& path) {
     if (!path.empty() && path != "-") p.files.push_back(path);
@@ -158,6 +159,16 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
       !ledger_.Open(c.output.ledger, output::LedgerFileOptions::FromConfig(c.ledger), error)) {
     return false;
   }
+  if (!c.ledger.clickhouse.url.empty() && options_.stop_after == StopAfter::kNothing) {
+    clickhouse::LedgerSinkOptions so;
+    if (!clickhouse::LedgerSinkOptions::FromConfig(c.ledger.clickhouse, so, error)) return false;
+    ledger_sink_ = std::make_unique<clickhouse::LedgerSink>(std::move(so));
+    if (!ledger_sink_->Start(error)) {
+      error = "ledger.clickhouse: " + error;
+      return false;
+    }
+    spdlog::info("clickhouse: ledger rows go to {}", ledger_sink_->target());
+  }
   if (!options_.flow_log.empty() && !flow_log_.Open(options_.flow_log, error)) return false;
   if (!options_.http_log.empty() && !http_log_.Open(options_.http_log, error)) return false;
   if (!c.output.alerts.empty() && !alerts_.Open(c.output.alerts, error)) return false;
@@ -185,6 +196,7 @@ bool Sensor::Open(std::string& error, bool& usage_error) {
   }
   OutputTargets targets;
   targets.ledger = &ledger_;
+  targets.ledger_sink = ledger_sink_.get();
   targets.flow_log = &flow_log_;
   targets.http_log = &http_log_;
   targets.alerts = &alerts_;
@@ -460,6 +472,11 @@ int Sensor::Run() {
   stopped_.store(true, std::memory_order_release);
   if (!source_->live() && !stop_.load(std::memory_order_relaxed)) Linger();
   ledger_.Close();
+  // The rows get a bounded time to reach ClickHouse; the disk queue keeps the rest.
+  if (ledger_sink_) {
+    ledger_sink_->Stop(
+        std::chrono::milliseconds(options_.config.ledger.clickhouse.drain_timeout_ms));
+  }
   flow_log_.Flush();
   http_log_.Flush();
   alerts_.Flush();
@@ -487,7 +504,7 @@ int Sensor::Run() {
   }
   if (interrupted) return interrupted_by_ > 0 ? 128 + interrupted_by_ : 1;
   const RunLosses lost = Losses(snapshot);
-  return failed || lost.ledger_lines > 0 || lost.alerts > 0 ? 1 : 0;
+  return failed || lost.ledger_lines > 0 || lost.clickhouse_rows > 0 || lost.alerts > 0 ? 1 : 0;
 }
 
 }  // namespace bw::pipeline

@@ -21,6 +21,7 @@
 
 #include "sensor/app/app_session.h"
 #include "sensor/capture/packet_source.h"
+#include "sensor/clickhouse/ledger_sink.h"
 #include "sensor/config/cli_overrides.h"
 #include "sensor/config/config.h"
 #include "sensor/decode/decoder.h"
@@ -145,6 +146,8 @@ class Sensor {
   output::LineWriter http_log_;
   output::LineWriter alerts_;
   std::unique_ptr<output::AlertDispatcher> dispatcher_;
+  // ledger.clickhouse: the central ledger; null when off. Stopped after the output stage.
+  std::unique_ptr<clickhouse::LedgerSink> ledger_sink_;
   // Everything after dissection; stopped before what it writes to is closed.
   std::unique_ptr<state::StateFile> state_file_;  // state.dir; null when none
   std::unique_ptr<OutputStage> output_;

@@ -122,6 +122,20 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
       metrics::AddSuppressed(s, rule, d.suppressed[r]);
     }
   }
+  if (ledger_sink_) {
+    const clickhouse::LedgerSinkStats k = ledger_sink_->Stats();
+    s.clickhouse = {.enabled = true,
+                    .rows_sent = k.rows_sent,
+                    .batches_sent = k.batches_sent,
+                    .send_failures = k.send_failures,
+                    .rows_queued = k.rows_queued,
+                    .queue_bytes = k.queue_bytes,
+                    .rows_pending = k.rows_pending,
+                    .rows_dropped = k.rows_dropped,
+                    .rows_spilled = k.rows_spilled,
+                    .queue_corrupt = k.queue_corrupt,
+                    .last_success_unix_ns = k.last_success_unix_ns};
+  }
   if (dispatcher_) {
     output::DispatcherCounters dc = dispatcher_->Counters();
     for (const auto& k : dc.sinks) {

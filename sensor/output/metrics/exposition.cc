@@ -509,6 +509,36 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
               D(s.spool.temp_discarded));
   }
 
+  // --- the ClickHouse ledger sink (ledger.clickhouse), when configured
+  if (s.clickhouse.enabled) {
+    const ClickHouseSinkSnapshot& ch = s.clickhouse;
+    f.Counter("bucketwatch_clickhouse_rows_sent_total",
+              "Ledger rows ClickHouse acknowledged (a batch sent again counts again).",
+              D(ch.rows_sent));
+    f.Counter("bucketwatch_clickhouse_batches_sent_total", "INSERTs ClickHouse acknowledged.",
+              D(ch.batches_sent));
+    f.Counter("bucketwatch_clickhouse_send_failures_total",
+              "INSERTs that failed (retried with backoff; the rows stay queued).",
+              D(ch.send_failures));
+    f.Gauge("bucketwatch_clickhouse_queue_rows",
+            "Ledger rows in the on-disk queue, not yet acknowledged by ClickHouse.",
+            D(ch.rows_queued));
+    f.Gauge("bucketwatch_clickhouse_queue_bytes", "Bytes of the on-disk queue.", D(ch.queue_bytes));
+    f.Gauge("bucketwatch_clickhouse_pending_rows",
+            "Ledger rows in memory, not yet written to the on-disk queue.", D(ch.rows_pending));
+    f.Counter("bucketwatch_clickhouse_rows_dropped_total",
+              "Ledger rows dropped because the on-disk queue was at queue_max_bytes or could not "
+              "be written (lost for ClickHouse; the file ledger still has them).",
+              D(ch.rows_dropped));
+    f.Counter("bucketwatch_clickhouse_rows_spilled_total",
+              "Ledger rows the output stage wrote to the on-disk queue itself because the sender "
+              "was behind.",
+              D(ch.rows_spilled));
+    f.Gauge("bucketwatch_clickhouse_last_success_timestamp_seconds",
+            "Wall time of the last INSERT ClickHouse acknowledged (0: none yet).",
+            static_cast<double>(ch.last_success_unix_ns) / 1e9);
+  }
+
   std::vector<MetricFamily> families = f.Take();
   if (s.observer.label_every_series && !s.observer.name.empty()) {
     for (MetricFamily& family : families) {

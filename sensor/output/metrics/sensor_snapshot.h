@@ -232,6 +232,21 @@ struct LedgerSnapshot {
   uint64_t reopens = 0;  // the file was deleted or moved away and the path opened again
 };
 
+// The ClickHouse ledger sink (ledger.clickhouse), when configured.
+struct ClickHouseSinkSnapshot {
+  bool enabled = false;
+  uint64_t rows_sent = 0;
+  uint64_t batches_sent = 0;
+  uint64_t send_failures = 0;
+  uint64_t rows_queued = 0;   // gauge: on disk, not yet acknowledged
+  uint64_t queue_bytes = 0;   // gauge
+  uint64_t rows_pending = 0;  // gauge: in memory, not yet on disk
+  uint64_t rows_dropped = 0;  // the disk queue was full or unwritable: lost
+  uint64_t rows_spilled = 0;  // written to the disk queue by the output thread
+  uint64_t queue_corrupt = 0;
+  int64_t last_success_unix_ns = 0;  // 0: none yet
+};
+
 // The state file (--state-dir): saves by result, and open detection windows a save left out
 // for its size budget (the oldest go first).
 struct StateSnapshot {
@@ -344,6 +359,7 @@ struct SensorSnapshot {
   StorageSnapshot storage;
   DetectionSnapshot detection;
   LedgerSnapshot ledger;
+  ClickHouseSinkSnapshot clickhouse;
   OutputSnapshot output;
   AlertTotalsSnapshot alert_totals;
   std::vector<AlertSnapshot> alerts;
