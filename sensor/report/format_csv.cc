@@ -4,26 +4,12 @@
 // cannot execute attacker-chosen key names.
 #include <ostream>
 
+#include "sensor/report/csv_cell.h"
 #include "sensor/report/report_format.h"
 
 namespace bw::report {
 
 namespace {
-
-std::string Cell(const std::string& s) {
-  bool formula = !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-                                s[0] == '\t' || s[0] == '\r');
-  std::string v = formula ? "'" : "";
-  v += s;
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
 
 class CsvFormatter : public ReportFormatter {
  public:
@@ -38,10 +24,10 @@ class CsvFormatter : public ReportFormatter {
   void Object(const BucketReport& b, const ObjectRow& r) override {
     std::string readers;
     for (size_t i = 0; i < r.readers.size(); ++i) readers += (i ? " " : "") + r.readers[i];
-    out_ << Cell(b.provider) << ',' << Cell(b.account) << ',' << Cell(b.bucket) << ','
-         << Cell(r.key) << ',' << TimeText(r.first_read) << ',' << TimeText(r.last_read) << ','
+    out_ << CsvCell(b.provider) << ',' << CsvCell(b.account) << ',' << CsvCell(b.bucket) << ','
+         << CsvCell(r.key) << ',' << TimeText(r.first_read) << ',' << TimeText(r.last_read) << ','
          << r.reads << ',' << r.full_reads << ',' << r.range_reads << ',' << r.bytes << ','
-         << Cell(readers) << ',' << (r.readers_truncated ? "true" : "false") << "\r\n";
+         << CsvCell(readers) << ',' << (r.readers_truncated ? "true" : "false") << "\r\n";
   }
   void EndBucket(const BucketReport&, const ObjectTotals&) override {}
   void End(const ReportMeta&) override { out_.flush(); }

@@ -382,6 +382,8 @@ bool ParseLedgerEntry(std::string_view line, LedgerEntry& out) {
       }
     } else if (n == 2 && p[0] == "source" && p[1] == "ip") {
       str(out.client_ip);
+    } else if (n == 2 && p[0] == "observer" && p[1] == "name") {
+      str(out.observer);
     } else if (n == 2 && p[0] == "user_agent" && p[1] == "original") {
       str(out.user_agent);
     } else if (n == 2 && p[0] == "url") {

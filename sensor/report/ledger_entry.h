@@ -37,6 +37,7 @@ struct LedgerEntry {
   int64_t list_keys = -1;  // -1: not a listing
   bool list_truncated = false;
   std::vector<std::string> sample_keys;  // storage.list.sample_keys when the ledger has them
+  std::string observer;  // observer.name: the sensor that saw it; empty in older ledgers
 
   bool anonymous() const { return auth_class == "anonymous"; }
   bool success() const { return outcome == "success"; }

@@ -19,6 +19,8 @@
 
 #include "sensor/report/chain_verifier.h"
 #include "sensor/report/exposure.h"
+#include "sensor/report/inventory.h"
+#include "sensor/report/inventory_format.h"
 #include "sensor/report/ledger_entry.h"
 #include "sensor/report/ledger_reader.h"
 #include "sensor/report/report_format.h"
@@ -106,6 +108,101 @@ class Output {
   std::ofstream file_;
 };
 
+// What Scan read, and what its filters left out.
+struct ScanCounts {
+  uint64_t lines = 0;
+  uint64_t bad_lines = 0;
+  uint64_t oversized_lines = 0;
+  uint64_t outside_period = 0;
+  uint64_t other_buckets = 0;
+  bool read_failed = false;
+};
+
+// Reads `ordered` ledgers and hands every entry inside the period and matching the bucket pattern
+// to `on_entry`; stops early when it returns false (then Scan returns false too).
+template <typename OnEntry>
+bool Scan(const std::vector<std::string>& ordered, std::optional<TimestampNs> since,
+          std::optional<TimestampNs> until, const std::string& bucket_pattern, bool progress,
+          ScanCounts& counts, OnEntry on_entry) {
+  Progress bar(progress);
+  LedgerEntry entry;
+  std::string error;
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    LedgerReader reader;
+    if (!reader.Open(ordered[i], error)) {
+      std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
+      counts.read_failed = true;
+      continue;
+    }
+    bar.File(i, ordered.size(), ordered[i]);
+    std::string_view line;
+    while (reader.Next(line)) {
+      ++counts.lines;
+      bar.Tick(counts.lines, reader);
+      if (!ParseLedgerEntry(line, entry)) {
+        ++counts.bad_lines;
+        continue;
+      }
+      if ((since && entry.ts < *since) || (until && entry.ts >= *until)) {
+        ++counts.outside_period;
+        continue;
+      }
+      if (!BucketMatches(bucket_pattern, entry)) {
+        ++counts.other_buckets;
+        continue;
+      }
+      if (!on_entry(entry)) return false;
+    }
+    counts.oversized_lines += reader.oversized_lines();
+    if (!reader.error().empty()) {
+      std::fprintf(stderr, "bucketwatch report: %s\n", reader.error().c_str());
+      counts.read_failed = true;
+    }
+  }
+  return true;
+}
+
+// --inventory: one row per bucket that answered an anonymous request (inventory.h).
+int Inventory(const std::vector<std::string>& ledgers, InventoryMeta meta,
+              const InventoryLimits& limits, const std::string& format, const std::string& output,
+              bool progress) {
+  Output out;
+  std::string error;
+  if (!out.Open(output, error)) {
+    std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
+    return 1;
+  }
+  auto formatter = MakeInventoryFormatter(format, out.stream());
+  InventoryBuilder builder(limits);
+  ScanCounts counts;
+  meta.sources = OrderLedgerPaths(ledgers);
+  Scan(meta.sources, meta.since, meta.until, meta.bucket_pattern, progress, counts,
+       [&](const LedgerEntry& e) {
+         builder.Add(e);
+         return true;
+       });
+  meta.generated_at = WallNow();
+  meta.lines = counts.lines;
+  meta.bad_lines = counts.bad_lines;
+  meta.oversized_lines = counts.oversized_lines;
+  meta.outside_period = counts.outside_period;
+  meta.other_buckets = counts.other_buckets;
+  meta.counters = &builder.counters();
+  meta.limits = &builder.limits();
+  formatter->Begin(meta);
+  for (const InventoryRow& row : builder.Rows()) formatter->Row(row);
+  formatter->End(meta);
+  if (!out.Close()) {
+    std::fprintf(stderr, "bucketwatch report: cannot write %s\n", output.c_str());
+    return 1;
+  }
+  if (counts.bad_lines) {
+    std::fprintf(stderr, "bucketwatch report: %llu lines were not ledger records\n",
+                 static_cast<unsigned long long>(counts.bad_lines));
+  }
+  return counts.read_failed ? 1 : 0;
+}
+
 int Verify(const std::vector<std::string>& ledgers, const std::string& output, bool progress) {
   Output out;
   std::string error;
@@ -178,7 +275,8 @@ int RunReportCommand(int argc, char** argv) {
   CLI::App app{"Exposure report from bucketwatch ledgers", "bucketwatch report"};
   std::vector<std::string> ledgers;
   std::string since_text, until_text, bucket_pattern, format = "text", output = "-";
-  bool verify = false, no_progress = false;
+  bool verify = false, no_progress = false, inventory = false;
+  InventoryLimits inventory_limits;
   ExposureLimits limits;
   if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) limits.temp_dir = tmp;
   size_t html_rows = 2000;
@@ -194,6 +292,9 @@ int RunReportCommand(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "csv", "html"}));
   app.add_option("--output", output, "Write the report here ('-' = stdout)");
   app.add_flag("--verify", verify, "Verify the ledgers' hash chain instead of reporting");
+  app.add_flag("--inventory", inventory,
+               "Exposure inventory instead of the report: one row per bucket that answered an "
+               "anonymous request (text, json or csv)");
   app.add_flag("--no-progress", no_progress, "No progress line on a terminal");
   app.add_option("--objects-in-memory", limits.objects_in_memory,
                  "Objects aggregated in RAM before spilling to a temporary file")
@@ -228,6 +329,18 @@ int RunReportCommand(int argc, char** argv) {
       return 2;
     }
   }
+  if (inventory) {
+    if (format == "html") {
+      std::fprintf(stderr, "bucketwatch report: --inventory: --format is text, json or csv\n");
+      return 2;
+    }
+    if (app.count("--max-buckets")) inventory_limits.max_buckets = limits.max_buckets;
+    InventoryMeta inventory_meta;
+    inventory_meta.since = meta.since;
+    inventory_meta.until = meta.until;
+    inventory_meta.bucket_pattern = bucket_pattern;
+    return Inventory(ledgers, inventory_meta, inventory_limits, format, output, !no_progress);
+  }
   Output out;
   std::string error;
   if (!out.Open(output, error)) {
@@ -238,46 +351,19 @@ int RunReportCommand(int argc, char** argv) {
 
   ExposureAggregator agg(limits);
   ExposureCounters filtered;
-  Progress bar(!no_progress);
-  bool failed = false;
+  ScanCounts counts;
   meta.ledgers = OrderLedgerPaths(ledgers);
-  LedgerEntry entry;
-  for (size_t i = 0; i < meta.ledgers.size(); ++i) {
-    LedgerReader reader;
-    if (!reader.Open(meta.ledgers[i], error)) {
-      std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
-      failed = true;
-      continue;
-    }
-    bar.File(i, meta.ledgers.size(), meta.ledgers[i]);
-    std::string_view line;
-    while (reader.Next(line)) {
-      ++meta.lines;
-      bar.Tick(meta.lines, reader);
-      if (!ParseLedgerEntry(line, entry)) {
-        ++meta.bad_lines;
-        continue;
-      }
-      if ((meta.since && entry.ts < *meta.since) || (meta.until && entry.ts >= *meta.until)) {
-        ++filtered.filtered_time;
-        continue;
-      }
-      if (!BucketMatches(bucket_pattern, entry)) {
-        ++filtered.filtered_bucket;
-        continue;
-      }
-      if (!agg.Add(entry)) {
-        std::fprintf(stderr, "bucketwatch report: %s\n", agg.error().c_str());
-        return 1;
-      }
-    }
-    meta.oversized_lines += reader.oversized_lines();
-    if (!reader.error().empty()) {
-      std::fprintf(stderr, "bucketwatch report: %s\n", reader.error().c_str());
-      failed = true;
-    }
+  if (!Scan(meta.ledgers, meta.since, meta.until, bucket_pattern, !no_progress, counts,
+            [&](const LedgerEntry& e) { return agg.Add(e); })) {
+    std::fprintf(stderr, "bucketwatch report: %s\n", agg.error().c_str());
+    return 1;
   }
-  bar.Done();
+  bool failed = counts.read_failed;
+  meta.lines = counts.lines;
+  meta.bad_lines = counts.bad_lines;
+  meta.oversized_lines = counts.oversized_lines;
+  filtered.filtered_time = counts.outside_period;
+  filtered.filtered_bucket = counts.other_buckets;
   if (!agg.Finish()) {
     std::fprintf(stderr, "bucketwatch report: %s\n", agg.error().c_str());
     return 1;
