@@ -20,6 +20,7 @@ void ReadSeverity(yaml::MapReader& r, const std::string& key, Severity& out) {
 
 constexpr uint64_t kMaxSeconds = 30ull * 86400;  // a month: windows stay finite
 constexpr uint64_t kMaxEntries = 100'000'000;
+constexpr uint64_t kMaxLearningSeconds = 366ull * 86400;  // a year of learning at most
 
 // The allowlists are scanned entry by entry for each request (detect/allowlist.cc), so their
 // length is a cost per request as well as memory: bounded, and documented in README.md.
@@ -167,6 +168,15 @@ void ReadDetectionConfig(const YAML::Node& node, const std::string& path, Detect
     s.Uint("min_bytes", c.min_bytes, 1, UINT64_MAX);
     s.Seconds("dedup_seconds", c.dedup_window, 1, kMaxSeconds);
   }
+  if (YAML::Node child = r.Child("new_public_exposure"); Present(child)) {
+    auto& c = out.new_public_exposure;
+    yaml::MapReader s(child, r.ChildPath("new_public_exposure"));
+    s.Bool("enabled", c.enabled);
+    ReadSeverity(s, "severity", c.severity);
+    s.Uint("max_buckets", c.max_buckets, 1, kMaxEntries);
+    s.Seconds("learning_seconds", c.learning_period, 0, kMaxLearningSeconds);
+    s.Seconds("dedup_seconds", c.dedup_window, 1, kMaxSeconds);
+  }
   if (YAML::Node child = r.Child("allowlist"); Present(child)) {
     auto& c = out.allowlist;
     yaml::MapReader s(child, r.ChildPath("allowlist"));
@@ -234,6 +244,15 @@ void DumpDetectionConfig(YAML::Emitter& e, const DetectionConfig& c) {
   e << YAML::Key << "min_objects" << YAML::Value << bx.min_objects;
   e << YAML::Key << "min_bytes" << YAML::Value << bx.min_bytes;
   e << YAML::Key << "dedup_seconds" << YAML::Value << Secs(bx.dedup_window);
+  e << YAML::EndMap;
+
+  const auto& np = c.new_public_exposure;
+  e << YAML::Key << "new_public_exposure" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "enabled" << YAML::Value << np.enabled;
+  e << YAML::Key << "severity" << YAML::Value << SeverityName(np.severity);
+  e << YAML::Key << "max_buckets" << YAML::Value << np.max_buckets;
+  e << YAML::Key << "learning_seconds" << YAML::Value << Secs(np.learning_period);
+  e << YAML::Key << "dedup_seconds" << YAML::Value << Secs(np.dedup_window);
   e << YAML::EndMap;
 
   e << YAML::Key << "allowlist" << YAML::Value << YAML::BeginMap;

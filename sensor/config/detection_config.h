@@ -59,6 +59,19 @@ struct DetectionConfig {
     TimestampNs dedup_window = 3600 * kNsPerSecond;
   } bulk_exfiltration;
 
+  // The first anonymous success of a bucket this sensor never saw serve anonymously (its
+  // inventory of exposed buckets is kept in the state file).
+  struct NewPublicExposure {
+    bool enabled = true;
+    Severity severity = Severity::kHigh;
+    uint64_t max_buckets = 100000;  // buckets remembered; the least recently served is evicted
+    // Packet time from the inventory's first entry during which buckets are learned silently
+    // (0: the first run alerts for every bucket it finds exposed).
+    TimestampNs learning_period = 0;
+    // A bucket evicted from the inventory and exposed again within this window alerts once.
+    TimestampNs dedup_window = 86400 * kNsPerSecond;
+  } new_public_exposure;
+
   struct Allowlist {
     std::vector<std::string> trusted_cidrs;        // "10.0.0.0/8", "2001:db8::/32", "192.0.2.7"
     std::vector<std::string> public_buckets;       // "provider/account/bucket", * and ? globs

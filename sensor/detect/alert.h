@@ -21,7 +21,8 @@ namespace bw::detect {
   X(kAnonymousList, "anonymous_list")         \
   X(kAnonymousRead, "anonymous_read")         \
   X(kBucketEnumeration, "bucket_enumeration") \
-  X(kBulkExfiltration, "bulk_exfiltration")
+  X(kBulkExfiltration, "bulk_exfiltration")   \
+  X(kNewPublicExposure, "new_public_exposure")
 
 enum class Rule : uint8_t {
 #define BW_RULE_ENUM(id, name) id,

@@ -18,6 +18,7 @@
 #include "sensor/detect/rules/anonymous_read.h"
 #include "sensor/detect/rules/bucket_enumeration.h"
 #include "sensor/detect/rules/bulk_exfiltration.h"
+#include "sensor/detect/rules/new_public_exposure.h"
 #include "sensor/detect/server_name.h"
 #include "sensor/detect/sliding_window.h"
 
@@ -160,6 +161,7 @@ struct DetectionEngine::Counters {
   std::atomic<uint64_t> evicted_activities{0}, evicted_clients{0}, evicted_dedup{0},
       evicted_flows{0}, evicted_probe_names{0}, evicted_memory{0};
   std::atomic<uint64_t> memory_bytes{0};
+  std::atomic<uint64_t> tracked_exposures{0}, evicted_exposures{0}, learned_exposures{0};
 
   // Only the engine thread writes: a relaxed load and store, no locked read-modify-write.
   static void Inc(std::atomic<uint64_t>& c, uint64_t n = 1) { Bump(c, n); }
@@ -176,6 +178,7 @@ struct DetectionEngine::State {
   LruMap<ClientProbes> clients;
   LruMap<DedupEntry> dedup;
   LruMap<FlowTotals> flows;
+  KnownExposures exposures;  // bounded by its own cap, not by memory_bytes
   // Evictions are counted here and published to the atomics after each call.
   uint64_t evicted_activities = 0, evicted_clients = 0, evicted_dedup = 0, evicted_flows = 0;
   uint64_t evicted_probe_names = 0;
@@ -203,6 +206,7 @@ struct DetectionEngine::State {
     clients.Shrink(c.max_clients, evicted_clients);
     dedup.Shrink(c.max_dedup_keys, evicted_dedup);
     flows.Shrink(c.max_encrypted_flows, evicted_flows);
+    exposures.Shrink(c.new_public_exposure.max_buckets);
     EnforceBudget();
   }
 
@@ -498,6 +502,25 @@ void DetectionEngine::OnStorageEvent(const event::RequestContext& ctx,
   rules::Reads reads{client, ts, is_read ? 1u : 0u, is_read ? ev.response_body_bytes : 0, false};
   s.Publish(rules::BulkExfiltration(a, reads, cfg.bulk_exfiltration), a, ts, crawler, c, alerts,
             [&] { return rules::BulkExfiltrationSummary(a, reads, cfg.bulk_exfiltration); });
+
+  // Any anonymous success names its bucket as exposed (a HEAD or an ACL read too), once it names
+  // one; buckets meant to be public are never recorded, so one taken off the allowlist is new.
+  const auto& np = cfg.new_public_exposure;
+  if (np.enabled && anonymous && success && (!account.empty() || !bucket.empty())) {
+    RequestFacts exposed{ev, client, request.public_bucket};
+    if (!(is_list || is_read)) {
+      exposed.public_bucket =
+          s.allowlist.PublicBucket(storage::ProviderName(ev.provider), ev.account, ev.bucket);
+    }
+    rules::Exposure exposure;
+    if (!exposed.public_bucket) {
+      exposure.first = s.exposures.Record(ev.provider, account, bucket, ts, np.max_buckets);
+      exposure.learning = np.learning_period > 0 && ts < s.exposures.started() + np.learning_period;
+      if (exposure.first && exposure.learning) Counters::Inc(c.learned_exposures);
+    }
+    s.Publish(rules::NewPublicExposure(a, exposed, exposure, np), a, ts, crawler, c, alerts,
+              [&] { return rules::NewPublicExposureSummary(a, exposed, exposure, np); });
+  }
   s.EnforceBudget();
   PublishGauges(s);
   if (!alerts.empty()) Deliver(alerts);
@@ -714,6 +737,14 @@ void DetectionEngine::RestoreWindows(const OpenWindows& windows) {
   PublishGauges(s);
 }
 
+ExposureInventory DetectionEngine::ExportExposures() const { return state_->exposures.Export(); }
+
+void DetectionEngine::RestoreExposures(const ExposureInventory& saved) {
+  State& s = *state_;
+  s.exposures.Restore(saved, s.config.new_public_exposure.max_buckets);
+  PublishGauges(s);
+}
+
 void DetectionEngine::Advance(TimestampNs now) {
   state_->AdvanceTo(now);
   PublishGauges(*state_);
@@ -738,6 +769,8 @@ void DetectionEngine::PublishGauges(State& s) {
   c.evicted_probe_names.store(s.evicted_probe_names, relaxed);
   c.evicted_memory.store(s.evicted_memory, relaxed);
   c.memory_bytes.store(s.Bytes(), relaxed);
+  c.tracked_exposures.store(s.exposures.size(), relaxed);
+  c.evicted_exposures.store(s.exposures.evicted(), relaxed);
 }
 
 void DetectionEngine::Deliver(std::vector<Alert>& alerts) {
@@ -774,6 +807,9 @@ DetectionStats DetectionEngine::Stats() const {
   s.evicted_probe_names = get(c.evicted_probe_names);
   s.evicted_memory = get(c.evicted_memory);
   s.memory_bytes = get(c.memory_bytes);
+  s.tracked_exposures = get(c.tracked_exposures);
+  s.evicted_exposures = get(c.evicted_exposures);
+  s.learned_exposures = get(c.learned_exposures);
   return s;
 }
 

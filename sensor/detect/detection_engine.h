@@ -38,6 +38,7 @@
 #include "sensor/decode/ip_address.h"
 #include "sensor/detect/activity.h"
 #include "sensor/detect/alert.h"
+#include "sensor/detect/known_exposures.h"
 #include "sensor/event/encrypted_flow.h"
 #include "sensor/event/storage_request.h"
 
@@ -101,6 +102,10 @@ struct DetectionStats {
   uint64_t evicted_probe_names = 0;  // distinct bucket names beyond max_distinct per client
   uint64_t evicted_memory = 0;  // entries of any kind evicted at memory_bytes (also counted above)
   uint64_t memory_bytes = 0;    // bytes of state held (estimated as glibc malloc spends them)
+  // The inventory of buckets seen serving anonymously (new_public_exposure): its size, the
+  // buckets forgotten at max_buckets, and those recorded silently in the learning period. Its
+  // memory is bounded by max_buckets, apart from memory_bytes.
+  uint64_t tracked_exposures = 0, evicted_exposures = 0, learned_exposures = 0;
 };
 
 class DetectionEngine {
@@ -141,6 +146,13 @@ class DetectionEngine {
   // caps and budget, slots re-slotted for the current window length. Windows that closed while
   // the sensor was down close at the first event, as they would have. Engine thread only.
   void RestoreWindows(const OpenWindows& windows);
+
+  // The buckets seen serving anonymously, for the state file (known_exposures.h). Engine thread
+  // only.
+  ExposureInventory ExportExposures() const;
+  // Before the first event: takes a saved inventory over, at most new_public_exposure.max_buckets
+  // (the most recently served kept). Engine thread only.
+  void RestoreExposures(const ExposureInventory& saved);
 
   // Safe from any thread, concurrently with the calls above.
   DetectionStats Stats() const;

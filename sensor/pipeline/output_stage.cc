@@ -60,6 +60,7 @@ void OutputStage::Restore(const state::LearnedState& state) {
   known_.Restore(state.known_servers);
   detection_.RestoreDedup(state.dedup);
   detection_.RestoreWindows(state.windows);
+  detection_.RestoreExposures(state.exposures);
 }
 
 void OutputStage::Start() {
@@ -154,7 +155,8 @@ void OutputStage::SaveState() {
   if (!targets_.state) return;
   // Open windows get half the file; servers and dedup entries, bounded by their caps, the rest.
   state::LearnedState learned{known_.Export(), detection_.ExportDedup(),
-                              detection_.ExportWindows(targets_.state->max_bytes() / 2)};
+                              detection_.ExportWindows(targets_.state->max_bytes() / 2),
+                              detection_.ExportExposures()};
   counters_.state_windows_left_out.fetch_add(learned.windows.left_out, std::memory_order_relaxed);
   std::string error;
   if (targets_.state->Save(state::Serialise(learned, advanced_), error)) {

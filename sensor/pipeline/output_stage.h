@@ -16,7 +16,8 @@
 //  - Alerts raised while one batch of records is merged reach the spool together (one group
 //    commit), so an alert storm costs the stage a few fsyncs per batch, not two per alert. The
 //    spool commit comes before the alerts file: an alert in the file is always in the spool.
-//  - What the stage learned (known servers, dedup windows) is saved to the state file, when one
+//  - What the stage learned (known servers, dedup windows, exposed buckets) is saved to the state
+//  file, when one
 //    is given, every save_interval of wall time and once more when Finish() has handled the
 //    last record; Restore() puts a saved state back before Start().
 //  - Finish() returns once every record was handled; the counters may be read from any thread.
@@ -97,8 +98,8 @@ class OutputStage final : private detect::AlertSink {
   const OutputQueue& queue(size_t worker) const { return *queues_[worker]; }
   size_t workers() const { return queues_.size(); }
 
-  // Before Start(): the known servers, dedup entries and open detection windows of an earlier
-  // run.
+  // Before Start(): the known servers, dedup entries, open detection windows and exposed
+  // buckets of an earlier run.
   void Restore(const state::LearnedState& state);
   void Start();
   // Every producer has pushed its last record and advanced its watermark to kForever: handles

@@ -164,13 +164,15 @@ Json Http(const metrics::HttpSnapshot& h) {
 }
 
 Json Detection(const metrics::DetectionSnapshot& d) {
-  return {{"storage_events", d.storage_events},    {"tracked_activities", d.tracked_activities},
-          {"tracked_clients", d.tracked_clients},  {"tracked_dedup", d.tracked_dedup},
-          {"tracked_flows", d.tracked_flows},      {"evicted_activities", d.evicted_activities},
-          {"evicted_clients", d.evicted_clients},  {"evicted_dedup", d.evicted_dedup},
-          {"evicted_flows", d.evicted_flows},      {"evicted_probe_names", d.evicted_probe_names},
-          {"evicted_memory", d.evicted_memory},    {"memory_bytes", d.memory_bytes},
-          {"memory_cap_bytes", d.memory_cap_bytes}};
+  return {
+      {"storage_events", d.storage_events},       {"tracked_activities", d.tracked_activities},
+      {"tracked_clients", d.tracked_clients},     {"tracked_dedup", d.tracked_dedup},
+      {"tracked_flows", d.tracked_flows},         {"evicted_activities", d.evicted_activities},
+      {"evicted_clients", d.evicted_clients},     {"evicted_dedup", d.evicted_dedup},
+      {"evicted_flows", d.evicted_flows},         {"evicted_probe_names", d.evicted_probe_names},
+      {"evicted_memory", d.evicted_memory},       {"memory_bytes", d.memory_bytes},
+      {"memory_cap_bytes", d.memory_cap_bytes},   {"exposures", d.exposures},
+      {"exposures_evicted", d.exposures_evicted}, {"exposures_learned", d.exposures_learned}};
 }
 
 Json Ledger(const metrics::LedgerSnapshot& l) {

@@ -129,9 +129,12 @@ void Sensor::RestoreState() {
       break;
   }
   output_->Restore(saved.state);
-  spdlog::info("state: restored {} known storage servers and {} alert dedup windows from {}{}",
-               saved.state.known_servers.size(), saved.state.dedup.size(), state_file_->path(),
-               saved.skipped ? fmt::format(" ({} malformed entries skipped)", saved.skipped) : "");
+  spdlog::info(
+      "state: restored {} known storage servers and {} alert dedup windows ({} buckets "
+      "known exposed) from {}{}",
+      saved.state.known_servers.size(), saved.state.dedup.size(),
+      saved.state.exposures.buckets.size(), state_file_->path(),
+      saved.skipped ? fmt::format(" ({} malformed entries skipped)", saved.skipped) : "");
 }
 
 bool Sensor::Open(std::string& error, bool& usage_error) {

@@ -112,7 +112,10 @@ metrics::SensorSnapshot Sensor::Snapshot() const {
                    .evicted_probe_names = d.evicted_probe_names,
                    .evicted_memory = d.evicted_memory,
                    .memory_bytes = d.memory_bytes,
-                   .memory_cap_bytes = options_.config.detection.memory_bytes};
+                   .memory_cap_bytes = options_.config.detection.memory_bytes,
+                   .exposures = d.tracked_exposures,
+                   .exposures_evicted = d.evicted_exposures,
+                   .exposures_learned = d.learned_exposures};
     for (size_t r = 0; r < detect::kRuleCount; ++r) {
       const char* rule = detect::RuleName(static_cast<detect::Rule>(r));
       for (size_t v = 0; v < detect::kSeverityCount; ++v) {

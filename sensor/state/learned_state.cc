@@ -256,6 +256,27 @@ bool ReadProbeWindow(const json& j, detect::ProbeWindowRecord& r) {
   return true;
 }
 
+json WriteExposure(const detect::ExposureRecord& r) {
+  return {{"provider", storage::ProviderName(r.provider)},
+          {"account_hex", Hex(r.account)},
+          {"bucket_hex", Hex(r.bucket)},
+          {"first_seen_ns", r.first_seen},
+          {"last_seen_ns", r.last_seen}};
+}
+
+bool ReadExposure(const json& j, detect::ExposureRecord& r) {
+  std::string provider;
+  if (!j.is_object() || !Get(j, "provider", provider) || !GetHex(j, "account_hex", r.account) ||
+      !GetHex(j, "bucket_hex", r.bucket) || !Get(j, "first_seen_ns", r.first_seen) ||
+      !Get(j, "last_seen_ns", r.last_seen) || (r.account.empty() && r.bucket.empty())) {
+    return false;
+  }
+  auto p = storage::ProviderFromName(provider);
+  if (!p) return false;
+  r.provider = *p;
+  return true;
+}
+
 // Reads list `name` of `doc` (optional) entry by entry: good ones to `out`, bad ones counted.
 template <typename Record, typename ReadFn>
 void ReadEach(const json& doc, const char* name, std::vector<Record>& out, uint64_t& skipped,
@@ -316,12 +337,16 @@ std::string Serialise(const LearnedState& state, TimestampNs saved_at, const Led
   for (const auto& r : state.windows.reads) reads.push_back(WriteReadWindow(r));
   json probes = json::array();
   for (const auto& r : state.windows.probes) probes.push_back(WriteProbeWindow(r));
-  json doc = {{"format", kFormat},
-              {"version", kStateVersion},
-              {"saved_at_ns", saved_at},
-              {"known_servers", std::move(servers)},
-              {"dedup", std::move(dedup)},
-              {"windows", {{"reads", std::move(reads)}, {"probes", std::move(probes)}}}};
+  json exposures = json::array();
+  for (const auto& r : state.exposures.buckets) exposures.push_back(WriteExposure(r));
+  json doc = {
+      {"format", kFormat},
+      {"version", kStateVersion},
+      {"saved_at_ns", saved_at},
+      {"known_servers", std::move(servers)},
+      {"dedup", std::move(dedup)},
+      {"windows", {{"reads", std::move(reads)}, {"probes", std::move(probes)}}},
+      {"exposures", {{"started_ns", state.exposures.started}, {"buckets", std::move(exposures)}}}};
   if (cursor != nullptr && cursor->set) doc["ledger_cursor"] = WriteCursor(*cursor);
   return doc.dump() + "\n";
 }
@@ -357,6 +382,11 @@ ParseResult Parse(std::string_view text) {
   if (windows != doc.end() && windows->is_object()) {
     ReadEach(*windows, "reads", r.state.windows.reads, r.skipped, ReadReadWindow);
     ReadEach(*windows, "probes", r.state.windows.probes, r.skipped, ReadProbeWindow);
+  }
+  auto exposures = doc.find("exposures");
+  if (exposures != doc.end() && exposures->is_object()) {
+    Get(*exposures, "started_ns", r.state.exposures.started);
+    ReadEach(*exposures, "buckets", r.state.exposures.buckets, r.skipped, ReadExposure);
   }
   auto cursor = doc.find("ledger_cursor");
   if (cursor != doc.end() && !ReadCursor(*cursor, r.ledger_cursor)) {

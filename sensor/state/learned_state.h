@@ -1,7 +1,9 @@
 #pragma once
 // What the sensor learned that must outlive a restart (DESIGN.md "Many sensors"): the servers
 // fingerprinted as storage, so that a restart does not hide their unmarked requests, the
-// dedup windows, so that it does not page twice for what it already reported, and the detection
+// dedup windows, so that it does not page twice for what it already reported, the inventory of
+// buckets seen serving anonymously, so that new_public_exposure fires once per bucket, and the
+// detection
 // windows open at the time (a bulk read or a name spray in progress), so that it neither misses
 // nor restarts an alert that was building up. Serialise and
 // Parse are the one document format (JSON, "format": "bucketwatch-state", "version": 1);
@@ -12,9 +14,10 @@
 // document, an entry with a missing or out-of-range field is skipped and counted, never
 // guessed. Dedup keys and every text a packet supplied (bucket, account, key, user agent,
 // server name) are hex-encoded, so any byte survives the trip and no text can break the JSON.
-// "windows" is optional (a file from before it was saved still loads). So is "ledger_cursor",
-// which only `bucketwatch correlate` writes; when present it must be whole, or the document is
-// refused (a cursor guessed would read the central ledger twice or skip part of it).
+// "windows" and "exposures" are optional (a file from before they were saved still loads). So
+// is "ledger_cursor", which only `bucketwatch correlate` writes; when present it must be whole,
+// or the document is refused (a cursor guessed would read the central ledger twice or skip part
+// of it).
 
 #include <cstdint>
 #include <string>
@@ -41,6 +44,7 @@ struct LearnedState {
   std::vector<app::KnownServerEntry> known_servers;  // least recently seen first
   std::vector<detect::DedupRecord> dedup;            // least recently used first
   detect::OpenWindows windows;
+  detect::ExposureInventory exposures;  // least recently served first
 };
 
 // `cursor`: correlate's, written as "ledger_cursor" (a sensor passes none).

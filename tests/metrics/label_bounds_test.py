@@ -29,7 +29,7 @@ ALLOWED = {
     "result": {"success", "failure"},
     "severity": {"info", "low", "medium", "high", "critical", "unknown"},
     "rule": {"anonymous_list", "anonymous_read", "bucket_enumeration", "bulk_exfiltration",
-             "other"},
+             "new_public_exposure", "other"},
 }
 # Operation names are a fixed table (CamelCase API names or GCS resource.method) or "other".
 OPERATION = re.compile(r"^(other|[A-Z][A-Za-z0-9]+|[a-z][A-Za-z]*(\.[a-z][A-Za-z]*)+|batch)$")

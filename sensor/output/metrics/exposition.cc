@@ -417,6 +417,18 @@ std::vector<MetricFamily> ToMetricFamilies(const SensorSnapshot& s) {
           "evicted beyond it.",
           D(s.detection.memory_cap_bytes));
 
+  f.Gauge("bucketwatch_exposure_inventory_buckets",
+          "Buckets new_public_exposure knows to have served an anonymous request "
+          "(detection.new_public_exposure.max_buckets at most).",
+          D(s.detection.exposures));
+  f.Counter("bucketwatch_exposure_inventory_evicted_total",
+            "Buckets forgotten at detection.new_public_exposure.max_buckets (the least recently "
+            "served first); one seen serving anonymously again alerts again.",
+            D(s.detection.exposures_evicted));
+  f.Counter("bucketwatch_exposure_inventory_learned_total",
+            "Buckets recorded without an alert during new_public_exposure's learning period.",
+            D(s.detection.exposures_learned));
+
   // --- learned state
   {
     auto& fam = f.Family("bucketwatch_state_saves_total",

@@ -219,6 +219,8 @@ struct DetectionSnapshot {
   uint64_t evicted_memory = 0;
   uint64_t memory_bytes = 0;      // detection state held
   uint64_t memory_cap_bytes = 0;  // detection.memory_mib
+  // new_public_exposure's inventory: buckets held, forgotten at max_buckets, learned silently.
+  uint64_t exposures = 0, exposures_evicted = 0, exposures_learned = 0;
 };
 
 struct LedgerSnapshot {

@@ -119,8 +119,9 @@ void AddTcpChecksum(SensorSnapshot& s, const decode::TcpChecksumPolicy& checksum
 // Known alert rule names; anything else is exported as "other". Severities outside the five
 // known names become "unknown". Adding a zero still creates the series, so every known
 // rule/severity can be exported from the start (increase() then sees the first alert).
-inline constexpr std::array<std::string_view, 4> kAlertRules = {
-    "anonymous_list", "anonymous_read", "bucket_enumeration", "bulk_exfiltration"};
+inline constexpr std::array<std::string_view, 5> kAlertRules = {
+    "anonymous_list", "anonymous_read", "bucket_enumeration", "bulk_exfiltration",
+    "new_public_exposure"};
 void AddAlerts(SensorSnapshot& s, std::string_view rule, std::string_view severity,
                uint64_t raised);
 void AddSuppressed(SensorSnapshot& s, std::string_view rule, uint64_t count);

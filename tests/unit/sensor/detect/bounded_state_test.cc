@@ -52,8 +52,9 @@ TEST(BoundedState, NamesWithinProviderLimitsAreKeptWhole) {
   DetectionEngine engine(config::DetectionConfig{}, sink);
   const std::string gcs_max(222, 'g');  // the longest bucket name any provider allows
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0), List(gcs_max, 1));
-  ASSERT_EQ(sink.alerts.size(), 1u);
-  EXPECT_EQ(sink.alerts[0].bucket, gcs_max);
+  ASSERT_EQ(sink.alerts.size(), 2u);  // anonymous_list and new_public_exposure
+  for (const Alert& a : sink.alerts) EXPECT_EQ(a.bucket, gcs_max);
+  EXPECT_EQ(engine.ExportExposures().buckets.at(0).bucket, gcs_max);
 }
 
 TEST(BoundedState, LongNameProbesCountAsDistinctBucketNames) {
@@ -80,8 +81,10 @@ TEST(BoundedState, UserAgentIsCutAtACharacterBoundary) {
   std::string ua(8000, 'u');
   ua.replace(510, 3, "\xE2\x82\xAC");  // a 3-byte UTF-8 sequence across the 512-byte cut
   engine.OnStorageEvent(Ctx("203.0.113.9", kT0, ua), List("ua-bucket", 1));
-  ASSERT_EQ(sink.alerts.size(), 1u);
-  EXPECT_EQ(sink.alerts[0].user_agent, std::string(510, 'u'));  // cut before the sequence
+  ASSERT_EQ(sink.alerts.size(), 2u);  // anonymous_list and new_public_exposure
+  for (const Alert& a : sink.alerts) {
+    EXPECT_EQ(a.user_agent, std::string(510, 'u'));  // cut before the sequence
+  }
 
   // A TLS server name past DNS limits (253) names no bucket host: nothing of it is kept.
   std::string sni = std::string(1000, 'x') + ".s3.amazonaws.com";
@@ -155,6 +158,7 @@ TEST(MemoryBudget, ReleasesEverythingWhenStateExpires) {
   // lost or counted twice on any path (expiry, sweep, erase).
   engine.Advance(kT0 + Sec(3 * 3600));
   engine.Advance(kT0 + Sec(4 * 3600));
+  engine.Advance(kT0 + Sec(2 * 86400));  // new_public_exposure's dedup window is a day
   DetectionStats s = engine.Stats();
   EXPECT_EQ(s.tracked_activities + s.tracked_clients + s.tracked_dedup + s.tracked_flows, 0u);
   EXPECT_EQ(s.memory_bytes, 0u);

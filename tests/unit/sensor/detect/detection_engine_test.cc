@@ -18,7 +18,13 @@ using storage::Outcome;
 using storage::Provider;
 using namespace bw::detect::testing;
 
-config::DetectionConfig Defaults() { return config::DetectionConfig{}; }
+// The rules of this file alone: new_public_exposure, which fires beside them on a bucket's first
+// anonymous success, has its own file (new_public_exposure_test.cc).
+config::DetectionConfig Defaults() {
+  config::DetectionConfig c;
+  c.new_public_exposure.enabled = false;
+  return c;
+}
 
 // --- anonymous_list ----------------------------------------------------------------------
 

@@ -62,6 +62,9 @@ class OutputStageTest : public ::testing::Test {
     lo.compress = false;
     ASSERT_TRUE(ledger_.Open(dir_ + "/ledger.jsonl", lo, error)) << error;
     detection_ = config::LoadConfigText("", {}).config.detection;
+    // One alert per anonymous request below (anonymous_read), not a second for the bucket's
+    // first exposure: these tests are about how alerts leave the stage.
+    detection_.new_public_exposure.enabled = false;
   }
   void TearDown() override {
     ledger_.Close();

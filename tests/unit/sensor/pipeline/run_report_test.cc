@@ -165,11 +165,11 @@ TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
                                       "truncated", "gaps", "resyncs", "lost_requests", "tunnels",
                                       "gave_up", "pipelined_max_depth", "errors"}));
   EXPECT_EQ(Keys(j["detection"]),
-            (std::vector<std::string>{"storage_events", "tracked_activities", "tracked_clients",
-                                      "tracked_dedup", "tracked_flows", "evicted_activities",
-                                      "evicted_clients", "evicted_dedup", "evicted_flows",
-                                      "evicted_probe_names", "evicted_memory", "memory_bytes",
-                                      "memory_cap_bytes"}));
+            (std::vector<std::string>{
+                "storage_events", "tracked_activities", "tracked_clients", "tracked_dedup",
+                "tracked_flows", "evicted_activities", "evicted_clients", "evicted_dedup",
+                "evicted_flows", "evicted_probe_names", "evicted_memory", "memory_bytes",
+                "memory_cap_bytes", "exposures", "exposures_evicted", "exposures_learned"}));
   EXPECT_EQ(Keys(j["ledger"]),
             (std::vector<std::string>{"lines", "write_errors", "rotations", "files_compressed",
                                       "compress_errors", "lines_lost", "reopens"}));
