@@ -92,6 +92,39 @@ TEST(ConfigTest, SeveritiesAreParsedAtLoad) {
       << r.error;
 }
 
+TEST(ConfigTest, NewPublicExposureKeysAreReadValidatedAndDumped) {
+  auto r = LoadConfigText("", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  const auto& d = r.config.detection.new_public_exposure;  // the embedded file's values
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.severity, Severity::kHigh);
+  EXPECT_EQ(d.max_buckets, 100000u);
+  EXPECT_EQ(d.learning_period, 0);
+  EXPECT_EQ(d.dedup_window, 86400 * kNsPerSecond);
+  r = LoadConfigText(
+      "detection:\n  new_public_exposure:\n    severity: medium\n"
+      "    learning_seconds: 604800\n    max_buckets: 5\n",
+      {"detection.new_public_exposure.enabled=false"});
+  ASSERT_TRUE(r.ok) << r.error;
+  const auto& c = r.config.detection.new_public_exposure;
+  EXPECT_FALSE(c.enabled);
+  EXPECT_EQ(c.severity, Severity::kMedium);
+  EXPECT_EQ(c.learning_period, 604800 * kNsPerSecond);
+  EXPECT_EQ(c.max_buckets, 5u);
+  std::string dumped = DumpConfig(r.config);
+  EXPECT_NE(dumped.find("new_public_exposure:\n    enabled: false\n    severity: medium\n"
+                        "    max_buckets: 5\n    learning_seconds: 604800\n"
+                        "    dedup_seconds: 86400\n"),
+            std::string::npos)
+      << dumped;
+  r = LoadConfigText("", {"detection.new_public_exposure.max_buckets=0"});
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("detection.new_public_exposure.max_buckets: must be between 1"),
+            std::string::npos)
+      << r.error;
+  EXPECT_FALSE(LoadConfigText("", {"detection.new_public_exposure.learning=1"}).ok);
+}
+
 TEST(ConfigTest, SeverityNamesRoundTrip) {
   for (size_t i = 0; i < kSeverityCount; ++i) {
     auto s = static_cast<Severity>(i);

@@ -84,6 +84,22 @@ TEST(ParseLedgerEntry, ReadsTheFieldsTheReportUses) {
   EXPECT_TRUE(e.anonymous());
 }
 
+TEST(ParseLedgerEntry, ReadsTheObserverNameWhenPresent) {
+  testing::Line l;
+  LedgerEntry e;
+  ASSERT_TRUE(ParseLedgerEntry(l.Json(), e));
+  EXPECT_EQ(e.observer, "");  // a ledger written before observer.name
+  l.observer = "tap-fra-3";
+  ASSERT_TRUE(ParseLedgerEntry(l.Json(), e));
+  EXPECT_EQ(e.observer, "tap-fra-3");
+  // observer.hostname is not the name; a name that is not a string is not taken.
+  ASSERT_TRUE(ParseLedgerEntry(
+      R"({"@timestamp":"2026-11-23T10:00:00Z","observer":{"hostname":"h","name":7},)"
+      R"("storage":{"provider":"s3"}})",
+      e));
+  EXPECT_EQ(e.observer, "");
+}
+
 TEST(ParseLedgerEntry, ReadsSampleKeysWhenPresent) {
   LedgerEntry e;
   ASSERT_TRUE(ParseLedgerEntry(

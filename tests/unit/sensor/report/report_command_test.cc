@@ -210,6 +210,74 @@ TEST_F(ReportCommandTest, VerifyPassesThenDetectsTampering) {
   EXPECT_NE(Slurp((dir_ / "v.txt").string()).find("BROKEN " + ledger_), std::string::npos);
 }
 
+TEST_F(ReportCommandTest, InventoryAsJsonCsvAndTextHonoursTheFilters) {
+  std::vector<Line> lines = Scenario();
+  for (size_t i = 0; i < lines.size(); ++i) lines[i].observer = i % 2 ? "tap-a" : "tap-b";
+  lines[0].observer.clear();  // the listing comes from a ledger without observer.name
+  WriteLedger(lines, 2000);   // rotated and compressed: several files, given in lexical order
+  auto inventory = [&](std::vector<std::string> extra) {
+    extra.insert(extra.begin(), "--inventory");
+    return Json(extra);
+  };
+  auto j = inventory({});
+  ASSERT_EQ(j["buckets"].size(), 2u);
+  const auto& other = j["buckets"][0];
+  EXPECT_EQ(other["bucket"], "other");
+  EXPECT_EQ(other["objects"], 2);
+  EXPECT_EQ(other["object_bytes"], 15);
+  const auto& pub = j["buckets"][1];
+  EXPECT_EQ(pub["provider"], "s3");
+  EXPECT_EQ(pub["account"], "");
+  EXPECT_EQ(pub["bucket"], "public-data");
+  EXPECT_EQ(pub["first_success"], "2025-11-23T12:13:20.000000000Z");
+  EXPECT_EQ(pub["last_success"], "2025-11-23T12:13:59.000000000Z");
+  EXPECT_EQ(pub["anonymous_successes"], 31);
+  EXPECT_EQ(pub["operations"], (nlohmann::json{{"GetObject", 30}, {"ListObjectsV2", 1}}));
+  EXPECT_EQ(pub["clients"], 4);  // 203.0.113.0-2 and the lister
+  EXPECT_EQ(pub["clients_lower_bound"], false);
+  EXPECT_EQ(pub["objects"], 12);
+  EXPECT_EQ(pub["object_reads"], 30);
+  EXPECT_EQ(pub["object_bytes"], 30 * 1000 + 29 * 30 / 2);
+  EXPECT_EQ(pub["sensors"], (nlohmann::json{"tap-a", "tap-b"}));
+  EXPECT_EQ(pub["unattributed"], 1);
+  EXPECT_EQ(j["input"]["entries"], 34);
+  EXPECT_EQ(j["input"]["anonymous_successes"], 33);
+
+  j = inventory({"--since", "2025-11-23T12:13:30Z", "--until", "1763900015", "--bucket", "pub*"});
+  ASSERT_EQ(j["buckets"].size(), 1u);
+  EXPECT_EQ(j["buckets"][0]["object_reads"], 5);  // i = 0..4
+  EXPECT_EQ(j["input"]["outside_period"], 29);
+  EXPECT_EQ(j["input"]["other_buckets"], 0);
+  EXPECT_EQ(j["inventory"]["bucket_pattern"], "pub*");
+
+  std::string csv = (dir_ / "inv.csv").string();
+  std::vector<std::string> args = {"--inventory", "--format", "csv", "--output", csv};
+  for (const auto& f : LedgerFiles()) args.insert(args.end(), {"--ledger", f});
+  ASSERT_EQ(Run(args), 0);
+  std::string text = Slurp(csv);
+  EXPECT_EQ(text.substr(0, text.find("\r\n")),
+            "provider,account,bucket,first_success,last_success,anonymous_successes,operations,"
+            "clients,clients_lower_bound,objects,objects_lower_bound,object_reads,object_bytes,"
+            "sensors");
+  EXPECT_NE(text.find(",GetObject=30 ListObjectsV2=1,4,false,12,false,30,30435,tap-a tap-b "
+                      "unknown\r\n"),
+            std::string::npos)
+      << text;
+
+  std::string txt = (dir_ / "inv.txt").string();
+  args[2] = "text", args[4] = txt;
+  ASSERT_EQ(Run(args), 0);
+  text = Slurp(txt);
+  EXPECT_NE(text.find("== s3 public-data ==\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("seen by: tap-a tap-b unknown (1 requests without observer.name)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("2 buckets answered anonymous requests successfully"), std::string::npos);
+
+  args[2] = "html";
+  EXPECT_EQ(Run(args), 2);  // the inventory has no HTML form
+}
+
 TEST_F(ReportCommandTest, UsageErrorsExitTwo) {
   WriteLedger(Scenario());
   EXPECT_EQ(Run({}), 2);

@@ -31,10 +31,12 @@ struct Line {
   bool range = false;
   int64_t list_keys = -1;
   bool truncated = false;
+  std::string observer;  // observer.name; empty: left out, as ledgers before sensor.name had it
 
   std::string Json() const {
     nlohmann::ordered_json j;
     j["@timestamp"] = common::FormatRfc3339(ts);
+    if (!observer.empty()) j["observer"] = {{"name", observer}, {"hostname", "host-1"}};
     j["source"] = {{"ip", ip}, {"port", 40000}};
     j["http"]["request"] = {{"method", method}, {"bytes", 80}};
     if (status) j["http"]["response"] = {{"status_code", status}, {"bytes", bytes}};

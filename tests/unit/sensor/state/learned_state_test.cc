@@ -62,6 +62,11 @@ LearnedState Sample() {
   p.names = {{"s3://guess-1", 1700000000000000000, false},
              {"s3://\x01", 1700000000000000002, true}};
   s.windows.probes.push_back(p);
+  s.exposures.started = 1700000000000000005;
+  s.exposures.buckets = {
+      {storage::Provider::kS3, "", "public-data", 1700000000000000005, 1700000000900000000},
+      {storage::Provider::kAzureBlob, "acct", std::string("c\0\xff", 3), 1700000001000000000,
+       1700000002000000000}};
   return s;
 }
 
@@ -128,6 +133,17 @@ TEST(LearnedState, RoundTripKeepsEveryField) {
   EXPECT_EQ(p.names[1].name, "s3://\x01");
   EXPECT_EQ(p.names[1].last, 1700000000000000002);
   EXPECT_TRUE(p.names[1].resolved);
+  EXPECT_EQ(out.state.exposures.started, 1700000000000000005);
+  ASSERT_EQ(out.state.exposures.buckets.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const detect::ExposureRecord& got = out.state.exposures.buckets[i];
+    const detect::ExposureRecord& want = in.exposures.buckets[i];
+    EXPECT_EQ(got.provider, want.provider);
+    EXPECT_EQ(got.account, want.account);
+    EXPECT_EQ(got.bucket, want.bucket);
+    EXPECT_EQ(got.first_seen, want.first_seen);
+    EXPECT_EQ(got.last_seen, want.last_seen);
+  }
 }
 
 TEST(LearnedState, AFileWithoutWindowsStillLoads) {
@@ -135,6 +151,31 @@ TEST(LearnedState, AFileWithoutWindowsStillLoads) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_TRUE(r.state.windows.reads.empty());
   EXPECT_TRUE(r.state.windows.probes.empty());
+  EXPECT_TRUE(r.state.exposures.buckets.empty());
+  EXPECT_EQ(r.state.exposures.started, 0);
+}
+
+TEST(LearnedState, SkipsBadExposuresOneByOne) {
+  auto doc = nlohmann::json::parse(Serialise(Sample(), 1));
+  auto good = doc["exposures"]["buckets"][0];
+  auto broken = [](nlohmann::json j, const char* field, nlohmann::json value) {
+    j[field] = std::move(value);
+    return j;
+  };
+  nlohmann::json no_last = good;
+  no_last.erase("last_seen_ns");
+  doc["exposures"]["buckets"] = {good,
+                                 broken(good, "provider", "ftp"),
+                                 broken(good, "bucket_hex", "zz"),
+                                 broken(good, "bucket_hex", ""),  // and no account: no bucket
+                                 broken(good, "first_seen_ns", "x"),
+                                 no_last,
+                                 "junk"};
+  auto r = Parse(doc.dump());
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.state.exposures.buckets.size(), 1u);
+  EXPECT_EQ(r.state.exposures.buckets[0].bucket, "public-data");
+  EXPECT_EQ(r.skipped, 6u);
 }
 
 TEST(LearnedState, SkipsBadWindowsOneByOne) {

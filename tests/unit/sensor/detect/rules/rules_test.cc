@@ -7,6 +7,7 @@
 #include "sensor/detect/rules/anonymous_read.h"
 #include "sensor/detect/rules/bucket_enumeration.h"
 #include "sensor/detect/rules/bulk_exfiltration.h"
+#include "sensor/detect/rules/new_public_exposure.h"
 
 namespace bw::detect::rules {
 namespace {
@@ -153,6 +154,43 @@ TEST(BulkExfiltrationRule, OneRuleForPlaintextReadsAndTlsTurns) {
   cfg.min_objects = 100;
   cfg.min_bytes = 300;  // either threshold fires
   EXPECT_TRUE(BulkExfiltration(a, plain, cfg));
+}
+
+TEST(NewPublicExposureRule, FiresOnlyForTheFirstAnonymousSuccessOutsideLearning) {
+  config::DetectionConfig::NewPublicExposure cfg;
+  Activity a = Bucket("b");
+  auto head = Event(OperationKind::kRead, "HeadObject", Outcome::kSuccess);
+  head.key = "x/y.csv";
+  const Exposure first{true, false};
+  auto c = NewPublicExposure(a, RequestFacts{head, kClient, false}, first, cfg);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->rule, Rule::kNewPublicExposure);
+  EXPECT_EQ(c->severity, Severity::kHigh);
+  EXPECT_EQ(c->dedup_key.Text(), "new_public_exposure/s3//b");  // no client: once per bucket
+  EXPECT_EQ(c->dedup_window, 86400 * kNsPerSecond);
+  EXPECT_EQ(c->auth_class, "anonymous");
+  EXPECT_EQ(NewPublicExposureSummary(a, RequestFacts{head, kClient, false}, first, cfg),
+            "s3://b answered an anonymous request for the first time seen: HeadObject of "
+            "x/y.csv to 203.0.113.9");
+
+  // Known already, learning, meant to be public, not a success, not anonymous, disabled.
+  EXPECT_FALSE(NewPublicExposure(a, RequestFacts{head, kClient, false}, {false, false}, cfg));
+  EXPECT_FALSE(NewPublicExposure(a, RequestFacts{head, kClient, false}, {true, true}, cfg));
+  EXPECT_FALSE(NewPublicExposure(a, RequestFacts{head, kClient, true}, first, cfg));
+  for (Outcome o : {Outcome::kDenied, Outcome::kNotFound, Outcome::kError, Outcome::kNoResponse}) {
+    auto failed = Event(OperationKind::kRead, "HeadObject", o);
+    EXPECT_FALSE(NewPublicExposure(a, RequestFacts{failed, kClient, false}, first, cfg));
+  }
+  for (AuthClass auth :
+       {AuthClass::kSigned, AuthClass::kPresigned, AuthClass::kBearer, AuthClass::kUnknown}) {
+    auto authed = Event(OperationKind::kRead, "GetObject", Outcome::kSuccess, auth);
+    EXPECT_FALSE(NewPublicExposure(a, RequestFacts{authed, kClient, false}, first, cfg));
+  }
+  cfg.severity = Severity::kMedium;
+  EXPECT_EQ(NewPublicExposure(a, RequestFacts{head, kClient, false}, first, cfg)->severity,
+            Severity::kMedium);
+  cfg.enabled = false;
+  EXPECT_FALSE(NewPublicExposure(a, RequestFacts{head, kClient, false}, first, cfg));
 }
 
 }  // namespace
