@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import sys
 
-RULES = ("anonymous_list", "anonymous_read", "bucket_enumeration", "bulk_exfiltration")
+RULES = ("anonymous_list", "anonymous_read", "bucket_enumeration", "bulk_exfiltration",
+         "new_public_exposure")
 MISSING = object()
 
 

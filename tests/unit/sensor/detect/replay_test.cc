@@ -139,7 +139,7 @@ std::vector<Json> Replay(const fs::path& dir, const config::DetectionConfig& cfg
 }
 
 constexpr const char* kRules[] = {"anonymous_list", "anonymous_read", "bucket_enumeration",
-                                  "bulk_exfiltration"};
+                                  "bulk_exfiltration", "new_public_exposure"};
 
 void CheckScenario(const fs::path& dir) {
   SCOPED_TRACE(dir.filename().string());
