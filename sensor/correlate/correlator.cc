@@ -22,6 +22,9 @@ config::DetectionConfig FleetRules(const config::DetectionConfig& detection) {
   config::DetectionConfig fleet = detection;
   fleet.anonymous_list.enabled = false;
   fleet.anonymous_read.enabled = false;
+  // Each sensor keeps its own set of buckets seen exposed and fires on the first anonymous
+  // success it sees; the fleet would only repeat that alert under another observer.
+  fleet.new_public_exposure.enabled = false;
   return fleet;
 }
 
