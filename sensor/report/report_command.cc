@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sensor/report/chain_verifier.h"
+#include "sensor/report/clickhouse_source.h"
 #include "sensor/report/exposure.h"
 #include "sensor/report/inventory.h"
 #include "sensor/report/inventory_format.h"
@@ -76,6 +77,22 @@ bool BucketMatches(const std::string& pattern, const LedgerEntry& e) {
   return ::fnmatch(pattern.c_str(), e.bucket.c_str(), 0) == 0 ||
          ::fnmatch(pattern.c_str(), account_bucket.c_str(), 0) == 0 ||
          ::fnmatch(pattern.c_str(), full.c_str(), 0) == 0;
+}
+
+// The ClickHouse password: never on the command line, where process listings show it.
+bool ClickHousePassword(const std::string& file, std::string& password, std::string& error) {
+  if (file.empty()) {
+    const char* env = std::getenv("BUCKETWATCH_CLICKHOUSE_PASSWORD");
+    password = env ? env : "";
+    return true;
+  }
+  std::ifstream in(file);
+  if (!in || !std::getline(in, password)) {
+    error = "cannot read the password from " + file;
+    return false;
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return true;
 }
 
 // Opens --output (mode 0640: the report names what leaked) or stdout.
@@ -280,9 +297,26 @@ int RunReportCommand(int argc, char** argv) {
   ExposureLimits limits;
   if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) limits.temp_dir = tmp;
   size_t html_rows = 2000;
-  app.add_option("--ledger", ledgers, "Ledger file (plain or .gz); repeat for several")
-      ->required()
-      ->check(CLI::ExistingFile);
+  auto* ledger_opt =
+      app.add_option("--ledger", ledgers, "Ledger file (plain or .gz); repeat for several")
+          ->check(CLI::ExistingFile);
+  ClickHouseReportOptions ch;
+  std::string password_file;
+  size_t query_timeout_s = 600;
+  auto* source_opt =
+      app.add_option("--source", ch.url,
+                     "Report from the central ledger: clickhouse://[user@]host[:port][/db] "
+                     "(password in $BUCKETWATCH_CLICKHOUSE_PASSWORD or --password-file)")
+          ->excludes(ledger_opt);
+  app.add_option("--table", ch.table,
+                 "Ledger table, in the URL's database unless given as DB.TABLE (default ledger)")
+      ->needs(source_opt);
+  app.add_option("--password-file", password_file, "ClickHouse password: first line of this file")
+      ->check(CLI::ExistingFile)
+      ->needs(source_opt);
+  app.add_option("--query-timeout", query_timeout_s, "Seconds each ClickHouse query may take")
+      ->check(CLI::Range(size_t{1}, size_t{86400}))
+      ->needs(source_opt);
   app.add_option("--since", since_text, "Only requests at or after T (RFC 3339, date or epoch s)");
   app.add_option("--until", until_text, "Only requests before T");
   app.add_option("--bucket", bucket_pattern,
@@ -312,6 +346,14 @@ int RunReportCommand(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
+  if (ledgers.empty() == ch.url.empty()) {
+    std::fprintf(stderr, "bucketwatch report: give --ledger FILE... or --source URL\n");
+    return 2;
+  }
+  if (verify && !ch.url.empty()) {
+    std::fprintf(stderr, "bucketwatch report: --verify needs the ledger files\n");
+    return 2;
+  }
   if (verify) return Verify(ledgers, output, !no_progress);
 
   ReportMeta meta;
@@ -348,6 +390,26 @@ int RunReportCommand(int argc, char** argv) {
     return 1;
   }
   auto formatter = MakeFormatter(format, out.stream());
+  if (!ch.url.empty()) {
+    if (!ClickHousePassword(password_file, ch.password, error)) {
+      std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
+      return 2;
+    }
+    ch.since = meta.since;
+    ch.until = meta.until;
+    ch.bucket_pattern = meta.bucket_pattern = bucket_pattern;
+    ch.limits = limits;
+    ch.timeout = std::chrono::seconds(query_timeout_s);
+    meta.generated_at = WallNow();
+    meta.html_object_rows = html_rows;
+    int rc = RunClickHouseReport(ch, meta, *formatter, error);
+    if (rc != 0) std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
+    if (!out.Close()) {
+      std::fprintf(stderr, "bucketwatch report: cannot write %s\n", output.c_str());
+      return 1;
+    }
+    return rc;
+  }
 
   ExposureAggregator agg(limits);
   ExposureCounters filtered;
