@@ -85,6 +85,8 @@ class Reports:
                 left, right = docs
                 check(json.loads(b.stdout)["report"]["ledgers"] == [self.url],
                       f"{what}: the report names the source")
+                if not extra:  # not a vacuous comparison
+                    check(json.loads(a.stdout)["buckets"], f"{what}: no bucket in the report")
             elif fmt == "text":
                 left = "\n".join(left.split("\n")[2:])
                 right = "\n".join(right.split("\n")[2:])

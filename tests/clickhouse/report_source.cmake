@@ -1,0 +1,7 @@
+# `bucketwatch report --source clickhouse://` (issue 20): the report from ClickHouse equals the
+# report from the files, on ledgers the sensor wrote from the bundled captures and imported with
+# `bucketwatch ledger-import`. Kept apart from CMakeLists.txt, which the ledger sink's tests own.
+add_test(NAME clickhouse.report_source
+         COMMAND ${Python3_EXECUTABLE} ${BW_CLICKHOUSE_DIR}/report_source_test.py
+                 --bucketwatch $<TARGET_FILE:bucketwatch>)
+set_tests_properties(clickhouse.report_source PROPERTIES LABELS clickhouse TIMEOUT 600)
