@@ -5,3 +5,8 @@ add_test(NAME clickhouse.report_source
          COMMAND ${Python3_EXECUTABLE} ${BW_CLICKHOUSE_DIR}/report_source_test.py
                  --bucketwatch $<TARGET_FILE:bucketwatch>)
 set_tests_properties(clickhouse.report_source PROPERTIES LABELS clickhouse TIMEOUT 600)
+# deploy/clickhouse/distributed.sql on two local servers: rows on both shards, the same report.
+add_test(NAME clickhouse.report_distributed
+         COMMAND ${Python3_EXECUTABLE} ${BW_CLICKHOUSE_DIR}/report_distributed_test.py
+                 --bucketwatch $<TARGET_FILE:bucketwatch>)
+set_tests_properties(clickhouse.report_distributed PROPERTIES LABELS clickhouse TIMEOUT 600)
