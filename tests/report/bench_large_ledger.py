@@ -79,7 +79,7 @@ def generate(path, lines, objects, seed=7):
             buf.append(LINE % (h, m, s, ns, 3000000, "10.0.0.%d" % (n % 50), 50000, "PUT",
                                5000, 200, 200, bucket, bucket + "/up/%d" % n, "",
                                "aws-sdk-go-v2/1.24.0", bucket, ',"key":"up/%d"' % n, "PutObject",
-                               "signed", ',"scheme":"aws_sigv4","access_key_id":"AKIAOWNER"',
+                               "signed", ',"scheme":"SigV4","access_key_id":"AKIAOWNER"',
                                "success", ""))
         if len(buf) >= 10000:
             out.write("".join(buf).encode())
