@@ -10,3 +10,9 @@ add_test(NAME clickhouse.report_distributed
          COMMAND ${Python3_EXECUTABLE} ${BW_CLICKHOUSE_DIR}/report_distributed_test.py
                  --bucketwatch $<TARGET_FILE:bucketwatch>)
 set_tests_properties(clickhouse.report_distributed PROPERTIES LABELS clickhouse TIMEOUT 600)
+# The 10-million-row measurement (bench/clickhouse_report.py, numbers in deploy/clickhouse/README.md)
+# at a smoke size: it runs end to end and both object tables are equal.
+add_test(NAME clickhouse.report_bench_smoke
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/bench/clickhouse_report.py
+                 --bucketwatch $<TARGET_FILE:bucketwatch> --lines 20000 --objects 5000)
+set_tests_properties(clickhouse.report_bench_smoke PROPERTIES LABELS clickhouse TIMEOUT 300)
