@@ -71,7 +71,10 @@ void ReadLedgerConfig(const YAML::Node& node, const std::string& path, LedgerCon
   r.Seconds("rotate_seconds", out.rotate_interval, kMinRotateSeconds, kMaxRotateSeconds);
   r.Choice("compression", out.compression, {"gzip", "none"});
   r.Bool("hash_chain", out.hash_chain);
-  ReadClickHouse(r.Child("clickhouse"), r.ChildPath("clickhouse"), out.clickhouse);
+  // Absent or empty: no sink, defaults kept (a reader over no mapping would blank every string).
+  if (YAML::Node ch = r.Child("clickhouse"); ch && !ch.IsNull()) {
+    ReadClickHouse(ch, r.ChildPath("clickhouse"), out.clickhouse);
+  }
 }
 
 void DumpLedgerConfig(YAML::Emitter& e, const LedgerConfig& c) {
