@@ -104,7 +104,8 @@ def main() -> int:
     ref_lines = st.get("ledger", {}).get("lines", 0)
     check(rc == 0 and ref_lines > 0 and "lost" not in err and "interrupted" not in err and
           st.get("run") == {"interrupted_by_signal": 0, "interrupted": False,
-                            "ledger_lines_lost": 0, "alerts_lost": 0},
+                            "ledger_lines_lost": 0, "clickhouse_rows_lost": 0,
+                            "alerts_lost": 0},
           "complete run: rc %d, %d ledger lines, run %s %s" % (rc, ref_lines, st.get("run"),
                                                                err.strip()))
 
