@@ -1,11 +1,6 @@
 #include "sensor/report/clickhouse_source.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <ctime>
 #include <functional>
 #include <map>
 #include <set>
@@ -14,13 +9,24 @@
 
 #include "dissectors/storage/operation.h"
 #include "sensor/clickhouse/clickhouse_client.h"
+#include "sensor/report/clickhouse_ledger.h"
 
 namespace bw::report {
 
 namespace {
 
+using chsql::BucketMatches;
+using chsql::Fields;
+using chsql::I64;
+using chsql::kAnon;
+using chsql::kId;
+using chsql::kListing;
+using chsql::kObjectBytes;
+using chsql::kPartial;
+using chsql::kSuccess;
+using chsql::Ts;
+using chsql::U64;
 using clickhouse::QuoteString;
-using Fields = std::vector<std::string>;
 
 // ExposureAggregator's first timeline width; the width doubles until the span fits.
 constexpr TimestampNs kFirstBinWidth = kNsPerSecond / 1000;
@@ -28,92 +34,6 @@ constexpr unsigned kMaxWidthShift = 44;  // 1 ms << 44 > 2^63 ns: every span fit
 // Bucket names listed in one timeline query, to stay well under ClickHouse's max_query_size
 // (256 KiB by default).
 constexpr size_t kMaxListBytes = 96 * 1024;
-
-// --- The ledger's predicates, as LedgerEntry defines them, in SQL ---------------------------
-
-constexpr std::string_view kId = "concat(provider, '/', account, '/', bucket)";
-constexpr std::string_view kAnon = "(auth_class = 'anonymous')";
-constexpr std::string_view kSuccess = "(outcome = 'success')";
-constexpr std::string_view kListing = "(list_keys >= 0)";
-// LedgerEntry::ObjectBytes().
-constexpr std::string_view kObjectBytes =
-    "if(has_body_bytes != 0, http_response_body_bytes, http_response_bytes)";
-// LedgerEntry::PartialRead().
-constexpr std::string_view kPartial = "(range_request != 0 OR http_status = 206)";
-
-// LedgerEntry::ObjectRead(): a GET of object data, with operation names from the same table.
-std::string ObjectReadSql() {
-  using storage::Operation;
-  using storage::OperationName;
-  std::string get_object(OperationName(Operation::kGetObject));
-  std::string get_blob(OperationName(Operation::kGetBlob));
-  std::string gcs_get(OperationName(Operation::kGcsObjectsGet));
-  return "(http_method = 'GET' AND object_key != '' AND (operation IN (" + QuoteString(get_object) +
-         ", " + QuoteString(get_blob) + ") OR (operation = " + QuoteString(gcs_get) +
-         " AND (NOT startsWith(url_path, '/storage/v1/') OR position(url_query, 'alt=media') > "
-         "0))))";
-}
-
-// BucketMatches() of report_command.cc: the glob against the bucket, account/bucket and
-// provider/account/bucket.
-bool BucketMatches(const std::string& pattern, const std::string& provider,
-                   const std::string& account, const std::string& bucket) {
-  if (pattern.empty()) return true;
-  std::string account_bucket = account.empty() ? bucket : account + "/" + bucket;
-  std::string full = BucketKey(provider, account, bucket);
-  return ::fnmatch(pattern.c_str(), bucket.c_str(), 0) == 0 ||
-         ::fnmatch(pattern.c_str(), account_bucket.c_str(), 0) == 0 ||
-         ::fnmatch(pattern.c_str(), full.c_str(), 0) == 0;
-}
-
-std::string DateText(TimestampNs ts) {
-  std::time_t secs = static_cast<std::time_t>(ts / kNsPerSecond);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  return buf;
-}
-
-// --- TabSeparated rows: byte-exact, unlike JSON, for keys that are not UTF-8 ---------------
-
-bool SplitRow(std::string_view row, Fields& out) {
-  out.clear();
-  out.emplace_back();
-  for (size_t i = 0; i < row.size(); ++i) {
-    char c = row[i];
-    if (c == '\t') {
-      out.emplace_back();
-    } else if (c == '\\') {
-      if (++i >= row.size()) return false;
-      char e = row[i];
-      out.back() += e == 'n'   ? '\n'
-                    : e == 't' ? '\t'
-                    : e == 'r' ? '\r'
-                    : e == 'b' ? '\b'
-                    : e == 'f' ? '\f'
-                    : e == '0' ? '\0'
-                               : e;
-    } else {
-      out.back() += c;
-    }
-  }
-  return true;
-}
-
-uint64_t U64(const std::string& s) {
-  uint64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-int64_t I64(const std::string& s) {
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-TimestampNs Ts(const std::string& s) { return static_cast<TimestampNs>(U64(s)); }
 
 void Touch(TimestampNs first, TimestampNs last, TimestampNs& lo, TimestampNs& hi, bool seen) {
   if (!seen || first < lo) lo = first;
@@ -133,37 +53,18 @@ unsigned WidthShift(TimestampNs first, TimestampNs last, size_t max_bins) {
 class Report {
  public:
   Report(const ClickHouseReportOptions& o, clickhouse::Client& client)
-      : o_(o), client_(client), object_read_(ObjectReadSql()) {
-    table_ = o.table.find('.') == std::string::npos ? client.endpoint().database + "." + o.table
-                                                    : o.table;
-    // The period, with the partition key so ClickHouse skips the days outside it.
-    if (o.since) {
-      period_ +=
-          " AND ts_ns >= " + std::to_string(*o.since) + " AND date >= '" + DateText(*o.since) + "'";
-    }
-    if (o.until) {
-      period_ += " AND ts_ns < " + std::to_string(*o.until);
-      if (*o.until > 0) period_ += " AND date <= '" + DateText(*o.until - 1) + "'";
-    }
-    if (!o.bucket_pattern.empty()) {
-      std::string re = BucketGlobPrefilter(o.bucket_pattern);
-      if (!re.empty()) {
-        std::string q = QuoteString(re);
-        period_ += " AND (match(bucket, " + q + ") OR match(if(account = '', bucket, concat(" +
-                   "account, '/', bucket)), " + q + ") OR match(" + std::string(kId) + ", " + q +
-                   "))";
-      }
-    }
-  }
+      : o_(o),
+        ledger_(client, o.table, o.since, o.until, o.bucket_pattern),
+        object_read_(chsql::ObjectReadSql()) {}
 
   bool Load(ExposureCounters& counters, uint64_t& lines) {
-    return Totals(counters, lines) && Buckets(counters) && Names() && Clients() &&
-           Rows(/*listings=*/true) && Rows(/*listings=*/false) && SampleKeys() && AccessKeys() &&
-           Timeline();
+    return ledger_.Totals(lines, counters.filtered_time) && Buckets(counters) && Names() &&
+           Clients() && Rows(/*listings=*/true) && Rows(/*listings=*/false) && SampleKeys() &&
+           AccessKeys() && Timeline();
   }
 
   const std::map<std::string, BucketReport>& buckets() const { return buckets_; }
-  const std::string& error() const { return error_; }
+  const std::string& error() const { return ledger_.error(); }
 
   // The object table in (bucket id, key) order, as ObjectStore gives it.
   bool Objects(const std::function<void(const ObjectRow&)>& on_row) {
@@ -202,49 +103,14 @@ class Report {
   }
 
  private:
-  // FROM and WHERE, with the ARRAY JOIN that goes between them.
-  std::string Where(const std::string& array_join = "") const {
-    return " FROM " + table_ + " FINAL" + array_join + " WHERE 1" + period_;
-  }
-
-  // Runs `sql` (TabSeparated is appended) and passes each row of `columns` fields.
+  std::string Where(const std::string& array_join = "") const { return ledger_.Where(array_join); }
   bool Run(const std::string& sql, size_t columns, const std::function<void(const Fields&)>& fn) {
-    Fields fields;
-    bool bad = false;
-    clickhouse::Result r = client_.Query(sql + " FORMAT TabSeparated", [&](std::string_view row) {
-      if (!SplitRow(row, fields) || fields.size() != columns) {
-        bad = true;
-        return false;
-      }
-      fn(fields);
-      return true;
-    });
-    if (bad) {
-      error_ = "unexpected row from ClickHouse (is " + table_ + " the bucketwatch schema?)";
-      return false;
-    }
-    if (!r.ok) {
-      error_ = "ClickHouse query failed: " + r.error;
-      return false;
-    }
-    return true;
+    return ledger_.Run(sql, columns, fn);
   }
 
   BucketReport* Find(const Fields& f) {
     auto it = buckets_.find(BucketKey(f[0], f[1], f[2]));
     return it == buckets_.end() ? nullptr : &it->second;
-  }
-
-  // Lines in the table and those outside the period (what the local report reads and skips).
-  bool Totals(ExposureCounters& counters, uint64_t& lines) {
-    std::string in_period = "1";
-    if (o_.since) in_period += " AND ts_ns >= " + std::to_string(*o_.since);
-    if (o_.until) in_period += " AND ts_ns < " + std::to_string(*o_.until);
-    return Run("SELECT count(), countIf(NOT (" + in_period + ")) FROM " + table_ + " FINAL", 2,
-               [&](const Fields& f) {
-                 lines = U64(f[0]);
-                 counters.filtered_time = U64(f[1]);
-               });
   }
 
   // One row per bucket: the glob, the bucket cap, the counts of ExposureAggregator::Add.
@@ -520,32 +386,12 @@ class Report {
   }
 
   const ClickHouseReportOptions& o_;
-  clickhouse::Client& client_;
+  chsql::LedgerTable ledger_;
   std::string object_read_;
-  std::string table_;
-  std::string period_;  // " AND ..." conditions of --since, --until and the --bucket prefilter
   std::map<std::string, BucketReport> buckets_;
-  std::string error_;
 };
 
 }  // namespace
-
-std::string BucketGlobPrefilter(const std::string& glob) {
-  if (glob.find_first_of("[\\") != std::string::npos) return "";
-  std::string re = "(?s)^";
-  for (char c : glob) {
-    if (c == '*' || c == '?') {
-      re += ".*";  // '?' is one byte to fnmatch, maybe several to RE2: match any number
-    } else if (static_cast<unsigned char>(c) < 0x80 &&
-               !std::isalnum(static_cast<unsigned char>(c))) {
-      re += '\\';
-      re += c;
-    } else {
-      re += c;
-    }
-  }
-  return re + "$";
-}
 
 int RunClickHouseReport(const ClickHouseReportOptions& o, ReportMeta& meta,
                         ReportFormatter& formatter, std::string& error) {
@@ -554,11 +400,9 @@ int RunClickHouseReport(const ClickHouseReportOptions& o, ReportMeta& meta,
     error = "--source: " + error;
     return 2;
   }
-  for (char c : o.table) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) {
-      error = "--table: names are letters, digits, _ and one . between database and table";
-      return 2;
-    }
+  if (!chsql::ValidTableName(o.table)) {
+    error = "--table: names are letters, digits, _ and one . between database and table";
+    return 2;
   }
   endpoint.password = o.password;
   meta.ledgers = {clickhouse::DisplayName(endpoint)};

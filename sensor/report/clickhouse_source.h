@@ -46,9 +46,4 @@ struct ClickHouseReportOptions {
 int RunClickHouseReport(const ClickHouseReportOptions& options, ReportMeta& meta,
                         ReportFormatter& formatter, std::string& error);
 
-// The glob of --bucket as an RE2 pattern that matches at least what fnmatch(3) matches
-// (brackets and escapes give no pattern: every bucket is then fetched and fnmatch decides).
-// Exposed for tests; empty when no cheap superset exists.
-std::string BucketGlobPrefilter(const std::string& glob);
-
 }  // namespace bw::report
