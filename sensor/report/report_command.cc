@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sensor/report/chain_verifier.h"
+#include "sensor/report/clickhouse_inventory.h"
 #include "sensor/report/clickhouse_source.h"
 #include "sensor/report/exposure.h"
 #include "sensor/report/inventory.h"
@@ -220,6 +221,31 @@ int Inventory(const std::vector<std::string>& ledgers, InventoryMeta meta,
   return counts.read_failed ? 1 : 0;
 }
 
+// --inventory --source: the same rows from SQL aggregates (clickhouse_inventory.h).
+int ClickHouseInventory(ClickHouseInventoryOptions options, InventoryMeta meta,
+                        const std::string& password_file, const std::string& format,
+                        const std::string& output) {
+  std::string error;
+  if (!ClickHousePassword(password_file, options.password, error)) {
+    std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
+    return 2;
+  }
+  Output out;
+  if (!out.Open(output, error)) {
+    std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
+    return 1;
+  }
+  auto formatter = MakeInventoryFormatter(format, out.stream());
+  meta.generated_at = WallNow();
+  int rc = RunClickHouseInventory(options, meta, *formatter, error);
+  if (rc != 0) std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
+  if (!out.Close()) {
+    std::fprintf(stderr, "bucketwatch report: cannot write %s\n", output.c_str());
+    return 1;
+  }
+  return rc;
+}
+
 int Verify(const std::vector<std::string>& ledgers, const std::string& output, bool progress) {
   Output out;
   std::string error;
@@ -381,7 +407,18 @@ int RunReportCommand(int argc, char** argv) {
     inventory_meta.since = meta.since;
     inventory_meta.until = meta.until;
     inventory_meta.bucket_pattern = bucket_pattern;
-    return Inventory(ledgers, inventory_meta, inventory_limits, format, output, !no_progress);
+    if (ch.url.empty()) {
+      return Inventory(ledgers, inventory_meta, inventory_limits, format, output, !no_progress);
+    }
+    ClickHouseInventoryOptions options;
+    options.url = ch.url;
+    options.table = ch.table;
+    options.since = meta.since;
+    options.until = meta.until;
+    options.bucket_pattern = bucket_pattern;
+    options.limits = inventory_limits;
+    options.timeout = std::chrono::seconds(query_timeout_s);
+    return ClickHouseInventory(options, inventory_meta, password_file, format, output);
   }
   Output out;
   std::string error;
