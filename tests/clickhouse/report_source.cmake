@@ -16,3 +16,9 @@ add_test(NAME clickhouse.report_bench_smoke
          COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/bench/clickhouse_report.py
                  --bucketwatch $<TARGET_FILE:bucketwatch> --lines 20000 --objects 5000)
 set_tests_properties(clickhouse.report_bench_smoke PROPERTIES LABELS clickhouse TIMEOUT 300)
+# `report --inventory --source clickhouse://`: the inventory from ClickHouse equals the one from
+# the files on the same ledgers, also with two sensors and lines without observer.name.
+add_test(NAME clickhouse.inventory_source
+         COMMAND ${Python3_EXECUTABLE} ${BW_CLICKHOUSE_DIR}/inventory_source_test.py
+                 --bucketwatch $<TARGET_FILE:bucketwatch>)
+set_tests_properties(clickhouse.inventory_source PROPERTIES LABELS clickhouse TIMEOUT 600)
