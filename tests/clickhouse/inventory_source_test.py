@@ -11,8 +11,9 @@ and must be identical:
     cannot), which move requests between the input counters;
   - after the demo ledger is imported twice with merges stopped (FINAL must hide the copies);
   - a fleet: the demo capture seen by two sensors (`--set sensor.name=...`) plus a copy of its
-    ledger without observer.name (an older sensor), so rows list two sensors and count
-    `unattributed` requests; and all e2e ledgers in one table.
+    ledger without observer.name (an older sensor) and with other client addresses, so rows
+    list two sensors, count `unattributed` requests and several clients; and all e2e ledgers
+    in one table.
 Also: a wrong password fails without echoing it; --max-buckets 1 keeps one row on both sides.
 
 usage: inventory_source_test.py --bucketwatch PATH [--work DIR]
@@ -124,12 +125,17 @@ def sensor_ledger(bw, pcap, path, sensor_name=None):
     return path
 
 
-def without_observer(src, dst):
-    """The ledger as a sensor older than observer.name wrote it."""
+CLIENTS = ["192.0.2.10", "192.0.2.11", "198.51.100.7", "2001:db8::5"]
+
+
+def older_sensor(src, dst):
+    """The ledger as a sensor older than observer.name wrote it, its requests spread over four
+    more client addresses (the captures have one client each), so distinct clients are counted."""
     with open(src, encoding="utf-8") as f, open(dst, "w", encoding="utf-8") as out:
-        for line in f:
+        for i, line in enumerate(f):
             d = json.loads(line)
             d.pop("observer", None)
+            d["source"]["ip"] = CLIENTS[i % len(CLIENTS)]
             out.write(json.dumps(d, separators=(",", ":"), ensure_ascii=False) + "\n")
     return dst
 
@@ -151,7 +157,7 @@ def main():
         demo_pcap = PCAPS[0]
         fleet = [sensor_ledger(bw, demo_pcap, os.path.join(work, "tap-a.jsonl"), "tap-a"),
                  sensor_ledger(bw, demo_pcap, os.path.join(work, "tap-b.jsonl"), "tap-b")]
-        fleet.append(without_observer(fleet[0], os.path.join(work, "old-sensor.jsonl")))
+        fleet.append(older_sensor(fleet[0], os.path.join(work, "old-sensor.jsonl")))
 
         with ClickHouseServer(work) as ch:
             ch.apply_schema()
@@ -190,6 +196,7 @@ def main():
                 check(rows and all(r["unattributed"] * 3 == r["anonymous_successes"]
                                    for r in rows),
                       "fleet: a third of each row's successes is unattributed")
+                check(max(r["clients"] for r in rows) >= 4, "fleet: no row with 4 clients")
             csv = inv.clickhouse("--format", "csv").stdout
             check(",tap-a tap-b unknown\r\n" in csv, "fleet: csv names the sensors and unknown")
 
