@@ -125,7 +125,6 @@ class LedgerSink {
   std::deque<Batch> handed_;         // to the sender, at most options_.memory_batches
   std::deque<std::string> spare_;    // emptied buffers, reused by Seal: no allocation per batch
   bool stopping_ = false;
-  bool sending_ = false;  // the sender holds rows read from the queue
   std::thread sender_;
   bool started_ = false;
   bool stopped_ = false;
