@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sensor/common/file_io.h"
+
 namespace bw::clickhouse {
 
 namespace {
@@ -29,34 +31,6 @@ uint32_t Crc(std::string_view data) {
     data.remove_prefix(n);
   }
   return static_cast<uint32_t>(crc);
-}
-
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-bool ReadFile(const std::string& path, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out.clear();
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return n == 0;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
 }
 
 bool ParseId(std::string_view name, std::string_view suffix, uint64_t& id) {
@@ -143,7 +117,7 @@ bool RowSpool::Open(std::string& error) {
     if (!ParseId(name, kSuffix, id)) continue;
     std::string_view rows;
     uint64_t count = 0;
-    if (!ReadFile(dir_ + "/" + name, file) || !Decode(file, rows, count)) {
+    if (!common::ReadFile(dir_ + "/" + name, file) || !Decode(file, rows, count)) {
       ::unlink((dir_ + "/" + name).c_str());
       ++stats_.corrupt;
       spdlog::error("clickhouse: removed damaged queue file {}/{}", dir_, name);
@@ -172,7 +146,7 @@ RowSpool::AppendResult RowSpool::Append(std::string_view rows, uint64_t count) {
   const std::string path = PathOf(id);
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0 && WriteAll(fd, data) && ::fsync(fd) == 0;
+  bool ok = fd >= 0 && common::WriteAll(fd, data) && ::fsync(fd) == 0;
   if (fd >= 0) ::close(fd);
   ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0 && SyncDir();
   std::lock_guard lock(mu_);
@@ -207,7 +181,7 @@ uint64_t RowSpool::ReadOldest(uint64_t max_rows, uint64_t max_bytes, std::vector
     }
     std::string_view body;
     uint64_t count = 0;
-    if (!ReadFile(PathOf(id), file) || !Decode(file, body, count)) {
+    if (!common::ReadFile(PathOf(id), file) || !Decode(file, body, count)) {
       spdlog::error("clickhouse: removed damaged queue file {}", PathOf(id));
       std::lock_guard lock(mu_);
       ++stats_.corrupt;

@@ -8,23 +8,14 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sensor/common/file_io.h"
+
 namespace bw::state {
 
 namespace {
 
 std::string Errno(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
-}
-
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -112,7 +103,7 @@ bool StateFile::Save(const std::string& document, std::string& error) {
     error = Errno("cannot write", tmp);
     return false;
   }
-  bool ok = WriteAll(fd, document) && ::fsync(fd) == 0;
+  bool ok = common::WriteAll(fd, document) && ::fsync(fd) == 0;
   if (!ok) error = Errno("cannot write", tmp);
   if (::close(fd) != 0 && ok) {
     ok = false;

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "sensor/common/file_io.h"
+
 namespace bw::output::sinks {
 
 namespace {
@@ -43,37 +45,6 @@ bool ParseHexId(std::string_view s, uint64_t& out) {
     out = (out << 4) | static_cast<uint64_t>(v);
   }
   return out != 0;
-}
-
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-bool ReadFile(const std::string& path, std::string& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out.clear();
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return true;
 }
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -227,7 +198,7 @@ bool Spool::Open(std::string& error) {
     if (!ours) continue;  // not ours: leave it alone
     std::string_view rest = std::string_view(name).substr(kIdDigits + 1);
     if (rest == "alert") {
-      if (!ReadFile(path, record) || !DecodeRecords(record, jsons, &record_bytes)) {
+      if (!common::ReadFile(path, record) || !DecodeRecords(record, jsons, &record_bytes)) {
         spdlog::warn("alert spool: removing damaged record {}", name);
         ::unlink(path.c_str());
         ++stats_.corrupt;
@@ -318,7 +289,7 @@ bool Spool::RecoverTempLocked(const std::string& name, uint64_t id) {
   std::string bytes;
   std::vector<std::string> jsons;
   std::vector<uint64_t> record_bytes;
-  size_t valid = ReadFile(path, bytes) ? DecodeValidPrefix(bytes, jsons, &record_bytes) : 0;
+  size_t valid = common::ReadFile(path, bytes) ? DecodeValidPrefix(bytes, jsons, &record_bytes) : 0;
   // Its ids must still be free: a crash leaves a temp file only for ids no file took.
   bool free = !jsons.empty() && files_.count(id) == 0;
   for (uint64_t k = 0; free && k < jsons.size(); ++k) free = entries_.count(id + k) == 0;
@@ -460,7 +431,7 @@ void Spool::AppendFileLocked(std::span<const std::string> records,
   bool ok = fd >= 0;
   int err = errno;
   if (ok) {
-    for (size_t k : kept) ok = ok && WriteAll(fd, records[k]);
+    for (size_t k : kept) ok = ok && common::WriteAll(fd, records[k]);
     ok = ok && ::fsync(fd) == 0;
     err = errno;
     ok = (::close(fd) == 0) && ok;
@@ -582,7 +553,7 @@ std::shared_ptr<const std::string> Spool::Read(uint64_t id) {
     std::string path = AlertPath(file);
     std::string bytes;
     std::vector<std::string> jsons;
-    if (!ReadFile(path, bytes)) return nullptr;  // removed meanwhile (delivered or evicted)
+    if (!common::ReadFile(path, bytes)) return nullptr;  // removed meanwhile (delivered or evicted)
     if (!DecodeRecords(bytes, jsons)) {
       spdlog::warn("alert spool: removing damaged record {}", path);
       ++stats_.corrupt;
