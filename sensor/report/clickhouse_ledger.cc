@@ -171,4 +171,18 @@ bool LedgerTable::Totals(uint64_t& lines, uint64_t& outside_period) {
              });
 }
 
+int ResolveSource(const std::string& url, const std::string& table, const std::string& password,
+                  clickhouse::Endpoint& endpoint, std::string& error) {
+  if (!clickhouse::ParseSourceUrl(url, endpoint, error)) {
+    error = "--source: " + error;
+    return 2;
+  }
+  if (!ValidTableName(table)) {
+    error = "--table: names are letters, digits, _ and one . between database and table";
+    return 2;
+  }
+  endpoint.password = password;
+  return 0;
+}
+
 }  // namespace bw::report::chsql

@@ -61,6 +61,10 @@ inline TimestampNs Ts(const std::string& s) { return static_cast<TimestampNs>(U6
 
 // Letters, digits, '_' and '.': the only --table names put into SQL.
 [[nodiscard]] bool ValidTableName(const std::string& table);
+// The endpoint of `report --source URL --table T` with its password: 0, or 2 (usage) with
+// `error` naming the option at fault.
+int ResolveSource(const std::string& url, const std::string& table, const std::string& password,
+                  clickhouse::Endpoint& endpoint, std::string& error);
 
 class LedgerTable {
  public:

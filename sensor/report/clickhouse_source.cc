@@ -396,15 +396,7 @@ class Report {
 int RunClickHouseReport(const ClickHouseReportOptions& o, ReportMeta& meta,
                         ReportFormatter& formatter, std::string& error) {
   clickhouse::Endpoint endpoint;
-  if (!clickhouse::ParseSourceUrl(o.url, endpoint, error)) {
-    error = "--source: " + error;
-    return 2;
-  }
-  if (!chsql::ValidTableName(o.table)) {
-    error = "--table: names are letters, digits, _ and one . between database and table";
-    return 2;
-  }
-  endpoint.password = o.password;
+  if (int code = chsql::ResolveSource(o.url, o.table, o.password, endpoint, error)) return code;
   meta.ledgers = {clickhouse::DisplayName(endpoint)};
   clickhouse::Client client(endpoint, o.timeout);
   Report report(o, client);
