@@ -1,8 +1,9 @@
 -- The central ledger: one row per storage request, from every sensor (the ClickHouse ledger sink
 -- or `bucketwatch ledger-import`). Written for ClickHouse 18.16 (Debian 12) and later.
 --
--- Row format: the sink sends `INSERT INTO bucketwatch.ledger FORMAT JSONEachRow`, every column
--- present in every row (18.16 does not apply DEFAULT expressions to omitted JSONEachRow fields).
+-- Row format: the sink sends `INSERT INTO bucketwatch.ledger (date, ...) FORMAT TabSeparated`,
+-- naming every column (sensor/clickhouse/ledger_row.h); an older sensor's queued batches arrive as
+-- JSONEachRow with every column present (18.16 applies no DEFAULT to omitted fields).
 -- A row is the ledger line flattened: the same values, no new ones.
 --
 -- Idempotence: a batch is sent again after a timeout or a restart (at-least-once), so the same

@@ -57,9 +57,10 @@ class Client {
 
   // A statement without result (DDL, OPTIMIZE). ok on 200.
   Result Execute(std::string_view sql);
-  // INSERT INTO <table> FORMAT JSONEachRow with `rows` (newline-separated JSON objects) as the
-  // body. `table` is "db.table" or a table of the endpoint's database.
-  Result InsertJsonEachRow(std::string_view table, std::string_view rows);
+  // "INSERT INTO <table> <clause>" with `rows` as the body; `clause` names the columns and the
+  // format ("(a,b) FORMAT TabSeparated"). `table` is "db.table" or a table of the endpoint's
+  // database.
+  Result Insert(std::string_view table, std::string_view clause, std::string_view rows);
   // Runs `sql` (which must end in FORMAT JSONEachRow, or another one-row-per-line format) and
   // passes each result line, without its newline, to `on_row`; returning false from it stops
   // reading (the connection is then closed). ok once the whole reply was read.

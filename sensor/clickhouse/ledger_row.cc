@@ -1,7 +1,10 @@
 #include "sensor/clickhouse/ledger_row.h"
 
+#include <charconv>
+#include <vector>
+
 #include "sensor/event/tls_decryption_outcome.h"
-#include "sensor/output/json_writer.h"
+#include "sensor/output/utf8_escape.h"
 
 namespace bw::clickhouse {
 
@@ -43,66 +46,160 @@ size_t WriteUtcDate(char* buf, TimestampNs ts) {
   return 10;
 }
 
+namespace {
+
+// TabSeparated as ClickHouse reads it: a backslash escapes the tab and newline that would end
+// the field, the backslash itself, and the quote that would end an array element ('...'); CR,
+// NUL, BS and FF are escaped for readers of the queue files. Other bytes are taken as they are.
+constexpr output::AsciiPlainTable kTsvPlain = [] {
+  output::AsciiPlainTable t{};
+  for (int b = 0x01; b < 0x80; ++b) t[b] = true;
+  for (char c : {'\t', '\n', '\r', '\b', '\f', '\\', '\''}) t[static_cast<uint8_t>(c)] = false;
+  return t;
+}();
+
+void AppendTsvEscaped(std::string& out, char c) {
+  out += '\\';
+  switch (c) {
+    case '\t':
+      out += 't';
+      return;
+    case '\n':
+      out += 'n';
+      return;
+    case '\r':
+      out += 'r';
+      return;
+    case '\b':
+      out += 'b';
+      return;
+    case '\f':
+      out += 'f';
+      return;
+    case '\0':
+      out += '0';
+      return;
+    default:
+      out += c;  // backslash, quote
+  }
+}
+
+// One row, field by field: each value after the first is preceded by a tab.
+class TsvRow {
+ public:
+  explicit TsvRow(std::string& out) : out_(out) {}
+  TsvRow& String(std::string_view v) {
+    Next();
+    output::AppendUtf8Escaped(out_, v, kTsvPlain, AppendTsvEscaped);
+    return *this;
+  }
+  template <typename Integer>
+  TsvRow& Number(Integer v) {
+    Next();
+    char buf[24];
+    out_.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+    return *this;
+  }
+  TsvRow& Flag(bool v) {
+    Next();
+    out_ += v ? '1' : '0';
+    return *this;
+  }
+  // Array(String): ['a','b'].
+  template <typename Strings>
+  TsvRow& StringArray(const Strings& values) {
+    Next();
+    out_ += '[';
+    bool first = true;
+    for (const auto& v : values) {
+      if (!first) out_ += ',';
+      first = false;
+      out_ += '\'';
+      output::AppendUtf8Escaped(out_, v, kTsvPlain, AppendTsvEscaped);
+      out_ += '\'';
+    }
+    out_ += ']';
+    return *this;
+  }
+  void End() { out_ += '\n'; }
+
+ private:
+  void Next() {
+    if (!first_) out_ += '\t';
+    first_ = false;
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+const std::vector<std::string> kNoKeys;
+
+}  // namespace
+
+const std::string& LedgerInsertClause() {
+  static const std::string clause = [] {
+    std::string c = "(";
+    for (std::string_view column : kLedgerColumns) {
+      if (c.size() > 1) c += ',';
+      c += column;
+    }
+    return c + ") FORMAT TabSeparated";
+  }();
+  return clause;
+}
+
+// The order of the writes is kLedgerColumns' order.
 void AppendLedgerRow(std::string& out, const event::RequestContext& ctx,
                      const storage::StorageEvent& e, const RowSource& source) {
-  using output::JsonWriter;
-  JsonWriter j(out);
+  TsvRow r(out);
   const TimestampNs ts = ctx.start_ts > 0 ? ctx.start_ts : 0;
   const bool response = ctx.status != 0;
   const bool listing = e.list_keys >= 0;
-  j.BeginObject();
   char date[11];
-  j.Field("date", std::string_view(date, WriteUtcDate(date, ts)));
-  j.Key("time").Uint(static_cast<uint64_t>(ts / kNsPerSecond));
-  j.Key("ts_ns").Uint(static_cast<uint64_t>(ts));
-  j.Key("duration_ns")
-      .Uint(ctx.end_ts >= ctx.start_ts ? static_cast<uint64_t>(ctx.end_ts - ctx.start_ts) : 0);
+  r.String(std::string_view(date, WriteUtcDate(date, ts)));
+  r.Number(static_cast<uint64_t>(ts / kNsPerSecond));
+  r.Number(static_cast<uint64_t>(ts));
+  r.Number(ctx.end_ts >= ctx.start_ts ? static_cast<uint64_t>(ctx.end_ts - ctx.start_ts) : 0);
   const event::Observer* o = source.observer;
-  j.Field("observer_name", o ? std::string_view(o->name) : std::string_view());
-  j.Field("observer_hostname", o ? std::string_view(o->hostname) : std::string_view());
+  r.String(o ? std::string_view(o->name) : std::string_view());
+  r.String(o ? std::string_view(o->hostname) : std::string_view());
   char ip[decode::IpAddress::kMaxTextBytes];
-  j.Field("source_ip", std::string_view(ip, ctx.client_ip.Write(ip)));
-  j.Field("source_port", ctx.client_port);
-  j.Field("destination_ip", std::string_view(ip, ctx.server_ip.Write(ip)));
-  j.Field("destination_port", ctx.server_port);
-  j.Field("community_id", ctx.community_id);
-  j.Field("http_method", ctx.method);
-  j.Field("http_request_bytes", ctx.request_bytes);
-  j.Field("http_status", ctx.status);
-  j.Field("http_response_bytes", response ? ctx.response_bytes : uint64_t{0});
-  j.Field("http_response_body_bytes", response ? ctx.response_body_bytes : uint64_t{0});
-  j.Key("has_body_bytes").Uint(response && !source.body_bytes_absent ? 1 : 0);
-  j.Field("url_domain", e.url_domain);
-  j.Field("url_path", e.url_path);
-  j.Field("url_query", e.url_query);
-  j.Field("user_agent", ctx.user_agent);
-  j.Key("tls_decrypted").Uint(ctx.tls_decrypted ? 1 : 0);
-  j.Field("tls_version",
-          ctx.tls_decrypted ? event::TlsVersionNumber(ctx.tls_version) : std::string_view());
-  j.Field("tls_cipher", ctx.tls_decrypted ? ctx.tls_cipher : std::string_view());
-  j.Field("tls_server_name", ctx.sni);
-  j.Field("provider", storage::ProviderName(e.provider));
-  j.Field("account", e.account);
-  j.Field("bucket", e.bucket);
-  j.Field("object_key", e.key);
-  j.Field("operation", storage::OperationName(e.operation));
-  j.Field("auth_class", storage::AuthClassName(e.auth_class));
-  j.Field("auth_scheme", storage::AuthSchemeName(e.auth_scheme));
-  j.Field("access_key_id", e.access_key_id);
-  j.Field("outcome", storage::OutcomeName(e.outcome));
-  j.Field("error_code", e.error_code);
-  j.Key("range_request").Uint(e.range_request ? 1 : 0);
-  j.Key("list_keys").Int(listing ? e.list_keys : -1);
-  j.Key("list_truncated").Uint(listing && e.list_truncated ? 1 : 0);
-  j.Key("sample_keys").BeginArray();
-  if (listing) {
-    for (const std::string& k : e.sample_keys) j.String(k);
-  }
-  j.EndArray();
-  j.Key("missing_bytes").Uint(ctx.missing_bytes ? 1 : 0);
-  j.Field("line_sha256", source.line_sha256);
-  j.EndObject();
-  out.push_back('\n');
+  r.String(std::string_view(ip, ctx.client_ip.Write(ip)));
+  r.Number(ctx.client_port);
+  r.String(std::string_view(ip, ctx.server_ip.Write(ip)));
+  r.Number(ctx.server_port);
+  r.String(ctx.community_id);
+  r.String(ctx.method);
+  r.Number(ctx.request_bytes);
+  r.Number(ctx.status);
+  r.Number(response ? ctx.response_bytes : uint64_t{0});
+  r.Number(response ? ctx.response_body_bytes : uint64_t{0});
+  r.Flag(response && !source.body_bytes_absent);
+  r.String(e.url_domain);
+  r.String(e.url_path);
+  r.String(e.url_query);
+  r.String(ctx.user_agent);
+  r.Flag(ctx.tls_decrypted);
+  r.String(ctx.tls_decrypted ? event::TlsVersionNumber(ctx.tls_version) : std::string_view());
+  r.String(ctx.tls_decrypted ? std::string_view(ctx.tls_cipher) : std::string_view());
+  r.String(ctx.sni);
+  r.String(storage::ProviderName(e.provider));
+  r.String(e.account);
+  r.String(e.bucket);
+  r.String(e.key);
+  r.String(storage::OperationName(e.operation));
+  r.String(storage::AuthClassName(e.auth_class));
+  r.String(storage::AuthSchemeName(e.auth_scheme));
+  r.String(e.access_key_id);
+  r.String(storage::OutcomeName(e.outcome));
+  r.String(e.error_code);
+  r.Flag(e.range_request);
+  r.Number(listing ? e.list_keys : int64_t{-1});
+  r.Flag(listing && e.list_truncated);
+  r.StringArray(listing ? e.sample_keys : kNoKeys);
+  r.Flag(ctx.missing_bytes);
+  r.String(source.line_sha256);
+  r.End();
 }
 
 }  // namespace bw::clickhouse

@@ -124,7 +124,7 @@ void LedgerSink::Seal() {
 }
 
 void LedgerSink::Persist(Batch& batch, bool spilled) {
-  switch (spool_.Append(batch.rows, batch.count)) {
+  switch (spool_.Append(LedgerInsertClause(), batch.rows, batch.count)) {
     case RowSpool::AppendResult::kOk:
       if (spilled) rows_spilled_.fetch_add(batch.count, std::memory_order_relaxed);
       break;
@@ -150,69 +150,93 @@ void LedgerSink::Drop(uint64_t rows, const char* why) {
 void LedgerSink::SenderLoop() {
   using Clock = std::chrono::steady_clock;
   std::minstd_rand rng(static_cast<uint32_t>(WallNs()));
-  std::string body;
+  std::string queued_clause, body;
   std::vector<uint64_t> ids;
   auto backoff = options_.initial_backoff;
   Clock::time_point next_attempt{};
   uint64_t failures = 0;  // in a row
   const std::string where = target();
+
+  // One INSERT; on failure, schedules the next attempt. The caller holds no lock.
+  auto send = [&](std::string_view clause, std::string_view rows, uint64_t count) {
+    Result r = client_.Insert(options_.table, clause, rows);
+    if (r.ok) {
+      rows_sent_.fetch_add(count, std::memory_order_relaxed);
+      batches_sent_.fetch_add(1, std::memory_order_relaxed);
+      last_success_ns_.store(WallNs(), std::memory_order_relaxed);
+      if (failures > 0) {
+        spdlog::info("clickhouse: INSERT into {} succeeds again after {} failed attempts", where,
+                     failures);
+      }
+      failures = 0;
+      backoff = options_.initial_backoff;
+      return true;
+    }
+    send_failures_.fetch_add(1, std::memory_order_relaxed);
+    if (failures++ == 0) {
+      spdlog::error(
+          "clickhouse: INSERT into {} failed: {}; its rows are queued in {}, retrying with "
+          "backoff up to {} ms (logged again when it succeeds)",
+          where, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error, options_.queue_dir,
+          options_.max_backoff.count());
+    }
+    // Jittered to [50%, 100%] of the backoff: sensors of a fleet do not retry in step.
+    const auto wait = backoff / 2 + std::chrono::milliseconds(
+                                        rng() % static_cast<uint64_t>(backoff.count() / 2 + 1));
+    next_attempt = Clock::now() + wait;
+    backoff = std::min(backoff * 2, options_.max_backoff);
+    return false;
+  };
+  auto recycle = [&](std::string& rows) {  // under the lock
+    rows.clear();
+    if (spare_.size() < options_.memory_batches) spare_.push_back(std::move(rows));
+  };
+
   std::unique_lock lock(mu_);
   for (;;) {
-    // What the output thread handed over goes to disk before anything is sent.
-    while (!handed_.empty()) {
-      Batch batch = std::move(handed_.front());
-      handed_.pop_front();
-      lock.unlock();
-      Persist(batch, /*spilled=*/false);
-      rows_handed_.fetch_sub(batch.count, std::memory_order_relaxed);
-      batch.rows.clear();
-      lock.lock();
-      if (spare_.size() < options_.memory_batches) spare_.push_back(std::move(batch.rows));
-    }
     if (stopping_) break;
-    if (Clock::now() < next_attempt) {
+    const bool waiting = Clock::now() < next_attempt;
+    const bool backlog = spool_.Stats().batches > 0;
+    // While ClickHouse fails, or older rows wait on disk, what the output thread hands over
+    // goes to disk at once: an outage costs no memory and a restart loses none of it.
+    if (waiting || backlog) {
+      while (!handed_.empty()) {
+        Batch batch = std::move(handed_.front());
+        handed_.pop_front();
+        lock.unlock();
+        Persist(batch, /*spilled=*/false);
+        rows_handed_.fetch_sub(batch.count, std::memory_order_relaxed);
+        lock.lock();
+        recycle(batch.rows);
+      }
+      if (stopping_) break;
+    }
+    if (waiting) {
       cv_.wait_until(lock, next_attempt);
       continue;
     }
-    if (spool_.Stats().batches == 0) {
+    if (backlog) {
+      lock.unlock();
+      body.clear();
+      const uint64_t rows = spool_.ReadOldest(options_.batch_rows, options_.batch_max_bytes, ids,
+                                              queued_clause, body);
+      if (!ids.empty() && send(queued_clause, body, rows)) spool_.Remove(ids);
+      lock.lock();
+      continue;
+    }
+    if (handed_.empty()) {
       cv_.wait(lock, [&] { return stopping_ || !handed_.empty(); });
       continue;
     }
+    // The healthy path: the batch goes from memory to ClickHouse and touches the disk only when
+    // the INSERT fails. A crash meanwhile loses it, as it loses the open batch.
+    Batch batch = std::move(handed_.front());
+    handed_.pop_front();
     lock.unlock();
-    body.clear();
-    const uint64_t rows =
-        spool_.ReadOldest(options_.batch_rows, options_.batch_max_bytes, ids, body);
-    if (!ids.empty()) {
-      Result r = client_.InsertJsonEachRow(options_.table, body);
-      if (r.ok) {
-        spool_.Remove(ids);
-        rows_sent_.fetch_add(rows, std::memory_order_relaxed);
-        batches_sent_.fetch_add(1, std::memory_order_relaxed);
-        last_success_ns_.store(WallNs(), std::memory_order_relaxed);
-        if (failures > 0) {
-          spdlog::info("clickhouse: INSERT into {} succeeds again after {} failed attempts", where,
-                       failures);
-        }
-        failures = 0;
-        backoff = options_.initial_backoff;
-      } else {
-        send_failures_.fetch_add(1, std::memory_order_relaxed);
-        if (failures++ == 0) {
-          const RowSpoolStats s = spool_.Stats();
-          spdlog::error(
-              "clickhouse: INSERT into {} failed: {}; {} rows queued in {}, retrying with "
-              "backoff up to {} ms (logged again when it succeeds)",
-              where, r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error, s.rows,
-              options_.queue_dir, options_.max_backoff.count());
-        }
-        // Jittered to [50%, 100%] of the backoff: sensors of a fleet do not retry in step.
-        const auto wait = backoff / 2 + std::chrono::milliseconds(
-                                            rng() % static_cast<uint64_t>(backoff.count() / 2 + 1));
-        next_attempt = Clock::now() + wait;
-        backoff = std::min(backoff * 2, options_.max_backoff);
-      }
-    }
+    if (!send(LedgerInsertClause(), batch.rows, batch.count)) Persist(batch, /*spilled=*/false);
+    rows_handed_.fetch_sub(batch.count, std::memory_order_relaxed);
     lock.lock();
+    recycle(batch.rows);
   }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The ClickHouse ledger sink (issue 20): every ledger line, as a row of the central ledger
-// (ledger_row.h), batched into INSERT ... FORMAT JSONEachRow requests by a sender thread of its
+// (ledger_row.h), batched into INSERT ... FORMAT TabSeparated requests by a sender thread of its
 // own. Guarantees:
 //  - the output stage never waits on ClickHouse: Add() appends to a batch the output thread
 //    owns; a full batch (batch_rows, batch_max_bytes) or one older than batch_interval (Tick)
@@ -8,11 +8,15 @@
 //    sender is behind, ClickHouse slow or away) the output thread writes the batch to the disk
 //    queue itself. Only when the disk queue is at queue_max_bytes are rows dropped: counted, and
 //    logged once per run;
-//  - at-least-once: the sender writes each batch to the disk queue (row_spool.h, fsync'd) before
-//    sending it and removes it only after a 2xx; failures are retried with exponential backoff
-//    (jittered); a restarted sensor sends what the queue holds first. Rows still in memory at a
-//    crash (the open batch, at most batch_interval of them, and batches handed over but not yet
-//    written) are lost, as the file ledger's unflushed lines are;
+//  - at-least-once: while ClickHouse takes every INSERT, a batch goes from memory to ClickHouse
+//    and never touches the disk. A batch whose INSERT fails, every batch handed over while
+//    ClickHouse keeps failing, and every batch handed over while older ones wait on disk go to
+//    the disk queue (row_spool.h, fsync'd) and leave it only after a 2xx; failures are retried
+//    with exponential backoff (jittered); a restarted sensor sends what the queue holds first.
+//    A ClickHouse outage or restart loses nothing. Rows in memory at a crash of the sensor (the
+//    open batch, at most batch_interval of them, and the batches handed to the sender, one of
+//    them in flight while the sender keeps up) are lost, as the file ledger's unflushed lines
+//    are;
 //  - idempotent: a batch sent again (a timeout after ClickHouse took it, a restart) carries the
 //    same line hashes, which ReplacingMergeTree collapses (read with FINAL);
 //  - Stop() gives the queue a bounded time to drain, then writes what memory holds to disk and
@@ -121,9 +125,8 @@ class LedgerSink {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::condition_variable idle_cv_;  // the sender wrote its memory batches and sent the queue
-  std::deque<Batch> handed_;         // to the sender, at most options_.memory_batches
-  std::deque<std::string> spare_;    // emptied buffers, reused by Seal: no allocation per batch
+  std::deque<Batch> handed_;       // to the sender, at most options_.memory_batches
+  std::deque<std::string> spare_;  // emptied buffers, reused by Seal: no allocation per batch
   bool stopping_ = false;
   std::thread sender_;
   bool started_ = false;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -18,7 +19,11 @@ namespace bw::clickhouse {
 
 namespace {
 
-constexpr std::string_view kMagic = "BWROWS1 ";
+// Version 2 carries the INSERT clause its rows are written for; version 1 (JSONEachRow rows
+// with every column named) is still read, so a queue left by an older sensor is sent as it is.
+constexpr std::string_view kMagic = "BWROWS2 ";
+constexpr std::string_view kMagicV1 = "BWROWS1 ";
+constexpr std::string_view kClauseV1 = "FORMAT JSONEachRow";
 constexpr std::string_view kSuffix = ".rows";
 constexpr std::string_view kTempSuffix = ".rows.tmp";
 
@@ -50,20 +55,21 @@ std::string RowSpool::PathOf(uint64_t id) const {
   return dir_ + "/" + name + std::string(kSuffix);
 }
 
-std::string RowSpool::Encode(std::string_view rows, uint64_t count) {
+std::string RowSpool::Encode(std::string_view clause, std::string_view rows, uint64_t count) {
+  std::string payload;
+  payload.reserve(clause.size() + 1 + rows.size());
+  payload.append(clause).append(1, '\n').append(rows);
   char header[96];
-  int n =
-      std::snprintf(header, sizeof header, "%.*s%llu %zu %08x\n", static_cast<int>(kMagic.size()),
-                    kMagic.data(), static_cast<unsigned long long>(count), rows.size(), Crc(rows));
-  std::string out;
-  out.reserve(static_cast<size_t>(n) + rows.size());
-  out.append(header, static_cast<size_t>(n));
-  out.append(rows);
-  return out;
+  int n = std::snprintf(header, sizeof header, "%.*s%llu %zu %08x\n",
+                        static_cast<int>(kMagic.size()), kMagic.data(),
+                        static_cast<unsigned long long>(count), payload.size(), Crc(payload));
+  return std::string(header, static_cast<size_t>(n)) + payload;
 }
 
-bool RowSpool::Decode(std::string_view file, std::string_view& rows, uint64_t& count) {
-  if (file.substr(0, kMagic.size()) != kMagic) return false;
+bool RowSpool::Decode(std::string_view file, std::string_view& clause, std::string_view& rows,
+                      uint64_t& count) {
+  const bool v1 = file.substr(0, kMagicV1.size()) == kMagicV1;
+  if (!v1 && file.substr(0, kMagic.size()) != kMagic) return false;
   size_t eol = file.find('\n');
   if (eol == std::string_view::npos || eol > 80) return false;
   std::string_view h = file.substr(kMagic.size(), eol - kMagic.size());
@@ -77,8 +83,20 @@ bool RowSpool::Decode(std::string_view file, std::string_view& rows, uint64_t& c
   if (r2.ec != std::errc() || r2.ptr == end || *r2.ptr != ' ') return false;
   auto r3 = std::from_chars(r2.ptr + 1, end, crc, 16);
   if (r3.ec != std::errc() || r3.ptr != end) return false;
-  rows = file.substr(eol + 1);
-  return rows.size() == len && Crc(rows) == crc && count > 0;
+  const std::string_view payload = file.substr(eol + 1);
+  if (payload.size() != len || Crc(payload) != crc || count == 0) return false;
+  if (v1) {
+    clause = kClauseV1;
+    rows = payload;
+  } else {
+    const size_t cut = payload.find('\n');
+    if (cut == std::string_view::npos || cut == 0) return false;
+    clause = payload.substr(0, cut);
+    rows = payload.substr(cut + 1);
+  }
+  // The count is outside the CRC: one row per line holds it to the rows.
+  return !rows.empty() && rows.back() == '\n' &&
+         static_cast<uint64_t>(std::count(rows.begin(), rows.end(), '\n')) == count;
 }
 
 bool RowSpool::SyncDir() {
@@ -115,9 +133,9 @@ bool RowSpool::Open(std::string& error) {
       continue;
     }
     if (!ParseId(name, kSuffix, id)) continue;
-    std::string_view rows;
+    std::string_view clause, rows;
     uint64_t count = 0;
-    if (!common::ReadFile(dir_ + "/" + name, file) || !Decode(file, rows, count)) {
+    if (!common::ReadFile(dir_ + "/" + name, file) || !Decode(file, clause, rows, count)) {
       ::unlink((dir_ + "/" + name).c_str());
       ++stats_.corrupt;
       spdlog::error("clickhouse: removed damaged queue file {}/{}", dir_, name);
@@ -132,9 +150,10 @@ bool RowSpool::Open(std::string& error) {
   return true;
 }
 
-RowSpool::AppendResult RowSpool::Append(std::string_view rows, uint64_t count) {
+RowSpool::AppendResult RowSpool::Append(std::string_view clause, std::string_view rows,
+                                        uint64_t count) {
   if (count == 0) return AppendResult::kOk;
-  const std::string data = Encode(rows, count);
+  const std::string data = Encode(clause, rows, count);
   uint64_t id = 0;
   {
     std::lock_guard lock(mu_);
@@ -163,8 +182,9 @@ RowSpool::AppendResult RowSpool::Append(std::string_view rows, uint64_t count) {
 }
 
 uint64_t RowSpool::ReadOldest(uint64_t max_rows, uint64_t max_bytes, std::vector<uint64_t>& ids,
-                              std::string& rows) {
+                              std::string& clause, std::string& rows) {
   ids.clear();
+  clause.clear();
   uint64_t total = 0;
   std::string file;
   for (;;) {
@@ -179,14 +199,20 @@ uint64_t RowSpool::ReadOldest(uint64_t max_rows, uint64_t max_bytes, std::vector
       }
       id = it->first;
     }
-    std::string_view body;
+    std::string_view batch_clause, body;
     uint64_t count = 0;
-    if (!common::ReadFile(PathOf(id), file) || !Decode(file, body, count)) {
+    if (!common::ReadFile(PathOf(id), file) || !Decode(file, batch_clause, body, count)) {
       spdlog::error("clickhouse: removed damaged queue file {}", PathOf(id));
       std::lock_guard lock(mu_);
       ++stats_.corrupt;
       RemoveLocked(id);
       if (ids.empty()) continue;
+      break;
+    }
+    // One INSERT takes rows of one clause: an older sensor's batches go in their own.
+    if (ids.empty()) {
+      clause.assign(batch_clause);
+    } else if (batch_clause != clause) {
       break;
     }
     rows.append(body);

@@ -1,9 +1,11 @@
 #pragma once
-// The ledger sink's on-disk queue: batches of JSONEachRow rows waiting for ClickHouse to take
+// The ledger sink's on-disk queue: batches of rows waiting for ClickHouse to take
 // them. Guarantees:
 //  - one file per batch, "<id>.rows" (id: 16 hex digits, increasing, so names sort oldest
 //    first), written as "<id>.rows.tmp", fsync'd, renamed and the directory fsync'd: after a
-//    crash a batch is whole or absent. A file carries its row count, length and CRC-32; a
+//    crash a batch is whole or absent. A file carries its row count, length, CRC-32 and the
+//    INSERT clause (columns and format) its rows were written for, so a queue left by an older
+//    sensor is sent in its own format after an upgrade; a
 //    leftover temp file or a damaged batch found at Open or Read is removed and counted, never
 //    sent;
 //  - bounded by bytes: an Append that would take the queue past max_bytes is refused (kFull),
@@ -37,23 +39,26 @@ class RowSpool {
   [[nodiscard]] bool Open(std::string& error);
 
   enum class AppendResult { kOk, kFull, kError };
-  // Durably queues `rows` (`count` rows, each ending in a newline).
-  AppendResult Append(std::string_view rows, uint64_t count);
+  // Durably queues `rows` (`count` rows, each ending in a newline), to be sent with `clause`
+  // (one line: "(a,b) FORMAT TabSeparated").
+  AppendResult Append(std::string_view clause, std::string_view rows, uint64_t count);
 
-  // Up to `max_rows` rows (at least one batch) and `max_bytes` of the oldest batches, in order:
-  // their ids, and their rows appended to `rows`. Damaged batches are removed and skipped.
-  // Returns the number of rows.
+  // Up to `max_rows` rows (at least one batch) and `max_bytes` of the oldest batches that share
+  // the oldest one's clause, in order: their ids, that clause, and their rows appended to
+  // `rows`. Damaged batches are removed and skipped. Returns the number of rows.
   uint64_t ReadOldest(uint64_t max_rows, uint64_t max_bytes, std::vector<uint64_t>& ids,
-                      std::string& rows);
+                      std::string& clause, std::string& rows);
   // Removes sent batches (one directory fsync for all).
   void Remove(const std::vector<uint64_t>& ids);
 
   RowSpoolStats Stats() const;
   const std::string& dir() const { return dir_; }
 
-  static std::string Encode(std::string_view rows, uint64_t count);
-  // The rows of an encoded file; false when damaged or torn.
-  static bool Decode(std::string_view file, std::string_view& rows, uint64_t& count);
+  static std::string Encode(std::string_view clause, std::string_view rows, uint64_t count);
+  // The clause and rows of an encoded file (version 1 files: "FORMAT JSONEachRow"); false when
+  // damaged or torn.
+  static bool Decode(std::string_view file, std::string_view& clause, std::string_view& rows,
+                     uint64_t& count);
 
  private:
   struct Batch {

@@ -70,7 +70,7 @@ class Importer {
     if (batch_count_ == 0) return true;
     auto backoff = std::chrono::milliseconds(500);
     for (int attempt = 1;; ++attempt) {
-      Result r = client_.InsertJsonEachRow(table_, batch_);
+      Result r = client_.Insert(table_, LedgerInsertClause(), batch_);
       if (r.ok) break;
       error_ = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
       if (attempt == kInsertAttempts) return false;

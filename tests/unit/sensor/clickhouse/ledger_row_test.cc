@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "sensor/clickhouse/ledger_line_parse.h"
 #include "sensor/output/ledger_file.h"
 #include "sensor/output/ledger_record.h"
+#include "tests/unit/sensor/clickhouse/tsv_row.h"
 
 namespace bw::clickhouse {
 namespace {
@@ -100,7 +102,7 @@ json Row(const event::RequestContext& ctx, const storage::StorageEvent& e,
   EXPECT_FALSE(out.empty());
   EXPECT_EQ(out.back(), '\n');
   EXPECT_EQ(out.find('\n'), out.size() - 1) << "one row, one line";
-  json row = json::parse(out);
+  json row = testing::ParseRow(out);
   EXPECT_EQ(row.size(), std::size(kColumns));
   for (const char* c : kColumns) EXPECT_TRUE(row.contains(c)) << c;
   return row;
@@ -111,12 +113,14 @@ TEST(LedgerRowTest, EveryColumnInSchemaOrder) {
   event::RequestContext ctx = Listing(e);
   std::string out;
   AppendLedgerRow(out, ctx, e, {nullptr, kHash, false});
-  size_t at = 0;
-  for (const char* c : kColumns) {
-    size_t found = out.find("\"" + std::string(c) + "\":", at);
-    ASSERT_NE(found, std::string::npos) << c;
-    at = found;
+  ASSERT_EQ(std::size(kLedgerColumns), std::size(kColumns));
+  std::string names;
+  for (size_t i = 0; i < std::size(kColumns); ++i) {
+    EXPECT_EQ(kLedgerColumns[i], kColumns[i]);
+    names += (i ? "," : "") + std::string(kColumns[i]);
   }
+  EXPECT_EQ(LedgerInsertClause(), "(" + names + ") FORMAT TabSeparated");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\t'), std::size(kColumns) - 1);
 }
 
 TEST(LedgerRowTest, ValuesOfAListing) {
@@ -200,13 +204,13 @@ TEST(LedgerRowTest, DecryptedTlsAndIpv6) {
 }
 
 // Keys and user agents come from the wire: quotes, backslashes, control characters, newlines
-// and invalid UTF-8 stay inside their string, escaped as the ledger escapes them.
+// and invalid UTF-8 stay inside their field, and read back as the ledger line's strings decode.
 TEST(LedgerRowTest, HostileStringsAreEscaped) {
   storage::StorageEvent e;
   event::RequestContext ctx = Listing(e);
   ctx.user_agent = "x\",\"bucket\":\"evil\n\r\t\\\x01\xff";
   e.key = "a\"}\n{\"line_sha256\":\"0";
-  e.sample_keys = {"\x80\x81", "new\nline", std::string("nul\0x", 5)};
+  e.sample_keys = {"\x80\x81", "new\nline", std::string("nul\0x", 5), "it's \\ a\ttab'],['"};
   e.error_code = "\xe2\x82";  // truncated UTF-8
   json r = Row(ctx, e);
   json l = json::parse(output::FormatLedgerLine(ctx, e));
@@ -316,7 +320,7 @@ TEST(LedgerLineParseTest, OldLedgerWithoutBodyBytes) {
   EXPECT_TRUE(p.body_bytes_absent);
   std::string row;
   AppendLedgerRow(row, p.ctx, p.event, {nullptr, p.line_sha256, p.body_bytes_absent});
-  json r = json::parse(row);
+  json r = testing::ParseRow(row);
   EXPECT_EQ(r["has_body_bytes"], 0);
   EXPECT_EQ(r["http_response_bytes"], 50);
   EXPECT_EQ(r["date"], "2024-05-01");
