@@ -38,6 +38,7 @@ Json Capture(const metrics::CaptureSnapshot& c) {
           {"packets", c.packets},
           {"bytes", c.bytes},
           {"seconds", c.seconds},
+          {"processing_seconds", c.processing_seconds},
           {"error", c.error},
           {"readers", c.readers},
           {"kernel_drops", c.kernel_drops},

@@ -451,6 +451,8 @@ int Sensor::Run() {
   const bool failed = !CaptureLoop();
   source_->StopReading();
   StopWorkers(last_ts_);
+  const double processing_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   if (key_log_) {
     key_log_->Stop();
     const tls::KeyLogSourceCounts k = key_log_->Counts();
@@ -494,6 +496,7 @@ int Sensor::Run() {
   // One snapshot for both: the summary and the file cannot disagree.
   metrics::SensorSnapshot snapshot = Snapshot();
   snapshot.capture.seconds = seconds;
+  snapshot.capture.processing_seconds = processing_seconds;
   if (options_.summary) std::fputs(SummaryText(snapshot).c_str(), stderr);
   // Even with --quiet: what was lost, or left unread, is why the exit code is not 0.
   std::fputs(LossText(snapshot).c_str(), stderr);

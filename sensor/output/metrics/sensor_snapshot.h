@@ -61,9 +61,13 @@ struct CaptureSnapshot {
   uint64_t link_reopens = 0;          // ... by reopening the interface
   uint64_t link_reopen_failures = 0;  // reopen attempts that failed (no CAP_NET_RAW, ...)
   // End of run.
-  int interrupted_by = 0;   // the signal (SIGINT, SIGTERM) that stopped a --read before its end
-  double seconds = 0;       // wall time of the run (set by whoever times it)
-  uint64_t ring_waits = 0;  // the capture thread waited for room in a worker's ring
+  int interrupted_by = 0;  // the signal (SIGINT, SIGTERM) that stopped a --read before its end
+  double seconds = 0;      // wall time of the run (set by whoever times it)
+  // Wall time until the pipeline had handled the last packet (ledger lines formatted, rows
+  // batched, detection run), before the final flushes and the sinks' drains: what a packet rate
+  // is measured by. 0 until the run ends.
+  double processing_seconds = 0;
+  uint64_t ring_waits = 0;             // the capture thread waited for room in a worker's ring
   uint64_t pcapng_blocks_skipped = 0;  // pcapng blocks the reader does not use
 };
 

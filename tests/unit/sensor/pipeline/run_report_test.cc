@@ -118,11 +118,11 @@ TEST(RunReport, StatsJsonKeepsEveryKeyInOrder) {
                                                "protocols", "reassembly", "app", "tls_decryption",
                                                "http", "detection", "ledger", "process", "output",
                                                "alerts", "run"}));
-  EXPECT_EQ(
-      Keys(j["capture"]),
-      (std::vector<std::string>{"source", "packets", "bytes", "seconds", "error", "readers",
-                                "kernel_drops", "interface_drops", "ring_waits", "interface_down",
-                                "resumed", "reopens", "reopen_failures", "pcapng_blocks_skipped"}));
+  EXPECT_EQ(Keys(j["capture"]),
+            (std::vector<std::string>{"source", "packets", "bytes", "seconds", "processing_seconds",
+                                      "error", "readers", "kernel_drops", "interface_drops",
+                                      "ring_waits", "interface_down", "resumed", "reopens",
+                                      "reopen_failures", "pcapng_blocks_skipped"}));
   EXPECT_EQ(Keys(j["config"]), (std::vector<std::string>{"reloads", "reload_failures"}));
   EXPECT_EQ(Keys(j["decode"]), (std::vector<std::string>{"drops", "fragments_reassembled",
                                                          "fragments_stored", "tcp_checksum"}));
