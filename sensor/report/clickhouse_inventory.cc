@@ -21,7 +21,7 @@ constexpr size_t kMaxSensorNameBytes = 256;
 class Inventory {
  public:
   Inventory(const ClickHouseInventoryOptions& o, clickhouse::Client& client)
-      : o_(o), ledger_(client, o.table, o.since, o.until, o.bucket_pattern) {
+      : o_(o), ledger_(client, o.source) {
     const std::string as = std::string(chsql::kAnon) + " AND " + std::string(chsql::kSuccess);
     anon_success_ = as;
     read_ = as + " AND " + chsql::ObjectReadSql();
@@ -68,7 +68,7 @@ class Inventory {
         ledger_.Where() +
         " GROUP BY provider, account, bucket ORDER BY first, provider, account, bucket";
     return ledger_.Run(sql, 12, [&](const Fields& f) {
-      if (!chsql::BucketMatches(o_.bucket_pattern, f[0], f[1], f[2])) return;
+      if (!chsql::BucketMatches(o_.source.bucket_pattern, f[0], f[1], f[2])) return;
       counters_.entries += U64(f[3]);
       uint64_t n = U64(f[4]);
       if (n == 0) return;  // no anonymous success: not listed
@@ -152,9 +152,9 @@ class Inventory {
 int RunClickHouseInventory(const ClickHouseInventoryOptions& o, InventoryMeta& meta,
                            InventoryFormatter& formatter, std::string& error) {
   clickhouse::Endpoint endpoint;
-  if (int code = chsql::ResolveSource(o.url, o.table, o.password, endpoint, error)) return code;
+  if (int code = chsql::ResolveSource(o.source, endpoint, error)) return code;
   meta.sources = {clickhouse::DisplayName(endpoint)};
-  clickhouse::Client client(endpoint, o.timeout);
+  clickhouse::Client client(endpoint, o.source.timeout);
   Inventory inventory(o, client);
   if (!inventory.Load(meta)) {
     error = inventory.error();

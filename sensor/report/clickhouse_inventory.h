@@ -22,25 +22,17 @@
 //    left out, where the local builder counts the requests that carried them.
 //  - the password never appears in a query, an error or the report.
 
-#include <chrono>
-#include <optional>
 #include <string>
 
-#include "dissectors/common/timestamp.h"
+#include "sensor/report/clickhouse_ledger.h"
 #include "sensor/report/inventory.h"
 #include "sensor/report/inventory_format.h"
 
 namespace bw::report {
 
 struct ClickHouseInventoryOptions {
-  std::string url;       // clickhouse://[user@]host[:port][/database]
-  std::string password;  // empty: none
-  std::string table = "ledger";
-  std::optional<TimestampNs> since;
-  std::optional<TimestampNs> until;
-  std::string bucket_pattern;
+  chsql::Source source;
   InventoryLimits limits;
-  std::chrono::milliseconds timeout = std::chrono::minutes(10);  // per query
 };
 
 // Runs the inventory's queries and prints it with `formatter` (Begin, the rows in InventoryKey

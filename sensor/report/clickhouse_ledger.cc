@@ -108,10 +108,12 @@ bool ValidTableName(const std::string& table) {
   return true;
 }
 
-LedgerTable::LedgerTable(clickhouse::Client& client, const std::string& table,
-                         std::optional<TimestampNs> since, std::optional<TimestampNs> until,
-                         const std::string& bucket_pattern)
-    : client_(client), since_(since), until_(until) {
+LedgerTable::LedgerTable(clickhouse::Client& client, const Source& source)
+    : client_(client), since_(source.since), until_(source.until) {
+  const std::string& table = source.table;
+  const std::optional<TimestampNs>& since = source.since;
+  const std::optional<TimestampNs>& until = source.until;
+  const std::string& bucket_pattern = source.bucket_pattern;
   table_ = table.find('.') == std::string::npos ? client.endpoint().database + "." + table : table;
   // The period, with the partition key so ClickHouse skips the days outside it.
   if (since) {
@@ -171,17 +173,16 @@ bool LedgerTable::Totals(uint64_t& lines, uint64_t& outside_period) {
              });
 }
 
-int ResolveSource(const std::string& url, const std::string& table, const std::string& password,
-                  clickhouse::Endpoint& endpoint, std::string& error) {
-  if (!clickhouse::ParseSourceUrl(url, endpoint, error)) {
+int ResolveSource(const Source& source, clickhouse::Endpoint& endpoint, std::string& error) {
+  if (!clickhouse::ParseSourceUrl(source.url, endpoint, error)) {
     error = "--source: " + error;
     return 2;
   }
-  if (!ValidTableName(table)) {
+  if (!ValidTableName(source.table)) {
     error = "--table: names are letters, digits, _ and one . between database and table";
     return 2;
   }
-  endpoint.password = password;
+  endpoint.password = source.password;
   return 0;
 }
 

@@ -14,6 +14,7 @@
 //  - TabSeparated, not JSON: values come back byte-exact, also keys that are not UTF-8;
 //  - the password never appears in a query or an error.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -61,17 +62,27 @@ inline TimestampNs Ts(const std::string& s) { return static_cast<TimestampNs>(U6
 
 // Letters, digits, '_' and '.': the only --table names put into SQL.
 [[nodiscard]] bool ValidTableName(const std::string& table);
-// The endpoint of `report --source URL --table T` with its password: 0, or 2 (usage) with
-// `error` naming the option at fault.
-int ResolveSource(const std::string& url, const std::string& table, const std::string& password,
-                  clickhouse::Endpoint& endpoint, std::string& error);
+
+// What `report --source` reads, the same for the exposure report and the inventory.
+struct Source {
+  std::string url;       // clickhouse://[user@]host[:port][/database]
+  std::string password;  // empty: none
+  std::string table = "ledger";
+  std::optional<TimestampNs> since;
+  std::optional<TimestampNs> until;
+  std::string bucket_pattern;
+  std::chrono::milliseconds timeout = std::chrono::minutes(10);  // per query
+};
+
+// The endpoint of `source` with its password: 0, or 2 (usage) with `error` naming the option
+// at fault (--source, --table).
+int ResolveSource(const Source& source, clickhouse::Endpoint& endpoint, std::string& error);
 
 class LedgerTable {
  public:
   // `table` without a database is taken in the endpoint's database.
-  LedgerTable(clickhouse::Client& client, const std::string& table,
-              std::optional<TimestampNs> since, std::optional<TimestampNs> until,
-              const std::string& bucket_pattern);
+  // The period and --bucket prefilter come from `source`.
+  LedgerTable(clickhouse::Client& client, const Source& source);
 
   // " FROM db.table FINAL[array_join] WHERE 1 AND <period> AND <bucket prefilter>".
   std::string Where(const std::string& array_join = "") const;

@@ -53,9 +53,7 @@ unsigned WidthShift(TimestampNs first, TimestampNs last, size_t max_bins) {
 class Report {
  public:
   Report(const ClickHouseReportOptions& o, clickhouse::Client& client)
-      : o_(o),
-        ledger_(client, o.table, o.since, o.until, o.bucket_pattern),
-        object_read_(chsql::ObjectReadSql()) {}
+      : o_(o), ledger_(client, o.source), object_read_(chsql::ObjectReadSql()) {}
 
   bool Load(ExposureCounters& counters, uint64_t& lines) {
     return ledger_.Totals(lines, counters.filtered_time) && Buckets(counters) && Names() &&
@@ -134,7 +132,7 @@ class Report {
         " GROUP BY provider, account, bucket ORDER BY first, provider, account, "
         "bucket";
     return Run(sql, 27, [&](const Fields& f) {
-      if (!BucketMatches(o_.bucket_pattern, f[0], f[1], f[2])) return;
+      if (!BucketMatches(o_.source.bucket_pattern, f[0], f[1], f[2])) return;
       uint64_t n = U64(f[3]);
       counters.entries += n;
       if (buckets_.size() >= o_.limits.max_buckets) {
@@ -396,9 +394,9 @@ class Report {
 int RunClickHouseReport(const ClickHouseReportOptions& o, ReportMeta& meta,
                         ReportFormatter& formatter, std::string& error) {
   clickhouse::Endpoint endpoint;
-  if (int code = chsql::ResolveSource(o.url, o.table, o.password, endpoint, error)) return code;
+  if (int code = chsql::ResolveSource(o.source, endpoint, error)) return code;
   meta.ledgers = {clickhouse::DisplayName(endpoint)};
-  clickhouse::Client client(endpoint, o.timeout);
+  clickhouse::Client client(endpoint, o.source.timeout);
   Report report(o, client);
   ExposureCounters counters;
   if (!report.Load(counters, meta.lines)) {

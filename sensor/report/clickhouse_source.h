@@ -18,25 +18,17 @@
 //    kMaxReaders are the lowest addresses, where the local report keeps the first it met.
 //  - the password never appears in a query, an error or the report.
 
-#include <chrono>
-#include <optional>
 #include <string>
 
-#include "dissectors/common/timestamp.h"
+#include "sensor/report/clickhouse_ledger.h"
 #include "sensor/report/exposure.h"
 #include "sensor/report/report_format.h"
 
 namespace bw::report {
 
 struct ClickHouseReportOptions {
-  std::string url;       // clickhouse://[user@]host[:port][/database]
-  std::string password;  // empty: none
-  std::string table = "ledger";
-  std::optional<TimestampNs> since;
-  std::optional<TimestampNs> until;
-  std::string bucket_pattern;
+  chsql::Source source;
   ExposureLimits limits;
-  std::chrono::milliseconds timeout = std::chrono::minutes(10);  // per query
 };
 
 // Runs the report's queries and streams the result to `formatter` (Begin .. End), filling

@@ -226,7 +226,7 @@ int ClickHouseInventory(ClickHouseInventoryOptions options, InventoryMeta meta,
                         const std::string& password_file, const std::string& format,
                         const std::string& output) {
   std::string error;
-  if (!ClickHousePassword(password_file, options.password, error)) {
+  if (!ClickHousePassword(password_file, options.source.password, error)) {
     std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
     return 2;
   }
@@ -326,15 +326,15 @@ int RunReportCommand(int argc, char** argv) {
   auto* ledger_opt =
       app.add_option("--ledger", ledgers, "Ledger file (plain or .gz); repeat for several")
           ->check(CLI::ExistingFile);
-  ClickHouseReportOptions ch;
+  chsql::Source source;
   std::string password_file;
   size_t query_timeout_s = 600;
   auto* source_opt =
-      app.add_option("--source", ch.url,
+      app.add_option("--source", source.url,
                      "Report from the central ledger: clickhouse://[user@]host[:port][/db] "
                      "(password in $BUCKETWATCH_CLICKHOUSE_PASSWORD or --password-file)")
           ->excludes(ledger_opt);
-  app.add_option("--table", ch.table,
+  app.add_option("--table", source.table,
                  "Ledger table, in the URL's database unless given as DB.TABLE (default ledger)")
       ->needs(source_opt);
   app.add_option("--password-file", password_file, "ClickHouse password: first line of this file")
@@ -372,11 +372,11 @@ int RunReportCommand(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
-  if (ledgers.empty() == ch.url.empty()) {
+  if (ledgers.empty() == source.url.empty()) {
     std::fprintf(stderr, "bucketwatch report: give --ledger FILE... or --source URL\n");
     return 2;
   }
-  if (verify && !ch.url.empty()) {
+  if (verify && !source.url.empty()) {
     std::fprintf(stderr, "bucketwatch report: --verify needs the ledger files\n");
     return 2;
   }
@@ -397,6 +397,10 @@ int RunReportCommand(int argc, char** argv) {
       return 2;
     }
   }
+  source.since = meta.since;
+  source.until = meta.until;
+  source.bucket_pattern = bucket_pattern;
+  source.timeout = std::chrono::seconds(query_timeout_s);
   if (inventory) {
     if (format == "html") {
       std::fprintf(stderr, "bucketwatch report: --inventory: --format is text, json or csv\n");
@@ -407,18 +411,11 @@ int RunReportCommand(int argc, char** argv) {
     inventory_meta.since = meta.since;
     inventory_meta.until = meta.until;
     inventory_meta.bucket_pattern = bucket_pattern;
-    if (ch.url.empty()) {
+    if (source.url.empty()) {
       return Inventory(ledgers, inventory_meta, inventory_limits, format, output, !no_progress);
     }
-    ClickHouseInventoryOptions options;
-    options.url = ch.url;
-    options.table = ch.table;
-    options.since = meta.since;
-    options.until = meta.until;
-    options.bucket_pattern = bucket_pattern;
-    options.limits = inventory_limits;
-    options.timeout = std::chrono::seconds(query_timeout_s);
-    return ClickHouseInventory(options, inventory_meta, password_file, format, output);
+    return ClickHouseInventory({source, inventory_limits}, inventory_meta, password_file, format,
+                               output);
   }
   Output out;
   std::string error;
@@ -427,16 +424,13 @@ int RunReportCommand(int argc, char** argv) {
     return 1;
   }
   auto formatter = MakeFormatter(format, out.stream());
-  if (!ch.url.empty()) {
-    if (!ClickHousePassword(password_file, ch.password, error)) {
+  if (!source.url.empty()) {
+    ClickHouseReportOptions ch{source, limits};
+    if (!ClickHousePassword(password_file, ch.source.password, error)) {
       std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
       return 2;
     }
-    ch.since = meta.since;
-    ch.until = meta.until;
-    ch.bucket_pattern = meta.bucket_pattern = bucket_pattern;
-    ch.limits = limits;
-    ch.timeout = std::chrono::seconds(query_timeout_s);
+    meta.bucket_pattern = bucket_pattern;
     meta.generated_at = WallNow();
     meta.html_object_rows = html_rows;
     int rc = RunClickHouseReport(ch, meta, *formatter, error);
