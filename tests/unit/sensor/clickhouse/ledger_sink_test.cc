@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/unit/sensor/clickhouse/scripted_server.h"
+#include "tests/unit/temp_dir.h"
 
 namespace bw::clickhouse {
 namespace {
@@ -24,18 +25,13 @@ using testing::Send;
 
 class LedgerSinkTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bw-ledger-sink-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void SetUp() override { ASSERT_FALSE(root_.path().empty()); }
 
   LedgerSinkOptions Options(const Endpoint& e) const {
     LedgerSinkOptions o;
     o.endpoint = e;
     o.batch_rows = 2;
-    o.queue_dir = root_ + "/queue";
+    o.queue_dir = root_.path() + "/queue";
     o.timeout = std::chrono::seconds(5);
     o.initial_backoff = std::chrono::milliseconds(20);
     o.max_backoff = std::chrono::milliseconds(40);
@@ -43,9 +39,9 @@ class LedgerSinkTest : public ::testing::Test {
   }
   size_t QueuedFiles() const {
     std::error_code ec;
-    if (!fs::exists(root_ + "/queue", ec)) return 0;
+    if (!fs::exists(root_.path() + "/queue", ec)) return 0;
     return static_cast<size_t>(
-        std::distance(fs::directory_iterator(root_ + "/queue"), fs::directory_iterator()));
+        std::distance(fs::directory_iterator(root_.path() + "/queue"), fs::directory_iterator()));
   }
   static void AddRows(LedgerSink& sink, int n) {
     for (int i = 0; i < n; ++i) {
@@ -61,7 +57,7 @@ class LedgerSinkTest : public ::testing::Test {
     return request.substr(request.find("\r\n\r\n") + 4);
   }
 
-  std::string root_;
+  const bw::testing::TempDir root_{"ledger-sink"};
 };
 
 TEST_F(LedgerSinkTest, HealthyInsertsNeverTouchTheDisk) {

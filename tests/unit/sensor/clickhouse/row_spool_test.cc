@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/temp_dir.h"
+
 namespace bw::clickhouse {
 namespace {
 
@@ -24,13 +26,7 @@ const std::string kTsv = "(a,b) FORMAT TabSeparated";
 
 class RowSpoolTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bw-row-spool-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-    dir_ = root_ + "/queue";
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void SetUp() override { ASSERT_FALSE(root_.path().empty()); }
   std::vector<std::string> Files() const {
     std::vector<std::string> out;
     for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path().filename());
@@ -40,7 +36,8 @@ class RowSpoolTest : public ::testing::Test {
   void Write(const std::string& name, const std::string& data) const {
     std::ofstream(dir_ + "/" + name, std::ios::binary) << data;
   }
-  std::string root_, dir_;
+  const bw::testing::TempDir root_{"row-spool"};
+  const std::string dir_ = root_.path() + "/queue";
 };
 
 TEST_F(RowSpoolTest, EncodedBatchDecodesAndDamageIsFound) {

@@ -12,19 +12,16 @@
 #include <string>
 
 #include "sensor/config/config.h"
+#include "tests/unit/temp_dir.h"
 
 namespace bw::config {
 namespace {
 
 class ConfigFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bw_config_file_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  void SetUp() override { ASSERT_FALSE(tmp_.path().empty()); }
+  const bw::testing::TempDir tmp_{"config-file"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(ConfigFileTest, FifoWithoutWriterIsRefusedAtOnce) {

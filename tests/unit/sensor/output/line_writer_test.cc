@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/temp_dir.h"
+
 namespace bw::output {
 namespace {
 
@@ -15,13 +17,7 @@ namespace fs = std::filesystem;
 
 class LineWriterTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bw-line-writer-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/flows.jsonl";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { ASSERT_FALSE(tmp_.path().empty()); }
 
   static std::vector<std::string> Lines(const std::string& path) {
     std::vector<std::string> out;
@@ -30,8 +26,9 @@ class LineWriterTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
-  std::string path_;
+  const bw::testing::TempDir tmp_{"line-writer"};
+  const std::string dir_ = tmp_.path();
+  const std::string path_ = dir_ + "/flows.jsonl";
 };
 
 // Issue 18 item 5, for the flow log, HTTP log and alerts file: after an `rm` every line went to

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/unit/temp_dir.h"
+
 namespace bw::state {
 namespace {
 
@@ -16,13 +18,7 @@ namespace fs = std::filesystem;
 
 class StateFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bw-state-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-    dir_ = root_ + "/state";
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void SetUp() override { ASSERT_FALSE(tmp_.path().empty()); }
 
   static std::string Document(size_t servers) {
     LearnedState s;
@@ -39,7 +35,9 @@ class StateFileTest : public ::testing::Test {
     std::ofstream(dir_ + "/state.json", std::ios::binary) << text;
   }
 
-  std::string root_, dir_;
+  const bw::testing::TempDir tmp_{"state-test"};
+  const std::string root_ = tmp_.path();
+  const std::string dir_ = root_ + "/state";
 };
 
 TEST_F(StateFileTest, CreatesPrivateDirectoryAndRoundTrips) {

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <set>
 
+#include "tests/unit/temp_dir.h"
+
 namespace bw::output::sinks {
 namespace {
 
@@ -16,13 +18,7 @@ namespace fs = std::filesystem;
 
 class SpoolTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/bw-spool-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-    dir_ = root_ + "/spool";
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void SetUp() override { ASSERT_FALSE(tmp_.path().empty()); }
 
   std::set<std::string> Files() const {
     std::set<std::string> out;
@@ -38,8 +34,9 @@ class SpoolTest : public ::testing::Test {
     out << data;
   }
 
-  std::string root_;
-  std::string dir_;
+  const bw::testing::TempDir tmp_{"spool-test"};
+  const std::string root_ = tmp_.path();
+  const std::string dir_ = root_ + "/spool";
 };
 
 TEST(SpoolRecordTest, RoundTripAndRejectsEveryTruncation) {
