@@ -1,6 +1,8 @@
 #include "dissectors/storage/listing_scanner.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 #include <string_view>
 
@@ -77,11 +79,66 @@ constexpr TagName kTags[] = {
     {"EncodingType", kEncodingType},
 };
 
-Tag LookupTag(std::string_view name) {
-  for (const TagName& t : kTags) {
-    if (t.name == name) return t.tag;
+// Names are looked up for every element and key of a listing, so candidates are first
+// narrowed by length: bit i of kByLength[n] says entry i of the table is n bytes long.
+constexpr size_t kMaxLookupLength = 31;
+
+template <typename Entry, size_t N>
+constexpr std::array<uint32_t, kMaxLookupLength + 1> ByLength(const Entry (&table)[N]) {
+  static_assert(N <= 32, "one bit per entry");
+  std::array<uint32_t, kMaxLookupLength + 1> by_length{};
+  for (size_t i = 0; i < N; ++i) by_length[table[i].name.size()] |= uint32_t{1} << i;
+  return by_length;
+}
+
+template <typename Entry, size_t N>
+const Entry* FindName(const Entry (&table)[N],
+                      const std::array<uint32_t, kMaxLookupLength + 1>& by_length,
+                      std::string_view name) {
+  if (name.size() > kMaxLookupLength) return nullptr;
+  for (uint32_t m = by_length[name.size()]; m != 0; m &= m - 1) {
+    const Entry& e = table[std::countr_zero(m)];
+    if (e.name == name) return &e;
   }
-  return kOther;
+  return nullptr;
+}
+
+constexpr auto kTagsByLength = ByLength(kTags);
+
+Tag LookupTag(std::string_view name) {
+  const TagName* t = FindName(kTags, kTagsByLength, name);
+  return t != nullptr ? t->tag : kOther;
+}
+
+// Bytes that end an element name in a start tag.
+constexpr std::array<bool, 256> kNameStop = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = c == '>' || c == '/' || c == '<' || IsAsciiSpace(char(c));
+  return t;
+}();
+
+// The first byte in [p, end) equal to `a` or `b`, or `end`. Eight bytes at a time where loads are
+// little-endian: the lowest byte flagged by the has-zero-byte test is exact (later flags may be
+// borrows), and string contents between JSON quotes are short runs where a call to memchr costs
+// more than the search.
+const uint8_t* FindEither(const uint8_t* p, const uint8_t* end, uint8_t a, uint8_t b) {
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHighs = 0x8080808080808080ULL;
+    const uint64_t fill_a = kOnes * a;
+    const uint64_t fill_b = kOnes * b;
+    while (end - p >= 8) {
+      uint64_t v;
+      std::memcpy(&v, p, sizeof v);
+      uint64_t xa = v ^ fill_a;
+      uint64_t xb = v ^ fill_b;
+      uint64_t hit = (((xa - kOnes) & ~xa) | ((xb - kOnes) & ~xb)) & kHighs;
+      if (hit != 0) return p + std::countr_zero(hit) / 8;
+      p += 8;
+    }
+  }
+  while (p < end && *p != a && *p != b) ++p;
+  return p;
 }
 
 bool IsObjectListRoot(uint8_t root) {
@@ -105,19 +162,31 @@ enum JsonKey : uint8_t {
   kJkStatus,
 };
 
+struct JsonKeyName {
+  std::string_view name;
+  JsonKey key;
+};
+
+constexpr JsonKeyName kJsonKeys[] = {
+    {"items", kJkItems},
+    {"prefixes", kJkPrefixes},
+    {"paths", kJkPaths},        // ADLS Gen2 listings
+    {"filesystems", kJkPaths},  // ADLS Gen2 listings
+    {"nextPageToken", kJkNextPageToken},
+    {"kind", kJkKind},
+    {"name", kJkName},
+    {"error", kJkError},
+    {"errors", kJkErrors},
+    {"reason", kJkReason},
+    {"code", kJkCode},
+    {"status", kJkStatus},
+};
+
+constexpr auto kJsonKeysByLength = ByLength(kJsonKeys);
+
 JsonKey LookupJsonKey(std::string_view k) {
-  if (k == "items") return kJkItems;
-  if (k == "prefixes") return kJkPrefixes;
-  if (k == "paths" || k == "filesystems") return kJkPaths;  // ADLS Gen2 listings
-  if (k == "nextPageToken") return kJkNextPageToken;
-  if (k == "kind") return kJkKind;
-  if (k == "name") return kJkName;
-  if (k == "error") return kJkError;
-  if (k == "errors") return kJkErrors;
-  if (k == "reason") return kJkReason;
-  if (k == "code") return kJkCode;
-  if (k == "status") return kJkStatus;
-  return kJkOther;
+  const JsonKeyName* j = FindName(kJsonKeys, kJsonKeysByLength, k);
+  return j != nullptr ? j->key : kJkOther;
 }
 
 enum JsonCtx : uint8_t {
@@ -224,30 +293,23 @@ void ListingScanner::Gap() {
   capture_ = Capture::kNone;
 }
 
-// Most of a listing is text between tags, attribute values and end tags: runs whose only
-// interesting byte is the one that ends them. Those runs are consumed whole (memchr, one append)
-// and the state machine sees only the byte that ends them, which is exactly what feeding them
-// byte by byte would have done (FeedXml ignores, or only appends, every other byte there).
+// Element names, attribute values and end tags are runs whose only interesting byte is the one
+// that ends them (text between tags is ScanXml's). They are consumed whole and the state machine
+// sees only the byte that ends them, which is exactly what feeding them byte by byte would have
+// done (FeedXml ignores, or only collects, every other byte there).
 size_t ListingScanner::SkipXmlRun(const uint8_t* p, size_t n) {
   char stop;
   switch (xs_) {
     case XmlState::kStartName: {
       // An element name runs to '>', '/', '<' or white space; its bytes are only collected.
       size_t run = 0;
-      while (run < n) {
-        char c = static_cast<char>(p[run]);
-        if (c == '>' || c == '/' || c == '<' || IsAsciiSpace(c)) break;
-        ++run;
-      }
+      while (run < n && !kNameStop[p[run]]) ++run;
       size_t take = std::min(run, kMaxNameBytes - std::min(kMaxNameBytes, name_len_));
       std::memcpy(name_.data() + name_len_, p, take);
       name_len_ += take;
       if (take < run) name_overflow_ = true;
       return run;
     }
-    case XmlState::kText:
-      stop = '<';
-      break;
     case XmlState::kInTagQuote:
       stop = quote_;
       break;
@@ -258,11 +320,7 @@ size_t ListingScanner::SkipXmlRun(const uint8_t* p, size_t n) {
       return 0;
   }
   const void* hit = std::memchr(p, stop, n);
-  size_t run = hit ? static_cast<size_t>(static_cast<const uint8_t*>(hit) - p) : n;
-  if (xs_ == XmlState::kText && run > 0) {
-    AppendCapture(std::string_view(reinterpret_cast<const char*>(p), run));
-  }
-  return run;
+  return hit ? static_cast<size_t>(static_cast<const uint8_t*>(hit) - p) : n;
 }
 
 // A JSON listing is mostly string contents (names, dates, checksums), which FeedJson only
@@ -274,8 +332,10 @@ size_t ListingScanner::SkipJsonRun(const uint8_t* p, size_t n) {
   switch (js_) {
     case JsonState::kString:
       if (pending_high_ != 0) return 0;
-      while (run < n && p[run] != '"' && p[run] != '\\') ++run;
-      if (run > 0) AppendCapture(std::string_view(reinterpret_cast<const char*>(p), run));
+      run = static_cast<size_t>(FindEither(p, p + n, '"', '\\') - p);
+      if (run > 0 && capturing()) {
+        AppendCapture(std::string_view(reinterpret_cast<const char*>(p), run));
+      }
       return run;
     case JsonState::kScalar:
       while (run < n) {
@@ -295,46 +355,139 @@ size_t ListingScanner::SkipJsonRun(const uint8_t* p, size_t n) {
 void ListingScanner::Feed(ByteView chunk) {
   const uint8_t* p = chunk.data();
   const uint8_t* end = p + chunk.size();
-  for (; p < end; ++p) {
-    if (mode_ == Mode::kXml) {
-      p += SkipXmlRun(p, static_cast<size_t>(end - p));
-      if (p == end) return;
-    } else if (mode_ == Mode::kJson) {
-      p += SkipJsonRun(p, static_cast<size_t>(end - p));
-      if (p == end) return;
-    }
-    uint8_t b = *p;
-    char c = static_cast<char>(b);
+  while (p < end) {
     switch (mode_) {
-      case Mode::kStart:
-        // Skip a UTF-8 byte order mark and leading whitespace; the first real byte decides.
-        if (bom_seen_ < 3 && b == std::array<uint8_t, 3>{0xEF, 0xBB, 0xBF}[bom_seen_]) {
-          ++bom_seen_;
-          continue;
-        }
-        if (IsAsciiSpace(c)) continue;
-        if (c == '<') {
-          mode_ = Mode::kXml;
-          xs_ = XmlState::kTagOpen;
-        } else if (c == '{' || c == '[') {
-          mode_ = Mode::kJson;
-          summary_.json = true;
-          FeedJson(c);
-        } else {
-          mode_ = Mode::kIgnore;
-        }
-        continue;
       case Mode::kXml:
-        FeedXml(c);
+        p = ScanXml(p, end);
         continue;
       case Mode::kJson:
-        FeedJson(c);
+        p = ScanJson(p, end);
         continue;
       case Mode::kIgnore:
       case Mode::kDone:
         return;
+      case Mode::kStart:
+        break;
+    }
+    uint8_t b = *p++;
+    char c = static_cast<char>(b);
+    // Skip a UTF-8 byte order mark and leading whitespace; the first real byte decides.
+    if (bom_seen_ < 3 && b == std::array<uint8_t, 3>{0xEF, 0xBB, 0xBF}[bom_seen_]) {
+      ++bom_seen_;
+    } else if (IsAsciiSpace(c)) {
+      // still before the document
+    } else if (c == '<') {
+      mode_ = Mode::kXml;
+      xs_ = XmlState::kTagOpen;
+    } else if (c == '{' || c == '[') {
+      mode_ = Mode::kJson;
+      summary_.json = true;
+      FeedJson(c);
+    } else {
+      mode_ = Mode::kIgnore;
     }
   }
+}
+
+const uint8_t* ListingScanner::ScanXml(const uint8_t* p, const uint8_t* end) {
+  while (p < end && mode_ == Mode::kXml) {
+    if (xs_ == XmlState::kText) {
+      // SkipXmlRun and FeedXml's '<', fused: text is what lies between nearly every two tags.
+      const void* hit = std::memchr(p, '<', static_cast<size_t>(end - p));
+      const uint8_t* lt = hit != nullptr ? static_cast<const uint8_t*>(hit) : end;
+      if (lt > p && capturing()) {
+        AppendCapture(
+            std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(lt - p)));
+      }
+      if (lt == end) return end;
+      p = lt + 1;
+      xs_ = XmlState::kTagOpen;
+      if (p == end) return end;
+    }
+    if (xs_ == XmlState::kTagOpen) {
+      size_t used = WholeTag(p, end);
+      if (used != 0) {
+        p += used;
+        continue;
+      }
+    }
+    p += SkipXmlRun(p, static_cast<size_t>(end - p));
+    if (p == end) break;
+    FeedXml(static_cast<char>(*p++));
+  }
+  return p;
+}
+
+// Exactly what the byte steps do for the same bytes (kTagOpen, kStartName or kEndName, then
+// the closing '>'), without a dispatch per byte. A tag with attributes, one cut by the chunk's
+// end, and everything that is not an element tag go to the byte steps.
+size_t ListingScanner::WholeTag(const uint8_t* p, const uint8_t* end) {
+  uint8_t first = *p;
+  if (first == '/') {
+    const void* gt = std::memchr(p + 1, '>', static_cast<size_t>(end - p - 1));
+    if (gt == nullptr) return 0;
+    xs_ = XmlState::kText;
+    CloseElement();
+    return static_cast<size_t>(static_cast<const uint8_t*>(gt) + 1 - p);
+  }
+  if (first == '?' || first == '!' || kNameStop[first]) return 0;
+  const uint8_t* q = p + 1;
+  while (q < end && !kNameStop[*q]) ++q;
+  if (q == end) return 0;
+  bool self_closing = false;
+  const uint8_t* after = q + 1;
+  if (*q == '/') {
+    if (end - q < 2 || q[1] != '>') return 0;
+    self_closing = true;
+    after = q + 2;
+  } else if (*q != '>') {
+    return 0;
+  }
+  size_t len = static_cast<size_t>(q - p);
+  name_len_ = std::min(len, kMaxNameBytes);
+  name_overflow_ = name_len_ < len;
+  std::memcpy(name_.data(), p, name_len_);
+  xs_ = XmlState::kText;
+  OpenElement(self_closing);
+  return static_cast<size_t>(after - p);
+}
+
+const uint8_t* ListingScanner::ScanJson(const uint8_t* p, const uint8_t* end) {
+  while (p < end && mode_ == Mode::kJson) {
+    p += SkipJsonRun(p, static_cast<size_t>(end - p));
+    if (p == end) break;
+    char c = static_cast<char>(*p++);
+    if (c == '"' && js_ == JsonState::kIdle) {
+      BeginJsonString();
+      p += WholeJsonString(p, end);
+      continue;
+    }
+    FeedJson(c);
+  }
+  return p;
+}
+
+static_assert(ListingScanner::kMaxCaptureBytes >= kMaxLookupLength,
+              "a key that fits the lookup also fits the capture");
+
+// What SkipJsonRun and FeedJson's closing quote would do, in one step.
+size_t ListingScanner::WholeJsonString(const uint8_t* p, const uint8_t* end) {
+  const uint8_t* q = FindEither(p, end, '"', '\\');
+  if (q == end || *q != '"') return 0;
+  js_ = JsonState::kIdle;
+  if (capture_ == Capture::kJsonKey) {
+    // An object key: looked up where it lies, not copied (a key longer than the capture would
+    // overflow it and count as no key; no known key is that long).
+    pending_key_ = LookupJsonKey(
+        std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(q - p)));
+    capture_ = Capture::kNone;
+    return static_cast<size_t>(q + 1 - p);
+  }
+  if (q > p && capturing()) {
+    AppendCapture(std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(q - p)));
+  }
+  FinishJsonString();
+  return static_cast<size_t>(q + 1 - p);
 }
 
 size_t ListingScanner::held_bytes() const {
@@ -525,8 +678,13 @@ void ListingScanner::OpenElement(bool self_closing) {
   capture_ = Capture::kNone;
   ++depth_;
   std::string_view name(name_.data(), name_len_);
-  size_t colon = name.find(':');
-  if (colon != std::string_view::npos) name = name.substr(colon + 1);  // namespace prefix
+  // A namespace prefix; a loop, as names are short and this runs for every element.
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == ':') {
+      name.remove_prefix(i + 1);
+      break;
+    }
+  }
   Tag tag = name_overflow_ ? kOther : LookupTag(name);
   if (depth_ <= static_cast<int64_t>(kMaxXmlDepth)) tags_[depth_] = tag;
   uint8_t root = tags_[1];
@@ -780,6 +938,18 @@ void ListingScanner::FinishJsonString() {
   capture_ = Capture::kNone;
 }
 
+void ListingScanner::BeginJsonString() {
+  js_ = JsonState::kString;
+  pending_high_ = 0;
+  JsonFrame* top = frame_count_ > 0 && overflow_depth_ == 0 ? &frames_[frame_count_ - 1] : nullptr;
+  if (top != nullptr && !top->is_array && top->expect_key) {
+    top->expect_key = false;
+    StartCapture(Capture::kJsonKey);
+  } else {
+    JsonValueStart('"');
+  }
+}
+
 void ListingScanner::FeedJson(char c) {
   switch (js_) {
     case JsonState::kScalar:
@@ -896,14 +1066,7 @@ void ListingScanner::FeedJson(char c) {
       if (top != nullptr) top->expect_key = false;
       return;
     case '"':
-      js_ = JsonState::kString;
-      pending_high_ = 0;
-      if (top != nullptr && !top->is_array && top->expect_key) {
-        top->expect_key = false;
-        StartCapture(Capture::kJsonKey);
-      } else {
-        JsonValueStart('"');
-      }
+      BeginJsonString();
       return;
     default:
       js_ = JsonState::kScalar;

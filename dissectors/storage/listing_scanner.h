@@ -6,9 +6,10 @@
 // EnumerationResults (blobs and containers), XML <Error> documents, and GCS / ADLS Gen2 JSON
 // listings and errors.
 //
-// Guarantees: no DOM and no lookahead — one state machine step per byte (runs of text that only
-// end at a known byte are skipped in one step), so the summary is the same however the body is
-// split into chunks; memory is fixed at construction (a small tag stack,
+// Guarantees: no DOM and no lookahead past the chunk — one state machine step per byte (runs of
+// text that only end at a known byte, and simple tags and JSON strings that lie whole inside the
+// chunk, are taken in one step that does what the byte steps would), so the summary is the same
+// however the body is split into chunks; memory is fixed at construction (a small tag stack,
 // one capture buffer, and at most max_sample_keys keys of at most kMaxSampleKeyBytes each)
 // whatever the input; hostile input (unterminated tags, endless nesting, huge names) only makes
 // the scanner ignore what it cannot use. Nothing here throws or asserts on body content.
@@ -94,6 +95,11 @@ class ListingScanner {
     bool first_error_seen = false;
   };
 
+  // Consumes XML from p until the chunk ends or the document is done; returns where it stopped.
+  const uint8_t* ScanXml(const uint8_t* p, const uint8_t* end);
+  // A whole simple tag ("/name>", "name>" or "name/>", p just past its '<') that lies inside the
+  // chunk, handled in one step; returns the bytes consumed, 0 to leave the tag to the byte steps.
+  size_t WholeTag(const uint8_t* p, const uint8_t* end);
   size_t SkipXmlRun(const uint8_t* p, size_t n);
   // The same for JSON: string contents, scalars and white space between tokens.
   size_t SkipJsonRun(const uint8_t* p, size_t n);
@@ -102,6 +108,11 @@ class ListingScanner {
   void CloseElement();
   void FinishXmlCapture();
 
+  const uint8_t* ScanJson(const uint8_t* p, const uint8_t* end);
+  // A whole string token without escapes (p just past its opening quote) that lies inside the
+  // chunk; returns the bytes consumed, 0 to leave it to the byte steps.
+  size_t WholeJsonString(const uint8_t* p, const uint8_t* end);
+  void BeginJsonString();
   void FeedJson(char c);
   void JsonValueStart(char kind);  // '{', '[', '"', or 's' for scalars
   void JsonOpen(bool is_array, uint8_t ctx);
@@ -112,6 +123,7 @@ class ListingScanner {
   void StartCapture(Capture what);
   void AppendCapture(char c);
   void AppendCapture(std::string_view text);
+  bool capturing() const { return capture_ != Capture::kNone && capture_ != Capture::kJsonSkip; }
   void AddSampleKey(std::string key);
   void SetErrorCode(std::string_view code, int priority);
 
