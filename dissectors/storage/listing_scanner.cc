@@ -673,19 +673,35 @@ void ListingScanner::FeedXml(char c) {
   }
 }
 
+// Whether the element now opening at depth_ can matter below: the root, the root's children in
+// a document we know, entries at depth 3, and at depth 4 only the names still sampled. Most of
+// a listing's elements are an entry's properties, which are then never looked up.
+bool ListingScanner::TagMatters() const {
+  uint8_t root = tags_[1];
+  if (depth_ <= 2) return depth_ == 1 || root != kOther;
+  if (depth_ > 4) return false;
+  bool sampling = summary_.sample_keys.size() < max_sample_keys_;
+  bool named_entries = root == kListAllMyBucketsResult || root == kEnumerationResults;
+  if (depth_ == 3) return named_entries || (IsObjectListRoot(root) && sampling);
+  return named_entries && sampling;
+}
+
 void ListingScanner::OpenElement(bool self_closing) {
   // A child inside a captured leaf means it was not a leaf: drop the capture.
   capture_ = Capture::kNone;
   ++depth_;
   std::string_view name(name_.data(), name_len_);
-  // A namespace prefix; a loop, as names are short and this runs for every element.
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (name[i] == ':') {
-      name.remove_prefix(i + 1);
-      break;
+  Tag tag = kOther;
+  if (TagMatters()) {
+    // A namespace prefix; a loop, as names are short.
+    for (size_t i = 0; i < name.size(); ++i) {
+      if (name[i] == ':') {
+        name.remove_prefix(i + 1);
+        break;
+      }
     }
+    if (!name_overflow_) tag = LookupTag(name);
   }
-  Tag tag = name_overflow_ ? kOther : LookupTag(name);
   if (depth_ <= static_cast<int64_t>(kMaxXmlDepth)) tags_[depth_] = tag;
   uint8_t root = tags_[1];
   uint8_t parent = kOther;

@@ -104,6 +104,7 @@ class ListingScanner {
   // The same for JSON: string contents, scalars and white space between tokens.
   size_t SkipJsonRun(const uint8_t* p, size_t n);
   void FeedXml(char c);
+  bool TagMatters() const;
   void OpenElement(bool self_closing);
   void CloseElement();
   void FinishXmlCapture();
