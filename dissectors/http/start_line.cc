@@ -77,31 +77,6 @@ bool ParseRequestVersion(std::string_view s, size_t i, size_t end, RequestLine& 
 
 }  // namespace
 
-bool IsTokenChar(uint8_t c) {
-  if (c >= '0' && c <= '9') return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool ParseRequestLine(std::string_view line, bool truncated, RequestLine& out) {
   out.space_in_target = false;
   out.odd_version = false;

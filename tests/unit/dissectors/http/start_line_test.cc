@@ -228,5 +228,19 @@ TEST(StartLine, CutVersionAndAnyTokenMethod) {
   EXPECT_TRUE(StartLinePrefixPlausible(Direction::kToServer, "OPTIONS\r"));
 }
 
+// RFC 9110 section 5.6.2: tchar is ALPHA, DIGIT and fifteen symbols; nothing else, no byte
+// above 0x7E.
+TEST(StartLine, TokenCharsAreExactlyRfc9110Tchar) {
+  const std::string_view symbols = "!#$%&'*+-.^_`|~";
+  int count = 0;
+  for (int c = 0; c < 256; ++c) {
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    bool expected = alnum || symbols.find(static_cast<char>(c)) != std::string_view::npos;
+    EXPECT_EQ(IsTokenChar(static_cast<uint8_t>(c)), expected) << c;
+    count += IsTokenChar(static_cast<uint8_t>(c)) ? 1 : 0;
+  }
+  EXPECT_EQ(count, 10 + 26 + 26 + 15);
+}
+
 }  // namespace
 }  // namespace bw::http
