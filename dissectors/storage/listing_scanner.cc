@@ -80,7 +80,7 @@ constexpr TagName kTags[] = {
 };
 
 // Names are looked up for every element and key of a listing, so candidates are first
-// narrowed by length: bit i of kByLength[n] says entry i of the table is n bytes long.
+// narrowed by length: bit i of by_length[n] says entry i of the table is n bytes long.
 constexpr size_t kMaxLookupLength = 31;
 
 template <typename Entry, size_t N>
@@ -113,7 +113,8 @@ Tag LookupTag(std::string_view name) {
 // Bytes that end an element name in a start tag.
 constexpr std::array<bool, 256> kNameStop = [] {
   std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[c] = c == '>' || c == '/' || c == '<' || IsAsciiSpace(char(c));
+  for (int c = 0; c < 256; ++c)
+    t[c] = c == '>' || c == '/' || c == '<' || IsAsciiSpace(static_cast<char>(c));
   return t;
 }();
 
