@@ -3,11 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <random>
 #include <vector>
 
 #include "sensor/clickhouse/ledger_row.h"
+#include "sensor/clickhouse/password_file.h"
 
 namespace bw::clickhouse {
 
@@ -28,14 +28,9 @@ bool LedgerSinkOptions::FromConfig(const config::ClickHouseSinkConfig& c, Ledger
     return false;
   }
   if (!c.password_file.empty()) {
-    std::ifstream in(c.password_file);
-    if (!in) {
-      error = "ledger.clickhouse.password_file: cannot read " + c.password_file;
+    if (!ReadPasswordFile(c.password_file, out.endpoint.password, error)) {
+      error = "ledger.clickhouse.password_file: " + error;
       return false;
-    }
-    std::getline(in, out.endpoint.password);
-    if (!out.endpoint.password.empty() && out.endpoint.password.back() == '\r') {
-      out.endpoint.password.pop_back();
     }
   } else if (!c.password_env.empty()) {
     const char* value = std::getenv(c.password_env.c_str());

@@ -10,16 +10,14 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "sensor/clickhouse/clickhouse_client.h"
+#include "sensor/clickhouse/password_file.h"
 #include "sensor/common/rfc3339.h"
 #include "sensor/config/config.h"
 #include "sensor/correlate/correlator.h"
@@ -102,23 +100,6 @@ std::optional<TimestampNs> ParseDuration(const std::string& s) {
   return n * unit * kNsPerSecond;
 }
 
-bool ReadPassword(const std::string& file, std::string& out, std::string& error) {
-  if (file.empty()) {
-    if (const char* env = std::getenv("BUCKETWATCH_CLICKHOUSE_PASSWORD")) out = env;
-    return true;
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    error = "--password-file: cannot read " + file;
-    return false;
-  }
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return true;
-}
-
 void SetupLogging(const std::string& level) {
   auto logger = spdlog::stderr_logger_mt("bucketwatch-correlate");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ bucketwatch correlate %l: %v",
@@ -165,7 +146,7 @@ int RunCorrelateCommand(int argc, char** argv) {
   app.add_option("--alerts", alerts_path, "Also write alerts as JSON lines ('-' = stdout)");
   app.add_option(
       "--password-file", password_file,
-      "Read the ClickHouse password from this file (else $BUCKETWATCH_CLICKHOUSE_PASSWORD)");
+      "ClickHouse password: first line of this file (else $BUCKETWATCH_CLICKHOUSE_PASSWORD)");
   app.add_option("--page-rows", page_rows, "Ledger rows per query, at most (10000)")
       ->check(CLI::Range(1, 1000000));
   try {
@@ -191,7 +172,7 @@ int RunCorrelateCommand(int argc, char** argv) {
   clickhouse::Endpoint endpoint;
   std::string error;
   if (!clickhouse::ParseSourceUrl(source, endpoint, error)) return Fail(2, "--source: " + error);
-  if (!ReadPassword(password_file, endpoint.password, error)) return Fail(2, error);
+  if (!clickhouse::CommandPassword(password_file, endpoint.password, error)) return Fail(2, error);
 
   auto loaded = config::LoadConfig(config_path, sets);
   if (!loaded.ok) return Fail(2, "config error: " + loaded.error);

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "sensor/clickhouse/password_file.h"
 #include "sensor/report/chain_verifier.h"
 #include "sensor/report/clickhouse_inventory.h"
 #include "sensor/report/clickhouse_source.h"
@@ -78,22 +79,6 @@ bool BucketMatches(const std::string& pattern, const LedgerEntry& e) {
   return ::fnmatch(pattern.c_str(), e.bucket.c_str(), 0) == 0 ||
          ::fnmatch(pattern.c_str(), account_bucket.c_str(), 0) == 0 ||
          ::fnmatch(pattern.c_str(), full.c_str(), 0) == 0;
-}
-
-// The ClickHouse password: never on the command line, where process listings show it.
-bool ClickHousePassword(const std::string& file, std::string& password, std::string& error) {
-  if (file.empty()) {
-    const char* env = std::getenv("BUCKETWATCH_CLICKHOUSE_PASSWORD");
-    password = env ? env : "";
-    return true;
-  }
-  std::ifstream in(file);
-  if (!in || !std::getline(in, password)) {
-    error = "cannot read the password from " + file;
-    return false;
-  }
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  return true;
 }
 
 // Opens --output (mode 0640: the report names what leaked) or stdout.
@@ -226,7 +211,7 @@ int ClickHouseInventory(ClickHouseInventoryOptions options, InventoryMeta meta,
                         const std::string& password_file, const std::string& format,
                         const std::string& output) {
   std::string error;
-  if (!ClickHousePassword(password_file, options.source.password, error)) {
+  if (!clickhouse::CommandPassword(password_file, options.source.password, error)) {
     std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
     return 2;
   }
@@ -426,7 +411,7 @@ int RunReportCommand(int argc, char** argv) {
   auto formatter = MakeFormatter(format, out.stream());
   if (!source.url.empty()) {
     ClickHouseReportOptions ch{source, limits};
-    if (!ClickHousePassword(password_file, ch.source.password, error)) {
+    if (!clickhouse::CommandPassword(password_file, ch.source.password, error)) {
       std::fprintf(stderr, "bucketwatch report: %s\n", error.c_str());
       return 2;
     }

@@ -3,9 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +10,7 @@
 #include "sensor/clickhouse/clickhouse_client.h"
 #include "sensor/clickhouse/ledger_line_parse.h"
 #include "sensor/clickhouse/ledger_row.h"
+#include "sensor/clickhouse/password_file.h"
 #include "sensor/report/ledger_reader.h"
 
 namespace bw::clickhouse {
@@ -29,23 +27,6 @@ bool ValidTableName(const std::string& t) {
               c == '_' || c == '.';
     if (!ok) return false;
   }
-  return true;
-}
-
-bool ReadPassword(const std::string& file, std::string& out, std::string& error) {
-  if (file.empty()) {
-    if (const char* env = std::getenv("BUCKETWATCH_CLICKHOUSE_PASSWORD")) out = env;
-    return true;
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    error = "--password-file: cannot read " + file;
-    return false;
-  }
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return true;
 }
 
@@ -118,8 +99,9 @@ int RunLedgerImportCommand(int argc, char** argv) {
   app.add_option("--table", table, "Table, in the URL's database unless given as DB.TABLE");
   app.add_option("--batch-rows", batch_rows, "Rows per INSERT")
       ->check(CLI::Range(size_t{1}, size_t{1000000}));
-  app.add_option("--password-file", password_file,
-                 "Read the password from this file (else $BUCKETWATCH_CLICKHOUSE_PASSWORD)");
+  app.add_option(
+      "--password-file", password_file,
+      "ClickHouse password: first line of this file (else $BUCKETWATCH_CLICKHOUSE_PASSWORD)");
   app.add_option("--ca-file", ca_file, "CA bundle for clickhouses://")->check(CLI::ExistingFile);
   app.add_option("--timeout", timeout_s, "Seconds one INSERT may take")->check(CLI::Range(1, 3600));
   try {
@@ -138,7 +120,7 @@ int RunLedgerImportCommand(int argc, char** argv) {
     std::fprintf(stderr, "bucketwatch ledger-import: --table: expected NAME or DB.NAME\n");
     return 2;
   }
-  if (!ReadPassword(password_file, endpoint.password, error)) {
+  if (!CommandPassword(password_file, endpoint.password, error)) {
     std::fprintf(stderr, "bucketwatch ledger-import: %s\n", error.c_str());
     return 2;
   }
