@@ -1,47 +1,20 @@
 #include "sensor/clickhouse/ledger_row.h"
 
 #include <charconv>
+#include <cstring>
 #include <vector>
 
+#include "sensor/common/rfc3339.h"
 #include "sensor/event/tls_decryption_outcome.h"
 #include "sensor/output/utf8_escape.h"
 
 namespace bw::clickhouse {
 
-namespace {
-
-// Days since 1970-01-01 to a civil date (Howard Hinnant's days_from_civil, inverted).
-void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-}
-
-void Digits(char* p, uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    p[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-}
-
-}  // namespace
-
+// The date part of the RFC 3339 spelling (sensor/common/rfc3339.h), which owns the calendar.
 size_t WriteUtcDate(char* buf, TimestampNs ts) {
-  int64_t y = 1970;
-  unsigned m = 1, d = 1;
-  if (ts > 0) CivilFromDays(ts / kNsPerSecond / 86400, y, m, d);
-  Digits(buf, static_cast<uint64_t>(y % 10000), 4);
-  buf[4] = '-';
-  Digits(buf + 5, m, 2);
-  buf[7] = '-';
-  Digits(buf + 8, d, 2);
+  char full[common::kRfc3339MaxBytes];
+  common::WriteRfc3339(full, ts > 0 ? ts : 0, 0);
+  std::memcpy(buf, full, 10);
   buf[10] = '\0';
   return 10;
 }
