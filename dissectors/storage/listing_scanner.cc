@@ -539,12 +539,7 @@ void ListingScanner::SetErrorCode(std::string_view code, int priority) {
 void ListingScanner::FeedXml(char c) {
   switch (xs_) {
     case XmlState::kText:
-      if (c == '<') {
-        xs_ = XmlState::kTagOpen;
-      } else {
-        AppendCapture(c);
-      }
-      return;
+      return;  // never here: ScanXml takes text, and the '<' that ends it, in one step
     case XmlState::kTagOpen:
       if (c == '/') {
         xs_ = XmlState::kEndName;
